@@ -1,0 +1,49 @@
+"""Where things are. Read once; environment variables override the documented defaults.
+
+`SEATSHIFT_LANDING` and `SEATSHIFT_WAREHOUSE` are the public settings of interfaces.md. Relative
+paths are taken from the repository root, so commands behave the same from any folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+DASHBOARD_ENTRYPOINT = REPO_ROOT / "dashboards" / "streamlit_app.py"
+SEEDS_DIR = REPO_ROOT / "seeds"
+
+DEFAULT_LANDING = "data/landing"
+DEFAULT_WAREHOUSE = "data/seatshift.duckdb"
+
+
+def _from_repo(path: str | os.PathLike[str]) -> Path:
+    path = Path(path).expanduser()
+    return path if path.is_absolute() else (REPO_ROOT / path)
+
+
+def landing_dir(override: str | os.PathLike[str] | None = None) -> Path:
+    return _from_repo(override or os.environ.get("SEATSHIFT_LANDING") or DEFAULT_LANDING)
+
+
+def warehouse_path(override: str | os.PathLike[str] | None = None) -> Path:
+    return _from_repo(override or os.environ.get("SEATSHIFT_WAREHOUSE") or DEFAULT_WAREHOUSE)
+
+
+def build_dir(warehouse: Path) -> Path:
+    """Unpublished builds live beside the warehouse: same filesystem, so publish is one rename."""
+    return warehouse.parent / ".builds"
+
+
+def refresh_status_path(warehouse: Path) -> Path:
+    """The outcome of the last refresh attempt, kept outside the warehouse file.
+
+    A failed build is thrown away, so its reason cannot live inside the published warehouse;
+    the dashboard reads this small JSON file to say that the last attempt failed and why.
+    """
+    return warehouse.with_name(warehouse.name + ".last_refresh.json")
+
+
+def data_docs_dir(warehouse: Path) -> Path:
+    return warehouse.parent / "data_docs"
