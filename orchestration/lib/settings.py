@@ -47,3 +47,7 @@ def refresh_status_path(warehouse: Path) -> Path:
 
 def data_docs_dir(warehouse: Path) -> Path:
     return warehouse.parent / "data_docs"
+
+
+# The daily refresh (UTC). Dagster's schedule and the dashboard's "next refresh" read this one value.
+REFRESH_SCHEDULE_CRON = "0 6 * * *"
