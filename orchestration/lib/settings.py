@@ -10,7 +10,8 @@ import os
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+# An analyst may point a refresh at a working copy of the dbt project (`SEATSHIFT_DBT_PROJECT`).
+DBT_PROJECT_DIR = Path(os.environ.get("SEATSHIFT_DBT_PROJECT") or REPO_ROOT / "dbt_project").resolve()
 DASHBOARD_ENTRYPOINT = REPO_ROOT / "dashboards" / "streamlit_app.py"
 SEEDS_DIR = REPO_ROOT / "seeds"
 

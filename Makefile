@@ -1,0 +1,85 @@
+# seatshift: `make demo` and `make test` are the two promises; each bootstraps .venv from the lock.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-from-lock
+UV_VERSION := 0.13.9
+CHROMIUM := /usr/bin/chromium
+
+export SEATSHIFT_LANDING ?= data/landing
+export SEATSHIFT_WAREHOUSE ?= data/seatshift.duckdb
+export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
+export UV_COMPILE_BYTECODE := 1
+# Without precompiled bytecode `import great_expectations` costs seconds each time (STACK.md).
+export PYTHONDONTWRITEBYTECODE :=
+
+.PHONY: help demo test refresh dashboard dagster lint fmt bench seeds chromium clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml uv.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(BIN)/uv sync --frozen --inexact --python $(BIN)/python
+	@touch $@
+
+$(DAGSTER_HOME)/dagster.yaml:
+	@mkdir -p $(DAGSTER_HOME) && touch $@
+
+demo: $(STAMP) $(DAGSTER_HOME)/dagster.yaml ## generate the demo exports (if none), refresh, serve the dashboard
+	@if [ -z "$$(ls -A $(SEATSHIFT_LANDING) 2>/dev/null)" ]; then \
+		$(BIN)/seatshift generate --out $(SEATSHIFT_LANDING); fi
+	$(BIN)/seatshift refresh
+	@echo
+	@echo "  landing folder : $(SEATSHIFT_LANDING)"
+	@echo "  warehouse      : $(SEATSHIFT_WAREHOUSE) (DuckDB, open it read-only)"
+	@echo "  dashboard      : http://127.0.0.1:8501 (Ctrl-C stops it)"
+	@echo "  Dagster UI     : run 'make dagster' in another terminal, then http://127.0.0.1:3000"
+	@echo
+	$(BIN)/seatshift dashboard --port 8501
+
+test: $(STAMP) chromium ## set up and run the whole test suite
+	$(BIN)/pytest
+
+refresh: $(STAMP) $(DAGSTER_HOME)/dagster.yaml ## load new files, validate, build, publish
+	$(BIN)/seatshift refresh
+
+dashboard: $(STAMP) ## serve the dashboard on 127.0.0.1:8501
+	$(BIN)/seatshift dashboard --port 8501
+
+dagster: $(STAMP) $(DAGSTER_HOME)/dagster.yaml ## the Dagster UI (schedule, sensor, runs) on 127.0.0.1:3000
+	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+
+lint: $(STAMP) ## ruff and sqlfluff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	cd dbt_project && ../$(BIN)/sqlfluff lint models
+
+fmt: $(STAMP) ## format Python
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP) ## benchmarks (figures land in bench/results/)
+	$(BIN)/python bench/bench_generate.py
+
+seeds: $(STAMP) ## regenerate the committed sample exports in seeds/
+	$(BIN)/python -c "from orchestration.lib.generator import write_sample; write_sample('seeds')"
+
+chromium: ## Debian's chromium for the browser tests (installed with apt when root)
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing Debian's chromium for the browser tests"; \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null \
+				|| { echo "apt-get install chromium failed"; exit 1; }; \
+		else \
+			echo "The browser tests need Chromium: run 'sudo apt-get install chromium', then 'make test'."; \
+			exit 1; \
+		fi; \
+	fi
+
+clean: ## remove the venv and local data
+	rm -rf $(VENV) data dbt_project/target dbt_project/logs

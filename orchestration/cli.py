@@ -1,0 +1,189 @@
+"""The `seatshift` command: generate exports, refresh the warehouse, serve the dashboard.
+
+`seatshift refresh` runs the very Dagster job the schedule and the sensor run, in this process,
+so what an operator sees from the command line is what production does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from orchestration.lib import settings
+
+REFRESH_JOB = "refresh_warehouse"
+REPORT_COLUMNS = (
+    ("file_name", "file"),
+    ("status", "status"),
+    ("rows_read", "read"),
+    ("rows_loaded", "loaded"),
+    ("rows_duplicate", "duplicate"),
+    ("rows_quarantined", "quarantined"),
+    ("message", "message"),
+)
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from orchestration.lib.generator import generate
+
+    out = Path(args.out)
+    summary = generate(
+        out,
+        accounts=args.accounts,
+        months=args.months,
+        start=args.start,
+        seed=args.seed,
+        fmt=args.format,
+        usage_per_seat_day=args.usage_per_seat_day,
+    )
+    counts = summary.get("row_counts", {})
+    print(f"wrote {sum(counts.values()):,} rows of {len(counts)} exports into {out}")
+    for export, rows in counts.items():
+        print(f"  {export:<16} {rows:>12,}")
+    return 0
+
+
+def _format_report(files: list[dict]) -> str:
+    if not files:
+        return "no files in the landing folder"
+    rows = [[str(file.get(key) if file.get(key) is not None else "") for key, _ in REPORT_COLUMNS]
+            for file in files]
+    headers = [title for _, title in REPORT_COLUMNS]
+    widths = [max(len(headers[i]), *(len(row[i]) for row in rows)) for i in range(len(headers))]
+    widths[-1] = len(headers[-1])  # the message runs on; don't pad every row to the longest
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    return "\n".join(lines)
+
+
+def _file_reports(result) -> list[dict]:
+    files: list[dict] = []
+    for event in result.get_asset_materialization_events():
+        metadata = event.materialization.metadata
+        if "files" in metadata:
+            files.extend(metadata["files"].value)
+    return files
+
+
+def _failure_reason(result, published: Path) -> str:
+    from orchestration.lib.warehouse import read_refresh_status
+
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            error = event.step_failure_data.error
+            if error and error.cause is None and "dagster.Failure" not in error.cls_name:
+                message = error.message
+            else:
+                message = event.step_failure_data.user_failure_data.description if (
+                    event.step_failure_data.user_failure_data
+                ) else (error.message if error else "")
+            if message:
+                return f"{event.step_key}: {message.strip().splitlines()[0]}"
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data.evaluation
+            if not evaluation.passed and evaluation.severity.value == "ERROR":
+                return f"check {evaluation.asset_check_key.to_user_string()} failed: {evaluation.description}"
+    status = read_refresh_status(published)
+    if status and status.get("status") == "failed" and status.get("reason"):
+        return status["reason"]
+    for event in result.all_events:
+        if event.is_failure and event.message:
+            return event.message.strip().splitlines()[0]
+    return "the refresh stopped before publish"
+
+
+def _refresh(args: argparse.Namespace) -> int:
+    landing = settings.landing_dir(args.landing)
+    published = settings.warehouse_path(args.warehouse)
+    os.environ["SEATSHIFT_LANDING"] = str(landing)
+    os.environ["SEATSHIFT_WAREHOUSE"] = str(published)
+    if args.vars:
+        vars_path = Path(args.vars)
+        os.environ["SEATSHIFT_DBT_VARS"] = (
+            vars_path.read_text() if vars_path.is_file() else args.vars
+        )
+    if not landing.is_dir():
+        print(f"refresh failed: the landing folder {landing} does not exist", file=sys.stderr)
+        return 2
+
+    import dagster as dg
+
+    from orchestration.lib.dbt_project import ensure_manifest
+
+    ensure_manifest()
+    from orchestration.definitions import defs
+
+    instance = (
+        dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    )
+    job = defs.resolve_job_def(REFRESH_JOB)
+    result = job.execute_in_process(instance=instance, raise_on_error=False)
+    print(_format_report(_file_reports(result)))
+    published_now = any(
+        event.asset_key == dg.AssetKey(["audit", "refresh_log"])
+        for event in result.get_asset_materialization_events()
+    )
+    if result.success and published_now:
+        print(f"published {published} (run {result.run_id})")
+        return 0
+    reason = _failure_reason(result, published)
+    kept = "the previous build stays published" if published.exists() else "nothing is published yet"
+    print(f"refresh failed: {reason} ({kept})", file=sys.stderr)
+    return 1
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    published = settings.warehouse_path(args.warehouse)
+    env = {**os.environ, "SEATSHIFT_WAREHOUSE": str(published)}
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(settings.DASHBOARD_ENTRYPOINT),
+        "--server.address", "127.0.0.1",
+        "--server.port", str(args.port),
+        "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    print(f"serving the dashboard on http://127.0.0.1:{args.port} (warehouse {published})")
+    sys.stdout.flush()
+    os.chdir(settings.REPO_ROOT)  # .streamlit/config.toml is read from the working folder
+    os.execvpe(command[0], command, env)
+    return 0  # not reached
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="seatshift", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    generate = commands.add_parser("generate", help="write a synthetic vendor's exports")
+    generate.add_argument("--out", required=True, help="folder to write the export files into")
+    generate.add_argument("--accounts", type=int, default=300)
+    generate.add_argument("--months", type=int, default=24)
+    generate.add_argument("--start", default="2025-01", help="first month, YYYY-MM")
+    generate.add_argument("--seed", type=int, default=7)
+    generate.add_argument("--format", choices=["csv", "parquet", "jsonl"], default="csv")
+    generate.add_argument("--usage-per-seat-day", type=float, default=3.0)
+    generate.set_defaults(handler=_generate)
+
+    refresh = commands.add_parser("refresh", help="load, validate, build, audit and publish")
+    refresh.add_argument("--landing", help=f"landing folder (default {settings.DEFAULT_LANDING})")
+    refresh.add_argument("--warehouse", help=f"warehouse file (default {settings.DEFAULT_WAREHOUSE})")
+    refresh.add_argument("--vars", help="dbt vars as YAML text or a YAML file, e.g. '{proration_rule: day}'")
+    refresh.set_defaults(handler=_refresh)
+
+    dashboard = commands.add_parser("dashboard", help="serve the Streamlit dashboard on 127.0.0.1")
+    dashboard.add_argument("--warehouse", help=f"warehouse file (default {settings.DEFAULT_WAREHOUSE})")
+    dashboard.add_argument("--port", type=int, default=8501)
+    dashboard.set_defaults(handler=_dashboard)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""Publish: record the refresh and swap the audited build in as the published warehouse.
+
+It runs only when every upstream asset materialized: the loads, their blocking expectation checks
+and `dbt build` with its tests. Anything that failed before leaves the published file untouched.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.defs.resources import WarehouseResource
+from orchestration.defs.transform import dbt_models
+
+REFRESH_LOG_DDL = """
+create table if not exists audit.refresh_log (
+    refresh_id varchar not null,
+    started_at timestamp not null,
+    finished_at timestamp not null,
+    status varchar not null,
+    data_as_of timestamp,
+    files_loaded bigint not null,
+    rows_loaded bigint not null,
+    rows_quarantined bigint not null,
+    message varchar
+)
+"""
+
+REQUIRED_MARTS = ("fct_account_month", "rpt_data_as_of", "dim_accounts")
+
+
+@dg.asset(
+    key=["audit", "refresh_log"],
+    deps=[dbt_models],
+    group_name="publish",
+    kinds={"duckdb"},
+    description=(
+        "One row per published refresh. Materializing it publishes the audited build: an atomic "
+        "rename onto the warehouse path that the dashboard reads."
+    ),
+)
+def publish_warehouse(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    with warehouse.connect() as conn:
+        present = {
+            name
+            for (name,) in conn.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts'"
+            ).fetchall()
+        }
+        missing = [mart for mart in REQUIRED_MARTS if mart not in present]
+        if missing:
+            reason = "the build lacks marts " + ", ".join(missing)
+            warehouse.note_failure(reason)
+            raise dg.Failure(description=reason)
+        (data_as_of,) = conn.execute("select max(data_as_of) from marts.rpt_data_as_of").fetchone()
+        files_loaded, rows_loaded, rows_quarantined = conn.execute(
+            """
+            select
+                count(*) filter (where status = 'loaded'),
+                coalesce(sum(rows_loaded), 0),
+                coalesce(sum(rows_quarantined), 0)
+            from audit.load_report
+            where refresh_id = ?
+            """,
+            [warehouse.refresh_id],
+        ).fetchone()
+        conn.execute(REFRESH_LOG_DDL)
+        conn.execute(
+            """
+            insert into audit.refresh_log
+            values (?, ?, current_timestamp::timestamp, 'published', ?, ?, ?, ?, null)
+            """,
+            [
+                warehouse.refresh_id,
+                warehouse.started_at,
+                data_as_of,
+                files_loaded,
+                rows_loaded,
+                rows_quarantined,
+            ],
+        )
+    warehouse.publish()
+    return dg.MaterializeResult(
+        metadata={
+            "refresh_id": warehouse.refresh_id,
+            "published": str(warehouse.published_path),
+            "data_as_of": str(data_as_of),
+            "files_loaded": files_loaded,
+            "rows_loaded": rows_loaded,
+            "rows_quarantined": rows_quarantined,
+        }
+    )

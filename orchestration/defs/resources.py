@@ -1,0 +1,120 @@
+"""The resources of every run: the warehouse (with this run's private build) and dbt.
+
+Only this module registers resources (CONVENTIONS.md 5).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+from dagster_dbt import DbtCliResource
+from pydantic import PrivateAttr
+
+from orchestration.lib import ingest, settings, warehouse
+from orchestration.lib.dbt_project import DBT_PROJECT
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The published DuckDB warehouse and the private build file this run writes into.
+
+    Setting up the resource for a run takes the refresh lock and copies the published warehouse
+    to a build file; the publish asset swaps the build in; tearing down discards a build that was
+    not published and records why, so a failed refresh never reaches readers.
+    """
+
+    warehouse: str
+    landing: str
+    dbt_vars: str = ""  # YAML mapping passed to `dbt build --vars`
+
+    _refresh_id: str = PrivateAttr(default="")
+    _build: Path | None = PrivateAttr(default=None)
+    _started_at: dt.datetime | None = PrivateAttr(default=None)
+    _stack: contextlib.ExitStack | None = PrivateAttr(default=None)
+    _failures: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def published_path(self) -> Path:
+        return settings.warehouse_path(self.warehouse)
+
+    @property
+    def landing_path(self) -> Path:
+        return settings.landing_dir(self.landing)
+
+    @property
+    def refresh_id(self) -> str:
+        return self._refresh_id
+
+    @property
+    def started_at(self) -> dt.datetime:
+        return self._started_at or warehouse.utc_now()
+
+    @property
+    def build_path(self) -> Path:
+        if self._build is None:
+            raise RuntimeError("the warehouse resource is used outside a run")
+        return self._build
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._stack = contextlib.ExitStack()
+        self._stack.enter_context(warehouse.refresh_lock(self.published_path))
+        self._started_at = warehouse.utc_now()
+        self._refresh_id = warehouse.new_refresh_id(context.run_id)
+        self._build = warehouse.start_build(self.published_path, self._refresh_id)
+        with self.connect() as conn:
+            ingest.ensure_warehouse_schema(conn)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        try:
+            if self._build is not None and self._build.exists():
+                warehouse.discard_build(self._build)
+                warehouse.write_refresh_status(
+                    self.published_path,
+                    refresh_id=self._refresh_id,
+                    status="failed",
+                    started_at=self._started_at or warehouse.utc_now(),
+                    reason="; ".join(self._failures) or "the refresh stopped before publish",
+                )
+        finally:
+            if self._stack is not None:
+                self._stack.close()
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        conn = duckdb.connect(str(self.build_path))
+        conn.execute("set TimeZone = 'UTC'")
+        return conn
+
+    def note_failure(self, reason: str) -> None:
+        """Keep a reason for the status file; the run's own failure carries it to Dagster."""
+        self._failures.append(reason)
+
+    def publish(self) -> None:
+        warehouse.publish_build(self.build_path, self.published_path)
+        warehouse.write_refresh_status(
+            self.published_path,
+            refresh_id=self._refresh_id,
+            status="published",
+            started_at=self._started_at or warehouse.utc_now(),
+        )
+
+
+def warehouse_resource() -> WarehouseResource:
+    return WarehouseResource(
+        warehouse=str(settings.warehouse_path()),
+        landing=str(settings.landing_dir()),
+        dbt_vars=os.environ.get("SEATSHIFT_DBT_VARS", ""),
+    )
+
+
+@dg.definitions
+def resources() -> dg.Definitions:
+    return dg.Definitions(
+        resources={
+            "warehouse": warehouse_resource(),
+            "dbt": DbtCliResource(project_dir=DBT_PROJECT),
+        }
+    )

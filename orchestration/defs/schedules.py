@@ -1,0 +1,59 @@
+"""When a refresh runs: daily on a schedule, and when new files land."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import dagster as dg
+
+from orchestration.lib import settings
+from orchestration.lib.contract import FILE_EXTENSIONS
+
+refresh_warehouse = dg.define_asset_job(
+    name="refresh_warehouse",
+    selection=dg.AssetSelection.all(),
+    description="Load new exports, validate them, dbt build, audit, publish.",
+    executor_def=dg.in_process_executor,  # DuckDB allows one writer process at a time
+)
+
+refresh_warehouse_schedule = dg.ScheduleDefinition(
+    name="refresh_warehouse_schedule",
+    job=refresh_warehouse,
+    cron_schedule=settings.REFRESH_SCHEDULE_CRON,
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+
+
+def landing_listing() -> dict[str, list[int]]:
+    """Name -> [size, mtime_ns] of every export-shaped file in the landing folder."""
+    folder = settings.landing_dir()
+    if not folder.is_dir():
+        return {}
+    return {
+        path.name: [path.stat().st_size, path.stat().st_mtime_ns]
+        for path in sorted(folder.iterdir())
+        if path.is_file()
+        and not path.name.startswith((".", "_"))
+        and path.name.endswith(tuple(f".{extension}" for extension in FILE_EXTENSIONS))
+    }
+
+
+@dg.sensor(
+    job=refresh_warehouse,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Starts a refresh when a file lands or changes in the landing folder.",
+)
+def landing_folder_sensor(context: dg.SensorEvaluationContext):
+    seen = json.loads(context.cursor) if context.cursor else {}
+    listing = landing_listing()
+    new = sorted(name for name, stamp in listing.items() if seen.get(name) != stamp)
+    if not new:
+        return dg.SkipReason("no new or changed files in the landing folder")
+    context.update_cursor(json.dumps(listing))
+    return dg.RunRequest(
+        run_key="landing-" + hashlib.sha256(json.dumps(listing, sort_keys=True).encode()).hexdigest()[:16],
+        tags={"seatshift/new_files": ", ".join(new)[:1000]},
+    )

@@ -1,0 +1,71 @@
+"""Session fixtures: one real refresh of the committed sample, shared by every test that reads it.
+
+The refresh runs the `seatshift refresh` command in a subprocess, exactly as an operator would,
+into a temporary warehouse; tests that need to change a warehouse copy it first.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SEEDS_DIR = REPO_ROOT / "seeds"
+SEATSHIFT = Path(sys.executable).with_name("seatshift")
+
+
+@dataclass(frozen=True)
+class RefreshRun:
+    landing: Path
+    warehouse: Path
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def refresh_environment(**overrides: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("SEATSHIFT_", "DAGSTER_HOME"))}
+    env.update(overrides)
+    return env
+
+
+def run_refresh(landing: Path, warehouse: Path, *args: str, env: dict | None = None) -> RefreshRun:
+    completed = subprocess.run(
+        [str(SEATSHIFT), "refresh", "--landing", str(landing), "--warehouse", str(warehouse), *args],
+        capture_output=True,
+        text=True,
+        env=env or refresh_environment(),
+        cwd=REPO_ROOT,
+        timeout=600,
+    )
+    return RefreshRun(landing, warehouse, completed.returncode, completed.stdout, completed.stderr)
+
+
+@pytest.fixture(scope="session")
+def sample_landing(tmp_path_factory) -> Path:
+    """A landing folder holding the committed sample exports."""
+    landing = tmp_path_factory.mktemp("landing")
+    for path in sorted(SEEDS_DIR.iterdir()):
+        if path.is_file():
+            shutil.copy2(path, landing / path.name)
+    return landing
+
+
+@pytest.fixture(scope="session")
+def sample_refresh(sample_landing, tmp_path_factory) -> RefreshRun:
+    warehouse = tmp_path_factory.mktemp("warehouse") / "seatshift.duckdb"
+    run = run_refresh(sample_landing, warehouse)
+    assert run.returncode == 0, f"the sample refresh failed:\n{run.stdout}\n{run.stderr}"
+    return run
+
+
+@pytest.fixture(scope="session")
+def sample_warehouse(sample_refresh) -> Path:
+    """The published warehouse of the committed sample. Read it; copy it before changing it."""
+    return sample_refresh.warehouse

@@ -1,0 +1,244 @@
+"""End to end: `seatshift refresh` on the committed sample, reloads, bad input and a failed build."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.lib import settings
+from orchestration.lib.contract import EXPORTS
+from tests.conftest import REPO_ROOT, SEATSHIFT, refresh_environment, run_refresh
+
+
+def _query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        return conn.execute(sql, params or []).fetchall()
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _table_fingerprints(warehouse: Path) -> dict[str, tuple]:
+    """Row count and an order-independent content hash of every raw and mart table."""
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        tables = conn.execute(
+            """
+            select table_schema, table_name from information_schema.tables
+            where table_schema not in ('audit', 'information_schema', 'main')
+              and table_type = 'BASE TABLE'
+            order by all
+            """
+        ).fetchall()
+        return {
+            f"{schema}.{table}": conn.execute(
+                f"select count(*), bit_xor(hash(t)) from {schema}.{table} as t"
+            ).fetchone()
+            for schema, table in tables
+        }
+
+
+def test_sample_refresh_publishes_and_accounts_for_every_file(sample_refresh, sample_landing):
+    files = sorted(path.name for path in sample_landing.iterdir() if not path.name.startswith("_"))
+    report = _query(
+        sample_refresh.warehouse,
+        """
+        select file_name, status, rows_read, rows_loaded, rows_duplicate, rows_quarantined
+        from audit.load_report order by file_name
+        """,
+    )
+    assert [row[0] for row in report] == files
+    assert {row[1] for row in report} == {"loaded"}
+    for file_name, _, read, loaded, duplicate, quarantined in report:
+        assert read == loaded + duplicate + quarantined, file_name
+    assert "published" in sample_refresh.stdout
+    status = json.loads(settings.refresh_status_path(sample_refresh.warehouse).read_text())
+    assert status["status"] == "published"
+
+
+def test_account_month_covers_each_account_from_its_first_month_to_the_as_of_month(
+    sample_warehouse,
+):
+    # Independent of dbt: the as-of time is the latest occurred_at, effective_at or issued_at
+    # among the loaded raw rows, and each account has one row per month from its creation month.
+    (as_of,) = _query(
+        sample_warehouse,
+        """
+        select greatest(
+            (select max(occurred_at) from telemetry.usage_events),
+            (select max(effective_at) from entitlements.seat_events),
+            (select max(issued_at) from billing.invoices))
+        """,
+    )[0]
+    created = _query(
+        sample_warehouse,
+        "select account_id, min(created_at) from crm.accounts group by account_id",
+    )
+
+    def months_between(start: dt.datetime, end: dt.datetime) -> int:
+        return (end.year - start.year) * 12 + end.month - start.month + 1
+
+    expected_rows = sum(months_between(created_at, as_of) for _, created_at in created)
+    (rows, accounts, last_month) = _query(
+        sample_warehouse,
+        "select count(*), count(distinct account_id), max(month) from marts.fct_account_month",
+    )[0]
+    assert accounts == len(created)
+    assert rows == expected_rows
+    assert last_month == dt.date(as_of.year, as_of.month, 1)
+
+
+def test_account_month_usage_totals_equal_the_raw_events(sample_warehouse):
+    raw = _query(
+        sample_warehouse,
+        """
+        select sum(tasks), sum(tasks) filter (where actor_type = 'agent'),
+               sum(input_tokens), sum(output_tokens)
+        from telemetry.usage_events
+        """,
+    )[0]
+    mart = _query(
+        sample_warehouse,
+        """
+        select sum(tasks), sum(agent_tasks), sum(input_tokens), sum(output_tokens)
+        from marts.fct_account_month
+        """,
+    )[0]
+    assert tuple(int(value) for value in mart) == tuple(int(value) for value in raw)
+
+
+def test_second_refresh_changes_nothing_and_readers_never_fail(sample_warehouse, tmp_path):
+    warehouse = tmp_path / "seatshift.duckdb"
+    shutil.copyfile(sample_warehouse, warehouse)
+    landing = tmp_path / "landing"
+    shutil.copytree(REPO_ROOT / "seeds", landing)
+    before = _table_fingerprints(warehouse)
+
+    # A reader polls the published file while the refresh runs: it must never see a lock error.
+    process = subprocess.Popen(
+        [str(SEATSHIFT), "refresh", "--landing", str(landing), "--warehouse", str(warehouse)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=refresh_environment(),
+        cwd=REPO_ROOT,
+    )
+    reads, errors = 0, []
+    while process.poll() is None:
+        try:
+            _query(warehouse, "select count(*) from marts.fct_account_month")
+            reads += 1
+        except duckdb.Error as error:
+            errors.append(str(error))
+        time.sleep(0.05)
+    stdout, stderr = process.communicate()
+    assert process.returncode == 0, stdout + stderr
+    assert errors == []
+    assert reads > 10
+
+    assert _table_fingerprints(warehouse) == before
+    (latest,) = _query(warehouse, "select max(refresh_id) from audit.refresh_log")[0]
+    statuses = _query(
+        warehouse, "select distinct status from audit.load_report where refresh_id = ?", [latest]
+    )
+    assert statuses == [("skipped_already_loaded",)]
+
+
+BAD_FILES = {
+    # A usage export without its `model` column: rejected whole, naming file and column.
+    "usage_events__missing_column.csv": (
+        "event_id,account_id,actor_type,user_id,agent_id,occurred_at,feature,"
+        "input_tokens,output_tokens,tasks,outcome\n"
+        "bad-1,acc-x,human,u1,,2026-01-01T00:00:00Z,chat,1,1,1,\n"
+    ),
+    # Not Parquet at all.
+    "usage_events__garbage.parquet": "this is not a parquet file\n",
+    # Only a header: loads, with zero rows.
+    "support_tickets__header_only.csv": "ticket_id,account_id,created_at,category\n",
+    # Matches no export.
+    "refunds__2026-01.csv": "refund_id,amount\nr1,10.00\n",
+}
+
+
+def test_bad_input_is_accounted_for_and_a_reload_changes_nothing(sample_warehouse, tmp_path):
+    warehouse = tmp_path / "seatshift.duckdb"
+    shutil.copyfile(sample_warehouse, warehouse)
+    landing = tmp_path / "landing"
+    shutil.copytree(REPO_ROOT / "seeds", landing)
+    for name, text in BAD_FILES.items():
+        (landing / name).write_text(text)
+
+    run = run_refresh(landing, warehouse)
+    assert run.returncode == 0, run.stdout + run.stderr
+    (refresh_id,) = _query(warehouse, "select max(refresh_id) from audit.refresh_log")[0]
+    report = {
+        row[0]: row[1:]
+        for row in _query(
+            warehouse,
+            """
+            select file_name, status, rows_read, rows_loaded, rows_duplicate, rows_quarantined,
+                   message
+            from audit.load_report where refresh_id = ?
+            """,
+            [refresh_id],
+        )
+    }
+    assert report["usage_events__missing_column.csv"][0] == "rejected"
+    assert "model" in report["usage_events__missing_column.csv"][5]
+    assert "usage_events__missing_column.csv" in report["usage_events__missing_column.csv"][5]
+    assert report["usage_events__garbage.parquet"][0] == "rejected"
+    assert report["support_tickets__header_only.csv"][:5] == ("loaded", 0, 0, 0, 0)
+    assert report["refunds__2026-01.csv"][0] == "rejected"
+    for name in BAD_FILES:
+        assert name in run.stdout  # the printed load report names every file
+
+    after_first = _table_fingerprints(warehouse)
+    again = run_refresh(landing, warehouse)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert _table_fingerprints(warehouse) == after_first
+
+
+def test_failed_build_exits_non_zero_with_one_line_and_keeps_the_published_warehouse(
+    sample_warehouse, tmp_path
+):
+    warehouse = tmp_path / "seatshift.duckdb"
+    shutil.copyfile(sample_warehouse, warehouse)
+    published_hash = _sha256(warehouse)
+    project = tmp_path / "dbt_project"
+    shutil.copytree(
+        REPO_ROOT / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs")
+    )
+    (project / "models" / "marts" / "broken_on_purpose.sql").write_text(
+        "select * from a_table_that_does_not_exist\n"
+    )
+    landing = tmp_path / "landing"
+    shutil.copytree(REPO_ROOT / "seeds", landing)
+
+    run = run_refresh(
+        landing, warehouse, env=refresh_environment(SEATSHIFT_DBT_PROJECT=str(project))
+    )
+    assert run.returncode != 0
+    # The reason is the command's last line, on its own: an operator reads just that line.
+    reason = run.stderr.strip().splitlines()[-1]
+    assert reason.startswith("refresh failed:"), run.stderr
+    assert "broken_on_purpose" in reason
+    assert _sha256(warehouse) == published_hash
+    assert _query(warehouse, "select count(*) > 0 from marts.fct_account_month") == [(True,)]
+    status = json.loads(settings.refresh_status_path(warehouse).read_text())
+    assert status["status"] == "failed"
+    assert "broken_on_purpose" in status["reason"]
+    assert not list(settings.build_dir(warehouse).glob("*.duckdb")), "the failed build is left over"
+
+
+@pytest.mark.parametrize("export", sorted(EXPORTS))
+def test_every_export_of_the_sample_reaches_its_raw_table(sample_warehouse, export):
+    (rows,) = _query(sample_warehouse, f"select count(*) from {EXPORTS[export].relation}")[0]
+    assert rows > 0
