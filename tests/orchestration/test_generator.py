@@ -1,0 +1,419 @@
+"""The synthetic vendor (`seatshift generate`): determinism, contract, billing truth, story.
+
+The billing checks recompute periods, seat quantities and prorations here, independently, in plain
+Python (datetime, Decimal, csv) from the generated files, without importing the generator's code.
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import hashlib
+import itertools
+import json
+import re
+from collections import defaultdict
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.lib.contract import EXPORTS
+from orchestration.lib.generator import SAMPLE_PARAMETERS, generate, generated_files, write_sample
+from orchestration.lib.settings import SEEDS_DIR
+
+SMALL = {"accounts": 14, "months": 7, "start": "2025-11", "usage_per_seat_day": 0.3}
+
+
+def _digests(directory: Path) -> dict[str, str]:
+    return {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in generated_files(directory)
+    }
+
+
+def _rows(directory: Path, export: str) -> list[dict[str, str]]:
+    """Every CSV row of an export, in file-name order, with its file name and 1-based row number."""
+    rows = []
+    for path in sorted(directory.glob(f"{export}__*.csv")):
+        with path.open(encoding="utf-8", newline="") as handle:
+            for number, row in enumerate(csv.DictReader(handle), start=1):
+                rows.append(row | {"_file": path.name, "_row": number})
+    return rows
+
+
+def _good_rows(directory: Path, manifest: dict, export: str) -> list[dict[str, str]]:
+    bad = {(row["file"], row["row_number"]) for row in manifest["bad_rows"]}
+    return [row for row in _rows(directory, export) if (row["_file"], row["_row"]) not in bad]
+
+
+def _latest(rows: list[dict[str, str]], key: str) -> dict[str, dict[str, str]]:
+    latest: dict[str, dict[str, str]] = {}
+    for row in rows:
+        if row[key] not in latest or row["updated_at"] > latest[row[key]]["updated_at"]:
+            latest[row[key]] = row
+    return latest
+
+
+def _instant(text: str) -> datetime:
+    assert text.endswith("Z"), text
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> tuple[Path, dict]:
+    directory = tmp_path_factory.mktemp("sample")
+    manifest = write_sample(directory)
+    return directory, manifest
+
+
+@pytest.fixture(scope="module")
+def formats(tmp_path_factory) -> dict[str, tuple[Path, dict]]:
+    generated = {}
+    for fmt in ("csv", "jsonl", "parquet"):
+        directory = tmp_path_factory.mktemp(fmt)
+        generated[fmt] = (directory, generate(directory, fmt=fmt, **SMALL))
+    return generated
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_the_same_seed_gives_byte_identical_files(fmt, formats, tmp_path):
+    first, _ = formats[fmt]
+    generate(tmp_path, fmt=fmt, **SMALL)
+    assert _digests(tmp_path) == _digests(first)
+
+
+def test_a_different_seed_gives_different_data(formats, tmp_path):
+    first, _ = formats["csv"]
+    generate(tmp_path, fmt="csv", **(SMALL | {"seed": 8}))
+    before, after = _digests(first), _digests(tmp_path)
+    assert before["seat_events__ledger.csv"] != after["seat_events__ledger.csv"]
+    assert before["invoice_lines__billing.csv"] != after["invoice_lines__billing.csv"]
+
+
+def test_the_committed_sample_is_up_to_date(sample):
+    directory, _ = sample
+    committed = _digests(SEEDS_DIR)
+    assert committed, "seeds/ holds no sample: run write_sample(SEEDS_DIR) (make seeds)"
+    assert committed == _digests(directory), "seeds/ is stale: regenerate it with make seeds"
+
+
+def test_every_export_has_files_named_by_the_loader_convention(sample):
+    directory, manifest = sample
+    names = [path.name for path in generated_files(directory) if path.name != "_manifest.json"]
+    assert {name.split("__", 1)[0] for name in names} == set(EXPORTS)
+    months = [name for name in names if re.fullmatch(r"usage_events__\d{4}-\d{2}\.csv", name)]
+    assert len(months) == SAMPLE_PARAMETERS["months"]
+    assert sum(manifest["files"].values()) == sum(manifest["row_counts"].values())
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_every_file_carries_exactly_the_contract_columns(fmt, formats):
+    directory, _ = formats[fmt]
+    connection = duckdb.connect()
+    for path in generated_files(directory):
+        if path.name.startswith("_"):
+            continue
+        expected = EXPORTS[path.name.split("__", 1)[0]].column_names
+        if fmt == "csv":
+            with path.open(encoding="utf-8", newline="") as handle:
+                columns = next(csv.reader(handle))
+        elif fmt == "jsonl":
+            with path.open(encoding="utf-8") as handle:
+                columns = sorted({key for line in handle for key in json.loads(line)})
+            expected = sorted(expected)
+        else:
+            columns = [row[0] for row in connection.execute(f"describe from '{path}'").fetchall()]
+        assert columns == expected, path.name
+
+
+def test_all_three_formats_load_with_duckdb_readers_and_native_parquet_types(formats):
+    connection = duckdb.connect()
+    readers = {
+        "csv": "read_csv('{}', all_varchar = true)",
+        "jsonl": "read_json('{}')",
+        "parquet": "read_parquet('{}')",
+    }
+    for fmt, (directory, manifest) in formats.items():
+        for export, expected in manifest["row_counts"].items():
+            pattern = (directory / f"{export}__*.{fmt}").as_posix()
+            count = connection.execute(
+                f"select count(*) from {readers[fmt].format(pattern)}"
+            ).fetchall()
+            assert count[0][0] == expected, (fmt, export)
+    directory, _ = formats["parquet"]
+
+    def types(path: Path) -> dict[str, str]:
+        return {row[0]: row[1] for row in connection.execute(f"describe from '{path}'").fetchall()}
+
+    lines = types(directory / "invoice_lines__billing.parquet")
+    assert lines["amount"] == "DECIMAL(18,4)"
+    assert lines["period_start"] == "TIMESTAMP WITH TIME ZONE"
+    usage = types(next(directory.glob("usage_events__*.parquet")))
+    assert usage["occurred_at"] == "TIMESTAMP WITH TIME ZONE"
+    assert usage["input_tokens"] == "BIGINT"
+
+
+def test_values_are_written_as_the_contract_spells_them(sample):
+    directory, manifest = sample
+    rows = _good_rows(directory, manifest, "invoice_lines") + _good_rows(
+        directory, manifest, "invoices"
+    )
+    for row in rows:
+        for column in ("amount", "unit_amount", "subtotal", "tax", "total"):
+            if row.get(column):
+                assert re.fullmatch(r"-?\d+\.\d{2}", row[column]), (column, row)
+        for column in ("period_start", "period_end", "issued_at", "updated_at"):
+            if row.get(column):
+                assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", row[column]), (column, row)
+
+
+def test_invoice_subtotal_equals_its_lines_and_total_is_subtotal_plus_tax(sample):
+    directory, manifest = sample
+    invoices = _latest(_good_rows(directory, manifest, "invoices"), "invoice_id")
+    line_sums: dict[str, Decimal] = defaultdict(Decimal)
+    for line in _good_rows(directory, manifest, "invoice_lines"):
+        line_sums[line["invoice_id"]] += Decimal(line["amount"])
+    assert set(line_sums) <= set(invoices)
+    for invoice_id, invoice in invoices.items():
+        subtotal, tax, total = (Decimal(invoice[name]) for name in ("subtotal", "tax", "total"))
+        assert subtotal == line_sums[invoice_id], invoice_id
+        assert total == subtotal + tax, invoice_id
+        assert tax >= 0
+
+
+def _add_months(anchor: datetime, months: int) -> datetime:
+    year = anchor.year + (anchor.month - 1 + months) // 12
+    month = (anchor.month - 1 + months) % 12 + 1
+    return anchor.replace(
+        year=year, month=month, day=min(anchor.day, calendar.monthrange(year, month)[1])
+    )
+
+
+def _recompute(directory: Path, manifest: dict) -> dict[tuple[str, str, str], tuple]:
+    """Expected lines by (invoice, line_type, event or kind) -> (quantity, unit, amount, start)."""
+    subscriptions = _latest(_good_rows(directory, manifest, "subscriptions"), "subscription_id")
+    plans = _good_rows(directory, manifest, "plans")
+    events: dict[str, dict[str, str]] = {}
+    for row in _good_rows(directory, manifest, "seat_events"):
+        events.setdefault(row["event_id"], row)  # a re-delivery is the same event
+    voided = {
+        row["corrects_event_id"] for row in events.values() if row["event_type"] == "correction"
+    }
+    sign = {"seat_added": 1, "seat_reactivated": 1, "seat_removed": -1, "seat_suspended": -1}
+    ledger = defaultdict(list)
+    for row in events.values():
+        if row["event_id"] not in voided and row["event_type"] in sign:
+            delta = sign[row["event_type"]] * int(row["quantity"])
+            ledger[row["subscription_id"]].append(
+                (_instant(row["effective_at"]), delta, row["event_id"])
+            )
+
+    def price(plan_id: str, at: datetime) -> dict[str, str]:
+        rows = [
+            p
+            for p in plans
+            if p["plan_id"] == plan_id and p["effective_from"] <= at.strftime("%Y-%m-%d")
+        ]
+        return max(rows, key=lambda p: p["effective_from"])
+
+    invoices = _latest(_good_rows(directory, manifest, "invoices"), "invoice_id")
+    expected = {}
+    for invoice_id, invoice in invoices.items():
+        subscription = subscriptions[invoice["subscription_id"]]
+        anchor = _instant(subscription["started_at"])
+        interval = 12 if price(subscription["plan_id"], anchor)["billing_interval"] == "year" else 1
+        index = next(
+            i
+            for i in range(400)
+            if _add_months(anchor, interval * i) == _instant(invoice["period_start"])
+        )
+        start, end = (
+            _add_months(anchor, interval * index),
+            _add_months(anchor, interval * (index + 1)),
+        )
+        assert _instant(invoice["period_end"]) == end, invoice_id
+        plan = price(subscription["plan_id"], start)
+        seats = sum(
+            delta for at, delta, _ in ledger[subscription["subscription_id"]] if at <= start
+        )
+        assert seats >= 0
+        unit = Decimal(plan["seat_unit_amount"])
+        expected[(invoice_id, "subscription", "seats")] = (seats, unit, seats * unit, start)
+        if plan["platform_fee_amount"]:
+            fee = Decimal(plan["platform_fee_amount"])
+            expected[(invoice_id, "subscription", "platform")] = (1, fee, fee, start)
+        if index == 0:
+            continue
+        previous = _add_months(anchor, interval * (index - 1))
+        previous_unit = Decimal(price(subscription["plan_id"], previous)["seat_unit_amount"])
+        length = Decimal(int((start - previous).total_seconds()))
+        for at, delta, event_id in ledger[subscription["subscription_id"]]:
+            if previous < at < start:
+                remaining = Decimal(int((start - at).total_seconds()))
+                amount = (delta * previous_unit * remaining / length).quantize(
+                    Decimal("0.01"), rounding=ROUND_HALF_UP
+                )
+                expected[(invoice_id, "proration", event_id)] = (delta, previous_unit, amount, at)
+    return expected
+
+
+def test_an_independent_recomputation_matches_every_invoice_line_except_the_injected_errors(sample):
+    directory, manifest = sample
+    expected = _recompute(directory, manifest)
+    actual = {}
+    for line in _good_rows(directory, manifest, "invoice_lines"):
+        if line["line_type"] in ("discount", "credit"):
+            continue
+        kind = (
+            line["source_event_id"]
+            if line["line_type"] == "proration"
+            else ("platform" if line["description"].startswith("Platform fee") else "seats")
+        )
+        actual[(line["invoice_id"], line["line_type"], kind)] = (
+            int(line["quantity"]),
+            Decimal(line["unit_amount"]),
+            Decimal(line["amount"]),
+            _instant(line["period_start"]),
+            line["line_id"],
+        )
+    mismatches = set()
+    for key, (quantity, unit, amount, start) in expected.items():
+        found = actual.get(key)
+        if found is None:
+            mismatches.add(("missed_proration", key[0], None, key[2], amount))
+        elif found[:4] != (quantity, unit, amount, start):
+            mismatches.add(("wrong_line", key[0], found[4], None, amount))
+    assert set(actual) <= set(expected), set(actual) - set(expected)
+    injected = {
+        (
+            "missed_proration" if error["kind"] == "missed_proration" else "wrong_line",
+            error["invoice_id"],
+            error["line_id"],
+            error["source_event_id"],
+            Decimal(error["expected_amount"]),
+        )
+        for error in manifest["billing_errors"]
+    }
+    assert mismatches == injected
+    kinds = {error["kind"] for error in manifest["billing_errors"]}
+    assert kinds == {"missed_proration", "stale_quantity", "price_mismatch"}
+    assert sum(1 for key in expected if key[1] == "proration") > 50
+
+
+def test_periods_are_clamped_from_the_anchor_day_not_from_the_previous_period_end(sample):
+    directory, manifest = sample
+    subscriptions = _latest(_good_rows(directory, manifest, "subscriptions"), "subscription_id")
+    late_anchors = {
+        sid for sid, row in subscriptions.items() if _instant(row["started_at"]).day >= 29
+    }
+    assert late_anchors, "the sample must exercise clamping"
+    starts = defaultdict(set)
+    for invoice in _good_rows(directory, manifest, "invoices"):
+        if invoice["subscription_id"] in late_anchors:
+            starts[invoice["subscription_id"]].add(_instant(invoice["period_start"]))
+    clamped_then_restored = 0
+    for subscription_id, periods in starts.items():
+        anchor_day = _instant(subscriptions[subscription_id]["started_at"]).day
+        ordered = sorted(periods)
+        for before, after in itertools.pairwise(ordered):
+            if before.day < anchor_day and after.day == anchor_day:
+                clamped_then_restored += 1
+    assert clamped_then_restored > 0
+
+
+def test_corrections_void_events_that_were_never_invoiced_as_prorations(sample):
+    directory, manifest = sample
+    events = {row["event_id"]: row for row in _good_rows(directory, manifest, "seat_events")}
+    voided = {
+        row["corrects_event_id"] for row in events.values() if row["event_type"] == "correction"
+    }
+    assert voided and voided <= set(events)
+    assert all(events[event_id]["event_type"] != "correction" for event_id in voided)
+    prorated = {
+        line["source_event_id"]
+        for line in _rows(directory, "invoice_lines")
+        if line["source_event_id"]
+    }
+    assert not voided & prorated
+    assert any(_instant(r["recorded_at"]) > _instant(r["effective_at"]) for r in events.values()), (
+        "back-dated"
+    )
+
+
+def test_usage_files_are_time_ordered_and_carry_late_and_repeated_events(sample):
+    directory, _ = sample
+    late = repeated = 0
+    seen: set[str] = set()
+    for path in sorted(directory.glob("usage_events__????-??.csv")):
+        month = path.stem.split("__")[1]
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        times = [row["occurred_at"] for row in rows]
+        assert times == sorted(times), path.name
+        late += sum(1 for row in rows if row["occurred_at"][:7] < month)
+        for row in rows:
+            repeated += row["event_id"] in seen
+            seen.add(row["event_id"])
+    assert late > 0
+    assert repeated > 0
+
+
+def test_the_automating_segment_hands_work_to_agents_while_others_do_not(formats, sample):
+    connection = duckdb.connect()
+    for directory, manifest in (sample, formats["csv"]):
+        months = manifest["parameters"]["months"]
+        share = dict(
+            connection.execute(
+                f"""
+                with usage as (
+                    select account_id, actor_type, tasks::bigint as tasks,
+                        date_diff('month', date '{manifest["parameters"]["start"]}-01',
+                            left(occurred_at, 10)::date) as month_index
+                    from read_csv(
+                        '{directory.as_posix()}/usage_events__????-??.csv', all_varchar = true
+                    )
+                ),
+                accounts as (
+                    select distinct account_id, segment
+                    from read_csv('{directory.as_posix()}/accounts__crm.csv', all_varchar = true)
+                )
+                select accounts.segment || case when month_index < 3 then ':first' else ':last' end,
+                    sum(case when actor_type = 'agent' then tasks else 0 end) / sum(tasks)
+                from usage join accounts using (account_id)
+                where month_index < 3 or month_index >= {months - 3}
+                group by all
+                """
+            ).fetchall()
+        )
+        assert share["mid_market:first"] < 0.3
+        assert share["mid_market:last"] > 0.5
+        assert share["mid_market:last"] - share["mid_market:first"] > 0.25
+        assert share["smb:last"] < 0.2
+
+
+def test_every_listed_bad_row_is_in_its_file_and_breaks_its_rule(sample):
+    directory, manifest = sample
+    assert len({row["rule"] for row in manifest["bad_rows"]}) >= 30
+    for bad in manifest["bad_rows"]:
+        export = EXPORTS[bad["export"]]
+        rows = [row for row in _rows(directory, export.name) if row["_file"] == bad["file"]]
+        row = rows[bad["row_number"] - 1]
+        kind, _, column = bad["rule"].partition(":")
+        value = row.get(column, "")
+        if kind == "required":
+            assert value == "", bad
+        elif kind == "allowed_values":
+            assert value not in export.column(column).allowed, bad
+        elif kind == "minimum":
+            assert Decimal(value) <= 0, bad
+        elif kind == "timestamp_without_offset":
+            assert value and not value.endswith("Z"), bad
+        elif kind == "too_many_decimals":
+            assert len(value.split(".")[1]) > 4, bad
+        elif kind == "type":
+            assert not re.fullmatch(r"-?[\d.]+|\d{4}-.*Z", value), bad
+        elif kind == "pattern":
+            assert not re.fullmatch(export.column(column).pattern, value), bad
