@@ -1,0 +1,655 @@
+"""Great Expectations suites for the raw exports, run as SQL inside the DuckDB warehouse.
+
+The loader already quarantines rows that break a rule of the export contract; these suites are
+the independent second line. They are derived from the same contract (`contract.EXPORTS`), run
+as SQL push-down on the raw table (never through a DataFrame: the usage table has millions of
+rows) and, when a refresh id is given, only on the rows that refresh loaded, so the cost follows
+the new data rather than the history.
+
+A *critical* expectation restates a contract rule: when it fails, the loader (or a hand edit)
+let bad data through and the refresh must stop. A non-critical one is a plausibility check a
+data team wants to hear about (a 50M-token event, an invoice whose total is not subtotal + tax)
+without blocking the numbers of everyone else.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import great_expectations as gx
+import great_expectations.expectations as gxe
+import sqlalchemy as sa
+from great_expectations.data_context.types.base import ProgressBarsConfig
+from great_expectations.datasource.fluent import TestConnectionError
+from great_expectations.execution_engine import sqlalchemy_execution_engine
+
+from orchestration.lib import contract
+
+# Enough failing values for a person to recognise the problem; GX never fetches more than this.
+EXAMPLE_COUNT = 5
+RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLE_COUNT}
+
+# Plausibility limits (non-critical): values beyond these are legal but almost surely an error.
+MAX_TOKENS_PER_EVENT = 10_000_000
+MAX_SEATS_PER_EVENT = 10_000
+# The weakest currencies in use trade near 1e-5 USD (LBP, VND, IRR) and the strongest near 3.3
+# (KWD): a cent as the floor would warn about JPY and KRW on every refresh.
+MIN_USD_PER_UNIT = 0.000001
+MAX_USD_PER_UNIT = 10
+
+RESULTS_TABLE = "audit.expectation_results"
+RESULTS_DDL = [
+    "create schema if not exists audit",
+    f"""create table if not exists {RESULTS_TABLE} (
+        refresh_id varchar,
+        export varchar not null,
+        relation varchar not null,
+        expectation_type varchar not null,
+        column_name varchar,
+        rule varchar,
+        is_critical boolean not null,
+        success boolean not null,
+        element_count bigint,
+        unexpected_count bigint,
+        unexpected_examples varchar,  -- JSON array of up to EXAMPLE_COUNT failing values
+        details varchar,  -- JSON object: the expectation's kwargs, observed value, error if any
+        validated_at timestamp not null
+    )""",
+    # A table created elsewhere from the interface's column list lacks `rule`: add, don't fail.
+    f"alter table {RESULTS_TABLE} add column if not exists rule varchar",
+]
+RESULT_FIELDS = (
+    "refresh_id",
+    "export",
+    "relation",
+    "expectation_type",
+    "column_name",
+    "rule",
+    "is_critical",
+    "success",
+    "element_count",
+    "unexpected_count",
+    "unexpected_examples",
+    "details",
+    "validated_at",
+)
+
+# Our site only: building every site would also fill the ephemeral context's default temp folder.
+DOCS_SITE = "seatshift"
+OUTCOME_FILE = "seatshift_outcome.json"  # per-export summary the top-level docs index reads
+
+
+@dataclass
+class ValidationOutcome:
+    export: str
+    relation: str
+    refresh_id: str | None
+    success: bool  # every critical expectation passed
+    results: list[dict[str, Any]]  # one dict per expectation, keys = RESULT_FIELDS
+    critical_failures: list[str]  # one readable line per failed critical expectation
+    warnings: list[str] = field(default_factory=list)  # failed non-critical expectations
+    validated_at: datetime | None = None  # UTC, naive like every timestamp of the warehouse
+    docs_index: Path | None = None  # the export's Data Docs page, when built
+
+
+def let_gx_keep_one_duckdb_connection() -> None:
+    """Make GX hold one open connection to DuckDB for a whole validation (a private-API patch).
+
+    GX's SQL engine opens a connection per query and closes it when its `with` block ends, which
+    for DuckDB happens before the rows are fetched: every expectation then fails with `list index
+    out of range`. For the dialects listed in `_PERSISTED_CONNECTION_DIALECTS` (sqlite, mssql, ...)
+    GX instead keeps one connection on a static pool and reuses it; adding duckdb to that list is
+    all SQL push-down needs. The entry must compare equal to the dialect name ("duckdb") and
+    carry `.value` like the `GXSqlDialect` members beside it, hence the small `str` subclass.
+
+    The list is private: `tests/quality/test_expectations.py` fails loudly if GX renames it or
+    stops honouring it, which is the signal to revisit this function on a GX upgrade.
+    """
+    dialects = getattr(sqlalchemy_execution_engine, "_PERSISTED_CONNECTION_DIALECTS", None)
+    if not isinstance(dialects, tuple):
+        raise RuntimeError(
+            "great_expectations.execution_engine.sqlalchemy_execution_engine no longer has the "
+            "tuple _PERSISTED_CONNECTION_DIALECTS: revisit let_gx_keep_one_duckdb_connection()"
+        )
+    if "duckdb" not in dialects:
+        sqlalchemy_execution_engine._PERSISTED_CONNECTION_DIALECTS = (
+            *dialects,
+            _DialectName("duckdb"),
+        )
+
+
+class _DialectName(str):
+    @property
+    def value(self) -> str:
+        return str(self)
+
+
+# ---------------------------------------------------------------------------------------------
+# Suites
+
+
+def suite(export: str) -> list[tuple[gxe.Expectation, bool]]:
+    """Fresh expectations for an export, each with whether it is critical (blocks the refresh)."""
+    spec = _export(export)
+    critical = [*_column_rules(spec), *_key_rules(spec), *_row_rules(spec)]
+    return [(expectation, True) for expectation in critical] + [
+        (expectation, False) for expectation in _plausibility(spec)
+    ]
+
+
+def _column_rules(spec: contract.Export) -> list[gxe.Expectation]:
+    expectations: list[gxe.Expectation] = []
+    for column in spec.columns:
+        name = column.name
+        if column.required:
+            expectations.append(
+                gxe.ExpectColumnValuesToNotBeNull(
+                    column=name, meta=_meta(f"{name} is not null", name)
+                )
+            )
+        if column.allowed:
+            expectations.append(
+                gxe.ExpectColumnValuesToBeInSet(
+                    column=name,
+                    value_set=list(column.allowed),
+                    meta=_meta(f"{name} in ({', '.join(column.allowed)})", name),
+                )
+            )
+        if column.minimum is not None:
+            expectations.append(
+                gxe.ExpectColumnValuesToBeBetween(
+                    column=name,
+                    min_value=column.minimum,
+                    meta=_meta(f"{name} >= {column.minimum:g}", name),
+                )
+            )
+        if column.exclusive_minimum is not None:
+            expectations.append(
+                gxe.ExpectColumnValuesToBeBetween(
+                    column=name,
+                    min_value=column.exclusive_minimum,
+                    strict_min=True,
+                    meta=_meta(f"{name} > {column.exclusive_minimum:g}", name),
+                )
+            )
+        if column.pattern:
+            expectations.append(_matches_pattern(name, column.pattern))
+    return expectations
+
+
+def _matches_pattern(column: str, pattern: str) -> gxe.Expectation:
+    # GX 1.24 has no regex translation for the duckdb dialect (ExpectColumnValuesToMatchRegex
+    # fails without a reason), so the rule is written in DuckDB's own SQL. `{batch}` is filled
+    # by str.format: the braces of a regex quantifier must be doubled to survive it.
+    literal = pattern.replace("'", "''").replace("{", "{{").replace("}", "}}")
+    return gxe.UnexpectedRowsExpectation(
+        unexpected_rows_query=(
+            f"select {column} from {{batch}} "
+            f"where {column} is not null and not regexp_full_match({column}, '{literal}')"
+        ),
+        description=f"`{column}` matches `{pattern}`",
+        meta=_meta(f"{column} matches {pattern}", column),
+    )
+
+
+def _key_rules(spec: contract.Export) -> list[gxe.Expectation]:
+    # A snapshot export keeps every version of a row, one per updated_at; the others keep one row.
+    key = list(spec.key) + ([spec.latest_wins_by] if spec.latest_wins_by else [])
+    if len(key) == 1:
+        return [
+            gxe.ExpectColumnValuesToBeUnique(column=key[0], meta=_meta(f"{key[0]} is unique", key))
+        ]
+    return [
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=key, meta=_meta(f"({', '.join(key)}) is unique", key)
+        )
+    ]
+
+
+def _row_rules(spec: contract.Export) -> list[gxe.Expectation]:
+    """Contract rules between two columns of one row that the loader also quarantines."""
+    if spec.name == "invoices":
+        return [
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="period_end",
+                column_B="period_start",
+                meta=_meta("period_end > period_start", ["period_end", "period_start"]),
+            )
+        ]
+    return []
+
+
+def _plausibility(spec: contract.Export) -> list[gxe.Expectation]:
+    if spec.name == "usage_events":
+        return [
+            gxe.ExpectColumnValuesToBeBetween(
+                column=column,
+                max_value=MAX_TOKENS_PER_EVENT,
+                strict_max=True,
+                meta=_meta(f"{column} < {MAX_TOKENS_PER_EVENT:,} per event", column),
+            )
+            for column in ("input_tokens", "output_tokens")
+        ]
+    if spec.name == "seat_events":
+        return [
+            gxe.ExpectColumnValuesToBeBetween(
+                column="quantity",
+                max_value=MAX_SEATS_PER_EVENT,
+                strict_max=True,
+                meta=_meta(f"quantity < {MAX_SEATS_PER_EVENT:,} seats per event", "quantity"),
+            )
+        ]
+    if spec.name == "invoices":
+        # No GX 1.24 expectation compares a column with the sum of two others; SQL does.
+        return [
+            gxe.UnexpectedRowsExpectation(
+                unexpected_rows_query=(
+                    "select invoice_id, subtotal, tax, total from {batch} "
+                    "where total <> subtotal + coalesce(tax, 0)"
+                ),
+                description="`total` equals `subtotal` + `tax`",
+                meta=_meta("total = subtotal + tax", ["total", "subtotal", "tax"]),
+            )
+        ]
+    if spec.name == "invoice_lines":
+        return [
+            gxe.UnexpectedRowsExpectation(
+                unexpected_rows_query=(
+                    "select line_id, line_type, amount from {batch} "
+                    "where line_type in ('discount', 'credit') and amount > 0"
+                ),
+                description="discount and credit lines have a negative or zero `amount`",
+                meta=_meta("discount and credit amounts <= 0", ["line_type", "amount"]),
+            )
+        ]
+    if spec.name == "accounts":
+        return [
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="updated_at",
+                column_B="created_at",
+                or_equal=True,
+                meta=_meta("updated_at >= created_at", ["updated_at", "created_at"]),
+            )
+        ]
+    if spec.name == "fx_rates":
+        return [
+            gxe.ExpectColumnValuesToBeBetween(
+                column="usd_per_unit",
+                min_value=MIN_USD_PER_UNIT,
+                max_value=MAX_USD_PER_UNIT,
+                meta=_meta(
+                    f"usd_per_unit between {MIN_USD_PER_UNIT:g} and {MAX_USD_PER_UNIT:g}",
+                    "usd_per_unit",
+                ),
+            )
+        ]
+    return []
+
+
+def _meta(rule: str, column: str | list[str]) -> dict[str, Any]:
+    columns = [column] if isinstance(column, str) else list(column)
+    return {"rule": rule, "column_name": ", ".join(columns)}
+
+
+def _export(export: str) -> contract.Export:
+    try:
+        return contract.EXPORTS[export]
+    except KeyError:
+        raise ValueError(
+            f"unknown export {export!r}; known: {', '.join(contract.EXPORTS)}"
+        ) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation
+
+
+def validate_export(
+    database: Path,
+    export: str,
+    refresh_id: str | None = None,
+    docs_dir: Path | None = None,
+) -> ValidationOutcome:
+    """Run the export's suite as SQL on its raw table; only the rows of `refresh_id` when given.
+
+    Opens the DuckDB file read-write for the duration (DuckDB takes one writer process): call it
+    when no other process holds the file, as the refresh job does between load and dbt build, and
+    with no connection to it open in this process either (duckdb-engine's connection settings
+    differ from a plain `duckdb.connect`, which DuckDB refuses within one process). The file is
+    released on return, so `record_outcome` can open its own connection right after.
+    """
+    spec = _export(export)
+    database = Path(database).resolve()
+    let_gx_keep_one_duckdb_connection()
+    _quiet_gx_logging()
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    export_docs = Path(docs_dir).resolve() / export if docs_dir is not None else None
+    if export_docs is not None:
+        context.add_data_docs_site(
+            site_name=DOCS_SITE,
+            site_config={
+                "class_name": "SiteBuilder",
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(export_docs),
+                },
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            },
+        )
+
+    validated_at = datetime.now(UTC).replace(tzinfo=None)
+    try:
+        datasource = context.data_sources.add_sql(
+            name="warehouse", connection_string=f"duckdb:///{database}"
+        )
+    except TestConnectionError as error:
+        raise RuntimeError(
+            f"GX cannot open {database}: {error}. DuckDB allows one writing process, and within "
+            "a process no second connection with other settings (duckdb-engine adds a user "
+            "agent): close this process's connections to the file before validating."
+        ) from error
+    engine = datasource.get_execution_engine()
+    try:
+        columns = _table_columns(engine.engine, spec)
+        if not columns or set(spec.column_names) - columns:
+            return _unvalidated_outcome(spec, refresh_id, validated_at, columns)
+        asset = datasource.add_query_asset(name=spec.relation, query=_batch_query(spec, refresh_id))
+        batch_definition = asset.add_batch_definition_whole_table(name="batch")
+        gx_suite = context.suites.add(gx.ExpectationSuite(name=spec.relation))
+        for expectation, critical in suite(export):
+            expectation.meta = {**(expectation.meta or {}), "critical": critical}
+            gx_suite.add_expectation(expectation)
+        definition = context.validation_definitions.add(
+            gx.ValidationDefinition(name=spec.relation, data=batch_definition, suite=gx_suite)
+        )
+        suite_result = definition.run(result_format=RESULT_FORMAT)
+        if export_docs is not None:
+            context.build_data_docs(site_names=[DOCS_SITE])
+    finally:
+        # Release the file: the next step (dbt, another process) needs the DuckDB lock. The
+        # datasource keeps an engine of its own (it tests the connection) beside GX's.
+        datasource.get_execution_engine().close()
+        engine.close()
+        datasource.get_engine().dispose()
+
+    examples = _sql_rule_examples(database, _batch_query(spec, refresh_id), suite_result)
+    outcome = _outcome(spec, refresh_id, validated_at, suite_result, examples)
+    if export_docs is not None and docs_dir is not None:
+        outcome.docs_index = export_docs / "index.html"
+        _write_docs_index(Path(docs_dir).resolve(), outcome)
+    return outcome
+
+
+def _batch_query(spec: contract.Export, refresh_id: str | None) -> str:
+    # A query asset cannot bind parameters; the refresh id is a quoted SQL literal instead.
+    query = f"select * from {spec.relation}"
+    if refresh_id is not None:
+        query += " where _refresh_id = '{}'".format(refresh_id.replace("'", "''"))
+    return query
+
+
+def _sql_rule_examples(database: Path, batch_query: str, suite_result: Any) -> dict[int, list]:
+    """A few failing rows of each failed SQL-written expectation, keyed by result position.
+
+    GX returns those rows only in its COMPLETE result format, which would also make every
+    column expectation fetch all of its failing values; a bounded query of our own is cheaper.
+    """
+    failed = {
+        position: expectation_result.expectation_config.kwargs["unexpected_rows_query"]
+        for position, expectation_result in enumerate(suite_result.results)
+        if expectation_result.expectation_config.type == "unexpected_rows_expectation"
+        and not expectation_result.success
+    }
+    if not failed:
+        return {}
+    examples = {}
+    with duckdb.connect(str(database)) as conn:
+        for position, query in failed.items():
+            sql = query.format(batch=f"({batch_query}) as batch")
+            try:
+                relation = conn.sql(f"select * from ({sql}) limit {EXAMPLE_COUNT}")
+                columns = relation.columns
+                rows = relation.fetchall()
+            except duckdb.Error:
+                continue  # the expectation's own error is already in its result
+            # One column (a pattern rule): the bare values read best, as for column rules.
+            examples[position] = [
+                row[0] if len(columns) == 1 else dict(zip(columns, row, strict=True))
+                for row in rows
+            ]
+    return examples
+
+
+def _table_columns(engine: sa.Engine, spec: contract.Export) -> set[str]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "select column_name from information_schema.columns "
+                "where table_schema = :schema and table_name = :table"
+            ),
+            {"schema": spec.schema, "table": spec.table},
+        ).fetchall()
+    return {row[0] for row in rows}
+
+
+def _unvalidated_outcome(
+    spec: contract.Export, refresh_id: str | None, validated_at: datetime, columns: set[str]
+) -> ValidationOutcome:
+    """The outcome when the raw table is missing or lacks a contract column.
+
+    An optional export that was never delivered has nothing to validate. A missing required
+    table or column means the load step did not run or the table drifted from the contract; GX
+    would report every expectation on it as an error (one failed query also aborts the shared
+    connection's transaction and muddles the rest), so the cause is named once instead.
+    """
+    if not columns:
+        failures = [] if spec.optional_export else [f"{spec.relation}: table does not exist"]
+    else:
+        missing = [name for name in spec.column_names if name not in columns]
+        failures = [f"{spec.relation}: raw table lacks contract columns {', '.join(missing)}"]
+    return ValidationOutcome(
+        export=spec.name,
+        relation=spec.relation,
+        refresh_id=refresh_id,
+        success=not failures,
+        results=[],
+        critical_failures=failures,
+        validated_at=validated_at,
+    )
+
+
+def _outcome(
+    spec: contract.Export,
+    refresh_id: str | None,
+    validated_at: datetime,
+    suite_result: Any,
+    examples: dict[int, list] | None = None,
+) -> ValidationOutcome:
+    examples = examples or {}
+    batch_rows = next(
+        (
+            r.result["element_count"]
+            for r in suite_result.results
+            if r.result and "element_count" in r.result
+        ),
+        None,
+    )
+    results, critical_failures, warnings = [], [], []
+    for position, expectation_result in enumerate(suite_result.results):
+        row = _result_row(
+            spec,
+            refresh_id,
+            validated_at,
+            expectation_result,
+            batch_rows,
+            examples.get(position, []),
+        )
+        results.append(row)
+        if not row["success"]:
+            message = _failure_message(spec, row, expectation_result)
+            (critical_failures if row["is_critical"] else warnings).append(message)
+    return ValidationOutcome(
+        export=spec.name,
+        relation=spec.relation,
+        refresh_id=refresh_id,
+        success=not critical_failures,
+        results=results,
+        critical_failures=critical_failures,
+        warnings=warnings,
+        validated_at=validated_at,
+    )
+
+
+def _result_row(
+    spec: contract.Export,
+    refresh_id: str | None,
+    validated_at: datetime,
+    expectation_result: Any,
+    batch_rows: int | None,
+    sql_examples: list,
+) -> dict[str, Any]:
+    config = expectation_result.expectation_config
+    meta = config.meta or {}
+    result = expectation_result.result or {}
+    if "unexpected_count" in result:
+        unexpected_count = result["unexpected_count"]
+        element_count = result.get("element_count", batch_rows)
+        examples = result.get("partial_unexpected_list") or []
+    elif config.type == "unexpected_rows_expectation" and "observed_value" in result:
+        unexpected_count = result["observed_value"]
+        element_count = batch_rows
+        examples = sql_examples
+    else:
+        unexpected_count, element_count, examples = None, batch_rows, []
+    if unexpected_count is None and element_count == 0:
+        unexpected_count = 0  # GX leaves it out on an empty batch; nothing failed
+    kwargs = {key: value for key, value in config.kwargs.items() if key != "batch_id"}
+    details: dict[str, Any] = {"kwargs": kwargs}
+    if "observed_value" in result:
+        details["observed_value"] = result["observed_value"]
+    error = _error_message(expectation_result)
+    if error:
+        details["error"] = error
+    return {
+        "refresh_id": refresh_id,
+        "export": spec.name,
+        "relation": spec.relation,
+        "expectation_type": config.type,
+        "column_name": meta.get("column_name"),
+        "rule": meta.get("rule"),
+        "is_critical": bool(meta.get("critical")),
+        "success": bool(expectation_result.success),
+        "element_count": element_count,
+        "unexpected_count": unexpected_count,
+        "unexpected_examples": _json(examples[:EXAMPLE_COUNT]),
+        "details": _json(details),
+        "validated_at": validated_at,
+    }
+
+
+def _error_message(expectation_result: Any) -> str | None:
+    info = expectation_result.exception_info or {}
+    if info.get("raised_exception"):
+        return str(info.get("exception_message"))
+    # Several metrics failing at once are reported keyed by metric id.
+    for value in info.values():
+        if isinstance(value, dict) and value.get("raised_exception"):
+            return str(value.get("exception_message"))
+    return None
+
+
+def _failure_message(spec: contract.Export, row: dict[str, Any], expectation_result: Any) -> str:
+    rule = row["rule"] or row["expectation_type"]
+    error = _error_message(expectation_result)
+    if error:
+        return f"{spec.relation}: {rule} could not be checked ({error})"
+    if row["unexpected_count"] is None:
+        return f"{spec.relation}: {rule} failed"
+    rows = f"{row['unexpected_count']:,} of {row['element_count'] or 0:,} rows"
+    # A null is its own explanation ("is not null failed"); show only values that say more.
+    examples = [value for value in json.loads(row["unexpected_examples"]) if value is not None][:3]
+    shown = f" (e.g. {', '.join(_short(value) for value in examples)})" if examples else ""
+    return f"{spec.relation}: {rule} failed for {rows}{shown}"
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str) if isinstance(value, dict | list) else str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, default=str, sort_keys=True)
+
+
+def _quiet_gx_logging() -> None:
+    # GX logs every metric it resolves at INFO; the asset check reports what matters.
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+
+# ---------------------------------------------------------------------------------------------
+# Audit and docs
+
+
+def record_outcome(conn: duckdb.DuckDBPyConnection, outcome: ValidationOutcome) -> None:
+    """Append the per-expectation results to audit.expectation_results (created if missing)."""
+    for statement in RESULTS_DDL:
+        conn.execute(statement)
+    if not outcome.results:
+        return
+    columns = ", ".join(RESULT_FIELDS)
+    placeholders = ", ".join("?" for _ in RESULT_FIELDS)
+    conn.executemany(
+        f"insert into {RESULTS_TABLE} ({columns}) values ({placeholders})",
+        [[row[name] for name in RESULT_FIELDS] for row in outcome.results],
+    )
+
+
+def _write_docs_index(docs_dir: Path, outcome: ValidationOutcome) -> None:
+    """One page over the per-export Data Docs sites.
+
+    GX's index lists only what its own (ephemeral) context validated and deletes pages it does
+    not know, so each export gets its own site folder and this page links the latest of each.
+    """
+    summary = {
+        "export": outcome.export,
+        "relation": outcome.relation,
+        "refresh_id": outcome.refresh_id,
+        "success": outcome.success,
+        "validated_at": outcome.validated_at,
+        "critical_failures": outcome.critical_failures,
+        "warnings": outcome.warnings,
+    }
+    (docs_dir / outcome.export / OUTCOME_FILE).write_text(_json(summary))
+    rows = []
+    for summary_file in sorted(docs_dir.glob(f"*/{OUTCOME_FILE}")):
+        item = json.loads(summary_file.read_text())
+        status = "passed" if item["success"] else "FAILED"
+        notes = "<br>".join(
+            html.escape(line) for line in item["critical_failures"] + item["warnings"]
+        )
+        rows.append(
+            f"<tr><td><a href='{html.escape(item['export'])}/index.html'>"
+            f"{html.escape(item['relation'])}</a></td><td>{status}</td>"
+            f"<td>{html.escape(str(item['refresh_id'] or 'all rows'))}</td>"
+            f"<td>{html.escape(str(item['validated_at']))}</td><td>{notes}</td></tr>"
+        )
+    page = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>seatshift data docs</title>"
+        "<style>body{font-family:sans-serif;margin:2em}td,th{padding:4px 12px;text-align:left;"
+        "vertical-align:top}</style></head><body><h1>Raw export validations</h1>"
+        "<p>Latest Great Expectations validation of each export; follow a link for every "
+        "expectation and its result.</p><table><tr><th>relation</th><th>status</th>"
+        "<th>refresh</th><th>validated at (UTC)</th><th>failures and warnings</th></tr>"
+        + "".join(rows)
+        + "</table></body></html>"
+    )
+    (docs_dir / "index.html").write_text(page)
