@@ -67,7 +67,7 @@ bench: $(STAMP) ## benchmarks (figures land in bench/results/)
 	$(BIN)/python bench/bench_generate.py
 
 seeds: $(STAMP) ## regenerate the committed sample exports in seeds/
-	$(BIN)/python -c "from orchestration.lib.generator import write_sample; write_sample('seeds')"
+	$(BIN)/python -c "from orchestration.lib.generator import write_sample; from orchestration.lib.settings import SEEDS_DIR; write_sample(SEEDS_DIR)"
 
 chromium: ## Debian's chromium for the browser tests (installed with apt when root)
 	@if [ ! -x $(CHROMIUM) ]; then \

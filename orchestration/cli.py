@@ -7,7 +7,6 @@ so what an operator sees from the command line is what production does.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -15,6 +14,9 @@ from pathlib import Path
 from orchestration.lib import settings
 
 REFRESH_JOB = "refresh_warehouse"
+# Dagster's console log goes to the run's event log (the Dagster UI); the command prints the
+# load report and one line of outcome, which is what an operator reads.
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 REPORT_COLUMNS = (
     ("file_name", "file"),
     ("status", "status"),
@@ -49,13 +51,17 @@ def _generate(args: argparse.Namespace) -> int:
 def _format_report(files: list[dict]) -> str:
     if not files:
         return "no files in the landing folder"
-    rows = [[str(file.get(key) if file.get(key) is not None else "") for key, _ in REPORT_COLUMNS]
-            for file in files]
+    rows = [
+        [str(file.get(key) if file.get(key) is not None else "") for key, _ in REPORT_COLUMNS]
+        for file in files
+    ]
     headers = [title for _, title in REPORT_COLUMNS]
     widths = [max(len(headers[i]), *(len(row[i]) for row in rows)) for i in range(len(headers))]
     widths[-1] = len(headers[-1])  # the message runs on; don't pad every row to the longest
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    lines += [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
+    ]
     return "\n".join(lines)
 
 
@@ -73,20 +79,22 @@ def _failure_reason(result, published: Path) -> str:
 
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
-            error = event.step_failure_data.error
-            if error and error.cause is None and "dagster.Failure" not in error.cls_name:
-                message = error.message
+            data = event.step_failure_data
+            if data.user_failure_data and data.user_failure_data.description:
+                message = data.user_failure_data.description  # our own dg.Failure: already plain
             else:
-                message = event.step_failure_data.user_failure_data.description if (
-                    event.step_failure_data.user_failure_data
-                ) else (error.message if error else "")
-            if message:
+                error = data.error
+                while error is not None and error.cause is not None:  # the root cause speaks
+                    error = error.cause
+                message = f"{error.cls_name}: {error.message}" if error else ""
+            if message.strip():
                 return f"{event.step_key}: {message.strip().splitlines()[0]}"
     for event in result.all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data.evaluation
             if not evaluation.passed and evaluation.severity.value == "ERROR":
-                return f"check {evaluation.asset_check_key.to_user_string()} failed: {evaluation.description}"
+                check = evaluation.asset_check_key.to_user_string()
+                return f"check {check} failed: {evaluation.description}"
     status = read_refresh_status(published)
     if status and status.get("status") == "failed" and status.get("reason"):
         return status["reason"]
@@ -112,16 +120,25 @@ def _refresh(args: argparse.Namespace) -> int:
 
     import dagster as dg
 
-    from orchestration.lib.dbt_project import ensure_manifest
+    try:
+        from orchestration.lib.dbt_project import ensure_manifest
 
-    ensure_manifest()
-    from orchestration.definitions import defs
+        ensure_manifest()
+        from orchestration.definitions import defs
 
-    instance = (
-        dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    )
-    job = defs.resolve_job_def(REFRESH_JOB)
-    result = job.execute_in_process(instance=instance, raise_on_error=False)
+        instance = (
+            dg.DagsterInstance.get()
+            if os.environ.get("DAGSTER_HOME")
+            else dg.DagsterInstance.ephemeral()
+        )
+        job = defs.resolve_job_def(REFRESH_JOB)
+        result = job.execute_in_process(
+            instance=instance, raise_on_error=False, run_config=QUIET_RUN_CONFIG
+        )
+    except Exception as error:  # the definitions did not load: nothing ran, nothing changed
+        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        print(f"refresh failed: {type(error).__name__}: {first_line}", file=sys.stderr)
+        return 1
     print(_format_report(_file_reports(result)))
     published_now = any(
         event.asset_key == dg.AssetKey(["audit", "refresh_log"])
@@ -131,7 +148,9 @@ def _refresh(args: argparse.Namespace) -> int:
         print(f"published {published} (run {result.run_id})")
         return 0
     reason = _failure_reason(result, published)
-    kept = "the previous build stays published" if published.exists() else "nothing is published yet"
+    kept = (
+        "the previous build stays published" if published.exists() else "nothing is published yet"
+    )
     print(f"refresh failed: {reason} ({kept})", file=sys.stderr)
     return 1
 
@@ -164,17 +183,23 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--start", default="2025-01", help="first month, YYYY-MM")
     generate.add_argument("--seed", type=int, default=7)
     generate.add_argument("--format", choices=["csv", "parquet", "jsonl"], default="csv")
-    generate.add_argument("--usage-per-seat-day", type=float, default=3.0)
+    generate.add_argument("--usage-per-seat-day", type=float, default=1.0)
     generate.set_defaults(handler=_generate)
 
     refresh = commands.add_parser("refresh", help="load, validate, build, audit and publish")
     refresh.add_argument("--landing", help=f"landing folder (default {settings.DEFAULT_LANDING})")
-    refresh.add_argument("--warehouse", help=f"warehouse file (default {settings.DEFAULT_WAREHOUSE})")
-    refresh.add_argument("--vars", help="dbt vars as YAML text or a YAML file, e.g. '{proration_rule: day}'")
+    refresh.add_argument(
+        "--warehouse", help=f"warehouse file (default {settings.DEFAULT_WAREHOUSE})"
+    )
+    refresh.add_argument(
+        "--vars", help="dbt vars as YAML text or a YAML file, e.g. '{proration_rule: day}'"
+    )
     refresh.set_defaults(handler=_refresh)
 
     dashboard = commands.add_parser("dashboard", help="serve the Streamlit dashboard on 127.0.0.1")
-    dashboard.add_argument("--warehouse", help=f"warehouse file (default {settings.DEFAULT_WAREHOUSE})")
+    dashboard.add_argument(
+        "--warehouse", help=f"warehouse file (default {settings.DEFAULT_WAREHOUSE})"
+    )
     dashboard.add_argument("--port", type=int, default=8501)
     dashboard.set_defaults(handler=_dashboard)
     return parser

@@ -1,4 +1,4 @@
-"""The one Definitions object: load -> validate -> dbt build -> publish, its job, schedule, sensor."""
+"""The one Definitions object: load -> validate -> dbt build -> publish; job, schedule, sensor."""
 
 import dagster as dg
 

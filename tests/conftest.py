@@ -30,14 +30,26 @@ class RefreshRun:
 
 
 def refresh_environment(**overrides: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("SEATSHIFT_", "DAGSTER_HOME"))}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SEATSHIFT_", "DAGSTER_HOME"))
+    }
     env.update(overrides)
     return env
 
 
 def run_refresh(landing: Path, warehouse: Path, *args: str, env: dict | None = None) -> RefreshRun:
     completed = subprocess.run(
-        [str(SEATSHIFT), "refresh", "--landing", str(landing), "--warehouse", str(warehouse), *args],
+        [
+            str(SEATSHIFT),
+            "refresh",
+            "--landing",
+            str(landing),
+            "--warehouse",
+            str(warehouse),
+            *args,
+        ],
         capture_output=True,
         text=True,
         env=env or refresh_environment(),

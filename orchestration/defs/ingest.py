@@ -6,8 +6,6 @@ depends on the exports its rules look up (subscriptions need accounts and plans)
 itself fixes the load order.
 """
 
-from __future__ import annotations
-
 import dataclasses
 
 import dagster as dg
@@ -25,7 +23,7 @@ LANDING_INVENTORY_KEY = dg.AssetKey(["landing", "inventory"])
     kinds={"duckdb"},
     description=(
         "The landing folder's files matched to exports. A file that matches no export (name or "
-        "extension) is rejected into audit.load_report with the reason; nothing is silently ignored."
+        "extension) is rejected into audit.load_report with the reason: nothing is dropped."
     ),
 )
 def landing_inventory(
@@ -60,7 +58,9 @@ def build_export_asset(export: Export) -> dg.AssetsDefinition:
             "with file name and row number; rule-breaking rows go to audit.quarantine."
         ),
     )
-    def _load(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    def _load(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource
+    ) -> dg.MaterializeResult:
         with warehouse.connect() as conn:
             reports = ingest.load_export(
                 conn, warehouse.landing_path, export.name, warehouse.refresh_id
@@ -87,4 +87,6 @@ def export_assets() -> list[dg.AssetsDefinition]:
 
 @dg.definitions
 def ingest_definitions() -> dg.Definitions:
-    return dg.Definitions(assets=export_assets())  # landing_inventory is picked up as a module object
+    return dg.Definitions(
+        assets=export_assets()
+    )  # landing_inventory is picked up as a module object

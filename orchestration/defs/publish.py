@@ -4,8 +4,6 @@ It runs only when every upstream asset materialized: the loads, their blocking e
 and `dbt build` with its tests. Anything that failed before leaves the published file untouched.
 """
 
-from __future__ import annotations
-
 import dagster as dg
 
 from orchestration.defs.resources import WarehouseResource

@@ -4,8 +4,6 @@ A failed critical expectation fails the check, which stops the dbt assets downst
 export, so the refresh ends before publish and the dashboard keeps the last good build.
 """
 
-from __future__ import annotations
-
 import dagster as dg
 
 from orchestration.defs.resources import WarehouseResource

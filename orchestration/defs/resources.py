@@ -3,11 +3,10 @@
 Only this module registers resources (CONVENTIONS.md 5).
 """
 
-from __future__ import annotations
-
 import contextlib
 import datetime as dt
 import os
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -17,6 +16,8 @@ from pydantic import PrivateAttr
 
 from orchestration.lib import ingest, settings, warehouse
 from orchestration.lib.dbt_project import DBT_PROJECT
+
+DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -110,11 +111,16 @@ def warehouse_resource() -> WarehouseResource:
     )
 
 
+def dbt_resource() -> DbtCliResource:
+    # The venv's dbt, whether or not the venv is on PATH (the daemon, `.venv/bin/seatshift`).
+    return DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=str(DBT_EXECUTABLE))
+
+
 @dg.definitions
 def resources() -> dg.Definitions:
     return dg.Definitions(
         resources={
             "warehouse": warehouse_resource(),
-            "dbt": DbtCliResource(project_dir=DBT_PROJECT),
+            "dbt": dbt_resource(),
         }
     )

@@ -1,7 +1,5 @@
 """When a refresh runs: daily on a schedule, and when new files land."""
 
-from __future__ import annotations
-
 import hashlib
 import json
 
@@ -54,6 +52,7 @@ def landing_folder_sensor(context: dg.SensorEvaluationContext):
         return dg.SkipReason("no new or changed files in the landing folder")
     context.update_cursor(json.dumps(listing))
     return dg.RunRequest(
-        run_key="landing-" + hashlib.sha256(json.dumps(listing, sort_keys=True).encode()).hexdigest()[:16],
+        run_key="landing-"
+        + hashlib.sha256(json.dumps(listing, sort_keys=True).encode()).hexdigest()[:16],
         tags={"seatshift/new_files": ", ".join(new)[:1000]},
     )

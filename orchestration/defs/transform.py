@@ -1,7 +1,5 @@
 """Transform: `dbt build` of the project into the run's build file (models and their tests)."""
 
-from __future__ import annotations
-
 import os
 
 import dagster as dg
@@ -27,7 +25,9 @@ def _first_errors(invocation, limit: int = 3) -> str:
 
 
 @dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT)
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+def dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+):
     # dbt's profile reads the database path from the environment: point it at this run's build.
     os.environ["SEATSHIFT_DBT_DATABASE"] = str(warehouse.build_path)
     args = ["build"]
@@ -39,4 +39,3 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
         reason = "dbt build failed: " + _first_errors(invocation)
         warehouse.note_failure(reason)
         raise dg.Failure(description=reason)
-

@@ -45,8 +45,15 @@ def ensure_manifest(project: DbtProject = DBT_PROJECT) -> Path:
     if manifest_is_stale(project):
         dbt = Path(sys.executable).with_name("dbt")
         subprocess.run(
-            [str(dbt), "parse", "--quiet", "--project-dir", str(project.project_dir),
-             "--profiles-dir", str(project.profiles_dir)],
+            [
+                str(dbt),
+                "parse",
+                "--quiet",
+                "--project-dir",
+                str(project.project_dir),
+                "--profiles-dir",
+                str(project.profiles_dir),
+            ],
             check=True,
             cwd=project.project_dir,
         )

@@ -11,7 +11,9 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # An analyst may point a refresh at a working copy of the dbt project (`SEATSHIFT_DBT_PROJECT`).
-DBT_PROJECT_DIR = Path(os.environ.get("SEATSHIFT_DBT_PROJECT") or REPO_ROOT / "dbt_project").resolve()
+DBT_PROJECT_DIR = Path(
+    os.environ.get("SEATSHIFT_DBT_PROJECT") or REPO_ROOT / "dbt_project"
+).resolve()
 DASHBOARD_ENTRYPOINT = REPO_ROOT / "dashboards" / "streamlit_app.py"
 SEEDS_DIR = REPO_ROOT / "seeds"
 
@@ -50,5 +52,5 @@ def data_docs_dir(warehouse: Path) -> Path:
     return warehouse.parent / "data_docs"
 
 
-# The daily refresh (UTC). Dagster's schedule and the dashboard's "next refresh" read this one value.
+# The daily refresh (UTC): Dagster's schedule and the dashboard's "next refresh" read this value.
 REFRESH_SCHEDULE_CRON = "0 6 * * *"

@@ -68,7 +68,7 @@ def discard_build(build: Path) -> None:
 
 @contextlib.contextmanager
 def refresh_lock(published: Path) -> Iterator[None]:
-    """One refresh at a time per warehouse: the schedule, the sensor and a person may all start one."""
+    """One refresh at a time per warehouse: schedule, sensor and a person may all start one."""
     published.parent.mkdir(parents=True, exist_ok=True)
     lock_path = published.with_name(published.name + ".refresh.lock")
     with open(lock_path, "w") as lock_file:
@@ -92,7 +92,7 @@ def write_refresh_status(
     started_at: dt.datetime,
     reason: str | None = None,
 ) -> dict:
-    """Record the last refresh attempt beside the warehouse (a failed build has no file to hold it)."""
+    """Record the last refresh attempt beside the warehouse (a failed build has no file for it)."""
     record = {
         "refresh_id": refresh_id,
         "status": status,

@@ -7,7 +7,6 @@ import shutil
 
 import dagster as dg
 import pytest
-from dagster_dbt import DbtCliResource
 
 from orchestration.lib import settings
 from orchestration.lib.contract import EXPORTS
@@ -78,8 +77,7 @@ def test_sensor_requests_a_refresh_only_when_files_land(tmp_path, monkeypatch):
 
 
 def test_materializing_the_whole_graph_publishes_the_sample(defs, tmp_path):
-    from orchestration.defs.resources import WarehouseResource
-    from orchestration.lib.dbt_project import DBT_PROJECT
+    from orchestration.defs.resources import WarehouseResource, dbt_resource
 
     landing = tmp_path / "landing"
     shutil.copytree(SEEDS_DIR, landing)
@@ -90,7 +88,7 @@ def test_materializing_the_whole_graph_publishes_the_sample(defs, tmp_path):
             [*defs.assets, *defs.asset_checks],
             resources={
                 "warehouse": WarehouseResource(warehouse=str(warehouse), landing=str(landing)),
-                "dbt": DbtCliResource(project_dir=DBT_PROJECT),
+                "dbt": dbt_resource(),
             },
             instance=dg.DagsterInstance.ephemeral(),
         )

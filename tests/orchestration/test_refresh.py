@@ -1,4 +1,4 @@
-"""End to end: `seatshift refresh` on the committed sample, reloads, bad input and a failed build."""
+"""End to end: `seatshift refresh` of the committed sample, reloads, bad input, a failed build."""
 
 from __future__ import annotations
 
