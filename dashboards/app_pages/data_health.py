@@ -1,0 +1,191 @@
+"""Data health, for the operator: what loaded, what was quarantined and why, which expectations
+failed. The router has already drawn the as-of time, the last and the next refresh above this."""
+
+import streamlit as st
+from lib import charts, queries
+from lib.format import MISSING, count, pretty_json
+from lib.glossary import DEFINITIONS
+from lib.layout import download_csv, guarded, quietly, table_with_download
+
+LATEST, ALL = "Latest refresh", "All refreshes"
+
+latest_refresh_id = quietly(queries.latest_refresh_id)  # the header reports a failure
+scope = st.segmented_control(
+    "Show",
+    [LATEST, ALL],
+    default=LATEST,
+    required=True,
+    key="health_scope",
+    label_visibility="collapsed",
+)
+refresh_id = latest_refresh_id if scope == LATEST else None
+if scope == LATEST:
+    st.caption(f"Refresh `{latest_refresh_id or MISSING}`, which published the build shown here.")
+else:
+    st.caption("Every refresh recorded in this warehouse.")
+
+# ---- KPI row ---------------------------------------------------------------------------------
+# A failed read leaves its metrics at "—"; the warning above the row says why.
+loads = guarded(queries.load_totals, refresh_id)
+expectations = guarded(queries.expectation_totals, refresh_id)
+loads = {} if loads is None else loads
+expectations = {} if expectations is None else expectations
+kpis = [
+    ("Files loaded", loads.get("files_loaded"), "files_loaded"),
+    ("Rows loaded", loads.get("rows_loaded"), "rows_loaded"),
+    ("Rows quarantined", loads.get("rows_quarantined"), "rows_quarantined"),
+    ("Expectations failed", expectations.get("expectations_failed"), "expectations_failed"),
+]
+for column, (label, value, definition) in zip(st.columns(len(kpis)), kpis, strict=True):
+    column.metric(label, count(value), help=DEFINITIONS[definition], border=True)
+if len(loads):
+    st.caption(
+        f"{count(loads['files_skipped'])} file(s) skipped as already loaded, "
+        f"{count(loads['files_rejected'])} rejected; "
+        f"{count(loads['rows_read'])} rows read, {count(loads['rows_duplicate'])} duplicates."
+        + (
+            f" {count(expectations['expectations_run'])} expectations run, "
+            f"{count(expectations['critical_failed'])} failed critical."
+            if len(expectations)
+            else ""
+        )
+    )
+
+# ---- files -----------------------------------------------------------------------------------
+st.subheader("Files")
+files_tab, history_tab = st.tabs(["Files", "Refresh history"])
+with files_tab:
+    files = guarded(queries.load_report, refresh_id)
+    if files is not None and files.empty:
+        st.info("No landing files were processed in this scope.")
+    elif files is not None:
+        table_with_download(
+            files,
+            "load_report.csv",
+            key="download_load_report",
+            column_order=[
+                "status",
+                "file_name",
+                "export",
+                "rows_read",
+                "rows_loaded",
+                "rows_duplicate",
+                "rows_quarantined",
+                "message",
+                "loaded_at",
+                "refresh_id",
+                "content_sha256",
+            ],
+            column_config={
+                "status": st.column_config.TextColumn("Status", pinned=True),
+                "file_name": "File",
+                "export": "Export",
+                "message": "Message",
+                "refresh_id": "Refresh",
+                "loaded_at": st.column_config.DatetimeColumn(
+                    "Loaded at", format="YYYY-MM-DD HH:mm"
+                ),
+                "rows_read": st.column_config.NumberColumn("Read", format="localized"),
+                "rows_loaded": st.column_config.NumberColumn("Loaded", format="localized"),
+                "rows_duplicate": st.column_config.NumberColumn("Duplicates", format="localized"),
+                "rows_quarantined": st.column_config.NumberColumn(
+                    "Quarantined", format="localized"
+                ),
+                "content_sha256": st.column_config.TextColumn("SHA-256", width="small"),
+            },
+        )
+with history_tab:
+    history = guarded(queries.refresh_history)
+    if history is not None and history.empty:
+        st.info("No refresh has been published yet.")
+    elif history is not None:
+        st.plotly_chart(charts.rows_by_refresh(history), key="chart_rows_by_refresh")
+        table_with_download(
+            history,
+            "refresh_history.csv",
+            key="download_refresh_history",
+            column_config={
+                "refresh_id": "Refresh",
+                "started_at": st.column_config.DatetimeColumn("Started", format="YYYY-MM-DD HH:mm"),
+                "finished_at": st.column_config.DatetimeColumn(
+                    "Finished", format="YYYY-MM-DD HH:mm"
+                ),
+                "status": "Status",
+                "data_as_of": st.column_config.DatetimeColumn(
+                    "Data as of", format="YYYY-MM-DD HH:mm"
+                ),
+                "files_loaded": st.column_config.NumberColumn("Files", format="localized"),
+                "rows_loaded": st.column_config.NumberColumn("Rows loaded", format="localized"),
+                "rows_quarantined": st.column_config.NumberColumn(
+                    "Quarantined", format="localized"
+                ),
+                "message": "Message",
+            },
+        )
+
+# ---- quarantine ------------------------------------------------------------------------------
+st.subheader("Quarantined rows by rule")
+by_rule = guarded(queries.quarantine_by_rule, refresh_id)
+if by_rule is not None and by_rule.empty:
+    st.success("No rows were quarantined in this scope.", icon=":material/check_circle:")
+elif by_rule is not None:
+    chart_column, table_column = st.columns(2)
+    chart_column.plotly_chart(charts.quarantine_by_rule(by_rule), key="chart_quarantine_by_rule")
+    with table_column:
+        table_with_download(
+            by_rule,
+            "quarantine_by_rule.csv",
+            key="download_quarantine_by_rule",
+            column_config={
+                "export": "Export",
+                "rule": "Rule",
+                "rows_quarantined": st.column_config.NumberColumn("Rows", format="localized"),
+                "files": st.column_config.NumberColumn("Files", format="localized"),
+            },
+        )
+        rows = guarded(queries.quarantined_rows, refresh_id)
+        if rows is not None:
+            download_csv(
+                rows,
+                "quarantined_rows.csv",
+                key="download_quarantined_rows",
+                label="Download every quarantined row",
+            )
+    with st.expander("Example raw records, as delivered"):
+        examples = guarded(queries.quarantine_examples, refresh_id)
+        for example in [] if examples is None else examples.itertuples(index=False):
+            st.markdown(
+                f"**{example.export}** · `{example.rule}` · {example.file_name}, "
+                f"row {example.row_number}"
+            )
+            st.code(pretty_json(example.raw_record), language="json")
+
+# ---- expectations ----------------------------------------------------------------------------
+st.subheader("Expectation results")
+results = guarded(queries.expectation_results, refresh_id)
+if results is not None and results.empty:
+    st.info("No expectations were run in this scope.")
+elif results is not None:
+    table_with_download(
+        results,
+        "expectation_results.csv",
+        key="download_expectation_results",
+        column_config={
+            "outcome": st.column_config.TextColumn("Outcome", pinned=True),
+            "export": "Export",
+            "relation": "Relation",
+            "expectation_type": "Expectation",
+            "column_name": "Column",
+            "unexpected_examples": "Examples of failing values",
+            "details": "Details",
+            "refresh_id": "Refresh",
+            "success": None,
+            "is_critical": None,
+            "unexpected_rate": st.column_config.NumberColumn("Unexpected", format="percent"),
+            "element_count": st.column_config.NumberColumn("Rows", format="localized"),
+            "unexpected_count": st.column_config.NumberColumn("Failing rows", format="localized"),
+            "validated_at": st.column_config.DatetimeColumn(
+                "Validated at", format="YYYY-MM-DD HH:mm"
+            ),
+        },
+    )

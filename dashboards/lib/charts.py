@@ -1,0 +1,110 @@
+"""Plotly figures with one look: Okabe-Ito colours (safe for the common colour-vision deficiencies),
+thresholds drawn as labelled lines, compact margins for a 1280x800 screen."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+# Okabe & Ito (2008), "Color Universal Design"; black left out, it reads as text.
+OKABE_ITO = [
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
+    "#D55E00",  # vermillion
+    "#F0E442",  # yellow
+    "#999999",  # grey
+]
+GOOD = "#009E73"
+BAD = "#D55E00"
+NEUTRAL = "#999999"
+THRESHOLD = "#444444"
+
+FONT = "Source Sans Pro, sans-serif"
+
+
+def _styled(figure: go.Figure, height: int) -> go.Figure:
+    figure.update_layout(
+        height=height,
+        margin={"l": 8, "r": 8, "t": 32, "b": 8},
+        colorway=OKABE_ITO,
+        font={"family": FONT, "size": 13},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "title": None},
+        hoverlabel={"font_size": 13},
+        plot_bgcolor="rgba(0,0,0,0)",
+    )
+    return figure
+
+
+def color_map(values: list[str]) -> dict[str, str]:
+    """A stable colour per category across every chart: sorted order, not order of appearance."""
+    return {value: OKABE_ITO[index % len(OKABE_ITO)] for index, value in enumerate(sorted(values))}
+
+
+def add_threshold(
+    figure: go.Figure, value: float, label: str, *, axis: str = "y", dash: str = "dash"
+) -> go.Figure:
+    """A labelled reference line (70% utilization, 100% NRR, 97% accuracy ...)."""
+    line = {"color": THRESHOLD, "width": 1.5, "dash": dash}
+    if axis == "y":
+        figure.add_hline(y=value, line=line, annotation_text=label, annotation_position="top left")
+    else:
+        figure.add_vline(x=value, line=line, annotation_text=label, annotation_position="top right")
+    return figure
+
+
+def quarantine_by_rule(by_rule: pd.DataFrame) -> go.Figure:
+    """Horizontal bars, one per rule, stacked by export: the longest bar is the first to fix."""
+    totals = by_rule.groupby("rule", as_index=False)["rows_quarantined"].sum()
+    rule_order = totals.sort_values(["rows_quarantined", "rule"], ascending=[True, False])["rule"]
+    colors = color_map(list(by_rule["export"].unique()))
+    figure = go.Figure()
+    for export, rows in by_rule.groupby("export", sort=True):
+        figure.add_bar(
+            name=export,
+            y=rows["rule"],
+            x=rows["rows_quarantined"],
+            orientation="h",
+            marker_color=colors[export],
+            customdata=rows[["files"]],
+            hovertemplate=(
+                "<b>%{y}</b><br>export: " + export + "<br>rows: %{x:,}<br>files: %{customdata[0]}"
+                "<extra></extra>"
+            ),
+        )
+    figure.update_layout(barmode="stack", showlegend=True)
+    figure.update_yaxes(categoryorder="array", categoryarray=list(rule_order), title=None)
+    # Row counts are whole numbers: below ten, force unit steps so no tick reads "0 1 1 2 2".
+    few = by_rule.groupby("rule")["rows_quarantined"].sum().max() < 10
+    figure.update_xaxes(
+        title="rows quarantined", tickformat=",d", rangemode="tozero", dtick=1 if few else None
+    )
+    return _styled(figure, height=max(220, 60 + 36 * len(rule_order)))
+
+
+def rows_by_refresh(history: pd.DataFrame) -> go.Figure:
+    """Rows loaded and quarantined per published refresh, oldest left, so a jump stands out."""
+    ordered = history.sort_values("finished_at")
+    figure = go.Figure()
+    figure.add_bar(
+        name="rows loaded",
+        x=ordered["finished_at"],
+        y=ordered["rows_loaded"],
+        marker_color=OKABE_ITO[0],
+        customdata=ordered[["refresh_id"]],
+        hovertemplate="%{customdata[0]}<br>loaded: %{y:,}<extra></extra>",
+    )
+    figure.add_bar(
+        name="rows quarantined",
+        x=ordered["finished_at"],
+        y=ordered["rows_quarantined"],
+        marker_color=BAD,
+        customdata=ordered[["refresh_id"]],
+        hovertemplate="%{customdata[0]}<br>quarantined: %{y:,}<extra></extra>",
+    )
+    figure.update_layout(barmode="group")
+    figure.update_yaxes(title="rows", tickformat="~s", rangemode="tozero")
+    figure.update_xaxes(title=None)
+    return _styled(figure, height=260)

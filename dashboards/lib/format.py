@@ -1,0 +1,88 @@
+"""Numbers and times as people read them: $1.2M, 97.4%, 1,204, 2026-03-15 06:01 UTC."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pandas as pd
+
+MISSING = "—"  # shown instead of None/NaN, so a blank never reads as zero
+
+_MONEY_STEPS = ((1e9, "B"), (1e6, "M"), (1e3, "K"))
+
+
+def _is_missing(value: object) -> bool:
+    """None, NaN, NaT and pd.NA all mean "no value" in what DuckDB hands to pandas."""
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # array-likes are never a single missing value
+        return False
+
+
+def count(value: float | None) -> str:
+    return MISSING if _is_missing(value) else f"{round(value):,}"
+
+
+def money(value: float | None, currency_symbol: str = "$") -> str:
+    """Compact money: $950, $12.3K, $1.2M; exact cents only below a thousand dollars."""
+    if _is_missing(value):
+        return MISSING
+    sign = "-" if value < 0 else ""
+    magnitude = abs(float(value))
+    for step, suffix in _MONEY_STEPS:
+        # Largest unit first, compared after rounding, so 999,960 reads $1.0M and not $1,000.0K.
+        if round(magnitude / step, 1) >= 1:
+            return f"{sign}{currency_symbol}{magnitude / step:,.1f}{suffix}"
+    if magnitude == int(magnitude):
+        return f"{sign}{currency_symbol}{magnitude:,.0f}"
+    return f"{sign}{currency_symbol}{magnitude:,.2f}"
+
+
+def percent(fraction: float | None, decimals: int = 1) -> str:
+    """Ratios are stored as fractions (1.05 = 105%), as interfaces.md publishes them."""
+    return MISSING if _is_missing(fraction) else f"{float(fraction) * 100:.{decimals}f}%"
+
+
+def as_utc(moment: datetime | str | None) -> datetime | None:
+    """The warehouse stores naive UTC; the status file holds ISO strings with an offset."""
+    if not isinstance(moment, str) and _is_missing(moment):
+        return None
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    if hasattr(moment, "to_pydatetime"):
+        moment = moment.to_pydatetime()
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def timestamp(moment: datetime | str | None) -> str:
+    moment = as_utc(moment)
+    return MISSING if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def ago(moment: datetime | str | None, now: datetime) -> str:
+    """ "3 hours ago" / "in 5 hours": the distance a reader cares about, in one unit."""
+    moment = as_utc(moment)
+    if moment is None:
+        return MISSING
+    seconds = (as_utc(now) - moment).total_seconds()
+    future = seconds < 0
+    seconds = abs(seconds)
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            amount = int(seconds // size)
+            text = f"{amount} {unit}{'' if amount == 1 else 's'}"
+            return f"in {text}" if future else f"{text} ago"
+    return "in under a minute" if future else "just now"
+
+
+def pretty_json(text: str | None) -> str:
+    """Indented JSON for reading a raw record; text that is not JSON is shown as delivered."""
+    if text is None:
+        return MISSING
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return str(text)

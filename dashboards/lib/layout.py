@@ -1,0 +1,218 @@
+"""Pieces every page shares: the freshness header, the sidebar filters, guarded tables.
+
+The router calls `freshness_header` and `sidebar_filters` before running the page, so the as-of
+time is always visible and filter widgets, owned by the entrypoint, keep their values across pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+
+import pandas as pd
+import streamlit as st
+
+from lib import queries
+from lib.format import ago, as_utc, timestamp
+from lib.freshness import is_stale, next_daily_run
+from lib.glossary import DEFINITIONS
+from orchestration.lib.contract import EXPORTS
+from orchestration.lib.settings import REFRESH_SCHEDULE_CRON
+
+T = TypeVar("T")
+
+FILTERS_KEY = "filters"
+SEGMENT_KEY = "filter_segments"
+PERIOD_KEY = "filter_period"
+
+
+@dataclass(frozen=True)
+class Filters:
+    segments: tuple[str, ...]  # empty means every segment
+    period: tuple[date, date] | None  # first months of the inclusive range; None means all data
+
+
+def guarded(load: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+    """Run a query; on failure say so in a sentence and keep the details one click away."""
+    try:
+        return load(*args, **kwargs)
+    except queries.QueryFailed as failure:
+        explain(failure)
+        return None
+
+
+def explain(failure: queries.QueryFailed) -> None:
+    st.warning(failure.sentence, icon=":material/report:")
+    with st.expander("Details"):
+        st.code(failure.details, language=None, wrap_lines=True)
+
+
+def table_with_download(
+    frame: pd.DataFrame,
+    file_name: str,
+    *,
+    key: str,
+    column_config: dict[str, Any] | None = None,
+    column_order: list[str] | None = None,
+    height: int | str = "auto",
+) -> None:
+    st.dataframe(
+        frame,
+        hide_index=True,
+        column_order=column_order,
+        column_config=column_config,
+        height=height,
+    )
+    download_csv(frame, file_name, key=key)
+
+
+def download_csv(
+    frame: pd.DataFrame, file_name: str, *, key: str, label: str = "Download CSV"
+) -> None:
+    st.download_button(
+        label,
+        frame.to_csv(index=False).encode("utf-8"),
+        file_name=file_name,
+        mime="text/csv",
+        key=key,
+        icon=":material/download:",
+        on_click="ignore",  # a download needs no rerun of the page
+    )
+
+
+# ---- header ----------------------------------------------------------------------------------
+
+
+def freshness_header(now: datetime | None = None) -> None:
+    """As-of time, last and next refresh; says when the last attempt failed or data is stale.
+
+    Stops the page when no build was ever published: there is nothing else to show.
+    """
+    now = now or datetime.now(UTC)
+    current = queries.warehouse()
+    attempt = guarded(queries.last_refresh_attempt)
+    as_of = guarded(queries.data_as_of) if current.exists else None
+    history = guarded(queries.refresh_history) if current.exists else None
+    published_at = history["finished_at"].iloc[0] if history is not None and len(history) else None
+    published_at = as_utc(published_at)
+
+    next_run = next_daily_run(REFRESH_SCHEDULE_CRON, now)
+    with st.container(border=True):
+        as_of_column, refresh_column, next_column = st.columns(3)
+        _fact(as_of_column, "Data as of", timestamp(as_of), DEFINITIONS["data_as_of"])
+        _fact(
+            refresh_column,
+            "Last refresh",
+            _last_refresh_text(attempt, published_at, now),
+            DEFINITIONS["last_refresh"],
+        )
+        _fact(
+            next_column,
+            "Next refresh",
+            f"{timestamp(next_run)} · {ago(next_run, now)}",
+            f"{DEFINITIONS['next_refresh']} Cron: `{REFRESH_SCHEDULE_CRON}`.",
+        )
+
+    if attempt is not None and attempt.failed:
+        serving = (
+            " The dashboard keeps serving the last good build, published "
+            f"{timestamp(published_at)}."
+            if current.exists
+            else ""
+        )
+        st.error(
+            f"The last refresh failed at {timestamp(attempt.finished_at)}: "
+            f"{attempt.reason or 'no reason was recorded'}.{serving}",
+            icon=":material/error:",
+        )
+    latest_refresh = max(
+        (moment for moment in (published_at, attempt and attempt.finished_at) if moment),
+        default=None,
+    )
+    if is_stale(as_of, latest_refresh):
+        st.warning(
+            f"The data is stale: its newest record is from {timestamp(as_of)}, "
+            f"{ago(as_of, latest_refresh).removesuffix(' ago')} before the last refresh at "
+            f"{timestamp(latest_refresh)}. A source may have stopped delivering.",
+            icon=":material/schedule:",
+        )
+    if not current.exists:
+        st.info(f"No published warehouse yet at {current.path}. Run `seatshift refresh`.")
+        st.stop()
+
+
+def _fact(column: Any, label: str, value: str, definition: str) -> None:
+    column.caption(label, help=definition)
+    column.markdown(f"**{value}**")
+
+
+def _last_refresh_text(
+    attempt: queries.RefreshAttempt | None, published_at: datetime | None, now: datetime
+) -> str:
+    if attempt is not None:
+        status = ":red[failed]" if attempt.failed else ":green[published]"
+        moment = attempt.finished_at
+    elif published_at is not None:
+        status, moment = ":green[published]", published_at
+    else:
+        return "none yet"
+    return f"{status} · {timestamp(moment)} · {ago(moment, now)}"
+
+
+# ---- sidebar filters -------------------------------------------------------------------------
+
+
+def sidebar_filters() -> Filters:
+    """Segment and period, for every page; a page reads them back with `current_filters()`."""
+    exists = queries.warehouse().exists
+    segment_options = quietly(queries.segments) if exists else None
+    if not segment_options:
+        segment_options = list(EXPORTS["accounts"].column("segment").allowed or ())
+    month_options = [month.date() for month in (quietly(queries.months) if exists else None) or []]
+
+    with st.sidebar:
+        st.header("Filters")
+        chosen_segments = st.multiselect(
+            "Segment",
+            segment_options,
+            key=SEGMENT_KEY,
+            placeholder="All segments",
+            format_func=_segment_label,
+        )
+        period = None
+        if len(month_options) >= 2:
+            # A new build can drop a month the reader had picked; start over rather than fail.
+            stored = st.session_state.get(PERIOD_KEY)
+            if stored is not None and not set(stored) <= set(month_options):
+                del st.session_state[PERIOD_KEY]
+            period = st.select_slider(
+                "Period",
+                options=month_options,
+                value=(month_options[0], month_options[-1]),
+                key=PERIOD_KEY,
+                format_func=lambda month: month.strftime("%b %Y"),
+            )
+        elif month_options:
+            st.caption(f"Period: {month_options[0]:%b %Y} (the only month of data)")
+
+    filters = Filters(segments=tuple(chosen_segments), period=tuple(period) if period else None)
+    st.session_state[FILTERS_KEY] = filters
+    return filters
+
+
+def current_filters() -> Filters:
+    return st.session_state.get(FILTERS_KEY, Filters(segments=(), period=None))
+
+
+def quietly(load: Callable[..., T], *args: Any) -> T | None:
+    """For reads whose failure another element already reports, or that are a convenience."""
+    try:
+        return load(*args)
+    except queries.QueryFailed:
+        return None
+
+
+def _segment_label(segment: str) -> str:
+    return segment.replace("_", " ").capitalize()

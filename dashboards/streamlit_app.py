@@ -1,0 +1,28 @@
+"""The dashboard's entrypoint: navigation, the shared header and sidebar, then the chosen page.
+
+Adding a page is one line in PAGES. Run it with `seatshift dashboard` (cwd = repository root).
+"""
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+DASHBOARDS_DIR = str(Path(__file__).resolve().parent)
+if DASHBOARDS_DIR not in sys.path:  # `streamlit run` adds it for `from lib...`; AppTest does not
+    sys.path.insert(0, DASHBOARDS_DIR)
+
+from lib.layout import freshness_header, sidebar_filters  # noqa: E402
+
+PAGES = {
+    "Operations": [
+        st.Page("app_pages/data_health.py", title="Data health", icon=":material/monitor_heart:"),
+    ],
+}
+
+st.set_page_config(page_title="seatshift", page_icon=":material/insights:", layout="wide")
+page = st.navigation(PAGES)
+st.title(page.title)
+sidebar_filters()
+freshness_header()
+page.run()

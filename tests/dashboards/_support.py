@@ -1,0 +1,39 @@
+"""Helpers shared by the dashboard tests (not a conftest: the lead owns tests/conftest.py)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from orchestration.lib.settings import DASHBOARD_ENTRYPOINT, refresh_status_path
+
+ENTRYPOINT = str(DASHBOARD_ENTRYPOINT)
+
+
+def published_warehouse(request: pytest.FixtureRequest) -> Path:
+    """The lead's session `sample_warehouse`, or a skip that says what is missing."""
+    try:
+        return Path(request.getfixturevalue("sample_warehouse"))
+    except pytest.FixtureLookupError:
+        pytest.skip("needs the `sample_warehouse` fixture of tests/conftest.py")
+
+
+def private_copy(warehouse: Path, folder: Path) -> Path:
+    """A copy the test may put a status file beside, without touching the shared fixture."""
+    copy = folder / "seatshift.duckdb"
+    shutil.copyfile(warehouse, copy)
+    return copy
+
+
+def write_status(warehouse: Path, status: str, finished_at: str, reason: str | None) -> None:
+    status_file = {
+        "refresh_id": "test-refresh",
+        "status": status,
+        "started_at": finished_at,
+        "finished_at": finished_at,
+        "reason": reason,
+    }
+    refresh_status_path(warehouse).write_text(json.dumps(status_file), encoding="utf-8")
