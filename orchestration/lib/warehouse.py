@@ -58,12 +58,19 @@ def publish_build(build: Path, published: Path) -> None:
         wal.unlink()
     published.parent.mkdir(parents=True, exist_ok=True)
     os.replace(build, published)
+    _remove_spill_folder(build)
 
 
 def discard_build(build: Path) -> None:
     for path in (build, build.with_name(build.name + ".wal")):
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
+    _remove_spill_folder(build)
+
+
+def _remove_spill_folder(build: Path) -> None:
+    """dbt's profile lets DuckDB spill to `<database>.tmp` beside the build; it outlives no build."""
+    shutil.rmtree(build.with_name(build.name + ".tmp"), ignore_errors=True)
 
 
 @contextlib.contextmanager
