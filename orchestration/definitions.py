@@ -1,10 +1,11 @@
 """The one Definitions object: load -> validate -> dbt build -> publish; job, schedule, sensor."""
 
+from pathlib import Path
+
 import dagster as dg
 
-import orchestration.defs
-
 defs = dg.Definitions.merge(
-    dg.components.load_defs(orchestration.defs),
+    # Every module of orchestration/defs/ is loaded ([tool.dg.project] in pyproject.toml).
+    dg.load_from_defs_folder(project_root=Path(__file__).resolve().parent.parent),
     dg.Definitions(executor=dg.in_process_executor),  # DuckDB allows one writer process at a time
 )

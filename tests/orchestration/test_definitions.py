@@ -37,7 +37,7 @@ def test_dbt_sources_connect_to_the_load_assets_without_a_translator(defs):
         downstream = graph.get(raw_key).child_keys
         assert any(key.path[-1].startswith("stg_") for key in downstream), (raw_key, downstream)
     publish = graph.get(dg.AssetKey(["audit", "refresh_log"]))
-    assert dg.AssetKey(["fct_account_month"]) in publish.parent_keys
+    assert dg.AssetKey(["marts", "fct_account_month"]) in publish.parent_keys
 
 
 def test_every_export_has_a_blocking_expectations_check(defs):
@@ -105,4 +105,4 @@ def test_materializing_the_whole_graph_publishes_the_sample(defs, tmp_path):
     assert all(e.passed or e.severity == dg.AssetCheckSeverity.WARN for e in expectation_checks)
     materialized = {event.asset_key for event in result.get_asset_materialization_events()}
     assert dg.AssetKey(["audit", "refresh_log"]) in materialized
-    assert dg.AssetKey(["fct_account_month"]) in materialized
+    assert dg.AssetKey(["marts", "fct_account_month"]) in materialized
