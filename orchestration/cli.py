@@ -180,7 +180,7 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--out", required=True, help="folder to write the export files into")
     generate.add_argument("--accounts", type=int, default=300)
     generate.add_argument("--months", type=int, default=24)
-    generate.add_argument("--start", default="2025-01", help="first month, YYYY-MM")
+    generate.add_argument("--start", default="2024-11", help="first month, YYYY-MM")
     generate.add_argument("--seed", type=int, default=7)
     generate.add_argument("--format", choices=["csv", "parquet", "jsonl"], default="csv")
     generate.add_argument("--usage-per-seat-day", type=float, default=1.0)

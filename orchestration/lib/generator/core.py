@@ -42,7 +42,7 @@ def generate(
     *,
     accounts: int = 300,
     months: int = 24,
-    start: str = "2025-01",
+    start: str = "2024-11",  # with 24 months: through October 2026
     seed: int = 7,
     fmt: str = "csv",
     usage_per_seat_day: float = 1.0,
