@@ -87,6 +87,5 @@ def export_assets() -> list[dg.AssetsDefinition]:
 
 @dg.definitions
 def ingest_definitions() -> dg.Definitions:
-    return dg.Definitions(
-        assets=export_assets()
-    )  # landing_inventory is picked up as a module object
+    # A module with @dg.definitions contributes only what it returns: list every asset here.
+    return dg.Definitions(assets=[landing_inventory, *export_assets()])

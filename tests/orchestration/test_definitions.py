@@ -36,6 +36,9 @@ def test_dbt_sources_connect_to_the_load_assets_without_a_translator(defs):
         assert graph.has(raw_key)
         downstream = graph.get(raw_key).child_keys
         assert any(key.path[-1].startswith("stg_") for key in downstream), (raw_key, downstream)
+    inventory = graph.get(dg.AssetKey(["landing", "inventory"]))  # rejects unrecognised files
+    assert inventory.is_materializable
+    assert dg.AssetKey(["crm", "accounts"]) in inventory.child_keys
     publish = graph.get(dg.AssetKey(["audit", "refresh_log"]))
     assert dg.AssetKey(["marts", "fct_account_month"]) in publish.parent_keys
 
