@@ -1,0 +1,223 @@
+"""Billing integrity, for the Finance controller at month end: accuracy against the 97% bar, the
+mismatches with their evidence, and an invoice explainer that shows each line with the seat events
+and seat counts behind it. The router has already drawn the as-of time and the sidebar filters."""
+
+import plotly.express as px
+import streamlit as st
+from lib import charts, queries
+from lib.format import MISSING, count, percent, timestamp
+from lib.glossary import DEFINITIONS
+from lib.layout import current_filters, guarded, table_with_download
+
+filters = current_filters()
+scope = ", ".join(filters.segments) if filters.segments else "all segments"
+
+# ---- KPI row ---------------------------------------------------------------------------------
+totals = guarded(queries.billing_accuracy_totals, filters.segments, filters.period)
+subtotals = guarded(queries.billing_subtotal_mismatches)
+bar = None if totals is None else totals["accuracy_bar"]
+kpis = st.columns(4)
+if totals is not None and totals["judged_lines"] is not None and totals["judged_lines"] > 0:
+    latest = totals["latest_month"]
+    kpis[0].metric(
+        f"Line accuracy, {latest:%b %Y}",
+        percent(totals["latest_line_match_rate"]),
+        help=DEFINITIONS["invoice_accuracy"],
+        border=True,
+    )
+    kpis[1].metric(
+        "Line accuracy, period",
+        percent(totals["line_match_rate"]),
+        help=DEFINITIONS["invoice_accuracy"],
+        border=True,
+    )
+    kpis[2].metric(
+        "Amount accuracy, period",
+        percent(totals["amount_match_rate"]),
+        help=DEFINITIONS["invoice_amount_accuracy"],
+        border=True,
+    )
+    kpis[3].metric(
+        "Mismatched lines",
+        count(totals["mismatched_lines"]),
+        help=DEFINITIONS["invoice_mismatches"],
+        border=True,
+    )
+    st.caption(
+        f"{count(totals['judged_lines'])} invoice lines judged in {scope}; "
+        f"the bar is {percent(bar, 0)} of lines."
+    )
+elif totals is not None:
+    st.info("No invoice lines to judge in this period and segment selection.")
+
+# ---- accuracy trend --------------------------------------------------------------------------
+st.subheader("Accuracy by month", help=DEFINITIONS["invoice_accuracy"])
+trend = guarded(queries.billing_accuracy_trend, filters.segments, filters.period)
+if trend is not None and trend.empty:
+    st.info("No months with invoice lines in this selection.")
+elif trend is not None:
+    figure = px.line(
+        trend,
+        x="month",
+        y="line_match_rate",
+        color="segment",
+        markers=True,
+        color_discrete_map=charts.color_map(sorted(trend["segment"].unique())),
+        labels={"month": "Month", "line_match_rate": "Lines matching", "segment": "Segment"},
+        hover_data={"judged_lines": True, "mismatched_lines": True, "amount_match_rate": ":.2%"},
+    )
+    figure.update_yaxes(tickformat=".0%", range=[min(0.9, trend["line_match_rate"].min()), 1.005])
+    figure.update_layout(
+        height=320,
+        margin={"l": 8, "r": 8, "t": 32, "b": 8},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "title": None},
+    )
+    charts.add_threshold(figure, float(trend["accuracy_bar"].iloc[0]), "97% bar")
+    st.plotly_chart(figure, width="stretch")
+    with st.expander("Accuracy table"):
+        table_with_download(
+            trend,
+            "invoice_accuracy_monthly.csv",
+            key="billing_accuracy_download",
+            column_config={
+                "month": st.column_config.DateColumn("Month", format="MMM YYYY"),
+                "line_match_rate": st.column_config.NumberColumn(
+                    "Lines matching", format="percent"
+                ),
+                "amount_match_rate": st.column_config.NumberColumn(
+                    "Amount matching", format="percent"
+                ),
+            },
+        )
+
+# ---- mismatches ------------------------------------------------------------------------------
+st.subheader("Mismatches", help=DEFINITIONS["mismatch_reason"])
+mismatches = guarded(queries.billing_mismatches, filters.segments, filters.period)
+if mismatches is not None and mismatches.empty:
+    st.success("Every judged invoice line matches the rules in this selection.")
+elif mismatches is not None:
+    reasons = sorted(mismatches["mismatch_reason"].unique())
+    chosen_reasons = st.pills(
+        "Reason",
+        reasons,
+        selection_mode="multi",
+        default=reasons,
+        key="billing_reasons",
+        format_func=lambda reason: reason.replace("_", " "),
+    )
+    shown = mismatches[mismatches["mismatch_reason"].isin(chosen_reasons or [])]
+    by_reason = shown["mismatch_reason"].value_counts()
+    st.caption(
+        " · ".join(f"{reason.replace('_', ' ')}: {count(n)}" for reason, n in by_reason.items())
+        or "No reason chosen."
+    )
+    table_with_download(
+        shown,
+        "invoice_mismatches.csv",
+        key="billing_mismatches_download",
+        column_config={
+            "mismatch_reason": "Reason",
+            "mismatch_detail": st.column_config.TextColumn("Evidence", width="large"),
+            "invoice_month": st.column_config.DateColumn("Month", format="MMM YYYY"),
+        },
+    )
+if subtotals is not None and not subtotals.empty:
+    st.warning(
+        f"{count(len(subtotals))} invoice(s) whose subtotal or total does not add up.",
+        icon=":material/calculate:",
+    )
+    table_with_download(subtotals, "invoice_subtotal_checks.csv", key="billing_subtotals_download")
+
+# ---- invoice explainer -----------------------------------------------------------------------
+st.subheader("Invoice explainer")
+st.caption("Pick an account and an invoice, then click a line to see the seat events behind it.")
+accounts = guarded(queries.billing_accounts)
+if accounts is not None and accounts.empty:
+    st.info("No invoices in this warehouse.")
+elif accounts is not None:
+    names = dict(zip(accounts["account_id"], accounts["account_name"], strict=True))
+    flagged = set(accounts.loc[accounts["mismatched_lines"] > 0, "account_id"])
+    left, right = st.columns(2)
+    account_id = left.selectbox(
+        "Account",
+        list(accounts["account_id"]),
+        key="billing_account",
+        format_func=lambda account: (
+            f"{account} · {names.get(account) or MISSING}"
+            + (" · has mismatches" if account in flagged else "")
+        ),
+    )
+    invoices = guarded(queries.billing_invoices, account_id)
+    if invoices is not None and not invoices.empty:
+        labels = {
+            row.invoice_id: f"{row.invoice_id} · {row.period_start:%d %b %Y} · {row.invoice_status}"
+            + (f" · {row.mismatched_lines} mismatch(es)" if row.mismatched_lines else "")
+            for row in invoices.itertuples()
+        }
+        invoice_id = right.selectbox(
+            "Invoice", list(labels), key="billing_invoice", format_func=labels.get
+        )
+        invoice = invoices.set_index("invoice_id").loc[invoice_id]
+        # Names and exact amounts do not fit a metric card at 1280 px: one line of text instead.
+        st.markdown(
+            f"**{invoice['account_name'] or MISSING}** ({invoice['segment'] or MISSING}) · "
+            f"subtotal **{invoice['currency']} {float(invoice['subtotal']):,.2f}** · "
+            f"status **{invoice['invoice_status']}** · "
+            f"**{count(invoice['mismatched_lines'])}** mismatch(es) on this invoice",
+            help=DEFINITIONS["invoice_subtotal_checks"],
+        )
+        st.caption(
+            f"Period {timestamp(invoice['period_start'])} to {timestamp(invoice['period_end'])}, "
+            f"issued {timestamp(invoice['issued_at'])}. "
+            + (
+                "Subtotal equals the sum of the lines."
+                if invoice["is_subtotal_match"]
+                else f"Subtotal differs from the sum of the lines ({invoice['lines_amount']})."
+            )
+        )
+        lines = guarded(queries.billing_invoice_lines, invoice_id)
+        if lines is not None:
+            selection = st.dataframe(
+                lines,
+                hide_index=True,
+                on_select="rerun",
+                selection_mode="single-row",
+                key="billing_lines",
+                column_order=[
+                    "line_id",
+                    "line_kind",
+                    "description",
+                    "invoiced_quantity",
+                    "expected_quantity",
+                    "invoiced_amount",
+                    "expected_amount",
+                    "reconciliation_status",
+                    "mismatch_reason",
+                    "source_event_id",
+                    "seats_before_source_event",
+                    "seats_after_source_event",
+                    "billable_seats_at_previous_period_start",
+                    "correction_trail",
+                    "mismatch_detail",
+                ],
+            )
+            rows = selection.selection.rows
+            if not rows:
+                st.caption("Click a line (its first column) to see its seat events.")
+            else:
+                line = lines.iloc[rows[0]]
+                st.markdown(f"**Seat events behind `{line['line_id'] or MISSING}`**")
+                if line["line_kind"] == "seats" and line["billable_seats_at_previous_period_start"]:
+                    st.caption(
+                        f"{count(line['billable_seats_at_previous_period_start'])} seat(s) at the "
+                        f"previous period start, then these changes up to this period's start."
+                    )
+                events = guarded(queries.billing_line_events, line["reconciliation_id"])
+                if events is not None and events.empty:
+                    st.info("No seat events stand behind this line (a fee or an adjustment).")
+                elif events is not None:
+                    table_with_download(
+                        events,
+                        f"seat_events_{line['reconciliation_id'].replace('|', '_')}.csv",
+                        key="billing_events_download",
+                    )

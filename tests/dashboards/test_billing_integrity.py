@@ -1,0 +1,125 @@
+"""The Billing integrity page (issue 3) for the Finance controller: in-process with AppTest, and
+the invoice explainer's one-click journey in a real browser against the real server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from orchestration.lib.settings import REPO_ROOT
+from tests.dashboards._support import ENTRYPOINT, published_warehouse
+from tests.dashboards.test_browser import CHROMIUM, CHROMIUM_FLAGS, WAIT_MS, dashboard_url
+
+PAGE = "app_pages/billing_integrity.py"
+ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
+MANIFEST = REPO_ROOT / "seeds" / "_manifest.json"
+
+__all__ = ["dashboard_url"]  # the browser fixture, shared with the Data health journey
+
+
+@pytest.fixture
+def sample(request: pytest.FixtureRequest) -> Path:
+    return published_warehouse(request)
+
+
+def _billing_page(monkeypatch: pytest.MonkeyPatch, warehouse: Path) -> AppTest:
+    monkeypatch.setenv("SEATSHIFT_WAREHOUSE", str(warehouse))
+    app = AppTest.from_file(ENTRYPOINT, default_timeout=60).run()
+    return app.switch_page(PAGE).run()
+
+
+def _stale_quantity_error() -> dict:
+    errors = json.loads(MANIFEST.read_text(encoding="utf-8"))["billing_errors"]
+    return next(error for error in errors if error["kind"] == "stale_quantity")
+
+
+def test_billing_page_shows_accuracy_and_every_mismatch_of_the_sample(sample, monkeypatch):
+    errors = json.loads(MANIFEST.read_text(encoding="utf-8"))["billing_errors"]
+    with duckdb.connect(str(sample), read_only=True) as connection:
+        # counted from the reconciliation rows, not the monthly mart the page reads
+        judged, matching = connection.execute(
+            "select count(*), count(*) filter (where is_match) "
+            "from marts.fct_invoice_reconciliation where is_in_accuracy"
+        ).fetchone()
+
+    app = _billing_page(monkeypatch, sample)
+
+    assert not app.exception
+    assert app.title[0].value == "Billing integrity"
+    metrics = {metric.label: metric.value for metric in app.metric}
+    assert metrics["Mismatched lines"] == str(len(errors))
+    assert metrics["Line accuracy, period"] == f"{matching / judged * 100:.1f}%"
+    mismatches = app.dataframe[1].value  # the accuracy table first, then the mismatches
+    assert len(mismatches) == len(errors)
+    assert set(mismatches["mismatch_reason"]) == {
+        {"missed_proration": "missing_proration"}.get(error["kind"], error["kind"])
+        for error in errors
+    }
+
+
+def test_invoice_explainer_lists_the_lines_of_the_chosen_invoice(sample, monkeypatch):
+    error = _stale_quantity_error()
+    app = _billing_page(monkeypatch, sample)
+    app.selectbox(key="billing_account").set_value(error["invoice_id"].replace("inv", "acc")[:9])
+    app.run()
+    app.selectbox(key="billing_invoice").set_value(error["invoice_id"]).run()
+
+    assert not app.exception
+    lines = app.dataframe[-1].value
+    stale = lines.set_index("line_id").loc[error["line_id"]]
+    assert stale["mismatch_reason"] == "stale_quantity"
+    assert float(stale["expected_amount"]) == float(error["expected_amount"])
+    assert float(stale["invoiced_amount"]) == float(error["invoiced_amount"])
+
+
+@pytest.mark.browser
+def test_controller_sees_a_lines_seat_events_in_one_click(dashboard_url, tmp_path):
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is missing: apt-get install chromium", pytrace=False)
+    from playwright.sync_api import expect, sync_playwright
+
+    error = _stale_quantity_error()
+    account_id = error["invoice_id"].replace("inv", "acc")[:9]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport={"width": 1280, "height": 800},
+        )
+        try:
+            page = browser.new_page()
+            page.goto(f"{dashboard_url}/billing_integrity", wait_until="domcontentloaded")
+            expect(page.get_by_text("Invoice explainer", exact=True)).to_be_visible(timeout=WAIT_MS)
+            page.wait_for_selector(".js-plotly-plot >> visible=true", timeout=WAIT_MS)
+
+            account = page.get_by_role("combobox", name="Account")
+            account.click()
+            account.fill(account_id)
+            page.get_by_role("option").filter(has_text=account_id).first.click()
+            invoice = page.get_by_role("combobox", name="Invoice")
+            expect(invoice).to_be_visible(timeout=WAIT_MS)
+            invoice.click()
+            invoice.fill(error["invoice_id"])
+            page.get_by_role("option").filter(has_text=error["invoice_id"]).first.click()
+            running = page.locator('[data-testid="stStatusWidget"]')
+            expect(running).to_have_count(0, timeout=WAIT_MS)
+
+            # One click on the first line (the seat line) in the grid's row-selection column.
+            grid = page.locator('[data-testid="stDataFrame"]').last
+            grid.scroll_into_view_if_needed()
+            box = grid.bounding_box()
+            assert box is not None
+            page.mouse.click(box["x"] + 12, box["y"] + 35 + 17)
+            events_heading = page.get_by_text(f"Seat events behind {error['line_id']}")
+            expect(events_heading).to_be_visible(timeout=WAIT_MS)
+            expect(running).to_have_count(0, timeout=WAIT_MS)
+            page.screenshot(path=str(ARTIFACTS / "billing_integrity.png"), full_page=True)
+        finally:
+            browser.close()
