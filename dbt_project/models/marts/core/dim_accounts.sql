@@ -3,17 +3,30 @@ with
 
 accounts as (select * from {{ ref('stg_crm__accounts') }}),
 
-final as (
+mrr as (select * from {{ ref('int_account_months_mrr_classified') }}),
+
+cohorts as (
     select
         account_id,
-        account_name,
-        segment,
-        currency,
-        country,
-        created_at,
-        {{ month_of('created_at') }} as first_month,
-        updated_at
+        max(cohort_month) as cohort_month
+    from mrr
+    group by account_id
+),
+
+final as (
+    select
+        accounts.account_id,
+        accounts.account_name,
+        accounts.segment,
+        accounts.currency,
+        accounts.country,
+        accounts.created_at,
+        {{ month_of('accounts.created_at') }} as first_month,
+        cohorts.cohort_month,
+        accounts.updated_at
     from accounts
+    left join cohorts
+        on accounts.account_id = cohorts.account_id
 )
 
 select * from final

@@ -1,0 +1,337 @@
+"""Seat health, for the Revenue lead: is the per-seat model still healthy? Utilization bands,
+NRR and GRR against 100%, cohort retention, the MRR waterfall, ARPA and ARPU. The router has
+already drawn the as-of time and the sidebar filters (segment, period)."""
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+from lib import charts, queries
+from lib.format import money, percent
+from lib.glossary import DEFINITIONS
+from lib.layout import current_filters, guarded, table_with_download
+
+UTILIZATION_RED_FLAG = 0.7  # dbt var utilization_red_flag
+UTILIZATION_HEALTHY = 0.9  # dbt var utilization_healthy
+BANDS = ["unlicensed", "healthy", "watch", "red_flag"]
+BAND_COLORS = {
+    "healthy": charts.GOOD,
+    "watch": charts.OKABE_ITO[1],
+    "red_flag": charts.BAD,
+    "unlicensed": charts.OKABE_ITO[0],
+}
+MONTH = st.column_config.DateColumn("Month", format="MMM YYYY")
+
+
+def _layout(figure: go.Figure, height: int = 320) -> go.Figure:
+    figure.update_layout(
+        height=height,
+        margin={"l": 8, "r": 8, "t": 40, "b": 8},
+        # Below the plot: above it the legend would cover the chart's title.
+        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0, "title": None},
+        colorway=charts.OKABE_ITO,
+    )
+    return figure
+
+
+filters = current_filters()
+scope = ", ".join(filters.segments) if filters.segments else "all segments"
+portfolio = guarded(queries.revenue_portfolio, filters.segments, filters.period)
+nrr = guarded(queries.nrr_monthly, filters.segments, filters.period)
+
+if portfolio is not None and portfolio.empty:
+    st.info("No months of data in this period and segment selection.")
+    st.stop()
+
+# ---- KPI row ---------------------------------------------------------------------------------
+if portfolio is not None:
+    latest_month = portfolio["month"].max()
+    latest = portfolio[portfolio["month"] == latest_month]
+    latest_nrr = None if nrr is None else nrr[nrr["month"] == latest_month]
+    st.caption(f"{scope.capitalize()}, month ending {latest_month:%b %Y}.")
+    for segment, row in latest.set_index("segment").iterrows():
+        kpis = st.columns(5)
+        label = "" if len(latest) == 1 else f" · {segment}"
+        kpis[0].metric(
+            f"MRR{label}", money(row["ending_mrr_usd"]), help=DEFINITIONS["mrr"], border=True
+        )
+        segment_nrr = (
+            None
+            if latest_nrr is None or latest_nrr.empty
+            else latest_nrr.set_index("segment").reindex([segment]).iloc[0]
+        )
+        kpis[1].metric(
+            f"NRR (12 months){label}",
+            percent(None if segment_nrr is None else segment_nrr["nrr"]),
+            help=DEFINITIONS["nrr"],
+            border=True,
+        )
+        kpis[2].metric(
+            f"GRR (12 months){label}",
+            percent(None if segment_nrr is None else segment_nrr["grr"]),
+            help=DEFINITIONS["grr"],
+            border=True,
+        )
+        kpis[3].metric(
+            f"Accounts below 70%{label}",
+            percent(row["share_below_red_flag"]),
+            help=DEFINITIONS["share_below_red_flag"],
+            border=True,
+        )
+        kpis[4].metric(
+            f"ARPA{label}", money(row["arpa_usd"]), help=DEFINITIONS["arpa"], border=True
+        )
+
+# ---- utilization -----------------------------------------------------------------------------
+st.subheader("Seat utilization", help=DEFINITIONS["seat_utilization"])
+if portfolio is not None:
+    left, right = st.columns(2)
+    trend = px.line(
+        portfolio,
+        x="month",
+        y="seat_utilization",
+        color="segment",
+        markers=True,
+        color_discrete_map=charts.color_map(sorted(portfolio["segment"].unique())),
+        labels={"month": "Month", "seat_utilization": "Active users / seats", "segment": "Segment"},
+        title="Utilization (pooled)",
+    )
+    trend.update_yaxes(tickformat=".0%", rangemode="tozero")
+    charts.add_threshold(trend, UTILIZATION_RED_FLAG, "70% red flag")
+    charts.add_threshold(trend, UTILIZATION_HEALTHY, "90% healthy", dash="dot")
+    left.plotly_chart(_layout(trend), width="stretch")
+
+    bands = portfolio.melt(
+        id_vars=["month", "segment"],
+        value_vars=[f"{band}_accounts" for band in BANDS],
+        var_name="band",
+        value_name="accounts",
+    )
+    bands["band"] = bands["band"].str.removesuffix("_accounts")
+    stacked = px.bar(
+        bands,
+        x="month",
+        y="accounts",
+        color="band",
+        facet_row="segment" if portfolio["segment"].nunique() > 1 else None,
+        category_orders={"band": BANDS},
+        color_discrete_map=BAND_COLORS,
+        labels={"month": "Month", "accounts": "Accounts", "band": "Band"},
+        title="Accounts by utilization band",
+    )
+    right.plotly_chart(_layout(stacked), width="stretch")
+    with st.expander("Utilization table"):
+        table_with_download(
+            portfolio[
+                [
+                    "month",
+                    "segment",
+                    "billable_seats",
+                    "active_users",
+                    "seat_utilization",
+                    "accounts_with_seats",
+                    "healthy_accounts",
+                    "watch_accounts",
+                    "red_flag_accounts",
+                    "unlicensed_accounts",
+                    "share_below_red_flag",
+                ]
+            ],
+            "seat_utilization_monthly.csv",
+            key="seat_health_utilization_download",
+            column_config={
+                "month": MONTH,
+                "seat_utilization": st.column_config.NumberColumn(format="percent"),
+                "share_below_red_flag": st.column_config.NumberColumn(format="percent"),
+            },
+        )
+
+# ---- NRR and GRR -----------------------------------------------------------------------------
+st.subheader("Net and gross revenue retention", help=DEFINITIONS["nrr"])
+if nrr is not None:
+    known = nrr.dropna(subset=["nrr"])
+    if known.empty:
+        st.info("NRR needs twelve months of history: no month in this selection has a base yet.")
+    else:
+        retention = known.melt(
+            id_vars=["month", "segment"], value_vars=["nrr", "grr"], var_name="measure"
+        )
+        retention["measure"] = retention["measure"].str.upper()
+        figure = px.line(
+            retention,
+            x="month",
+            y="value",
+            color="segment",
+            line_dash="measure",
+            markers=True,
+            color_discrete_map=charts.color_map(sorted(retention["segment"].unique())),
+            labels={"month": "Month", "value": "Retention", "measure": "Measure"},
+        )
+        figure.update_yaxes(tickformat=".0%")
+        charts.add_threshold(figure, 1.0, "100%")
+        st.plotly_chart(_layout(figure), width="stretch")
+    with st.expander("NRR and GRR table"):
+        table_with_download(
+            nrr,
+            "nrr_monthly.csv",
+            key="seat_health_nrr_download",
+            column_config={
+                "month": MONTH,
+                "nrr": st.column_config.NumberColumn("NRR", format="percent"),
+                "grr": st.column_config.NumberColumn("GRR", format="percent"),
+            },
+        )
+
+# ---- cohorts ---------------------------------------------------------------------------------
+st.subheader("Cohort retention", help=DEFINITIONS["cohort_nrr"])
+cohorts = guarded(queries.cohort_retention, filters.period)
+if cohorts is not None and cohorts.empty:
+    st.info("No cohort started in this period.")
+elif cohorts is not None:
+    measure = st.segmented_control(
+        "Measure",
+        ["nrr", "logo_retention"],
+        default="nrr",
+        key="seat_health_cohort_measure",
+        format_func={"nrr": "Cohort NRR", "logo_retention": "Logo retention"}.get,
+        help=DEFINITIONS["logo_retention"],
+    )
+    grid = cohorts.pivot(
+        index="cohort_month", columns="months_since_start", values=measure or "nrr"
+    )
+    heatmap = px.imshow(
+        grid.to_numpy(),
+        x=[str(column) for column in grid.columns],
+        y=[month.strftime("%b %Y") for month in grid.index],
+        color_continuous_scale="Cividis",
+        zmin=0,
+        aspect="auto",
+        labels={"x": "Months since start", "y": "Cohort", "color": "Retention"},
+    )
+    heatmap.update_traces(hovertemplate="cohort %{y}, month %{x}: %{z:.1%}<extra></extra>")
+    heatmap.update_coloraxes(colorbar_tickformat=".0%")
+    st.plotly_chart(_layout(heatmap, height=max(300, 22 * len(grid) + 80)), width="stretch")
+    st.caption("Cohorts of every segment: the cohort mart is not split by segment.")
+    with st.expander("Cohort table"):
+        table_with_download(
+            cohorts,
+            "cohort_retention.csv",
+            key="seat_health_cohort_download",
+            column_config={
+                "cohort_month": st.column_config.DateColumn("Cohort", format="MMM YYYY"),
+                "month": MONTH,
+                "nrr": st.column_config.NumberColumn("Cohort NRR", format="percent"),
+                "logo_retention": st.column_config.NumberColumn(format="percent"),
+            },
+        )
+
+# ---- MRR waterfall ---------------------------------------------------------------------------
+st.subheader("MRR waterfall", help=DEFINITIONS["mrr_waterfall"])
+if portfolio is not None:
+    waterfall_segments = list(portfolio["segment"].unique())
+    months = sorted(portfolio["month"].unique(), reverse=True)
+    left, right = st.columns(2)
+    chosen_month = left.selectbox(
+        "Month", months, key="seat_health_waterfall_month", format_func=lambda m: f"{m:%b %Y}"
+    )
+    chosen_segment = right.selectbox(
+        "Segment", waterfall_segments, key="seat_health_waterfall_segment"
+    )
+    row = portfolio[
+        (portfolio["month"] == chosen_month) & (portfolio["segment"] == chosen_segment)
+    ].iloc[0]
+    steps = [
+        ("Starting", "starting_mrr_usd", "absolute"),
+        ("New", "new_mrr_usd", "relative"),
+        ("Expansion", "expansion_mrr_usd", "relative"),
+        ("Contraction", "contraction_mrr_usd", "relative"),
+        ("Churn", "churned_mrr_usd", "relative"),
+        ("Reactivation", "reactivation_mrr_usd", "relative"),
+        ("FX", "fx_effect_mrr_usd", "relative"),
+        ("Ending", "ending_mrr_usd", "total"),
+    ]
+    waterfall = go.Figure(
+        go.Waterfall(
+            x=[label for label, _, _ in steps],
+            y=[float(row[column]) if label != "Ending" else 0.0 for label, column, _ in steps],
+            measure=[measure for _, _, measure in steps],
+            text=[money(row[column]) for _, column, _ in steps],
+            textposition="outside",
+            increasing={"marker": {"color": charts.GOOD}},
+            decreasing={"marker": {"color": charts.BAD}},
+            totals={"marker": {"color": charts.OKABE_ITO[0]}},
+            connector={"line": {"color": charts.NEUTRAL}},
+        )
+    )
+    waterfall.update_yaxes(tickprefix="$", tickformat="~s")
+    st.plotly_chart(_layout(waterfall, height=340), width="stretch")
+    quick_ratio = row["quick_ratio"]
+    st.caption(
+        "Quick ratio this month: no contraction or churn."
+        if pd.isna(quick_ratio)
+        else f"Quick ratio this month: {quick_ratio:.2f}",
+        help=DEFINITIONS["quick_ratio"],
+    )
+    with st.expander("Waterfall table"):
+        table_with_download(
+            portfolio[
+                [
+                    "month",
+                    "segment",
+                    "starting_mrr_usd",
+                    "new_mrr_usd",
+                    "expansion_mrr_usd",
+                    "contraction_mrr_usd",
+                    "churned_mrr_usd",
+                    "reactivation_mrr_usd",
+                    "fx_effect_mrr_usd",
+                    "ending_mrr_usd",
+                    "quick_ratio",
+                    "new_accounts",
+                    "churned_accounts",
+                ]
+            ],
+            "mrr_waterfall.csv",
+            key="seat_health_waterfall_download",
+            column_config={"month": MONTH},
+        )
+
+# ---- ARPA and ARPU ---------------------------------------------------------------------------
+st.subheader("ARPA and ARPU", help=f"{DEFINITIONS['arpa']} {DEFINITIONS['arpu']}")
+if portfolio is not None:
+    per_account = portfolio.melt(
+        id_vars=["month", "segment"], value_vars=["arpa_usd", "arpu_usd"], var_name="measure"
+    )
+    per_account["measure"] = per_account["measure"].map({"arpa_usd": "ARPA", "arpu_usd": "ARPU"})
+    figure = px.line(
+        per_account,
+        x="month",
+        y="value",
+        color="segment",
+        facet_col="measure",
+        markers=True,
+        color_discrete_map=charts.color_map(sorted(per_account["segment"].unique())),
+        labels={"month": "Month", "value": "USD", "measure": ""},
+    )
+    figure.update_yaxes(matches=None, tickprefix="$", rangemode="tozero")
+    st.plotly_chart(_layout(figure), width="stretch")
+    with st.expander("ARPA, ARPU and support load table"):
+        table_with_download(
+            portfolio[
+                [
+                    "month",
+                    "segment",
+                    "billed_accounts",
+                    "paid_seats",
+                    "invoiced_excluding_tax_usd",
+                    "arpa_usd",
+                    "arpu_usd",
+                    "invoice_variance",
+                    "billing_and_pricing_tickets",
+                    "support_load",
+                ]
+            ],
+            "arpa_arpu.csv",
+            key="seat_health_arpa_download",
+            column_config={"month": MONTH},
+        )

@@ -1,0 +1,225 @@
+"""Value shift, for the Product manager: is value leaving the seats? Automation share by segment,
+usage per seat against seats, margin by account with the power users marked, and bill shock over
+time. The router has already drawn the as-of time and the sidebar filters (segment, period)."""
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+from lib import charts, queries
+from lib.format import MISSING, count, percent
+from lib.glossary import DEFINITIONS
+from lib.layout import current_filters, guarded, table_with_download
+
+BILL_SHOCK_GOOD = 0.05  # DOMAIN.md: below 5% is good
+BILL_SHOCK_RED_FLAG = 0.10  # above 10% is a red flag
+MONTH = st.column_config.DateColumn("Month", format="MMM YYYY")
+
+
+def _layout(figure: go.Figure, height: int = 320) -> go.Figure:
+    figure.update_layout(
+        height=height,
+        margin={"l": 8, "r": 8, "t": 40, "b": 8},
+        # Below the plot: above it the legend would cover the chart's title.
+        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0, "title": None},
+        colorway=charts.OKABE_ITO,
+    )
+    return figure
+
+
+filters = current_filters()
+scope = ", ".join(filters.segments) if filters.segments else "all segments"
+portfolio = guarded(queries.revenue_portfolio, filters.segments, filters.period)
+by_segment = guarded(queries.automation_by_segment, filters.period)
+accounts = guarded(queries.account_value, filters.segments, filters.period)
+shock = guarded(queries.bill_shock_monthly, filters.segments, filters.period)
+
+if portfolio is not None and portfolio.empty:
+    st.info("No months of data in this period and segment selection.")
+    st.stop()
+
+# ---- KPI row ---------------------------------------------------------------------------------
+if portfolio is not None:
+    latest_month = portfolio["month"].max()
+    latest = portfolio[portfolio["month"] == latest_month]
+    st.caption(f"{scope.capitalize()}, month ending {latest_month:%b %Y}.")
+    for segment, row in latest.set_index("segment").iterrows():
+        label = "" if len(latest) == 1 else f" · {segment}"
+        kpis = st.columns(4)
+        kpis[0].metric(
+            f"Automation share{label}",
+            percent(row["automation_share"]),
+            help=DEFINITIONS["automation_share"],
+            border=True,
+        )
+        kpis[1].metric(
+            f"Tasks per seat{label}",
+            MISSING if pd.isna(row["tasks_per_seat"]) else f"{row['tasks_per_seat']:,.1f}",
+            help=DEFINITIONS["usage_per_seat"],
+            border=True,
+        )
+        kpis[2].metric(
+            f"Gross margin{label}",
+            percent(row["gross_margin"]),
+            help=DEFINITIONS["gross_margin"],
+            border=True,
+        )
+        kpis[3].metric(
+            f"Power users{label}",
+            count(row["power_user_accounts"]),
+            help=DEFINITIONS["power_user"],
+            border=True,
+        )
+
+# ---- automation share ------------------------------------------------------------------------
+st.subheader("Automation share by segment", help=DEFINITIONS["automation_share"])
+if by_segment is not None and not by_segment.empty:
+    left, right = st.columns(2)
+    colors = charts.color_map(sorted(by_segment["segment"].unique()))
+    automation = px.line(
+        by_segment,
+        x="month",
+        y="automation_share",
+        color="segment",
+        markers=True,
+        color_discrete_map=colors,
+        labels={"month": "Month", "automation_share": "Agent tasks / all tasks"},
+        title="Automation share",
+    )
+    automation.update_yaxes(tickformat=".0%", rangemode="tozero")
+    left.plotly_chart(_layout(automation), width="stretch")
+    per_seat = px.line(
+        by_segment,
+        x="month",
+        y="tasks_per_seat",
+        color="segment",
+        markers=True,
+        color_discrete_map=colors,
+        labels={"month": "Month", "tasks_per_seat": "Tasks per billable seat"},
+        title="Tasks per seat",
+    )
+    per_seat.update_yaxes(rangemode="tozero")
+    right.plotly_chart(_layout(per_seat), width="stretch")
+    with st.expander("Automation and usage per seat table"):
+        table_with_download(
+            by_segment,
+            "automation_by_segment.csv",
+            key="value_shift_automation_download",
+            column_config={
+                "month": MONTH,
+                "automation_share": st.column_config.NumberColumn(format="percent"),
+                "seat_utilization": st.column_config.NumberColumn(format="percent"),
+            },
+        )
+
+# ---- usage per seat against seats, and margin by account -------------------------------------
+st.subheader("Accounts: usage per seat, cost and margin", help=DEFINITIONS["power_user"])
+if accounts is not None and accounts.empty:
+    st.info("No paying or using account in this selection.")
+elif accounts is not None:
+    accounts["marker"] = accounts["is_power_user"].map({True: "power user", False: "other"})
+    left, right = st.columns(2)
+    usage = px.scatter(
+        accounts,
+        x="billable_seats",
+        y="tasks_per_seat",
+        color="segment",
+        symbol="marker",
+        symbol_map={"power user": "diamond", "other": "circle"},
+        color_discrete_map=charts.color_map(sorted(accounts["segment"].unique())),
+        hover_data=["account_id", "tokens_per_seat", "automation_share"],
+        labels={
+            "billable_seats": "Billable seats at period end",
+            "tasks_per_seat": "Tasks per seat-month",
+            "marker": "",
+        },
+        title="Usage per seat against seats",
+    )
+    left.plotly_chart(_layout(usage, height=360), width="stretch")
+    margin = px.scatter(
+        accounts,
+        x="mrr_usd",
+        y="cost_to_serve_usd",
+        color="segment",
+        symbol="marker",
+        symbol_map={"power user": "diamond", "other": "circle"},
+        color_discrete_map=charts.color_map(sorted(accounts["segment"].unique())),
+        hover_data=["account_id", "gross_margin", "power_user_months"],
+        labels={
+            "mrr_usd": "Seat revenue in the period (MRR summed)",
+            "cost_to_serve_usd": "Cost to serve in the period",
+            "marker": "",
+        },
+        title="Cost to serve against seat revenue",
+        log_x=True,
+        log_y=True,
+    )
+    # Above this diagonal an account costs more to serve than it pays: a power user.
+    low = float(max(min(accounts["mrr_usd"].min(), accounts["cost_to_serve_usd"].min()), 0.01))
+    high = float(max(accounts["mrr_usd"].max(), accounts["cost_to_serve_usd"].max()))
+    margin.add_scatter(
+        x=[low, high],
+        y=[low, high],
+        mode="lines",
+        line={"color": charts.THRESHOLD, "dash": "dash", "width": 1.5},
+        name="cost = revenue",
+        hoverinfo="skip",
+    )
+    right.plotly_chart(_layout(margin, height=360), width="stretch")
+    power_users = int(accounts["is_power_user"].sum())
+    st.caption(
+        f"{count(power_users)} power user account(s) in {scope}: they cost more to serve than "
+        "their seats bring in over the period."
+    )
+    with st.expander("Accounts table"):
+        table_with_download(
+            accounts.drop(columns=["marker"]),
+            "account_value.csv",
+            key="value_shift_accounts_download",
+            column_config={
+                "gross_margin": st.column_config.NumberColumn(format="percent"),
+                "automation_share": st.column_config.NumberColumn(format="percent"),
+                "mrr_usd": st.column_config.NumberColumn("Seat revenue (USD)", format="dollar"),
+                "cost_to_serve_usd": st.column_config.NumberColumn(
+                    "Cost to serve (USD)", format="dollar"
+                ),
+            },
+        )
+
+# ---- bill shock ------------------------------------------------------------------------------
+st.subheader("Bill shock over time", help=DEFINITIONS["bill_shock_rate"])
+if shock is not None and shock.empty:
+    st.info("No invoices in this selection.")
+elif shock is not None:
+    figure = px.line(
+        shock,
+        x="month",
+        y="bill_shock_rate",
+        color="segment",
+        markers=True,
+        color_discrete_map=charts.color_map(sorted(shock["segment"].unique())),
+        hover_data=["billed_accounts", "judged_accounts", "shocked_accounts"],
+        labels={"month": "Month", "bill_shock_rate": "Accounts shocked / billed"},
+    )
+    figure.update_yaxes(tickformat=".0%", rangemode="tozero")
+    charts.add_threshold(figure, BILL_SHOCK_GOOD, "5% good")
+    charts.add_threshold(figure, BILL_SHOCK_RED_FLAG, "10% red flag", dash="dot")
+    st.plotly_chart(_layout(figure), width="stretch")
+    latest_shock = shock[shock["month"] == shock["month"].max()]
+    st.caption(
+        " · ".join(
+            f"{row.segment}: {count(row.shocked_accounts)} of {count(row.billed_accounts)} "
+            f"billed accounts shocked in {row.month:%b %Y}"
+            for row in latest_shock.itertuples()
+        )
+    )
+    with st.expander("Bill shock table"):
+        table_with_download(
+            shock,
+            "bill_shock_monthly.csv",
+            key="value_shift_bill_shock_download",
+            column_config={
+                "month": MONTH,
+                "bill_shock_rate": st.column_config.NumberColumn(format="percent"),
+            },
+        )

@@ -1,0 +1,83 @@
+-- Grain: one row per account per month per price model (as in
+-- int_account_month_billed_by_price_model), for every price model at once.
+-- Bill shock (DOMAIN.md): a billed month whose total is more than `bill_shock_ratio` x the average
+-- of the account's previous three billed months and higher than it by at least
+-- `bill_shock_min_usd`. A month with fewer than three billed months before it is not judged; nor is
+-- one whose total, or one of the three before it, lacks an FX rate (null USD amount).
+with
+
+billed as (select * from {{ ref('int_account_month_billed_by_price_model') }}),
+
+billed_months as (
+    select
+        account_id,
+        month,
+        price_model_id,
+        billed_usd,
+        count(*) over (
+            partition by account_id, price_model_id
+            order by month
+            rows between unbounded preceding and 1 preceding
+        ) as prior_billed_months,
+        count(billed_usd) over (
+            partition by account_id, price_model_id
+            order by month
+            rows between 3 preceding and 1 preceding
+        ) as prior_three_known,
+        sum(billed_usd) over (
+            partition by account_id, price_model_id
+            order by month
+            rows between 3 preceding and 1 preceding
+        ) as prior_three_total_usd
+    from billed
+    where is_billed
+),
+
+judged as (
+    select
+        billed.account_id,
+        billed.month,
+        billed.segment,
+        billed.price_model_id,
+        billed.billed_usd,
+        billed.is_billed,
+        coalesce(billed_months.prior_billed_months, 0) as prior_billed_months,
+        billed_months.prior_three_total_usd,
+        cast(billed_months.prior_three_total_usd / 3 as decimal(18, 4)) as prior_three_average_usd,
+        coalesce(
+            billed.is_billed
+            and billed_months.prior_billed_months >= 3
+            and billed_months.prior_three_known = 3
+            and billed.billed_usd is not null,
+            false
+        ) as is_judged
+    from billed
+    left join billed_months
+        on billed.account_id = billed_months.account_id
+            and billed.month = billed_months.month
+            and billed.price_model_id = billed_months.price_model_id
+),
+
+-- Compared as totals of three (3 x total vs ratio x the three's sum), so a boundary case is decided
+-- in exact decimals, never by a rounded average.
+flagged as (
+    select
+        account_id,
+        month,
+        segment,
+        price_model_id,
+        billed_usd,
+        is_billed,
+        prior_billed_months,
+        prior_three_average_usd,
+        is_judged,
+        coalesce(
+            is_judged
+            and 3 * billed_usd > {{ var('bill_shock_ratio') }} * prior_three_total_usd
+            and 3 * billed_usd - prior_three_total_usd >= 3 * {{ var('bill_shock_min_usd') }},
+            false
+        ) as is_bill_shock
+    from judged
+)
+
+select * from flagged

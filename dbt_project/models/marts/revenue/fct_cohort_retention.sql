@@ -1,0 +1,57 @@
+-- Grain: one row per cohort_month x months_since_start, from 0 to the as-of month.
+-- Cohort retention (DOMAIN.md): a cohort is the accounts whose first MRR > 0 fell in the month.
+-- Cohort NRR_k = the cohort's MRR at cohort + k / its MRR at the cohort month; logo retention =
+-- accounts with MRR > 0 at cohort + k / the cohort's size.
+with
+
+account_months as (select * from {{ ref('fct_account_month') }}),
+
+cohort_months as (
+    select
+        cohort_month,
+        {{ dbt.datediff('cohort_month', 'month', 'month') }} as months_since_start,
+        account_id,
+        mrr_usd
+    from account_months
+    where cohort_month is not null
+        and month >= cohort_month
+),
+
+aggregated as (
+    select
+        cohort_month,
+        months_since_start,
+        count(*) as cohort_accounts,
+        sum(case when mrr_usd > 0 then 1 else 0 end) as retained_accounts,
+        sum(mrr_usd) as mrr_usd
+    from cohort_months
+    group by cohort_month, months_since_start
+),
+
+with_start as (
+    select
+        aggregated.*,
+        starting.mrr_usd as starting_mrr_usd
+    from aggregated
+    inner join aggregated as starting
+        on aggregated.cohort_month = starting.cohort_month
+            and starting.months_since_start = 0
+),
+
+final as (
+    select
+        cohort_month,
+        cast(months_since_start as {{ dbt.type_bigint() }}) as months_since_start,
+        cast(
+            {{ dbt.dateadd('month', 'months_since_start', 'cohort_month') }} as date
+        ) as month,
+        cast(cohort_accounts as {{ dbt.type_bigint() }}) as cohort_accounts,
+        cast(retained_accounts as {{ dbt.type_bigint() }}) as retained_accounts,
+        cast(mrr_usd as decimal(18, 4)) as mrr_usd,
+        cast(starting_mrr_usd as decimal(18, 4)) as starting_mrr_usd,
+        cast(mrr_usd as double) / nullif(starting_mrr_usd, 0) as nrr,
+        cast(retained_accounts as double) / nullif(cohort_accounts, 0) as logo_retention
+    from with_start
+)
+
+select * from final
