@@ -1,0 +1,400 @@
+"""Shadow billing, for the pricing analyst: every account-month re-rated under each proposal of
+the price book, side by side with what customers really paid; then a what-if that re-rates an
+edited proposal in place. The router has already drawn the as-of time and the sidebar filters."""
+
+import io
+import time
+import zipfile
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+from lib import charts, queries
+from lib.format import percent
+from lib.glossary import DEFINITIONS
+from lib.layout import current_filters, explain, guarded, table_with_download
+
+MODELS_KEY = "filter_price_models"
+BILL_SHOCK_GOOD = 0.05  # DOMAIN.md: below 5% is good (the guardrail's default)
+BILL_SHOCK_RED_FLAG = 0.10  # above 10% is a red flag
+WINNER_LOSER = 0.10  # an account wins (loses) when it would pay more than 10% less (more)
+MONTH = st.column_config.DateColumn("Month", format="MMM YYYY")
+PCT = st.column_config.NumberColumn(format="percent")
+USD = st.column_config.NumberColumn(format="dollar")
+
+
+def _layout(figure: go.Figure, height: int = 320) -> go.Figure:
+    figure.update_layout(
+        height=height,
+        margin={"l": 8, "r": 8, "t": 32, "b": 8},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "title": None},
+        colorway=charts.OKABE_ITO,
+    )
+    return figure
+
+
+def _verdict(row: pd.Series) -> str:
+    """Pass, or fail with the figures that broke the guardrails and the limits they broke."""
+    reasons = []
+    if pd.notna(row["bill_shock_rate"]) and row["bill_shock_rate"] > row["max_bill_shock_rate"]:
+        reasons.append(
+            f"bill-shock rate {percent(row['bill_shock_rate'])} is above "
+            f"{percent(row['max_bill_shock_rate'], 0)}"
+        )
+    delta = row["revenue_delta_pct"]
+    low, high = row["min_revenue_delta_pct"], row["max_revenue_delta_pct"]
+    if pd.isna(delta) or delta < low or delta > high:
+        reasons.append(
+            f"revenue {percent(delta)} is outside {percent(low, 0)} .. {percent(high, 0)}"
+        )
+    return "passes" if row["is_passing"] else "fails: " + "; ".join(reasons or ["see the table"])
+
+
+filters = current_filters()
+models = guarded(queries.price_models)
+if models is None:
+    st.stop()
+if models.empty:
+    st.info("The price book has no models; add rows to dbt_project/seeds/price_book/*.csv.")
+    st.stop()
+names = dict(zip(models["price_model_id"], models["name"], strict=True))
+proposals = models.loc[~models["is_current_model"], "price_model_id"].tolist()
+current_model = models.loc[models["is_current_model"], "price_model_id"].tolist()
+
+with st.sidebar:
+    chosen = st.multiselect(
+        "Price models",
+        proposals,
+        default=proposals[:3],
+        key=MODELS_KEY,
+        format_func=lambda model: names.get(model, model),
+        help="Proposals to compare with the real invoices (the current per-seat model is shown "
+        "for reference: it should reproduce them).",
+    )
+chosen_models = tuple(chosen) + tuple(current_model)
+if not chosen:
+    st.info("Pick one or more price models in the sidebar.")
+    st.stop()
+
+segment = filters.segments[0] if len(filters.segments) == 1 else "all"
+scope = segment.replace("_", " ") if segment != "all" else "all segments"
+guardrails = guarded(queries.price_model_guardrails, tuple(chosen))
+
+# ---- verdicts --------------------------------------------------------------------------------
+st.caption(
+    f"Each proposal re-rates every account-month of the history; guardrails for {scope} "
+    "(pick one segment in the sidebar to judge it alone). "
+    "Revenue compares invoice subtotals before tax."
+)
+if guardrails is not None and not guardrails.empty:
+    scoped = guardrails[guardrails["segment"] == segment].set_index("price_model_id")
+    for model in chosen:
+        if model not in scoped.index:
+            continue
+        row = scoped.loc[model]
+        verdict = "passes the guardrails" if row["is_passing"] else _verdict(row)
+        st.markdown(
+            f"**{names[model]}** · {verdict}",
+            help=DEFINITIONS["price_model_guardrails"],
+        )
+        kpis = st.columns(5)
+        kpis[0].metric(
+            "Revenue vs. actual",
+            percent(row["revenue_delta_pct"]),
+            help=DEFINITIONS["shadow_invoice"],
+            border=True,
+        )
+        kpis[1].metric(
+            "Winners (pay less)",
+            percent(row["winners_share"], 0),
+            help=DEFINITIONS["winners_losers"],
+            border=True,
+        )
+        kpis[2].metric(
+            "Losers (pay more)",
+            percent(row["losers_share"], 0),
+            help=DEFINITIONS["winners_losers"],
+            border=True,
+        )
+        kpis[3].metric(
+            "Shadow bill-shock rate",
+            percent(row["bill_shock_rate"]),
+            help=DEFINITIONS["shadow_bill_shock"],
+            border=True,
+        )
+        kpis[4].metric(
+            "Gross margin",
+            percent(row["shadow_gross_margin"]),
+            delta=f"actual {percent(row['actual_gross_margin'])}",
+            delta_color="off",
+            help=DEFINITIONS["gross_margin"],
+            border=True,
+        )
+
+    st.subheader("Guardrails by segment", help=DEFINITIONS["price_model_guardrails"])
+    verdicts = guardrails.assign(verdict=guardrails.apply(_verdict, axis=1))
+    table_with_download(
+        verdicts,
+        "price_model_guardrails.csv",
+        key="download_guardrails",
+        column_order=[
+            "name",
+            "segment",
+            "verdict",
+            "revenue_delta_pct",
+            "bill_shock_rate",
+            "winners_share",
+            "losers_share",
+            "delta_pct_p10",
+            "delta_pct_p50",
+            "delta_pct_p90",
+            "delta_pct_p99",
+            "actual_gross_margin",
+            "shadow_gross_margin",
+            "invoice_variance",
+            "actual_usd",
+            "shadow_usd",
+            "accounts",
+        ],
+        column_config={
+            "name": "Model",
+            "segment": "Segment",
+            "verdict": "Guardrails",
+            "revenue_delta_pct": st.column_config.NumberColumn("Revenue Δ", format="percent"),
+            "bill_shock_rate": st.column_config.NumberColumn("Bill shock", format="percent"),
+            "winners_share": st.column_config.NumberColumn("Winners", format="percent"),
+            "losers_share": st.column_config.NumberColumn("Losers", format="percent"),
+            "delta_pct_p10": st.column_config.NumberColumn("Δ p10", format="percent"),
+            "delta_pct_p50": st.column_config.NumberColumn("Δ p50", format="percent"),
+            "delta_pct_p90": st.column_config.NumberColumn("Δ p90", format="percent"),
+            "delta_pct_p99": st.column_config.NumberColumn("Δ p99", format="percent"),
+            "actual_gross_margin": st.column_config.NumberColumn("Margin now", format="percent"),
+            "shadow_gross_margin": st.column_config.NumberColumn("Margin", format="percent"),
+            "invoice_variance": st.column_config.NumberColumn("Invoice variance", format="%.2f"),
+            "actual_usd": st.column_config.NumberColumn("Actual", format="dollar"),
+            "shadow_usd": st.column_config.NumberColumn("Shadow", format="dollar"),
+            "accounts": "Accounts",
+        },
+    )
+
+# ---- revenue ---------------------------------------------------------------------------------
+revenue = guarded(queries.shadow_revenue_monthly, chosen_models, filters.segments, filters.period)
+shock = guarded(queries.shadow_bill_shock_monthly, tuple(chosen), filters.segments, filters.period)
+left, right = st.columns(2)
+with left:
+    st.subheader("Revenue against current", help=DEFINITIONS["shadow_invoice"])
+    if revenue is not None and not revenue.empty:
+        actual = revenue.groupby("month", as_index=False)["actual_usd"].max().assign(model="Actual")
+        shadow = revenue.assign(model=revenue["price_model_id"].map(names))
+        lines = pd.concat(
+            [
+                actual.rename(columns={"actual_usd": "usd"}),
+                shadow.rename(columns={"shadow_usd": "usd"})[["month", "usd", "model"]],
+            ]
+        )
+        figure = px.line(lines, x="month", y="usd", color="model", markers=True)
+        figure.update_yaxes(title="USD per month", tickprefix="$")
+        figure.update_xaxes(title=None)
+        st.plotly_chart(_layout(figure), width="stretch")
+        table_with_download(
+            revenue, "shadow_revenue.csv", key="download_revenue", column_config={"month": MONTH}
+        )
+with right:
+    st.subheader("Bill-shock rate", help=DEFINITIONS["shadow_bill_shock"])
+    if shock is not None and not shock.empty:
+        shock = shock.assign(model=shock["price_model_id"].map(names).fillna("Actual invoices"))
+        figure = px.line(shock, x="month", y="bill_shock_rate", color="model", markers=True)
+        figure.update_yaxes(title="Accounts shocked / billed", tickformat=".0%", rangemode="tozero")
+        figure.update_xaxes(title=None)
+        charts.add_threshold(figure, BILL_SHOCK_GOOD, "5% good")
+        charts.add_threshold(figure, BILL_SHOCK_RED_FLAG, "10% red flag")
+        st.plotly_chart(_layout(figure), width="stretch")
+        table_with_download(
+            shock, "shadow_bill_shock.csv", key="download_shock", column_config={"month": MONTH}
+        )
+
+# ---- winners and losers ----------------------------------------------------------------------
+deltas = guarded(queries.shadow_account_deltas, tuple(chosen), filters.segments, filters.period)
+st.subheader("Winners and losers", help=DEFINITIONS["winners_losers"])
+if deltas is not None and not deltas.empty:
+    shown = deltas.dropna(subset=["delta_pct"]).assign(
+        model=lambda frame: frame["price_model_id"].map(names),
+        delta_clipped=lambda frame: frame["delta_pct"].clip(-1, 2),
+    )
+    figure = px.histogram(
+        shown, x="delta_clipped", color="model", barmode="overlay", nbins=60, opacity=0.6
+    )
+    figure.update_xaxes(
+        title="Change in what the account pays (clipped at +200%)", tickformat=".0%"
+    )
+    figure.update_yaxes(title="Accounts")
+    charts.add_threshold(figure, -WINNER_LOSER, "10% less", axis="x")
+    charts.add_threshold(figure, WINNER_LOSER, "10% more", axis="x")
+    st.plotly_chart(_layout(figure), width="stretch")
+
+    st.subheader("Accounts most affected")
+    table_with_download(
+        shown.head(50),
+        "accounts_most_affected.csv",
+        key="download_accounts",
+        column_order=[
+            "model",
+            "account_id",
+            "segment",
+            "actual_usd",
+            "shadow_usd",
+            "delta_usd",
+            "delta_pct",
+            "shocked_months",
+        ],
+        column_config={
+            "model": "Model",
+            "account_id": "Account",
+            "segment": "Segment",
+            "actual_usd": st.column_config.NumberColumn("Actual", format="dollar"),
+            "shadow_usd": st.column_config.NumberColumn("Shadow", format="dollar"),
+            "delta_usd": st.column_config.NumberColumn("Δ", format="dollar"),
+            "delta_pct": st.column_config.NumberColumn("Δ %", format="percent"),
+            "shocked_months": "Months shocked",
+        },
+    )
+
+# ---- what-if ---------------------------------------------------------------------------------
+st.subheader("What-if: edit a proposal and re-rate", help=DEFINITIONS["what_if"])
+edited_model = st.selectbox(
+    "Proposal to edit", proposals, format_func=lambda model: names.get(model, model)
+)
+book = guarded(queries.price_book, edited_model)
+if book is not None:
+    components, tiers = book
+    st.caption(
+        "Edit rates, allowances and tiers (price_book.md's columns; an empty cell is not set). "
+        "The history is re-rated from the monthly quantities with the build's own rating SQL."
+    )
+    edited_components = st.data_editor(
+        components,
+        hide_index=True,
+        num_rows="dynamic",
+        disabled=["price_model_id"],
+        key=f"what_if_components_{edited_model}",
+    )
+    edited_tiers = st.data_editor(
+        tiers,
+        hide_index=True,
+        num_rows="dynamic",
+        key=f"what_if_tiers_{edited_model}",
+    )
+    edited_components = edited_components.assign(price_model_id=edited_model)
+    edited_tiers = edited_tiers.assign(price_model_id=edited_model)
+    started = time.perf_counter()
+    try:
+        result = queries.what_if(edited_components, edited_tiers)
+    except queries.QueryFailed as failure:
+        explain(failure)
+        result = None
+    elapsed = time.perf_counter() - started
+    if result is not None:
+        rerated = result["guardrails"]
+        shipped = (
+            guardrails[guardrails["price_model_id"] == edited_model]
+            if guardrails is not None
+            else None
+        )
+        st.caption(f"Re-rated {len(result['accounts']):,} accounts in {elapsed:.2f} s.")
+        if not rerated.empty:
+            row = (
+                rerated.set_index("segment").loc[segment]
+                if segment in set(rerated["segment"])
+                else None
+            )
+            if row is not None:
+                before = (
+                    shipped.set_index("segment").loc[segment]
+                    if shipped is not None and segment in set(shipped["segment"])
+                    else None
+                )
+                verdict = "passes the guardrails" if row["is_passing"] else _verdict(row)
+                st.markdown(f"**Edited proposal** ({scope}) · {verdict}")
+                kpis = st.columns(3)
+                kpis[0].metric(
+                    "Revenue vs. actual",
+                    percent(row["revenue_delta_pct"]),
+                    delta=None
+                    if before is None
+                    else f"shipped {percent(before['revenue_delta_pct'])}",
+                    delta_color="off",
+                    border=True,
+                )
+                kpis[1].metric(
+                    "Winners / losers",
+                    f"{percent(row['winners_share'], 0)} / {percent(row['losers_share'], 0)}",
+                    border=True,
+                )
+                kpis[2].metric(
+                    "Bill-shock rate",
+                    percent(row["bill_shock_rate"]),
+                    delta=None
+                    if before is None
+                    else f"shipped {percent(before['bill_shock_rate'])}",
+                    delta_color="off",
+                    border=True,
+                )
+            table_with_download(
+                rerated.assign(verdict=rerated.apply(_verdict, axis=1)),
+                "what_if_guardrails.csv",
+                key="download_what_if",
+                column_order=[
+                    "segment",
+                    "verdict",
+                    "revenue_delta_pct",
+                    "bill_shock_rate",
+                    "winners_share",
+                    "losers_share",
+                    "shadow_gross_margin",
+                    "shadow_usd",
+                    "actual_usd",
+                ],
+                column_config={
+                    "revenue_delta_pct": st.column_config.NumberColumn(
+                        "Revenue Δ", format="percent"
+                    ),
+                    "bill_shock_rate": st.column_config.NumberColumn(
+                        "Bill shock", format="percent"
+                    ),
+                    "winners_share": st.column_config.NumberColumn("Winners", format="percent"),
+                    "losers_share": st.column_config.NumberColumn("Losers", format="percent"),
+                    "shadow_gross_margin": st.column_config.NumberColumn(
+                        "Margin", format="percent"
+                    ),
+                    "shadow_usd": st.column_config.NumberColumn("Shadow", format="dollar"),
+                    "actual_usd": st.column_config.NumberColumn("Actual", format="dollar"),
+                },
+            )
+
+    whole_book = guarded(queries.full_price_book)
+    if whole_book is not None:
+        all_models, all_components, all_tiers = whole_book
+        all_components = pd.concat(
+            [all_components[all_components["price_model_id"] != edited_model], edited_components]
+        )
+        all_tiers = pd.concat(
+            [all_tiers[all_tiers["price_model_id"] != edited_model], edited_tiers]
+        )
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w") as bundle:
+            for name, frame in (
+                ("price_models.csv", all_models),
+                ("price_components.csv", all_components),
+                ("price_tiers.csv", all_tiers),
+            ):
+                bundle.writestr(name, frame.to_csv(index=False))
+        st.download_button(
+            "Download the edited price book (CSVs)",
+            archive.getvalue(),
+            file_name="price_book.zip",
+            mime="application/zip",
+            key="download_price_book",
+            icon=":material/download:",
+            on_click="ignore",
+        )

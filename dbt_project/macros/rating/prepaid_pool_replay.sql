@@ -1,0 +1,146 @@
+{#- The replay of prepaid_pool components across periods (contracts/price_book.md), as CTEs named
+    pool_periods and pool_replayed for rate_usage's WITH RECURSIVE list.
+
+    Each period the account buys pool_units. Usage burns the oldest unexpired units first: units
+    rolled over from earlier periods (oldest first), then the new allotment; beyond that it is
+    overage. Of the new allotment's unused units, at most rollover_pct % of pool_units roll into
+    the next period (the rest expires at once: breakage), and rolled units live rollover_periods more
+    periods (default 1) before what is left of them expires. Periods are an account's rated
+    periods in order, so a gap in the input does not age the units.
+
+    The state carried from period to period is a list of rolled-over units by age (position 1
+    expires at the end of the period), so this is a recursive CTE over lists: DuckDB syntax, behind
+    dispatch. -#}
+{% macro prepaid_pool_replay(component_units) -%}
+    {{ return(adapter.dispatch('prepaid_pool_replay')(component_units)) }}
+{%- endmacro %}
+
+{% macro default__prepaid_pool_replay(component_units) -%}
+    {{ exceptions.raise_compiler_error(
+        "prepaid_pool_replay has no implementation for adapter " ~ adapter.type()
+    ) }}
+{%- endmacro %}
+
+{#- One period's outcome from `step` (a pool period with its carry_in list). -#}
+{% macro _duckdb_pool_step(step_query) -%}
+    select
+        burned.account_id,
+        burned.period,
+        burned.price_model_id,
+        burned.component_id,
+        burned.period_number,
+        burned.units,
+        burned.pool_units,
+        burned.rollover_cap,
+        burned.rollover_periods,
+        burned.carry_in,
+        burned.opening_units,
+        burned.opening_units + burned.pool_units as available_units,
+        least(burned.units, burned.opening_units + burned.pool_units) as used_units,
+        greatest(burned.units - burned.from_carry - burned.pool_units, 0) as overage_units,
+        cast(
+            case when burned.rollover_periods >= 1 then coalesce(burned.carry_left[1], 0) else 0 end
+            + burned.allotment_left - burned.allotment_rolled
+            as {{ rating_decimal() }}
+        ) as expired_units,
+        cast(
+            case
+                when burned.rollover_periods >= 1
+                    then burned.carry_left[2:] || [burned.allotment_rolled]
+                else []
+            end as {{ rating_decimal() }}[]
+        ) as carry_out,
+        cast(
+            case
+                when burned.rollover_periods >= 1
+                    then coalesce(list_sum(burned.carry_left[2:]), 0) + burned.allotment_rolled
+                else 0
+            end as {{ rating_decimal() }}
+        ) as closing_units,
+        case
+            when burned.units >= burned.opening_units + burned.pool_units
+                and burned.units > 0 then 100
+            when burned.units >= 0.9 * (burned.opening_units + burned.pool_units)
+                and burned.units > 0 then 90
+            when burned.units >= 0.7 * (burned.opening_units + burned.pool_units)
+                and burned.units > 0 then 70
+            else 0
+        end as alert_pct
+    from (
+        select
+            drawn.*,
+            case
+                when drawn.rollover_periods >= 1
+                    then least(drawn.allotment_left, drawn.rollover_cap)
+                else 0
+            end as allotment_rolled
+        from (
+            select
+                step.*,
+                coalesce(list_sum(step.carry_in), 0) as opening_units,
+                least(step.units, coalesce(list_sum(step.carry_in), 0)) as from_carry,
+                greatest(
+                    step.pool_units - (step.units - least(step.units, coalesce(list_sum(step.carry_in), 0))),
+                    0
+                ) as allotment_left,
+                -- oldest first: what is left of each rolled vintage after this period's usage
+                list_transform(
+                    step.carry_in,
+                    lambda carried, position: greatest(
+                        carried - greatest(
+                            step.units - coalesce(list_sum(step.carry_in[1:position - 1]), 0), 0
+                        ),
+                        0
+                    )
+                ) as carry_left
+            from ({{ step_query }}) as step
+        ) as drawn
+    ) as burned
+{%- endmacro %}
+
+{% macro duckdb__prepaid_pool_replay(component_units) -%}
+pool_periods as (
+    select
+        account_id,
+        period,
+        price_model_id,
+        component_id,
+        units,
+        pool_units,
+        cast(pool_units * rollover_pct * 0.01 as {{ rating_decimal() }}) as rollover_cap,
+        greatest(rollover_periods, 0) as rollover_periods,
+        row_number() over (
+            partition by account_id, price_model_id, component_id
+            order by period
+        ) as period_number
+    from {{ component_units }}
+    where charge_model = 'prepaid_pool'
+),
+
+pool_replayed as (
+    {{ _duckdb_pool_step(
+        "select
+            pool_periods.*,
+            cast(
+                list_transform(
+                    range(pool_periods.rollover_periods),
+                    lambda position: 0
+                ) as " ~ rating_decimal() ~ "[]
+            ) as carry_in
+        from pool_periods
+        where pool_periods.period_number = 1"
+    ) }}
+    union all
+    {{ _duckdb_pool_step(
+        "select
+            pool_periods.*,
+            pool_replayed.carry_out as carry_in
+        from pool_replayed
+        inner join pool_periods
+            on pool_replayed.account_id = pool_periods.account_id
+                and pool_replayed.price_model_id = pool_periods.price_model_id
+                and pool_replayed.component_id = pool_periods.component_id
+                and pool_periods.period_number = pool_replayed.period_number + 1"
+    ) }}
+)
+{%- endmacro %}

@@ -1,0 +1,28 @@
+-- Grain: one row per price model of the price book (price_model_id).
+with
+
+models as (select * from {{ ref('price_models') }}),
+
+components as (select * from {{ ref('price_components') }}),
+
+component_counts as (
+    select
+        price_model_id,
+        count(*) as components
+    from components
+    group by price_model_id
+),
+
+final as (
+    select
+        models.price_model_id,
+        models.name,
+        models.description,
+        models.price_model_id = 'current_per_seat' as is_current_model,
+        cast(coalesce(component_counts.components, 0) as {{ dbt.type_bigint() }}) as components
+    from models
+    left join component_counts
+        on models.price_model_id = component_counts.price_model_id
+)
+
+select * from final

@@ -1,0 +1,29 @@
+-- Grain: one row per published query (sql_name).
+-- The rating engine and the shadow-billing summary, compiled over placeholder relations, so that
+-- `seatshift rate` and the dashboard's what-if run the very SQL of this build in DuckDB against
+-- their own tables:
+--   rate_usage       reads rating_usage (account_id, period, metric, quantity, events),
+--                    rating_price_components and rating_price_tiers (price_book.md's CSVs);
+--   shadow_invoices  reads rating_lines (rate_usage's output) and rating_actuals (account_id,
+--                    month, segment, actual_usd, cost_to_serve_usd);
+--   summarise        reads rating_shadow_invoices (shadow_invoices' output).
+{%- set queries = [
+    ('rate_usage', rate_usage('rating_usage', 'rating_price_components', 'rating_price_tiers')),
+    ('shadow_invoices', shadow_invoices_from_rated_lines('rating_lines', 'rating_actuals')),
+    ('summarise', summarise_shadow_billing('rating_shadow_invoices')),
+] %}
+
+with
+
+queries as (
+    {%- for name, sql in queries %}
+    select
+        cast('{{ name }}' as {{ dbt.type_string() }}) as sql_name,
+        cast('{{ sql | replace("'", "''") }}' as {{ dbt.type_string() }}) as sql_text
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+)
+
+select * from queries
