@@ -63,8 +63,9 @@ fmt: $(STAMP) ## format Python
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(STAMP) ## benchmarks (figures land in bench/results/)
+bench: $(STAMP) ## benchmarks (figures land in bench/results/); what-if needs `make demo`'s warehouse
 	$(BIN)/python bench/bench_generate.py
+	$(BIN)/python bench/bench_whatif.py --warehouse $(SEATSHIFT_WAREHOUSE)
 
 seeds: $(STAMP) ## regenerate the committed sample exports in seeds/
 	$(BIN)/python -c "from orchestration.lib.generator import write_sample; from orchestration.lib.settings import SEEDS_DIR; write_sample(SEEDS_DIR)"

@@ -14,7 +14,24 @@ if DASHBOARDS_DIR not in sys.path:  # `streamlit run` adds it for `from lib...`;
 
 from lib.layout import freshness_header, sidebar_filters  # noqa: E402
 
+# Grouped by who opens them (DASHBOARD.md): the first page is what a reader lands on.
 PAGES = {
+    "Seats and revenue": [
+        st.Page("app_pages/seat_health.py", title="Seat health", icon=":material/groups:"),
+        st.Page("app_pages/value_shift.py", title="Value shift", icon=":material/trending_up:"),
+    ],
+    "Pricing": [
+        st.Page(
+            "app_pages/shadow_billing.py", title="Shadow billing", icon=":material/price_change:"
+        ),
+    ],
+    "Finance": [
+        st.Page(
+            "app_pages/billing_integrity.py",
+            title="Billing integrity",
+            icon=":material/receipt_long:",
+        ),
+    ],
     "Operations": [
         st.Page("app_pages/data_health.py", title="Data health", icon=":material/monitor_heart:"),
     ],

@@ -7,6 +7,7 @@ so what an operator sees from the command line is what production does.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -132,14 +133,19 @@ def _refresh(args: argparse.Namespace) -> int:
             else dg.DagsterInstance.ephemeral()
         )
         job = defs.resolve_job_def(REFRESH_JOB)
-        result = job.execute_in_process(
-            instance=instance, raise_on_error=False, run_config=QUIET_RUN_CONFIG
-        )
+        log_path = settings.refresh_log_path(published)
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        # dagster-dbt echoes dbt's log to stdout: into a file, so the load report stays legible.
+        with open(log_path, "w") as log_file, contextlib.redirect_stdout(log_file):
+            result = job.execute_in_process(
+                instance=instance, raise_on_error=False, run_config=QUIET_RUN_CONFIG
+            )
     except Exception as error:  # the definitions did not load: nothing ran, nothing changed
         first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
         print(f"refresh failed: {type(error).__name__}: {first_line}", file=sys.stderr)
         return 1
     print(_format_report(_file_reports(result)))
+    print(f"dbt's log of this refresh: {log_path}")
     published_now = any(
         event.asset_key == dg.AssetKey(["audit", "refresh_log"])
         for event in result.get_asset_materialization_events()
@@ -153,6 +159,21 @@ def _refresh(args: argparse.Namespace) -> int:
     )
     print(f"refresh failed: {reason} ({kept})", file=sys.stderr)
     return 1
+
+
+def _rate(args: argparse.Namespace) -> int:
+    from orchestration.lib import rating
+
+    try:
+        rows = rating.rate(
+            Path(args.price_book), Path(args.usage), sql=rating.rating_sql(args.warehouse)
+        )
+    except (rating.RatingError, OSError) as error:
+        print(f"rate failed: {error}", file=sys.stderr)
+        return 1
+    count = rating.write_output(rows, Path(args.out))
+    print(f"wrote {count:,} rated lines into {args.out}")
+    return 0
 
 
 def _dashboard(args: argparse.Namespace) -> int:
@@ -195,6 +216,19 @@ def _parser() -> argparse.ArgumentParser:
         "--vars", help="dbt vars as YAML text or a YAML file, e.g. '{proration_rule: day}'"
     )
     refresh.set_defaults(handler=_refresh)
+
+    rate = commands.add_parser(
+        "rate", help="rate usage quantities under a price book with shadow billing's SQL"
+    )
+    rate.add_argument("--price-book", required=True, help="folder of the price book's CSVs")
+    rate.add_argument("--usage", required=True, help="CSV: account_id, period, metric, quantity")
+    rate.add_argument("--out", required=True, help="CSV to write the rated lines into")
+    rate.add_argument(
+        "--warehouse",
+        help="take the rating SQL this warehouse's build published (default: the configured "
+        "warehouse; without one, dbt compiles it)",
+    )
+    rate.set_defaults(handler=_rate)
 
     dashboard = commands.add_parser("dashboard", help="serve the Streamlit dashboard on 127.0.0.1")
     dashboard.add_argument(

@@ -351,3 +351,541 @@ def months() -> list[datetime]:
 
 def clear_cache() -> None:
     _cached_read.clear()
+
+
+# ---- billing integrity (issue 3) -------------------------------------------------------------
+
+
+def _billing_period_clause(column: str, period: tuple | None) -> tuple[str, tuple]:
+    if period is None:
+        return "true", ()
+    return f"{column} between ? and ?", (period[0], period[1])
+
+
+def billing_accuracy_trend(segments: tuple[str, ...], period: tuple | None) -> pd.DataFrame:
+    """Accuracy per month for the chosen segments, or for `all` when none is chosen."""
+    chosen = segments or ("all",)
+    period_sql, period_params = _billing_period_clause("month", period)
+    return _read(
+        "the invoice accuracy",
+        f"""
+        select month, segment, judged_lines, matching_lines, mismatched_lines, missing_lines,
+            line_match_rate, amount_match_rate, judged_amount_usd, matching_amount_usd,
+            accuracy_bar, meets_bar
+        from marts.fct_invoice_accuracy_monthly
+        where list_contains(?, segment) and {period_sql}
+        order by month, segment
+        """,
+        (list(chosen), *period_params),
+    )
+
+
+def billing_accuracy_totals(segments: tuple[str, ...], period: tuple | None) -> pd.Series:
+    """Accuracy over the whole period and in its latest month, for the chosen segments."""
+    chosen = segments or ("all",)
+    period_sql, period_params = _billing_period_clause("month", period)
+    frame = _read(
+        "the invoice accuracy",
+        f"""
+        with chosen as (
+            select month, sum(judged_lines) as judged_lines, sum(matching_lines) as matching_lines,
+                sum(judged_amount_usd) as judged_amount_usd,
+                sum(matching_amount_usd) as matching_amount_usd, max(accuracy_bar) as accuracy_bar
+            from marts.fct_invoice_accuracy_monthly
+            where list_contains(?, segment) and {period_sql}
+            group by month
+        )
+        select
+            max(month) as latest_month,
+            max(accuracy_bar) as accuracy_bar,
+            sum(judged_lines) as judged_lines,
+            sum(judged_lines) - sum(matching_lines) as mismatched_lines,
+            sum(matching_lines) / nullif(sum(judged_lines), 0) as line_match_rate,
+            sum(matching_amount_usd) / nullif(sum(judged_amount_usd), 0) as amount_match_rate,
+            arg_max(matching_lines / nullif(judged_lines, 0), month) as latest_line_match_rate
+        from chosen
+        """,
+        (list(chosen), *period_params),
+    )
+    return frame.iloc[0]
+
+
+def billing_mismatches(segments: tuple[str, ...], period: tuple | None) -> pd.DataFrame:
+    """Every judged row that does not match, with its evidence."""
+    period_sql, period_params = _billing_period_clause("invoice_month", period)
+    return _read(
+        "the invoice mismatches",
+        f"""
+        select mismatch_reason, mismatch_detail, invoice_id, line_id, source_event_id,
+            account_id, segment, invoice_status, invoice_month, period_start, line_type,
+            currency, expected_amount, invoiced_amount, amount_difference,
+            invoiced_quantity, expected_quantity, invoiced_unit_amount, expected_unit_amount
+        from marts.fct_invoice_reconciliation
+        where is_match = false
+            and (len(?) = 0 or list_contains(?, segment)) and {period_sql}
+        order by invoice_month desc, account_id, invoice_id, line_id
+        """,
+        (list(segments), list(segments), *period_params),
+    )
+
+
+def billing_subtotal_mismatches() -> pd.DataFrame:
+    return _read(
+        "the invoice subtotals",
+        """
+        select invoice_id, account_id, invoice_status, issued_at, currency, subtotal,
+            lines_amount, tax, total, is_subtotal_match, is_total_match
+        from marts.fct_invoice_checks
+        where not is_subtotal_match or not is_total_match
+        order by issued_at desc, invoice_id
+        """,
+    )
+
+
+def billing_accounts() -> pd.DataFrame:
+    """Accounts with invoices, the ones with mismatches first."""
+    return _read(
+        "the billed accounts",
+        """
+        select account_id, any_value(account_name) as account_name,
+            sum(mismatched_lines) as mismatched_lines, count(*) as invoices
+        from marts.fct_invoice_checks
+        group by account_id
+        order by sum(mismatched_lines) > 0 desc, account_id
+        """,
+    )
+
+
+def billing_invoices(account_id: str) -> pd.DataFrame:
+    return _read(
+        "the account's invoices",
+        """
+        select invoice_id, invoice_status, period_start, period_end, issued_at, currency,
+            subtotal, tax, total, lines_amount, line_count, is_subtotal_match, is_total_match,
+            mismatched_lines, missing_prorations, account_name, segment
+        from marts.fct_invoice_checks
+        where account_id = ?
+        order by issued_at desc, invoice_id desc
+        """,
+        (account_id,),
+    )
+
+
+def billing_invoice_lines(invoice_id: str) -> pd.DataFrame:
+    """The invoice's lines and the expected lines it lacks, each with its evidence packet."""
+    return _read(
+        "the invoice's lines",
+        """
+        select reconciliation_id, line_id, line_kind, line_type, description, source_event_id,
+            invoiced_quantity, expected_quantity, invoiced_unit_amount, expected_unit_amount,
+            invoiced_amount, expected_amount, reconciliation_status, is_match, mismatch_reason,
+            mismatch_detail, source_event_type, source_event_effective_at,
+            seats_before_source_event, seats_after_source_event, source_event_is_voided,
+            billable_seats_at_previous_period_start, seat_event_count, correction_trail,
+            account_name, country, currency, plan_name, period_start, period_end,
+            previous_period_start
+        from marts.fct_invoice_line_evidence
+        where invoice_id = ?
+        order by line_id nulls last, reconciliation_id
+        """,
+        (invoice_id,),
+    )
+
+
+def billing_line_events(reconciliation_id: str) -> pd.DataFrame:
+    """The seat events behind one line, in ledger order."""
+    return _read(
+        "the line's seat events",
+        """
+        select evidence_role, event_id, event_type, quantity, seats_delta, effective_at,
+            recorded_at, is_back_dated, is_voided, voided_by_event_id, corrects_event_id,
+            billable_seats_before, billable_seats_after, user_id, source, ledger_sequence
+        from marts.fct_invoice_line_seat_events
+        where reconciliation_id = ?
+        order by ledger_sequence
+        """,
+        (reconciliation_id,),
+    )
+
+
+# ---- revenue, retention and value shift (issue 4) --------------------------------------------
+
+
+def _revenue_segments(segments: tuple[str, ...]) -> list[str]:
+    """The marts carry a precomputed `all` row; pooled figures are never re-added in pandas."""
+    return list(segments) if segments else ["all"]
+
+
+def _revenue_period(column: str, period: tuple | None) -> tuple[str, tuple]:
+    if period is None:
+        return "true", ()
+    return f"{column} between ? and ?", (period[0], period[1])
+
+
+def revenue_portfolio(segments: tuple[str, ...], period: tuple | None) -> pd.DataFrame:
+    """rpt_revenue_portfolio_monthly for the chosen segments (or `all`), oldest month first."""
+    period_sql, period_params = _revenue_period("month", period)
+    return _read(
+        "the revenue portfolio series",
+        f"""
+        select * from marts.rpt_revenue_portfolio_monthly
+        where list_contains(?, segment) and {period_sql}
+        order by month, segment
+        """,
+        (_revenue_segments(segments), *period_params),
+    )
+
+
+def nrr_monthly(segments: tuple[str, ...], period: tuple | None) -> pd.DataFrame:
+    period_sql, period_params = _revenue_period("month", period)
+    return _read(
+        "the NRR and GRR",
+        f"""
+        select month, segment, base_accounts, base_mrr_usd, current_mrr_usd, retained_mrr_usd,
+            nrr, grr
+        from marts.fct_nrr_monthly
+        where list_contains(?, segment) and {period_sql}
+        order by month, segment
+        """,
+        (_revenue_segments(segments), *period_params),
+    )
+
+
+def cohort_retention(period: tuple | None) -> pd.DataFrame:
+    """Cohorts that started in the period, every month since (the mart is not by segment)."""
+    period_sql, period_params = _revenue_period("cohort_month", period)
+    return _read(
+        "the cohort retention",
+        f"""
+        select cohort_month, months_since_start, month, cohort_accounts, retained_accounts,
+            mrr_usd, starting_mrr_usd, nrr, logo_retention
+        from marts.fct_cohort_retention
+        where {period_sql}
+        order by cohort_month, months_since_start
+        """,
+        period_params,
+    )
+
+
+def bill_shock_monthly(segments: tuple[str, ...], period: tuple | None) -> pd.DataFrame:
+    """The real invoices' bill-shock rate (price model `current`)."""
+    period_sql, period_params = _revenue_period("month", period)
+    return _read(
+        "the bill-shock rate",
+        f"""
+        select month, segment, billed_accounts, judged_accounts, shocked_accounts,
+            bill_shock_rate
+        from marts.fct_bill_shock_monthly
+        where price_model_id = 'current' and list_contains(?, segment) and {period_sql}
+        order by month, segment
+        """,
+        (_revenue_segments(segments), *period_params),
+    )
+
+
+def automation_by_segment(period: tuple | None) -> pd.DataFrame:
+    """Automation share of every segment (not only the chosen ones: it is a comparison)."""
+    period_sql, period_params = _revenue_period("month", period)
+    return _read(
+        "the automation share",
+        f"""
+        select month, segment, tasks, agent_tasks, automation_share, seat_utilization,
+            tasks_per_seat, tokens_per_seat, billable_seats
+        from marts.rpt_revenue_portfolio_monthly
+        where segment != 'all' and {period_sql}
+        order by month, segment
+        """,
+        period_params,
+    )
+
+
+def account_value(segments: tuple[str, ...], period: tuple | None) -> pd.DataFrame:
+    """One row per account over the period: seats at its end, usage per seat, revenue, cost,
+    margin and the months it was a power user."""
+    period_sql, period_params = _revenue_period("month", period)
+    return _read(
+        "the accounts' value",
+        f"""
+        with
+
+        chosen as (
+            select * from marts.fct_account_month
+            where (len(?) = 0 or list_contains(?, segment)) and {period_sql}
+        ),
+
+        per_account as (
+            select
+                account_id,
+                any_value(segment) as segment,
+                arg_max(billable_seats, month) as billable_seats,
+                sum(tasks) as tasks,
+                sum(input_tokens + output_tokens) as tokens,
+                sum(billable_seats) as seat_months,
+                sum(mrr_usd) as mrr_usd,
+                sum(cost_to_serve_usd) as cost_to_serve_usd,
+                count(*) filter (where is_power_user) as power_user_months,
+                avg(automation_share) as automation_share
+            from chosen
+            group by account_id
+        )
+
+        select
+            *,
+            tasks / nullif(seat_months, 0) as tasks_per_seat,
+            tokens / nullif(seat_months, 0) as tokens_per_seat,
+            (mrr_usd - cost_to_serve_usd) / nullif(mrr_usd, 0) as gross_margin,
+            cost_to_serve_usd > mrr_usd and mrr_usd > 0 as is_power_user
+        from per_account
+        where mrr_usd > 0 or cost_to_serve_usd > 0
+        order by gross_margin nulls last, account_id
+        """,
+        (list(segments), list(segments), *period_params),
+    )
+
+
+# ---- shadow billing (issue 5) ----------------------------------------------------------------
+# The what-if runs the rating SQL that the build published (marts.rpt_rating_sql) in an in-memory
+# DuckDB over the monthly quantities (never the events), so an edited proposal is rated and judged
+# exactly as the shipped price book was.
+
+WHAT_IF_COMPONENT_COLUMNS = (
+    "price_model_id", "component_id", "metric", "charge_model", "unit_size", "unit_amount",
+    "flat_amount", "package_size", "package_amount", "free_units", "free_units_per_metric",
+    "rate_pct", "fixed_amount", "pool_units", "rollover_pct", "rollover_periods", "minimum_amount",
+)  # fmt: skip
+WHAT_IF_TIER_COLUMNS = (
+    "price_model_id", "component_id", "tier", "up_to", "per_unit_amount", "rate_pct",
+    "flat_amount",
+)  # fmt: skip
+
+
+def price_models() -> pd.DataFrame:
+    return _read(
+        "the price models",
+        """
+        select price_model_id, name, description, is_current_model, components
+        from marts.dim_price_models
+        order by is_current_model desc, price_model_id
+        """,
+    )
+
+
+def price_model_guardrails(models: tuple[str, ...]) -> pd.DataFrame:
+    """Every model x segment (and `all`), with the current per-seat model for reference."""
+    return _read(
+        "the price models' guardrails",
+        """
+        select guardrails.*, models.name
+        from marts.fct_price_model_guardrails as guardrails
+        inner join marts.dim_price_models as models
+            on guardrails.price_model_id = models.price_model_id
+        where list_contains(?, guardrails.price_model_id) or models.is_current_model
+        order by models.is_current_model desc, guardrails.price_model_id, guardrails.segment
+        """,
+        (list(models),),
+    )
+
+
+def shadow_revenue_monthly(
+    models: tuple[str, ...], segments: tuple[str, ...], period: tuple | None
+) -> pd.DataFrame:
+    """Actual and shadow revenue per month and model over the chosen segments."""
+    period_sql, period_params = _revenue_period("month", period)
+    return _read(
+        "the shadow revenue",
+        f"""
+        select month, price_model_id, sum(actual_usd) as actual_usd,
+            sum(shadow_usd) as shadow_usd, sum(cost_to_serve_usd) as cost_to_serve_usd
+        from marts.fct_shadow_invoice
+        where list_contains(?, price_model_id) and (len(?) = 0 or list_contains(?, segment))
+            and {period_sql}
+        group by month, price_model_id
+        order by month, price_model_id
+        """,
+        (list(models), list(segments), list(segments), *period_params),
+    )
+
+
+def shadow_bill_shock_monthly(
+    models: tuple[str, ...], segments: tuple[str, ...], period: tuple | None
+) -> pd.DataFrame:
+    """Bill-shock rate per month of the real invoices (`current`) and of the chosen models."""
+    period_sql, period_params = _revenue_period("month", period)
+    return _read(
+        "the shadow bill-shock rates",
+        f"""
+        select month, price_model_id, sum(billed_accounts) as billed_accounts,
+            sum(shocked_accounts) as shocked_accounts,
+            sum(shocked_accounts) / nullif(sum(billed_accounts), 0) as bill_shock_rate
+        from marts.fct_bill_shock_monthly
+        where (price_model_id = 'current' or list_contains(?, price_model_id))
+            and segment != 'all' and (len(?) = 0 or list_contains(?, segment)) and {period_sql}
+        group by month, price_model_id
+        order by month, price_model_id
+        """,
+        (list(models), list(segments), list(segments), *period_params),
+    )
+
+
+def shadow_account_deltas(
+    models: tuple[str, ...], segments: tuple[str, ...], period: tuple | None
+) -> pd.DataFrame:
+    """Per account and model over the period: actual, shadow, delta, months shocked."""
+    period_sql, period_params = _revenue_period("month", period)
+    return _read(
+        "the accounts' shadow invoices",
+        f"""
+        select price_model_id, account_id, any_value(segment) as segment,
+            sum(actual_usd) as actual_usd, sum(shadow_usd) as shadow_usd,
+            sum(shadow_usd) - sum(actual_usd) as delta_usd,
+            (sum(shadow_usd) - sum(actual_usd)) / nullif(sum(actual_usd), 0) as delta_pct,
+            count(*) filter (where is_bill_shock) as shocked_months
+        from marts.fct_shadow_invoice
+        where list_contains(?, price_model_id) and (len(?) = 0 or list_contains(?, segment))
+            and {period_sql}
+        group by price_model_id, account_id
+        order by abs(sum(shadow_usd) - sum(actual_usd)) desc
+        """,
+        (list(models), list(segments), list(segments), *period_params),
+    )
+
+
+def price_book(model: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A model's components and tiers, as the CSV columns of price_book.md."""
+    params = (model,)
+    components = _read(
+        "the price book",
+        f"""
+        select {", ".join(WHAT_IF_COMPONENT_COLUMNS)} from marts.dim_price_components
+        where price_model_id = ? order by component_id
+        """,
+        params,
+    )
+    tiers = _read(
+        "the price book's tiers",
+        f"""
+        select {", ".join(WHAT_IF_TIER_COLUMNS)} from marts.dim_price_tiers
+        where price_model_id = ? order by component_id, tier
+        """,
+        params,
+    )
+    return components, tiers
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _rating_workspace(path: str, version: str) -> tuple[duckdb.DuckDBPyConnection, dict[str, str]]:
+    """An in-memory DuckDB holding the build's quantities, actuals and rating SQL.
+
+    Copied once per published build (the warehouse is attached read-only only for the copy, so
+    no lock outlives it); every what-if then runs on a cursor of this connection, and the decimal
+    quantities never round-trip through pandas.
+    """
+    del version  # only part of the cache key
+    workspace = duckdb.connect()
+    escaped = path.replace("'", "''")
+    workspace.execute(f"attach '{escaped}' as published (read_only)")
+    try:
+        workspace.execute(
+            """
+            create table rating_usage as
+            select account_id, month as period, metric, quantity, events
+            from published.marts.fct_rating_quantities
+            """
+        )
+        workspace.execute(
+            """
+            create table rating_actuals as
+            select distinct account_id, month, segment, actual_usd, cost_to_serve_usd
+            from published.marts.fct_rating_quantities
+            """
+        )
+        sql = dict(
+            workspace.execute(
+                "select sql_name, sql_text from published.marts.rpt_rating_sql"
+            ).fetchall()
+        )
+    finally:
+        workspace.execute("detach published")
+    return workspace, sql
+
+
+def _rating_cursor() -> tuple[duckdb.DuckDBPyConnection, dict[str, str]]:
+    current = warehouse()
+    if not current.exists:
+        raise QueryFailed(
+            "Could not read the rated quantities.", f"No warehouse file at {current.path}."
+        )
+    try:
+        workspace, sql = _rating_workspace(str(current.path), current.version)
+    except duckdb.Error as error:
+        raise QueryFailed(
+            "Could not read the rated quantities.", f"{type(error).__name__}: {error}"
+        ) from error
+    return workspace.cursor(), sql
+
+
+def _as_text(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """Price-book cells as text, as in the CSVs: an empty cell is "not set"."""
+    text = pd.DataFrame(index=frame.index)
+    for column in columns:
+        values = frame[column] if column in frame else pd.Series(None, index=frame.index)
+        text[column] = [
+            "" if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA
+            else str(value)
+            for value in values
+        ]  # fmt: skip
+    return text
+
+
+def what_if(components: pd.DataFrame, tiers: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Re-rate every rated account-month under an edited price book, in memory.
+
+    Returns `guardrails` (model x segment, as fct_price_model_guardrails) and `accounts` (per
+    account: actual, shadow, delta). Raises QueryFailed with the reason when the book is invalid.
+    """
+    connection, sql = _rating_cursor()
+    try:
+        with connection:
+            connection.register(
+                "rating_price_components", _as_text(components, WHAT_IF_COMPONENT_COLUMNS)
+            )
+            connection.register("rating_price_tiers", _as_text(tiers, WHAT_IF_TIER_COLUMNS))
+            connection.execute(f"create or replace temp table rating_lines as {sql['rate_usage']}")
+            connection.execute(
+                "create or replace temp table rating_shadow_invoices as " + sql["shadow_invoices"]
+            )
+            guardrails = connection.execute(sql["summarise"]).df()
+            accounts = connection.execute(
+                """
+                select price_model_id, account_id, any_value(segment) as segment,
+                    sum(actual_usd) as actual_usd, sum(shadow_usd) as shadow_usd,
+                    sum(shadow_usd) - sum(actual_usd) as delta_usd,
+                    (sum(shadow_usd) - sum(actual_usd)) / nullif(sum(actual_usd), 0) as delta_pct,
+                    count(*) filter (where is_bill_shock) as shocked_months
+                from rating_shadow_invoices
+                group by price_model_id, account_id
+                order by abs(sum(shadow_usd) - sum(actual_usd)) desc
+                """
+            ).df()
+    except duckdb.Error as error:
+        raise QueryFailed(
+            "Could not rate the edited price book; check its cells.",
+            f"{type(error).__name__}: {error}",
+        ) from error
+    return {"guardrails": guardrails, "accounts": accounts}
+
+
+def full_price_book() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The whole price book of the build (models, components, tiers), for the CSV download."""
+    models = _read(
+        "the price models", "select price_model_id, name, description from marts.dim_price_models"
+    )
+    components = _read(
+        "the price book",
+        f"select {', '.join(WHAT_IF_COMPONENT_COLUMNS)} from marts.dim_price_components",
+    )
+    tiers = _read(
+        "the price book's tiers",
+        f"select {', '.join(WHAT_IF_TIER_COLUMNS)} from marts.dim_price_tiers",
+    )
+    return models, components, tiers

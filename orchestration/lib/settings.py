@@ -48,6 +48,11 @@ def refresh_status_path(warehouse: Path) -> Path:
     return warehouse.with_name(warehouse.name + ".last_refresh.json")
 
 
+def refresh_log_path(warehouse: Path) -> Path:
+    """dbt's log of the last command-line refresh (the Dagster UI keeps every run's)."""
+    return warehouse.with_name(warehouse.name + ".last_refresh.log")
+
+
 def data_docs_dir(warehouse: Path) -> Path:
     return warehouse.parent / "data_docs"
 

@@ -69,7 +69,7 @@ def discard_build(build: Path) -> None:
 
 
 def _remove_spill_folder(build: Path) -> None:
-    """dbt's profile lets DuckDB spill to `<database>.tmp` beside the build; it outlives no build."""
+    """dbt's profile lets DuckDB spill into `<database>.tmp` beside the build; drop it with it."""
     shutil.rmtree(build.with_name(build.name + ".tmp"), ignore_errors=True)
 
 

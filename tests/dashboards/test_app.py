@@ -18,7 +18,8 @@ def sample(request: pytest.FixtureRequest) -> Path:
 
 def run_app(monkeypatch: pytest.MonkeyPatch, warehouse: Path) -> AppTest:
     monkeypatch.setenv("SEATSHIFT_WAREHOUSE", str(warehouse))
-    return AppTest.from_file(ENTRYPOINT, default_timeout=30).run()
+    app = AppTest.from_file(ENTRYPOINT, default_timeout=30).run()
+    return app.switch_page("app_pages/data_health.py").run()
 
 
 def texts(app: AppTest) -> str:

@@ -123,14 +123,17 @@ def test_second_refresh_changes_nothing_and_readers_never_fail(sample_warehouse,
     before = _table_fingerprints(warehouse)
 
     # A reader polls the published file while the refresh runs: it must never see a lock error.
-    process = subprocess.Popen(
-        [str(SEATSHIFT), "refresh", "--landing", str(landing), "--warehouse", str(warehouse)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=refresh_environment(),
-        cwd=REPO_ROOT,
-    )
+    # Output goes to files, not pipes: nobody reads a pipe while the loop polls, and a full pipe
+    # would block the refresh.
+    stdout_path, stderr_path = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+    with open(stdout_path, "w") as stdout_file, open(stderr_path, "w") as stderr_file:
+        process = subprocess.Popen(
+            [str(SEATSHIFT), "refresh", "--landing", str(landing), "--warehouse", str(warehouse)],
+            stdout=stdout_file,
+            stderr=stderr_file,
+            env=refresh_environment(),
+            cwd=REPO_ROOT,
+        )
     reads, errors = 0, []
     while process.poll() is None:
         try:
@@ -139,8 +142,8 @@ def test_second_refresh_changes_nothing_and_readers_never_fail(sample_warehouse,
         except duckdb.Error as error:
             errors.append(str(error))
         time.sleep(0.05)
-    stdout, stderr = process.communicate()
-    assert process.returncode == 0, stdout + stderr
+    process.wait()
+    assert process.returncode == 0, stdout_path.read_text() + stderr_path.read_text()
     assert errors == []
     assert reads > 10
 
