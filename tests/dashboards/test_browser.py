@@ -103,7 +103,7 @@ def test_operator_sees_data_health_in_a_real_browser(dashboard_url, tmp_path):
         )
         try:
             page = browser.new_page()
-            page.goto(dashboard_url, wait_until="domcontentloaded")
+            page.goto(f"{dashboard_url}/data_health", wait_until="domcontentloaded")
             # A screenshot right after load is blank: wait for the last section and the charts.
             last_section = page.get_by_text("Expectation results", exact=True)
             expect(last_section).to_be_visible(timeout=WAIT_MS)

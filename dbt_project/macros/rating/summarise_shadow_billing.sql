@@ -78,7 +78,8 @@ account_summary as (
         percentile_cont(0.50) within group (order by delta_pct) as delta_pct_p50,
         percentile_cont(0.90) within group (order by delta_pct) as delta_pct_p90,
         percentile_cont(0.99) within group (order by delta_pct) as delta_pct_p99,
-        avg(invoice_variance) as invoice_variance
+        -- Rounded: a parallel sum of doubles differs in its last bits from build to build.
+        round(avg(invoice_variance), 9) as invoice_variance
     from per_account_deltas
     group by price_model_id, segment
 ),

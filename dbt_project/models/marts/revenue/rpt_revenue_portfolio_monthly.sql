@@ -84,7 +84,9 @@ aggregated as (
         sum(case when is_billed then 1 else 0 end) as billed_accounts,
         sum(invoiced_usd) as invoiced_usd,
         sum(invoiced_excluding_tax_usd) as invoiced_excluding_tax_usd,
-        avg(case when is_billed then invoice_variance end) as invoice_variance,
+        -- Rounded: a parallel sum of doubles differs in its last bits from build to build, and the
+        -- same inputs must publish the same numbers.
+        round(avg(case when is_billed then invoice_variance end), 9) as invoice_variance,
         sum(billing_tickets + pricing_tickets) as billing_and_pricing_tickets,
         sum(tasks) as tasks,
         sum(agent_tasks) as agent_tasks,
