@@ -2,12 +2,11 @@
 mismatches with their evidence, and an invoice explainer that shows each line with the seat events
 and seat counts behind it. The router has already drawn the as-of time and the sidebar filters."""
 
-import plotly.express as px
 import streamlit as st
 from lib import charts, queries
 from lib.format import MISSING, count, percent, timestamp
 from lib.glossary import DEFINITIONS
-from lib.layout import current_filters, guarded, table_with_download
+from lib.layout import MONTH_COLUMN, current_filters, guarded, table_with_download
 
 filters = current_filters()
 scope = ", ".join(filters.segments) if filters.segments else "all segments"
@@ -56,13 +55,9 @@ trend = guarded(queries.billing_accuracy_trend, filters.segments, filters.period
 if trend is not None and trend.empty:
     st.info("No months with invoice lines in this selection.")
 elif trend is not None:
-    figure = px.line(
+    figure = charts.segment_lines(
         trend,
-        x="month",
-        y="line_match_rate",
-        color="segment",
-        markers=True,
-        color_discrete_map=charts.color_map(sorted(trend["segment"].unique())),
+        "line_match_rate",
         labels={"month": "Month", "line_match_rate": "Lines matching", "segment": "Segment"},
         hover_data={"judged_lines": True, "mismatched_lines": True, "amount_match_rate": ":.2%"},
     )
@@ -80,7 +75,7 @@ elif trend is not None:
             "invoice_accuracy_monthly.csv",
             key="billing_accuracy_download",
             column_config={
-                "month": st.column_config.DateColumn("Month", format="MMM YYYY"),
+                "month": MONTH_COLUMN,
                 "line_match_rate": st.column_config.NumberColumn(
                     "Lines matching", format="percent"
                 ),
@@ -118,7 +113,7 @@ elif mismatches is not None:
         column_config={
             "mismatch_reason": "Reason",
             "mismatch_detail": st.column_config.TextColumn("Evidence", width="large"),
-            "invoice_month": st.column_config.DateColumn("Month", format="MMM YYYY"),
+            "invoice_month": MONTH_COLUMN,
         },
     )
 if subtotals is not None and not subtotals.empty:

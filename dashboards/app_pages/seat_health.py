@@ -9,7 +9,13 @@ import streamlit as st
 from lib import charts, queries
 from lib.format import money, percent
 from lib.glossary import DEFINITIONS
-from lib.layout import current_filters, guarded, table_with_download
+from lib.layout import (
+    MONTH_COLUMN,
+    current_filters,
+    guarded,
+    revenue_portfolio,
+    table_with_download,
+)
 
 UTILIZATION_RED_FLAG = 0.7  # dbt var utilization_red_flag
 UTILIZATION_HEALTHY = 0.9  # dbt var utilization_healthy
@@ -20,35 +26,17 @@ BAND_COLORS = {
     "red_flag": charts.BAD,
     "unlicensed": charts.OKABE_ITO[0],
 }
-MONTH = st.column_config.DateColumn("Month", format="MMM YYYY")
-
-
-def _layout(figure: go.Figure, height: int = 320) -> go.Figure:
-    figure.update_layout(
-        height=height,
-        margin={"l": 8, "r": 8, "t": 40, "b": 8},
-        # Below the plot: above it the legend would cover the chart's title.
-        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0, "title": None},
-        colorway=charts.OKABE_ITO,
-    )
-    return figure
-
 
 filters = current_filters()
-scope = ", ".join(filters.segments) if filters.segments else "all segments"
-portfolio = guarded(queries.revenue_portfolio, filters.segments, filters.period)
+portfolio = revenue_portfolio(filters)
 nrr = guarded(queries.nrr_monthly, filters.segments, filters.period)
-
-if portfolio is not None and portfolio.empty:
-    st.info("No months of data in this period and segment selection.")
-    st.stop()
 
 # ---- KPI row ---------------------------------------------------------------------------------
 if portfolio is not None:
     latest_month = portfolio["month"].max()
     latest = portfolio[portfolio["month"] == latest_month]
     latest_nrr = None if nrr is None else nrr[nrr["month"] == latest_month]
-    st.caption(f"{scope.capitalize()}, month ending {latest_month:%b %Y}.")
+    st.caption(f"{filters.scope.capitalize()}, month ending {latest_month:%b %Y}.")
     for segment, row in latest.set_index("segment").iterrows():
         kpis = st.columns(5)
         label = "" if len(latest) == 1 else f" · {segment}"
@@ -86,20 +74,16 @@ if portfolio is not None:
 st.subheader("Seat utilization", help=DEFINITIONS["seat_utilization"])
 if portfolio is not None:
     left, right = st.columns(2)
-    trend = px.line(
+    trend = charts.segment_lines(
         portfolio,
-        x="month",
-        y="seat_utilization",
-        color="segment",
-        markers=True,
-        color_discrete_map=charts.color_map(sorted(portfolio["segment"].unique())),
+        "seat_utilization",
         labels={"month": "Month", "seat_utilization": "Active users / seats", "segment": "Segment"},
         title="Utilization (pooled)",
     )
     trend.update_yaxes(tickformat=".0%", rangemode="tozero")
     charts.add_threshold(trend, UTILIZATION_RED_FLAG, "70% red flag")
     charts.add_threshold(trend, UTILIZATION_HEALTHY, "90% healthy", dash="dot")
-    left.plotly_chart(_layout(trend), width="stretch")
+    left.plotly_chart(charts.legend_below(trend), width="stretch")
 
     bands = portfolio.melt(
         id_vars=["month", "segment"],
@@ -119,7 +103,7 @@ if portfolio is not None:
         labels={"month": "Month", "accounts": "Accounts", "band": "Band"},
         title="Accounts by utilization band",
     )
-    right.plotly_chart(_layout(stacked), width="stretch")
+    right.plotly_chart(charts.legend_below(stacked), width="stretch")
     with st.expander("Utilization table"):
         table_with_download(
             portfolio[
@@ -140,7 +124,7 @@ if portfolio is not None:
             "seat_utilization_monthly.csv",
             key="seat_health_utilization_download",
             column_config={
-                "month": MONTH,
+                "month": MONTH_COLUMN,
                 "seat_utilization": st.column_config.NumberColumn(format="percent"),
                 "share_below_red_flag": st.column_config.NumberColumn(format="percent"),
             },
@@ -157,26 +141,22 @@ if nrr is not None:
             id_vars=["month", "segment"], value_vars=["nrr", "grr"], var_name="measure"
         )
         retention["measure"] = retention["measure"].str.upper()
-        figure = px.line(
+        figure = charts.segment_lines(
             retention,
-            x="month",
-            y="value",
-            color="segment",
+            "value",
             line_dash="measure",
-            markers=True,
-            color_discrete_map=charts.color_map(sorted(retention["segment"].unique())),
             labels={"month": "Month", "value": "Retention", "measure": "Measure"},
         )
         figure.update_yaxes(tickformat=".0%")
         charts.add_threshold(figure, 1.0, "100%")
-        st.plotly_chart(_layout(figure), width="stretch")
+        st.plotly_chart(charts.legend_below(figure), width="stretch")
     with st.expander("NRR and GRR table"):
         table_with_download(
             nrr,
             "nrr_monthly.csv",
             key="seat_health_nrr_download",
             column_config={
-                "month": MONTH,
+                "month": MONTH_COLUMN,
                 "nrr": st.column_config.NumberColumn("NRR", format="percent"),
                 "grr": st.column_config.NumberColumn("GRR", format="percent"),
             },
@@ -210,7 +190,9 @@ elif cohorts is not None:
     )
     heatmap.update_traces(hovertemplate="cohort %{y}, month %{x}: %{z:.1%}<extra></extra>")
     heatmap.update_coloraxes(colorbar_tickformat=".0%")
-    st.plotly_chart(_layout(heatmap, height=max(300, 22 * len(grid) + 80)), width="stretch")
+    st.plotly_chart(
+        charts.legend_below(heatmap, height=max(300, 22 * len(grid) + 80)), width="stretch"
+    )
     st.caption("Cohorts of every segment: the cohort mart is not split by segment.")
     with st.expander("Cohort table"):
         table_with_download(
@@ -219,7 +201,7 @@ elif cohorts is not None:
             key="seat_health_cohort_download",
             column_config={
                 "cohort_month": st.column_config.DateColumn("Cohort", format="MMM YYYY"),
-                "month": MONTH,
+                "month": MONTH_COLUMN,
                 "nrr": st.column_config.NumberColumn("Cohort NRR", format="percent"),
                 "logo_retention": st.column_config.NumberColumn(format="percent"),
             },
@@ -264,7 +246,7 @@ if portfolio is not None:
         )
     )
     waterfall.update_yaxes(tickprefix="$", tickformat="~s")
-    st.plotly_chart(_layout(waterfall, height=340), width="stretch")
+    st.plotly_chart(charts.legend_below(waterfall, height=340), width="stretch")
     quick_ratio = row["quick_ratio"]
     st.caption(
         "Quick ratio this month: no contraction or churn."
@@ -293,7 +275,7 @@ if portfolio is not None:
             ],
             "mrr_waterfall.csv",
             key="seat_health_waterfall_download",
-            column_config={"month": MONTH},
+            column_config={"month": MONTH_COLUMN},
         )
 
 # ---- ARPA and ARPU ---------------------------------------------------------------------------
@@ -303,18 +285,14 @@ if portfolio is not None:
         id_vars=["month", "segment"], value_vars=["arpa_usd", "arpu_usd"], var_name="measure"
     )
     per_account["measure"] = per_account["measure"].map({"arpa_usd": "ARPA", "arpu_usd": "ARPU"})
-    figure = px.line(
+    figure = charts.segment_lines(
         per_account,
-        x="month",
-        y="value",
-        color="segment",
+        "value",
         facet_col="measure",
-        markers=True,
-        color_discrete_map=charts.color_map(sorted(per_account["segment"].unique())),
         labels={"month": "Month", "value": "USD", "measure": ""},
     )
     figure.update_yaxes(matches=None, tickprefix="$", rangemode="tozero")
-    st.plotly_chart(_layout(figure), width="stretch")
+    st.plotly_chart(charts.legend_below(figure), width="stretch")
     with st.expander("ARPA, ARPU and support load table"):
         table_with_download(
             portfolio[
@@ -333,5 +311,5 @@ if portfolio is not None:
             ],
             "arpa_arpu.csv",
             key="seat_health_arpa_download",
-            column_config={"month": MONTH},
+            column_config={"month": MONTH_COLUMN},
         )

@@ -13,15 +13,36 @@ import streamlit as st
 from lib import charts, queries
 from lib.format import percent
 from lib.glossary import DEFINITIONS
-from lib.layout import current_filters, explain, guarded, table_with_download
+from lib.layout import MONTH_COLUMN, current_filters, explain, guarded, table_with_download
 
 MODELS_KEY = "filter_price_models"
 BILL_SHOCK_GOOD = 0.05  # DOMAIN.md: below 5% is good (the guardrail's default)
 BILL_SHOCK_RED_FLAG = 0.10  # above 10% is a red flag
 WINNER_LOSER = 0.10  # an account wins (loses) when it would pay more than 10% less (more)
-MONTH = st.column_config.DateColumn("Month", format="MMM YYYY")
-PCT = st.column_config.NumberColumn(format="percent")
-USD = st.column_config.NumberColumn(format="dollar")
+
+# One header and format per column, in every table of this page that shows it.
+COLUMNS = {
+    "name": "Model",
+    "model": "Model",
+    "account_id": "Account",
+    "accounts": "Accounts",
+    "shocked_months": "Months shocked",
+    "revenue_delta_pct": st.column_config.NumberColumn("Revenue Δ", format="percent"),
+    "bill_shock_rate": st.column_config.NumberColumn("Bill shock", format="percent"),
+    "winners_share": st.column_config.NumberColumn("Winners", format="percent"),
+    "losers_share": st.column_config.NumberColumn("Losers", format="percent"),
+    "delta_pct_p10": st.column_config.NumberColumn("Δ p10", format="percent"),
+    "delta_pct_p50": st.column_config.NumberColumn("Δ p50", format="percent"),
+    "delta_pct_p90": st.column_config.NumberColumn("Δ p90", format="percent"),
+    "delta_pct_p99": st.column_config.NumberColumn("Δ p99", format="percent"),
+    "actual_gross_margin": st.column_config.NumberColumn("Margin now", format="percent"),
+    "shadow_gross_margin": st.column_config.NumberColumn("Margin", format="percent"),
+    "invoice_variance": st.column_config.NumberColumn("Invoice variance", format="%.2f"),
+    "actual_usd": st.column_config.NumberColumn("Actual", format="dollar"),
+    "shadow_usd": st.column_config.NumberColumn("Shadow", format="dollar"),
+    "delta_usd": st.column_config.NumberColumn("Δ", format="dollar"),
+    "delta_pct": st.column_config.NumberColumn("Δ %", format="percent"),
+}
 
 
 def _layout(figure: go.Figure, height: int = 320) -> go.Figure:
@@ -32,6 +53,12 @@ def _layout(figure: go.Figure, height: int = 320) -> go.Figure:
         colorway=charts.OKABE_ITO,
     )
     return figure
+
+
+def _shown(columns: list[str], **headers: str) -> dict:
+    """A table's column order and configuration: COLUMNS' entries for `columns`, plus `headers`."""
+    config = {column: COLUMNS[column] for column in columns if column in COLUMNS}
+    return {"column_order": columns, "column_config": config | headers}
 
 
 def _verdict(row: pd.Series) -> str:
@@ -138,44 +165,29 @@ if guardrails is not None and not guardrails.empty:
         verdicts,
         "price_model_guardrails.csv",
         key="download_guardrails",
-        column_order=[
-            "name",
-            "segment",
-            "verdict",
-            "revenue_delta_pct",
-            "bill_shock_rate",
-            "winners_share",
-            "losers_share",
-            "delta_pct_p10",
-            "delta_pct_p50",
-            "delta_pct_p90",
-            "delta_pct_p99",
-            "actual_gross_margin",
-            "shadow_gross_margin",
-            "invoice_variance",
-            "actual_usd",
-            "shadow_usd",
-            "accounts",
-        ],
-        column_config={
-            "name": "Model",
-            "segment": "Segment",
-            "verdict": "Guardrails",
-            "revenue_delta_pct": st.column_config.NumberColumn("Revenue Δ", format="percent"),
-            "bill_shock_rate": st.column_config.NumberColumn("Bill shock", format="percent"),
-            "winners_share": st.column_config.NumberColumn("Winners", format="percent"),
-            "losers_share": st.column_config.NumberColumn("Losers", format="percent"),
-            "delta_pct_p10": st.column_config.NumberColumn("Δ p10", format="percent"),
-            "delta_pct_p50": st.column_config.NumberColumn("Δ p50", format="percent"),
-            "delta_pct_p90": st.column_config.NumberColumn("Δ p90", format="percent"),
-            "delta_pct_p99": st.column_config.NumberColumn("Δ p99", format="percent"),
-            "actual_gross_margin": st.column_config.NumberColumn("Margin now", format="percent"),
-            "shadow_gross_margin": st.column_config.NumberColumn("Margin", format="percent"),
-            "invoice_variance": st.column_config.NumberColumn("Invoice variance", format="%.2f"),
-            "actual_usd": st.column_config.NumberColumn("Actual", format="dollar"),
-            "shadow_usd": st.column_config.NumberColumn("Shadow", format="dollar"),
-            "accounts": "Accounts",
-        },
+        **_shown(
+            [
+                "name",
+                "segment",
+                "verdict",
+                "revenue_delta_pct",
+                "bill_shock_rate",
+                "winners_share",
+                "losers_share",
+                "delta_pct_p10",
+                "delta_pct_p50",
+                "delta_pct_p90",
+                "delta_pct_p99",
+                "actual_gross_margin",
+                "shadow_gross_margin",
+                "invoice_variance",
+                "actual_usd",
+                "shadow_usd",
+                "accounts",
+            ],
+            segment="Segment",
+            verdict="Guardrails",
+        ),
     )
 
 # ---- revenue ---------------------------------------------------------------------------------
@@ -198,7 +210,10 @@ with left:
         figure.update_xaxes(title=None)
         st.plotly_chart(_layout(figure), width="stretch")
         table_with_download(
-            revenue, "shadow_revenue.csv", key="download_revenue", column_config={"month": MONTH}
+            revenue,
+            "shadow_revenue.csv",
+            key="download_revenue",
+            column_config={"month": MONTH_COLUMN},
         )
 with right:
     st.subheader("Bill-shock rate", help=DEFINITIONS["shadow_bill_shock"])
@@ -211,7 +226,10 @@ with right:
         charts.add_threshold(figure, BILL_SHOCK_RED_FLAG, "10% red flag")
         st.plotly_chart(_layout(figure), width="stretch")
         table_with_download(
-            shock, "shadow_bill_shock.csv", key="download_shock", column_config={"month": MONTH}
+            shock,
+            "shadow_bill_shock.csv",
+            key="download_shock",
+            column_config={"month": MONTH_COLUMN},
         )
 
 # ---- winners and losers ----------------------------------------------------------------------
@@ -238,26 +256,19 @@ if deltas is not None and not deltas.empty:
         shown.head(50),
         "accounts_most_affected.csv",
         key="download_accounts",
-        column_order=[
-            "model",
-            "account_id",
-            "segment",
-            "actual_usd",
-            "shadow_usd",
-            "delta_usd",
-            "delta_pct",
-            "shocked_months",
-        ],
-        column_config={
-            "model": "Model",
-            "account_id": "Account",
-            "segment": "Segment",
-            "actual_usd": st.column_config.NumberColumn("Actual", format="dollar"),
-            "shadow_usd": st.column_config.NumberColumn("Shadow", format="dollar"),
-            "delta_usd": st.column_config.NumberColumn("Δ", format="dollar"),
-            "delta_pct": st.column_config.NumberColumn("Δ %", format="percent"),
-            "shocked_months": "Months shocked",
-        },
+        **_shown(
+            [
+                "model",
+                "account_id",
+                "segment",
+                "actual_usd",
+                "shadow_usd",
+                "delta_usd",
+                "delta_pct",
+                "shocked_months",
+            ],
+            segment="Segment",
+        ),
     )
 
 # ---- what-if ---------------------------------------------------------------------------------
@@ -344,32 +355,19 @@ if book is not None:
                 rerated.assign(verdict=rerated.apply(_verdict, axis=1)),
                 "what_if_guardrails.csv",
                 key="download_what_if",
-                column_order=[
-                    "segment",
-                    "verdict",
-                    "revenue_delta_pct",
-                    "bill_shock_rate",
-                    "winners_share",
-                    "losers_share",
-                    "shadow_gross_margin",
-                    "shadow_usd",
-                    "actual_usd",
-                ],
-                column_config={
-                    "revenue_delta_pct": st.column_config.NumberColumn(
-                        "Revenue Δ", format="percent"
-                    ),
-                    "bill_shock_rate": st.column_config.NumberColumn(
-                        "Bill shock", format="percent"
-                    ),
-                    "winners_share": st.column_config.NumberColumn("Winners", format="percent"),
-                    "losers_share": st.column_config.NumberColumn("Losers", format="percent"),
-                    "shadow_gross_margin": st.column_config.NumberColumn(
-                        "Margin", format="percent"
-                    ),
-                    "shadow_usd": st.column_config.NumberColumn("Shadow", format="dollar"),
-                    "actual_usd": st.column_config.NumberColumn("Actual", format="dollar"),
-                },
+                **_shown(
+                    [
+                        "segment",
+                        "verdict",
+                        "revenue_delta_pct",
+                        "bill_shock_rate",
+                        "winners_share",
+                        "losers_share",
+                        "shadow_gross_margin",
+                        "shadow_usd",
+                        "actual_usd",
+                    ]
+                ),
             )
 
     whole_book = guarded(queries.full_price_book)

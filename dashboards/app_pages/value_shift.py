@@ -2,6 +2,8 @@
 usage per seat against seats, margin by account with the power users marked, and bill shock over
 time. The router has already drawn the as-of time and the sidebar filters (segment, period)."""
 
+from typing import Any
+
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -9,40 +11,46 @@ import streamlit as st
 from lib import charts, queries
 from lib.format import MISSING, count, percent
 from lib.glossary import DEFINITIONS
-from lib.layout import current_filters, guarded, table_with_download
+from lib.layout import (
+    MONTH_COLUMN,
+    current_filters,
+    guarded,
+    revenue_portfolio,
+    table_with_download,
+)
 
 BILL_SHOCK_GOOD = 0.05  # DOMAIN.md: below 5% is good
 BILL_SHOCK_RED_FLAG = 0.10  # above 10% is a red flag
-MONTH = st.column_config.DateColumn("Month", format="MMM YYYY")
 
 
-def _layout(figure: go.Figure, height: int = 320) -> go.Figure:
-    figure.update_layout(
-        height=height,
-        margin={"l": 8, "r": 8, "t": 40, "b": 8},
-        # Below the plot: above it the legend would cover the chart's title.
-        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0, "title": None},
-        colorway=charts.OKABE_ITO,
+def _accounts_scatter(
+    accounts: pd.DataFrame, x: str, y: str, labels: dict[str, str], **options: Any
+) -> go.Figure:
+    """One point per account, coloured by segment, power users drawn as diamonds."""
+    return px.scatter(
+        accounts,
+        x=x,
+        y=y,
+        color="segment",
+        symbol="marker",
+        symbol_map={"power user": "diamond", "other": "circle"},
+        color_discrete_map=charts.color_map(sorted(accounts["segment"].unique())),
+        labels={**labels, "marker": ""},
+        **options,
     )
-    return figure
 
 
 filters = current_filters()
-scope = ", ".join(filters.segments) if filters.segments else "all segments"
-portfolio = guarded(queries.revenue_portfolio, filters.segments, filters.period)
+portfolio = revenue_portfolio(filters)
 by_segment = guarded(queries.automation_by_segment, filters.period)
 accounts = guarded(queries.account_value, filters.segments, filters.period)
 shock = guarded(queries.bill_shock_monthly, filters.segments, filters.period)
-
-if portfolio is not None and portfolio.empty:
-    st.info("No months of data in this period and segment selection.")
-    st.stop()
 
 # ---- KPI row ---------------------------------------------------------------------------------
 if portfolio is not None:
     latest_month = portfolio["month"].max()
     latest = portfolio[portfolio["month"] == latest_month]
-    st.caption(f"{scope.capitalize()}, month ending {latest_month:%b %Y}.")
+    st.caption(f"{filters.scope.capitalize()}, month ending {latest_month:%b %Y}.")
     for segment, row in latest.set_index("segment").iterrows():
         label = "" if len(latest) == 1 else f" · {segment}"
         kpis = st.columns(4)
@@ -75,38 +83,29 @@ if portfolio is not None:
 st.subheader("Automation share by segment", help=DEFINITIONS["automation_share"])
 if by_segment is not None and not by_segment.empty:
     left, right = st.columns(2)
-    colors = charts.color_map(sorted(by_segment["segment"].unique()))
-    automation = px.line(
+    automation = charts.segment_lines(
         by_segment,
-        x="month",
-        y="automation_share",
-        color="segment",
-        markers=True,
-        color_discrete_map=colors,
+        "automation_share",
         labels={"month": "Month", "automation_share": "Agent tasks / all tasks"},
         title="Automation share",
     )
     automation.update_yaxes(tickformat=".0%", rangemode="tozero")
-    left.plotly_chart(_layout(automation), width="stretch")
-    per_seat = px.line(
+    left.plotly_chart(charts.legend_below(automation), width="stretch")
+    per_seat = charts.segment_lines(
         by_segment,
-        x="month",
-        y="tasks_per_seat",
-        color="segment",
-        markers=True,
-        color_discrete_map=colors,
+        "tasks_per_seat",
         labels={"month": "Month", "tasks_per_seat": "Tasks per billable seat"},
         title="Tasks per seat",
     )
     per_seat.update_yaxes(rangemode="tozero")
-    right.plotly_chart(_layout(per_seat), width="stretch")
+    right.plotly_chart(charts.legend_below(per_seat), width="stretch")
     with st.expander("Automation and usage per seat table"):
         table_with_download(
             by_segment,
             "automation_by_segment.csv",
             key="value_shift_automation_download",
             column_config={
-                "month": MONTH,
+                "month": MONTH_COLUMN,
                 "automation_share": st.column_config.NumberColumn(format="percent"),
                 "seat_utilization": st.column_config.NumberColumn(format="percent"),
             },
@@ -119,37 +118,27 @@ if accounts is not None and accounts.empty:
 elif accounts is not None:
     accounts["marker"] = accounts["is_power_user"].map({True: "power user", False: "other"})
     left, right = st.columns(2)
-    usage = px.scatter(
+    usage = _accounts_scatter(
         accounts,
-        x="billable_seats",
-        y="tasks_per_seat",
-        color="segment",
-        symbol="marker",
-        symbol_map={"power user": "diamond", "other": "circle"},
-        color_discrete_map=charts.color_map(sorted(accounts["segment"].unique())),
-        hover_data=["account_id", "tokens_per_seat", "automation_share"],
-        labels={
+        "billable_seats",
+        "tasks_per_seat",
+        {
             "billable_seats": "Billable seats at period end",
             "tasks_per_seat": "Tasks per seat-month",
-            "marker": "",
         },
+        hover_data=["account_id", "tokens_per_seat", "automation_share"],
         title="Usage per seat against seats",
     )
-    left.plotly_chart(_layout(usage, height=360), width="stretch")
-    margin = px.scatter(
+    left.plotly_chart(charts.legend_below(usage, height=360), width="stretch")
+    margin = _accounts_scatter(
         accounts,
-        x="mrr_usd",
-        y="cost_to_serve_usd",
-        color="segment",
-        symbol="marker",
-        symbol_map={"power user": "diamond", "other": "circle"},
-        color_discrete_map=charts.color_map(sorted(accounts["segment"].unique())),
-        hover_data=["account_id", "gross_margin", "power_user_months"],
-        labels={
+        "mrr_usd",
+        "cost_to_serve_usd",
+        {
             "mrr_usd": "Seat revenue in the period (MRR summed)",
             "cost_to_serve_usd": "Cost to serve in the period",
-            "marker": "",
         },
+        hover_data=["account_id", "gross_margin", "power_user_months"],
         title="Cost to serve against seat revenue",
         log_x=True,
         log_y=True,
@@ -165,11 +154,11 @@ elif accounts is not None:
         name="cost = revenue",
         hoverinfo="skip",
     )
-    right.plotly_chart(_layout(margin, height=360), width="stretch")
+    right.plotly_chart(charts.legend_below(margin, height=360), width="stretch")
     power_users = int(accounts["is_power_user"].sum())
     st.caption(
-        f"{count(power_users)} power user account(s) in {scope}: they cost more to serve than "
-        "their seats bring in over the period."
+        f"{count(power_users)} power user account(s) in {filters.scope}: they cost more to serve "
+        "than their seats bring in over the period."
     )
     with st.expander("Accounts table"):
         table_with_download(
@@ -191,20 +180,16 @@ st.subheader("Bill shock over time", help=DEFINITIONS["bill_shock_rate"])
 if shock is not None and shock.empty:
     st.info("No invoices in this selection.")
 elif shock is not None:
-    figure = px.line(
+    figure = charts.segment_lines(
         shock,
-        x="month",
-        y="bill_shock_rate",
-        color="segment",
-        markers=True,
-        color_discrete_map=charts.color_map(sorted(shock["segment"].unique())),
+        "bill_shock_rate",
         hover_data=["billed_accounts", "judged_accounts", "shocked_accounts"],
         labels={"month": "Month", "bill_shock_rate": "Accounts shocked / billed"},
     )
     figure.update_yaxes(tickformat=".0%", rangemode="tozero")
     charts.add_threshold(figure, BILL_SHOCK_GOOD, "5% good")
     charts.add_threshold(figure, BILL_SHOCK_RED_FLAG, "10% red flag", dash="dot")
-    st.plotly_chart(_layout(figure), width="stretch")
+    st.plotly_chart(charts.legend_below(figure), width="stretch")
     latest_shock = shock[shock["month"] == shock["month"].max()]
     st.caption(
         " · ".join(
@@ -219,7 +204,7 @@ elif shock is not None:
             "bill_shock_monthly.csv",
             key="value_shift_bill_shock_download",
             column_config={
-                "month": MONTH,
+                "month": MONTH_COLUMN,
                 "bill_shock_rate": st.column_config.NumberColumn(format="percent"),
             },
         )

@@ -3,7 +3,10 @@ thresholds drawn as labelled lines, compact margins for a 1280x800 screen."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
+import plotly.express as px
 import plotly.graph_objects as go
 
 # Okabe & Ito (2008), "Color Universal Design"; black left out, it reads as text.
@@ -41,6 +44,31 @@ def _styled(figure: go.Figure, height: int) -> go.Figure:
 def color_map(values: list[str]) -> dict[str, str]:
     """A stable colour per category across every chart: sorted order, not order of appearance."""
     return {value: OKABE_ITO[index % len(OKABE_ITO)] for index, value in enumerate(sorted(values))}
+
+
+def legend_below(figure: go.Figure, height: int = 320) -> go.Figure:
+    """The revenue pages' look: compact margins, the legend under the plot (above it, it would
+    cover the chart's title)."""
+    figure.update_layout(
+        height=height,
+        margin={"l": 8, "r": 8, "t": 40, "b": 8},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0, "title": None},
+        colorway=OKABE_ITO,
+    )
+    return figure
+
+
+def segment_lines(frame: pd.DataFrame, y: str, **options: Any) -> go.Figure:
+    """`y` by month, one marked line per segment in its stable colour; `options` go to px.line."""
+    return px.line(
+        frame,
+        x="month",
+        y=y,
+        color="segment",
+        markers=True,
+        color_discrete_map=color_map(sorted(frame["segment"].unique())),
+        **options,
+    )
 
 
 def add_threshold(

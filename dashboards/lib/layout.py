@@ -26,12 +26,18 @@ T = TypeVar("T")
 FILTERS_KEY = "filters"
 SEGMENT_KEY = "filter_segments"
 PERIOD_KEY = "filter_period"
+MONTH_COLUMN = st.column_config.DateColumn("Month", format="MMM YYYY")
 
 
 @dataclass(frozen=True)
 class Filters:
     segments: tuple[str, ...]  # empty means every segment
     period: tuple[date, date] | None  # first months of the inclusive range; None means all data
+
+    @property
+    def scope(self) -> str:
+        """The chosen segments in words, for captions."""
+        return ", ".join(self.segments) if self.segments else "all segments"
 
 
 def guarded(load: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
@@ -41,6 +47,16 @@ def guarded(load: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
     except queries.QueryFailed as failure:
         explain(failure)
         return None
+
+
+def revenue_portfolio(filters: Filters) -> pd.DataFrame | None:
+    """The revenue portfolio of the chosen segments and period (None after a failed read, which
+    is explained); stops the page when the selection holds no month."""
+    portfolio = guarded(queries.revenue_portfolio, filters.segments, filters.period)
+    if portfolio is not None and portfolio.empty:
+        st.info("No months of data in this period and segment selection.")
+        st.stop()
+    return portfolio
 
 
 def explain(failure: queries.QueryFailed) -> None:

@@ -11,14 +11,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from orchestration.lib.settings import REPO_ROOT
+from tests.dashboards._browser import ARTIFACTS, WAIT_MS, chromium_page
 from tests.dashboards._support import ENTRYPOINT, published_warehouse
-from tests.dashboards.test_browser import CHROMIUM, CHROMIUM_FLAGS, WAIT_MS, dashboard_url
 
 PAGE = "app_pages/billing_integrity.py"
-ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
 MANIFEST = REPO_ROOT / "seeds" / "_manifest.json"
-
-__all__ = ["dashboard_url"]  # the browser fixture, shared with the Data health journey
 
 
 @pytest.fixture
@@ -78,48 +75,34 @@ def test_invoice_explainer_lists_the_lines_of_the_chosen_invoice(sample, monkeyp
 
 @pytest.mark.browser
 def test_controller_sees_a_lines_seat_events_in_one_click(dashboard_url, tmp_path):
-    if not CHROMIUM.exists():
-        pytest.fail("Chromium is missing: apt-get install chromium", pytrace=False)
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     error = _stale_quantity_error()
     account_id = error["invoice_id"].replace("inv", "acc")[:9]
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport={"width": 1280, "height": 800},
-        )
-        try:
-            page = browser.new_page()
-            page.goto(f"{dashboard_url}/billing_integrity", wait_until="domcontentloaded")
-            expect(page.get_by_text("Invoice explainer", exact=True)).to_be_visible(timeout=WAIT_MS)
-            page.wait_for_selector(".js-plotly-plot >> visible=true", timeout=WAIT_MS)
+    with chromium_page(tmp_path / "chromium-profile") as page:
+        page.goto(f"{dashboard_url}/billing_integrity", wait_until="domcontentloaded")
+        expect(page.get_by_text("Invoice explainer", exact=True)).to_be_visible(timeout=WAIT_MS)
+        page.wait_for_selector(".js-plotly-plot >> visible=true", timeout=WAIT_MS)
 
-            account = page.get_by_role("combobox", name="Account")
-            account.click()
-            account.fill(account_id)
-            page.get_by_role("option").filter(has_text=account_id).first.click()
-            invoice = page.get_by_role("combobox", name="Invoice")
-            expect(invoice).to_be_visible(timeout=WAIT_MS)
-            invoice.click()
-            invoice.fill(error["invoice_id"])
-            page.get_by_role("option").filter(has_text=error["invoice_id"]).first.click()
-            running = page.locator('[data-testid="stStatusWidget"]')
-            expect(running).to_have_count(0, timeout=WAIT_MS)
+        account = page.get_by_role("combobox", name="Account")
+        account.click()
+        account.fill(account_id)
+        page.get_by_role("option").filter(has_text=account_id).first.click()
+        invoice = page.get_by_role("combobox", name="Invoice")
+        expect(invoice).to_be_visible(timeout=WAIT_MS)
+        invoice.click()
+        invoice.fill(error["invoice_id"])
+        page.get_by_role("option").filter(has_text=error["invoice_id"]).first.click()
+        running = page.locator('[data-testid="stStatusWidget"]')
+        expect(running).to_have_count(0, timeout=WAIT_MS)
 
-            # One click on the first line (the seat line) in the grid's row-selection column.
-            grid = page.locator('[data-testid="stDataFrame"]').last
-            grid.scroll_into_view_if_needed()
-            box = grid.bounding_box()
-            assert box is not None
-            page.mouse.click(box["x"] + 12, box["y"] + 35 + 17)
-            events_heading = page.get_by_text(f"Seat events behind {error['line_id']}")
-            expect(events_heading).to_be_visible(timeout=WAIT_MS)
-            expect(running).to_have_count(0, timeout=WAIT_MS)
-            page.screenshot(path=str(ARTIFACTS / "billing_integrity.png"), full_page=True)
-        finally:
-            browser.close()
+        # One click on the first line (the seat line) in the grid's row-selection column.
+        grid = page.locator('[data-testid="stDataFrame"]').last
+        grid.scroll_into_view_if_needed()
+        box = grid.bounding_box()
+        assert box is not None
+        page.mouse.click(box["x"] + 12, box["y"] + 35 + 17)
+        events_heading = page.get_by_text(f"Seat events behind {error['line_id']}")
+        expect(events_heading).to_be_visible(timeout=WAIT_MS)
+        expect(running).to_have_count(0, timeout=WAIT_MS)
+        page.screenshot(path=str(ARTIFACTS / "billing_integrity.png"), full_page=True)

@@ -10,16 +10,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from orchestration.lib.settings import DASHBOARD_ENTRYPOINT
-from tests.dashboards import test_browser
+from tests.dashboards._browser import ARTIFACTS, WAIT_MS, chromium_page
 from tests.dashboards._support import ENTRYPOINT, published_warehouse
-from tests.dashboards.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, WAIT_MS
-
-# The real `seatshift dashboard` server on a private copy of the sample warehouse.
-dashboard_url = test_browser.dashboard_url
 
 sys.path.insert(0, str(DASHBOARD_ENTRYPOINT.parent))  # the pages import `lib` from there too
 
-from lib.format import money, percent  # noqa: E402
+from lib.format import money, percent
 
 PAGES = ("app_pages/seat_health.py", "app_pages/value_shift.py")
 
@@ -112,33 +108,19 @@ def test_value_shift_kpis_equal_the_marts_latest_month(sample, monkeypatch):
     ],
 )
 def test_revenue_page_renders_in_a_real_browser(dashboard_url, tmp_path, path, title, sections):
-    if not CHROMIUM.exists():
-        pytest.fail("Chromium is missing: apt-get install chromium", pytrace=False)
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport={"width": 1280, "height": 800},
-        )
-        try:
-            page = browser.new_page()
-            page.goto(dashboard_url, wait_until="domcontentloaded")
-            # The first page of the navigation has no path of its own: go through the sidebar.
-            page.locator("[data-testid='stSidebarNav']").get_by_text(title, exact=True).click()
-            expect(page.get_by_text(sections[-1], exact=True)).to_be_visible(timeout=WAIT_MS)
-            page.wait_for_selector(".js-plotly-plot >> visible=true", timeout=WAIT_MS)
-            expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=WAIT_MS)
-            body = page.locator("[data-testid='stMain']").first.inner_text()
-            assert title in body
-            for section in sections:
-                assert section in body
-            assert "Traceback" not in body
-            assert page.locator(".js-plotly-plot").count() >= len(sections) - 1
-            page.screenshot(path=str(ARTIFACTS / f"{path}.png"), full_page=True)
-        finally:
-            browser.close()
+    with chromium_page(tmp_path / "chromium-profile") as page:
+        page.goto(dashboard_url, wait_until="domcontentloaded")
+        # The first page of the navigation has no path of its own: go through the sidebar.
+        page.locator("[data-testid='stSidebarNav']").get_by_text(title, exact=True).click()
+        expect(page.get_by_text(sections[-1], exact=True)).to_be_visible(timeout=WAIT_MS)
+        page.wait_for_selector(".js-plotly-plot >> visible=true", timeout=WAIT_MS)
+        expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=WAIT_MS)
+        body = page.locator("[data-testid='stMain']").first.inner_text()
+        assert title in body
+        for section in sections:
+            assert section in body
+        assert "Traceback" not in body
+        assert page.locator(".js-plotly-plot").count() >= len(sections) - 1
+        page.screenshot(path=str(ARTIFACTS / f"{path}.png"), full_page=True)

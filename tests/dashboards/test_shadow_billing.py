@@ -12,15 +12,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from orchestration.lib.settings import DASHBOARD_ENTRYPOINT
-from tests.dashboards import test_browser
+from tests.dashboards._browser import ARTIFACTS, WAIT_MS, chromium_page
 from tests.dashboards._support import ENTRYPOINT, published_warehouse
-from tests.dashboards.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, WAIT_MS
-
-dashboard_url = test_browser.dashboard_url  # the real `seatshift dashboard` server
 
 sys.path.insert(0, str(DASHBOARD_ENTRYPOINT.parent))  # the page imports `lib` from there too
 
-from lib import queries  # noqa: E402
+from lib import queries
 
 PAGE = "app_pages/shadow_billing.py"
 HYBRID = "hybrid_seat_plus_tokens"
@@ -112,39 +109,23 @@ def test_what_if_says_why_an_edited_price_book_cannot_be_rated(sample):
 
 @pytest.mark.browser
 def test_analyst_compares_models_and_sees_the_guardrails_in_a_real_browser(dashboard_url, tmp_path):
-    if not CHROMIUM.exists():
-        pytest.fail("Chromium is missing: apt-get install chromium", pytrace=False)
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport={"width": 1280, "height": 800},
+    with chromium_page(tmp_path / "chromium-profile") as page:
+        page.goto(f"{dashboard_url}/shadow_billing", wait_until="domcontentloaded")
+        expect(page.get_by_text("Guardrails by segment", exact=True)).to_be_visible(timeout=WAIT_MS)
+        expect(page.get_by_text("Download the edited price book (CSVs)")).to_be_visible(
+            timeout=WAIT_MS
         )
-        try:
-            page = browser.new_page()
-            page.goto(f"{dashboard_url}/shadow_billing", wait_until="domcontentloaded")
-            expect(page.get_by_text("Guardrails by segment", exact=True)).to_be_visible(
-                timeout=WAIT_MS
-            )
-            expect(page.get_by_text("Download the edited price book (CSVs)")).to_be_visible(
-                timeout=WAIT_MS
-            )
-            page.wait_for_selector(".js-plotly-plot >> visible=true", timeout=WAIT_MS)
-            expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=WAIT_MS)
-            body = page.locator("[data-testid='stMain']").first.inner_text()
-            for text in ("Shadow billing", "Revenue against current", "Bill-shock rate",
-                         "Winners and losers", "Accounts most affected", "What-if"):  # fmt: skip
-                assert text in body, text
-            assert "passes the guardrails" in body or "fails: " in body
-            assert "Traceback" not in body
-            page.screenshot(path=str(ARTIFACTS / "shadow_billing.png"))
-            page.set_viewport_size({"width": 1280, "height": 4200})
-            page.wait_for_timeout(1_000)
-            page.screenshot(path=str(ARTIFACTS / "shadow_billing_full.png"))
-        finally:
-            browser.close()
+        page.wait_for_selector(".js-plotly-plot >> visible=true", timeout=WAIT_MS)
+        expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=WAIT_MS)
+        body = page.locator("[data-testid='stMain']").first.inner_text()
+        for text in ("Shadow billing", "Revenue against current", "Bill-shock rate",
+                     "Winners and losers", "Accounts most affected", "What-if"):  # fmt: skip
+            assert text in body, text
+        assert "passes the guardrails" in body or "fails: " in body
+        assert "Traceback" not in body
+        page.screenshot(path=str(ARTIFACTS / "shadow_billing.png"))
+        page.set_viewport_size({"width": 1280, "height": 4200})
+        page.wait_for_timeout(1_000)
+        page.screenshot(path=str(ARTIFACTS / "shadow_billing_full.png"))
