@@ -107,7 +107,9 @@ def plan_account_days(
         utilization = rng.uniform(0.45, 0.65) if account.low_utilization else rng.uniform(0.86, 1.0)
         intensity = rng.uniform(0.7, 1.3)
         share_jitter = rng.uniform(0.85, 1.15)
-        frontier, medium, scale = (75, 20, 30.0) if account.power_user else (8, 35, 1.0)
+        # Power users burn ~80x the tokens, mostly on the frontier tier: their cost to serve tops
+        # their seat revenue, the accounts a pure per-seat price loses money on (DOMAIN.md).
+        frontier, medium, scale = (75, 20, 80.0) if account.power_user else (8, 35, 1.0)
         if account.segment == "enterprise" and not account.power_user:
             frontier, medium = 14, 40
         current = subscription.started_at.replace(hour=0, minute=0, second=0)
