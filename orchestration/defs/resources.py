@@ -64,7 +64,7 @@ class WarehouseResource(dg.ConfigurableResource):
         self._stack = contextlib.ExitStack()
         self._stack.enter_context(warehouse.refresh_lock(self.published_path))
         self._started_at = warehouse.utc_now()
-        self._refresh_id = warehouse.new_refresh_id(context.run_id)
+        self._refresh_id = warehouse.new_refresh_id(context.run.run_id if context.run else None)
         self._build = warehouse.start_build(self.published_path, self._refresh_id)
         with self.connect() as conn:
             ingest.ensure_warehouse_schema(conn)

@@ -109,3 +109,57 @@ def test_materializing_the_whole_graph_publishes_the_sample(defs, tmp_path):
     materialized = {event.asset_key for event in result.get_asset_materialization_events()}
     assert dg.AssetKey(["audit", "refresh_log"]) in materialized
     assert dg.AssetKey(["marts", "fct_account_month"]) in materialized
+
+
+def test_a_failed_critical_expectation_stops_the_refresh_before_publish(
+    defs, tmp_path, monkeypatch
+):
+    import great_expectations.expectations as gxe
+
+    from orchestration.defs.resources import WarehouseResource, dbt_resource
+    from orchestration.lib import expectations
+    from orchestration.lib.warehouse import read_refresh_status
+
+    # A stricter suite, not a fake GX: real GX finds that the sample's plans break it (every seat
+    # price is below 1,000,000), and the real blocking check must stop dbt and publish.
+    contract_suite = expectations.suite
+
+    def stricter_suite(export: str):
+        rules = contract_suite(export)
+        if export == "plans":
+            impossible = gxe.ExpectColumnValuesToBeBetween(
+                column="seat_unit_amount",
+                min_value=1_000_000,
+                meta={"rule": "seat_unit_amount >= 1000000", "column_name": "seat_unit_amount"},
+            )
+            rules = [*rules, (impossible, True)]
+        return rules
+
+    monkeypatch.setattr(expectations, "suite", stricter_suite)
+    landing = tmp_path / "landing"
+    shutil.copytree(SEEDS_DIR, landing)
+    warehouse = tmp_path / "seatshift.duckdb"
+    previous = os.environ.get("SEATSHIFT_DBT_DATABASE")
+    try:
+        result = dg.materialize(
+            [*defs.assets, *defs.asset_checks],
+            resources={
+                "warehouse": WarehouseResource(warehouse=str(warehouse), landing=str(landing)),
+                "dbt": dbt_resource(),
+            },
+            instance=dg.DagsterInstance.ephemeral(),
+            raise_on_error=False,
+        )
+    finally:
+        if previous is None:
+            os.environ.pop("SEATSHIFT_DBT_DATABASE", None)
+        else:
+            os.environ["SEATSHIFT_DBT_DATABASE"] = previous
+    materialized = {event.asset_key for event in result.get_asset_materialization_events()}
+    assert dg.AssetKey(["billing", "plans"]) in materialized
+    assert dg.AssetKey(["marts", "fct_account_month"]) not in materialized
+    assert dg.AssetKey(["audit", "refresh_log"]) not in materialized
+    assert not warehouse.exists()
+    status = read_refresh_status(warehouse)
+    assert status["status"] == "failed"
+    assert "seat_unit_amount" in status["reason"]
