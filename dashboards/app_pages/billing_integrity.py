@@ -3,13 +3,13 @@ mismatches with their evidence, and an invoice explainer that shows each line wi
 and seat counts behind it. The router has already drawn the as-of time and the sidebar filters."""
 
 import streamlit as st
-from lib import charts, queries
-from lib.format import MISSING, count, percent, timestamp
+from lib import charts, queries, shaping
+from lib.format import count, percent, text, timestamp
 from lib.glossary import DEFINITIONS
 from lib.layout import MONTH_COLUMN, current_filters, guarded, table_with_download
 
 filters = current_filters()
-scope = ", ".join(filters.segments) if filters.segments else "all segments"
+scope = filters.scope
 
 # ---- KPI row ---------------------------------------------------------------------------------
 totals = guarded(queries.billing_accuracy_totals, filters.segments, filters.period)
@@ -55,20 +55,7 @@ trend = guarded(queries.billing_accuracy_trend, filters.segments, filters.period
 if trend is not None and trend.empty:
     st.info("No months with invoice lines in this selection.")
 elif trend is not None:
-    figure = charts.segment_lines(
-        trend,
-        "line_match_rate",
-        labels={"month": "Month", "line_match_rate": "Lines matching", "segment": "Segment"},
-        hover_data={"judged_lines": True, "mismatched_lines": True, "amount_match_rate": ":.2%"},
-    )
-    figure.update_yaxes(tickformat=".0%", range=[min(0.9, trend["line_match_rate"].min()), 1.005])
-    figure.update_layout(
-        height=320,
-        margin={"l": 8, "r": 8, "t": 32, "b": 8},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "title": None},
-    )
-    charts.add_threshold(figure, float(trend["accuracy_bar"].iloc[0]), "97% bar")
-    st.plotly_chart(figure, width="stretch")
+    st.plotly_chart(charts.accuracy_trend(trend), width="stretch")
     with st.expander("Accuracy table"):
         table_with_download(
             trend,
@@ -91,7 +78,7 @@ mismatches = guarded(queries.billing_mismatches, filters.segments, filters.perio
 if mismatches is not None and mismatches.empty:
     st.success("Every judged invoice line matches the rules in this selection.")
 elif mismatches is not None:
-    reasons = sorted(mismatches["mismatch_reason"].unique())
+    reasons = shaping.mismatch_reasons(mismatches)
     chosen_reasons = st.pills(
         "Reason",
         reasons,
@@ -100,8 +87,8 @@ elif mismatches is not None:
         key="billing_reasons",
         format_func=lambda reason: reason.replace("_", " "),
     )
-    shown = mismatches[mismatches["mismatch_reason"].isin(chosen_reasons or [])]
-    by_reason = shown["mismatch_reason"].value_counts()
+    shown = shaping.mismatches_of(mismatches, chosen_reasons or [])
+    by_reason = shaping.mismatch_counts(shown)
     st.caption(
         " · ".join(f"{reason.replace('_', ' ')}: {count(n)}" for reason, n in by_reason.items())
         or "No reason chosen."
@@ -130,32 +117,24 @@ accounts = guarded(queries.billing_accounts)
 if accounts is not None and accounts.empty:
     st.info("No invoices in this warehouse.")
 elif accounts is not None:
-    names = dict(zip(accounts["account_id"], accounts["account_name"], strict=True))
-    flagged = set(accounts.loc[accounts["mismatched_lines"] > 0, "account_id"])
+    account_labels = shaping.account_labels(accounts)
     left, right = st.columns(2)
     account_id = left.selectbox(
         "Account",
         list(accounts["account_id"]),
         key="billing_account",
-        format_func=lambda account: (
-            f"{account} · {names.get(account) or MISSING}"
-            + (" · has mismatches" if account in flagged else "")
-        ),
+        format_func=account_labels.get,
     )
     invoices = guarded(queries.billing_invoices, account_id)
     if invoices is not None and not invoices.empty:
-        labels = {
-            row.invoice_id: f"{row.invoice_id} · {row.period_start:%d %b %Y} · {row.invoice_status}"
-            + (f" · {row.mismatched_lines} mismatch(es)" if row.mismatched_lines else "")
-            for row in invoices.itertuples()
-        }
+        labels = shaping.invoice_labels(invoices)
         invoice_id = right.selectbox(
             "Invoice", list(labels), key="billing_invoice", format_func=labels.get
         )
         invoice = invoices.set_index("invoice_id").loc[invoice_id]
         # Names and exact amounts do not fit a metric card at 1280 px: one line of text instead.
         st.markdown(
-            f"**{invoice['account_name'] or MISSING}** ({invoice['segment'] or MISSING}) · "
+            f"**{text(invoice['account_name'])}** ({text(invoice['segment'])}) · "
             f"subtotal **{invoice['currency']} {float(invoice['subtotal']):,.2f}** · "
             f"status **{invoice['invoice_status']}** · "
             f"**{count(invoice['mismatched_lines'])}** mismatch(es) on this invoice",
@@ -201,7 +180,7 @@ elif accounts is not None:
                 st.caption("Click a line (its first column) to see its seat events.")
             else:
                 line = lines.iloc[rows[0]]
-                st.markdown(f"**Seat events behind `{line['line_id'] or MISSING}`**")
+                st.markdown(f"**Seat events behind `{text(line['line_id'])}`**")
                 if line["line_kind"] == "seats" and line["billable_seats_at_previous_period_start"]:
                     st.caption(
                         f"{count(line['billable_seats_at_previous_period_start'])} seat(s) at the "

@@ -4,9 +4,8 @@ already drawn the as-of time and the sidebar filters (segment, period)."""
 
 import pandas as pd
 import plotly.express as px
-import plotly.graph_objects as go
 import streamlit as st
-from lib import charts, queries
+from lib import charts, queries, shaping
 from lib.format import money, percent
 from lib.glossary import DEFINITIONS
 from lib.layout import (
@@ -33,30 +32,25 @@ nrr = guarded(queries.nrr_monthly, filters.segments, filters.period)
 
 # ---- KPI row ---------------------------------------------------------------------------------
 if portfolio is not None:
-    latest_month = portfolio["month"].max()
-    latest = portfolio[portfolio["month"] == latest_month]
-    latest_nrr = None if nrr is None else nrr[nrr["month"] == latest_month]
-    st.caption(f"{filters.scope.capitalize()}, month ending {latest_month:%b %Y}.")
-    for segment, row in latest.set_index("segment").iterrows():
+    latest = shaping.latest_kpis(portfolio, nrr)
+    st.caption(
+        f"{filters.scope.capitalize()}, month ending {shaping.latest_month(portfolio):%b %Y}."
+    )
+    for segment, row in latest.iterrows():
         kpis = st.columns(5)
         label = "" if len(latest) == 1 else f" · {segment}"
         kpis[0].metric(
             f"MRR{label}", money(row["ending_mrr_usd"]), help=DEFINITIONS["mrr"], border=True
         )
-        segment_nrr = (
-            None
-            if latest_nrr is None or latest_nrr.empty
-            else latest_nrr.set_index("segment").reindex([segment]).iloc[0]
-        )
         kpis[1].metric(
             f"NRR (12 months){label}",
-            percent(None if segment_nrr is None else segment_nrr["nrr"]),
+            percent(row["nrr"]),
             help=DEFINITIONS["nrr"],
             border=True,
         )
         kpis[2].metric(
             f"GRR (12 months){label}",
-            percent(None if segment_nrr is None else segment_nrr["grr"]),
+            percent(row["grr"]),
             help=DEFINITIONS["grr"],
             border=True,
         )
@@ -85,15 +79,8 @@ if portfolio is not None:
     charts.add_threshold(trend, UTILIZATION_HEALTHY, "90% healthy", dash="dot")
     left.plotly_chart(charts.legend_below(trend), width="stretch")
 
-    bands = portfolio.melt(
-        id_vars=["month", "segment"],
-        value_vars=[f"{band}_accounts" for band in BANDS],
-        var_name="band",
-        value_name="accounts",
-    )
-    bands["band"] = bands["band"].str.removesuffix("_accounts")
     stacked = px.bar(
-        bands,
+        shaping.utilization_bands_long(portfolio, BANDS),
         x="month",
         y="accounts",
         color="band",
@@ -133,14 +120,10 @@ if portfolio is not None:
 # ---- NRR and GRR -----------------------------------------------------------------------------
 st.subheader("Net and gross revenue retention", help=DEFINITIONS["nrr"])
 if nrr is not None:
-    known = nrr.dropna(subset=["nrr"])
-    if known.empty:
+    retention = shaping.retention_long(nrr)
+    if retention.empty:
         st.info("NRR needs twelve months of history: no month in this selection has a base yet.")
     else:
-        retention = known.melt(
-            id_vars=["month", "segment"], value_vars=["nrr", "grr"], var_name="measure"
-        )
-        retention["measure"] = retention["measure"].str.upper()
         figure = charts.segment_lines(
             retention,
             "value",
@@ -176,23 +159,8 @@ elif cohorts is not None:
         format_func={"nrr": "Cohort NRR", "logo_retention": "Logo retention"}.get,
         help=DEFINITIONS["logo_retention"],
     )
-    grid = cohorts.pivot(
-        index="cohort_month", columns="months_since_start", values=measure or "nrr"
-    )
-    heatmap = px.imshow(
-        grid.to_numpy(),
-        x=[str(column) for column in grid.columns],
-        y=[month.strftime("%b %Y") for month in grid.index],
-        color_continuous_scale="Cividis",
-        zmin=0,
-        aspect="auto",
-        labels={"x": "Months since start", "y": "Cohort", "color": "Retention"},
-    )
-    heatmap.update_traces(hovertemplate="cohort %{y}, month %{x}: %{z:.1%}<extra></extra>")
-    heatmap.update_coloraxes(colorbar_tickformat=".0%")
-    st.plotly_chart(
-        charts.legend_below(heatmap, height=max(300, 22 * len(grid) + 80)), width="stretch"
-    )
+    grid = shaping.cohort_grid(cohorts, measure or "nrr")
+    st.plotly_chart(charts.cohort_heatmap(grid), width="stretch")
     st.caption("Cohorts of every segment: the cohort mart is not split by segment.")
     with st.expander("Cohort table"):
         table_with_download(
@@ -210,43 +178,18 @@ elif cohorts is not None:
 # ---- MRR waterfall ---------------------------------------------------------------------------
 st.subheader("MRR waterfall", help=DEFINITIONS["mrr_waterfall"])
 if portfolio is not None:
-    waterfall_segments = list(portfolio["segment"].unique())
-    months = sorted(portfolio["month"].unique(), reverse=True)
     left, right = st.columns(2)
     chosen_month = left.selectbox(
-        "Month", months, key="seat_health_waterfall_month", format_func=lambda m: f"{m:%b %Y}"
+        "Month",
+        shaping.months_newest_first(portfolio),
+        key="seat_health_waterfall_month",
+        format_func=lambda m: f"{m:%b %Y}",
     )
     chosen_segment = right.selectbox(
-        "Segment", waterfall_segments, key="seat_health_waterfall_segment"
+        "Segment", shaping.segments_in_order(portfolio), key="seat_health_waterfall_segment"
     )
-    row = portfolio[
-        (portfolio["month"] == chosen_month) & (portfolio["segment"] == chosen_segment)
-    ].iloc[0]
-    steps = [
-        ("Starting", "starting_mrr_usd", "absolute"),
-        ("New", "new_mrr_usd", "relative"),
-        ("Expansion", "expansion_mrr_usd", "relative"),
-        ("Contraction", "contraction_mrr_usd", "relative"),
-        ("Churn", "churned_mrr_usd", "relative"),
-        ("Reactivation", "reactivation_mrr_usd", "relative"),
-        ("FX", "fx_effect_mrr_usd", "relative"),
-        ("Ending", "ending_mrr_usd", "total"),
-    ]
-    waterfall = go.Figure(
-        go.Waterfall(
-            x=[label for label, _, _ in steps],
-            y=[float(row[column]) if label != "Ending" else 0.0 for label, column, _ in steps],
-            measure=[measure for _, _, measure in steps],
-            text=[money(row[column]) for _, column, _ in steps],
-            textposition="outside",
-            increasing={"marker": {"color": charts.GOOD}},
-            decreasing={"marker": {"color": charts.BAD}},
-            totals={"marker": {"color": charts.OKABE_ITO[0]}},
-            connector={"line": {"color": charts.NEUTRAL}},
-        )
-    )
-    waterfall.update_yaxes(tickprefix="$", tickformat="~s")
-    st.plotly_chart(charts.legend_below(waterfall, height=340), width="stretch")
+    row = shaping.month_segment_row(portfolio, chosen_month, chosen_segment)
+    st.plotly_chart(charts.mrr_waterfall(row), width="stretch")
     quick_ratio = row["quick_ratio"]
     st.caption(
         "Quick ratio this month: no contraction or churn."
@@ -281,12 +224,8 @@ if portfolio is not None:
 # ---- ARPA and ARPU ---------------------------------------------------------------------------
 st.subheader("ARPA and ARPU", help=f"{DEFINITIONS['arpa']} {DEFINITIONS['arpu']}")
 if portfolio is not None:
-    per_account = portfolio.melt(
-        id_vars=["month", "segment"], value_vars=["arpa_usd", "arpu_usd"], var_name="measure"
-    )
-    per_account["measure"] = per_account["measure"].map({"arpa_usd": "ARPA", "arpu_usd": "ARPU"})
     figure = charts.segment_lines(
-        per_account,
+        shaping.per_account_long(portfolio),
         "value",
         facet_col="measure",
         labels={"month": "Month", "value": "USD", "measure": ""},

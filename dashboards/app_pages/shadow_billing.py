@@ -2,15 +2,12 @@
 the price book, side by side with what customers really paid; then a what-if that re-rates an
 edited proposal in place. The router has already drawn the as-of time and the sidebar filters."""
 
-import io
 import time
-import zipfile
 
-import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
-from lib import charts, queries
+from lib import charts, queries, shaping
 from lib.format import percent
 from lib.glossary import DEFINITIONS
 from lib.layout import MONTH_COLUMN, current_filters, explain, guarded, table_with_download
@@ -61,23 +58,6 @@ def _shown(columns: list[str], **headers: str) -> dict:
     return {"column_order": columns, "column_config": config | headers}
 
 
-def _verdict(row: pd.Series) -> str:
-    """Pass, or fail with the figures that broke the guardrails and the limits they broke."""
-    reasons = []
-    if pd.notna(row["bill_shock_rate"]) and row["bill_shock_rate"] > row["max_bill_shock_rate"]:
-        reasons.append(
-            f"bill-shock rate {percent(row['bill_shock_rate'])} is above "
-            f"{percent(row['max_bill_shock_rate'], 0)}"
-        )
-    delta = row["revenue_delta_pct"]
-    low, high = row["min_revenue_delta_pct"], row["max_revenue_delta_pct"]
-    if pd.isna(delta) or delta < low or delta > high:
-        reasons.append(
-            f"revenue {percent(delta)} is outside {percent(low, 0)} .. {percent(high, 0)}"
-        )
-    return "passes" if row["is_passing"] else "fails: " + "; ".join(reasons or ["see the table"])
-
-
 filters = current_filters()
 models = guarded(queries.price_models)
 if models is None:
@@ -85,9 +65,9 @@ if models is None:
 if models.empty:
     st.info("The price book has no models; add rows to dbt_project/seeds/price_book/*.csv.")
     st.stop()
-names = dict(zip(models["price_model_id"], models["name"], strict=True))
-proposals = models.loc[~models["is_current_model"], "price_model_id"].tolist()
-current_model = models.loc[models["is_current_model"], "price_model_id"].tolist()
+names = shaping.model_names(models)
+proposals = shaping.proposal_ids(models)
+current_model = shaping.current_model_ids(models)
 
 with st.sidebar:
     chosen = st.multiselect(
@@ -115,12 +95,12 @@ st.caption(
     "Revenue compares invoice subtotals before tax."
 )
 if guardrails is not None and not guardrails.empty:
-    scoped = guardrails[guardrails["segment"] == segment].set_index("price_model_id")
+    scoped = shaping.guardrails_of_segment(guardrails, segment)
     for model in chosen:
         if model not in scoped.index:
             continue
         row = scoped.loc[model]
-        verdict = "passes the guardrails" if row["is_passing"] else _verdict(row)
+        verdict = "passes the guardrails" if row["is_passing"] else shaping.guardrail_verdict(row)
         st.markdown(
             f"**{names[model]}** · {verdict}",
             help=DEFINITIONS["price_model_guardrails"],
@@ -160,9 +140,8 @@ if guardrails is not None and not guardrails.empty:
         )
 
     st.subheader("Guardrails by segment", help=DEFINITIONS["price_model_guardrails"])
-    verdicts = guardrails.assign(verdict=guardrails.apply(_verdict, axis=1))
     table_with_download(
-        verdicts,
+        shaping.with_verdicts(guardrails),
         "price_model_guardrails.csv",
         key="download_guardrails",
         **_shown(
@@ -197,14 +176,7 @@ left, right = st.columns(2)
 with left:
     st.subheader("Revenue against current", help=DEFINITIONS["shadow_invoice"])
     if revenue is not None and not revenue.empty:
-        actual = revenue.groupby("month", as_index=False)["actual_usd"].max().assign(model="Actual")
-        shadow = revenue.assign(model=revenue["price_model_id"].map(names))
-        lines = pd.concat(
-            [
-                actual.rename(columns={"actual_usd": "usd"}),
-                shadow.rename(columns={"shadow_usd": "usd"})[["month", "usd", "model"]],
-            ]
-        )
+        lines = shaping.revenue_lines(revenue, names)
         figure = px.line(lines, x="month", y="usd", color="model", markers=True)
         figure.update_yaxes(title="USD per month", tickprefix="$")
         figure.update_xaxes(title=None)
@@ -218,7 +190,7 @@ with left:
 with right:
     st.subheader("Bill-shock rate", help=DEFINITIONS["shadow_bill_shock"])
     if shock is not None and not shock.empty:
-        shock = shock.assign(model=shock["price_model_id"].map(names).fillna("Actual invoices"))
+        shock = shaping.with_model_names(shock, names, unnamed="Actual invoices")
         figure = px.line(shock, x="month", y="bill_shock_rate", color="model", markers=True)
         figure.update_yaxes(title="Accounts shocked / billed", tickformat=".0%", rangemode="tozero")
         figure.update_xaxes(title=None)
@@ -236,10 +208,7 @@ with right:
 deltas = guarded(queries.shadow_account_deltas, tuple(chosen), filters.segments, filters.period)
 st.subheader("Winners and losers", help=DEFINITIONS["winners_losers"])
 if deltas is not None and not deltas.empty:
-    shown = deltas.dropna(subset=["delta_pct"]).assign(
-        model=lambda frame: frame["price_model_id"].map(names),
-        delta_clipped=lambda frame: frame["delta_pct"].clip(-1, 2),
-    )
+    shown = shaping.account_deltas_shown(deltas, names)
     figure = px.histogram(
         shown, x="delta_clipped", color="model", barmode="overlay", nbins=60, opacity=0.6
     )
@@ -307,25 +276,15 @@ if book is not None:
     elapsed = time.perf_counter() - started
     if result is not None:
         rerated = result["guardrails"]
-        shipped = (
-            guardrails[guardrails["price_model_id"] == edited_model]
-            if guardrails is not None
-            else None
-        )
+        shipped = shaping.guardrails_of_model(guardrails, edited_model)
         st.caption(f"Re-rated {len(result['accounts']):,} accounts in {elapsed:.2f} s.")
         if not rerated.empty:
-            row = (
-                rerated.set_index("segment").loc[segment]
-                if segment in set(rerated["segment"])
-                else None
-            )
+            row = shaping.segment_row(rerated, segment)
             if row is not None:
-                before = (
-                    shipped.set_index("segment").loc[segment]
-                    if shipped is not None and segment in set(shipped["segment"])
-                    else None
+                before = shaping.segment_row(shipped, segment)
+                verdict = (
+                    "passes the guardrails" if row["is_passing"] else shaping.guardrail_verdict(row)
                 )
-                verdict = "passes the guardrails" if row["is_passing"] else _verdict(row)
                 st.markdown(f"**Edited proposal** ({scope}) · {verdict}")
                 kpis = st.columns(3)
                 kpis[0].metric(
@@ -352,7 +311,7 @@ if book is not None:
                     border=True,
                 )
             table_with_download(
-                rerated.assign(verdict=rerated.apply(_verdict, axis=1)),
+                shaping.with_verdicts(rerated),
                 "what_if_guardrails.csv",
                 key="download_what_if",
                 **_shown(
@@ -373,23 +332,20 @@ if book is not None:
     whole_book = guarded(queries.full_price_book)
     if whole_book is not None:
         all_models, all_components, all_tiers = whole_book
-        all_components = pd.concat(
-            [all_components[all_components["price_model_id"] != edited_model], edited_components]
+        archive = shaping.csv_archive(
+            {
+                "price_models.csv": all_models,
+                "price_components.csv": shaping.replace_model_rows(
+                    all_components, edited_model, edited_components
+                ),
+                "price_tiers.csv": shaping.replace_model_rows(
+                    all_tiers, edited_model, edited_tiers
+                ),
+            }
         )
-        all_tiers = pd.concat(
-            [all_tiers[all_tiers["price_model_id"] != edited_model], edited_tiers]
-        )
-        archive = io.BytesIO()
-        with zipfile.ZipFile(archive, "w") as bundle:
-            for name, frame in (
-                ("price_models.csv", all_models),
-                ("price_components.csv", all_components),
-                ("price_tiers.csv", all_tiers),
-            ):
-                bundle.writestr(name, frame.to_csv(index=False))
         st.download_button(
             "Download the edited price book (CSVs)",
-            archive.getvalue(),
+            archive,
             file_name="price_book.zip",
             mime="application/zip",
             key="download_price_book",

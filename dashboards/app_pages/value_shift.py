@@ -2,14 +2,9 @@
 usage per seat against seats, margin by account with the power users marked, and bill shock over
 time. The router has already drawn the as-of time and the sidebar filters (segment, period)."""
 
-from typing import Any
-
-import pandas as pd
-import plotly.express as px
-import plotly.graph_objects as go
 import streamlit as st
-from lib import charts, queries
-from lib.format import MISSING, count, percent
+from lib import charts, queries, shaping
+from lib.format import count, number, percent
 from lib.glossary import DEFINITIONS
 from lib.layout import (
     MONTH_COLUMN,
@@ -23,23 +18,6 @@ BILL_SHOCK_GOOD = 0.05  # DOMAIN.md: below 5% is good
 BILL_SHOCK_RED_FLAG = 0.10  # above 10% is a red flag
 
 
-def _accounts_scatter(
-    accounts: pd.DataFrame, x: str, y: str, labels: dict[str, str], **options: Any
-) -> go.Figure:
-    """One point per account, coloured by segment, power users drawn as diamonds."""
-    return px.scatter(
-        accounts,
-        x=x,
-        y=y,
-        color="segment",
-        symbol="marker",
-        symbol_map={"power user": "diamond", "other": "circle"},
-        color_discrete_map=charts.color_map(sorted(accounts["segment"].unique())),
-        labels={**labels, "marker": ""},
-        **options,
-    )
-
-
 filters = current_filters()
 portfolio = revenue_portfolio(filters)
 by_segment = guarded(queries.automation_by_segment, filters.period)
@@ -48,9 +26,10 @@ shock = guarded(queries.bill_shock_monthly, filters.segments, filters.period)
 
 # ---- KPI row ---------------------------------------------------------------------------------
 if portfolio is not None:
-    latest_month = portfolio["month"].max()
-    latest = portfolio[portfolio["month"] == latest_month]
-    st.caption(f"{filters.scope.capitalize()}, month ending {latest_month:%b %Y}.")
+    latest = shaping.latest_rows(portfolio)
+    st.caption(
+        f"{filters.scope.capitalize()}, month ending {shaping.latest_month(portfolio):%b %Y}."
+    )
     for segment, row in latest.set_index("segment").iterrows():
         label = "" if len(latest) == 1 else f" · {segment}"
         kpis = st.columns(4)
@@ -62,7 +41,7 @@ if portfolio is not None:
         )
         kpis[1].metric(
             f"Tasks per seat{label}",
-            MISSING if pd.isna(row["tasks_per_seat"]) else f"{row['tasks_per_seat']:,.1f}",
+            number(row["tasks_per_seat"]),
             help=DEFINITIONS["usage_per_seat"],
             border=True,
         )
@@ -116,10 +95,10 @@ st.subheader("Accounts: usage per seat, cost and margin", help=DEFINITIONS["powe
 if accounts is not None and accounts.empty:
     st.info("No paying or using account in this selection.")
 elif accounts is not None:
-    accounts["marker"] = accounts["is_power_user"].map({True: "power user", False: "other"})
+    marked = shaping.with_power_user_marker(accounts)
     left, right = st.columns(2)
-    usage = _accounts_scatter(
-        accounts,
+    usage = charts.accounts_scatter(
+        marked,
         "billable_seats",
         "tasks_per_seat",
         {
@@ -130,8 +109,8 @@ elif accounts is not None:
         title="Usage per seat against seats",
     )
     left.plotly_chart(charts.legend_below(usage, height=360), width="stretch")
-    margin = _accounts_scatter(
-        accounts,
+    margin = charts.accounts_scatter(
+        marked,
         "mrr_usd",
         "cost_to_serve_usd",
         {
@@ -144,25 +123,16 @@ elif accounts is not None:
         log_y=True,
     )
     # Above this diagonal an account costs more to serve than it pays: a power user.
-    low = float(max(min(accounts["mrr_usd"].min(), accounts["cost_to_serve_usd"].min()), 0.01))
-    high = float(max(accounts["mrr_usd"].max(), accounts["cost_to_serve_usd"].max()))
-    margin.add_scatter(
-        x=[low, high],
-        y=[low, high],
-        mode="lines",
-        line={"color": charts.THRESHOLD, "dash": "dash", "width": 1.5},
-        name="cost = revenue",
-        hoverinfo="skip",
-    )
+    charts.add_diagonal(margin, accounts, "mrr_usd", "cost_to_serve_usd", "cost = revenue")
     right.plotly_chart(charts.legend_below(margin, height=360), width="stretch")
-    power_users = int(accounts["is_power_user"].sum())
+    power_users = shaping.power_user_count(accounts)
     st.caption(
         f"{count(power_users)} power user account(s) in {filters.scope}: they cost more to serve "
         "than their seats bring in over the period."
     )
     with st.expander("Accounts table"):
         table_with_download(
-            accounts.drop(columns=["marker"]),
+            accounts,
             "account_value.csv",
             key="value_shift_accounts_download",
             column_config={
@@ -190,7 +160,7 @@ elif shock is not None:
     charts.add_threshold(figure, BILL_SHOCK_GOOD, "5% good")
     charts.add_threshold(figure, BILL_SHOCK_RED_FLAG, "10% red flag", dash="dot")
     st.plotly_chart(charts.legend_below(figure), width="stretch")
-    latest_shock = shock[shock["month"] == shock["month"].max()]
+    latest_shock = shaping.latest_rows(shock)
     st.caption(
         " · ".join(
             f"{row.segment}: {count(row.shocked_accounts)} of {count(row.billed_accounts)} "

@@ -9,6 +9,8 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from lib.format import money
+
 # Okabe & Ito (2008), "Color Universal Design"; black left out, it reads as text.
 OKABE_ITO = [
     "#0072B2",  # blue
@@ -81,6 +83,109 @@ def add_threshold(
     else:
         figure.add_vline(x=value, line=line, annotation_text=label, annotation_position="top right")
     return figure
+
+
+def accounts_scatter(
+    accounts: pd.DataFrame, x: str, y: str, labels: dict[str, str], **options: Any
+) -> go.Figure:
+    """One point per account, coloured by segment, power users drawn as diamonds (the `marker`
+    column: "power user" or "other"); `options` go to px.scatter."""
+    return px.scatter(
+        accounts,
+        x=x,
+        y=y,
+        color="segment",
+        symbol="marker",
+        symbol_map={"power user": "diamond", "other": "circle"},
+        color_discrete_map=color_map(sorted(accounts["segment"].unique())),
+        labels={**labels, "marker": ""},
+        **options,
+    )
+
+
+def diagonal_range(frame: pd.DataFrame, x: str, y: str) -> tuple[float, float]:
+    """Ends of a y = x line across both columns' values, kept above zero for log axes."""
+    low = float(max(min(frame[x].min(), frame[y].min()), 0.01))
+    high = float(max(frame[x].max(), frame[y].max()))
+    return low, high
+
+
+def add_diagonal(figure: go.Figure, frame: pd.DataFrame, x: str, y: str, label: str) -> go.Figure:
+    """A dashed y = x line across the points of `frame`, named `label` in the legend."""
+    low, high = diagonal_range(frame, x, y)
+    figure.add_scatter(
+        x=[low, high],
+        y=[low, high],
+        mode="lines",
+        line={"color": THRESHOLD, "dash": "dash", "width": 1.5},
+        name=label,
+        hoverinfo="skip",
+    )
+    return figure
+
+
+def cohort_heatmap(grid: pd.DataFrame) -> go.Figure:
+    """Cohorts (rows) by months since start (columns), the retention as colour."""
+    heatmap = px.imshow(
+        grid.to_numpy(),
+        x=[str(column) for column in grid.columns],
+        y=[month.strftime("%b %Y") for month in grid.index],
+        color_continuous_scale="Cividis",
+        zmin=0,
+        aspect="auto",
+        labels={"x": "Months since start", "y": "Cohort", "color": "Retention"},
+    )
+    heatmap.update_traces(hovertemplate="cohort %{y}, month %{x}: %{z:.1%}<extra></extra>")
+    heatmap.update_coloraxes(colorbar_tickformat=".0%")
+    return legend_below(heatmap, height=max(300, 22 * len(grid) + 80))
+
+
+MRR_STEPS = [
+    ("Starting", "starting_mrr_usd", "absolute"),
+    ("New", "new_mrr_usd", "relative"),
+    ("Expansion", "expansion_mrr_usd", "relative"),
+    ("Contraction", "contraction_mrr_usd", "relative"),
+    ("Churn", "churned_mrr_usd", "relative"),
+    ("Reactivation", "reactivation_mrr_usd", "relative"),
+    ("FX", "fx_effect_mrr_usd", "relative"),
+    ("Ending", "ending_mrr_usd", "total"),
+]
+
+
+def mrr_waterfall(row: pd.Series) -> go.Figure:
+    """One month's MRR bridge, starting to ending, from a revenue-portfolio row."""
+    waterfall = go.Figure(
+        go.Waterfall(
+            x=[label for label, _, _ in MRR_STEPS],
+            y=[float(row[column]) if label != "Ending" else 0.0 for label, column, _ in MRR_STEPS],
+            measure=[measure for _, _, measure in MRR_STEPS],
+            text=[money(row[column]) for _, column, _ in MRR_STEPS],
+            textposition="outside",
+            increasing={"marker": {"color": GOOD}},
+            decreasing={"marker": {"color": BAD}},
+            totals={"marker": {"color": OKABE_ITO[0]}},
+            connector={"line": {"color": NEUTRAL}},
+        )
+    )
+    waterfall.update_yaxes(tickprefix="$", tickformat="~s")
+    return legend_below(waterfall, height=340)
+
+
+def accuracy_trend(trend: pd.DataFrame) -> go.Figure:
+    """Line accuracy by month and segment, the y axis from 90% (or lower) and the bar drawn."""
+    figure = segment_lines(
+        trend,
+        "line_match_rate",
+        labels={"month": "Month", "line_match_rate": "Lines matching", "segment": "Segment"},
+        hover_data={"judged_lines": True, "mismatched_lines": True, "amount_match_rate": ":.2%"},
+    )
+    figure.update_yaxes(tickformat=".0%", range=[min(0.9, trend["line_match_rate"].min()), 1.005])
+    figure.update_layout(
+        height=320,
+        margin={"l": 8, "r": 8, "t": 32, "b": 8},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "title": None},
+    )
+    return add_threshold(figure, float(trend["accuracy_bar"].iloc[0]), "97% bar")
 
 
 def quarantine_by_rule(by_rule: pd.DataFrame) -> go.Figure:

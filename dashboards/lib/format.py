@@ -12,6 +12,11 @@ MISSING = "—"  # shown instead of None/NaN, so a blank never reads as zero
 _MONEY_STEPS = ((1e9, "B"), (1e6, "M"), (1e3, "K"))
 
 
+def text(value: object) -> str:
+    """A value as text, or the dash when missing (pandas 3 hands DuckDB's NULL over as NaN)."""
+    return MISSING if _is_missing(value) else str(value)
+
+
 def _is_missing(value: object) -> bool:
     """None, NaN, NaT and pd.NA all mean "no value" in what DuckDB hands to pandas."""
     try:
@@ -22,6 +27,11 @@ def _is_missing(value: object) -> bool:
 
 def count(value: float | None) -> str:
     return MISSING if _is_missing(value) else f"{round(value):,}"
+
+
+def number(value: float | None, decimals: int = 1) -> str:
+    """A plain quantity with thousands separators: 1,204.5."""
+    return MISSING if _is_missing(value) else f"{value:,.{decimals}f}"
 
 
 def money(value: float | None, currency_symbol: str = "$") -> str:

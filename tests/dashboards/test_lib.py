@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import sys
+import zipfile
 from datetime import UTC, datetime, timedelta
 
+import pandas as pd
 import pytest
 
 from orchestration.lib.settings import DASHBOARD_ENTRYPOINT
 
 sys.path.insert(0, str(DASHBOARD_ENTRYPOINT.parent))  # the pages import `lib` from there too
 
-from lib import charts
-from lib.format import ago, count, money, percent, pretty_json, timestamp
+from lib import charts, shaping
+from lib.format import ago, count, money, number, percent, pretty_json, timestamp
 from lib.freshness import is_stale, next_daily_run
 
 
@@ -38,6 +41,8 @@ def test_percent_and_count_read_like_a_person_writes_them():
     assert percent(1.05) == "105.0%"  # ratios are fractions: 1.05 means 105%
     assert count(1204) == "1,204"
     assert count(None) == "—"
+    assert number(1204.46) == "1,204.5"
+    assert number(float("nan")) == "—"
 
 
 def test_timestamps_are_shown_in_utc_whatever_offset_they_arrive_with():
@@ -86,3 +91,259 @@ def test_a_category_keeps_its_colour_whatever_order_the_data_arrives_in():
         ["accounts", "usage_events"]
     )
     assert len(set(charts.OKABE_ITO)) == len(charts.OKABE_ITO)
+
+
+# ---- shaping: frames in, frames out ----------------------------------------------------------
+
+JAN, FEB = pd.Timestamp("2026-01-01"), pd.Timestamp("2026-02-01")
+
+
+def _same(actual: pd.DataFrame, expected: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(actual.reset_index(drop=True), expected, check_dtype=False)
+
+
+def test_the_latest_rows_are_those_of_the_newest_month_whatever_the_order():
+    frame = pd.DataFrame(
+        {"month": [FEB, JAN, FEB], "segment": ["smb", "smb", "mid"], "x": [1, 2, 3]}
+    )
+    assert shaping.latest_month(frame) == FEB
+    _same(
+        shaping.latest_rows(frame),
+        pd.DataFrame({"month": [FEB, FEB], "segment": ["smb", "mid"], "x": [1, 3]}),
+    )
+    assert shaping.months_newest_first(frame) == [FEB, JAN]
+    assert shaping.segments_in_order(frame) == ["smb", "mid"]
+    assert shaping.month_segment_row(frame, JAN, "smb")["x"] == 2
+
+
+def test_the_kpi_rows_carry_the_latest_months_nrr_and_miss_it_where_there_is_none():
+    portfolio = pd.DataFrame(
+        {"month": [JAN, FEB, FEB], "segment": ["smb", "smb", "mid"], "mrr": [10.0, 11.0, 20.0]}
+    )
+    # January's 0.5 must not leak into February; "mid" has no NRR row, so it is missing.
+    nrr = pd.DataFrame(
+        {"month": [JAN, FEB], "segment": ["smb", "smb"], "nrr": [0.5, 1.02], "grr": [0.4, 0.95]}
+    )
+    kpis = shaping.latest_kpis(portfolio, nrr)
+    assert list(kpis.index) == ["smb", "mid"]  # the portfolio's order
+    assert kpis.loc["smb", "nrr"] == 1.02 and kpis.loc["smb", "grr"] == 0.95
+    assert pd.isna(kpis.loc["mid", "nrr"]) and kpis.loc["mid", "mrr"] == 20.0
+    failed = shaping.latest_kpis(portfolio, None)  # the NRR read failed: every cell missing
+    assert failed["nrr"].isna().all() and failed["grr"].isna().all()
+    assert list(failed["mrr"]) == [11.0, 20.0]
+
+
+def test_utilization_bands_go_long_with_the_band_name_alone():
+    portfolio = pd.DataFrame(
+        {"month": [JAN], "segment": ["smb"], "healthy_accounts": [3], "red_flag_accounts": [1]}
+    )
+    expected = pd.DataFrame(
+        {
+            "month": [JAN, JAN],
+            "segment": ["smb", "smb"],
+            "band": ["healthy", "red_flag"],  # "_accounts" removed, in the order asked for
+            "accounts": [3, 1],
+        }
+    )
+    _same(shaping.utilization_bands_long(portfolio, ["healthy", "red_flag"]), expected)
+
+
+def test_retention_goes_long_and_skips_months_without_a_base():
+    nrr = pd.DataFrame(
+        {"month": [JAN, FEB], "segment": ["all", "all"], "nrr": [None, 1.1], "grr": [None, 0.9]}
+    )
+    # January has no NRR yet (under twelve months of history): only February's two measures.
+    expected = pd.DataFrame(
+        {
+            "month": [FEB, FEB],
+            "segment": ["all", "all"],
+            "measure": ["NRR", "GRR"],
+            "value": [1.1, 0.9],
+        }
+    )
+    _same(shaping.retention_long(nrr), expected)
+    assert shaping.retention_long(nrr.iloc[:1]).empty
+
+
+def test_arpa_and_arpu_go_long_under_their_names():
+    portfolio = pd.DataFrame(
+        {"month": [JAN], "segment": ["smb"], "arpa_usd": [500.0], "arpu_usd": [50.0]}
+    )
+    expected = pd.DataFrame(
+        {
+            "month": [JAN, JAN],
+            "segment": ["smb", "smb"],
+            "measure": ["ARPA", "ARPU"],
+            "value": [500.0, 50.0],
+        }
+    )
+    _same(shaping.per_account_long(portfolio), expected)
+
+
+def test_the_cohort_grid_has_a_row_per_cohort_and_a_column_per_month_since_start():
+    cohorts = pd.DataFrame(
+        {
+            "cohort_month": [JAN, JAN, FEB],
+            "months_since_start": [0, 1, 0],
+            "nrr": [1.0, 0.9, 1.0],
+            "logo_retention": [1.0, 0.8, 1.0],
+        }
+    )
+    grid = shaping.cohort_grid(cohorts, "logo_retention")
+    assert list(grid.index) == [JAN, FEB] and list(grid.columns) == [0, 1]
+    assert grid.loc[JAN, 1] == 0.8
+    assert pd.isna(grid.loc[FEB, 1])  # February's cohort has no month 1 yet
+
+
+def test_power_users_are_marked_and_counted():
+    accounts = pd.DataFrame({"account_id": ["a", "b", "c"], "is_power_user": [True, False, True]})
+    marked = shaping.with_power_user_marker(accounts)
+    assert list(marked["marker"]) == ["power user", "other", "power user"]
+    assert "marker" not in accounts  # the query's frame is left alone
+    assert shaping.power_user_count(accounts) == 2
+
+
+def _guardrail(**overrides: object) -> pd.Series:
+    row = {
+        "bill_shock_rate": 0.04,
+        "max_bill_shock_rate": 0.05,
+        "revenue_delta_pct": 0.01,
+        "min_revenue_delta_pct": -0.02,
+        "max_revenue_delta_pct": 0.05,
+        "is_passing": True,
+    }
+    return pd.Series(row | overrides)
+
+
+def test_a_verdict_names_every_guardrail_broken_and_its_limit():
+    assert shaping.guardrail_verdict(_guardrail()) == "passes"
+    # 8% shock > 5%; -3% revenue < -2%.
+    failing = _guardrail(bill_shock_rate=0.08, revenue_delta_pct=-0.03, is_passing=False)
+    assert shaping.guardrail_verdict(failing) == (
+        "fails: bill-shock rate 8.0% is above 5%; revenue -3.0% is outside -2% .. 5%"
+    )
+    # Failing on a guardrail the row does not carry: point at the table.
+    assert shaping.guardrail_verdict(_guardrail(is_passing=False)) == "fails: see the table"
+    verdicts = shaping.with_verdicts(pd.DataFrame([_guardrail(), failing]))
+    assert list(verdicts["verdict"].str.split(":").str[0]) == ["passes", "fails"]
+
+
+def test_guardrails_are_picked_by_segment_and_by_model():
+    guardrails = pd.DataFrame(
+        {
+            "price_model_id": ["m1", "m1", "m2"],
+            "segment": ["all", "smb", "all"],
+            "revenue_delta_pct": [0.1, 0.2, 0.3],
+        }
+    )
+    assert list(shaping.guardrails_of_segment(guardrails, "all").index) == ["m1", "m2"]
+    of_m1 = shaping.guardrails_of_model(guardrails, "m1")
+    assert shaping.segment_row(of_m1, "smb")["revenue_delta_pct"] == 0.2
+    assert shaping.segment_row(of_m1, "enterprise") is None
+    assert shaping.guardrails_of_model(None, "m1") is None
+    assert shaping.segment_row(None, "smb") is None
+
+
+def test_price_models_split_into_names_proposals_and_the_current_model():
+    models = pd.DataFrame(
+        {
+            "price_model_id": ["current", "hybrid"],
+            "name": ["Per seat", "Hybrid"],
+            "is_current_model": [True, False],
+        }
+    )
+    assert shaping.model_names(models) == {"current": "Per seat", "hybrid": "Hybrid"}
+    assert shaping.proposal_ids(models) == ["hybrid"]
+    assert shaping.current_model_ids(models) == ["current"]
+
+
+def test_revenue_lines_draw_the_actual_invoices_once_and_each_model_by_name():
+    revenue = pd.DataFrame(
+        {
+            "month": [JAN, JAN],
+            "price_model_id": ["m1", "m2"],
+            "actual_usd": [100.0, 100.0],  # the same invoices behind every model
+            "shadow_usd": [90.0, 120.0],
+        }
+    )
+    expected = pd.DataFrame(
+        {"month": [JAN, JAN, JAN], "usd": [100.0, 90.0, 120.0], "model": ["Actual", "One", "Two"]}
+    )
+    _same(shaping.revenue_lines(revenue, {"m1": "One", "m2": "Two"}), expected)
+
+
+def test_a_model_without_a_name_gets_the_fallback():
+    shock = pd.DataFrame({"price_model_id": ["current", "m1"]})
+    named = shaping.with_model_names(shock, {"m1": "One"}, unnamed="Actual invoices")
+    assert list(named["model"]) == ["Actual invoices", "One"]
+
+
+def test_account_deltas_drop_unknown_changes_and_clip_the_histogram_value():
+    deltas = pd.DataFrame({"price_model_id": ["m1", "m1", "m1"], "delta_pct": [3.5, None, -0.2]})
+    # 350% is clipped to 200%; the account with no actual revenue (no delta_pct) is dropped.
+    expected = pd.DataFrame(
+        {
+            "price_model_id": ["m1", "m1"],
+            "delta_pct": [3.5, -0.2],
+            "model": ["One", "One"],
+            "delta_clipped": [2.0, -0.2],
+        }
+    )
+    _same(shaping.account_deltas_shown(deltas, {"m1": "One"}), expected)
+
+
+def test_an_edited_model_replaces_its_rows_and_the_book_zips_to_csvs():
+    book = pd.DataFrame({"price_model_id": ["m1", "m2", "m1"], "unit_amount": [1.0, 2.0, 3.0]})
+    edited = pd.DataFrame({"price_model_id": ["m1"], "unit_amount": [9.0]})
+    replaced = shaping.replace_model_rows(book, "m1", edited)
+    _same(replaced, pd.DataFrame({"price_model_id": ["m2", "m1"], "unit_amount": [2.0, 9.0]}))
+    with zipfile.ZipFile(io.BytesIO(shaping.csv_archive({"book.csv": replaced}))) as bundle:
+        assert bundle.read("book.csv").decode() == "price_model_id,unit_amount\nm2,2.0\nm1,9.0\n"
+
+
+def test_mismatches_are_filtered_and_counted_by_reason():
+    mismatches = pd.DataFrame({"mismatch_reason": ["wrong_rate", "missing_line", "wrong_rate"]})
+    assert shaping.mismatch_reasons(mismatches) == ["missing_line", "wrong_rate"]
+    shown = shaping.mismatches_of(mismatches, ["wrong_rate"])
+    assert shaping.mismatch_counts(shown).to_dict() == {"wrong_rate": 2}
+    assert shaping.mismatches_of(mismatches, []).empty
+
+
+def test_accounts_and_invoices_are_labelled_with_their_mismatches():
+    accounts = pd.DataFrame(
+        {"account_id": ["a1", "a2"], "account_name": ["Acme", "Globex"], "mismatched_lines": [2, 0]}
+    )
+    assert shaping.account_labels(accounts) == {
+        "a1": "a1 · Acme · has mismatches",
+        "a2": "a2 · Globex",
+    }
+    invoices = pd.DataFrame(
+        {
+            "invoice_id": ["i1", "i2"],
+            "period_start": [JAN, FEB],
+            "invoice_status": ["paid", "open"],
+            "mismatched_lines": [0, 3],
+        }
+    )
+    assert shaping.invoice_labels(invoices) == {
+        "i1": "i1 · 01 Jan 2026 · paid",
+        "i2": "i2 · 01 Feb 2026 · open · 3 mismatch(es)",
+    }
+
+
+def test_the_diagonal_spans_both_columns_and_stays_above_zero_for_log_axes():
+    accounts = pd.DataFrame({"mrr_usd": [0.0, 50.0], "cost_to_serve_usd": [5.0, 400.0]})
+    # min(0, 5) = 0 is raised to 0.01; max(50, 400) = 400.
+    assert charts.diagonal_range(accounts, "mrr_usd", "cost_to_serve_usd") == (0.01, 400.0)
+
+
+def test_a_missing_account_name_shows_the_dash_not_nan():
+    import pandas as pd
+    from lib.format import MISSING
+    from lib.shaping import account_labels
+
+    # pandas 3 hands DuckDB's NULL over as NaN, which is truthy: `name or MISSING` showed "nan".
+    accounts = pd.DataFrame(
+        {"account_id": ["acc_1"], "account_name": [float("nan")], "mismatched_lines": [0]}
+    )
+    assert account_labels(accounts) == {"acc_1": f"acc_1 · {MISSING}"}

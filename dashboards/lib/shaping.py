@@ -1,0 +1,233 @@
+"""Pure reshaping of query results for the pages: latest-month rows, long frames for charts,
+lookups and labels. Frames in, frames (or plain values) out; no Streamlit, no SQL."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pandas as pd
+
+from lib.format import percent, text
+
+# ---- months and segments ---------------------------------------------------------------------
+
+
+def latest_month(frame: pd.DataFrame) -> pd.Timestamp:
+    """The newest `month` of a monthly frame."""
+    return frame["month"].max()
+
+
+def rows_of_month(frame: pd.DataFrame, month: pd.Timestamp) -> pd.DataFrame:
+    return frame[frame["month"] == month]
+
+
+def latest_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a monthly frame's newest month."""
+    return rows_of_month(frame, latest_month(frame))
+
+
+def months_newest_first(frame: pd.DataFrame) -> list[pd.Timestamp]:
+    return sorted(frame["month"].unique(), reverse=True)
+
+
+def segments_in_order(frame: pd.DataFrame) -> list[str]:
+    """The frame's segments, in order of first appearance."""
+    return list(frame["segment"].unique())
+
+
+def month_segment_row(frame: pd.DataFrame, month: pd.Timestamp, segment: str) -> pd.Series:
+    """The one row of `month` and `segment`."""
+    return frame[(frame["month"] == month) & (frame["segment"] == segment)].iloc[0]
+
+
+def segment_row(frame: pd.DataFrame | None, segment: str) -> pd.Series | None:
+    """The row of `segment`, or None when the frame is missing or has no such row."""
+    if frame is None or segment not in set(frame["segment"]):
+        return None
+    return frame.set_index("segment").loc[segment]
+
+
+# ---- seat health -----------------------------------------------------------------------------
+
+
+def latest_kpis(portfolio: pd.DataFrame, nrr: pd.DataFrame | None) -> pd.DataFrame:
+    """The portfolio's newest month, one row per segment (the index), with that month's `nrr`
+    and `grr` beside it (missing when the NRR read failed or has no row for the segment)."""
+    latest = latest_rows(portfolio)
+    if nrr is None:
+        retention = pd.DataFrame({"segment": pd.Series(dtype=object), "nrr": [], "grr": []})
+    else:
+        retention = rows_of_month(nrr, latest_month(portfolio))[["segment", "nrr", "grr"]]
+    return latest.merge(retention, on="segment", how="left").set_index("segment")
+
+
+def utilization_bands_long(portfolio: pd.DataFrame, bands: list[str]) -> pd.DataFrame:
+    """Accounts per utilization band, long: month, segment, band, accounts."""
+    long = portfolio.melt(
+        id_vars=["month", "segment"],
+        value_vars=[f"{band}_accounts" for band in bands],
+        var_name="band",
+        value_name="accounts",
+    )
+    long["band"] = long["band"].str.removesuffix("_accounts")
+    return long
+
+
+def retention_long(nrr: pd.DataFrame) -> pd.DataFrame:
+    """NRR and GRR of the months that have a base, long: month, segment, measure, value."""
+    long = nrr.dropna(subset=["nrr"]).melt(
+        id_vars=["month", "segment"], value_vars=["nrr", "grr"], var_name="measure"
+    )
+    long["measure"] = long["measure"].str.upper()
+    return long
+
+
+def cohort_grid(cohorts: pd.DataFrame, measure: str) -> pd.DataFrame:
+    """One row per cohort month, one column per month since start, `measure` in the cells."""
+    return cohorts.pivot(index="cohort_month", columns="months_since_start", values=measure)
+
+
+def per_account_long(portfolio: pd.DataFrame) -> pd.DataFrame:
+    """ARPA and ARPU, long: month, segment, measure (ARPA / ARPU), value."""
+    long = portfolio.melt(
+        id_vars=["month", "segment"], value_vars=["arpa_usd", "arpu_usd"], var_name="measure"
+    )
+    long["measure"] = long["measure"].map({"arpa_usd": "ARPA", "arpu_usd": "ARPU"})
+    return long
+
+
+# ---- value shift -----------------------------------------------------------------------------
+
+
+def with_power_user_marker(accounts: pd.DataFrame) -> pd.DataFrame:
+    """The accounts with a `marker` column: "power user" or "other"."""
+    return accounts.assign(
+        marker=accounts["is_power_user"].map({True: "power user", False: "other"})
+    )
+
+
+def power_user_count(accounts: pd.DataFrame) -> int:
+    return int(accounts["is_power_user"].sum())
+
+
+# ---- shadow billing --------------------------------------------------------------------------
+
+
+def model_names(models: pd.DataFrame) -> dict[str, str]:
+    return dict(zip(models["price_model_id"], models["name"], strict=True))
+
+
+def proposal_ids(models: pd.DataFrame) -> list[str]:
+    return models.loc[~models["is_current_model"], "price_model_id"].tolist()
+
+
+def current_model_ids(models: pd.DataFrame) -> list[str]:
+    return models.loc[models["is_current_model"], "price_model_id"].tolist()
+
+
+def guardrail_verdict(row: pd.Series) -> str:
+    """Pass, or fail with the figures that broke the guardrails and the limits they broke."""
+    reasons = []
+    if pd.notna(row["bill_shock_rate"]) and row["bill_shock_rate"] > row["max_bill_shock_rate"]:
+        reasons.append(
+            f"bill-shock rate {percent(row['bill_shock_rate'])} is above "
+            f"{percent(row['max_bill_shock_rate'], 0)}"
+        )
+    delta = row["revenue_delta_pct"]
+    low, high = row["min_revenue_delta_pct"], row["max_revenue_delta_pct"]
+    if pd.isna(delta) or delta < low or delta > high:
+        reasons.append(
+            f"revenue {percent(delta)} is outside {percent(low, 0)} .. {percent(high, 0)}"
+        )
+    return "passes" if row["is_passing"] else "fails: " + "; ".join(reasons or ["see the table"])
+
+
+def with_verdicts(guardrails: pd.DataFrame) -> pd.DataFrame:
+    """The guardrails with a `verdict` column (see `guardrail_verdict`)."""
+    return guardrails.assign(verdict=guardrails.apply(guardrail_verdict, axis=1))
+
+
+def guardrails_of_segment(guardrails: pd.DataFrame, segment: str) -> pd.DataFrame:
+    """The guardrails of one segment (or `all`), indexed by price model."""
+    return guardrails[guardrails["segment"] == segment].set_index("price_model_id")
+
+
+def guardrails_of_model(guardrails: pd.DataFrame | None, model: str) -> pd.DataFrame | None:
+    if guardrails is None:
+        return None
+    return guardrails[guardrails["price_model_id"] == model]
+
+
+def revenue_lines(revenue: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """One line per model plus `Actual` (the invoices, the same for every model): month, usd,
+    model."""
+    actual = revenue.groupby("month", as_index=False)["actual_usd"].max().assign(model="Actual")
+    shadow = revenue.assign(model=revenue["price_model_id"].map(names))
+    return pd.concat(
+        [
+            actual.rename(columns={"actual_usd": "usd"}),
+            shadow.rename(columns={"shadow_usd": "usd"})[["month", "usd", "model"]],
+        ]
+    )
+
+
+def with_model_names(frame: pd.DataFrame, names: dict[str, str], unnamed: str) -> pd.DataFrame:
+    """The frame with a `model` column: the price model's name, `unnamed` when it has none."""
+    return frame.assign(model=frame["price_model_id"].map(names).fillna(unnamed))
+
+
+def account_deltas_shown(deltas: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """Accounts with a relative change, named by model, with `delta_clipped` at -100% .. +200%."""
+    return deltas.dropna(subset=["delta_pct"]).assign(
+        model=lambda frame: frame["price_model_id"].map(names),
+        delta_clipped=lambda frame: frame["delta_pct"].clip(-1, 2),
+    )
+
+
+def replace_model_rows(book: pd.DataFrame, model: str, edited: pd.DataFrame) -> pd.DataFrame:
+    """A price-book table with `model`'s rows replaced by `edited`."""
+    return pd.concat([book[book["price_model_id"] != model], edited])
+
+
+def csv_archive(tables: dict[str, pd.DataFrame]) -> bytes:
+    """A zip of one CSV per table, named by its key."""
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for name, frame in tables.items():
+            bundle.writestr(name, frame.to_csv(index=False))
+    return archive.getvalue()
+
+
+# ---- billing integrity -----------------------------------------------------------------------
+
+
+def mismatch_reasons(mismatches: pd.DataFrame) -> list[str]:
+    return sorted(mismatches["mismatch_reason"].unique())
+
+
+def mismatches_of(mismatches: pd.DataFrame, reasons: list[str]) -> pd.DataFrame:
+    return mismatches[mismatches["mismatch_reason"].isin(reasons)]
+
+
+def mismatch_counts(mismatches: pd.DataFrame) -> pd.Series:
+    """Lines per reason, most first."""
+    return mismatches["mismatch_reason"].value_counts()
+
+
+def account_labels(accounts: pd.DataFrame) -> dict[str, str]:
+    """Account id -> "id · name", with " · has mismatches" when any line of it mismatches."""
+    flagged = set(accounts.loc[accounts["mismatched_lines"] > 0, "account_id"])
+    return {
+        account: f"{account} · {text(name)}" + (" · has mismatches" if account in flagged else "")
+        for account, name in zip(accounts["account_id"], accounts["account_name"], strict=True)
+    }
+
+
+def invoice_labels(invoices: pd.DataFrame) -> dict[str, str]:
+    """Invoice id -> "id · period start · status", with its mismatch count when it has any."""
+    return {
+        row.invoice_id: f"{row.invoice_id} · {row.period_start:%d %b %Y} · {row.invoice_status}"
+        + (f" · {row.mismatched_lines} mismatch(es)" if row.mismatched_lines else "")
+        for row in invoices.itertuples()
+    }
