@@ -38,6 +38,11 @@ PAGES = {
 }
 
 st.set_page_config(page_title="seatshift", page_icon=":material/insights:", layout="wide")
+# KPI labels wrap instead of being cut ("NRR (12 mont…") when five cards share a 1280 px row.
+st.html(
+    "<style>[data-testid='stMetricLabel'] *{white-space:normal!important;"
+    "overflow:visible!important;text-overflow:clip!important}</style>"
+)
 page = st.navigation(PAGES)
 st.title(page.title)
 sidebar_filters()
