@@ -26,15 +26,7 @@ usage_by_account_month as (
     select
         usage_rolled_up.account_id,
         usage_rolled_up.month,
-        count(distinct usage_rolled_up.user_id) as active_users,
-        sum(usage_rolled_up.usage_events) as requests,
-        sum(usage_rolled_up.tasks) as tasks,
-        sum(
-            case when usage_rolled_up.actor_type = 'agent' then usage_rolled_up.tasks else 0 end
-        ) as agent_tasks,
-        sum(usage_rolled_up.resolved_tasks) as resolutions,
-        sum(usage_rolled_up.input_tokens) as input_tokens,
-        sum(usage_rolled_up.output_tokens) as output_tokens,
+        {{ account_month_usage_measures('usage_rolled_up') }},
         -- a feature x tier missing from the credit table costs no credits; a test names it
         sum(usage_rolled_up.usage_events * coalesce(credit_rates.credits_per_request, 0))
             as credits
@@ -118,10 +110,10 @@ rated_account_months as (
         account_months.month,
         coalesce(seats.billable_seats, 0) as seats,
         coalesce(usage_by_account_month.active_users, 0) as active_users,
-        coalesce(usage_by_account_month.requests, 0) as requests,
+        coalesce(usage_by_account_month.usage_events, 0) as requests,
         coalesce(usage_by_account_month.tasks, 0) as tasks,
         coalesce(usage_by_account_month.agent_tasks, 0) as agent_tasks,
-        coalesce(usage_by_account_month.resolutions, 0) as resolutions,
+        coalesce(usage_by_account_month.resolved_tasks, 0) as resolutions,
         coalesce(usage_by_account_month.input_tokens, 0) as input_tokens,
         coalesce(usage_by_account_month.output_tokens, 0) as output_tokens,
         coalesce(usage_by_account_month.credits, 0) as credits,
@@ -141,7 +133,7 @@ rated_account_months as (
         on account_months.account_id = billed_account_months.account_id
             and account_months.month = billed_account_months.month
     where coalesce(seats.billable_seats, 0) > 0
-        or coalesce(usage_by_account_month.requests, 0) > 0
+        or coalesce(usage_by_account_month.usage_events, 0) > 0
         or expected_by_account_month.account_id is not null
         or billed_account_months.account_id is not null
 ),

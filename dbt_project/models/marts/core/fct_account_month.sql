@@ -19,21 +19,13 @@ usage_costs as (select * from {{ ref('int_usage_costed_to_account_month') }}),
 
 support_tickets as (select * from {{ ref('int_support_tickets_counted_to_account_month') }}),
 
--- Distinct users are counted on the rollup (a few rows per user), never on the raw events.
 usage_by_account_month as (
     select
-        account_id,
-        month,
-        count(distinct user_id) as active_users,
-        sum(usage_events) as usage_events,
-        sum(tasks) as tasks,
-        sum(case when actor_type = 'agent' then tasks else 0 end) as agent_tasks,
-        sum(case when actor_type = 'human' then tasks else 0 end) as human_tasks,
-        sum(resolved_tasks) as resolved_tasks,
-        sum(input_tokens) as input_tokens,
-        sum(output_tokens) as output_tokens
+        usage_rolled_up.account_id,
+        usage_rolled_up.month,
+        {{ account_month_usage_measures('usage_rolled_up') }}
     from usage_rolled_up
-    group by account_id, month
+    group by usage_rolled_up.account_id, usage_rolled_up.month
 ),
 
 -- Revenue excludes the tax collected for governments; the bill the customer sees includes it.
