@@ -28,10 +28,7 @@ $(STAMP): pyproject.toml uv.lock
 	$(BIN)/uv sync --frozen --inexact --python $(BIN)/python
 	@touch $@
 
-$(DAGSTER_HOME)/dagster.yaml:
-	@mkdir -p $(DAGSTER_HOME) && touch $@
-
-demo: $(STAMP) $(DAGSTER_HOME)/dagster.yaml ## generate the demo exports (if none), refresh, serve the dashboard
+demo: $(STAMP) ## generate the demo exports (if none), refresh, serve the dashboard
 	@if [ -z "$$(ls -A $(SEATSHIFT_LANDING) 2>/dev/null)" ]; then \
 		$(BIN)/seatshift generate --out $(SEATSHIFT_LANDING); fi
 	$(BIN)/seatshift refresh
@@ -46,14 +43,14 @@ demo: $(STAMP) $(DAGSTER_HOME)/dagster.yaml ## generate the demo exports (if non
 test: $(STAMP) chromium ## set up and run the whole test suite
 	$(BIN)/pytest
 
-refresh: $(STAMP) $(DAGSTER_HOME)/dagster.yaml ## load new files, validate, build, publish
+refresh: $(STAMP) ## load new files, validate, build, publish
 	$(BIN)/seatshift refresh
 
 dashboard: $(STAMP) ## serve the dashboard on 127.0.0.1:8501
 	$(BIN)/seatshift dashboard --port 8501
 
-dagster: $(STAMP) $(DAGSTER_HOME)/dagster.yaml ## the Dagster UI (schedule, sensor, runs) on 127.0.0.1:3000
-	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+dagster: $(STAMP) ## the Dagster UI and daemon (schedule, sensor, run queue) on 127.0.0.1:3000
+	$(BIN)/seatshift dagster --port 3000
 
 lint: $(STAMP) ## ruff and sqlfluff
 	$(BIN)/ruff check .

@@ -1,4 +1,4 @@
-"""The `seatshift` command: generate exports, refresh the warehouse, serve the dashboard.
+"""The `seatshift` command: generate exports, refresh, serve the dashboard and Dagster.
 
 `seatshift refresh` runs the very Dagster job the schedule and the sensor run, in this process,
 so what an operator sees from the command line is what production does.
@@ -105,6 +105,19 @@ def _failure_reason(result, published: Path) -> str:
     return "the refresh stopped before publish"
 
 
+def _refresh_run_config(args: argparse.Namespace) -> dict:
+    """The Launchpad's config of the refresh job, from the command's flags."""
+    dbt_config = {}
+    if args.full_refresh:
+        dbt_config["full_refresh"] = True
+    if args.rebuild_months:
+        dbt_config["rebuild_months"] = [m.strip() for m in args.rebuild_months.split(",") if m]
+    config = dict(QUIET_RUN_CONFIG)
+    if dbt_config:
+        config["ops"] = {"dbt_models": {"config": dbt_config}}
+    return config
+
+
 def _refresh(args: argparse.Namespace) -> int:
     landing = settings.landing_dir(args.landing)
     published = settings.warehouse_path(args.warehouse)
@@ -119,6 +132,13 @@ def _refresh(args: argparse.Namespace) -> int:
         print(f"refresh failed: the landing folder {landing} does not exist", file=sys.stderr)
         return 2
 
+    from orchestration.lib import warehouse
+
+    if warehouse.refresh_is_running(published):
+        print(f"another refresh of {published} is running; waiting for it to end", flush=True)
+    # Runs from the command line are recorded in the same instance as the daemon's.
+    os.environ["DAGSTER_HOME"] = str(settings.dagster_home())
+
     import dagster as dg
 
     try:
@@ -127,18 +147,14 @@ def _refresh(args: argparse.Namespace) -> int:
         ensure_manifest()
         from orchestration.definitions import defs
 
-        instance = (
-            dg.DagsterInstance.get()
-            if os.environ.get("DAGSTER_HOME")
-            else dg.DagsterInstance.ephemeral()
-        )
+        instance = dg.DagsterInstance.get()
         job = defs.resolve_job_def(REFRESH_JOB)
         log_path = settings.refresh_log_path(published)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         # dagster-dbt echoes dbt's log to stdout: into a file, so the load report stays legible.
         with open(log_path, "w") as log_file, contextlib.redirect_stdout(log_file):
             result = job.execute_in_process(
-                instance=instance, raise_on_error=False, run_config=QUIET_RUN_CONFIG
+                instance=instance, raise_on_error=False, run_config=_refresh_run_config(args)
             )
     except Exception as error:  # the definitions did not load: nothing ran, nothing changed
         first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
@@ -193,6 +209,86 @@ def _dashboard(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
+def _dagster(args: argparse.Namespace) -> int:
+    """The Dagster web server and daemon, as two processes of this venv, stopped together.
+
+    The daemon evaluates the schedule and the landing-folder sensor and launches queued runs;
+    the web server is the UI. Neither needs the venv on PATH: both are started by absolute path,
+    and the code location prepares its dbt manifest without a subprocess.
+    """
+    import signal
+    import subprocess
+    import time
+
+    from orchestration.lib.dbt_project import ensure_manifest
+
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(settings.dagster_home()),
+        "SEATSHIFT_LANDING": str(settings.landing_dir(args.landing)),
+        "SEATSHIFT_WAREHOUSE": str(settings.warehouse_path(args.warehouse)),
+    }
+    ensure_manifest()  # once, before two code servers would both find it stale
+    bin_dir = Path(sys.executable).parent
+    location = ["-w", str(settings.REPO_ROOT / "workspace.yaml")]
+    commands = {
+        "web server": [
+            str(bin_dir / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(args.port),
+            *location,
+        ],
+        "daemon": [str(bin_dir / "dagster-daemon"), "run", *location],
+    }  # fmt: skip
+    print(
+        f"Dagster UI on http://127.0.0.1:{args.port} with the daemon (schedule and sensor on); "
+        f"landing {env['SEATSHIFT_LANDING']}, warehouse {env['SEATSHIFT_WAREHOUSE']}, "
+        f"instance {env['DAGSTER_HOME']}. Ctrl-C stops both.",
+        flush=True,
+    )
+    # Each in a session of its own, so that stopping it reaches its code servers and run workers.
+    processes = {
+        name: subprocess.Popen(command, env=env, cwd=settings.REPO_ROOT, start_new_session=True)
+        for name, command in commands.items()
+    }
+    stopping = False
+
+    def _stop(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    exit_code = 0
+    while not stopping:
+        ended = {name: p.poll() for name, p in processes.items() if p.poll() is not None}
+        if ended:
+            name, code = next(iter(ended.items()))
+            print(f"dagster stopped: the {name} exited with code {code}", file=sys.stderr)
+            exit_code = code or 1
+            break
+        time.sleep(0.5)
+    _stop_process_groups(list(processes.values()))
+    return exit_code
+
+
+def _stop_process_groups(processes: list, grace_seconds: float = 30) -> None:
+    """SIGINT to each process group, then SIGKILL to whatever is left after the grace period."""
+    import signal
+    import subprocess
+    import time
+
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGINT)
+    deadline = time.monotonic() + grace_seconds
+    for process in processes:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # code servers, run workers, trackers
+        process.wait()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="seatshift", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -215,6 +311,15 @@ def _parser() -> argparse.ArgumentParser:
     refresh.add_argument(
         "--vars", help="dbt vars as YAML text or a YAML file, e.g. '{proration_rule: day}'"
     )
+    refresh.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every incremental dbt model (the usage rollup) from all loaded rows",
+    )
+    refresh.add_argument(
+        "--rebuild-months",
+        help="re-aggregate these months of the usage rollup, e.g. 2026-01,2026-02",
+    )
     refresh.set_defaults(handler=_refresh)
 
     rate = commands.add_parser(
@@ -236,6 +341,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     dashboard.add_argument("--port", type=int, default=8501)
     dashboard.set_defaults(handler=_dashboard)
+
+    dagster = commands.add_parser(
+        "dagster", help="serve the Dagster UI with the daemon (schedule, sensor, run queue)"
+    )
+    dagster.add_argument("--landing", help=f"landing folder (default {settings.DEFAULT_LANDING})")
+    dagster.add_argument(
+        "--warehouse", help=f"warehouse file (default {settings.DEFAULT_WAREHOUSE})"
+    )
+    dagster.add_argument("--port", type=int, default=3000)
+    dagster.set_defaults(handler=_dagster)
     return parser
 
 

@@ -6,10 +6,12 @@ into a temporary warehouse; tests that need to change a warehouse copy it first.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,9 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SEEDS_DIR = REPO_ROOT / "seeds"
 SEATSHIFT = Path(sys.executable).with_name("seatshift")
+# The suite's refreshes record their Dagster runs in an instance of their own, not in data/.
+TEST_DAGSTER_HOME = tempfile.mkdtemp(prefix="seatshift-dagster-home-")
+atexit.register(shutil.rmtree, TEST_DAGSTER_HOME, ignore_errors=True)
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,7 @@ def refresh_environment(**overrides: str) -> dict[str, str]:
         for key, value in os.environ.items()
         if not key.startswith(("SEATSHIFT_", "DAGSTER_HOME"))
     }
+    env["DAGSTER_HOME"] = TEST_DAGSTER_HOME
     env.update(overrides)
     return env
 

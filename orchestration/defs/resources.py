@@ -62,7 +62,9 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self._stack = contextlib.ExitStack()
-        self._stack.enter_context(warehouse.refresh_lock(self.published_path))
+        self._stack.enter_context(
+            warehouse.refresh_lock(self.published_path, on_wait=context.log.info)
+        )
         self._started_at = warehouse.utc_now()
         self._refresh_id = warehouse.new_refresh_id(context.run.run_id if context.run else None)
         self._build = warehouse.start_build(self.published_path, self._refresh_id)

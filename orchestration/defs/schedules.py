@@ -11,8 +11,14 @@ from orchestration.lib.contract import FILE_EXTENSIONS
 refresh_warehouse = dg.define_asset_job(
     name="refresh_warehouse",
     selection=dg.AssetSelection.all(),
-    description="Load new exports, validate them, dbt build, audit, publish.",
+    description=(
+        "Load new exports, validate them, dbt build, audit, publish. Launchpad config "
+        "(ops.dbt_models.config): full_refresh rebuilds every incremental model from all loaded "
+        "rows; rebuild_months re-aggregates chosen months of the usage rollup."
+    ),
     executor_def=dg.in_process_executor,  # DuckDB allows one writer process at a time
+    # The instance's run queue (orchestration/dagster.yaml) runs one refresh per warehouse.
+    tags={settings.WAREHOUSE_RUN_TAG: str(settings.warehouse_path())},
 )
 
 refresh_warehouse_schedule = dg.ScheduleDefinition(
@@ -40,7 +46,7 @@ def landing_listing() -> dict[str, list[int]]:
 
 @dg.sensor(
     job=refresh_warehouse,
-    minimum_interval_seconds=60,
+    minimum_interval_seconds=settings.SENSOR_MINIMUM_INTERVAL_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Starts a refresh when a file lands or changes in the landing folder.",
 )

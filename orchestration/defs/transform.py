@@ -1,14 +1,76 @@
 """Transform: `dbt build` of the project into the run's build file (models and their tests)."""
 
+import datetime as dt
+import json
 import os
+from collections.abc import Mapping
+from typing import Any
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, dbt_assets
+import yaml
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from pydantic import Field
 
 from orchestration.defs.resources import WarehouseResource
 from orchestration.lib.dbt_project import DBT_PROJECT, ensure_manifest
 
+# Parses in this process only when the manifest is missing or stale (see lib/dbt_project.py).
 ensure_manifest()
+
+
+class DbtBuildConfig(dg.Config):
+    """What an operator may ask of the dbt step from the Launchpad or `seatshift refresh`."""
+
+    full_refresh: bool = Field(
+        default=False,
+        description=(
+            "Rebuild every incremental model (the usage rollup) from all loaded rows "
+            "(`dbt build --full-refresh`). Gives the same rows as the incremental build."
+        ),
+    )
+    rebuild_months: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Months of the usage rollup to re-aggregate from their events, as YYYY-MM "
+            "(e.g. ['2026-01', '2026-02']); the dbt var usage_rollup_rebuild_months."
+        ),
+    )
+
+
+def month_starts(months: list[str]) -> list[str]:
+    """'2026-01' or '2026-01-17' -> '2026-01-01'; anything else is a plain error."""
+    starts = []
+    for month in months:
+        try:
+            day = dt.date.fromisoformat(month if len(month) > 7 else f"{month}-01")
+        except ValueError as error:
+            raise ValueError(f"rebuild month {month!r} is not YYYY-MM") from error
+        starts.append(day.replace(day=1).isoformat())
+    return sorted(set(starts))
+
+
+def dbt_build_args(config: DbtBuildConfig, dbt_vars: str) -> list[str]:
+    args = ["build"]
+    if config.full_refresh:
+        args.append("--full-refresh")
+    build_vars = yaml.safe_load(dbt_vars) if dbt_vars.strip() else {}
+    if not isinstance(build_vars, dict):
+        raise ValueError(f"dbt vars must be a YAML mapping, got {dbt_vars!r}")
+    if config.rebuild_months:
+        build_vars["usage_rollup_rebuild_months"] = month_starts(config.rebuild_months)
+    if build_vars:
+        args += ["--vars", json.dumps(build_vars, sort_keys=True, default=str)]
+    return args
+
+
+class LayerAndAreaTranslator(DagsterDbtTranslator):
+    """Dagster groups by dbt layer and area (`marts_billing`, `staging_crm`), not `default`."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props.get("resource_type") == "seed":
+            return "price_book"
+        folders = list(dbt_resource_props.get("fqn", []))[1:-1]  # project name ... model name
+        return "_".join(folders[:2]) or "dbt"
 
 
 def _first_errors(invocation, limit: int = 3) -> str:
@@ -24,15 +86,26 @@ def _first_errors(invocation, limit: int = 3) -> str:
     return "; ".join(failed[:limit]) or "dbt build failed"
 
 
-@dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT)
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path,
+    project=DBT_PROJECT,
+    dagster_dbt_translator=LayerAndAreaTranslator(),
+)
 def dbt_models(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    config: DbtBuildConfig,
+    dbt: DbtCliResource,
+    warehouse: WarehouseResource,
 ):
     # dbt's profile reads the database path from the environment: point it at this run's build.
     os.environ["SEATSHIFT_DBT_DATABASE"] = str(warehouse.build_path)
-    args = ["build"]
-    if warehouse.dbt_vars:
-        args += ["--vars", warehouse.dbt_vars]
+    try:
+        args = dbt_build_args(config, warehouse.dbt_vars)
+    except (ValueError, yaml.YAMLError) as error:
+        reason = f"bad refresh config: {error}"
+        warehouse.note_failure(reason)
+        raise dg.Failure(description=reason) from error
+    context.log.info(f"dbt {' '.join(args)}")
     invocation = dbt.cli(args, context=context, raise_on_error=False)
     yield from invocation.stream()
     if not invocation.is_successful():

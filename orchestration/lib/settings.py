@@ -19,6 +19,12 @@ SEEDS_DIR = REPO_ROOT / "seeds"
 
 DEFAULT_LANDING = "data/landing"
 DEFAULT_WAREHOUSE = "data/seatshift.duckdb"
+DEFAULT_DAGSTER_HOME = "data/dagster_home"
+# The Dagster instance the project ships (telemetry off, one refresh per warehouse at a time):
+# `dagster_home()` installs it as `$DAGSTER_HOME/dagster.yaml`.
+DAGSTER_INSTANCE_YAML = REPO_ROOT / "orchestration" / "dagster.yaml"
+# The run tag whose value (the warehouse path) the instance's run queue limits to one run at once.
+WAREHOUSE_RUN_TAG = "seatshift/warehouse"
 
 
 def _from_repo(path: str | os.PathLike[str]) -> Path:
@@ -32,6 +38,21 @@ def landing_dir(override: str | os.PathLike[str] | None = None) -> Path:
 
 def warehouse_path(override: str | os.PathLike[str] | None = None) -> Path:
     return _from_repo(override or os.environ.get("SEATSHIFT_WAREHOUSE") or DEFAULT_WAREHOUSE)
+
+
+def dagster_home(override: str | os.PathLike[str] | None = None) -> Path:
+    """The Dagster instance folder, with the project's `dagster.yaml` in it.
+
+    `seatshift refresh`, `seatshift dagster` (web server and daemon) and `make` all use this one
+    folder, so every run, whoever started it, is recorded in the same run storage and queue.
+    """
+    home = _from_repo(override or os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME)
+    home.mkdir(parents=True, exist_ok=True)
+    installed = home / "dagster.yaml"
+    shipped = DAGSTER_INSTANCE_YAML.read_text()
+    if not installed.exists() or installed.read_text() != shipped:
+        installed.write_text(shipped)
+    return home
 
 
 def build_dir(warehouse: Path) -> Path:
@@ -59,3 +80,5 @@ def data_docs_dir(warehouse: Path) -> Path:
 
 # The daily refresh (UTC): Dagster's schedule and the dashboard's "next refresh" read this value.
 REFRESH_SCHEDULE_CRON = "0 6 * * *"
+# How often the daemon looks at the landing folder for new files.
+SENSOR_MINIMUM_INTERVAL_SECONDS = int(os.environ.get("SEATSHIFT_SENSOR_INTERVAL_SECONDS") or 60)

@@ -15,8 +15,9 @@ import fcntl
 import json
 import os
 import shutil
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -26,6 +27,9 @@ from orchestration.lib import settings
 
 class RefreshAlreadyRunning(RuntimeError):
     pass
+
+
+LOCK_POLL_SECONDS = 1.0
 
 
 def utc_now() -> dt.datetime:
@@ -73,18 +77,52 @@ def _remove_spill_folder(build: Path) -> None:
     shutil.rmtree(build.with_name(build.name + ".tmp"), ignore_errors=True)
 
 
-@contextlib.contextmanager
-def refresh_lock(published: Path) -> Iterator[None]:
-    """One refresh at a time per warehouse: schedule, sensor and a person may all start one."""
-    published.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = published.with_name(published.name + ".refresh.lock")
-    with open(lock_path, "w") as lock_file:
+def _lock_path(published: Path) -> Path:
+    return published.with_name(published.name + ".refresh.lock")
+
+
+def refresh_is_running(published: Path) -> bool:
+    """True while another process holds the refresh lock of this warehouse."""
+    lock_path = _lock_path(published)
+    if not lock_path.exists():
+        return False
+    with open(lock_path, "a") as lock_file:
         try:
             fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as error:
-            raise RefreshAlreadyRunning(
-                f"another refresh of {published.name} is running; try again when it ends"
-            ) from error
+        except BlockingIOError:
+            return True
+        fcntl.flock(lock_file, fcntl.LOCK_UN)
+        return False
+
+
+@contextlib.contextmanager
+def refresh_lock(
+    published: Path,
+    *,
+    wait: bool = True,
+    on_wait: Callable[[str], None] | None = None,
+) -> Iterator[None]:
+    """One refresh at a time per warehouse: schedule, sensor and a person may all start one.
+
+    Runs started through Dagster queue in the instance's run queue; this lock covers the rest (a
+    `seatshift refresh` beside a daemon run). The second refresh waits for the first (polling, so
+    a signal still stops it), or with `wait=False` raises `RefreshAlreadyRunning`.
+    """
+    published.parent.mkdir(parents=True, exist_ok=True)
+    message = f"another refresh of {published} is running"
+    with open(_lock_path(published), "w") as lock_file:
+        waiting = False
+        while True:
+            try:
+                fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError as error:
+                if not wait:
+                    raise RefreshAlreadyRunning(message) from error
+                if not waiting and on_wait is not None:
+                    on_wait(f"{message}; waiting for it to end")
+                waiting = True
+                time.sleep(LOCK_POLL_SECONDS)
         try:
             yield
         finally:

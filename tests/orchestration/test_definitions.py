@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 
 import dagster as dg
 import pytest
+import yaml
 
 from orchestration.lib import settings
 from orchestration.lib.contract import EXPORTS
@@ -163,3 +165,49 @@ def test_a_failed_critical_expectation_stops_the_refresh_before_publish(
     status = read_refresh_status(warehouse)
     assert status["status"] == "failed"
     assert "seat_unit_amount" in status["reason"]
+
+
+def test_dbt_models_are_grouped_by_layer_and_area(defs):
+    graph = defs.resolve_asset_graph()
+
+    def group(*path: str) -> str:
+        return graph.get(dg.AssetKey(list(path))).group_name
+
+    assert group("marts", "fct_account_month") == "marts_core"
+    assert group("marts", "fct_seat_ledger") == "marts_billing"
+    assert group("staging", "stg_crm__accounts") == "staging_crm"
+    groups = {graph.get(key).group_name for key in graph.get_all_asset_keys()}
+    assert "default" not in groups, groups
+
+
+def test_launchpad_config_becomes_dbt_build_arguments():
+    from orchestration.defs.transform import DbtBuildConfig, dbt_build_args
+
+    assert dbt_build_args(DbtBuildConfig(), "") == ["build"]
+    assert dbt_build_args(DbtBuildConfig(full_refresh=True), "") == ["build", "--full-refresh"]
+    # Months given as YYYY-MM (or any day of the month) reach the rollup as month starts, merged
+    # with the vars of `seatshift refresh --vars`.
+    args = dbt_build_args(
+        DbtBuildConfig(rebuild_months=["2026-02", "2026-01-17", "2026-02"]),
+        "{proration_rule: day}",
+    )
+    assert args[:2] == ["build", "--vars"]
+    assert json.loads(args[2]) == {
+        "proration_rule": "day",
+        "usage_rollup_rebuild_months": ["2026-01-01", "2026-02-01"],
+    }
+    with pytest.raises(ValueError, match="2026-13"):
+        dbt_build_args(DbtBuildConfig(rebuild_months=["2026-13"]), "")
+
+
+def test_the_refresh_job_is_tagged_for_the_run_queue_of_its_warehouse(defs):
+    job = defs.resolve_job_def("refresh_warehouse")
+    assert job.tags[settings.WAREHOUSE_RUN_TAG] == str(settings.warehouse_path())
+    instance_yaml = yaml.safe_load(settings.DAGSTER_INSTANCE_YAML.read_text())
+    assert instance_yaml["telemetry"] == {"enabled": False}
+    (limit,) = instance_yaml["concurrency"]["runs"]["tag_concurrency_limits"]
+    assert limit == {
+        "key": settings.WAREHOUSE_RUN_TAG,
+        "value": {"applyLimitPerUniqueValue": True},
+        "limit": 1,
+    }
