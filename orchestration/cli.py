@@ -105,6 +105,18 @@ def _failure_reason(result, published: Path) -> str:
     return "the refresh stopped before publish"
 
 
+def _ran_out_of_disk(result, reason: str) -> bool:
+    """ENOSPC anywhere: the copy of the warehouse, DuckDB's writes in the load, dbt's."""
+    texts = [reason]
+    for event in result.all_events:
+        texts.append(event.message or "")
+        error = getattr(event.event_specific_data, "error", None)
+        while error is not None:
+            texts.append(error.message or "")
+            error = error.cause
+    return any("no space left on device" in text.lower() for text in texts)
+
+
 def _refresh_run_config(args: argparse.Namespace) -> dict:
     """The Launchpad's config of the refresh job, from the command's flags."""
     dbt_config = {}
@@ -170,6 +182,11 @@ def _refresh(args: argparse.Namespace) -> int:
         print(f"published {published} (run {result.run_id})")
         return 0
     reason = _failure_reason(result, published)
+    if _ran_out_of_disk(result, reason):
+        reason = (
+            f"no space left on device for the build in {settings.build_dir(published)}; "
+            "the build was removed"
+        )
     kept = (
         "the previous build stays published" if published.exists() else "nothing is published yet"
     )

@@ -29,6 +29,7 @@ LANDING_INVENTORY_KEY = dg.AssetKey(["landing", "inventory"])
 def landing_inventory(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
+    warehouse.pause_for_fault_injection("load")
     files = ingest.landing_files(warehouse.landing_path)
     with warehouse.connect() as conn:
         rejected = ingest.reject_unrecognised(conn, files.get(None, []), warehouse.refresh_id)

@@ -8,6 +8,7 @@ import dagster as dg
 
 from orchestration.defs.resources import WarehouseResource
 from orchestration.defs.transform import dbt_models
+from orchestration.lib.warehouse import as_naive_utc, interrupted_refreshes
 
 REFRESH_LOG_DDL = """
 create table if not exists audit.refresh_log (
@@ -39,6 +40,7 @@ REQUIRED_MARTS = ("fct_account_month", "rpt_data_as_of", "dim_accounts")
 def publish_warehouse(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
+    warehouse.pause_for_fault_injection("publish")
     with warehouse.connect() as conn:
         present = {
             name
@@ -78,6 +80,26 @@ def publish_warehouse(
                 rows_quarantined,
             ],
         )
+        # Interrupted attempts (recorded beside the warehouse: their builds never published)
+        # join the history that Data health shows, once each.
+        for attempt in interrupted_refreshes(warehouse.published_path):
+            conn.execute(
+                """
+                insert into audit.refresh_log
+                select ?, ?, ?, 'interrupted', null, 0, 0, 0, ?
+                where not exists (
+                    select 1 from audit.refresh_log
+                    where refresh_id = ? and status = 'interrupted'
+                )
+                """,
+                [
+                    attempt["refresh_id"],
+                    as_naive_utc(attempt["started_at"]) or as_naive_utc(attempt["detected_at"]),
+                    as_naive_utc(attempt["detected_at"]),
+                    attempt["reason"],
+                    attempt["refresh_id"],
+                ],
+            )
     warehouse.publish()
     return dg.MaterializeResult(
         metadata={

@@ -22,6 +22,7 @@ def build_expectations_check(export: Export) -> dg.AssetChecksDefinition:
         ),
     )
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
+        warehouse.pause_for_fault_injection("checks")
         outcome = expectations.validate_export(
             warehouse.build_path,
             export.name,

@@ -17,7 +17,9 @@ from pydantic import PrivateAttr
 from orchestration.lib import ingest, settings, warehouse
 from orchestration.lib.dbt_project import DBT_PROJECT
 
-DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
+# dbt runs under a guard that stops it when the refresh process dies (even by kill -9), so no
+# orphaned `dbt build` keeps writing into a build nobody will publish (lib/dbt_guard.py).
+DBT_EXECUTABLE = Path(sys.executable).with_name("seatshift-dbt")
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -65,11 +67,21 @@ class WarehouseResource(dg.ConfigurableResource):
         self._stack.enter_context(
             warehouse.refresh_lock(self.published_path, on_wait=context.log.info)
         )
+        # Holding the lock, anything an earlier attempt left behind is from one that was killed.
+        interrupted = warehouse.recover_interrupted(self.published_path)
+        if interrupted is not None:
+            context.log.warning(f"an earlier refresh was interrupted: {interrupted['reason']}")
         self._started_at = warehouse.utc_now()
         self._refresh_id = warehouse.new_refresh_id(context.run.run_id if context.run else None)
-        self._build = warehouse.start_build(self.published_path, self._refresh_id)
-        with self.connect() as conn:
-            ingest.ensure_warehouse_schema(conn)
+        warehouse.mark_in_flight(self.published_path, self._refresh_id, self._started_at)
+        try:
+            self._build = warehouse.start_build(self.published_path, self._refresh_id)
+            with self.connect() as conn:
+                ingest.ensure_warehouse_schema(conn)
+        except Exception as error:  # no teardown follows a failed setup: clean up here
+            self._failures.append(f"{type(error).__name__}: {error}")
+            self.teardown_after_execution(context)
+            raise
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         try:
@@ -83,6 +95,7 @@ class WarehouseResource(dg.ConfigurableResource):
                     reason="; ".join(self._failures) or "the refresh stopped before publish",
                 )
         finally:
+            warehouse.clear_in_flight(self.published_path)
             if self._stack is not None:
                 self._stack.close()
 
@@ -90,6 +103,9 @@ class WarehouseResource(dg.ConfigurableResource):
         conn = duckdb.connect(str(self.build_path))
         conn.execute("set TimeZone = 'UTC'")
         return conn
+
+    def pause_for_fault_injection(self, stage: str) -> None:
+        warehouse.pause_for_fault_injection(self.published_path, stage)
 
     def note_failure(self, reason: str) -> None:
         """Keep a reason for the status file; the run's own failure carries it to Dagster."""

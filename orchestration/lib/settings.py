@@ -69,6 +69,23 @@ def refresh_status_path(warehouse: Path) -> Path:
     return warehouse.with_name(warehouse.name + ".last_refresh.json")
 
 
+def refresh_in_flight_path(warehouse: Path) -> Path:
+    """Written when a refresh starts and removed when it ends, published or failed: one found by
+    the next refresh (which holds the lock) belongs to an attempt that was killed or crashed."""
+    return warehouse.with_name(warehouse.name + ".refresh_in_flight.json")
+
+
+def interrupted_refreshes_path(warehouse: Path) -> Path:
+    """Append-only record of interrupted attempts; every publish copies it into refresh_log."""
+    return warehouse.with_name(warehouse.name + ".interrupted_refreshes.jsonl")
+
+
+# Fault injection for the fault suite (tests/orchestration/test_faults.py): a refresh started
+# with SEATSHIFT_FAULT_PAUSE_AT=<stage> (load, checks, publish) writes `<warehouse>.paused_at`
+# and sleeps at the start of that stage, so a test can kill it there deterministically.
+FAULT_PAUSE_AT = os.environ.get("SEATSHIFT_FAULT_PAUSE_AT") or None
+
+
 def refresh_log_path(warehouse: Path) -> Path:
     """dbt's log of the last command-line refresh (the Dagster UI keeps every run's)."""
     return warehouse.with_name(warehouse.name + ".last_refresh.log")

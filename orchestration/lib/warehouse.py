@@ -49,7 +49,11 @@ def start_build(published: Path, refresh_id: str) -> Path:
     build = build_dir / f"{refresh_id}.duckdb"
     discard_build(build)
     if published.exists():
-        shutil.copyfile(published, build)
+        try:
+            shutil.copyfile(published, build)
+        except BaseException:  # a full disk or a signal mid-copy: leave no partial build
+            discard_build(build)
+            raise
     return build
 
 
@@ -127,6 +131,91 @@ def refresh_lock(
             yield
         finally:
             fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def mark_in_flight(published: Path, refresh_id: str, started_at: dt.datetime) -> None:
+    path = settings.refresh_in_flight_path(published)
+    record = {
+        "refresh_id": refresh_id,
+        "started_at": started_at.isoformat() + "Z",
+        "pid": os.getpid(),
+    }
+    path.write_text(json.dumps(record) + "\n")
+
+
+def clear_in_flight(published: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        settings.refresh_in_flight_path(published).unlink()
+
+
+def recover_interrupted(published: Path) -> dict | None:
+    """Clean up after a refresh that was killed or crashed; call only while holding the lock.
+
+    Its in-flight record names it; whatever it left in the build folder (build file, WAL, spill
+    folder) is removed, and the interruption is appended to the record the next publish copies
+    into `audit.refresh_log`, and shown as the last attempt's status meanwhile.
+    """
+    in_flight = settings.refresh_in_flight_path(published)
+    leftovers = sorted(settings.build_dir(published).glob("*")) if published.parent.exists() else []
+    if not in_flight.exists() and not leftovers:
+        return None
+    try:
+        attempt = json.loads(in_flight.read_text()) if in_flight.exists() else {}
+    except ValueError:
+        attempt = {}
+    freed = 0
+    for path in leftovers:
+        if path.is_dir():
+            freed += sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                freed += path.stat().st_size
+                path.unlink()
+    record = {
+        "refresh_id": attempt.get("refresh_id") or "unknown",
+        "started_at": attempt.get("started_at"),
+        "detected_at": utc_now().isoformat() + "Z",
+        "status": "interrupted",
+        "reason": (
+            "the refresh stopped before it finished (killed or crashed); "
+            f"the next refresh removed what it left behind ({len(leftovers)} file(s), "
+            f"{freed / 1e6:.1f} MB) and the published warehouse was never touched"
+        ),
+    }
+    with open(settings.interrupted_refreshes_path(published), "a") as history:
+        history.write(json.dumps(record) + "\n")
+    write_refresh_status(
+        published,
+        refresh_id=record["refresh_id"],
+        status="interrupted",
+        started_at=as_naive_utc(record["started_at"]) or utc_now(),
+        reason=record["reason"],
+    )
+    clear_in_flight(published)
+    return record
+
+
+def interrupted_refreshes(published: Path) -> list[dict]:
+    path = settings.interrupted_refreshes_path(published)
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def as_naive_utc(moment: str | None) -> dt.datetime | None:
+    if not moment:
+        return None
+    return dt.datetime.fromisoformat(moment.replace("Z", "+00:00")).replace(tzinfo=None)
+
+
+def pause_for_fault_injection(published: Path, stage: str) -> None:
+    """With SEATSHIFT_FAULT_PAUSE_AT=<stage>, stop here until killed (the fault suite's hook)."""
+    if stage != settings.FAULT_PAUSE_AT:
+        return
+    published.with_name(published.name + ".paused_at").write_text(stage)
+    while True:
+        time.sleep(1)
 
 
 def write_refresh_status(

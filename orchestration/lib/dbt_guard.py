@@ -1,0 +1,60 @@
+"""`seatshift-dbt`: the venv's dbt, stopped when the process that started it dies.
+
+dagster-dbt runs `dbt build` as a child process. When a refresh is killed (kill -9, the OOM
+killer, a closed terminal), nothing told that child, so it went on writing into a build nobody
+would publish, for minutes at 100M events. This guard sits between them: it runs dbt in a process
+group of its own, forwards SIGINT/SIGTERM to it (Dagster's run termination), and when its parent
+disappears (it is re-parented) it stops dbt's whole group and exits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+POLL_SECONDS = 0.2
+GRACE_SECONDS = 5.0
+
+
+def _stop_group(child: subprocess.Popen) -> None:
+    for signum in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(child.pid, signum)
+        except ProcessLookupError:
+            return
+        try:
+            child.wait(timeout=GRACE_SECONDS)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def main(argv: list[str] | None = None) -> int:
+    parent = os.getppid()
+    dbt = Path(sys.executable).with_name("dbt")
+    child = subprocess.Popen(
+        [str(dbt), *(sys.argv[1:] if argv is None else argv)], start_new_session=True
+    )
+
+    def forward(signum, frame):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signum)
+
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
+    while True:
+        try:
+            code = child.wait(timeout=POLL_SECONDS)
+            return code if code >= 0 else 128 - code
+        except subprocess.TimeoutExpired:
+            if os.getppid() != parent:  # the refresh is gone: so is its build
+                _stop_group(child)
+                return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
