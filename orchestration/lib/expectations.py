@@ -304,17 +304,18 @@ def _seat_balance(spec: contract.Export, rule: contract_rules.SeatBalanceRule) -
     key = quote(spec.key[0])
     partition = quote(rule.partition_by)
     order = ", ".join(f"events.{quote(column)}" for column in rule.order_by)
+    effective = quote(rule.order_by[0])
     voided = f"""exists (
                 select 1 from {spec.relation} as voiding
                 where voiding.{quote(rule.type_column)} = {literal(rule.voiding_type)}
                     and voiding.{quote(rule.voids_column)} = events.{key}
                     and voiding.{partition} = events.{partition}
             )"""
-    query = f"""select {key}, {partition}, effective_at, billable_seats from (
+    query = f"""select {key}, {partition}, {effective}, billable_seats from (
         select
             events.{key},
             events.{partition},
-            events.effective_at,
+            events.{effective},
             sum(case when {voided} then 0 else {seat_delta_sql(rule, "events")} end) over (
                 partition by events.{partition}
                 order by {order}
