@@ -699,3 +699,22 @@ def test_money_is_stored_exactly_as_a_decimal_never_a_float(conn, landing):
         "select seat_unit_amount, typeof(seat_unit_amount) from billing.plans where plan_id = 'p2'"
     ).fetchall()
     assert (amount, sql_type) == (Decimal("0.1000"), "DECIMAL(18,4)")
+
+
+def test_the_landing_listing_a_watcher_compares_holds_what_the_loader_would_look_at(landing):
+    (landing / "invoicez__x.csv").write_text("a\n1\n")  # no export, but a landing file
+    (landing / "accounts__x.xlsx").write_text("a\n1\n")  # no accepted extension
+    (landing / "_notes.csv").write_text("a\n1\n")
+    (landing / ".accounts__x.csv").write_text("a\n1\n")
+
+    listing = ingest.landing_listing(landing)
+
+    assert list(listing) == [
+        "accounts__base.csv",
+        "invoices__base.csv",
+        "invoicez__x.csv",
+        "plans__base.csv",
+        "subscriptions__base.csv",
+    ]
+    stat = (landing / "plans__base.csv").stat()
+    assert listing["plans__base.csv"] == [stat.st_size, stat.st_mtime_ns]
