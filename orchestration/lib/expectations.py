@@ -1,10 +1,12 @@
 """Great Expectations suites for the raw exports, run as SQL inside the DuckDB warehouse.
 
 The loader already quarantines rows that break a rule of the export contract; these suites are
-the independent second line. They are derived from the same contract (`contract.EXPORTS`), run
-as SQL push-down on the raw table (never through a DataFrame: the usage table has millions of
-rows) and, when a refresh id is given, only on the rows that refresh loaded, so the cost follows
-the new data rather than the history.
+the independent second line. They compile the same declarations as the loader (`contract`: value
+rules, plausible times, foreign keys, rules between rows, the seat balance), run as SQL push-down
+on the raw table (never through a DataFrame: the usage table has millions of rows) and, when a
+refresh id is given, only on the rows that refresh loaded, so the cost follows the new data
+rather than the history. Each expectation names the contract rules it restates in its meta
+(`contract_rules`), so a test can prove that every rule has one.
 
 A *critical* expectation restates a contract rule: when it fails, the loader (or a hand edit)
 let bad data through and the refresh must stop. A non-critical one is a plausibility check a
@@ -14,6 +16,7 @@ without blocking the numbers of everyone else.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 import logging
@@ -30,7 +33,18 @@ from great_expectations.data_context.types.base import ProgressBarsConfig
 from great_expectations.datasource.fluent import TestConnectionError
 from great_expectations.execution_engine import sqlalchemy_execution_engine
 
-from orchestration.lib import contract
+from orchestration.lib import contract, settings
+from orchestration.lib.contract import rules as contract_rules
+from orchestration.lib.contract.audit import AUDIT_TABLES, AUDIT_UPGRADES, EXPECTATION_RESULTS
+from orchestration.lib.contract.sql import (
+    implausible_time_sql,
+    literal,
+    lookup_columns,
+    lookup_sql,
+    quote,
+    rule_broken_sql,
+    seat_delta_sql,
+)
 
 # Enough failing values for a person to recognise the problem; GX never fetches more than this.
 EXAMPLE_COUNT = 5
@@ -44,26 +58,11 @@ MAX_SEATS_PER_EVENT = 10_000
 MIN_USD_PER_UNIT = 0.000001
 MAX_USD_PER_UNIT = 10
 
-RESULTS_TABLE = "audit.expectation_results"
+RESULTS_TABLE = EXPECTATION_RESULTS
 RESULTS_DDL = [
     "create schema if not exists audit",
-    f"""create table if not exists {RESULTS_TABLE} (
-        refresh_id varchar,
-        export varchar not null,
-        relation varchar not null,
-        expectation_type varchar not null,
-        column_name varchar,
-        rule varchar,
-        is_critical boolean not null,
-        success boolean not null,
-        element_count bigint,
-        unexpected_count bigint,
-        unexpected_examples varchar,  -- JSON array of up to EXAMPLE_COUNT failing values
-        details varchar,  -- JSON object: the expectation's kwargs, observed value, error if any
-        validated_at timestamp not null
-    )""",
-    # A table created elsewhere from the interface's column list lacks `rule`: add, don't fail.
-    f"alter table {RESULTS_TABLE} add column if not exists rule varchar",
+    AUDIT_TABLES[EXPECTATION_RESULTS],
+    *[statement for statement in AUDIT_UPGRADES if EXPECTATION_RESULTS in statement],
 ]
 RESULT_FIELDS = (
     "refresh_id",
@@ -138,9 +137,15 @@ class _DialectName(str):
 def suite(export: str) -> list[tuple[gxe.Expectation, bool]]:
     """Fresh expectations for an export, each with whether it is critical (blocks the refresh)."""
     spec = _export(export)
-    critical = [*_column_rules(spec), *_key_rules(spec), *_row_rules(spec)]
+    critical = [
+        *_column_rules(spec),
+        *_storage_rules(spec),
+        *_key_rules(spec),
+        *_plausible_time_rules(spec),
+        *_cross_row_rules(spec),
+    ]
     return [(expectation, True) for expectation in critical] + [
-        (expectation, False) for expectation in _plausibility(spec)
+        (expectation, False) for expectation in _warnings(spec)
     ]
 
 
@@ -151,7 +156,7 @@ def _column_rules(spec: contract.Export) -> list[gxe.Expectation]:
         if column.required:
             expectations.append(
                 gxe.ExpectColumnValuesToNotBeNull(
-                    column=name, meta=_meta(f"{name} is not null", name)
+                    column=name, meta=_meta(f"{name} is not null", name, [f"required:{name}"])
                 )
             )
         if column.allowed:
@@ -159,7 +164,11 @@ def _column_rules(spec: contract.Export) -> list[gxe.Expectation]:
                 gxe.ExpectColumnValuesToBeInSet(
                     column=name,
                     value_set=list(column.allowed),
-                    meta=_meta(f"{name} in ({', '.join(column.allowed)})", name),
+                    meta=_meta(
+                        f"{name} in ({', '.join(column.allowed)})",
+                        name,
+                        [f"allowed_values:{name}"],
+                    ),
                 )
             )
         if column.minimum is not None:
@@ -167,7 +176,7 @@ def _column_rules(spec: contract.Export) -> list[gxe.Expectation]:
                 gxe.ExpectColumnValuesToBeBetween(
                     column=name,
                     min_value=column.minimum,
-                    meta=_meta(f"{name} >= {column.minimum:g}", name),
+                    meta=_meta(f"{name} >= {column.minimum:g}", name, [f"minimum:{name}"]),
                 )
             )
         if column.exclusive_minimum is not None:
@@ -176,7 +185,7 @@ def _column_rules(spec: contract.Export) -> list[gxe.Expectation]:
                     column=name,
                     min_value=column.exclusive_minimum,
                     strict_min=True,
-                    meta=_meta(f"{name} > {column.exclusive_minimum:g}", name),
+                    meta=_meta(f"{name} > {column.exclusive_minimum:g}", name, [f"minimum:{name}"]),
                 )
             )
         if column.pattern:
@@ -186,17 +195,48 @@ def _column_rules(spec: contract.Export) -> list[gxe.Expectation]:
 
 def _matches_pattern(column: str, pattern: str) -> gxe.Expectation:
     # GX 1.24 has no regex translation for the duckdb dialect (ExpectColumnValuesToMatchRegex
-    # fails without a reason), so the rule is written in DuckDB's own SQL. `{batch}` is filled
-    # by str.format: the braces of a regex quantifier must be doubled to survive it.
-    literal = pattern.replace("'", "''").replace("{", "{{").replace("}", "}}")
-    return gxe.UnexpectedRowsExpectation(
-        unexpected_rows_query=(
-            f"select {column} from {{batch}} "
-            f"where {column} is not null and not regexp_full_match({column}, '{literal}')"
-        ),
+    # fails without a reason), so the rule is written in DuckDB's own SQL.
+    return _rows_query(
+        f"select {column} from {{batch}} "
+        f"where {column} is not null and not regexp_full_match({column}, {literal(pattern)})",
         description=f"`{column}` matches `{pattern}`",
-        meta=_meta(f"{column} matches {pattern}", column),
+        meta=_meta(f"{column} matches {pattern}", column, [f"pattern:{column}"]),
     )
+
+
+def _storage_rules(spec: contract.Export) -> list[gxe.Expectation]:
+    """The raw columns have the contract's types, so every stored value passed the type rules.
+
+    A value that is not of its type, a timestamp without an offset or a decimal too many cannot
+    be stored in a column of the contract's type; what GX can check is that the column is one.
+    """
+    enforced = [
+        rule.name
+        for rule in contract_rules.value_rules(spec)
+        if rule.kind in contract_rules.STORAGE_ENFORCED_KINDS
+    ]
+    if not enforced:
+        return []
+    expected = " ".join(
+        f"when {literal(column.name)} then {literal(_type_name(column.raw_type))}"
+        for column in spec.columns
+    )
+    names = ", ".join(literal(column.name) for column in spec.columns)
+    return [
+        _rows_query(
+            "select column_name, data_type from information_schema.columns"
+            f" where table_schema = {literal(spec.schema)} and table_name = {literal(spec.table)}"
+            f" and column_name in ({names})"
+            f" and data_type is distinct from (case column_name {expected} end)"
+            " and exists (select 1 from {batch})",
+            description="the raw columns have the contract's types",
+            meta=_meta("raw columns have the contract's types", spec.column_names, enforced),
+        )
+    ]
+
+
+def _type_name(raw_type: str) -> str:
+    return raw_type.upper().replace(" ", "")
 
 
 def _key_rules(spec: contract.Export) -> list[gxe.Expectation]:
@@ -213,20 +253,97 @@ def _key_rules(spec: contract.Export) -> list[gxe.Expectation]:
     ]
 
 
-def _row_rules(spec: contract.Export) -> list[gxe.Expectation]:
-    """Contract rules between two columns of one row that the loader also quarantines."""
-    if spec.name == "invoices":
-        return [
-            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="period_end",
-                column_B="period_start",
-                meta=_meta("period_end > period_start", ["period_end", "period_start"]),
+# The refresh that loaded a row started at the time its id carries (`new_refresh_id`); rows of
+# an id of another shape (tests, hand loads) fall back to when they were loaded.
+_REFRESH_START_SQL = "coalesce(try_strptime(left(_refresh_id, 16), '%Y%m%dT%H%M%SZ'), _loaded_at)"
+
+
+def _plausible_time_rules(spec: contract.Export) -> list[gxe.Expectation]:
+    rule = contract_rules.IMPLAUSIBLE_TIME
+    since = f"timestamp {literal(settings.plausible_since().isoformat(sep=' '))}"
+    ahead = settings.plausible_ahead() // dt.timedelta(microseconds=1)
+    latest = f"({_REFRESH_START_SQL} + to_microseconds({ahead}))"
+    return [
+        _rows_query(
+            f"select {quote(column)} from {{batch}}"
+            f" where {implausible_time_sql(quote(column), since, latest)}",
+            description=f"`{column}` is a plausible time",
+            meta=_meta(f"{column} is a plausible time", column, [rule.name]),
+        )
+        for column in rule.columns_of(spec)
+    ]
+
+
+def _cross_row_rules(spec: contract.Export) -> list[gxe.Expectation]:
+    """The contract's rules between rows and exports, each one SQL query for its failing rows."""
+    declared = contract_rules.cross_row_rules(spec.name)
+    references = [rule for rule in declared if isinstance(rule, contract_rules.ReferenceRule)]
+    expectations = []
+    for rule in declared:
+        if isinstance(rule, contract_rules.SeatBalanceRule):
+            expectations.append(_seat_balance(spec, rule))
+            continue
+        relation = None
+        if isinstance(rule, contract_rules.ReferenceRule):
+            columns = lookup_columns(rule.lookup, references)
+            relation = f"({lookup_sql(rule.lookup, columns)})"
+        shown = ", ".join(f"this_row.{quote(column)}" for column in rule.columns)
+        expectations.append(
+            _rows_query(
+                f"select {shown} from (select * from {{batch}}) as this_row"
+                f" where coalesce({rule_broken_sql(rule, relation)}, false)",
+                description=rule.description,
+                meta=_meta(rule.description, list(rule.columns), [rule.name]),
             )
-        ]
-    return []
+        )
+    return expectations
 
 
-def _plausibility(spec: contract.Export) -> list[gxe.Expectation]:
+def _seat_balance(spec: contract.Export, rule: contract_rules.SeatBalanceRule) -> gxe.Expectation:
+    """Replayed in the contract's order, no subscription the batch touches goes below zero."""
+    key = quote(spec.key[0])
+    partition = quote(rule.partition_by)
+    order = ", ".join(f"events.{quote(column)}" for column in rule.order_by)
+    effective = quote(rule.order_by[0])
+    voided = f"""exists (
+                select 1 from {spec.relation} as voiding
+                where voiding.{quote(rule.type_column)} = {literal(rule.voiding_type)}
+                    and voiding.{quote(rule.voids_column)} = events.{key}
+                    and voiding.{partition} = events.{partition}
+            )"""
+    query = f"""select {key}, {partition}, {effective}, billable_seats from (
+        select
+            events.{key},
+            events.{partition},
+            events.{effective},
+            sum(case when {voided} then 0 else {seat_delta_sql(rule, "events")} end) over (
+                partition by events.{partition}
+                order by {order}
+                rows between unbounded preceding and current row
+            ) as billable_seats
+        from {spec.relation} as events
+        where events.{partition} in (select {partition} from {{batch}})
+    ) as replayed
+    where billable_seats < 0"""
+    return _rows_query(
+        query,
+        description=rule.description,
+        meta=_meta(rule.description, list(rule.columns), [rule.name]),
+    )
+
+
+def _rows_query(query: str, description: str, meta: dict[str, Any]) -> gxe.Expectation:
+    """An expectation that the query finds no rows; `{batch}` is the validated rows.
+
+    GX fills `{batch}` with str.format: every other brace (a regex quantifier) is doubled.
+    """
+    escaped = query.replace("{", "{{").replace("}", "}}").replace("{{batch}}", "{batch}")
+    return gxe.UnexpectedRowsExpectation(
+        unexpected_rows_query=escaped, description=description, meta=meta
+    )
+
+
+def _warnings(spec: contract.Export) -> list[gxe.Expectation]:
     if spec.name == "usage_events":
         return [
             gxe.ExpectColumnValuesToBeBetween(
@@ -293,9 +410,13 @@ def _plausibility(spec: contract.Export) -> list[gxe.Expectation]:
     return []
 
 
-def _meta(rule: str, column: str | list[str]) -> dict[str, Any]:
+def _meta(rule: str, column: str | list[str], restates: list[str] | None = None) -> dict[str, Any]:
+    """What the expectation asks, on which columns, and the contract rules it restates."""
     columns = [column] if isinstance(column, str) else list(column)
-    return {"rule": rule, "column_name": ", ".join(columns)}
+    meta: dict[str, Any] = {"rule": rule, "column_name": ", ".join(columns)}
+    if restates:
+        meta["contract_rules"] = restates
+    return meta
 
 
 def _export(export: str) -> contract.Export:

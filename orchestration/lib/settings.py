@@ -6,6 +6,7 @@ paths are taken from the repository root, so commands behave the same from any f
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -99,3 +100,39 @@ def data_docs_dir(warehouse: Path) -> Path:
 REFRESH_SCHEDULE_CRON = "0 6 * * *"
 # How often the daemon looks at the landing folder for new files.
 SENSOR_MINIMUM_INTERVAL_SECONDS = int(os.environ.get("SEATSHIFT_SENSOR_INTERVAL_SECONDS") or 60)
+
+
+# exports.md, "Plausible times": a time at which something happened lies between the earliest
+# plausible time and the refresh's start plus a lead that absorbs clock skew between systems.
+PLAUSIBLE_SINCE = dt.datetime(2000, 1, 1)
+PLAUSIBLE_AHEAD = dt.timedelta(days=1)
+
+
+def plausible_since() -> dt.datetime:
+    """The earliest plausible time (UTC); `SEATSHIFT_PLAUSIBLE_SINCE` overrides (ISO 8601)."""
+    value = os.environ.get("SEATSHIFT_PLAUSIBLE_SINCE")
+    if not value:
+        return PLAUSIBLE_SINCE
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            f"SEATSHIFT_PLAUSIBLE_SINCE={value!r} is not an ISO 8601 date or time"
+        ) from None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+    return parsed
+
+
+def plausible_ahead() -> dt.timedelta:
+    """How far past the refresh's start a time may lie; `SEATSHIFT_PLAUSIBLE_AHEAD_HOURS`."""
+    value = os.environ.get("SEATSHIFT_PLAUSIBLE_AHEAD_HOURS")
+    if not value:
+        return PLAUSIBLE_AHEAD
+    try:
+        hours = float(value)
+    except ValueError:
+        hours = -1.0
+    if not hours >= 0:
+        raise ValueError(f"SEATSHIFT_PLAUSIBLE_AHEAD_HOURS={value!r} is not a number of hours >= 0")
+    return dt.timedelta(hours=hours)

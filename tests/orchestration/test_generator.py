@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.lib.contract import EXPORTS
+from orchestration.lib.contract import EXPORTS, IMPLAUSIBLE_TIME
 from orchestration.lib.generator import SAMPLE_PARAMETERS, generate, generated_files, write_sample
 from orchestration.lib.settings import SEEDS_DIR
 
@@ -417,3 +417,7 @@ def test_every_listed_bad_row_is_in_its_file_and_breaks_its_rule(sample):
             assert not re.fullmatch(r"-?[\d.]+|\d{4}-.*Z", value), bad
         elif kind == "pattern":
             assert not re.fullmatch(export.column(column).pattern, value), bad
+        elif kind == "implausible_time":
+            # A time column before 2000 or in a year no refresh has reached.
+            times = [row[name] for name in IMPLAUSIBLE_TIME.columns_of(export) if row[name]]
+            assert any(time < "2000" or time >= "2090" for time in times), bad

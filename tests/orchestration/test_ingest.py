@@ -12,7 +12,8 @@ import duckdb
 import pytest
 
 from orchestration.lib import ingest
-from orchestration.lib.contract import CROSS_ROW_RULES, EXPORTS, LOAD_ORDER
+from orchestration.lib.contract import CROSS_ROW_RULES, EXPORTS, IMPLAUSIBLE_TIME, LOAD_ORDER
+from orchestration.lib.contract.rules import ValueRule, value_rules
 
 # One clean row per export; a test copies it and changes what it is about.
 GOOD_ROWS = {
@@ -114,7 +115,7 @@ def row(export: str, **changes: str) -> dict[str, str]:
 def keyed(export: str, which: str, **changes: str) -> dict[str, str]:
     """A row with its own key: "good" or "bad" (fx_rates is keyed by a currency code)."""
     if export == "fx_rates":
-        return row(export, currency={"good": "GBP", "bad": "CHF"}[which], **changes)
+        return row(export, **{"currency": {"good": "GBP", "bad": "CHF"}[which], **changes})
     return row(export, **{KEY_OF[export]: which, **changes})
 
 
@@ -227,6 +228,86 @@ def test_a_value_breaking_a_rule_quarantines_exactly_its_row_with_the_original_v
     ]
     assert (row_number, first_rule, rules) == (2, rule, [rule])
     assert json.loads(raw_record) == rows[1]
+
+
+def bad_value(rule: ValueRule) -> str:
+    """A value that breaks the rule and no value rule before it."""
+    column = rule.column
+    if rule.kind == "required":
+        return ""
+    if rule.kind == "type":
+        return {"timestamp": "yesterday", "date": "2025-13-01", "integer": "1.5"}.get(
+            column.type, "ten"
+        )
+    if rule.kind == "timestamp_without_offset":
+        return "2025-01-01T00:00:00"
+    if rule.kind == "allowed_values":
+        return "not_allowed"
+    if rule.kind == "minimum":
+        bound = column.minimum if column.minimum is not None else column.exclusive_minimum
+        return str(bound - 1 if column.minimum is not None else bound)
+    if rule.kind == "too_many_decimals":
+        return "1.123456789"
+    if rule.kind == "pattern":
+        return "??"
+    raise AssertionError(f"no bad value for {rule}")
+
+
+# Every value rule the contract puts on every column: the loader must name each one.
+VALUE_RULE_CASES = [
+    (export.name, rule.column.name, bad_value(rule), rule.name)
+    for export in EXPORTS.values()
+    for rule in value_rules(export)
+]
+
+
+@pytest.mark.parametrize(("export", "column", "bad_value", "rule"), VALUE_RULE_CASES)
+def test_every_value_rule_of_the_contract_quarantines_its_row_under_its_name(
+    conn, landing, export, column, bad_value, rule
+):
+    rows = [keyed(export, "good"), keyed(export, "bad", **{column: bad_value})]
+    write_csv(landing / f"{export}__new.csv", rows)
+
+    reports = load_all(conn, landing)
+
+    report = reports[f"{export}__new.csv"]
+    assert (report.rows_read, report.rows_loaded, report.rows_quarantined) == (2, 1, 1)
+    [(_, row_number, first_rule, raw_record, rules)] = [
+        entry for entry in quarantine(conn) if entry[0] == f"{export}__new.csv"
+    ]
+    assert (row_number, first_rule, rules[0]) == (2, rule, rule)
+    assert json.loads(raw_record) == rows[1]
+
+
+# Every time column of exports.md's "Plausible times", too late and too early.
+PLAUSIBLE_TIME_CASES = [
+    (export.name, column.name, value)
+    for export in EXPORTS.values()
+    for column in export.columns
+    if column.name in IMPLAUSIBLE_TIME.columns
+    for value in (
+        ("2099-02-10", "1999-12-31")
+        if column.type == "date"
+        else ("2099-02-10T10:00:00Z", "1970-01-01T00:00:00Z")
+    )
+]
+
+
+@pytest.mark.parametrize(("export", "column", "value"), PLAUSIBLE_TIME_CASES)
+def test_a_wrong_clock_in_any_time_column_is_quarantined_as_implausible_time(
+    conn, landing, export, column, value
+):
+    rows = [keyed(export, "good"), keyed(export, "bad", **{column: value})]
+    write_csv(landing / f"{export}__clock.csv", rows)
+
+    reports = load_all(conn, landing, "20261122T090000Z-0a1b2c3d")
+
+    assert reports[f"{export}__clock.csv"].rows_quarantined == 1
+    [(_, row_number, rule, raw_record, _)] = [
+        entry for entry in quarantine(conn) if entry[0] == f"{export}__clock.csv"
+    ]
+    assert (row_number, rule) == (2, "implausible_time")
+    assert json.loads(raw_record)[column] == value
 
 
 CROSS_ROW_CASES = [
@@ -618,3 +699,22 @@ def test_money_is_stored_exactly_as_a_decimal_never_a_float(conn, landing):
         "select seat_unit_amount, typeof(seat_unit_amount) from billing.plans where plan_id = 'p2'"
     ).fetchall()
     assert (amount, sql_type) == (Decimal("0.1000"), "DECIMAL(18,4)")
+
+
+def test_the_landing_listing_a_watcher_compares_holds_what_the_loader_would_look_at(landing):
+    (landing / "invoicez__x.csv").write_text("a\n1\n")  # no export, but a landing file
+    (landing / "accounts__x.xlsx").write_text("a\n1\n")  # no accepted extension
+    (landing / "_notes.csv").write_text("a\n1\n")
+    (landing / ".accounts__x.csv").write_text("a\n1\n")
+
+    listing = ingest.landing_listing(landing)
+
+    assert list(listing) == [
+        "accounts__base.csv",
+        "invoices__base.csv",
+        "invoicez__x.csv",
+        "plans__base.csv",
+        "subscriptions__base.csv",
+    ]
+    stat = (landing / "plans__base.csv").stat()
+    assert listing["plans__base.csv"] == [stat.st_size, stat.st_mtime_ns]

@@ -83,6 +83,16 @@ VALID_ROWS: dict[str, list[dict]] = {
             "canceled_at": None,
             "updated_at": T0,
         },
+        # No seats yet: the bad seat batch below removes one that was never added.
+        {
+            "subscription_id": "s9",
+            "account_id": "a1",
+            "plan_id": "team",
+            "status": "active",
+            "started_at": T1,
+            "canceled_at": None,
+            "updated_at": T1,
+        },
     ],
     "seat_events": [
         {
@@ -256,10 +266,98 @@ BAD_BATCHES = {
         [_valid("fx_rates", usd_per_unit=Decimal("0"))],
         "treasury.fx_rates: usd_per_unit > 0 failed for 1 of 1 rows (e.g. 0E-8)",
     ),
-    "period_reversed": (
+    "period_end_not_after_start": (
         "invoices",
         [_valid("invoices", period_start=T1, period_end=T0)],
-        "billing.invoices: period_end > period_start failed for 1 of 1 rows",
+        "billing.invoices: period_end must be later than period_start failed for 1 of 1 rows",
+    ),
+    # The contract's rules between rows, compiled from the same declarations as the loader's.
+    "unknown_account": (
+        "usage_events",
+        [_valid("usage_events", event_id="u9", account_id="zz")],
+        "telemetry.usage_events: account_id must exist in accounts failed for 1 of 1 rows",
+    ),
+    "unknown_plan": (
+        "subscriptions",
+        [_valid("subscriptions", subscription_id="s8", plan_id="gold")],
+        "billing.subscriptions: plan_id must exist in plans failed for 1 of 1 rows",
+    ),
+    "unknown_subscription": (
+        "seat_events",
+        [_valid("seat_events", event_id="e8", subscription_id="sz")],
+        "entitlements.seat_events: subscription_id must exist in subscriptions failed for 1 of 1",
+    ),
+    "subscription_of_other_account": (
+        "seat_events",
+        [_valid("seat_events", event_id="e7", account_id="a2")],
+        "entitlements.seat_events: the subscription must belong to the row's account failed",
+    ),
+    "corrects_event_id_required": (
+        "seat_events",
+        [_valid("seat_events", 1, event_id="c8", corrects_event_id=None)],
+        "entitlements.seat_events: a correction names the event it voids failed for 1 of 1 rows",
+    ),
+    "corrects_event_id_not_allowed": (
+        "seat_events",
+        [_valid("seat_events", event_id="e6", corrects_event_id="e1")],
+        "entitlements.seat_events: only a correction names corrects_event_id failed",
+    ),
+    "corrected_event_unknown": (
+        "seat_events",
+        [_valid("seat_events", 1, event_id="c7", corrects_event_id="nowhere")],
+        "entitlements.seat_events: a correction must name an earlier event of the same"
+        " subscription failed",
+    ),
+    "correction_of_correction": (
+        "seat_events",
+        [_valid("seat_events", 1, event_id="c6", corrects_event_id="e2")],
+        "entitlements.seat_events: a correction of a correction is rejected failed",
+    ),
+    "seats_below_zero": (
+        "seat_events",
+        # s9 has no seats: removing one takes it to -1.
+        [
+            _valid(
+                "seat_events",
+                event_id="e5",
+                subscription_id="s9",
+                event_type="seat_removed",
+                quantity=1,
+            )
+        ],
+        "entitlements.seat_events: the event would take the subscription's billable seats below"
+        " zero failed for 1 of 1 rows",
+    ),
+    "user_id_required_for_human": (
+        "usage_events",
+        [_valid("usage_events", event_id="u8", user_id=None)],
+        "telemetry.usage_events: a human usage event names its user_id failed for 1 of 1 rows",
+    ),
+    "agent_id_required_for_agent": (
+        "usage_events",
+        [_valid("usage_events", 1, event_id="u7", user_id="u1")],
+        "telemetry.usage_events: an agent usage event names its agent_id and no user_id failed",
+    ),
+    "currency_differs_from_account": (
+        "invoices",
+        [_valid("invoices", invoice_id="i7", currency="USD")],
+        "billing.invoices: an invoice's currency must equal its account's currency failed",
+    ),
+    "unknown_invoice": (
+        "invoice_lines",
+        [_valid("invoice_lines", line_id="l7", invoice_id="iz")],
+        "billing.invoice_lines: invoice_id must exist in invoices failed for 1 of 1 rows",
+    ),
+    "implausible_time": (
+        "usage_events",
+        [_valid("usage_events", event_id="u6", occurred_at=datetime(2099, 2, 10, 10))],
+        "telemetry.usage_events: occurred_at is a plausible time failed for 1 of 1 rows"
+        " (e.g. 2099-02-10 10:00:00)",
+    ),
+    "implausible_date": (
+        "fx_rates",
+        [_valid("fx_rates", currency="CHF", rate_date=date(1999, 12, 31))],
+        "treasury.fx_rates: rate_date is a plausible time failed for 1 of 1 rows",
     ),
 }
 
@@ -354,8 +452,8 @@ def test_validation_sees_only_the_rows_of_the_given_refresh(warehouse):
 
     assert not whole_table.success  # the bad batches are in the table
     assert this_refresh.success
-    # usage_events rows: 2 valid + 2 + 1 + 1 + 2 bad + 1 suspicious = 9.
-    assert whole_table.results[0]["element_count"] == 9
+    # usage_events rows: 2 valid + 2 + 1 + 1 + 2 bad + 4 bad between rows + 1 suspicious = 13.
+    assert whole_table.results[0]["element_count"] == 13
     assert this_refresh.results[0]["element_count"] == 2
 
 
@@ -527,3 +625,24 @@ def test_rows_the_loader_accepted_from_the_sample_pass_every_expectation(tmp_pat
     assert [failure for o in outcomes for failure in o.critical_failures] == []
     assert [warning for o in outcomes for warning in o.warnings] == []
     assert all(o.results[0]["element_count"] > 0 for o in outcomes)
+
+
+def test_a_raw_column_of_another_type_than_the_contracts_fails_the_storage_expectation(tmp_path):
+    drifted = tmp_path / "retyped.duckdb"
+    _create_raw_tables(drifted)
+    with duckdb.connect(str(drifted)) as conn:
+        conn.execute("alter table telemetry.usage_events alter input_tokens type varchar")
+        _insert(conn, "usage_events", VALID_ROWS["usage_events"], "valid")
+
+    outcome = expectations.validate_export(drifted, "usage_events", refresh_id="valid")
+
+    storage = [
+        result
+        for result in outcome.results
+        if result["rule"] == "raw columns have the contract's types"
+    ]
+    assert [(r["success"], r["unexpected_count"]) for r in storage] == [(False, 1)]
+    assert json.loads(storage[0]["unexpected_examples"]) == [
+        {"column_name": "input_tokens", "data_type": "VARCHAR"}
+    ]
+    assert not outcome.success

@@ -141,6 +141,8 @@ def build_bad_rows(
             seat_row(8, effective_at=ts(start).removesuffix("Z")),
         ),
         ("required:effective_at", seat_row(9, effective_at=None)),
+        # A wrong clock: a date nobody's ledger holds (exports.md, "Plausible times").
+        ("implausible_time", seat_row(11, effective_at="1970-01-01T00:00:00Z")),
     ]
     if corrections:
         target = corrections[0]
@@ -206,6 +208,8 @@ def build_bad_rows(
             ("allowed_values:actor_type", usage_row(7, actor_type="bot")),
             ("allowed_values:outcome", usage_row(8, outcome="done")),
             ("required:model", usage_row(9, model=None)),
+            # The wrong clock: loaded, it moved the data's as-of time to 2099.
+            ("implausible_time", usage_row(10, occurred_at="2099-02-10T10:00:00Z")),
         ],
         "invoices": [
             ("currency_differs_from_account", invoice_row(1, currency=other_currency)),
@@ -238,6 +242,10 @@ def build_bad_rows(
             (
                 "type:usd_per_unit",
                 {"rate_date": "2019-12-30", "currency": "CHF", "usd_per_unit": "n/a"},
+            ),
+            (
+                "implausible_time",
+                {"rate_date": "1999-12-31", "currency": "CHF", "usd_per_unit": "1.10"},
             ),
         ],
     }

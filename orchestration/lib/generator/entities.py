@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from orchestration.lib.contract import SEAT_SIGN
 from orchestration.lib.generator.calendar import add_months, month_start, period_start
 
 SEGMENTS = ("smb", "mid_market", "enterprise")
@@ -139,8 +140,7 @@ class SeatEvent:
 
     @property
     def seats_delta(self) -> int:
-        sign = {"seat_added": 1, "seat_reactivated": 1, "seat_removed": -1, "seat_suspended": -1}
-        return sign.get(self.event_type, 0) * self.quantity
+        return SEAT_SIGN.get(self.event_type, 0) * self.quantity
 
 
 def build_plans(start: datetime, months: int) -> list[PlanPrice]:

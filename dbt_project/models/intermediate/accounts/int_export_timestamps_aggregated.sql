@@ -1,5 +1,6 @@
 -- Grain: exactly one row, also on an empty warehouse (then every timestamp is null).
--- The data's as-of time (DOMAIN.md): the latest occurred_at, effective_at or issued_at loaded.
+-- The data's as-of time (DOMAIN.md): the latest occurred_at, effective_at or issued_at loaded,
+-- never later than the last load.
 with
 
 accounts as (select * from {{ ref('stg_crm__accounts') }}),
@@ -104,15 +105,31 @@ combined as (
     cross join fx_rates_latest
 ),
 
-as_of as (
+latest_business_time as (
     select
         {{ greatest_ignoring_nulls([
             'usage_events_last_occurred_at',
             'seat_events_last_effective_at',
             'invoices_last_issued_at',
-        ]) }} as data_as_of,
+        ]) }} as latest_business_at,
         combined.*
     from combined
+),
+
+-- The as-of time never runs ahead of the refresh that computed it (exports.md, "Plausible
+-- times"): the loader admits a time up to a day past the refresh's start (clock skew), so such
+-- a time is capped at the last load, which no refresh's data can be ahead of.
+as_of as (
+    select
+        case
+            when
+                latest_business_time.last_loaded_at is not null
+                and latest_business_time.latest_business_at > latest_business_time.last_loaded_at
+                then latest_business_time.last_loaded_at
+            else latest_business_time.latest_business_at
+        end as data_as_of,
+        latest_business_time.*
+    from latest_business_time
 ),
 
 final as (

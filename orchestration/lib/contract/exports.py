@@ -1,13 +1,7 @@
-"""The export contract (shared/contracts/exports.md) as data.
+"""The exports of shared/contracts/exports.md: their files, columns, types, keys and value rules.
 
-One place says which exports exist, where they land in the warehouse, their columns, types,
-keys and the per-value rules. The loader enforces it, the generator writes it, the GX suites
-check it and the dbt sources mirror it: change a rule here, not in four places.
-
-Cross-row rules (a foreign key, a subscription that must belong to its account, a correction
-that must name an earlier event, a seat balance that must not go below zero) need the rest
-of the warehouse and live in the loader (`ingest.py`); they are listed in `CROSS_ROW_RULES`
-so that documentation and tests can name them.
+A column's value rules (required, allowed values, minimum, pattern, default) are attributes of
+the column; the rules between rows and exports are declared in `rules.py`.
 """
 
 from __future__ import annotations
@@ -263,24 +257,6 @@ EXPORTS: dict[str, Export] = {
     ]
 }
 
-# Rules that need other rows or other exports; the loader names quarantined rows by these.
-CROSS_ROW_RULES = {
-    "unknown_account": "account_id must exist in accounts",
-    "unknown_plan": "plan_id must exist in plans",
-    "unknown_subscription": "subscription_id must exist in subscriptions",
-    "subscription_of_other_account": "the subscription must belong to the row's account",
-    "unknown_invoice": "invoice_id must exist in invoices",
-    "currency_differs_from_account": "an invoice's currency must equal its account's currency",
-    "period_end_not_after_start": "period_end must be later than period_start",
-    "user_id_required_for_human": "a human usage event names its user_id",
-    "agent_id_required_for_agent": "an agent usage event names its agent_id and no user_id",
-    "corrects_event_id_required": "a correction names the event it voids",
-    "corrects_event_id_not_allowed": "only a correction names corrects_event_id",
-    "corrected_event_unknown": "a correction must name an earlier event of the same subscription",
-    "correction_of_correction": "a correction of a correction is rejected",
-    "seats_below_zero": "the event would take billable seats below zero",
-}
-
 # Load order that satisfies `depends_on` (the Dagster asset graph encodes the same order).
 LOAD_ORDER = [
     "accounts",
@@ -303,29 +279,3 @@ def raw_table_ddl(export: Export) -> str:
     columns += [f"{name} {sql_type}" for name, sql_type in LINEAGE_COLUMNS.items()]
     body = ",\n    ".join(columns)
     return f"create table if not exists {export.relation} (\n    {body}\n)"
-
-
-AUDIT_DDL = [
-    "create schema if not exists audit",
-    """create table if not exists audit.load_report (
-        refresh_id varchar not null,
-        file_name varchar not null,
-        export varchar,
-        content_sha256 varchar,
-        status varchar not null,  -- loaded | skipped_already_loaded | rejected
-        rows_read bigint not null default 0,
-        rows_loaded bigint not null default 0,
-        rows_duplicate bigint not null default 0,
-        rows_quarantined bigint not null default 0,
-        message varchar,
-        loaded_at timestamp not null
-    )""",
-    """create table if not exists audit.quarantine (
-        refresh_id varchar not null,
-        export varchar not null,
-        file_name varchar not null,
-        row_number bigint,
-        rule varchar not null,
-        raw_record varchar not null  -- JSON text of the original values
-    )""",
-]

@@ -1,0 +1,253 @@
+"""One landing file, start to end: read, judge every row, quarantine, insert, report.
+
+Each file is one transaction: its raw rows, its quarantined rows and its load report row commit
+together. Every row is judged by one SQL projection over the file (a list of the rules it broke),
+then by the seat replay where the export has one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+
+from orchestration.lib import settings
+from orchestration.lib.contract import AUDIT_DDL, EXPORTS, FILE_EXTENSIONS, Export, raw_table_ddl
+from orchestration.lib.contract.audit import LOAD_REPORT, LOADED, REJECTED, SKIPPED
+from orchestration.lib.loader import cross_row, readers, values
+from orchestration.lib.loader.insert import (
+    FileReport,
+    insert_sql,
+    quarantine_malformed,
+    quarantine_rule_breakers,
+    write_report,
+)
+from orchestration.lib.loader.landing import file_sha256, landing_files, parse_file_name
+from orchestration.lib.loader.sql import OUR_BUGS, FileRejected, first_line, json_of, quote
+
+_WORK_TABLES = ("_checked", *readers.WORK_TABLES)
+# `new_refresh_id()` starts with the refresh's start: `20261122T090000Z-1a2b3c4d`.
+_REFRESH_ID_TIME = "%Y%m%dT%H%M%SZ"
+
+
+def ensure_warehouse_schema(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw schemas and tables and the audit tables; safe to run on every refresh."""
+    for schema in sorted({export.schema for export in EXPORTS.values()}):
+        conn.execute(f"create schema if not exists {schema}")
+    for export in EXPORTS.values():
+        conn.execute(raw_table_ddl(export))
+    for statement in AUDIT_DDL:
+        conn.execute(statement)
+
+
+def refresh_started_at(refresh_id: str) -> dt.datetime | None:
+    """The start a refresh id carries (UTC), or None for an id of another shape (tests)."""
+    try:
+        return dt.datetime.strptime(refresh_id[:16], _REFRESH_ID_TIME)
+    except ValueError:
+        return None
+
+
+def plausible_window(
+    refresh_id: str, started_at: dt.datetime | None = None
+) -> tuple[dt.datetime, dt.datetime]:
+    """(earliest, latest) plausible time for the rows of this refresh (exports.md)."""
+    start = started_at or refresh_started_at(refresh_id) or dt.datetime.now(dt.UTC)
+    if start.tzinfo is not None:
+        start = start.astimezone(dt.UTC).replace(tzinfo=None)
+    return settings.plausible_since(), start + settings.plausible_ahead()
+
+
+def reject_unrecognised(
+    conn: duckdb.DuckDBPyConnection, files: list[Path], refresh_id: str
+) -> list[FileReport]:
+    """Report files that match no export name or accepted extension, so none is silently ignored."""
+    ensure_warehouse_schema(conn)
+    reports = []
+    for path in files:
+        export_part = path.name.split("__", 1)[0] if "__" in path.name else None
+        _, extension = parse_file_name(path.name)
+        if extension is None:
+            why = f"extension is not one of {', '.join(FILE_EXTENSIONS)}"
+        elif export_part is None:
+            why = "name is not <export>__<anything>.<ext>"
+        else:
+            why = f"'{export_part}' is not an export (expected one of {', '.join(EXPORTS)})"
+        report = FileReport(
+            path.name, None, file_sha256(path), REJECTED, 0, 0, 0, 0, f"{path.name}: {why}"
+        )
+        write_report(conn, refresh_id, report)
+        reports.append(report)
+    return reports
+
+
+def load_export(
+    conn: duckdb.DuckDBPyConnection,
+    landing_dir: Path,
+    export: str,
+    refresh_id: str,
+    *,
+    refresh_started: dt.datetime | None = None,
+) -> list[FileReport]:
+    """Load every new file of one export in name order; one load_report row per file.
+
+    `refresh_started` (UTC) bounds the plausible times; by default the start the refresh id
+    carries, else now.
+    """
+    spec = EXPORTS[export]
+    ensure_warehouse_schema(conn)
+    # Timestamps with an offset become naive UTC; row numbers of CSV/JSON rely on insertion order.
+    conn.execute("set TimeZone = 'UTC'")
+    conn.execute("set preserve_insertion_order = true")
+    window = plausible_window(refresh_id, refresh_started)
+    return [
+        _load_file(conn, spec, path, refresh_id, window)
+        for path in landing_files(landing_dir).get(export, [])
+    ]
+
+
+def _load_file(
+    conn: duckdb.DuckDBPyConnection,
+    export: Export,
+    path: Path,
+    refresh_id: str,
+    window: tuple[dt.datetime, dt.datetime],
+) -> FileReport:
+    sha = file_sha256(path)
+    earlier = conn.execute(
+        f"""select file_name, refresh_id from {LOAD_REPORT}
+        where export = ? and content_sha256 = ? and status = ?
+        order by loaded_at limit 1""",
+        [export.name, sha, LOADED],
+    ).fetchall()
+    if earlier:
+        message = f"same content as {earlier[0][0]}, loaded in refresh {earlier[0][1]}"
+        report = FileReport(path.name, export.name, sha, SKIPPED, 0, 0, 0, 0, message)
+        write_report(conn, refresh_id, report)
+        return report
+
+    conn.begin()
+    try:
+        report = _load_file_rows(conn, export, path, sha, refresh_id, window)
+        write_report(conn, refresh_id, report)
+        _drop_work_tables(conn)
+        conn.commit()
+    except (FileRejected, duckdb.Error) as error:
+        conn.rollback()
+        if isinstance(error, OUR_BUGS):
+            raise
+        message = (
+            str(error)
+            if isinstance(error, FileRejected)
+            else f"{path.name}: cannot be parsed: {first_line(error)}"
+        )
+        report = FileReport(path.name, export.name, sha, REJECTED, 0, 0, 0, 0, message)
+        write_report(conn, refresh_id, report)
+    return report
+
+
+def _load_file_rows(
+    conn: duckdb.DuckDBPyConnection,
+    export: Export,
+    path: Path,
+    sha: str,
+    refresh_id: str,
+    window: tuple[dt.datetime, dt.datetime],
+) -> FileReport:
+    _, extension = parse_file_name(path.name)
+    extension = extension or ""
+    staged = readers.stage(conn, path, extension, export)
+    missing = [
+        column.name
+        for column in export.columns
+        if not column.optional and column.name not in staged.types
+    ]
+    # A JSONL file without one object has no keys to check: a file with no rows, not a broken one.
+    if missing and not (extension.startswith("jsonl") and not staged.types):
+        raise FileRejected(
+            f"{path.name}: missing column(s) {', '.join(missing)} of export {export.name}"
+            + _delimiter_hint(staged.types)
+        )
+    conn.execute(checked_sql(export, staged, window))
+    cross_row.blame_below_zero(conn, export)
+
+    lineage = [refresh_id, export.name, path.name]
+    counts = conn.execute(
+        "select count(*), count(*) filter (where len(__rules) > 0) from _checked"
+    ).fetchall()[0]
+    if counts[1]:
+        # The original values are rebuilt only for bad rows: JSON of every row costs more than
+        # all the rule checks together on a large file.
+        raw_record = staged.raw_record or json_of(
+            list(staged.types), staged.empty_as, relation="source"
+        )
+        quarantine_rule_breakers(conn, staged.source_sql, raw_record, lineage)
+    malformed = 0
+    if staged.malformed_sql:
+        malformed = quarantine_malformed(conn, staged.malformed_sql, lineage)
+
+    loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    loaded = conn.execute(insert_sql(export), [refresh_id, path.name, loaded_at]).fetchall()[0][0]
+    rows_read = counts[0] + malformed
+    quarantined = counts[1] + malformed
+    return FileReport(
+        file_name=path.name,
+        export=export.name,
+        content_sha256=sha,
+        status=LOADED,
+        rows_read=rows_read,
+        rows_loaded=loaded,
+        rows_duplicate=rows_read - loaded - quarantined,
+        rows_quarantined=quarantined,
+        message=staged.note,
+    )
+
+
+def checked_sql(
+    export: Export, staged: readers.StagedFile, window: tuple[dt.datetime, dt.datetime]
+) -> str:
+    """One projection over the file: typed contract columns, `__extra` and every rule broken."""
+    typed_columns = []
+    value_rules: list[tuple[str, str]] = []
+    for column in export.columns:
+        value, rules = values.column_sql(column, staged.types.get(column.name))
+        typed_columns.append(f"cast({value} as {column.raw_type}) as {quote(column.name)}")
+        value_rules += rules
+    extra = [name for name in staged.types if name not in export.column_names]
+    lookups, cross_rules = cross_row.row_rules_sql(export)
+    plausible = values.plausible_time_check(export, *window)
+    row_rules = ([plausible] if plausible else []) + cross_rules
+    typed_select = ",\n            ".join(typed_columns)
+    lookup_ctes = "".join(f",\n    {cte}" for cte in lookups)
+    return f"""create temp table _checked as
+    with
+    source as ({staged.source_sql}),
+    typed as (
+        select
+            __row_number,
+            {json_of(extra)} as __extra,
+            {typed_select},
+            {values.rule_list_sql(value_rules)} as __value_rules
+        from source
+    ){lookup_ctes}
+    select
+        this_row.* exclude (__value_rules),
+        list_concat(this_row.__value_rules, {values.rule_list_sql(row_rules)}) as __rules
+    from typed as this_row"""
+
+
+def _delimiter_hint(types: dict[str, str]) -> str:
+    """When the header is one column holding another separator, say so: that is the problem."""
+    if len(types) != 1:
+        return ""
+    (header,) = types
+    for separator, name in (("\t", "tabs"), (";", "semicolons"), ("|", "bars")):
+        if separator in header:
+            return f" (the header is one field: its fields are separated by {name}, not commas)"
+    return ""
+
+
+def _drop_work_tables(conn: duckdb.DuckDBPyConnection) -> None:
+    for table in _WORK_TABLES:
+        conn.execute(f"drop table if exists {table}")
