@@ -59,7 +59,14 @@ def dbt_build_args(config: DbtBuildConfig, dbt_vars: str) -> list[str]:
     if config.rebuild_months:
         build_vars["usage_rollup_rebuild_months"] = month_starts(config.rebuild_months)
     if build_vars:
-        args += ["--vars", json.dumps(build_vars, sort_keys=True, default=str)]
+        # Unit tests were worked out by hand with dbt_project.yml's settings: with the analyst's
+        # vars they run after the build, on their own, without them (see dbt_models).
+        args += [
+            "--vars",
+            json.dumps(build_vars, sort_keys=True, default=str),
+            "--exclude",
+            "test_type:unit",
+        ]
     return args
 
 
@@ -112,3 +119,31 @@ def dbt_models(
         reason = "dbt build failed: " + _first_errors(invocation)
         warehouse.note_failure(reason)
         raise dg.Failure(description=reason)
+    if "--vars" in args:
+        # The analyst's settings drive the models and their data tests; the unit tests were worked
+        # out by hand with dbt_project.yml's settings, so they run on their own, without --vars
+        # (with them, a moved threshold would fail a correct unit test and so the refresh), once
+        # the build has made the relations whose columns they read.
+        unit_tests = dbt.cli(
+            ["test", "--select", "test_type:unit"],
+            manifest=DBT_PROJECT.manifest_path,
+            raise_on_error=False,
+        ).wait()
+        if not unit_tests.is_successful():
+            reason = "dbt unit tests failed: " + _first_errors(unit_tests)
+            warehouse.note_failure(reason)
+            raise dg.Failure(description=reason)
+    if warehouse.dbt_vars:
+        # The analyst's settings drive the models and their data tests; the unit tests were worked
+        # out by hand with dbt_project.yml's settings, so they run on their own, without --vars
+        # (with them, a moved threshold would fail a correct unit test and so the refresh), once
+        # the build has made the relations whose columns they read.
+        unit_tests = dbt.cli(
+            ["test", "--select", "test_type:unit"],
+            manifest=DBT_PROJECT.manifest_path,
+            raise_on_error=False,
+        ).wait()
+        if not unit_tests.is_successful():
+            reason = "dbt unit tests failed: " + _first_errors(unit_tests)
+            warehouse.note_failure(reason)
+            raise dg.Failure(description=reason)

@@ -192,6 +192,7 @@ def test_launchpad_config_becomes_dbt_build_arguments():
         "{proration_rule: day}",
     )
     assert args[:2] == ["build", "--vars"]
+    assert args[3:] == ["--exclude", "test_type:unit"]  # they run afterwards, without the vars
     assert json.loads(args[2]) == {
         "proration_rule": "day",
         "usage_rollup_rebuild_months": ["2026-01-01", "2026-02-01"],

@@ -1,5 +1,7 @@
 -- The open interval of every subscription holds the balance after its last ledger event: the
--- interval view and the ledger never disagree on today's billable seats.
+-- interval view and the ledger never disagree on today's billable seats. Exception: a canceled
+-- subscription's open interval holds 0 (billing ends at canceled_at; the ledger records seat
+-- events only, and a cancellation is not one).
 with
 
 ledger as (select * from {{ ref('fct_seat_ledger') }}),
@@ -33,7 +35,8 @@ disagreements as (
             balances.subscription_id = intervals.subscription_id
             and intervals.valid_to is null
     where intervals.billable_seats is null
-        or intervals.billable_seats <> balances.billable_seats_after
+        or intervals.billable_seats
+        <> case when intervals.is_canceled then 0 else balances.billable_seats_after end
 )
 
 select * from disagreements

@@ -25,6 +25,23 @@ HUMAN_FEATURE_SLOTS = [0] * 50 + [1] * 30 + [2] * 12 + [3] * 8
 AGENT_FEATURE_SLOTS = [0] * 5 + [1] * 10 + [2] * 50 + [3] * 35
 BASE_INPUT_TOKENS = (900, 3500, 1800, 6000)
 AGENT_MEAN_TASKS = 3  # agent events complete 1-5 tasks, humans one
+# Tokens an event reads, as a multiple of its feature's base: a person's turn carries retrieved
+# context (about 9k input tokens on average), an agent's run loops over tools and documents (about
+# 300k per run of 1-5 tasks). With model_costs.csv's per-token prices (DOMAIN.md's range) that puts
+# an automating account's cost to serve at a third of its seat revenue by the end of the period,
+# while a seat-only account keeps a 90%+ margin.
+HUMAN_TOKEN_SCALE = 4.0
+AGENT_TOKEN_SCALE = 60.0
+# Model tiers as (percent frontier, percent medium), the rest small: people mostly on small models,
+# agents plan and check on larger ones, enterprise people a little more on large ones.
+HUMAN_TIERS = (8, 35)
+ENTERPRISE_HUMAN_TIERS = (14, 40)
+AGENT_TIERS = (30, 50)
+# Power users' people burn ~24x the tokens of their peers', mostly on the frontier tier (their
+# agents too run 24x longer, on the agents' tiers): their cost to serve tops their seat revenue,
+# the accounts a pure per-seat price loses money on (DOMAIN.md).
+POWER_USER_TIERS = (75, 20)
+POWER_USER_TOKEN_SCALE = 24.0
 
 USAGE_COLUMNS = (
     "event_id",
@@ -90,6 +107,8 @@ def plan_account_days(
             "n_agents",
             "frontier_pct",
             "medium_pct",
+            "agent_frontier_pct",
+            "agent_medium_pct",
             "token_scale",
             "file_month",
             "late_eligible",
@@ -107,11 +126,11 @@ def plan_account_days(
         utilization = rng.uniform(0.45, 0.65) if account.low_utilization else rng.uniform(0.86, 1.0)
         intensity = rng.uniform(0.7, 1.3)
         share_jitter = rng.uniform(0.85, 1.15)
-        # Power users burn ~80x the tokens, mostly on the frontier tier: their cost to serve tops
-        # their seat revenue, the accounts a pure per-seat price loses money on (DOMAIN.md).
-        frontier, medium, scale = (75, 20, 80.0) if account.power_user else (8, 35, 1.0)
-        if account.segment == "enterprise" and not account.power_user:
-            frontier, medium = 14, 40
+        (frontier, medium), (agent_frontier, agent_medium), scale = HUMAN_TIERS, AGENT_TIERS, 1.0
+        if account.segment == "enterprise":
+            frontier, medium = ENTERPRISE_HUMAN_TIERS
+        if account.power_user:
+            (frontier, medium), scale = POWER_USER_TIERS, POWER_USER_TOKEN_SCALE
         current = subscription.started_at.replace(hour=0, minute=0, second=0)
         month_key, month_users, user_offset = None, 1, 0
         month_index = days_in_month = 0
@@ -151,6 +170,8 @@ def plan_account_days(
                 columns["n_agents"].append(1 + round(share * 10) + seats // 40)
                 columns["frontier_pct"].append(frontier)
                 columns["medium_pct"].append(medium)
+                columns["agent_frontier_pct"].append(agent_frontier)
+                columns["agent_medium_pct"].append(agent_medium)
                 columns["token_scale"].append(scale)
                 columns["file_month"].append(month_index)
                 columns["late_eligible"].append(
@@ -204,6 +225,8 @@ def generate_usage_sql(
                 (h1 >> 30) % 100 as model_draw,
                 (h2 % 1000) / 1000.0 as token_draw,
                 ((h2 >> 12) % 1000) / 1000.0 as output_draw,
+                case when is_agent then agent_frontier_pct else frontier_pct end as tier_frontier,
+                case when is_agent then agent_medium_pct else medium_pct end as tier_medium,
                 (h2 >> 32) % 100 as outcome_draw,
                 late_eligible and (h2 >> 40) % 1000 < 20 as is_late,
                 (h2 >> 50) % 1000 < 3 as is_duplicated
@@ -220,16 +243,17 @@ def generate_usage_sql(
             make_timestamp((day_epoch + case when is_agent then h1 % 86400
                 else 25200 + h1 % 39600 end) * 1000000) as occurred_at,
             {features}[feature_index + 1] as feature,
-            case when model_draw < frontier_pct then 'frontier'
-                when model_draw < frontier_pct + medium_pct then 'medium'
+            case when model_draw < tier_frontier then 'frontier'
+                when model_draw < tier_frontier + tier_medium then 'medium'
                 else 'small' end as model,
             (
                 {base_tokens}[feature_index + 1] * token_scale * (0.3 + 1.4 * token_draw)
-                * case when is_agent then 1.5 else 1.0 end
+                * case when is_agent then {AGENT_TOKEN_SCALE} else {HUMAN_TOKEN_SCALE} end
             )::bigint as input_tokens,
             (
                 {base_tokens}[feature_index + 1] * token_scale * (0.3 + 1.4 * token_draw)
-                * case when is_agent then 1.5 else 1.0 end * (0.08 + 0.27 * output_draw)
+                * case when is_agent then {AGENT_TOKEN_SCALE} else {HUMAN_TOKEN_SCALE} end
+                * (0.08 + 0.27 * output_draw)
             )::bigint as output_tokens,
             case when is_agent then 1 + (h2 >> 24) % 5 else 1 end as tasks,
             case when feature_index != 2 then null

@@ -2,10 +2,14 @@
 -- The ledger in effective-time order per subscription: a back-dated event lands where it takes
 -- effect, not where it was recorded. Events at the same instant are ordered by recorded_at then
 -- event_id so the running balance never depends on scan order. Voided events carry seats_delta 0
--- (staging), so they never count; requested_seats_delta keeps what they asked for.
+-- (staging), so they never count; requested_seats_delta keeps what they asked for. The running
+-- balance is the ledger's, of seat events only: a cancellation is not a seat event, so it does not
+-- bring billable_seats_after to 0 (int_subscription_seats_intervaled does that for billing).
 with
 
 seat_events as (select * from {{ ref('stg_entitlements__seat_events') }}),
+
+subscriptions as (select * from {{ ref('stg_billing__subscriptions') }}),
 
 corrections as (
     select
@@ -32,6 +36,7 @@ sequenced as (
         seat_events.is_voided,
         seat_events.voided_by_event_id,
         corrections.correction_recorded_at as voided_at,
+        subscriptions.canceled_at as subscription_canceled_at,
         case
             when seat_events.event_type in ('seat_added', 'seat_reactivated')
                 then seat_events.quantity
@@ -54,6 +59,8 @@ sequenced as (
     from seat_events
     left join corrections
         on seat_events.voided_by_event_id = corrections.correction_event_id
+    left join subscriptions
+        on seat_events.subscription_id = subscriptions.subscription_id
 ),
 
 final as (
@@ -72,6 +79,9 @@ final as (
         is_voided,
         voided_by_event_id,
         voided_at,
+        subscription_canceled_at,
+        -- billing ends at canceled_at: a seat change effective from then on bills nothing
+        coalesce(effective_at >= subscription_canceled_at, false) as is_after_cancellation,
         cast(requested_seats_delta as {{ dbt.type_bigint() }}) as requested_seats_delta,
         cast(seats_delta as {{ dbt.type_bigint() }}) as seats_delta,
         cast(recording_lag_seconds as {{ dbt.type_bigint() }}) as recording_lag_seconds,

@@ -37,9 +37,12 @@ usage_by_account_month as (
     group by usage_rolled_up.account_id, usage_rolled_up.month
 ),
 
--- The current per-seat model's own quantities: the regular lines the billing rules give for each
--- period starting in the month (seats at the period start x the plan's seat price, and the
--- platform fee), in USD at the rate of the period start, which is the invoice's issue date.
+-- The current per-seat model's own quantities: the lines the billing rules give for each period
+-- starting in the month (seats at the period start x the plan's seat price, the platform fee, and
+-- the prorations of the previous period's seat changes, which that period's invoice carries), in
+-- USD at the rate of the period start, which is the invoice's issue date. Proration charges (adds)
+-- and credits (removals) are two metrics, each a positive amount, so that `standard` rating,
+-- which never charges below zero, can price the credits at -1 per USD.
 expected_recurring_lines as (
     select
         expected_lines.expected_line_key,
@@ -53,7 +56,7 @@ expected_recurring_lines as (
     -- a period that starts after the data's as-of time has not been invoiced yet
     inner join data_as_of
         on expected_lines.period_start <= data_as_of.data_as_of
-    where expected_lines.line_kind in ('seats', 'platform_fee')
+    where expected_lines.line_kind in ('seats', 'platform_fee', 'proration')
 ),
 
 expected_line_rates as (
@@ -91,7 +94,11 @@ expected_by_account_month as (
         account_id,
         month,
         sum(case when line_kind = 'seats' then amount_usd end) as plan_seat_charges_usd,
-        sum(case when line_kind = 'platform_fee' then amount_usd end) as plan_platform_fees_usd
+        sum(case when line_kind = 'platform_fee' then amount_usd end) as plan_platform_fees_usd,
+        sum(case when line_kind = 'proration' and amount_usd > 0 then amount_usd end)
+            as plan_proration_charges_usd,
+        sum(case when line_kind = 'proration' and amount_usd < 0 then -amount_usd end)
+            as plan_proration_credits_usd
     from expected_recurring_lines_in_usd
     group by account_id, month
 ),
@@ -118,7 +125,11 @@ rated_account_months as (
         coalesce(usage_by_account_month.output_tokens, 0) as output_tokens,
         coalesce(usage_by_account_month.credits, 0) as credits,
         coalesce(expected_by_account_month.plan_seat_charges_usd, 0) as plan_seat_charges_usd,
-        coalesce(expected_by_account_month.plan_platform_fees_usd, 0) as plan_platform_fees_usd
+        coalesce(expected_by_account_month.plan_platform_fees_usd, 0) as plan_platform_fees_usd,
+        coalesce(expected_by_account_month.plan_proration_charges_usd, 0)
+            as plan_proration_charges_usd,
+        coalesce(expected_by_account_month.plan_proration_credits_usd, 0)
+            as plan_proration_credits_usd
     from account_months
     left join seats
         on account_months.account_id = seats.account_id
@@ -151,6 +162,8 @@ rated_account_months as (
     ('credits', 'credits', 'requests'),
     ('plan_seat_charges_usd', 'plan_seat_charges_usd', '0'),
     ('plan_platform_fees_usd', 'plan_platform_fees_usd', '0'),
+    ('plan_proration_charges_usd', 'plan_proration_charges_usd', '0'),
+    ('plan_proration_credits_usd', 'plan_proration_credits_usd', '0'),
 ] %}
 
 unpivoted as (

@@ -1,7 +1,8 @@
 -- Grain: one row per subscription per month of its account's month spine in which the
 -- subscription is active at the month's end (started before, not canceled by, the first instant of
 -- the next month).
--- MRR (DOMAIN.md) at the month's end: billable seats x the seat unit amount of the billing period
+-- MRR (DOMAIN.md) at the month's end: billable seats (int_subscription_seats_netted_to_month_end,
+-- the one reading of the ledger at month ends) x the seat unit amount of the billing period
 -- in effect at that instant (+ its platform fee), normalised to one month (annual / 12), in the
 -- plan's currency and in USD at the month-end rate (the latest rate on or before the month's last
 -- day). Prorations and one-off lines are not MRR.
@@ -11,7 +12,7 @@ subscriptions as (select * from {{ ref('stg_billing__subscriptions') }}),
 
 plans as (select * from {{ ref('stg_billing__plans') }}),
 
-seat_events as (select * from {{ ref('stg_entitlements__seat_events') }}),
+subscription_seats as (select * from {{ ref('int_subscription_seats_netted_to_month_end') }}),
 
 account_months as (select * from {{ ref('int_account_months_spined') }}),
 
@@ -41,28 +42,6 @@ active_at_month_end as (
             subscriptions.canceled_at is null
             or subscriptions.canceled_at >= subscription_months.next_month_start
         )
-),
-
--- Seat events net per subscription and month first, so the range join below stays small.
-monthly_seat_deltas as (
-    select
-        subscription_id,
-        {{ month_of('effective_at') }} as month,
-        sum(seats_delta) as seats_delta
-    from seat_events
-    group by subscription_id, {{ month_of('effective_at') }}
-),
-
-seats_at_month_end as (
-    select
-        active_at_month_end.subscription_id,
-        active_at_month_end.month,
-        coalesce(sum(monthly_seat_deltas.seats_delta), 0) as billable_seats
-    from active_at_month_end
-    left join monthly_seat_deltas
-        on active_at_month_end.subscription_id = monthly_seat_deltas.subscription_id
-            and active_at_month_end.month >= monthly_seat_deltas.month
-    group by active_at_month_end.subscription_id, active_at_month_end.month
 ),
 
 -- The plan rows of a subscription's plan; the interval is the plan's, the same for every price.
@@ -154,13 +133,13 @@ priced as (
         periods.month,
         periods.interval_months,
         periods.period_start,
-        seats_at_month_end.billable_seats,
+        subscription_seats.billable_seats,
         prices_ranked.currency,
         prices_ranked.seat_unit_amount,
         prices_ranked.platform_fee_amount,
         cast(
             (
-                seats_at_month_end.billable_seats * prices_ranked.seat_unit_amount
+                subscription_seats.billable_seats * prices_ranked.seat_unit_amount
                 + prices_ranked.platform_fee_amount
             ) / periods.interval_months as decimal(18, 4)
         ) as mrr,
@@ -170,9 +149,9 @@ priced as (
             else month_end_rates.usd_per_unit
         end as usd_per_unit
     from periods
-    inner join seats_at_month_end
-        on periods.subscription_id = seats_at_month_end.subscription_id
-            and periods.month = seats_at_month_end.month
+    inner join subscription_seats
+        on periods.subscription_id = subscription_seats.subscription_id
+            and periods.month = subscription_seats.month
     inner join prices_ranked
         on periods.subscription_id = prices_ranked.subscription_id
             and periods.month = prices_ranked.month

@@ -25,6 +25,8 @@ final as (
         corrects_event_id,
         billable_seats_before,
         billable_seats_after,
+        subscription_canceled_at,
+        is_after_cancellation,
         seat_role,
         user_id,
         source

@@ -11,36 +11,58 @@ guardrails as (
     ) | indent(4) }}
 ),
 
-final as (
+-- The discounts and credits of the same months, which actual_usd leaves out (no model sets them).
+adjustments as (
     select
         price_model_id,
         segment,
-        cast(accounts as {{ dbt.type_bigint() }}) as accounts,
-        cast(account_months as {{ dbt.type_bigint() }}) as account_months,
-        actual_usd,
-        shadow_usd,
-        revenue_delta_usd,
-        revenue_delta_pct,
-        winners_share,
-        losers_share,
-        delta_pct_p10,
-        delta_pct_p50,
-        delta_pct_p90,
-        delta_pct_p99,
-        cost_to_serve_usd,
-        actual_gross_margin,
-        shadow_gross_margin,
-        invoice_variance,
-        cast(billed_account_months as {{ dbt.type_bigint() }}) as billed_account_months,
-        cast(shocked_account_months as {{ dbt.type_bigint() }}) as shocked_account_months,
-        bill_shock_rate,
-        max_monthly_bill_shock_rate,
-        max_bill_shock_rate,
-        min_revenue_delta_pct,
-        max_revenue_delta_pct,
-        is_passing,
-        failure_reason
+        sum(actual_adjustments_usd) as actual_adjustments_usd
+    from {{ ref('fct_shadow_invoice') }}
+    group by price_model_id, segment
+    union all
+    select
+        price_model_id,
+        'all' as segment,
+        sum(actual_adjustments_usd) as actual_adjustments_usd
+    from {{ ref('fct_shadow_invoice') }}
+    group by price_model_id
+),
+
+final as (
+    select
+        guardrails.price_model_id,
+        guardrails.segment,
+        cast(guardrails.accounts as {{ dbt.type_bigint() }}) as accounts,
+        cast(guardrails.account_months as {{ dbt.type_bigint() }}) as account_months,
+        guardrails.actual_usd,
+        cast(adjustments.actual_adjustments_usd as decimal(18, 4)) as actual_adjustments_usd,
+        guardrails.shadow_usd,
+        guardrails.revenue_delta_usd,
+        guardrails.revenue_delta_pct,
+        guardrails.winners_share,
+        guardrails.losers_share,
+        guardrails.delta_pct_p10,
+        guardrails.delta_pct_p50,
+        guardrails.delta_pct_p90,
+        guardrails.delta_pct_p99,
+        guardrails.cost_to_serve_usd,
+        guardrails.actual_gross_margin,
+        guardrails.shadow_gross_margin,
+        guardrails.invoice_variance,
+        cast(guardrails.billed_account_months as {{ dbt.type_bigint() }}) as billed_account_months,
+        cast(guardrails.shocked_account_months as {{ dbt.type_bigint() }})
+            as shocked_account_months,
+        guardrails.bill_shock_rate,
+        guardrails.max_monthly_bill_shock_rate,
+        guardrails.max_bill_shock_rate,
+        guardrails.min_revenue_delta_pct,
+        guardrails.max_revenue_delta_pct,
+        guardrails.is_passing,
+        guardrails.failure_reason
     from guardrails
+    left join adjustments
+        on guardrails.price_model_id = adjustments.price_model_id
+            and guardrails.segment = adjustments.segment
 )
 
 select * from final

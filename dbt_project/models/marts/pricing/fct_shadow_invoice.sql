@@ -1,13 +1,43 @@
 -- Grain: one row per rated account-month x price model (account_id, month, price_model_id).
 -- The shadow invoice beside the real one: what the account would have paid under the model
--- (shadow_usd, the sum of its components rounded to cents) and what it paid (actual_usd, invoice
--- subtotals before tax). Bill shock under the model comes from the one bill-shock rule that also
--- judges the real invoices (int_account_months_judged_for_bill_shock).
+-- (shadow_usd, the sum of its components rounded to cents) and what it paid for the same things
+-- (actual_usd: the subscription, proration and usage lines of its invoices, before tax, discounts
+-- and credits). Bill shock under the model comes from the one bill-shock rule that also judges the
+-- real invoices (int_account_months_judged_for_bill_shock).
+-- The current per-seat model must reproduce actual_usd: where it does not, gap_reason names why,
+-- from the evidence the warehouse already holds (the reconciliation's mismatches of the month's
+-- invoices, a draft invoice, a missing rate), and `unexplained` otherwise.
 with
 
 shadow_billed as (select * from {{ ref('int_account_months_shadow_billed') }}),
 
 judged as (select * from {{ ref('int_account_months_judged_for_bill_shock') }}),
+
+reconciled as (select * from {{ ref('int_invoice_lines_reconciled') }}),
+
+invoices as (select * from {{ ref('int_invoices_converted_to_usd') }}),
+
+-- Billing errors the reconciliation found on the month's issued invoices, by reason.
+billing_errors as (
+    select
+        account_id,
+        invoice_month as month,
+        {{ dbt.listagg('distinct mismatch_reason', "', '", 'order by mismatch_reason') }}
+            as mismatch_reasons
+    from reconciled
+    where is_match = false
+        and coalesce(invoice_status, '') <> 'draft'
+    group by account_id, invoice_month
+),
+
+-- A draft is the period's bill not yet issued: the model bills the period, actual_usd does not.
+draft_months as (
+    select distinct
+        account_id,
+        issued_month as month
+    from invoices
+    where status = 'draft'
+),
 
 final as (
     select
@@ -18,11 +48,26 @@ final as (
         shadow_billed.segment,
         shadow_billed.price_model_id,
         shadow_billed.actual_usd,
+        shadow_billed.actual_adjustments_usd,
+        shadow_billed.actual_subtotal_usd,
         shadow_billed.actual_recurring_usd,
         shadow_billed.shadow_usd,
         cast(shadow_billed.shadow_usd - shadow_billed.actual_usd as decimal(18, 4)) as delta_usd,
         cast(shadow_billed.shadow_usd - shadow_billed.actual_usd as double)
         / nullif(shadow_billed.actual_usd, 0) as delta_pct,
+        case
+            when shadow_billed.price_model_id <> 'current_per_seat' then null
+            when shadow_billed.actual_usd is null then 'missing_fx_rate'
+            -- Rounding, not a gap: the shadow rounds each of the model's (at most four) components
+            -- to cents after converting a non-USD line, the invoice converts unrounded: half a
+            -- cent per component.
+            when abs(shadow_billed.shadow_usd - shadow_billed.actual_usd) <= 0.02 then null
+            when billing_errors.mismatch_reasons is not null and draft_months.account_id is not null
+                then 'draft_invoice, ' || billing_errors.mismatch_reasons
+            when billing_errors.mismatch_reasons is not null then billing_errors.mismatch_reasons
+            when draft_months.account_id is not null then 'draft_invoice'
+            else 'unexplained'
+        end as gap_reason,
         shadow_billed.cost_to_serve_usd,
         cast(shadow_billed.shadow_usd - shadow_billed.cost_to_serve_usd as double)
         / nullif(shadow_billed.shadow_usd, 0) as shadow_gross_margin,
@@ -34,6 +79,12 @@ final as (
         on shadow_billed.account_id = judged.account_id
             and shadow_billed.month = judged.month
             and shadow_billed.price_model_id = judged.price_model_id
+    left join billing_errors
+        on shadow_billed.account_id = billing_errors.account_id
+            and shadow_billed.month = billing_errors.month
+    left join draft_months
+        on shadow_billed.account_id = draft_months.account_id
+            and shadow_billed.month = draft_months.month
 )
 
 select * from final

@@ -1,0 +1,367 @@
+-- Grain: one row per segment x month x proposal (segment, month, price_model_id): the segments of
+-- the accounts plus `all`, every month of data, every price model of the price book but the
+-- current one. DOMAIN.md "The trigger's signals, exactly", written once: the signals pool the
+-- segment's account-months of fct_account_month (an account's segment is its current one), NRR
+-- comes from fct_nrr_monthly and the proposals' shadow bills from fct_shadow_invoice.
+-- Ratios are rounded to 10 decimals before they are compared, so a share of exactly 30% or a
+-- change of exactly 10 points meets its threshold however the doubles fall.
+{%- set lookback = var('trigger_lookback_months') | int %}
+{%- set window = var('trigger_window_months') | int %}
+with
+
+account_months as (select * from {{ ref('fct_account_month') }}),
+
+nrr_monthly as (select * from {{ ref('fct_nrr_monthly') }}),
+
+shadow_invoices as (select * from {{ ref('fct_shadow_invoice') }}),
+
+price_models as (select * from {{ ref('dim_price_models') }}),
+
+-- each account-month counts in its own segment and in `all`
+segmented_account_months as (
+    select
+        segment,
+        month,
+        account_id,
+        billable_seats,
+        seat_utilization,
+        tasks,
+        agent_tasks,
+        input_tokens + output_tokens as tokens
+    from account_months
+    union all
+    select
+        'all' as segment,
+        month,
+        account_id,
+        billable_seats,
+        seat_utilization,
+        tasks,
+        agent_tasks,
+        input_tokens + output_tokens as tokens
+    from account_months
+),
+
+segments as (
+    select distinct segment
+    from segmented_account_months
+),
+
+months as (
+    select distinct month
+    from account_months
+),
+
+-- every segment in every month, so a window of n rows is n months even where a segment is empty
+segment_months as (
+    select
+        segments.segment,
+        months.month
+    from segments
+    cross join months
+),
+
+proposals as (
+    select price_model_id
+    from price_models
+    where not is_current_model
+),
+
+pooled as (
+    select
+        segment,
+        month,
+        count(*) as accounts,
+        sum(billable_seats) as billable_seats,
+        sum(tasks) as tasks,
+        sum(agent_tasks) as agent_tasks,
+        sum(tokens) as tokens,
+        -- seat utilization is null exactly when the account has no billable seats
+        percentile_cont(0.5) within group (
+            order by case when billable_seats > 0 then seat_utilization end
+        ) as median_seat_utilization
+    from segmented_account_months
+    group by segment, month
+),
+
+monthly as (
+    select
+        segment_months.segment,
+        segment_months.month,
+        coalesce(pooled.accounts, 0) as accounts,
+        coalesce(pooled.billable_seats, 0) as billable_seats,
+        coalesce(pooled.tasks, 0) as tasks,
+        coalesce(pooled.agent_tasks, 0) as agent_tasks,
+        coalesce(pooled.tokens, 0) as tokens,
+        pooled.median_seat_utilization
+    from segment_months
+    left join pooled
+        on segment_months.segment = pooled.segment
+            and segment_months.month = pooled.month
+),
+
+-- The lookback month's values: null while it is before the data (no row that far back).
+with_lookback as (
+    select
+        *,
+        lag(billable_seats, {{ lookback }}) over (partition by segment order by month)
+            as lookback_billable_seats,
+        lag(tasks, {{ lookback }}) over (partition by segment order by month) as lookback_tasks,
+        lag(agent_tasks, {{ lookback }}) over (partition by segment order by month)
+            as lookback_agent_tasks,
+        lag(tokens, {{ lookback }}) over (partition by segment order by month) as lookback_tokens
+    from monthly
+),
+
+shares as (
+    select
+        *,
+        round(cast(agent_tasks as double) / nullif(tasks, 0), 10) as automation_share,
+        round(cast(lookback_agent_tasks as double) / nullif(lookback_tasks, 0), 10)
+            as lookback_automation_share
+    from with_lookback
+),
+
+signals as (
+    select
+        shares.segment,
+        shares.month,
+        shares.accounts,
+        shares.billable_seats,
+        shares.tasks,
+        shares.agent_tasks,
+        shares.tokens,
+        shares.automation_share,
+        round(shares.automation_share - shares.lookback_automation_share, 10)
+            as automation_change_6m,
+        round(
+            cast(shares.billable_seats as double) / nullif(shares.lookback_billable_seats, 0) - 1,
+            10
+        ) as seat_growth_6m,
+        round(cast(shares.tasks as double) / nullif(shares.lookback_tasks, 0) - 1, 10)
+            as usage_growth_6m,
+        round(cast(shares.tokens as double) / nullif(shares.lookback_tokens, 0) - 1, 10)
+            as token_growth_6m,
+        round(nrr_monthly.nrr, 10) as nrr,
+        round(shares.median_seat_utilization, 10) as median_seat_utilization
+    from shares
+    left join nrr_monthly
+        on shares.segment = nrr_monthly.segment
+            and shares.month = nrr_monthly.month
+),
+
+-- A signal that is null (not enough history) is not met.
+value_leaving as (
+    select
+        *,
+        coalesce(
+            automation_share >= {{ var('trigger_automation_share_min') }}
+            and automation_change_6m >= {{ var('trigger_automation_change_min') }}
+            and (
+                coalesce(
+                    seat_growth_6m <= {{ var('trigger_seat_growth_max') }}
+                    and (
+                        usage_growth_6m > {{ var('trigger_usage_growth_min') }}
+                        or token_growth_6m > {{ var('trigger_usage_growth_min') }}
+                    ),
+                    false
+                )
+                or coalesce(nrr < {{ var('trigger_nrr_max') }}, false)
+                or coalesce(median_seat_utilization < {{ var('utilization_red_flag') }}, false)
+            ),
+            false
+        ) as is_value_leaving
+    from signals
+),
+
+shadow_by_segment as (
+    select
+        segment,
+        month,
+        price_model_id,
+        is_billed,
+        is_bill_shock,
+        shadow_usd,
+        actual_usd
+    from shadow_invoices
+    union all
+    select
+        'all' as segment,
+        month,
+        price_model_id,
+        is_billed,
+        is_bill_shock,
+        shadow_usd,
+        actual_usd
+    from shadow_invoices
+),
+
+shadow_monthly as (
+    select
+        segment,
+        month,
+        price_model_id,
+        sum(case when is_billed then 1 else 0 end) as billed_account_months,
+        sum(case when is_bill_shock then 1 else 0 end) as shocked_account_months,
+        sum(shadow_usd) as shadow_usd,
+        sum(actual_usd) as actual_usd
+    from shadow_by_segment
+    group by segment, month, price_model_id
+),
+
+shadow_grid as (
+    select
+        segment_months.segment,
+        segment_months.month,
+        proposals.price_model_id,
+        coalesce(shadow_monthly.billed_account_months, 0) as billed_account_months,
+        coalesce(shadow_monthly.shocked_account_months, 0) as shocked_account_months,
+        coalesce(shadow_monthly.shadow_usd, 0) as shadow_usd,
+        coalesce(shadow_monthly.actual_usd, 0) as actual_usd
+    from segment_months
+    cross join proposals
+    left join shadow_monthly
+        on segment_months.segment = shadow_monthly.segment
+            and segment_months.month = shadow_monthly.month
+            and proposals.price_model_id = shadow_monthly.price_model_id
+),
+
+-- The trailing window m-(n-1)..m, fewer months at the start of the data.
+shadow_trailing as (
+    select
+        segment,
+        month,
+        price_model_id,
+        count(*) over trailing_window as window_months,
+        sum(billed_account_months) over trailing_window as billed_account_months,
+        sum(shocked_account_months) over trailing_window as shocked_account_months,
+        sum(shadow_usd) over trailing_window as shadow_usd,
+        sum(actual_usd) over trailing_window as actual_usd
+    from shadow_grid
+    window trailing_window as (
+        partition by segment, price_model_id
+        order by month
+        rows between {{ [window - 1, 0] | max }} preceding and current row
+    )
+),
+
+shadow_judged as (
+    select
+        *,
+        round(cast(shocked_account_months as double) / nullif(billed_account_months, 0), 10)
+            as shadow_bill_shock_rate,
+        round(cast(shadow_usd as double) / nullif(actual_usd, 0) - 1, 10) as revenue_delta_pct
+    from shadow_trailing
+),
+
+proposals_judged as (
+    select
+        *,
+        coalesce(shadow_bill_shock_rate < {{ var('guardrail_max_bill_shock_rate') }}, false)
+            as is_bill_shock_low,
+        coalesce(
+            revenue_delta_pct >= {{ var('guardrail_min_revenue_delta_pct') }}
+            and revenue_delta_pct <= {{ var('guardrail_max_revenue_delta_pct') }},
+            false
+        ) as is_revenue_in_range
+    from shadow_judged
+),
+
+triggered as (
+    select
+        value_leaving.*,
+        proposals_judged.price_model_id,
+        proposals_judged.window_months,
+        proposals_judged.billed_account_months,
+        proposals_judged.shocked_account_months,
+        proposals_judged.shadow_usd,
+        proposals_judged.actual_usd,
+        proposals_judged.shadow_bill_shock_rate,
+        proposals_judged.revenue_delta_pct,
+        proposals_judged.is_bill_shock_low and proposals_judged.is_revenue_in_range
+            as is_proposal_viable,
+        case
+            when proposals_judged.billed_account_months = 0 then 'bills nobody in the window'
+            when not proposals_judged.is_bill_shock_low and not proposals_judged.is_revenue_in_range
+                then 'bill-shock rate not below the limit and revenue outside the range'
+            when not proposals_judged.is_bill_shock_low then 'bill-shock rate not below the limit'
+            when not proposals_judged.is_revenue_in_range then 'revenue outside the range'
+        end as proposal_failure_reason,
+        value_leaving.is_value_leaving
+        and proposals_judged.is_bill_shock_low
+        and proposals_judged.is_revenue_in_range as is_triggered
+    from value_leaving
+    inner join proposals_judged
+        on value_leaving.segment = proposals_judged.segment
+            and value_leaving.month = proposals_judged.month
+),
+
+-- Runs of triggered months: every month that is not triggered starts a new group, so within a
+-- group the triggered months are one unbroken run and its first is the earliest of them.
+runs as (
+    select
+        *,
+        sum(case when is_triggered then 0 else 1 end) over (
+            partition by segment, price_model_id
+            order by month
+            rows between unbounded preceding and current row
+        ) as run_number
+    from triggered
+),
+
+with_since as (
+    select
+        *,
+        case
+            when is_triggered
+                then min(case when is_triggered then month end)
+                        over (partition by segment, price_model_id, run_number)
+        end as triggered_since,
+        max(case when is_triggered then 1 else 0 end) over (partition by segment, month) = 1
+            as has_triggered_proposal
+    from runs
+),
+
+final as (
+    select
+        segment || '|' || cast(month as {{ dbt.type_string() }}) || '|' || price_model_id
+            as migration_trigger_id,
+        segment,
+        month,
+        price_model_id,
+        cast(accounts as {{ dbt.type_bigint() }}) as accounts,
+        cast(billable_seats as {{ dbt.type_bigint() }}) as billable_seats,
+        cast(tasks as {{ dbt.type_bigint() }}) as tasks,
+        cast(agent_tasks as {{ dbt.type_bigint() }}) as agent_tasks,
+        cast(tokens as {{ dbt.type_bigint() }}) as tokens,
+        automation_share,
+        automation_change_6m,
+        seat_growth_6m,
+        usage_growth_6m,
+        token_growth_6m,
+        nrr,
+        median_seat_utilization,
+        is_value_leaving,
+        cast(window_months as {{ dbt.type_bigint() }}) as window_months,
+        cast(billed_account_months as {{ dbt.type_bigint() }}) as billed_account_months,
+        cast(shocked_account_months as {{ dbt.type_bigint() }}) as shocked_account_months,
+        cast(shadow_usd as decimal(18, 4)) as shadow_usd,
+        cast(actual_usd as decimal(18, 4)) as actual_usd,
+        shadow_bill_shock_rate,
+        revenue_delta_pct,
+        is_proposal_viable,
+        proposal_failure_reason,
+        is_triggered,
+        triggered_since,
+        case
+            when has_triggered_proposal then 'crossed'
+            when
+                is_value_leaving
+                or coalesce(automation_share >= {{ var('trigger_automation_share_min') }}, false)
+                then 'watch'
+            else 'healthy'
+        end as segment_status
+    from with_since
+)
+
+select * from final
