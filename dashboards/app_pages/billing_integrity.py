@@ -175,7 +175,8 @@ elif accounts is not None:
                     "mismatch_detail",
                 ],
             )
-            rows = selection.selection.rows
+            # A row picked on a longer invoice may point past the end of this one (an IndexError).
+            rows = [row for row in selection.selection.rows if row < len(lines)]
             if not rows:
                 st.caption("Click a line (its first column) to see its seat events.")
             else:

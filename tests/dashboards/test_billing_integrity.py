@@ -73,8 +73,21 @@ def test_invoice_explainer_lists_the_lines_of_the_chosen_invoice(sample, monkeyp
     assert float(stale["invoiced_amount"]) == float(error["invoiced_amount"])
 
 
+def _line_counts(warehouse: Path, account_id: str) -> dict[str, int]:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        return dict(
+            connection.execute(
+                "select invoice_id, count(*) from marts.fct_invoice_reconciliation "
+                "where account_id = ? and invoice_id is not null group by invoice_id",
+                [account_id],
+            ).fetchall()
+        )
+
+
 @pytest.mark.browser
-def test_controller_sees_a_lines_seat_events_in_one_click(dashboard_url, tmp_path):
+def test_controller_sees_a_lines_seat_events_in_one_click(
+    dashboard_url, tmp_path, request: pytest.FixtureRequest
+):
     from playwright.sync_api import expect
 
     error = _stale_quantity_error()
@@ -106,3 +119,18 @@ def test_controller_sees_a_lines_seat_events_in_one_click(dashboard_url, tmp_pat
         expect(events_heading).to_be_visible(timeout=WAIT_MS)
         expect(running).to_have_count(0, timeout=WAIT_MS)
         page.screenshot(path=str(ARTIFACTS / "billing_integrity.png"), full_page=True)
+
+        # Regression: the last line of this invoice selected, then an invoice with fewer lines
+        # picked, raised an IndexError (the old selection pointed past the shorter table).
+        counts = _line_counts(published_warehouse(request), account_id)
+        many = counts[error["invoice_id"]]
+        assert many >= 2
+        fewer = next(invoice for invoice, n in sorted(counts.items()) if n < many)
+        page.mouse.click(box["x"] + 12, box["y"] + 35 + 17 + 35 * (many - 1))
+        expect(running).to_have_count(0, timeout=WAIT_MS)
+        invoice.click()
+        invoice.fill(fewer)
+        page.get_by_role("option").filter(has_text=fewer).first.click()
+        expect(running).to_have_count(0, timeout=WAIT_MS)
+        expect(page.get_by_text("Click a line (its first column)")).to_be_visible(timeout=WAIT_MS)
+        assert page.locator('[data-testid="stException"]').count() == 0
