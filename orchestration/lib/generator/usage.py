@@ -37,11 +37,14 @@ AGENT_TOKEN_SCALE = 60.0
 HUMAN_TIERS = (8, 35)
 ENTERPRISE_HUMAN_TIERS = (14, 40)
 AGENT_TIERS = (30, 50)
-# Power users' people burn ~24x the tokens of their peers', mostly on the frontier tier (their
-# agents too run 24x longer, on the agents' tiers): their cost to serve tops their seat revenue,
-# the accounts a pure per-seat price loses money on (DOMAIN.md).
+# Power users' people burn ~48x the tokens of their peers', mostly on the frontier tier, and their
+# agents run 6x longer (on the agents' tiers): their cost to serve tops their seat revenue, the
+# accounts a pure per-seat price loses money on (DOMAIN.md). Even their largest event stays under
+# the 10M-token plausibility bound of the usage expectations (about 2M for a person, 4M for an
+# agent).
 POWER_USER_TIERS = (75, 20)
-POWER_USER_TOKEN_SCALE = 24.0
+POWER_USER_TOKEN_SCALE = 48.0
+POWER_USER_AGENT_TOKEN_SCALE = 6.0
 
 USAGE_COLUMNS = (
     "event_id",
@@ -110,6 +113,7 @@ def plan_account_days(
             "agent_frontier_pct",
             "agent_medium_pct",
             "token_scale",
+            "agent_token_scale",
             "file_month",
             "late_eligible",
             "duplicate_shift",
@@ -126,11 +130,13 @@ def plan_account_days(
         utilization = rng.uniform(0.45, 0.65) if account.low_utilization else rng.uniform(0.86, 1.0)
         intensity = rng.uniform(0.7, 1.3)
         share_jitter = rng.uniform(0.85, 1.15)
-        (frontier, medium), (agent_frontier, agent_medium), scale = HUMAN_TIERS, AGENT_TIERS, 1.0
+        (frontier, medium), (agent_frontier, agent_medium) = HUMAN_TIERS, AGENT_TIERS
+        scale, agent_scale = 1.0, 1.0
         if account.segment == "enterprise":
             frontier, medium = ENTERPRISE_HUMAN_TIERS
         if account.power_user:
             (frontier, medium), scale = POWER_USER_TIERS, POWER_USER_TOKEN_SCALE
+            agent_scale = POWER_USER_AGENT_TOKEN_SCALE
         current = subscription.started_at.replace(hour=0, minute=0, second=0)
         month_key, month_users, user_offset = None, 1, 0
         month_index = days_in_month = 0
@@ -173,6 +179,7 @@ def plan_account_days(
                 columns["agent_frontier_pct"].append(agent_frontier)
                 columns["agent_medium_pct"].append(agent_medium)
                 columns["token_scale"].append(scale)
+                columns["agent_token_scale"].append(agent_scale)
                 columns["file_month"].append(month_index)
                 columns["late_eligible"].append(
                     current.day > days_in_month - 5 and month_index < months - 1
@@ -247,12 +254,14 @@ def generate_usage_sql(
                 when model_draw < tier_frontier + tier_medium then 'medium'
                 else 'small' end as model,
             (
-                {base_tokens}[feature_index + 1] * token_scale * (0.3 + 1.4 * token_draw)
-                * case when is_agent then {AGENT_TOKEN_SCALE} else {HUMAN_TOKEN_SCALE} end
+                {base_tokens}[feature_index + 1] * (0.3 + 1.4 * token_draw)
+                * case when is_agent then {AGENT_TOKEN_SCALE} * agent_token_scale
+                    else {HUMAN_TOKEN_SCALE} * token_scale end
             )::bigint as input_tokens,
             (
-                {base_tokens}[feature_index + 1] * token_scale * (0.3 + 1.4 * token_draw)
-                * case when is_agent then {AGENT_TOKEN_SCALE} else {HUMAN_TOKEN_SCALE} end
+                {base_tokens}[feature_index + 1] * (0.3 + 1.4 * token_draw)
+                * case when is_agent then {AGENT_TOKEN_SCALE} * agent_token_scale
+                    else {HUMAN_TOKEN_SCALE} * token_scale end
                 * (0.08 + 0.27 * output_draw)
             )::bigint as output_tokens,
             case when is_agent then 1 + (h2 >> 24) % 5 else 1 end as tasks,
