@@ -5,8 +5,7 @@ import json
 
 import dagster as dg
 
-from orchestration.lib import settings
-from orchestration.lib.contract import FILE_EXTENSIONS
+from orchestration.lib import ingest, settings
 
 refresh_warehouse = dg.define_asset_job(
     name="refresh_warehouse",
@@ -30,20 +29,6 @@ refresh_warehouse_schedule = dg.ScheduleDefinition(
 )
 
 
-def landing_listing() -> dict[str, list[int]]:
-    """Name -> [size, mtime_ns] of every export-shaped file in the landing folder."""
-    folder = settings.landing_dir()
-    if not folder.is_dir():
-        return {}
-    return {
-        path.name: [path.stat().st_size, path.stat().st_mtime_ns]
-        for path in sorted(folder.iterdir())
-        if path.is_file()
-        and not path.name.startswith((".", "_"))
-        and path.name.endswith(tuple(f".{extension}" for extension in FILE_EXTENSIONS))
-    }
-
-
 @dg.sensor(
     job=refresh_warehouse,
     minimum_interval_seconds=settings.SENSOR_MINIMUM_INTERVAL_SECONDS,
@@ -52,7 +37,8 @@ def landing_listing() -> dict[str, list[int]]:
 )
 def landing_folder_sensor(context: dg.SensorEvaluationContext):
     seen = json.loads(context.cursor) if context.cursor else {}
-    listing = landing_listing()
+    # The loader's own reading of the landing folder: the sensor wakes for what a refresh loads.
+    listing = ingest.landing_listing(settings.landing_dir())
     new = sorted(name for name, stamp in listing.items() if seen.get(name) != stamp)
     if not new:
         return dg.SkipReason("no new or changed files in the landing folder")
