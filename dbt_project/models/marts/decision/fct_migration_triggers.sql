@@ -150,30 +150,6 @@ signals as (
             and shares.month = nrr_monthly.month
 ),
 
--- A signal that is null (not enough history) is not met.
-value_leaving as (
-    select
-        *,
-        coalesce(
-            automation_share >= {{ var('trigger_automation_share_min') }}
-            and automation_change_6m >= {{ var('trigger_automation_change_min') }}
-            and (
-                coalesce(
-                    seat_growth_6m <= {{ var('trigger_seat_growth_max') }}
-                    and (
-                        usage_growth_6m > {{ var('trigger_usage_growth_min') }}
-                        or token_growth_6m > {{ var('trigger_usage_growth_min') }}
-                    ),
-                    false
-                )
-                or coalesce(nrr < {{ var('trigger_nrr_max') }}, false)
-                or coalesce(median_seat_utilization < {{ var('utilization_red_flag') }}, false)
-            ),
-            false
-        ) as is_value_leaving
-    from signals
-),
-
 shadow_by_segment as (
     select
         segment,
@@ -254,73 +230,26 @@ shadow_judged as (
     from shadow_trailing
 ),
 
-proposals_judged as (
+-- The signals beside each proposal's trailing shadow billing, judged by the one verdict macro
+-- (macros/decision/migration_trigger_judgement.sql) with the vars in force.
+signals_and_windows as (
     select
-        *,
-        coalesce(shadow_bill_shock_rate < {{ var('guardrail_max_bill_shock_rate') }}, false)
-            as is_bill_shock_low,
-        coalesce(
-            revenue_delta_pct >= {{ var('guardrail_min_revenue_delta_pct') }}
-            and revenue_delta_pct <= {{ var('guardrail_max_revenue_delta_pct') }},
-            false
-        ) as is_revenue_in_range
-    from shadow_judged
+        signals.*,
+        shadow_judged.price_model_id,
+        shadow_judged.window_months,
+        shadow_judged.billed_account_months,
+        shadow_judged.shocked_account_months,
+        shadow_judged.shadow_usd,
+        shadow_judged.actual_usd,
+        shadow_judged.shadow_bill_shock_rate,
+        shadow_judged.revenue_delta_pct
+    from signals
+    inner join shadow_judged
+        on signals.segment = shadow_judged.segment
+            and signals.month = shadow_judged.month
 ),
 
-triggered as (
-    select
-        value_leaving.*,
-        proposals_judged.price_model_id,
-        proposals_judged.window_months,
-        proposals_judged.billed_account_months,
-        proposals_judged.shocked_account_months,
-        proposals_judged.shadow_usd,
-        proposals_judged.actual_usd,
-        proposals_judged.shadow_bill_shock_rate,
-        proposals_judged.revenue_delta_pct,
-        proposals_judged.is_bill_shock_low and proposals_judged.is_revenue_in_range
-            as is_proposal_viable,
-        case
-            when proposals_judged.billed_account_months = 0 then 'bills nobody in the window'
-            when not proposals_judged.is_bill_shock_low and not proposals_judged.is_revenue_in_range
-                then 'bill-shock rate not below the limit and revenue outside the range'
-            when not proposals_judged.is_bill_shock_low then 'bill-shock rate not below the limit'
-            when not proposals_judged.is_revenue_in_range then 'revenue outside the range'
-        end as proposal_failure_reason,
-        value_leaving.is_value_leaving
-        and proposals_judged.is_bill_shock_low
-        and proposals_judged.is_revenue_in_range as is_triggered
-    from value_leaving
-    inner join proposals_judged
-        on value_leaving.segment = proposals_judged.segment
-            and value_leaving.month = proposals_judged.month
-),
-
--- Runs of triggered months: every month that is not triggered starts a new group, so within a
--- group the triggered months are one unbroken run and its first is the earliest of them.
-runs as (
-    select
-        *,
-        sum(case when is_triggered then 0 else 1 end) over (
-            partition by segment, price_model_id
-            order by month
-            rows between unbounded preceding and current row
-        ) as run_number
-    from triggered
-),
-
-with_since as (
-    select
-        *,
-        case
-            when is_triggered
-                then min(case when is_triggered then month end)
-                        over (partition by segment, price_model_id, run_number)
-        end as triggered_since,
-        max(case when is_triggered then 1 else 0 end) over (partition by segment, month) = 1
-            as has_triggered_proposal
-    from runs
-),
+{{ migration_trigger_judgement('signals_and_windows') }},
 
 final as (
     select
@@ -353,15 +282,8 @@ final as (
         proposal_failure_reason,
         is_triggered,
         triggered_since,
-        case
-            when has_triggered_proposal then 'crossed'
-            when
-                is_value_leaving
-                or coalesce(automation_share >= {{ var('trigger_automation_share_min') }}, false)
-                then 'watch'
-            else 'healthy'
-        end as segment_status
-    from with_since
+        segment_status
+    from trigger_verdicts
 )
 
 select * from final
