@@ -4,8 +4,8 @@ and seat counts behind it. The router has already drawn the as-of time and the s
 
 import streamlit as st
 from lib import charts, queries, shaping
+from lib.definitions import definition
 from lib.format import count, percent, text, timestamp
-from lib.glossary import DEFINITIONS
 from lib.layout import MONTH_COLUMN, current_filters, guarded, table_with_download
 
 filters = current_filters()
@@ -21,25 +21,25 @@ if totals is not None and totals["judged_lines"] is not None and totals["judged_
     kpis[0].metric(
         f"Line accuracy, {latest:%b %Y}",
         percent(totals["latest_line_match_rate"]),
-        help=DEFINITIONS["invoice_accuracy"],
+        help=definition("invoice_accuracy"),
         border=True,
     )
     kpis[1].metric(
         "Line accuracy, period",
         percent(totals["line_match_rate"]),
-        help=DEFINITIONS["invoice_accuracy"],
+        help=definition("invoice_accuracy"),
         border=True,
     )
     kpis[2].metric(
         "Amount accuracy, period",
         percent(totals["amount_match_rate"]),
-        help=DEFINITIONS["invoice_amount_accuracy"],
+        help=definition("invoice_amount_accuracy"),
         border=True,
     )
     kpis[3].metric(
         "Mismatched lines",
         count(totals["mismatched_lines"]),
-        help=DEFINITIONS["invoice_mismatches"],
+        help=definition("invoice_mismatches"),
         border=True,
     )
     st.caption(
@@ -50,7 +50,7 @@ elif totals is not None:
     st.info("No invoice lines to judge in this period and segment selection.")
 
 # ---- accuracy trend --------------------------------------------------------------------------
-st.subheader("Accuracy by month", help=DEFINITIONS["invoice_accuracy"])
+st.subheader("Accuracy by month", help=definition("invoice_accuracy"))
 trend = guarded(queries.billing_accuracy_trend, filters.segments, filters.period)
 if trend is not None and trend.empty:
     st.info("No months with invoice lines in this selection.")
@@ -73,7 +73,7 @@ elif trend is not None:
         )
 
 # ---- mismatches ------------------------------------------------------------------------------
-st.subheader("Mismatches", help=DEFINITIONS["mismatch_reason"])
+st.subheader("Mismatches", help=definition("mismatch_reason"))
 mismatches = guarded(queries.billing_mismatches, filters.segments, filters.period)
 if mismatches is not None and mismatches.empty:
     st.success("Every judged invoice line matches the rules in this selection.")
@@ -138,7 +138,7 @@ elif accounts is not None:
             f"subtotal **{invoice['currency']} {float(invoice['subtotal']):,.2f}** · "
             f"status **{invoice['invoice_status']}** · "
             f"**{count(invoice['mismatched_lines'])}** mismatch(es) on this invoice",
-            help=DEFINITIONS["invoice_subtotal_checks"],
+            help=definition("invoice_subtotal_checks"),
         )
         st.caption(
             f"Period {timestamp(invoice['period_start'])} to {timestamp(invoice['period_end'])}, "

@@ -3,8 +3,8 @@ failed. The router has already drawn the as-of time, the last and the next refre
 
 import streamlit as st
 from lib import charts, queries
+from lib.definitions import definition
 from lib.format import MISSING, count, pretty_json
-from lib.glossary import DEFINITIONS
 from lib.layout import download_csv, guarded, quietly, table_with_download
 
 LATEST, ALL = "Latest refresh", "All refreshes"
@@ -36,8 +36,8 @@ kpis = [
     ("Rows quarantined", loads.get("rows_quarantined"), "rows_quarantined"),
     ("Expectations failed", expectations.get("expectations_failed"), "expectations_failed"),
 ]
-for column, (label, value, definition) in zip(st.columns(len(kpis)), kpis, strict=True):
-    column.metric(label, count(value), help=DEFINITIONS[definition], border=True)
+for column, (label, value, metric) in zip(st.columns(len(kpis)), kpis, strict=True):
+    column.metric(label, count(value), help=definition(metric), border=True)
 if len(loads):
     st.caption(
         f"{count(loads['files_skipped'])} file(s) skipped as already loaded, "

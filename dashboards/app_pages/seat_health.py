@@ -6,8 +6,8 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 from lib import charts, queries, shaping
+from lib.definitions import definition, threshold
 from lib.format import money, percent
-from lib.glossary import DEFINITIONS
 from lib.layout import (
     MONTH_COLUMN,
     current_filters,
@@ -16,8 +16,8 @@ from lib.layout import (
     table_with_download,
 )
 
-UTILIZATION_RED_FLAG = 0.7  # dbt var utilization_red_flag
-UTILIZATION_HEALTHY = 0.9  # dbt var utilization_healthy
+UTILIZATION_RED_FLAG = threshold("utilization_red_flag")  # the build's settings (rpt_settings)
+UTILIZATION_HEALTHY = threshold("utilization_healthy")
 BANDS = ["unlicensed", "healthy", "watch", "red_flag"]
 BAND_COLORS = {
     "healthy": charts.GOOD,
@@ -40,32 +40,30 @@ if portfolio is not None:
         kpis = st.columns(5)
         label = "" if len(latest) == 1 else f" · {segment}"
         kpis[0].metric(
-            f"MRR{label}", money(row["ending_mrr_usd"]), help=DEFINITIONS["mrr"], border=True
+            f"MRR{label}", money(row["ending_mrr_usd"]), help=definition("mrr"), border=True
         )
         kpis[1].metric(
             f"NRR (12 months){label}",
             percent(row["nrr"]),
-            help=DEFINITIONS["nrr"],
+            help=definition("nrr"),
             border=True,
         )
         kpis[2].metric(
             f"GRR (12 months){label}",
             percent(row["grr"]),
-            help=DEFINITIONS["grr"],
+            help=definition("grr"),
             border=True,
         )
         kpis[3].metric(
-            f"Accounts below 70%{label}",
+            f"Accounts below {percent(UTILIZATION_RED_FLAG, 0)}{label}",
             percent(row["share_below_red_flag"]),
-            help=DEFINITIONS["share_below_red_flag"],
+            help=definition("share_below_red_flag"),
             border=True,
         )
-        kpis[4].metric(
-            f"ARPA{label}", money(row["arpa_usd"]), help=DEFINITIONS["arpa"], border=True
-        )
+        kpis[4].metric(f"ARPA{label}", money(row["arpa_usd"]), help=definition("arpa"), border=True)
 
 # ---- utilization -----------------------------------------------------------------------------
-st.subheader("Seat utilization", help=DEFINITIONS["seat_utilization"])
+st.subheader("Seat utilization", help=definition("seat_utilization"))
 if portfolio is not None:
     left, right = st.columns(2)
     trend = charts.segment_lines(
@@ -75,8 +73,12 @@ if portfolio is not None:
         title="Utilization (pooled)",
     )
     trend.update_yaxes(tickformat=".0%", rangemode="tozero")
-    charts.add_threshold(trend, UTILIZATION_RED_FLAG, "70% red flag")
-    charts.add_threshold(trend, UTILIZATION_HEALTHY, "90% healthy", dash="dot")
+    charts.add_threshold(
+        trend, UTILIZATION_RED_FLAG, f"{percent(UTILIZATION_RED_FLAG, 0)} red flag"
+    )
+    charts.add_threshold(
+        trend, UTILIZATION_HEALTHY, f"{percent(UTILIZATION_HEALTHY, 0)} healthy", dash="dot"
+    )
     left.plotly_chart(charts.legend_below(trend), width="stretch")
 
     stacked = px.bar(
@@ -118,7 +120,7 @@ if portfolio is not None:
         )
 
 # ---- NRR and GRR -----------------------------------------------------------------------------
-st.subheader("Net and gross revenue retention", help=DEFINITIONS["nrr"])
+st.subheader("Net and gross revenue retention", help=definition("nrr"))
 if nrr is not None:
     retention = shaping.retention_long(nrr)
     if retention.empty:
@@ -146,7 +148,7 @@ if nrr is not None:
         )
 
 # ---- cohorts ---------------------------------------------------------------------------------
-st.subheader("Cohort retention", help=DEFINITIONS["cohort_nrr"])
+st.subheader("Cohort retention", help=definition("cohort_nrr"))
 cohorts = guarded(queries.cohort_retention, filters.period)
 if cohorts is not None and cohorts.empty:
     st.info("No cohort started in this period.")
@@ -157,7 +159,7 @@ elif cohorts is not None:
         default="nrr",
         key="seat_health_cohort_measure",
         format_func={"nrr": "Cohort NRR", "logo_retention": "Logo retention"}.get,
-        help=DEFINITIONS["logo_retention"],
+        help=definition("logo_retention"),
     )
     grid = shaping.cohort_grid(cohorts, measure or "nrr")
     st.plotly_chart(charts.cohort_heatmap(grid), width="stretch")
@@ -176,7 +178,7 @@ elif cohorts is not None:
         )
 
 # ---- MRR waterfall ---------------------------------------------------------------------------
-st.subheader("MRR waterfall", help=DEFINITIONS["mrr_waterfall"])
+st.subheader("MRR waterfall", help=definition("mrr_waterfall"))
 if portfolio is not None:
     left, right = st.columns(2)
     chosen_month = left.selectbox(
@@ -195,7 +197,7 @@ if portfolio is not None:
         "Quick ratio this month: no contraction or churn."
         if pd.isna(quick_ratio)
         else f"Quick ratio this month: {quick_ratio:.2f}",
-        help=DEFINITIONS["quick_ratio"],
+        help=definition("quick_ratio"),
     )
     with st.expander("Waterfall table"):
         table_with_download(
@@ -222,7 +224,7 @@ if portfolio is not None:
         )
 
 # ---- ARPA and ARPU ---------------------------------------------------------------------------
-st.subheader("ARPA and ARPU", help=f"{DEFINITIONS['arpa']} {DEFINITIONS['arpu']}")
+st.subheader("ARPA and ARPU", help=f"{definition('arpa')} {definition('arpu')}")
 if portfolio is not None:
     figure = charts.segment_lines(
         shaping.per_account_long(portfolio),

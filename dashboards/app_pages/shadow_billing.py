@@ -8,14 +8,16 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 from lib import charts, queries, shaping
+from lib.definitions import definition, threshold
 from lib.format import percent
-from lib.glossary import DEFINITIONS
 from lib.layout import MONTH_COLUMN, current_filters, explain, guarded, table_with_download
 
 MODELS_KEY = "filter_price_models"
-BILL_SHOCK_GOOD = 0.05  # DOMAIN.md: below 5% is good (the guardrail's default)
-BILL_SHOCK_RED_FLAG = 0.10  # above 10% is a red flag
-WINNER_LOSER = 0.10  # an account wins (loses) when it would pay more than 10% less (more)
+# The build's settings (rpt_settings): below the guardrail is good, above the red flag is bad; an
+# account wins (loses) when it would pay more than the threshold less (more).
+BILL_SHOCK_GOOD = threshold("guardrail_max_bill_shock_rate")
+BILL_SHOCK_RED_FLAG = threshold("bill_shock_rate_red_flag")
+WINNER_LOSER = threshold("winner_loser_threshold_pct")
 
 # One header and format per column, in every table of this page that shows it.
 COLUMNS = {
@@ -103,31 +105,31 @@ if guardrails is not None and not guardrails.empty:
         verdict = "passes the guardrails" if row["is_passing"] else shaping.guardrail_verdict(row)
         st.markdown(
             f"**{names[model]}** · {verdict}",
-            help=DEFINITIONS["price_model_guardrails"],
+            help=definition("price_model_guardrails"),
         )
         kpis = st.columns(5)
         kpis[0].metric(
             "Revenue vs. actual",
             percent(row["revenue_delta_pct"]),
-            help=DEFINITIONS["shadow_invoice"],
+            help=definition("shadow_invoice"),
             border=True,
         )
         kpis[1].metric(
             "Winners (pay less)",
             percent(row["winners_share"], 0),
-            help=DEFINITIONS["winners_losers"],
+            help=definition("winners_losers"),
             border=True,
         )
         kpis[2].metric(
             "Losers (pay more)",
             percent(row["losers_share"], 0),
-            help=DEFINITIONS["winners_losers"],
+            help=definition("winners_losers"),
             border=True,
         )
         kpis[3].metric(
             "Shadow bill-shock rate",
             percent(row["bill_shock_rate"]),
-            help=DEFINITIONS["shadow_bill_shock"],
+            help=definition("shadow_bill_shock"),
             border=True,
         )
         kpis[4].metric(
@@ -135,11 +137,11 @@ if guardrails is not None and not guardrails.empty:
             percent(row["shadow_gross_margin"]),
             delta=f"actual {percent(row['actual_gross_margin'])}",
             delta_color="off",
-            help=DEFINITIONS["gross_margin"],
+            help=definition("gross_margin"),
             border=True,
         )
 
-    st.subheader("Guardrails by segment", help=DEFINITIONS["price_model_guardrails"])
+    st.subheader("Guardrails by segment", help=definition("price_model_guardrails"))
     table_with_download(
         shaping.with_verdicts(guardrails),
         "price_model_guardrails.csv",
@@ -174,7 +176,7 @@ revenue = guarded(queries.shadow_revenue_monthly, chosen_models, filters.segment
 shock = guarded(queries.shadow_bill_shock_monthly, tuple(chosen), filters.segments, filters.period)
 left, right = st.columns(2)
 with left:
-    st.subheader("Revenue against current", help=DEFINITIONS["shadow_invoice"])
+    st.subheader("Revenue against current", help=definition("shadow_invoice"))
     if revenue is not None and not revenue.empty:
         lines = shaping.revenue_lines(revenue, names)
         figure = px.line(lines, x="month", y="usd", color="model", markers=True)
@@ -188,14 +190,16 @@ with left:
             column_config={"month": MONTH_COLUMN},
         )
 with right:
-    st.subheader("Bill-shock rate", help=DEFINITIONS["shadow_bill_shock"])
+    st.subheader("Bill-shock rate", help=definition("shadow_bill_shock"))
     if shock is not None and not shock.empty:
         shock = shaping.with_model_names(shock, names, unnamed="Actual invoices")
         figure = px.line(shock, x="month", y="bill_shock_rate", color="model", markers=True)
         figure.update_yaxes(title="Accounts shocked / billed", tickformat=".0%", rangemode="tozero")
         figure.update_xaxes(title=None)
-        charts.add_threshold(figure, BILL_SHOCK_GOOD, "5% good")
-        charts.add_threshold(figure, BILL_SHOCK_RED_FLAG, "10% red flag")
+        charts.add_threshold(figure, BILL_SHOCK_GOOD, f"{percent(BILL_SHOCK_GOOD, 0)} good")
+        charts.add_threshold(
+            figure, BILL_SHOCK_RED_FLAG, f"{percent(BILL_SHOCK_RED_FLAG, 0)} red flag"
+        )
         st.plotly_chart(_layout(figure), width="stretch")
         table_with_download(
             shock,
@@ -206,7 +210,7 @@ with right:
 
 # ---- winners and losers ----------------------------------------------------------------------
 deltas = guarded(queries.shadow_account_deltas, tuple(chosen), filters.segments, filters.period)
-st.subheader("Winners and losers", help=DEFINITIONS["winners_losers"])
+st.subheader("Winners and losers", help=definition("winners_losers"))
 if deltas is not None and not deltas.empty:
     shown = shaping.account_deltas_shown(deltas, names)
     figure = px.histogram(
@@ -216,8 +220,9 @@ if deltas is not None and not deltas.empty:
         title="Change in what the account pays (clipped at +200%)", tickformat=".0%"
     )
     figure.update_yaxes(title="Accounts")
-    charts.add_threshold(figure, -WINNER_LOSER, "10% less", axis="x")
-    charts.add_threshold(figure, WINNER_LOSER, "10% more", axis="x")
+    if WINNER_LOSER is not None:
+        charts.add_threshold(figure, -WINNER_LOSER, f"{percent(WINNER_LOSER, 0)} less", axis="x")
+        charts.add_threshold(figure, WINNER_LOSER, f"{percent(WINNER_LOSER, 0)} more", axis="x")
     st.plotly_chart(_layout(figure), width="stretch")
 
     st.subheader("Accounts most affected")
@@ -241,7 +246,7 @@ if deltas is not None and not deltas.empty:
     )
 
 # ---- what-if ---------------------------------------------------------------------------------
-st.subheader("What-if: edit a proposal and re-rate", help=DEFINITIONS["what_if"])
+st.subheader("What-if: edit a proposal and re-rate", help=definition("what_if"))
 edited_model = st.selectbox(
     "Proposal to edit", proposals, format_func=lambda model: names.get(model, model)
 )

@@ -4,8 +4,8 @@ time. The router has already drawn the as-of time and the sidebar filters (segme
 
 import streamlit as st
 from lib import charts, queries, shaping
+from lib.definitions import definition, threshold
 from lib.format import count, number, percent
-from lib.glossary import DEFINITIONS
 from lib.layout import (
     MONTH_COLUMN,
     current_filters,
@@ -14,8 +14,8 @@ from lib.layout import (
     table_with_download,
 )
 
-BILL_SHOCK_GOOD = 0.05  # DOMAIN.md: below 5% is good
-BILL_SHOCK_RED_FLAG = 0.10  # above 10% is a red flag
+BILL_SHOCK_GOOD = threshold("guardrail_max_bill_shock_rate")  # the build's settings
+BILL_SHOCK_RED_FLAG = threshold("bill_shock_rate_red_flag")
 
 
 filters = current_filters()
@@ -36,30 +36,30 @@ if portfolio is not None:
         kpis[0].metric(
             f"Automation share{label}",
             percent(row["automation_share"]),
-            help=DEFINITIONS["automation_share"],
+            help=definition("automation_share"),
             border=True,
         )
         kpis[1].metric(
             f"Tasks per seat{label}",
             number(row["tasks_per_seat"]),
-            help=DEFINITIONS["usage_per_seat"],
+            help=definition("usage_per_seat"),
             border=True,
         )
         kpis[2].metric(
             f"Gross margin{label}",
             percent(row["gross_margin"]),
-            help=DEFINITIONS["gross_margin"],
+            help=definition("gross_margin"),
             border=True,
         )
         kpis[3].metric(
             f"Power users{label}",
             count(row["power_user_accounts"]),
-            help=DEFINITIONS["power_user"],
+            help=definition("power_user"),
             border=True,
         )
 
 # ---- automation share ------------------------------------------------------------------------
-st.subheader("Automation share by segment", help=DEFINITIONS["automation_share"])
+st.subheader("Automation share by segment", help=definition("automation_share"))
 if by_segment is not None and not by_segment.empty:
     left, right = st.columns(2)
     automation = charts.segment_lines(
@@ -91,7 +91,7 @@ if by_segment is not None and not by_segment.empty:
         )
 
 # ---- usage per seat against seats, and margin by account -------------------------------------
-st.subheader("Accounts: usage per seat, cost and margin", help=DEFINITIONS["power_user"])
+st.subheader("Accounts: usage per seat, cost and margin", help=definition("power_user"))
 if accounts is not None and accounts.empty:
     st.info("No paying or using account in this selection.")
 elif accounts is not None:
@@ -146,7 +146,7 @@ elif accounts is not None:
         )
 
 # ---- bill shock ------------------------------------------------------------------------------
-st.subheader("Bill shock over time", help=DEFINITIONS["bill_shock_rate"])
+st.subheader("Bill shock over time", help=definition("bill_shock_rate"))
 if shock is not None and shock.empty:
     st.info("No invoices in this selection.")
 elif shock is not None:
@@ -157,8 +157,10 @@ elif shock is not None:
         labels={"month": "Month", "bill_shock_rate": "Accounts shocked / billed"},
     )
     figure.update_yaxes(tickformat=".0%", rangemode="tozero")
-    charts.add_threshold(figure, BILL_SHOCK_GOOD, "5% good")
-    charts.add_threshold(figure, BILL_SHOCK_RED_FLAG, "10% red flag", dash="dot")
+    charts.add_threshold(figure, BILL_SHOCK_GOOD, f"{percent(BILL_SHOCK_GOOD, 0)} good")
+    charts.add_threshold(
+        figure, BILL_SHOCK_RED_FLAG, f"{percent(BILL_SHOCK_RED_FLAG, 0)} red flag", dash="dot"
+    )
     st.plotly_chart(charts.legend_below(figure), width="stretch")
     latest_shock = shaping.latest_rows(shock)
     st.caption(

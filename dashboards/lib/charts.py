@@ -74,9 +74,12 @@ def segment_lines(frame: pd.DataFrame, y: str, **options: Any) -> go.Figure:
 
 
 def add_threshold(
-    figure: go.Figure, value: float, label: str, *, axis: str = "y", dash: str = "dash"
+    figure: go.Figure, value: float | None, label: str, *, axis: str = "y", dash: str = "dash"
 ) -> go.Figure:
-    """A labelled reference line (70% utilization, 100% NRR, 97% accuracy ...)."""
+    """A labelled reference line (70% utilization, 100% NRR, 97% accuracy ...); the values come
+    from the build's settings (lib.definitions.threshold), and None draws nothing."""
+    if value is None:
+        return figure
     line = {"color": THRESHOLD, "width": 1.5, "dash": dash}
     if axis == "y":
         figure.add_hline(y=value, line=line, annotation_text=label, annotation_position="top left")

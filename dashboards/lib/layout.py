@@ -15,9 +15,9 @@ import pandas as pd
 import streamlit as st
 
 from lib import queries
+from lib.definitions import definition
 from lib.format import ago, as_utc, timestamp
 from lib.freshness import is_stale, next_daily_run
-from lib.glossary import DEFINITIONS
 from orchestration.lib.contract import EXPORTS
 from orchestration.lib.settings import REFRESH_SCHEDULE_CRON
 
@@ -117,18 +117,18 @@ def freshness_header(now: datetime | None = None) -> None:
     next_run = next_daily_run(REFRESH_SCHEDULE_CRON, now)
     with st.container(border=True):
         as_of_column, refresh_column, next_column = st.columns(3)
-        _fact(as_of_column, "Data as of", timestamp(as_of), DEFINITIONS["data_as_of"])
+        _fact(as_of_column, "Data as of", timestamp(as_of), definition("data_as_of"))
         _fact(
             refresh_column,
             "Last refresh",
             _last_refresh_text(attempt, published_at, now),
-            DEFINITIONS["last_refresh"],
+            definition("last_refresh"),
         )
         _fact(
             next_column,
             "Next refresh",
             f"{timestamp(next_run)} · {ago(next_run, now)}",
-            f"{DEFINITIONS['next_refresh']} Cron: `{REFRESH_SCHEDULE_CRON}`.",
+            f"{definition('next_refresh')} Cron: `{REFRESH_SCHEDULE_CRON}`.",
         )
 
     if attempt is not None and attempt.failed:

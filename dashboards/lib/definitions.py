@@ -1,0 +1,59 @@
+"""What each number means and which thresholds are in force, read from the published build.
+
+The definitions are the dbt docs blocks (marts.rpt_metric_definitions) and the thresholds the dbt
+vars of the build (marts.rpt_settings), so `seatshift refresh --vars ...` moves the lines drawn on
+the charts and nothing is typed twice. Before the first build there is nothing to read: a
+definition is then a sentence saying so, and a threshold is None (no line is drawn).
+"""
+
+from __future__ import annotations
+
+from lib import queries
+
+NOT_YET = "Defined in the warehouse; shown after the first refresh."
+
+
+def _definitions() -> dict[str, tuple[str, str, str]]:
+    if not queries.warehouse().exists:
+        return {}
+    try:
+        frame = queries.metric_definitions()
+    except queries.QueryFailed:
+        return {}
+    return {
+        str(metric): (str(label), str(definition), str(unit))
+        for metric, label, definition, unit in frame[
+            ["metric", "label", "definition", "unit"]
+        ].itertuples(index=False)
+    }
+
+
+def definition(metric: str) -> str:
+    """The metric's definition (its dbt docs block), for a `help=` tooltip."""
+    entry = _definitions().get(metric)
+    return entry[1] if entry else NOT_YET
+
+
+def label(metric: str, default: str | None = None) -> str:
+    entry = _definitions().get(metric)
+    return entry[0] if entry else (default or metric.replace("_", " ").capitalize())
+
+
+def settings() -> dict[str, str | None]:
+    """Every setting in force of the published build, by name (values as text)."""
+    if not queries.warehouse().exists:
+        return {}
+    try:
+        frame = queries.settings_in_force()
+    except queries.QueryFailed:
+        return {}
+    return dict(zip(frame["name"], frame["value"], strict=True))
+
+
+def threshold(name: str) -> float | None:
+    """A numeric setting in force (utilization_red_flag, invoice_accuracy_bar, ...), or None."""
+    value = settings().get(name)
+    try:
+        return None if value is None else float(value)
+    except ValueError:
+        return None
