@@ -16,6 +16,9 @@ from lib.layout import freshness_header, sidebar_filters  # noqa: E402
 
 # Grouped by who opens them (DASHBOARD.md): the first page is what a reader lands on.
 PAGES = {
+    "Decision": [
+        st.Page("app_pages/overview.py", title="Overview", icon=":material/flag:", default=True),
+    ],
     "Seats and revenue": [
         st.Page("app_pages/seat_health.py", title="Seat health", icon=":material/groups:"),
         st.Page("app_pages/value_shift.py", title="Value shift", icon=":material/trending_up:"),
@@ -39,9 +42,12 @@ PAGES = {
 
 st.set_page_config(page_title="seatshift", page_icon=":material/insights:", layout="wide")
 # KPI labels wrap instead of being cut ("NRR (12 mont…") when five cards share a 1280 px row.
+# The header stays compact at 1280x800, so a chart shows on first view.
 st.html(
     "<style>[data-testid='stMetricLabel'] *{white-space:normal!important;"
-    "overflow:visible!important;text-overflow:clip!important}</style>"
+    "overflow:visible!important;text-overflow:clip!important}"
+    "[data-testid='stMainBlockContainer']{padding-top:3.6rem!important}"
+    "h1{font-size:1.9rem!important;padding:0 0 .3rem!important}</style>"
 )
 page = st.navigation(PAGES)
 st.title(page.title)

@@ -226,6 +226,35 @@ def _dashboard(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
+def _report(args: argparse.Namespace) -> int:
+    """The decision pack, written by the dashboard's own report module (the Overview's button)."""
+    published = settings.warehouse_path(args.warehouse)
+    if not published.exists():
+        print(f"report failed: no published warehouse at {published}", file=sys.stderr)
+        return 1
+    os.environ["SEATSHIFT_WAREHOUSE"] = str(published)
+    dashboards = str(settings.DASHBOARD_ENTRYPOINT.parent)
+    if dashboards not in sys.path:
+        sys.path.insert(0, dashboards)
+    import logging
+
+    # Streamlit's caches work without a server; they say so at warning level on every call.
+    logging.getLogger("streamlit.runtime.caching.cache_data_api").disabled = True
+    from lib import queries, report
+
+    try:
+        name, html = report.build_pack(segment=args.segment, price_model_id=args.price_model)
+    except queries.QueryFailed as failure:
+        print(f"report failed: {failure.sentence} {failure.details}".strip(), file=sys.stderr)
+        return 1
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / name
+    path.write_text(html, encoding="utf-8")
+    print(f"wrote the decision pack {path} ({len(html.encode()) / 1e6:.1f} MB, opens offline)")
+    return 0
+
+
 def _dagster(args: argparse.Namespace) -> int:
     """The Dagster web server and daemon, as two processes of this venv, stopped together.
 
@@ -358,6 +387,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     dashboard.add_argument("--port", type=int, default=8501)
     dashboard.set_defaults(handler=_dashboard)
+
+    report_command = commands.add_parser(
+        "report", help="write the decision pack: one self-contained HTML file"
+    )
+    report_command.add_argument("--out", required=True, help="folder to write the pack into")
+    report_command.add_argument(
+        "--warehouse", help=f"warehouse file (default {settings.DEFAULT_WAREHOUSE})"
+    )
+    report_command.add_argument(
+        "--segment", help="the segment in depth (default: the one most in need of a decision)"
+    )
+    report_command.add_argument(
+        "--price-model", help="the proposal of the pilot list (default: the passing one)"
+    )
+    report_command.set_defaults(handler=_report)
 
     dagster = commands.add_parser(
         "dagster", help="serve the Dagster UI with the daemon (schedule, sensor, run queue)"

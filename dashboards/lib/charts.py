@@ -244,3 +244,54 @@ def rows_by_refresh(history: pd.DataFrame) -> go.Figure:
     figure.update_yaxes(title="rows", tickformat="~s", rangemode="tozero")
     figure.update_xaxes(title=None)
     return _styled(figure, height=260)
+
+
+def signal_trend(
+    monthly: pd.DataFrame,
+    column: str,
+    title: str,
+    *,
+    threshold: float | None,
+    threshold_label: str,
+    crossed_since: pd.Timestamp | None = None,
+    points: bool = False,
+    height: int = 220,
+) -> go.Figure:
+    """One trigger signal of a segment by month, its threshold drawn, the crossed run shaded.
+
+    `points`: the values are fraction points (a change), shown as +12.0 pts rather than 12%.
+    """
+    frame = monthly[["month", column]].copy()
+    scale = 100.0 if points else 1.0
+    frame["value"] = frame[column].astype("float64") * scale
+    value_format = "%{y:+.1f} pts" if points else "%{y:.1%}"
+    hover = "%{x|%b %Y}: " + value_format + "<extra></extra>"
+    figure = go.Figure(
+        go.Scatter(
+            x=frame["month"],
+            y=frame["value"],
+            mode="lines+markers",
+            line={"color": OKABE_ITO[0], "width": 2},
+            connectgaps=False,  # months without a value (not enough history) stay gaps
+            hovertemplate=hover,
+            name=title,
+        )
+    )
+    if crossed_since is not None:
+        figure.add_vrect(
+            x0=crossed_since - pd.Timedelta(days=15),
+            x1=frame["month"].max() + pd.Timedelta(days=15),
+            fillcolor=BAD,
+            opacity=0.08,
+            line_width=0,
+            annotation_text="crossed",
+            annotation_position="top left",
+        )
+    add_threshold(figure, None if threshold is None else threshold * scale, threshold_label)
+    figure.update_layout(title={"text": title, "font": {"size": 14}}, showlegend=False)
+    figure.update_yaxes(ticksuffix=" pts" if points else None, tickformat=None if points else ".0%")
+    figure.update_xaxes(tickformat="%b %Y", title=None)
+    figure.update_yaxes(title=None, automargin=True)
+    figure = _styled(figure, height)
+    figure.update_layout(margin={"l": 56, "r": 8, "t": 32, "b": 8})  # room for the tick labels
+    return figure

@@ -232,3 +232,59 @@ def quietly(load: Callable[..., T], *args: Any) -> T | None:
 
 def _segment_label(segment: str) -> str:
     return segment.replace("_", " ").capitalize()
+
+
+# ---- the trigger's threshold what-if (Overview) ----------------------------------------------
+
+WHAT_IF_PREFIX = "whatif_"
+
+
+@dataclass(frozen=True)
+class TriggerThresholds:
+    values: dict[str, float]  # every threshold the verdict reads, as the page judges with it
+    changed: tuple[tuple[str, float], ...]  # those that differ from the build's settings
+
+
+def trigger_thresholds() -> TriggerThresholds | None:
+    """Sidebar controls for the thresholds the trigger's verdict reads, starting at the build's
+    settings; returns the values in use (None after a failed read, which is explained). Fractions
+    are entered in percent (30 = 30%), as people read them."""
+    names = guarded(queries.trigger_threshold_names)
+    settings = guarded(queries.settings_in_force)
+    if names is None or settings is None:
+        return None
+    rows = settings.set_index("name")
+    in_force = {name: float(rows.loc[name, "value"]) for name in names if name in rows.index}
+    values = dict(in_force)
+    with st.sidebar.expander("Trigger what-if", icon=":material/tune:"):
+        st.caption(
+            "Move a threshold to see which segments would cross; the page re-judges with the "
+            "build's own trigger SQL. Percent, or percentage points for a change."
+        )
+        for name, value in in_force.items():
+            key = WHAT_IF_PREFIX + name
+            entered = st.number_input(
+                _setting_label(name),
+                value=round(value * 100, 4),
+                step=1.0,
+                format="%.1f",
+                key=key,
+                help=str(rows.loc[name, "description"]),
+            )
+            values[name] = round(entered / 100, 10)
+        st.button("Back to the build's settings", on_click=_reset_what_if, args=(list(in_force),))
+    changed = tuple(
+        (name, values[name]) for name in in_force if abs(values[name] - in_force[name]) > 1e-12
+    )
+    return TriggerThresholds(values=values, changed=changed)
+
+
+def _reset_what_if(names: list[str]) -> None:
+    for name in names:
+        st.session_state.pop(WHAT_IF_PREFIX + name, None)
+
+
+def _setting_label(name: str) -> str:
+    from lib.decision import setting_label
+
+    return setting_label(name) + " (%)"

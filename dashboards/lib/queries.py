@@ -443,6 +443,15 @@ def trigger_what_if(thresholds: tuple[tuple[str, float], ...]) -> pd.DataFrame:
     return frame[[column for column in migration_triggers().columns if column in frame]]
 
 
+def trigger_threshold_names() -> list[str]:
+    """The settings the trigger's verdict reads (rpt_trigger_sql binds one parameter each)."""
+    frame = _read(
+        "the trigger's thresholds",
+        "select parameter_names from marts.rpt_trigger_sql where sql_name = 'judge'",
+    )
+    return str(frame["parameter_names"].iloc[0]).split(",") if len(frame) else []
+
+
 def pilot_accounts(segment: str, price_model_id: str) -> pd.DataFrame:
     """The pilot list of one segment under one proposal, best fit first (fct_pilot_accounts)."""
     return _read(

@@ -1,0 +1,275 @@
+"""Overview, for the revenue lead's weekly pricing review (DASHBOARD.md journey 1): which segment
+has crossed the migration trigger, since when, on what evidence, with which proposal, and which
+accounts to pilot first; the decision pack for the review. The router has already drawn the as-of
+time and the sidebar filters; the threshold what-if controls are this page's own.
+"""
+
+import functools
+
+import pandas as pd
+import streamlit as st
+from lib import charts, decision, queries, report
+from lib.definitions import definition, label
+from lib.format import count, percent
+from lib.layout import (
+    MONTH_COLUMN,
+    current_filters,
+    download_csv,
+    explain,
+    guarded,
+    table_with_download,
+    trigger_thresholds,
+)
+
+FOCUS_KEY = "focus"  # the segment drilled into; in the URL (?focus=mid_market)
+PILOT_MODEL_KEY = "pilot_model"  # the proposal of the pilot list; in the URL
+PILOT_ROWS = 25
+
+filters = current_filters()
+thresholds = trigger_thresholds()
+if thresholds is None:
+    st.stop()
+names = guarded(queries.price_model_names) or {}
+if thresholds.changed:
+    st.info(
+        "What-if: the status below is re-judged with the thresholds set in the sidebar ("
+        + ", ".join(
+            f"{decision.setting_label(name)} {value:g}" for name, value in thresholds.changed
+        )
+        + "), by the build's own trigger SQL. The published build is unchanged.",
+        icon=":material/tune:",
+    )
+    triggers = guarded(queries.trigger_what_if, thresholds.changed)
+else:
+    triggers = guarded(queries.migration_triggers)
+if triggers is None:
+    st.stop()
+if triggers.empty:
+    st.info("The warehouse holds no months to judge yet.")
+    st.stop()
+
+month = decision.as_of_month(triggers)
+segments = filters.segments or decision.segments_of(triggers)
+status = decision.latest_status(triggers, tuple(segments))
+st.caption(
+    f"Migration trigger at **{month:%B %Y}**, the last month of data.",
+    help=definition("migration_trigger"),
+)
+
+# ---- a card per segment ----------------------------------------------------------------------
+
+
+def _card(column, row: pd.Series) -> None:
+    segment = row["segment"]
+    state = row["segment_status"]
+    with column.container(border=True):
+        st.markdown(f"**{decision.segment_label(segment)}**")
+        st.badge(
+            state.capitalize(),
+            icon=decision.STATUS_ICONS[state],
+            color=decision.STATUS_COLORS[state],
+            help=definition("segment_status"),
+        )
+        since = decision.since_of(row)
+        if since is not None:
+            passing = decision.proposals_at(triggers, segment)
+            passing = passing[passing["is_triggered"].astype(bool)]["price_model_id"]
+            st.caption(f"since {since:%b %Y} with " + ", ".join(names.get(p, p) for p in passing))
+        monthly = decision.signals_by_month(triggers, segment)
+        st.metric(
+            label("trigger_automation_share", "Automation share"),
+            percent(row["automation_share"]),
+            help=definition("trigger_automation_share"),
+            chart_data=(monthly["automation_share"].astype("float64") * 100).round(1).tolist(),
+            chart_type="line",
+        )
+        checks = decision.signal_checks(row, thresholds.values)
+        lines = [
+            f"{_mark(check.met)} {label(check.metric)}: **{check.value_text}** "
+            f"<small>({check.threshold_text})</small>"
+            for check in checks.itertuples()
+            if check.signal != "automation_share"
+        ]
+        st.markdown("  \n".join(lines), unsafe_allow_html=True)
+
+
+def _mark(met: bool | None) -> str:
+    return {True: ":red[●]", False: ":gray[○]"}.get(met, ":gray[—]")
+
+
+if status.empty:
+    st.info("No segment in this selection has months of data.")
+    st.stop()
+columns = st.columns(len(status))
+for column, (_, row) in zip(columns, status.iterrows(), strict=True):
+    _card(column, row)
+st.caption(
+    "● meets the trigger's condition, ○ does not, — not enough history. Value is leaving the "
+    "seats when automation is high and rising and seats stall while usage grows, or NRR or "
+    "median utilization falls below its bar.",
+    help=definition("is_value_leaving"),
+)
+
+# ---- one segment, in depth ---------------------------------------------------------------------
+
+ranked = status.sort_values(["status_order", "segment"])
+options = list(segments)
+default_focus = str(ranked["segment"].iloc[0])
+if st.session_state.get(FOCUS_KEY) not in options:
+    st.session_state.pop(FOCUS_KEY, None)
+focus = st.segmented_control(
+    "Look into",
+    options,
+    default=default_focus,
+    format_func=decision.segment_label,
+    key=FOCUS_KEY,
+    bind="query-params",
+    required=True,
+)
+focus = focus or default_focus
+focus_row = status[status["segment"] == focus].iloc[0]
+since = decision.since_of(focus_row)
+headline = {
+    "crossed": f"crossed the trigger in {since:%B %Y}" if since is not None else "crossed",
+    "watch": "on watch: value may be leaving the seats, but no proposal passes yet",
+    "healthy": "healthy: seats still track value",
+}[focus_row["segment_status"]]
+st.subheader(f"{decision.segment_label(focus)}: {headline}")
+
+monthly = decision.signals_by_month(triggers, focus)
+trend_specs = [
+    ("automation_share", "trigger_automation_share_min", False),
+    ("automation_change_6m", "trigger_automation_change_min", True),
+    ("seat_growth_6m", "trigger_seat_growth_max", False),
+    ("usage_growth_6m", "trigger_usage_growth_min", False),
+    ("nrr", "trigger_nrr_max", False),
+    ("median_seat_utilization", "utilization_red_flag", False),
+]
+signal_metrics = {signal.column: signal.metric for signal in decision.SIGNALS}
+for row_start in range(0, len(trend_specs), 3):
+    for column, (signal, setting, points) in zip(
+        st.columns(3), trend_specs[row_start : row_start + 3], strict=False
+    ):
+        bound = thresholds.values.get(setting)
+        bound_text = decision.signal_value_text(bound, "points" if points else "fraction")
+        column.plotly_chart(
+            charts.signal_trend(
+                monthly,
+                signal,
+                label(signal_metrics[signal]),
+                threshold=bound,
+                threshold_label=bound_text,
+                crossed_since=since,
+                points=points,
+            ),
+            key=f"trend_{signal}",
+            config={"displayModeBar": False},
+        )
+with st.expander("The signals by month (table)"):
+    table_with_download(
+        decision.signals_table(monthly),
+        f"trigger_signals_{focus}.csv",
+        key="signals_download",
+        column_config={"Month": MONTH_COLUMN},
+    )
+
+# ---- the proposals' verdicts for the segment ---------------------------------------------------
+
+st.markdown("#### Which proposal passes")
+proposals = decision.proposals_at(triggers, focus)
+shown = decision.proposals_table(proposals, names)
+st.dataframe(
+    shown,
+    hide_index=True,
+    column_config={
+        "Shadow bill-shock rate": st.column_config.NumberColumn(
+            format="percent", help=definition("trigger_shadow_bill_shock_rate")
+        ),
+        "Revenue change": st.column_config.NumberColumn(
+            format="percent", help=definition("trigger_revenue_delta_pct")
+        ),
+    },
+)
+st.caption(
+    f"Judged over the trailing {int(proposals['window_months'].max())} months to {month:%b %Y}: "
+    "a proposal passes when its shadow bill-shock rate is below the limit and its revenue "
+    "change is within the range (sidebar). Why the others fail is in the last column.",
+    help=definition("is_triggered"),
+)
+
+# ---- the pilot list ------------------------------------------------------------------------------
+
+st.markdown("#### Pilot list")
+proposal_ids = list(proposals["price_model_id"])
+suggested = decision.pilot_model(triggers, focus) or proposal_ids[0]
+if st.session_state.get(PILOT_MODEL_KEY) not in proposal_ids:
+    st.session_state.pop(PILOT_MODEL_KEY, None)
+pilot_model = st.selectbox(
+    "Proposal to pilot",
+    proposal_ids,
+    index=proposal_ids.index(suggested),
+    format_func=lambda model: (
+        names.get(model, model)
+        + (
+            "  (passes)"
+            if model in set(proposals[proposals["is_proposal_viable"]]["price_model_id"])
+            else ""
+        )
+    ),
+    key=PILOT_MODEL_KEY,
+    bind="query-params",
+    help=definition("pilot_fit_score"),
+)
+pilots = guarded(queries.pilot_accounts, focus, pilot_model) if focus != "all" else None
+if focus == "all":
+    st.info("Pick a segment to see its pilot list: pilots are chosen within one segment.")
+elif pilots is not None and pilots.empty:
+    st.info("No account of this segment was billed in the window.")
+elif pilots is not None:
+    eligible = int(pilots["is_pilot_eligible"].sum())
+    st.caption(
+        f"{count(eligible)} of {count(len(pilots))} accounts of {decision.segment_label(focus)} "
+        f"may pilot {names.get(pilot_model, pilot_model)} (paying now, never shocked in the "
+        f"window); the best {min(PILOT_ROWS, len(pilots))} by fit score below, every account "
+        "in the download."
+    )
+    pilot_table = decision.pilot_table(pilots)
+    st.dataframe(
+        pilot_table.head(PILOT_ROWS),
+        hide_index=True,
+        column_config=decision.pilot_column_config(definition),
+    )
+    download_csv(
+        pilot_table,
+        f"pilot_list_{focus}_{pilot_model}.csv",
+        key="pilot_download",
+        label="Download the pilot list (CSV)",
+    )
+
+# ---- the decision pack ---------------------------------------------------------------------------
+
+st.markdown("#### Decision pack")
+st.caption(
+    "One HTML file for the review: the trigger status and its evidence, the proposals' shadow "
+    "billing, this pilot list, the settings in force, the data's as-of time and quality. It "
+    "opens offline; `seatshift report` writes the same file from the command line."
+)
+try:
+    st.download_button(
+        "Write the decision pack",
+        # Written when clicked, not on every rerun: the pack inlines its charts' library.
+        data=functools.partial(
+            report.build_report_bytes,
+            segment=focus,
+            price_model_id=pilot_model,
+            thresholds=thresholds.changed,
+        ),
+        file_name=report.file_name(focus, pilot_model),
+        mime="text/html",
+        key="decision_pack",
+        icon=":material/description:",
+        on_click="ignore",
+        type="primary",
+    )
+except queries.QueryFailed as failure:
+    explain(failure)

@@ -1,0 +1,325 @@
+"""The migration decision, shaped from fct_migration_triggers for the Overview and the decision
+pack alike (so both show the same numbers): each segment's status at the latest month, the
+signals that decide it against their thresholds, since when it crossed, each proposal's verdict,
+and which proposal the pilot list should use.
+
+The verdict itself is never computed here: it is the build's (fct_migration_triggers) or the
+build's own SQL re-run under other thresholds (queries.trigger_what_if).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from lib.format import MISSING, percent
+from orchestration.lib.contract import EXPORTS
+
+STATUS_ORDER = {"crossed": 0, "watch": 1, "healthy": 2}
+STATUS_ICONS = {
+    "crossed": ":material/flag:",
+    "watch": ":material/visibility:",
+    "healthy": ":material/check_circle:",
+}
+STATUS_COLORS = {"crossed": "red", "watch": "orange", "healthy": "green"}
+
+
+# The signals of DOMAIN.md's trigger, each with the setting it is compared against, the
+# comparison that meets it, and the metric whose definition explains it.
+@dataclass(frozen=True)
+class Signal:
+    column: str
+    metric: str
+    setting: str
+    meets: str  # ">=", "<=", "<", ">"
+    unit: str  # "fraction" or "points"
+
+
+SIGNALS = (
+    Signal(
+        "automation_share",
+        "trigger_automation_share",
+        "trigger_automation_share_min",
+        ">=",
+        "fraction",
+    ),
+    Signal(
+        "automation_change_6m",
+        "automation_change_6m",
+        "trigger_automation_change_min",
+        ">=",
+        "points",
+    ),
+    Signal("seat_growth_6m", "seat_growth_6m", "trigger_seat_growth_max", "<=", "fraction"),
+    Signal("usage_growth_6m", "usage_growth_6m", "trigger_usage_growth_min", ">", "fraction"),
+    Signal("token_growth_6m", "token_growth_6m", "trigger_usage_growth_min", ">", "fraction"),
+    Signal("nrr", "trigger_nrr", "trigger_nrr_max", "<", "fraction"),
+    Signal(
+        "median_seat_utilization",
+        "median_seat_utilization",
+        "utilization_red_flag",
+        "<",
+        "fraction",
+    ),
+)
+
+
+def signal_value_text(value: float | None, unit: str) -> str:
+    if unit == "points":
+        return MISSING if pd.isna(value) else f"{float(value) * 100:+.1f} pts"
+    return percent(value)
+
+
+def is_met(value: float | None, meets: str, bound: float | None) -> bool | None:
+    """Whether a signal meets its threshold (None: no value yet, or no threshold)."""
+    if value is None or pd.isna(value) or bound is None:
+        return None
+    value, bound = round(float(value), 10), float(bound)
+    return {
+        ">=": value >= bound,
+        "<=": value <= bound,
+        "<": value < bound,
+        ">": value > bound,
+    }[meets]
+
+
+def as_of_month(triggers: pd.DataFrame) -> pd.Timestamp:
+    return pd.Timestamp(triggers["month"].max())
+
+
+def segment_rows(triggers: pd.DataFrame, segment: str) -> pd.DataFrame:
+    return triggers[triggers["segment"] == segment]
+
+
+def signals_by_month(triggers: pd.DataFrame, segment: str) -> pd.DataFrame:
+    """One row per month of a segment: its signals and status (the same on every proposal row)."""
+    rows = segment_rows(triggers, segment)
+    columns = [
+        "month",
+        "segment",
+        "segment_status",
+        "is_value_leaving",
+        "accounts",
+        "billable_seats",
+        "tasks",
+        "agent_tasks",
+        "tokens",
+    ]
+    columns += [signal.column for signal in SIGNALS]
+    return rows[columns].drop_duplicates("month").sort_values("month").reset_index(drop=True)
+
+
+def latest_status(triggers: pd.DataFrame, segments: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Per segment at the latest month: status, since when it crossed, and its signals."""
+    month = as_of_month(triggers)
+    rows = []
+    for segment in segments or segments_of(triggers):
+        monthly = signals_by_month(triggers, segment)
+        if monthly.empty:
+            continue
+        latest = monthly[monthly["month"] == month]
+        if latest.empty:
+            continue
+        row = latest.iloc[0].to_dict()
+        row["crossed_since"] = crossed_since(triggers, segment)
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    frame["status_order"] = frame["segment_status"].map(STATUS_ORDER)
+    return frame
+
+
+def crossed_since(triggers: pd.DataFrame, segment: str) -> pd.Timestamp | None:
+    """The first month of the segment's unbroken run of crossed months that ends at the latest
+    month (the earliest triggered_since of the proposals that trigger now), or None."""
+    month = as_of_month(triggers)
+    now = segment_rows(triggers, segment)
+    now = now[(now["month"] == month) & now["is_triggered"].astype(bool)]
+    if now.empty:
+        return None
+    return pd.Timestamp(now["triggered_since"].min())
+
+
+def since_of(status_row: pd.Series | dict) -> pd.Timestamp | None:
+    """A status row's crossed_since as a timestamp, or None (pandas hands a missing one as NaT)."""
+    since = status_row.get("crossed_since")
+    return None if since is None or pd.isna(since) else pd.Timestamp(since)
+
+
+def proposals_at(
+    triggers: pd.DataFrame, segment: str, month: pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """Each proposal's verdict for a segment in a month (default the latest): viable or why not."""
+    month = month if month is not None else as_of_month(triggers)
+    rows = segment_rows(triggers, segment)
+    rows = rows[rows["month"] == month]
+    columns = [
+        "price_model_id",
+        "is_triggered",
+        "is_proposal_viable",
+        "triggered_since",
+        "shadow_bill_shock_rate",
+        "revenue_delta_pct",
+        "proposal_failure_reason",
+        "billed_account_months",
+        "shocked_account_months",
+        "shadow_usd",
+        "actual_usd",
+        "window_months",
+    ]
+    frame = rows[columns].copy()
+    frame["verdict"] = frame["is_proposal_viable"].map({True: "passes", False: "fails"})
+    return frame.sort_values(
+        ["is_proposal_viable", "shadow_bill_shock_rate", "price_model_id"],
+        ascending=[False, True, True],
+    ).reset_index(drop=True)
+
+
+def pilot_model(triggers: pd.DataFrame, segment: str) -> str | None:
+    """The proposal the pilot list uses by default: the viable one whose revenue change is closest
+    to zero (fewest surprises for customers and for revenue), else None."""
+    proposals = proposals_at(triggers, segment)
+    viable = proposals[proposals["is_proposal_viable"].astype(bool)]
+    if viable.empty:
+        return None
+    order = viable.assign(distance=viable["revenue_delta_pct"].abs()).sort_values(
+        ["distance", "price_model_id"]
+    )
+    return str(order["price_model_id"].iloc[0])
+
+
+def signal_checks(
+    status_row: pd.Series | dict, thresholds: dict[str, float | None]
+) -> pd.DataFrame:
+    """The signals of one segment-month against their thresholds, as rows for a card or table."""
+    rows = []
+    for signal in SIGNALS:
+        value = status_row.get(signal.column)
+        bound = thresholds.get(signal.setting)
+        rows.append(
+            {
+                "signal": signal.column,
+                "metric": signal.metric,
+                "value": value,
+                "value_text": signal_value_text(value, signal.unit),
+                "threshold_text": f"{signal.meets} {signal_value_text(bound, signal.unit)}"
+                if bound is not None
+                else MISSING,
+                "met": is_met(value, signal.meets, bound),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def segments_of(triggers: pd.DataFrame) -> tuple[str, ...]:
+    """The account segments of the trigger (not `all`), in the contract's order."""
+    order = list(EXPORTS["accounts"].column("segment").allowed or ())
+    present = [segment for segment in triggers["segment"].unique() if segment != "all"]
+    return tuple(sorted(present, key=lambda s: (order.index(s) if s in order else len(order), s)))
+
+
+def segment_label(segment: str) -> str:
+    return "All segments" if segment == "all" else segment.replace("_", " ").capitalize()
+
+
+def setting_label(name: str) -> str:
+    """A setting's name as words: trigger_nrr_max -> "NRR max", min_revenue_delta_pct -> "Min
+    revenue delta %"."""
+    words = name.removeprefix("trigger_").removeprefix("guardrail_").split("_")
+    text = " ".join(words).replace("nrr", "NRR").replace("pct", "%")
+    return text[:1].upper() + text[1:]
+
+
+SIGNAL_HEADERS = {
+    "month": "Month",
+    "segment_status": "Status",
+    "automation_share": "Automation share",
+    "automation_change_6m": "Automation change, 6 months (points)",
+    "seat_growth_6m": "Seat growth, 6 months",
+    "usage_growth_6m": "Usage growth, 6 months",
+    "token_growth_6m": "Token growth, 6 months",
+    "nrr": "NRR",
+    "median_seat_utilization": "Median seat utilization",
+    "billable_seats": "Billable seats",
+    "tasks": "Tasks",
+    "agent_tasks": "Agent tasks",
+}
+
+
+def signals_table(monthly: pd.DataFrame) -> pd.DataFrame:
+    """The signals by month with people's headers; ratios formatted as text (the CSV keeps them
+    readable too), gaps where a signal has no value yet."""
+    frame = monthly[list(SIGNAL_HEADERS)].copy()
+    for column in ("automation_share", "seat_growth_6m", "usage_growth_6m", "token_growth_6m",
+                   "nrr", "median_seat_utilization"):  # fmt: skip
+        frame[column] = frame[column].map(percent)
+    frame["automation_change_6m"] = frame["automation_change_6m"].map(
+        lambda value: signal_value_text(value, "points")
+    )
+    for column in ("billable_seats", "tasks", "agent_tasks"):
+        frame[column] = frame[column].map(lambda value: f"{int(value):,}")
+    return frame.rename(columns=SIGNAL_HEADERS)
+
+
+def proposals_table(proposals: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "Proposal": [names.get(model, model) for model in proposals["price_model_id"]],
+            "Verdict": proposals["verdict"],
+            "Shadow bill-shock rate": proposals["shadow_bill_shock_rate"].astype("float64"),
+            "Revenue change": proposals["revenue_delta_pct"].astype("float64"),
+            "Triggered since": [
+                "" if pd.isna(month) else f"{pd.Timestamp(month):%b %Y}"
+                for month in proposals["triggered_since"]
+            ],
+            "Why it fails": proposals["proposal_failure_reason"].fillna(""),
+        }
+    )
+    return frame
+
+
+PILOT_HEADERS = {
+    "fit_rank": "Rank",
+    "account_id": "Account",
+    "account_name": "Name",
+    "is_pilot_eligible": "May pilot",
+    "fit_score": "Fit score",
+    "bill_change_pct": "Bill change",
+    "automation_share": "Automation share",
+    "margin_change": "Margin change (points)",
+    "actual_usd": "Invoiced in the window (USD)",
+    "shadow_usd": "Under the proposal (USD)",
+    "shocked_months": "Shocked months",
+    "billable_seats": "Seats now",
+}
+
+
+def pilot_table(pilots: pd.DataFrame) -> pd.DataFrame:
+    frame = pilots[list(PILOT_HEADERS)].copy()
+    for column in ("fit_score", "bill_change_pct", "automation_share", "actual_usd", "shadow_usd"):
+        frame[column] = frame[column].astype("float64")
+    frame["margin_change"] = frame["margin_change"].astype("float64") * 100
+    frame["is_pilot_eligible"] = frame["is_pilot_eligible"].map({True: "yes", False: "no"})
+    return frame.rename(columns=PILOT_HEADERS)
+
+
+def pilot_column_config(definition) -> dict:
+    import streamlit as st
+
+    return {
+        "Fit score": st.column_config.ProgressColumn(
+            min_value=0.0, max_value=1.0, format="%.2f", help=definition("pilot_fit_score")
+        ),
+        "Bill change": st.column_config.NumberColumn(
+            format="percent", help=definition("pilot_bill_change_pct")
+        ),
+        "Automation share": st.column_config.NumberColumn(format="percent"),
+        "Margin change (points)": st.column_config.NumberColumn(
+            format="%+.1f", help=definition("pilot_margin_change")
+        ),
+        "Invoiced in the window (USD)": st.column_config.NumberColumn(format="dollar"),
+        "Under the proposal (USD)": st.column_config.NumberColumn(format="dollar"),
+        "Seats now": st.column_config.NumberColumn(format="localized"),
+    }

@@ -1,0 +1,346 @@
+"""The decision pack: one self-contained HTML file for the pricing review.
+
+Written from the same queries and shaping as the Overview (lib.queries, lib.decision), so it shows
+the page's numbers: the trigger status of every segment and its evidence, the proposals' shadow
+billing, the pilot list, the settings in force, the data's as-of time and quality. Styles, the
+charts and their library (plotly.js) are inline: the file opens offline from file://.
+Used by the Overview's button and by `seatshift report`.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime
+
+import pandas as pd
+
+from lib import charts, decision, queries
+from lib.format import MISSING, count, money, percent, timestamp
+
+PILOT_ROWS = 25
+
+STYLE = """
+body{font-family:"Source Sans Pro",Helvetica,Arial,sans-serif;margin:24px auto;max-width:1180px;
+color:#222;padding:0 16px}
+h1{font-size:26px;margin:0 0 4px}h2{font-size:20px;margin:28px 0 8px;border-bottom:1px solid #ddd;
+padding-bottom:4px}h3{font-size:16px;margin:18px 0 6px}
+table{border-collapse:collapse;font-size:13px;margin:6px 0 10px}
+th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
+th{background:#f4f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.muted{color:#666;font-size:13px}.status{font-weight:600;padding:1px 8px;border-radius:8px}
+.crossed{background:#fbe3d6;color:#8a3100}.watch{background:#fdf0d0;color:#7a5200}
+.healthy{background:#d8f0e6;color:#00573f}
+.grid{display:grid;grid-template-columns:repeat(3,1fr);gap:8px}
+"""
+
+
+def file_name(segment: str | None, price_model_id: str | None) -> str:
+    parts = ["seatshift_decision_pack", segment or "all", price_model_id or "auto"]
+    return "_".join(parts) + ".html"
+
+
+def build_report_bytes(
+    segment: str | None = None,
+    price_model_id: str | None = None,
+    thresholds: tuple[tuple[str, float], ...] = (),
+) -> bytes:
+    return build_report(segment, price_model_id, thresholds).encode("utf-8")
+
+
+def build_report(
+    segment: str | None = None,
+    price_model_id: str | None = None,
+    thresholds: tuple[tuple[str, float], ...] = (),
+) -> str:
+    return build_pack(segment, price_model_id, thresholds)[1]
+
+
+def build_pack(
+    segment: str | None = None,
+    price_model_id: str | None = None,
+    thresholds: tuple[tuple[str, float], ...] = (),
+) -> tuple[str, str]:
+    """The pack's file name and HTML. `segment` defaults to the segment most in need of a
+    decision (crossed first), `price_model_id` to the proposal the Overview suggests for it;
+    `thresholds` are the what-if thresholds (setting name, value) if the reader moved any.
+    Raises QueryFailed when the warehouse cannot be read."""
+    triggers = queries.trigger_what_if(thresholds) if thresholds else queries.migration_triggers()
+    if triggers.empty:
+        raise queries.QueryFailed("The warehouse holds no months to judge yet.", "")
+    names = queries.price_model_names()
+    settings = queries.settings_in_force()
+    values = {
+        name: float(value)
+        for name, value in zip(settings["name"], settings["value"], strict=True)
+        if _is_number(value)
+    } | dict(thresholds)
+    status = decision.latest_status(triggers)
+    ranked = status.sort_values(["status_order", "segment"])
+    segment = segment or str(ranked["segment"].iloc[0])
+    price_model_id = (
+        price_model_id
+        or decision.pilot_model(triggers, segment)
+        or str(decision.proposals_at(triggers, segment)["price_model_id"].iloc[0])
+    )
+    month = decision.as_of_month(triggers)
+    sections = [
+        _header(month, thresholds),
+        _status_section(status, triggers, names, values),
+        _evidence_section(triggers, segment, status, values),
+        _proposals_section(triggers, segment, names),
+        _shadow_section(names),
+        _pilot_section(segment, price_model_id, names),
+        _settings_section(settings, thresholds),
+        _quality_section(),
+    ]
+    title = f"seatshift decision pack: {decision.segment_label(segment)}"
+    return file_name(segment, price_model_id), (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{_e(title)}</title><style>{STYLE}</style></head><body>"
+        f"<h1>{_e(title)}</h1>" + "".join(sections) + "</body></html>"
+    )
+
+
+# ---- sections --------------------------------------------------------------------------------
+
+
+def _header(month: pd.Timestamp, thresholds: tuple) -> str:
+    as_of = queries.data_as_of()
+    attempt = queries.last_refresh_attempt()
+    history = queries.refresh_history()
+    published = history["finished_at"].iloc[0] if len(history) else None
+    refresh = (
+        f"last refresh {attempt.status} at {timestamp(attempt.finished_at)}"
+        if attempt is not None
+        else f"published {timestamp(published)}"
+    )
+    what_if = (
+        "<p><strong>What-if:</strong> judged with thresholds that differ from the build's: "
+        + ", ".join(f"{_e(name)} = {value:g}" for name, value in thresholds)
+        + ".</p>"
+        if thresholds
+        else ""
+    )
+    return (
+        f"<p class='muted'>Data as of <strong>{_e(timestamp(as_of))}</strong> · {_e(refresh)} · "
+        f"trigger judged at <strong>{month:%B %Y}</strong> · written "
+        f"{_e(timestamp(datetime.now(UTC)))}</p>{what_if}"
+    )
+
+
+def _status_section(status: pd.DataFrame, triggers: pd.DataFrame, names, values) -> str:
+    rows = []
+    for _, row in status.iterrows():
+        since = decision.since_of(row)
+        passing = decision.proposals_at(triggers, row["segment"])
+        passing = passing[passing["is_triggered"].astype(bool)]["price_model_id"]
+        checks = decision.signal_checks(row, values).set_index("signal")
+        rows.append(
+            {
+                "Segment": decision.segment_label(row["segment"]),
+                "Status": f"<span class='status {row['segment_status']}'>"
+                f"{row['segment_status']}</span>",
+                "Crossed since": "" if since is None else f"{since:%b %Y}",
+                "With": ", ".join(_e(names.get(p, p)) for p in passing),
+                **{
+                    decision.SIGNAL_HEADERS[signal]: checks.loc[signal, "value_text"]
+                    + (" ●" if checks.loc[signal, "met"] else "")
+                    for signal in checks.index
+                },
+            }
+        )
+    note = (
+        "<p class='muted'>● the signal meets the trigger's condition. A segment crosses when value "
+        "is leaving its seats and a proposal passes its guardrails there.</p>"
+    )
+    return "<h2>Trigger status by segment</h2>" + _table(pd.DataFrame(rows), raw=True) + note
+
+
+def _evidence_section(triggers, segment, status, values) -> str:
+    monthly = decision.signals_by_month(triggers, segment)
+    row = status[status["segment"] == segment]
+    since = decision.since_of(row.iloc[0]) if len(row) else None
+    specs = [
+        ("automation_share", "trigger_automation_share_min", False),
+        ("automation_change_6m", "trigger_automation_change_min", True),
+        ("seat_growth_6m", "trigger_seat_growth_max", False),
+        ("usage_growth_6m", "trigger_usage_growth_min", False),
+        ("nrr", "trigger_nrr_max", False),
+        ("median_seat_utilization", "utilization_red_flag", False),
+    ]
+    figures = []
+    for index, (signal, setting, points) in enumerate(specs):
+        bound = values.get(setting)
+        figure = charts.signal_trend(
+            monthly,
+            signal,
+            decision.SIGNAL_HEADERS[signal],
+            threshold=bound,
+            threshold_label=decision.signal_value_text(bound, "points" if points else "fraction"),
+            crossed_since=since,
+            points=points,
+            height=240,
+        )
+        figures.append(
+            figure.to_html(
+                full_html=False,
+                include_plotlyjs=index == 0,  # the library once, inline
+                config={"displayModeBar": False, "responsive": True},
+            )
+        )
+    return (
+        f"<h2>Evidence: {_e(decision.segment_label(segment))}</h2>"
+        "<div class='grid'>" + "".join(f"<div>{figure}</div>" for figure in figures) + "</div>"
+        "<h3>The signals by month</h3>" + _table(decision.signals_table(monthly))
+    )
+
+
+def _proposals_section(triggers, segment, names) -> str:
+    proposals = decision.proposals_at(triggers, segment)
+    table = decision.proposals_table(proposals, names)
+    table["Shadow bill-shock rate"] = table["Shadow bill-shock rate"].map(percent)
+    table["Revenue change"] = table["Revenue change"].map(_signed_percent)
+    window = int(proposals["window_months"].max()) if len(proposals) else 0
+    return (
+        f"<h2>Which proposal passes in {_e(decision.segment_label(segment))}</h2>"
+        + _table(table)
+        + f"<p class='muted'>Over the trailing {window} months.</p>"
+    )
+
+
+def _shadow_section(names) -> str:
+    guardrails = queries.price_model_guardrails(tuple(names))
+    frame = pd.DataFrame(
+        {
+            "Model": guardrails["name"],
+            "Segment": guardrails["segment"].map(decision.segment_label),
+            "Actual (USD)": guardrails["actual_usd"].map(money),
+            "Shadow (USD)": guardrails["shadow_usd"].map(money),
+            "Revenue change": guardrails["revenue_delta_pct"].map(_signed_percent),
+            "Bill-shock rate": guardrails["bill_shock_rate"].map(percent),
+            "Winners": guardrails["winners_share"].map(percent),
+            "Losers": guardrails["losers_share"].map(percent),
+            "Shadow margin": guardrails["shadow_gross_margin"].map(percent),
+            "Verdict": guardrails["is_passing"].map({True: "passes", False: "fails"}),
+            "Why": guardrails["failure_reason"].fillna(""),
+        }
+    )
+    return "<h2>Shadow billing: every model over the whole history, by segment</h2>" + _table(frame)
+
+
+def _pilot_section(segment: str, price_model_id: str, names) -> str:
+    title = (
+        f"<h2>Pilot list: {_e(decision.segment_label(segment))} under "
+        f"{_e(names.get(price_model_id, price_model_id))}</h2>"
+    )
+    if segment == "all":
+        return title + "<p>Pilots are chosen within one segment.</p>"
+    pilots = queries.pilot_accounts(segment, price_model_id)
+    if pilots.empty:
+        return title + "<p>No account of this segment was billed in the window.</p>"
+    table = decision.pilot_table(pilots).head(PILOT_ROWS)
+    table["Fit score"] = table["Fit score"].map(lambda score: f"{score:.2f}")
+    table["Bill change"] = table["Bill change"].map(_signed_percent)
+    table["Automation share"] = table["Automation share"].map(percent)
+    table["Margin change (points)"] = table["Margin change (points)"].map(
+        lambda points: MISSING if pd.isna(points) else f"{points:+.1f}"
+    )
+    for column in ("Invoiced in the window (USD)", "Under the proposal (USD)"):
+        table[column] = table[column].map(money)
+    eligible = int(pilots["is_pilot_eligible"].sum())
+    return (
+        title + f"<p class='muted'>{count(eligible)} of {count(len(pilots))} accounts may pilot; "
+        f"the best {len(table)} by fit score.</p>" + _table(table)
+    )
+
+
+def _settings_section(settings: pd.DataFrame, thresholds: tuple) -> str:
+    changed = dict(thresholds)
+    frame = pd.DataFrame(
+        {
+            "Setting": settings["name"],
+            "Value in force": [
+                f"{changed[name]:g} (what-if)" if name in changed else _text(value)
+                for name, value in zip(settings["name"], settings["value"], strict=True)
+            ],
+            "Default": settings["default_value"].map(_text),
+            "What it decides": settings["description"].map(_text),
+        }
+    )
+    return "<h2>Settings in force</h2>" + _table(frame)
+
+
+def _quality_section() -> str:
+    refresh_id = queries.latest_refresh_id()
+    loads = queries.load_totals(refresh_id)
+    expectations = queries.expectation_totals(refresh_id)
+    by_rule = queries.quarantine_by_rule(None)
+    totals = pd.DataFrame(
+        {
+            "Files loaded": [count(loads["files_loaded"])],
+            "Files rejected": [count(loads["files_rejected"])],
+            "Rows loaded": [count(loads["rows_loaded"])],
+            "Rows quarantined": [count(loads["rows_quarantined"])],
+            "Expectations run": [count(expectations["expectations_run"])],
+            "Expectations failed": [count(expectations["expectations_failed"])],
+        }
+    )
+    quarantine = (
+        _table(
+            pd.DataFrame(
+                {
+                    "Export": by_rule["export"],
+                    "Rule": by_rule["rule"],
+                    "Rows quarantined": by_rule["rows_quarantined"].map(count),
+                    "Files": by_rule["files"].map(count),
+                }
+            )
+        )
+        if len(by_rule)
+        else "<p>No row was ever quarantined.</p>"
+    )
+    return (
+        f"<h2>Data quality (latest refresh {_e(refresh_id or MISSING)})</h2>"
+        + _table(totals)
+        + "<h3>Quarantined rows by rule, every refresh</h3>"
+        + quarantine
+    )
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+
+
+def _table(frame: pd.DataFrame, *, raw: bool = False) -> str:
+    """An HTML table; cells are escaped unless `raw` (the caller escaped them)."""
+    header = "".join(f"<th>{_e(column)}</th>" for column in frame.columns)
+    body = []
+    for row in frame.itertuples(index=False):
+        cells = []
+        for value in row:
+            content = _text(value)
+            cells.append(f"<td>{content if raw else _e(content)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{header}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _text(value: object) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return MISSING
+    return str(value)
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _signed_percent(fraction: float | None) -> str:
+    text = percent(fraction)
+    return text if text == MISSING or text.startswith("-") else "+" + text
+
+
+def _is_number(value: object) -> bool:
+    try:
+        float(str(value))
+    except ValueError:
+        return False
+    return value is not None

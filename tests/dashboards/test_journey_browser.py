@@ -1,0 +1,138 @@
+"""Journey 1 (DASHBOARD.md) on the real `seatshift dashboard` server in headless Chromium: the
+revenue lead opens the Overview, looks into the crossed segment (the choice lives in the URL),
+downloads the pilot list and writes the decision pack; every page is screenshot at 1280x800. The
+pack is then opened from file:// with the network blocked."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.dashboards._browser import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, WAIT_MS, chromium_page
+from tests.dashboards._support import published_warehouse
+
+pytestmark = pytest.mark.browser
+
+PAGES = ("seat_health", "value_shift", "shadow_billing", "billing_integrity", "data_health")
+
+
+def _settle(page) -> None:
+    """Wait until the script run ends and a chart is drawn, so a screenshot is not blank."""
+    from playwright.sync_api import expect
+
+    page.wait_for_selector(".js-plotly-plot >> visible=true", timeout=WAIT_MS)
+    expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=WAIT_MS)
+    page.wait_for_timeout(500)
+
+
+def _main_text(page) -> str:
+    return page.locator("[data-testid='stMain']").first.inner_text()
+
+
+def test_revenue_lead_walks_journey_one_in_a_real_browser(dashboard_url, request, tmp_path):
+    from playwright.sync_api import expect
+
+    warehouse = published_warehouse(request)
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        ranked = [
+            row[0]
+            for row in conn.execute(
+                """
+                select account_id from marts.fct_pilot_accounts
+                where segment = 'mid_market' and price_model_id = 'hybrid_seat_plus_tokens'
+                order by fit_rank
+                """
+            ).fetchall()
+        ]
+    with chromium_page(tmp_path / "chromium-profile") as page:
+        page.goto(dashboard_url, wait_until="domcontentloaded")
+        expect(page.get_by_text("Mid market: crossed the trigger in")).to_be_visible(
+            timeout=WAIT_MS
+        )
+        _settle(page)
+        body = _main_text(page)
+        assert "Traceback" not in body
+        for text in ("Data as of", "Crossed", "Healthy", "Which proposal passes", "Pilot list"):
+            assert text in body
+        page.screenshot(path=str(ARTIFACTS / "overview.png"))
+
+        # look into another segment and back: the choice is in the URL, so it can be shared
+        page.get_by_role("radio", name="Smb", exact=True).click()
+        expect(page.get_by_text("Smb: ")).to_be_visible(timeout=WAIT_MS)
+        expect(page).to_have_url(re.compile(r"[?&]focus=Smb\b"), timeout=WAIT_MS)
+        page.goto(f"{dashboard_url}/?focus=Enterprise", wait_until="domcontentloaded")
+        expect(page.get_by_text("Enterprise: ")).to_be_visible(timeout=WAIT_MS)
+        page.get_by_role("radio", name="Mid market", exact=True).click()
+        expect(page.get_by_text("Mid market: crossed the trigger in")).to_be_visible(
+            timeout=WAIT_MS
+        )
+        _settle(page)
+
+        with page.expect_download(timeout=WAIT_MS) as download:
+            page.get_by_role("button", name="Download the pilot list (CSV)").click()
+        pilot_csv = tmp_path / "pilot.csv"
+        download.value.save_as(pilot_csv)
+        with pilot_csv.open(encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        assert [row["Account"] for row in rows] == ranked
+
+        with page.expect_download(timeout=120_000) as download:
+            page.get_by_role("button", name="Write the decision pack").click()
+        pack = tmp_path / download.value.suggested_filename
+        download.value.save_as(pack)
+        assert pack.name == "seatshift_decision_pack_mid_market_hybrid_seat_plus_tokens.html"
+        cards = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+        assert len(cards) == 3
+
+        for path in PAGES:
+            page.goto(f"{dashboard_url}/{path}", wait_until="domcontentloaded")
+            _settle(page)
+            assert "Traceback" not in _main_text(page), path
+            page.screenshot(path=str(ARTIFACTS / f"{path}.png"))
+
+    _the_pack_opens_offline_with_the_pages_numbers(pack, cards, ranked[:10], tmp_path)
+
+
+def _the_pack_opens_offline_with_the_pages_numbers(
+    pack: Path, cards: list[str], accounts: list[str], tmp_path: Path
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    requested: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "offline-profile"),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport={"width": 1280, "height": 800},
+            offline=True,
+        )
+        try:
+
+            def block(route) -> None:
+                if route.request.url.startswith("file://"):
+                    route.continue_()
+                else:
+                    requested.append(route.request.url)
+                    route.abort()
+
+            browser.route("**/*", block)
+            page = browser.new_page()
+            page.goto(pack.as_uri())
+            page.wait_for_selector(".js-plotly-plot .main-svg", timeout=WAIT_MS)
+            charts = page.locator(".js-plotly-plot").count()
+            text = page.locator("body").inner_text()
+            page.screenshot(path=str(ARTIFACTS / "decision_pack.png"))
+        finally:
+            browser.close()
+    assert requested == []
+    assert charts == 6  # the six signal trends, drawn by the inline plotly.js
+    for value in cards:  # the Overview's cards
+        assert value in text
+    for account in accounts:
+        assert account in text
