@@ -24,8 +24,9 @@ from orchestration.lib.settings import REFRESH_SCHEDULE_CRON
 T = TypeVar("T")
 
 FILTERS_KEY = "filters"
-SEGMENT_KEY = "filter_segments"
-PERIOD_KEY = "filter_period"
+# The keys are the URL's query parameters too (bind="query-params"): a view can be shared.
+SEGMENT_KEY = "segments"
+PERIOD_KEY = "period"
 MONTH_COLUMN = st.column_config.DateColumn("Month", format="MMM YYYY")
 
 
@@ -37,7 +38,7 @@ class Filters:
     @property
     def scope(self) -> str:
         """The chosen segments in words, for captions."""
-        return ", ".join(self.segments) if self.segments else "all segments"
+        return ", ".join(map(_segment_label, self.segments)) if self.segments else "all segments"
 
 
 def guarded(load: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
@@ -194,6 +195,7 @@ def sidebar_filters() -> Filters:
             "Segment",
             segment_options,
             key=SEGMENT_KEY,
+            bind="query-params",
             placeholder="All segments",
             format_func=_segment_label,
         )
@@ -208,6 +210,7 @@ def sidebar_filters() -> Filters:
                 options=month_options,
                 value=(month_options[0], month_options[-1]),
                 key=PERIOD_KEY,
+                bind="query-params",
                 format_func=lambda month: month.strftime("%b %Y"),
             )
         elif month_options:
