@@ -8,21 +8,8 @@ import dagster as dg
 
 from orchestration.defs.resources import WarehouseResource
 from orchestration.defs.transform import dbt_models
+from orchestration.lib.contract.audit import AUDIT_DDL
 from orchestration.lib.warehouse import as_naive_utc, interrupted_refreshes
-
-REFRESH_LOG_DDL = """
-create table if not exists audit.refresh_log (
-    refresh_id varchar not null,
-    started_at timestamp not null,
-    finished_at timestamp not null,
-    status varchar not null,
-    data_as_of timestamp,
-    files_loaded bigint not null,
-    rows_loaded bigint not null,
-    rows_quarantined bigint not null,
-    message varchar
-)
-"""
 
 REQUIRED_MARTS = ("fct_account_month", "rpt_data_as_of", "dim_accounts")
 
@@ -65,7 +52,8 @@ def publish_warehouse(
             """,
             [warehouse.refresh_id],
         ).fetchone()
-        conn.execute(REFRESH_LOG_DDL)
+        for statement in AUDIT_DDL:  # the audit schema's one definition
+            conn.execute(statement)
         conn.execute(
             """
             insert into audit.refresh_log

@@ -4,10 +4,14 @@ it (issue 10, acceptance: "a test walks the contract")."""
 
 from __future__ import annotations
 
+import re
+
+import duckdb
 import pytest
 
 from orchestration.lib import contract, expectations
 from orchestration.lib.contract import rules
+from tests.conftest import REPO_ROOT
 from tests.orchestration import test_ingest, test_ingest_hostile, test_seat_replay
 from tests.quality import test_expectations
 
@@ -79,3 +83,32 @@ def test_every_audit_table_is_defined_in_the_contract_only():
         "audit.refresh_log",
     }
     assert contract.AUDIT_TABLES["audit.expectation_results"] in expectations.RESULTS_DDL
+
+
+def test_no_other_file_creates_an_audit_table():
+    """No module spells out an audit table's DDL: publish, GX and the loader run the contract's
+    AUDIT_DDL (orchestration/lib/contract/audit.py names its tables by constant)."""
+    creators = [
+        path.relative_to(REPO_ROOT)
+        for path in sorted((REPO_ROOT / "orchestration").rglob("*.py"))
+        if re.search(r"create table[^;]*\baudit\.", path.read_text(), re.IGNORECASE)
+    ]
+    assert creators == []
+
+
+def test_the_seat_sign_is_data_from_the_contract_and_no_sql_retypes_it(sample_warehouse):
+    """Staging joins the sign table every refresh writes from contract.SEAT_SIGN; no dbt model
+    or macro spells out which event types add or remove seats."""
+    with duckdb.connect(str(sample_warehouse), read_only=True) as conn:
+        written = dict(
+            conn.execute(f"select event_type, seat_sign from {contract.SEAT_SIGN_TABLE}").fetchall()
+        )
+    assert written == contract.SEAT_SIGN
+    sign_words = re.compile(r"'seat_(added|removed|suspended|reactivated)'")
+    retyped = [
+        path.relative_to(REPO_ROOT)
+        for folder in ("models", "macros")
+        for path in sorted((REPO_ROOT / "dbt_project" / folder).rglob("*.sql"))
+        if sign_words.search(path.read_text())
+    ]
+    assert retyped == []

@@ -24,6 +24,7 @@ from orchestration.lib.contract.rules import (
     IMPLAUSIBLE_TIME,
     MALFORMED_ROW,
     SEAT_SIGN,
+    SEAT_SIGN_TABLE,
     rules_of,
     value_rules,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "MALFORMED_ROW",
     "RAW_TYPES",
     "SEAT_SIGN",
+    "SEAT_SIGN_TABLE",
     "Column",
     "Export",
     "raw_table_ddl",

@@ -172,7 +172,9 @@ class ReferenceRule:
 
 
 # How each event type moves a subscription's billable seats (exports.md, seat_events); a
-# correction moves none itself: it voids the event it names.
+# correction moves none itself: it voids the event it names. The loader replays it, and every
+# refresh writes it into the warehouse (SEAT_SIGN_TABLE) for dbt's staging to join: one definition.
+SEAT_SIGN_TABLE = "entitlements.seat_event_signs"
 SEAT_SIGN = {
     "seat_added": 1,
     "seat_reactivated": 1,

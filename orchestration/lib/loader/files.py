@@ -13,7 +13,15 @@ from pathlib import Path
 import duckdb
 
 from orchestration.lib import settings
-from orchestration.lib.contract import AUDIT_DDL, EXPORTS, FILE_EXTENSIONS, Export, raw_table_ddl
+from orchestration.lib.contract import (
+    AUDIT_DDL,
+    EXPORTS,
+    FILE_EXTENSIONS,
+    SEAT_SIGN,
+    SEAT_SIGN_TABLE,
+    Export,
+    raw_table_ddl,
+)
 from orchestration.lib.contract.audit import LOAD_REPORT, LOADED, REJECTED, SKIPPED
 from orchestration.lib.loader import cross_row, readers, values
 from orchestration.lib.loader.insert import (
@@ -39,6 +47,12 @@ def ensure_warehouse_schema(conn: duckdb.DuckDBPyConnection) -> None:
         conn.execute(raw_table_ddl(export))
     for statement in AUDIT_DDL:
         conn.execute(statement)
+    # The seat sign as data: staging multiplies each event's quantity by its type's sign.
+    conn.execute(
+        f"create or replace table {SEAT_SIGN_TABLE} (event_type varchar primary key, "
+        "seat_sign integer not null)"
+    )
+    conn.executemany(f"insert into {SEAT_SIGN_TABLE} values (?, ?)", list(SEAT_SIGN.items()))
 
 
 def refresh_started_at(refresh_id: str) -> dt.datetime | None:

@@ -37,13 +37,7 @@ sequenced as (
         seat_events.voided_by_event_id,
         corrections.correction_recorded_at as voided_at,
         subscriptions.canceled_at as subscription_canceled_at,
-        case
-            when seat_events.event_type in ('seat_added', 'seat_reactivated')
-                then seat_events.quantity
-            when seat_events.event_type in ('seat_removed', 'seat_suspended')
-                then -seat_events.quantity
-            else 0
-        end as requested_seats_delta,
+        seat_events.requested_seats_delta,
         seat_events.seats_delta,
         {{ dbt.datediff('seat_events.effective_at', 'seat_events.recorded_at', 'second') }}
             as recording_lag_seconds,

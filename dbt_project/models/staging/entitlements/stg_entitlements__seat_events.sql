@@ -3,6 +3,9 @@ with
 
 source as (select * from {{ source('entitlements', 'seat_events') }}),
 
+-- the contract's sign per event type, as data (written by the loader every refresh)
+seat_event_signs as (select * from {{ source('entitlements', 'seat_event_signs') }}),
+
 renamed as (
     select
         cast(event_id as {{ dbt.type_string() }}) as event_id,
@@ -69,14 +72,15 @@ marked as (
 -- Reassignments change the holder, never the count; corrections act only through the voiding.
 signed as (
     select
-        *,
+        marked.*,
+        coalesce(seat_event_signs.seat_sign, 0) * marked.quantity as requested_seats_delta,
         case
-            when is_voided then 0
-            when event_type in ('seat_added', 'seat_reactivated') then quantity
-            when event_type in ('seat_removed', 'seat_suspended') then -quantity
-            else 0
+            when marked.is_voided then 0
+            else coalesce(seat_event_signs.seat_sign, 0) * marked.quantity
         end as seats_delta
     from marked
+    left join seat_event_signs
+        on marked.event_type = seat_event_signs.event_type
 )
 
 select * from signed
