@@ -119,6 +119,16 @@ def with_actor_labels(mix: pd.DataFrame) -> pd.DataFrame:
     return mix.assign(actor=mix["actor_type"].map(ACTOR_LABELS).fillna(mix["actor_type"]))
 
 
+def top_of_each_actor(mix: pd.DataFrame, dimension: str) -> pd.DataFrame:
+    """In the mix's newest month, the `dimension` value (feature or tier) that takes the largest
+    share of each actor type's tasks: actor_type, actor, `dimension`, share_of_actor_tasks."""
+    latest = with_actor_labels(latest_rows(mix)).dropna(subset=["share_of_actor_tasks"])
+    ranked = latest.sort_values(["actor_type", "share_of_actor_tasks"], ascending=[True, False])
+    return ranked.groupby("actor_type", as_index=False).first()[
+        ["actor_type", "actor", dimension, "share_of_actor_tasks"]
+    ]
+
+
 def seats_against_usage_change(series: pd.DataFrame) -> pd.DataFrame:
     """Per segment, billable seats and tasks per seat in the first and the last month of the
     series, with their relative change (null when the first value is 0 or missing)."""
