@@ -188,9 +188,7 @@ if guardrails is not None and not guardrails.empty:
 
     st.subheader("Guardrails by segment", help=definition("price_model_guardrails"))
     table_with_download(
-        shaping.with_verdicts(
-            guardrails[guardrails["segment"].isin([*segments_shown, shaping.PORTFOLIO])]
-        ),
+        shaping.guardrails_table(guardrails, segments_shown),
         "price_model_guardrails.csv",
         key="download_guardrails",
         **_shown(
@@ -364,9 +362,7 @@ if book is not None:
                     border=True,
                 )
             table_with_download(
-                shaping.with_verdicts(
-                    rerated[rerated["segment"].isin([*segments_shown, shaping.PORTFOLIO])]
-                ),
+                shaping.guardrails_table(rerated, judged_segments),
                 "what_if_guardrails.csv",
                 key="download_what_if",
                 **_shown(

@@ -216,6 +216,11 @@ def guardrails_of_segments(guardrails: pd.DataFrame, segments: list[str]) -> pd.
     return with_verdicts(rows)
 
 
+def guardrails_table(guardrails: pd.DataFrame, segments: list[str]) -> pd.DataFrame:
+    """The guardrail rows of `segments` and the pooled `all` (labelled as such), with verdicts."""
+    return with_verdicts(guardrails[guardrails["segment"].isin([*segments, PORTFOLIO])])
+
+
 def segment_verdict(rows: pd.DataFrame, segments: list[str]) -> tuple[bool, str]:
     """One model's verdict over `segments`: it passes only when it passes in every one of them
     (a pooled pass can hide a segment that fails). Returns (passes everywhere, headline)."""
