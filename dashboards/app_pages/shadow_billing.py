@@ -4,6 +4,7 @@ edited proposal in place. The router has already drawn the as-of time and the si
 
 import time
 
+import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
@@ -60,6 +61,79 @@ def _shown(columns: list[str], **headers: str) -> dict:
     return {"column_order": columns, "column_config": config | headers}
 
 
+def _guardrail_kpis(row: pd.Series) -> None:
+    """The figures the guardrails judge for one row (a segment, or the pooled portfolio)."""
+    kpis = st.columns(5)
+    kpis[0].metric(
+        "Revenue vs. actual",
+        percent(row["revenue_delta_pct"]),
+        help=definition("shadow_invoice"),
+        border=True,
+    )
+    kpis[1].metric(
+        "Winners (pay less)",
+        percent(row["winners_share"], 0),
+        help=definition("winners_losers"),
+        border=True,
+    )
+    kpis[2].metric(
+        "Losers (pay more)",
+        percent(row["losers_share"], 0),
+        help=definition("winners_losers"),
+        border=True,
+    )
+    kpis[3].metric(
+        "Shadow bill-shock rate",
+        percent(row["bill_shock_rate"]),
+        help=definition("shadow_bill_shock"),
+        border=True,
+    )
+    kpis[4].metric(
+        "Gross margin",
+        percent(row["shadow_gross_margin"]),
+        delta=f"actual {percent(row['actual_gross_margin'])}",
+        delta_color="off",
+        help=definition("gross_margin"),
+        border=True,
+    )
+
+
+def _segment_verdicts(
+    model_rows: pd.DataFrame, title: str, segments_shown: list[str], scope_segment: str
+) -> None:
+    """A model's verdict, segment by segment: it passes only when every segment shown passes.
+    The figures of the one chosen segment follow; with several, the pooled `all` row does, folded
+    away as reference, because pooling hides a failing segment (defect 3 of issue 9)."""
+    judged = shaping.guardrails_of_segments(model_rows, segments_shown)
+    passes, headline = shaping.segment_verdict(judged, segments_shown)
+    st.markdown(
+        f"**{title}** · :{'green' if passes else 'red'}[{headline}]",
+        help=definition("price_model_guardrails"),
+    )
+    by_segment = judged.set_index("segment")
+    for column, shown in zip(st.columns(len(segments_shown)), segments_shown, strict=True):
+        with column.container(border=True):
+            if shown not in by_segment.index:
+                st.markdown(f"**{shaping.segment_label(shown)}** · no billed months")
+                continue
+            row = by_segment.loc[shown]
+            outcome = ":green[passes]" if row["is_passing"] else ":red[fails]"
+            st.markdown(f"**{shaping.segment_label(shown)}** · {outcome}")
+            if not row["is_passing"]:
+                st.caption(f"**{shaping.failure_reason(row)}**")
+            st.caption(shaping.guardrail_figures(row))
+    if scope_segment != shaping.PORTFOLIO:
+        row = shaping.segment_row(model_rows, scope_segment)
+        if row is not None:
+            _guardrail_kpis(row)
+        return
+    pooled = shaping.segment_row(model_rows, shaping.PORTFOLIO)
+    if pooled is not None:
+        pooled_verdict = "passes" if pooled["is_passing"] else "fails"
+        with st.expander(f"All segments pooled ({pooled_verdict}): for reference, not the verdict"):
+            _guardrail_kpis(pooled)
+
+
 filters = current_filters()
 models = guarded(queries.price_models)
 if models is None:
@@ -86,64 +160,35 @@ if not chosen:
     st.info("Pick one or more price models in the sidebar.")
     st.stop()
 
-segment = filters.segments[0] if len(filters.segments) == 1 else "all"
-scope = segment.replace("_", " ") if segment != "all" else "all segments"
+segment = filters.segments[0] if len(filters.segments) == 1 else shaping.PORTFOLIO
+scope = shaping.segment_label(segment) if segment != shaping.PORTFOLIO else "all segments pooled"
 guardrails = guarded(queries.price_model_guardrails, tuple(chosen))
+segments_shown = (
+    shaping.segments_judged(guardrails, filters.segments)
+    if guardrails is not None
+    else list(filters.segments)
+)
+
 
 # ---- verdicts --------------------------------------------------------------------------------
+st.subheader("Verdict by segment", help=definition("price_model_guardrails"))
 st.caption(
-    f"Each proposal re-rates every account-month of the history; guardrails for {scope} "
-    "(pick one segment in the sidebar to judge it alone). "
+    "Each proposal re-rates every account-month of the history. A proposal passes only where it "
+    "passes the guardrails in every segment shown (the sidebar's segments, or all of them): "
+    "pooled over the portfolio, a segment's failure can hide behind the others. "
     "Revenue compares invoice subtotals before tax."
 )
 if guardrails is not None and not guardrails.empty:
-    scoped = shaping.guardrails_of_segment(guardrails, segment)
-    for model in chosen:
-        if model not in scoped.index:
+    for model in (*chosen, *current_model):
+        model_rows = shaping.guardrails_of_model(guardrails, model)
+        if model_rows is None or model_rows.empty:
             continue
-        row = scoped.loc[model]
-        verdict = "passes the guardrails" if row["is_passing"] else shaping.guardrail_verdict(row)
-        st.markdown(
-            f"**{names[model]}** · {verdict}",
-            help=definition("price_model_guardrails"),
-        )
-        kpis = st.columns(5)
-        kpis[0].metric(
-            "Revenue vs. actual",
-            percent(row["revenue_delta_pct"]),
-            help=definition("shadow_invoice"),
-            border=True,
-        )
-        kpis[1].metric(
-            "Winners (pay less)",
-            percent(row["winners_share"], 0),
-            help=definition("winners_losers"),
-            border=True,
-        )
-        kpis[2].metric(
-            "Losers (pay more)",
-            percent(row["losers_share"], 0),
-            help=definition("winners_losers"),
-            border=True,
-        )
-        kpis[3].metric(
-            "Shadow bill-shock rate",
-            percent(row["bill_shock_rate"]),
-            help=definition("shadow_bill_shock"),
-            border=True,
-        )
-        kpis[4].metric(
-            "Gross margin",
-            percent(row["shadow_gross_margin"]),
-            delta=f"actual {percent(row['actual_gross_margin'])}",
-            delta_color="off",
-            help=definition("gross_margin"),
-            border=True,
-        )
+        reference = " (current model, for reference)" if model in current_model else ""
+        _segment_verdicts(model_rows, f"{names[model]}{reference}", segments_shown, segment)
 
     st.subheader("Guardrails by segment", help=definition("price_model_guardrails"))
     table_with_download(
-        shaping.with_verdicts(guardrails),
+        shaping.guardrails_table(guardrails, segments_shown),
         "price_model_guardrails.csv",
         key="download_guardrails",
         **_shown(
@@ -284,13 +329,14 @@ if book is not None:
         shipped = shaping.guardrails_of_model(guardrails, edited_model)
         st.caption(f"Re-rated {len(result['accounts']):,} accounts in {elapsed:.2f} s.")
         if not rerated.empty:
+            judged_segments = segments_shown or shaping.segments_judged(rerated, filters.segments)
+            judged = shaping.guardrails_of_segments(rerated, judged_segments)
+            passes, headline = shaping.segment_verdict(judged, judged_segments)
+            st.markdown(f"**Edited proposal** · :{'green' if passes else 'red'}[{headline}]")
             row = shaping.segment_row(rerated, segment)
             if row is not None:
                 before = shaping.segment_row(shipped, segment)
-                verdict = (
-                    "passes the guardrails" if row["is_passing"] else shaping.guardrail_verdict(row)
-                )
-                st.markdown(f"**Edited proposal** ({scope}) · {verdict}")
+                st.caption(f"Figures for {scope}.")
                 kpis = st.columns(3)
                 kpis[0].metric(
                     "Revenue vs. actual",
@@ -316,7 +362,7 @@ if book is not None:
                     border=True,
                 )
             table_with_download(
-                shaping.with_verdicts(rerated),
+                shaping.guardrails_table(rerated, judged_segments),
                 "what_if_guardrails.csv",
                 key="download_what_if",
                 **_shown(

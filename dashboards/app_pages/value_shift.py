@@ -1,6 +1,7 @@
 """Value shift, for the Product manager: is value leaving the seats? Automation share by segment,
-usage per seat against seats, margin by account with the power users marked, and bill shock over
-time. The router has already drawn the as-of time and the sidebar filters (segment, period)."""
+the features and model tiers agents use against humans, seats against usage per seat, margin by
+account with the power users marked, and bill shock over time. The router has already drawn the
+as-of time and the sidebar filters (segment, period)."""
 
 import streamlit as st
 from lib import charts, queries, shaping
@@ -16,6 +17,16 @@ from lib.layout import (
 
 BILL_SHOCK_GOOD = threshold("guardrail_max_bill_shock_rate")  # the build's settings
 BILL_SHOCK_RED_FLAG = threshold("bill_shock_rate_red_flag")
+# The usage mix: what it can be read by, and the measures it can show.
+MIX_DIMENSIONS = {"feature": "By feature", "model_tier": "By model tier"}
+SCOPE_NAMES = {shaping.PORTFOLIO: "All segments"}
+MIX_NAMING = {"feature": "{}", "model_tier": "the {} tier"}  # "... of their tasks on <this>"
+MIX_HEADERS = {"feature": "Feature", "model_tier": "Model tier", "actor": "Who"}
+MIX_MEASURES = {
+    "tasks": "Tasks",
+    "tokens": "Tokens (input + output)",
+    "share_of_actor_tasks": "Share of the actor's tasks",
+}
 
 
 filters = current_filters()
@@ -87,6 +98,128 @@ if by_segment is not None and not by_segment.empty:
                 "month": MONTH_COLUMN,
                 "automation_share": st.column_config.NumberColumn(format="percent"),
                 "seat_utilization": st.column_config.NumberColumn(format="percent"),
+            },
+        )
+
+# ---- what agents work on, against humans -----------------------------------------------------
+st.subheader("What agents work on, against humans", help=definition("usage_mix"))
+measure = st.radio(
+    "Measure",
+    list(MIX_MEASURES),
+    format_func=MIX_MEASURES.get,
+    horizontal=True,
+    key="value_shift_mix_measure",
+    help="Share: the part of the actor type's tasks in the month (agents' and humans' each add "
+    "up to 100%), to compare what each spends its work on whatever their volumes.",
+)
+for dimension, title in MIX_DIMENSIONS.items():
+    mix = guarded(queries.usage_mix_monthly, dimension, filters.segments, filters.period)
+    if mix is None:
+        continue
+    st.markdown(f"**{title}** · {filters.scope}", help=definition("usage_mix"))
+    if mix.empty:
+        st.info("No usage in this selection.")
+        continue
+    shown_mix = shaping.with_actor_labels(mix)
+    figure = charts.actor_mix_bars(
+        shown_mix, dimension, measure, {"month": "Month", **MIX_HEADERS, **MIX_MEASURES}
+    )
+    if measure == "share_of_actor_tasks":
+        figure.update_yaxes(tickformat=".0%", range=[0, 1])
+    else:
+        figure.update_yaxes(tickformat="~s", rangemode="tozero")
+    st.plotly_chart(figure, width="stretch", key=f"value_shift_mix_{dimension}")
+    top = shaping.top_of_each_actor(mix, dimension)
+    st.caption(
+        f"In {shaping.latest_month(mix):%b %Y}: "
+        + " · ".join(
+            f"{row.actor} spent {percent(row.share_of_actor_tasks, 0)} of their tasks on "
+            + MIX_NAMING[dimension].format(getattr(row, dimension).replace("_", " "))
+            for row in top.itertuples()
+        )
+    )
+    with st.expander(f"Usage mix {title.lower()} table"):
+        table_with_download(
+            shown_mix,
+            f"usage_mix_{dimension}.csv",
+            key=f"value_shift_mix_{dimension}_download",
+            column_order=[
+                "month",
+                dimension,
+                "actor",
+                "tasks",
+                "share_of_actor_tasks",
+                "tokens",
+                "cost_to_serve_usd",
+            ],
+            column_config={
+                "month": MONTH_COLUMN,
+                dimension: MIX_HEADERS[dimension],
+                "actor": "Who",
+                "tasks": st.column_config.NumberColumn("Tasks", format="localized"),
+                "share_of_actor_tasks": st.column_config.NumberColumn(
+                    "Share of the actor's tasks", format="percent"
+                ),
+                "tokens": st.column_config.NumberColumn("Tokens", format="localized"),
+                "cost_to_serve_usd": st.column_config.NumberColumn(
+                    "Cost to serve", format="dollar"
+                ),
+            },
+        )
+
+# ---- seats against usage per seat -----------------------------------------------------------
+st.subheader("Seats against usage per seat", help=definition("usage_per_seat"))
+seat_series = guarded(queries.seats_and_usage_per_seat, filters.segments, filters.period)
+if seat_series is not None and seat_series.empty:
+    st.info("No months of data in this period and segment selection.")
+elif seat_series is not None:
+    change = shaping.seats_against_usage_change(seat_series)
+    st.caption(
+        " · ".join(
+            f"{SCOPE_NAMES.get(row.segment, shaping.segment_label(row.segment))}, "
+            f"{row.first_month:%b %Y} to {row.last_month:%b %Y}: "
+            f"billable seats {count(row.first_seats)} → {count(row.last_seats)} "
+            f"({shaping.signed_percent(row.seats_change)}), tasks per seat "
+            f"{number(row.first_tasks_per_seat)} → {number(row.last_tasks_per_seat)} "
+            f"({shaping.signed_percent(row.tasks_per_seat_change)})"
+            for row in change.itertuples()
+        )
+    )
+    left, right = st.columns(2)
+    left.markdown("**Billable seats at month end**", help=definition("billable_seats"))
+    seats = charts.segment_lines(
+        seat_series, "billable_seats", labels={"month": "Month", "billable_seats": "Seats"}
+    )
+    seats.update_yaxes(rangemode="tozero")
+    left.plotly_chart(charts.legend_below(seats), width="stretch", key="value_shift_seats")
+    right.markdown("**Tasks per billable seat**", help=definition("usage_per_seat"))
+    usage_per_seat = charts.segment_lines(
+        seat_series,
+        "tasks_per_seat",
+        hover_data=["tasks", "tokens_per_seat"],
+        labels={"month": "Month", "tasks_per_seat": "Tasks per seat"},
+    )
+    usage_per_seat.update_yaxes(rangemode="tozero")
+    right.plotly_chart(
+        charts.legend_below(usage_per_seat), width="stretch", key="value_shift_usage_per_seat"
+    )
+    with st.expander("Seats and usage per seat table"):
+        table_with_download(
+            seat_series,
+            "seats_and_usage_per_seat.csv",
+            key="value_shift_seats_download",
+            column_config={
+                "month": MONTH_COLUMN,
+                "segment": "Segment",
+                "billable_seats": st.column_config.NumberColumn(
+                    "Billable seats", format="localized"
+                ),
+                "tasks": st.column_config.NumberColumn("Tasks", format="localized"),
+                "tasks_per_seat": st.column_config.NumberColumn("Tasks per seat", format="%.1f"),
+                "tokens": st.column_config.NumberColumn("Tokens", format="localized"),
+                "tokens_per_seat": st.column_config.NumberColumn(
+                    "Tokens per seat", format="localized"
+                ),
             },
         )
 

@@ -73,6 +73,25 @@ def segment_lines(frame: pd.DataFrame, y: str, **options: Any) -> go.Figure:
     )
 
 
+def actor_mix_bars(frame: pd.DataFrame, dimension: str, measure: str, labels: dict) -> go.Figure:
+    """Stacked monthly bars of `measure` by `dimension` (feature or model tier), one panel for
+    agents and one for humans, so what each spends its work on reads side by side."""
+    figure = px.bar(
+        frame,
+        x="month",
+        y=measure,
+        color=dimension,
+        facet_col="actor",
+        category_orders={"actor": ["Agents", "Humans"]},
+        color_discrete_map=color_map(sorted(frame[dimension].unique())),
+        labels=labels,
+    )
+    figure.for_each_annotation(lambda note: note.update(text=note.text.split("=")[-1]))
+    figure.update_layout(barmode="stack", bargap=0.15)
+    figure.update_xaxes(title=None)
+    return legend_below(figure, height=340)
+
+
 def add_threshold(
     figure: go.Figure, value: float | None, label: str, *, axis: str = "y", dash: str = "dash"
 ) -> go.Figure:

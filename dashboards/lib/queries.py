@@ -1015,3 +1015,67 @@ def full_price_book() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         f"select {', '.join(WHAT_IF_TIER_COLUMNS)} from marts.dim_price_tiers",
     )
     return models, components, tiers
+
+
+# ---- value shift: usage mix and seats against usage per seat (issue 9) -------------------------
+
+# The dimensions the usage mix can be read by; a column name goes into the SQL only from here.
+USAGE_MIX_DIMENSIONS = ("feature", "model_tier")
+
+
+def usage_mix_monthly(
+    dimension: str, segments: tuple[str, ...], period: tuple | None
+) -> pd.DataFrame:
+    """fct_usage_mix_monthly by month x `dimension` (feature or model tier) x actor type, summed
+    over the chosen segments (every segment when none is chosen), with each row's share of the
+    actor type's tasks in the month (what agents spend their work on, against humans)."""
+    if dimension not in USAGE_MIX_DIMENSIONS:
+        raise ValueError(f"the usage mix is not read by {dimension!r}")
+    period_sql, period_params = _revenue_period("month", period)
+    return _read(
+        "the usage mix",
+        f"""
+        with
+
+        chosen as (
+            select * from marts.fct_usage_mix_monthly
+            where (len(?) = 0 or list_contains(?, segment)) and {period_sql}
+        ),
+
+        summed as (
+            select
+                month,
+                {dimension},
+                actor_type,
+                sum(tasks) as tasks,
+                sum(tokens) as tokens,
+                sum(cost_to_serve_usd) as cost_to_serve_usd
+            from chosen
+            group by month, {dimension}, actor_type
+        )
+
+        select
+            *,
+            tasks / nullif(sum(tasks) over (partition by month, actor_type), 0)
+                as share_of_actor_tasks
+        from summed
+        order by month, actor_type, {dimension}
+        """,
+        (list(segments), list(segments), *period_params),
+    )
+
+
+def seats_and_usage_per_seat(segments: tuple[str, ...], period: tuple | None) -> pd.DataFrame:
+    """Billable seats at month end beside tasks and tokens per seat, for the chosen segments (or
+    `all`), from rpt_revenue_portfolio_monthly."""
+    period_sql, period_params = _revenue_period("month", period)
+    return _read(
+        "the seats and usage per seat",
+        f"""
+        select month, segment, billable_seats, tasks, tasks_per_seat, tokens, tokens_per_seat
+        from marts.rpt_revenue_portfolio_monthly
+        where list_contains(?, segment) and {period_sql}
+        order by month, segment
+        """,
+        (_revenue_segments(segments), *period_params),
+    )

@@ -111,6 +111,48 @@ def power_user_count(accounts: pd.DataFrame) -> int:
     return int(accounts["is_power_user"].sum())
 
 
+ACTOR_LABELS = {"agent": "Agents", "human": "Humans"}
+
+
+def with_actor_labels(mix: pd.DataFrame) -> pd.DataFrame:
+    """The usage mix with an `actor` column for legends and facets: "Agents" or "Humans"."""
+    return mix.assign(actor=mix["actor_type"].map(ACTOR_LABELS).fillna(mix["actor_type"]))
+
+
+def top_of_each_actor(mix: pd.DataFrame, dimension: str) -> pd.DataFrame:
+    """In the mix's newest month, the `dimension` value (feature or tier) that takes the largest
+    share of each actor type's tasks: actor_type, actor, `dimension`, share_of_actor_tasks."""
+    latest = with_actor_labels(latest_rows(mix)).dropna(subset=["share_of_actor_tasks"])
+    ranked = latest.sort_values(["actor_type", "share_of_actor_tasks"], ascending=[True, False])
+    return ranked.groupby("actor_type", as_index=False).first()[
+        ["actor_type", "actor", dimension, "share_of_actor_tasks"]
+    ]
+
+
+def seats_against_usage_change(series: pd.DataFrame) -> pd.DataFrame:
+    """Per segment, billable seats and tasks per seat in the first and the last month of the
+    series, with their relative change (null when the first value is 0 or missing)."""
+    ordered = series.sort_values("month")
+    first = ordered.groupby("segment", sort=False).first()
+    last = ordered.groupby("segment", sort=False).last()
+    change = pd.DataFrame(
+        {
+            "first_month": first["month"],
+            "last_month": last["month"],
+            "first_seats": first["billable_seats"],
+            "last_seats": last["billable_seats"],
+            "first_tasks_per_seat": first["tasks_per_seat"],
+            "last_tasks_per_seat": last["tasks_per_seat"],
+        }
+    )
+    for measure in ("seats", "tasks_per_seat"):
+        base = change[f"first_{measure}"].astype(float)
+        change[f"{measure}_change"] = (
+            change[f"last_{measure}"].astype(float) / base.where(base != 0)
+        ) - 1
+    return change.reset_index()
+
+
 # ---- shadow billing --------------------------------------------------------------------------
 
 
@@ -146,6 +188,84 @@ def guardrail_verdict(row: pd.Series) -> str:
 def with_verdicts(guardrails: pd.DataFrame) -> pd.DataFrame:
     """The guardrails with a `verdict` column (see `guardrail_verdict`)."""
     return guardrails.assign(verdict=guardrails.apply(guardrail_verdict, axis=1))
+
+
+PORTFOLIO = "all"  # the guardrails' pooled row: shown for reference, never the verdict
+SEGMENT_ORDER = {"smb": 0, "mid_market": 1, "enterprise": 2}
+
+
+def segment_label(segment: str) -> str:
+    return segment.replace("_", " ")
+
+
+def segments_judged(guardrails: pd.DataFrame, chosen: tuple[str, ...]) -> list[str]:
+    """The segments a verdict covers: the sidebar's choice, or every segment of the guardrails
+    (never the pooled `all`) when none is chosen; smallest customers first."""
+    segments = chosen or tuple(guardrails["segment"].unique())
+    judged = [segment for segment in segments if segment != PORTFOLIO]
+    return sorted(
+        judged, key=lambda segment: (SEGMENT_ORDER.get(segment, len(SEGMENT_ORDER)), segment)
+    )
+
+
+def guardrails_of_segments(guardrails: pd.DataFrame, segments: list[str]) -> pd.DataFrame:
+    """The guardrail rows of `segments`, in that order, with their verdicts."""
+    rows = guardrails[guardrails["segment"].isin(segments)]
+    order = {segment: position for position, segment in enumerate(segments)}
+    rows = rows.sort_values("segment", key=lambda column: column.map(order), kind="stable")
+    return with_verdicts(rows)
+
+
+def guardrails_table(guardrails: pd.DataFrame, segments: list[str]) -> pd.DataFrame:
+    """The guardrail rows of `segments` and the pooled `all` (labelled as such), with verdicts."""
+    return with_verdicts(guardrails[guardrails["segment"].isin([*segments, PORTFOLIO])])
+
+
+def segment_verdict(rows: pd.DataFrame, segments: list[str]) -> tuple[bool, str]:
+    """One model's verdict over `segments`: it passes only when it passes in every one of them
+    (a pooled pass can hide a segment that fails). Returns (passes everywhere, headline)."""
+    present = set(rows["segment"])
+    failing = [row.segment for row in rows.itertuples() if not row.is_passing]
+    passing = [row.segment for row in rows.itertuples() if row.is_passing]
+    missing = [segment for segment in segments if segment not in present]
+    named = ", ".join
+    if not failing and not missing:
+        return True, "passes the guardrails in " + named(map(segment_label, passing))
+    parts = []
+    if failing:
+        parts.append("fails the guardrails in " + named(map(segment_label, failing)))
+    if passing:
+        parts.append("passes in " + named(map(segment_label, passing)))
+    if missing:
+        parts.append("no billed months in " + named(map(segment_label, missing)))
+    return False, "; ".join(parts)
+
+
+def guardrail_figures(row: pd.Series) -> str:
+    """The figures the guardrails judge, each beside its limit, and the margin, in one line."""
+    return (
+        f"revenue {signed_percent(row['revenue_delta_pct'])} (range "
+        f"{signed_percent(row['min_revenue_delta_pct'], 0)} .. "
+        f"{signed_percent(row['max_revenue_delta_pct'], 0)}) · bill shock "
+        f"{percent(row['bill_shock_rate'])} (limit {percent(row['max_bill_shock_rate'], 0)}) · "
+        f"margin {percent(row['shadow_gross_margin'], 0)} "
+        f"(now {percent(row['actual_gross_margin'], 0)})"
+    )
+
+
+def failure_reason(row: pd.Series) -> str:
+    """Why the row fails, as the mart says it (fct_price_model_guardrails.failure_reason),
+    capitalised; the empty string when it passes."""
+    if row["is_passing"]:
+        return ""
+    reason = text(row["failure_reason"]) if pd.notna(row["failure_reason"]) else "fails"
+    return reason[:1].upper() + reason[1:]
+
+
+def signed_percent(fraction: float | None, decimals: int = 1) -> str:
+    """A change with its sign: +72.6%, -5.0%."""
+    shown = percent(fraction, decimals)
+    return shown if pd.isna(fraction) or fraction < 0 else f"+{shown}"
 
 
 def guardrails_of_segment(guardrails: pd.DataFrame, segment: str) -> pd.DataFrame:

@@ -347,3 +347,87 @@ def test_a_missing_account_name_shows_the_dash_not_nan():
         {"account_id": ["acc_1"], "account_name": [float("nan")], "mismatched_lines": [0]}
     )
     assert account_labels(accounts) == {"acc_1": f"acc_1 · {MISSING}"}
+
+
+def _segment_guardrails(passing: dict[str, bool]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            _guardrail(
+                segment=segment,
+                is_passing=is_passing,
+                failure_reason=None if is_passing else "revenue outside the range",
+            )
+            for segment, is_passing in passing.items()
+        ]
+    )
+
+
+def test_a_model_passes_only_when_every_segment_shown_passes():
+    # Regression: the page judged the pooled `all` row, so a model that passed pooled read as
+    # passing while it failed smb (issue 9, defect 3).
+    guardrails = _segment_guardrails(
+        {"all": True, "enterprise": True, "mid_market": True, "smb": False}
+    )
+    shown = shaping.segments_judged(guardrails, ())
+    assert shown == ["smb", "mid_market", "enterprise"]  # never `all`; smallest first
+    judged = shaping.guardrails_of_segments(guardrails, shown)
+    assert list(judged["segment"]) == shown
+    assert shaping.segment_verdict(judged, shown) == (
+        False,
+        "fails the guardrails in smb; passes in mid market, enterprise",
+    )
+    # The sidebar's choice is what is judged: without smb the model passes.
+    chosen = shaping.segments_judged(guardrails, ("enterprise", "mid_market"))
+    assert shaping.segment_verdict(shaping.guardrails_of_segments(guardrails, chosen), chosen) == (
+        True,
+        "passes the guardrails in mid market, enterprise",
+    )
+    # A chosen segment without billed months is said, and is no pass.
+    assert shaping.segment_verdict(
+        judged[judged["segment"] == "enterprise"], ["smb", "enterprise"]
+    ) == (
+        False,
+        "passes in enterprise; no billed months in smb",
+    )
+    failing_row = judged.set_index("segment").loc["smb"]
+    assert shaping.failure_reason(failing_row) == "Revenue outside the range"
+    assert shaping.failure_reason(judged.set_index("segment").loc["enterprise"]) == ""
+
+
+def test_guardrail_figures_show_each_figure_beside_its_limit():
+    row = _guardrail(shadow_gross_margin=0.61, actual_gross_margin=0.58, revenue_delta_pct=0.726)
+    assert shaping.guardrail_figures(row) == (
+        "revenue +72.6% (range -2% .. +5%) · bill shock 4.0% (limit 5%) · margin 61% (now 58%)"
+    )
+
+
+def test_seats_against_usage_change_compares_each_segments_first_and_last_month():
+    series = pd.DataFrame(
+        {
+            "month": [FEB, JAN, JAN, FEB],
+            "segment": ["smb", "smb", "enterprise", "enterprise"],
+            "billable_seats": [8, 10, 0, 5],
+            "tasks_per_seat": [3.0, 2.0, None, 4.0],
+        }
+    )
+    change = shaping.seats_against_usage_change(series).set_index("segment")
+    assert change.loc["smb", "first_seats"] == 10 and change.loc["smb", "last_seats"] == 8
+    assert change.loc["smb", "seats_change"] == pytest.approx(-0.2)
+    assert change.loc["smb", "tasks_per_seat_change"] == pytest.approx(0.5)
+    assert pd.isna(change.loc["enterprise", "seats_change"])  # from 0 seats: no ratio
+
+
+def test_the_top_of_each_actor_is_its_largest_share_in_the_newest_month():
+    mix = pd.DataFrame(
+        {
+            "month": [JAN, FEB, FEB, FEB, FEB],
+            "feature": ["chat", "chat", "triage", "chat", "triage"],
+            "actor_type": ["agent", "agent", "agent", "human", "human"],
+            "share_of_actor_tasks": [0.9, 0.3, 0.7, 0.6, 0.4],
+        }
+    )
+    top = shaping.top_of_each_actor(mix, "feature")
+    assert list(top.itertuples(index=False, name=None)) == [
+        ("agent", "Agents", "triage", 0.7),
+        ("human", "Humans", "chat", 0.6),
+    ]

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -81,6 +82,131 @@ def test_value_shift_kpis_equal_the_marts_latest_month(sample, monkeypatch):
     assert metrics["Power users"] == f"{power_users:,}"
 
 
+def _table(app: AppTest, *columns: str) -> pd.DataFrame:
+    """The one table of the page whose columns start with `columns`."""
+    (frame,) = [
+        table.value
+        for table in app.dataframe
+        if list(table.value.columns[: len(columns)]) == list(columns)
+    ]
+    return frame
+
+
+def _usage_by_feature(warehouse: Path, segments: list[str]) -> pd.DataFrame:
+    """Tasks and tokens per month x feature x actor type, straight from the usage rollup and the
+    accounts (not from the mart the page reads), over `segments` (every one when empty)."""
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        return connection.execute(
+            """
+            select rollup.month, rollup.feature, rollup.actor_type,
+                sum(rollup.tasks) as tasks,
+                sum(rollup.input_tokens + rollup.output_tokens) as tokens
+            from intermediate.int_usage_events_rolled_up_to_account_month as rollup
+            inner join marts.dim_accounts as accounts on rollup.account_id = accounts.account_id
+            where len(?) = 0 or list_contains(?, accounts.segment)
+            group by all
+            order by all
+            """,
+            [segments, segments],
+        ).df()
+
+
+def _seats_by_month(warehouse: Path, segments: list[str]) -> pd.DataFrame:
+    """Billable seats and tasks per seat per month and segment, from fct_account_month."""
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        return connection.execute(
+            """
+            select month, segment, sum(billable_seats) as billable_seats,
+                sum(tasks) / nullif(sum(billable_seats), 0) as tasks_per_seat
+            from marts.fct_account_month
+            where list_contains(?, segment)
+            group by all
+            union all
+            select month, 'all' as segment, sum(billable_seats),
+                sum(tasks) / nullif(sum(billable_seats), 0)
+            from marts.fct_account_month
+            where len(?) = 0
+            group by all
+            order by month, segment
+            """,
+            [segments, segments],
+        ).df()
+
+
+def _compare_usage_mix(app: AppTest, expected: pd.DataFrame) -> None:
+    shown = _table(app, "month", "feature", "actor_type")
+    shown = shown.sort_values(["month", "feature", "actor_type"]).reset_index(drop=True)
+    assert len(shown) == len(expected)
+    assert list(shown["feature"]) == list(expected["feature"])
+    assert list(shown["actor_type"]) == list(expected["actor_type"])
+    assert list(shown["tasks"].astype(int)) == list(expected["tasks"].astype(int))
+    assert list(shown["tokens"].astype(int)) == list(expected["tokens"].astype(int))
+    # Each actor's shares of a month add up to 100%.
+    totals = shown.groupby(["month", "actor_type"])["share_of_actor_tasks"].sum()
+    assert totals.dropna().to_numpy() == pytest.approx(1.0)
+
+
+def _compare_seats(app: AppTest, expected: pd.DataFrame) -> None:
+    shown = _table(app, "month", "segment", "billable_seats")
+    shown = shown.sort_values(["month", "segment"]).reset_index(drop=True)
+    assert list(shown["segment"]) == list(expected["segment"])
+    assert list(shown["billable_seats"].astype(int)) == list(expected["billable_seats"])
+    assert shown["tasks_per_seat"].to_numpy(dtype=float) == pytest.approx(
+        expected["tasks_per_seat"].to_numpy(dtype=float), nan_ok=True
+    )
+
+
+def test_value_shift_shows_what_agents_and_humans_work_on_as_the_usage_says(sample, monkeypatch):
+    expected = _usage_by_feature(sample, [])
+    app = run_page(monkeypatch, sample, PAGES[1])
+
+    assert not app.exception
+    subheaders = [subheader.value for subheader in app.subheader]
+    assert "What agents work on, against humans" in subheaders
+    assert "Seats against usage per seat" in subheaders
+    _compare_usage_mix(app, expected)
+    tiers = _table(app, "month", "model_tier", "actor_type")
+    assert int(tiers["tasks"].sum()) == int(expected["tasks"].sum())
+    # The caption names the feature that takes the largest share of agents' tasks last month.
+    latest = expected[expected["month"] == expected["month"].max()]
+    agents = latest[latest["actor_type"] == "agent"]
+    top = agents.loc[agents["tasks"].idxmax()]
+    share = top["tasks"] / agents["tasks"].sum()
+    assert any(
+        f"Agents spent {percent(share, 0)} of their tasks on {top['feature'].replace('_', ' ')}"
+        in caption.value
+        for caption in app.caption
+    )
+    downloads = [button.proto.id for button in app.get("download_button")]
+    for key in ("value_shift_mix_feature_download", "value_shift_mix_model_tier_download"):
+        assert any(identity.endswith(f"-{key}") for identity in downloads), key
+
+
+def test_value_shift_puts_seats_beside_usage_per_seat_as_the_account_months_say(
+    sample, monkeypatch
+):
+    app = run_page(monkeypatch, sample, PAGES[1])
+    _compare_seats(app, _seats_by_month(sample, []))
+    seats = _seats_by_month(sample, [])
+    first, last = seats.iloc[0], seats.iloc[-1]
+    assert any(
+        caption.value.startswith("All segments, ")
+        and f"billable seats {int(first['billable_seats']):,} → {int(last['billable_seats']):,}"
+        in caption.value
+        for caption in app.caption
+    )
+
+
+def test_value_shift_usage_sections_honour_the_segment_filter(sample, monkeypatch):
+    chosen = ["smb", "enterprise"]
+    app = run_page(monkeypatch, sample, PAGES[1])
+    app.multiselect(key="filter_segments").set_value(chosen).run()
+
+    assert not app.exception
+    _compare_usage_mix(app, _usage_by_feature(sample, chosen))
+    _compare_seats(app, _seats_by_month(sample, chosen))
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize(
     ("path", "title", "sections"),
@@ -101,6 +227,8 @@ def test_value_shift_kpis_equal_the_marts_latest_month(sample, monkeypatch):
             "Value shift",
             (
                 "Automation share by segment",
+                "What agents work on, against humans",
+                "Seats against usage per seat",
                 "Accounts: usage per seat, cost and margin",
                 "Bill shock over time",
             ),

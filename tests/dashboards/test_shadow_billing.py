@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from decimal import Decimal
@@ -13,11 +14,12 @@ from streamlit.testing.v1 import AppTest
 
 from orchestration.lib.settings import DASHBOARD_ENTRYPOINT
 from tests.dashboards._browser import ARTIFACTS, WAIT_MS, chromium_page
-from tests.dashboards._support import ENTRYPOINT, published_warehouse
+from tests.dashboards._support import ENTRYPOINT, private_copy, published_warehouse
 
 sys.path.insert(0, str(DASHBOARD_ENTRYPOINT.parent))  # the page imports `lib` from there too
 
 from lib import queries
+from lib.format import percent
 
 PAGE = "app_pages/shadow_billing.py"
 HYBRID = "hybrid_seat_plus_tokens"
@@ -107,6 +109,148 @@ def test_what_if_says_why_an_edited_price_book_cannot_be_rated(sample):
         queries.what_if(broken, tiers)
 
 
+def _segment_guardrails(warehouse: Path, model: str) -> dict[str, tuple]:
+    """segment -> (is_passing, failure_reason, revenue_delta_pct), the portfolio row left out."""
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        rows = connection.execute(
+            """
+            select segment, is_passing, failure_reason, revenue_delta_pct
+            from marts.fct_price_model_guardrails
+            where price_model_id = ? and segment != 'all'
+            """,
+            [model],
+        ).fetchall()
+    return {row[0]: row[1:] for row in rows}
+
+
+def _model_name(warehouse: Path, model: str) -> str:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        return connection.execute(
+            "select name from marts.dim_price_models where price_model_id = ?", [model]
+        ).fetchone()[0]
+
+
+CARD = re.compile(r"^\*\*(?P<segment>[^*]+)\*\* · (?::green\[(?P<passes>passes)\]|:red\[fails\])$")
+
+
+def _verdicts(app: AppTest, name: str) -> tuple[str, dict[str, str]]:
+    """The model's headline and its cards (segment label -> passes / fails), as rendered."""
+    texts = [markdown.value for markdown in app.markdown]
+    start = next(i for i, text in enumerate(texts) if text.startswith(f"**{name}** · "))
+    cards = {}
+    for text in texts[start + 1 :]:
+        card = CARD.match(text)
+        if card is None:
+            break
+        cards[card["segment"]] = "passes" if card["passes"] else "fails"
+    return texts[start], cards
+
+
+def _shadow_page(segments: list[str] | None = None, models: list[str] | None = None) -> AppTest:
+    app = AppTest.from_file(ENTRYPOINT, default_timeout=60).run()
+    app.switch_page(PAGE).run()
+    if segments is not None:
+        app.multiselect(key="filter_segments").set_value(segments).run()
+    if models is not None:
+        app.multiselect(key="filter_price_models").set_value(models).run()
+    assert not app.exception
+    return app
+
+
+def _label(segment: str) -> str:
+    return segment.replace("_", " ")
+
+
+def test_the_verdict_is_per_segment_and_a_model_failing_one_segment_fails_there(sample):
+    expected = _segment_guardrails(sample, HYBRID)
+    failing = sorted(segment for segment, (passing, *_) in expected.items() if not passing)
+    passing = sorted(segment for segment, (is_passing, *_) in expected.items() if is_passing)
+    assert failing and passing, "the sample's hybrid must pass some segment and fail another"
+    name = _model_name(sample, HYBRID)
+
+    app = _shadow_page(models=[HYBRID])
+
+    headline, cards = _verdicts(app, name)
+    assert cards == {
+        _label(segment): "passes" if is_passing else "fails"
+        for segment, (is_passing, *_) in expected.items()
+    }
+    assert ":red[fails the guardrails in" in headline
+    assert "passes the guardrails" not in headline  # a model failing a segment never just passes
+    assert all(_label(segment) in headline for segment in failing)
+    captions = [caption.value for caption in app.caption]
+    for segment in failing:
+        reason = expected[segment][1]
+        assert f"**{reason[:1].upper()}{reason[1:]}**" in captions
+    for segment, (_, _, delta) in expected.items():
+        shown = f"{'+' if delta >= 0 else ''}{percent(delta)}"
+        assert any(caption.startswith(f"revenue {shown} (range") for caption in captions), segment
+    # The pooled portfolio is there for reference only, folded away.
+    assert any("for reference, not the verdict" in expander.label for expander in app.expander)
+
+
+def test_the_verdict_honours_the_sidebars_segments(sample):
+    expected = _segment_guardrails(sample, HYBRID)
+    passing = [segment for segment, (is_passing, *_) in expected.items() if is_passing]
+    failing = [segment for segment, (is_passing, *_) in expected.items() if not is_passing]
+    name = _model_name(sample, HYBRID)
+
+    only_passing = _shadow_page(segments=passing[:1], models=[HYBRID])
+    headline, cards = _verdicts(only_passing, name)
+    assert cards == {_label(passing[0]): "passes"}
+    assert headline.endswith(f":green[passes the guardrails in {_label(passing[0])}]")
+    # One segment chosen: its own figures, not the pooled ones.
+    first_kpi = next(m for m in only_passing.metric if m.label == "Revenue vs. actual")
+    assert first_kpi.value == percent(expected[passing[0]][2])
+
+    mixed = _shadow_page(segments=[failing[0], passing[0]], models=[HYBRID])
+    headline, cards = _verdicts(mixed, name)
+    assert set(cards) == {_label(failing[0]), _label(passing[0])}
+    assert f"fails the guardrails in {_label(failing[0])}" in headline
+    assert f"passes in {_label(passing[0])}" in headline
+
+
+def test_a_pooled_pass_never_hides_a_failing_segment(sample, tmp_path, monkeypatch):
+    # Regression (issue 9, defect 3): the pooled `all` row was the headline, so a model passing
+    # pooled read "passes" while it failed a segment (the demo's prepaid pool: smb +476%).
+    warehouse = private_copy(sample, tmp_path)
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute(
+            """
+            update marts.fct_price_model_guardrails
+            set is_passing = true, failure_reason = null, revenue_delta_pct = 0.01
+            where price_model_id = ? and segment = 'all'
+            """,
+            [HYBRID],
+        )
+    monkeypatch.setenv("SEATSHIFT_WAREHOUSE", str(warehouse))
+    name = _model_name(warehouse, HYBRID)
+
+    app = _shadow_page(models=[HYBRID])
+
+    headline, cards = _verdicts(app, name)
+    assert "fails" in cards.values()
+    assert ":red[fails the guardrails in" in headline
+    assert "All segments pooled (passes): for reference, not the verdict" in [
+        expander.label for expander in app.expander
+    ]
+
+
+def test_the_current_model_passes_its_own_guardrails_in_every_segment(sample):
+    with duckdb.connect(str(sample), read_only=True) as connection:
+        (current,) = connection.execute(
+            "select price_model_id from marts.dim_price_models where is_current_model"
+        ).fetchone()
+    assert all(passing for passing, *_ in _segment_guardrails(sample, current).values())
+    name = _model_name(sample, current)
+
+    app = _shadow_page()
+
+    headline, cards = _verdicts(app, f"{name} (current model, for reference)")
+    assert set(cards.values()) == {"passes"}
+    assert ":green[passes the guardrails in" in headline
+
+
 @pytest.mark.browser
 def test_analyst_compares_models_and_sees_the_guardrails_in_a_real_browser(dashboard_url, tmp_path):
     from playwright.sync_api import expect
@@ -120,10 +264,11 @@ def test_analyst_compares_models_and_sees_the_guardrails_in_a_real_browser(dashb
         page.wait_for_selector(".js-plotly-plot >> visible=true", timeout=WAIT_MS)
         expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=WAIT_MS)
         body = page.locator("[data-testid='stMain']").first.inner_text()
-        for text in ("Shadow billing", "Revenue against current", "Bill-shock rate",
-                     "Winners and losers", "Accounts most affected", "What-if"):  # fmt: skip
+        for text in ("Shadow billing", "Verdict by segment", "Revenue against current",
+                     "Bill-shock rate", "Winners and losers", "Accounts most affected",
+                     "What-if"):  # fmt: skip
             assert text in body, text
-        assert "passes the guardrails" in body or "fails: " in body
+        assert "passes the guardrails in" in body or "fails the guardrails in" in body
         assert "Traceback" not in body
         page.screenshot(path=str(ARTIFACTS / "shadow_billing.png"))
         page.set_viewport_size({"width": 1280, "height": 4200})
