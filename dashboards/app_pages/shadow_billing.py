@@ -13,7 +13,7 @@ from lib.definitions import definition, threshold
 from lib.format import percent
 from lib.layout import MONTH_COLUMN, current_filters, explain, guarded, table_with_download
 
-MODELS_KEY = "filter_price_models"
+MODELS_KEY = "models"  # also the URL query parameter: the chosen models can be shared
 # The build's settings (rpt_settings): below the guardrail is good, above the red flag is bad; an
 # account wins (loses) when it would pay more than the threshold less (more).
 BILL_SHOCK_GOOD = threshold("guardrail_max_bill_shock_rate")
@@ -142,6 +142,7 @@ if models.empty:
     st.info("The price book has no models; add rows to dbt_project/seeds/price_book/*.csv.")
     st.stop()
 names = shaping.model_names(models)
+MODEL_COLORS = charts.model_colors(names) | {"Actual": charts.ACTUAL}
 proposals = shaping.proposal_ids(models)
 current_model = shaping.current_model_ids(models)
 
@@ -151,6 +152,8 @@ with st.sidebar:
         proposals,
         default=proposals[:3],
         key=MODELS_KEY,
+        bind="query-params",
+        persist_state="session",  # the chosen models persist across pages
         format_func=lambda model: names.get(model, model),
         help="Proposals to compare with the real invoices (the current per-seat model is shown "
         "for reference: it should reproduce them).",
@@ -224,7 +227,9 @@ with left:
     st.subheader("Revenue against current", help=definition("shadow_invoice"))
     if revenue is not None and not revenue.empty:
         lines = shaping.revenue_lines(revenue, names)
-        figure = px.line(lines, x="month", y="usd", color="model", markers=True)
+        figure = px.line(
+            lines, x="month", y="usd", color="model", markers=True, color_discrete_map=MODEL_COLORS
+        )
         figure.update_yaxes(title="USD per month", tickprefix="$")
         figure.update_xaxes(title=None)
         st.plotly_chart(_layout(figure), width="stretch")
@@ -238,7 +243,14 @@ with right:
     st.subheader("Bill-shock rate", help=definition("shadow_bill_shock"))
     if shock is not None and not shock.empty:
         shock = shaping.with_model_names(shock, names, unnamed="Actual invoices")
-        figure = px.line(shock, x="month", y="bill_shock_rate", color="model", markers=True)
+        figure = px.line(
+            shock,
+            x="month",
+            y="bill_shock_rate",
+            color="model",
+            markers=True,
+            color_discrete_map=MODEL_COLORS,
+        )
         figure.update_yaxes(title="Accounts shocked / billed", tickformat=".0%", rangemode="tozero")
         figure.update_xaxes(title=None)
         charts.add_threshold(figure, BILL_SHOCK_GOOD, f"{percent(BILL_SHOCK_GOOD, 0)} good")
@@ -259,7 +271,13 @@ st.subheader("Winners and losers", help=definition("winners_losers"))
 if deltas is not None and not deltas.empty:
     shown = shaping.account_deltas_shown(deltas, names)
     figure = px.histogram(
-        shown, x="delta_clipped", color="model", barmode="overlay", nbins=60, opacity=0.6
+        shown,
+        x="delta_clipped",
+        color="model",
+        barmode="overlay",
+        nbins=60,
+        opacity=0.6,
+        color_discrete_map=MODEL_COLORS,
     )
     figure.update_xaxes(
         title="Change in what the account pays (clipped at +200%)", tickformat=".0%"

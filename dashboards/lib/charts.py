@@ -48,6 +48,18 @@ def color_map(values: list[str]) -> dict[str, str]:
     return {value: OKABE_ITO[index % len(OKABE_ITO)] for index, value in enumerate(sorted(values))}
 
 
+ACTUAL = "#444444"  # the real invoices, drawn beside the models
+
+
+def model_colors(names: dict[str, str], actual_label: str = "Actual invoices") -> dict[str, str]:
+    """One fixed colour per price model of the book (by id, sorted), keyed by the name charts
+    show, so a model keeps its colour on every chart and page whatever else is chosen."""
+    colors = {
+        names[model]: OKABE_ITO[index % len(OKABE_ITO)] for index, model in enumerate(sorted(names))
+    }
+    return colors | {actual_label: ACTUAL}
+
+
 def legend_below(figure: go.Figure, height: int = 320) -> go.Figure:
     """The revenue pages' look: compact margins, the legend under the plot (above it, it would
     cover the chart's title)."""

@@ -842,7 +842,10 @@ def shadow_bill_shock_monthly(
         f"""
         select month, price_model_id, sum(billed_accounts) as billed_accounts,
             sum(shocked_accounts) as shocked_accounts,
-            sum(shocked_accounts) / nullif(sum(billed_accounts), 0) as bill_shock_rate
+            -- a month nobody could be judged in is a gap, not 0% (as in the mart)
+            case when sum(judged_accounts) > 0
+                then sum(shocked_accounts) / nullif(sum(billed_accounts), 0)
+            end as bill_shock_rate
         from marts.fct_bill_shock_monthly
         where (price_model_id = 'current' or list_contains(?, price_model_id))
             and segment != 'all' and (len(?) = 0 or list_contains(?, segment)) and {period_sql}

@@ -48,7 +48,11 @@ final as (
         cast(billed_accounts as {{ dbt.type_bigint() }}) as billed_accounts,
         cast(judged_accounts as {{ dbt.type_bigint() }}) as judged_accounts,
         cast(shocked_accounts as {{ dbt.type_bigint() }}) as shocked_accounts,
-        cast(shocked_accounts as double) / nullif(billed_accounts, 0) as bill_shock_rate
+        -- a month in which no account could be judged has no rate (a gap on charts, not 0%)
+        case
+            when judged_accounts > 0
+                then cast(shocked_accounts as double) / nullif(billed_accounts, 0)
+        end as bill_shock_rate
     from aggregated
 )
 
