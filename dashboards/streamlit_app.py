@@ -46,6 +46,7 @@ st.set_page_config(page_title="seatshift", page_icon=":material/insights:", layo
 st.html(
     "<style>[data-testid='stMetricLabel'] *{white-space:normal!important;"
     "overflow:visible!important;text-overflow:clip!important}"
+    "[data-testid='stMetricValue'] *{overflow:visible!important;text-overflow:clip!important}"
     "[data-testid='stMainBlockContainer']{padding-top:3.6rem!important}"
     "h1{font-size:1.9rem!important;padding:0 0 .3rem!important}</style>"
 )
