@@ -200,7 +200,7 @@ def test_value_shift_puts_seats_beside_usage_per_seat_as_the_account_months_say(
 def test_value_shift_usage_sections_honour_the_segment_filter(sample, monkeypatch):
     chosen = ["smb", "enterprise"]
     app = run_page(monkeypatch, sample, PAGES[1])
-    app.multiselect(key="filter_segments").set_value(chosen).run()
+    app.multiselect(key="segments").set_value(chosen).run()
 
     assert not app.exception
     _compare_usage_mix(app, _usage_by_feature(sample, chosen))

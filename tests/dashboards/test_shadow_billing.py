@@ -150,9 +150,9 @@ def _shadow_page(segments: list[str] | None = None, models: list[str] | None = N
     app = AppTest.from_file(ENTRYPOINT, default_timeout=60).run()
     app.switch_page(PAGE).run()
     if segments is not None:
-        app.multiselect(key="filter_segments").set_value(segments).run()
+        app.multiselect(key="segments").set_value(segments).run()
     if models is not None:
-        app.multiselect(key="filter_price_models").set_value(models).run()
+        app.multiselect(key="models").set_value(models).run()
     assert not app.exception
     return app
 
