@@ -12,7 +12,8 @@ import dagster as dg
 
 from orchestration.defs.resources import WarehouseResource
 from orchestration.lib import ingest
-from orchestration.lib.contract import EXPORTS, Export
+from orchestration.lib.contract import EXPORTS, SEAT_SIGN_TABLE, Export
+from orchestration.lib.loader.files import write_seat_signs
 
 LANDING_INVENTORY_KEY = dg.AssetKey(["landing", "inventory"])
 
@@ -82,6 +83,24 @@ def build_export_asset(export: Export) -> dg.AssetsDefinition:
     return _load
 
 
+@dg.asset(
+    key=SEAT_SIGN_TABLE.split("."),
+    deps=[LANDING_INVENTORY_KEY],
+    group_name="raw",
+    kinds={"duckdb"},
+    description=(
+        "How each seat event type moves billable seats (+1, -1, 0), written from the export "
+        "contract every refresh, so dbt's staging reads the sign as data instead of retyping it."
+    ),
+)
+def seat_event_signs(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    with warehouse.connect() as conn:
+        rows = write_seat_signs(conn)
+    return dg.MaterializeResult(metadata={"dagster/row_count": rows})
+
+
 def export_assets() -> list[dg.AssetsDefinition]:
     return [build_export_asset(export) for export in EXPORTS.values()]
 
@@ -89,4 +108,4 @@ def export_assets() -> list[dg.AssetsDefinition]:
 @dg.definitions
 def ingest_definitions() -> dg.Definitions:
     # A module with @dg.definitions contributes only what it returns: list every asset here.
-    return dg.Definitions(assets=[landing_inventory, *export_assets()])
+    return dg.Definitions(assets=[landing_inventory, seat_event_signs, *export_assets()])

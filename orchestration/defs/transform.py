@@ -1,9 +1,12 @@
 """Transform: `dbt build` of the project into the run's build file (models and their tests)."""
 
+import contextlib
 import datetime as dt
 import json
 import os
+import shutil
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -13,6 +16,8 @@ from pydantic import Field
 
 from orchestration.defs.resources import WarehouseResource
 from orchestration.lib.dbt_project import DBT_PROJECT, ensure_manifest
+
+PARTIAL_PARSE = "partial_parse.msgpack"
 
 # Parses in this process only when the manifest is missing or stale (see lib/dbt_project.py).
 ensure_manifest()
@@ -93,6 +98,22 @@ def _first_errors(invocation, limit: int = 3) -> str:
     return "; ".join(failed[:limit]) or "dbt build failed"
 
 
+def _keep_partial_parse(invocation_target: Path) -> None:
+    """Hand this build's parse state back to the project's target folder, from where dagster-dbt
+    copies it into the next invocation: the next refresh of this warehouse (same profile, see
+    warehouse.build_path) then parses only what changed instead of the whole project. The state
+    the command's own parse left there was made with another database path, which dbt treats as
+    a changed profile and answers with a full parse on every refresh."""
+    state = invocation_target / PARTIAL_PARSE
+    if not state.exists():
+        return
+    destination = Path(DBT_PROJECT.project_dir) / DBT_PROJECT.target_path / PARTIAL_PARSE
+    staging = destination.with_name(f".{PARTIAL_PARSE}.{os.getpid()}")
+    with contextlib.suppress(OSError):  # an optimisation only: never fail a refresh for it
+        shutil.copyfile(state, staging)
+        os.replace(staging, destination)
+
+
 @dbt_assets(
     manifest=DBT_PROJECT.manifest_path,
     project=DBT_PROJECT,
@@ -119,21 +140,9 @@ def dbt_models(
         reason = "dbt build failed: " + _first_errors(invocation)
         warehouse.note_failure(reason)
         raise dg.Failure(description=reason)
+    if "--vars" not in args:
+        _keep_partial_parse(invocation.target_path)
     if "--vars" in args:
-        # The analyst's settings drive the models and their data tests; the unit tests were worked
-        # out by hand with dbt_project.yml's settings, so they run on their own, without --vars
-        # (with them, a moved threshold would fail a correct unit test and so the refresh), once
-        # the build has made the relations whose columns they read.
-        unit_tests = dbt.cli(
-            ["test", "--select", "test_type:unit"],
-            manifest=DBT_PROJECT.manifest_path,
-            raise_on_error=False,
-        ).wait()
-        if not unit_tests.is_successful():
-            reason = "dbt unit tests failed: " + _first_errors(unit_tests)
-            warehouse.note_failure(reason)
-            raise dg.Failure(description=reason)
-    if warehouse.dbt_vars:
         # The analyst's settings drive the models and their data tests; the unit tests were worked
         # out by hand with dbt_project.yml's settings, so they run on their own, without --vars
         # (with them, a moved threshold would fail a correct unit test and so the refresh), once

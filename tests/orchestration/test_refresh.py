@@ -207,6 +207,10 @@ def test_bad_input_is_accounted_for_and_a_reload_changes_nothing(sample_warehous
     again = run_refresh(landing, warehouse)
     assert again.returncode == 0, again.stdout + again.stderr
     assert _table_fingerprints(warehouse) == after_first
+    # The second refresh of the same warehouse builds at the same path as the first, so dbt
+    # reuses the first's parse instead of parsing the whole project again ("profile has changed").
+    dbt_log = settings.refresh_log_path(warehouse).read_text()
+    assert "Unable to do partial parsing" not in dbt_log
 
 
 def test_failed_build_exits_non_zero_with_one_line_and_keeps_the_published_warehouse(

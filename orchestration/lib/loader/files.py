@@ -47,12 +47,17 @@ def ensure_warehouse_schema(conn: duckdb.DuckDBPyConnection) -> None:
         conn.execute(raw_table_ddl(export))
     for statement in AUDIT_DDL:
         conn.execute(statement)
-    # The seat sign as data: staging multiplies each event's quantity by its type's sign.
+    write_seat_signs(conn)
+
+
+def write_seat_signs(conn: duckdb.DuckDBPyConnection) -> int:
+    """The seat sign as data: staging multiplies each event's quantity by its type's sign."""
     conn.execute(
         f"create or replace table {SEAT_SIGN_TABLE} (event_type varchar primary key, "
         "seat_sign integer not null)"
     )
     conn.executemany(f"insert into {SEAT_SIGN_TABLE} values (?, ?)", list(SEAT_SIGN.items()))
+    return len(SEAT_SIGN)
 
 
 def refresh_started_at(refresh_id: str) -> dt.datetime | None:
