@@ -87,3 +87,19 @@ def sample_refresh(sample_landing, tmp_path_factory) -> RefreshRun:
 def sample_warehouse(sample_refresh) -> Path:
     """The published warehouse of the committed sample. Read it; copy it before changing it."""
     return sample_refresh.warehouse
+
+
+@pytest.fixture(scope="session")
+def generated_warehouse(tmp_path_factory) -> Path:
+    """A 150-account, 12-month company (seed 5), generated and refreshed as an operator would:
+    the independent computations check the warehouse beyond the hand-made sample."""
+    landing = tmp_path_factory.mktemp("generated_landing")
+    subprocess.run(
+        [str(SEATSHIFT), "generate", "--out", str(landing), "--accounts", "150", "--months", "12",
+         "--seed", "5"],
+        check=True, capture_output=True, cwd=REPO_ROOT, timeout=300,
+    )  # fmt: skip
+    warehouse = tmp_path_factory.mktemp("generated_warehouse") / "seatshift.duckdb"
+    run = run_refresh(landing, warehouse)
+    assert run.returncode == 0, f"the refresh failed:\n{run.stdout}\n{run.stderr}"
+    return warehouse

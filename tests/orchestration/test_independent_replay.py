@@ -5,12 +5,6 @@ recomputes exports.md's seat rule and DOMAIN.md's proration and cohort definitio
 
 from __future__ import annotations
 
-import subprocess
-from pathlib import Path
-
-import pytest
-
-from tests.conftest import REPO_ROOT, SEATSHIFT, run_refresh
 from tests.orchestration._replay import compare_ledger
 
 NO_DIFFERENCES = {
@@ -33,21 +27,6 @@ def test_ledger_prorations_and_cohorts_of_the_sample_agree_with_the_replay(sampl
     # the sample: 531 seat events (9 voided), 302 prorated changes, 102 cohort cells
     assert events > 500 and lines > 250 and cells > 80
     assert differences == NO_DIFFERENCES
-
-
-@pytest.fixture(scope="module")
-def generated_warehouse(tmp_path_factory) -> Path:
-    """A 150-account, 12-month company (seed 5), generated and refreshed as an operator would."""
-    landing = tmp_path_factory.mktemp("replay_landing")
-    subprocess.run(
-        [str(SEATSHIFT), "generate", "--out", str(landing), "--accounts", "150", "--months", "12",
-         "--seed", "5"],
-        check=True, capture_output=True, cwd=REPO_ROOT, timeout=300,
-    )  # fmt: skip
-    warehouse = tmp_path_factory.mktemp("replay_warehouse") / "seatshift.duckdb"
-    run = run_refresh(landing, warehouse)
-    assert run.returncode == 0, f"the refresh failed:\n{run.stdout}\n{run.stderr}"
-    return warehouse
 
 
 def test_ledger_prorations_and_cohorts_of_a_generated_company_agree_with_the_replay(
