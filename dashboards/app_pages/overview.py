@@ -137,14 +137,7 @@ headline = {
 st.subheader(f"{decision.segment_label(focus)}: {headline}")
 
 monthly = decision.signals_by_month(triggers, focus)
-trend_specs = [
-    ("automation_share", "trigger_automation_share_min", False),
-    ("automation_change_6m", "trigger_automation_change_min", True),
-    ("seat_growth_6m", "trigger_seat_growth_max", False),
-    ("usage_growth_6m", "trigger_usage_growth_min", False),
-    ("nrr", "trigger_nrr_max", False),
-    ("median_seat_utilization", "utilization_red_flag", False),
-]
+trend_specs = decision.TRENDS
 signal_metrics = {signal.column: signal.metric for signal in decision.SIGNALS}
 for row_start in range(0, len(trend_specs), 3):
     for column, (signal, setting, points) in zip(

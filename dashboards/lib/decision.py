@@ -65,6 +65,18 @@ SIGNALS = (
 )
 
 
+# The trends a segment is judged on, as the Overview and the decision pack draw them: the signal,
+# the setting drawn as its threshold line, and whether it is a change in points.
+TRENDS = (
+    ("automation_share", "trigger_automation_share_min", False),
+    ("automation_change_6m", "trigger_automation_change_min", True),
+    ("seat_growth_6m", "trigger_seat_growth_max", False),
+    ("usage_growth_6m", "trigger_usage_growth_min", False),
+    ("nrr", "trigger_nrr_max", False),
+    ("median_seat_utilization", "utilization_red_flag", False),
+)
+
+
 def signal_value_text(value: float | None, unit: str) -> str:
     if unit == "points":
         return MISSING if pd.isna(value) else f"{float(value) * 100:+.1f} pts"

@@ -160,14 +160,7 @@ def _evidence_section(triggers, segment, status, values) -> str:
     monthly = decision.signals_by_month(triggers, segment)
     row = status[status["segment"] == segment]
     since = decision.since_of(row.iloc[0]) if len(row) else None
-    specs = [
-        ("automation_share", "trigger_automation_share_min", False),
-        ("automation_change_6m", "trigger_automation_change_min", True),
-        ("seat_growth_6m", "trigger_seat_growth_max", False),
-        ("usage_growth_6m", "trigger_usage_growth_min", False),
-        ("nrr", "trigger_nrr_max", False),
-        ("median_seat_utilization", "utilization_red_flag", False),
-    ]
+    specs = decision.TRENDS
     figures = []
     for index, (signal, setting, points) in enumerate(specs):
         bound = values.get(setting)
