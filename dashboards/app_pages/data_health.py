@@ -56,7 +56,8 @@ if len(loads):
 if not access.may(access.OPERATOR):
     access.locked(
         access.OPERATOR,
-        "The files, quarantined records, expectation results and the audit trail",
+        "Everything below the KPI row (files, quarantined records, expectation results, the "
+        "audit trail)",
     )
     st.stop()
 

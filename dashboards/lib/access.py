@@ -42,7 +42,9 @@ class Reader:
 
     @property
     def label(self) -> str:
-        return self.email or "local user (sign-in not configured)"
+        if not self.signed_in:
+            return "local user (sign-in not configured)"
+        return self.email or self.name or "a reader without an email claim"
 
 
 LOCAL_READER = Reader(email=None, name=None, roles=frozenset(ROLES), signed_in=False)
@@ -129,9 +131,16 @@ def current_reader() -> Reader:
     claims = st.user.to_dict()
     settings = secrets.get("seatshift") or {}
     groups = _user_groups(claims, str(settings.get("groups_claim") or DEFAULT_GROUPS_CLAIM))
+    # Some providers send no email claim for some accounts: the subject then names the reader
+    # in the audit trail (and matches no email entry of the roles table).
     email = claims.get("email")
     roles = roles_for(email, groups, settings.get("roles") or {})
-    return Reader(email=email, name=claims.get("name"), roles=roles, signed_in=True)
+    return Reader(
+        email=email or (f"sub:{claims['sub']}" if claims.get("sub") else None),
+        name=claims.get("name"),
+        roles=roles,
+        signed_in=True,
+    )
 
 
 def _sign_in_screen() -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from orchestration.lib.settings import REPO_ROOT, audit_trail_path
-from tests.dashboards._browser import WAIT_MS, chromium_page, dashboard_server
+from tests.dashboards._browser import ARTIFACTS, WAIT_MS, chromium_page, dashboard_server
 from tests.dashboards._oidc_provider import OidcProvider
 from tests.dashboards._support import private_copy, published_warehouse
 
@@ -106,7 +106,15 @@ def test_a_viewer_misses_the_invoice_pages_and_finance_downloads_into_the_audit_
         page.goto(f"{url}/billing_integrity", wait_until="domcontentloaded")
         expect(page.get_by_text("This needs the finance role")).to_be_visible(timeout=WAIT_MS)
         _settled(page)
+        page.screenshot(path=str(ARTIFACTS / "sign_in_viewer_billing_integrity.png"))
         assert "Invoice explainer" not in page.locator("[data-testid='stMain']").inner_text()
+        assert page.get_by_role("button", name="Download CSV").count() == 0
+
+        page.goto(f"{url}/data_health", wait_until="domcontentloaded")
+        expect(page.get_by_text("needs the operator role")).to_be_visible(timeout=WAIT_MS)
+        _settled(page)
+        page.screenshot(path=str(ARTIFACTS / "sign_in_viewer_data_health.png"))
+        assert "Audit trail" not in page.locator("[data-testid='stMain']").inner_text()
         assert page.get_by_role("button", name="Download CSV").count() == 0
 
         page.get_by_role("button", name="Sign out").click()
