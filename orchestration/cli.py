@@ -209,6 +209,11 @@ def _rate(args: argparse.Namespace) -> int:
     return 0
 
 
+# What st.login needs of `[auth]`, and of each provider (`[auth]` itself, or `[auth.<name>]`).
+SIGN_IN_KEYS = ("redirect_uri", "cookie_secret")
+PROVIDER_KEYS = ("client_id", "client_secret", "server_metadata_url")
+
+
 def _is_loopback(host: str) -> bool:
     import ipaddress
 
@@ -234,7 +239,16 @@ def _sign_in_section(secrets: Path) -> dict | None:
     except tomllib.TOMLDecodeError as error:
         raise ValueError(f"{secrets} is not valid TOML ({error})") from None
     auth = parsed.get("auth")
-    return auth if isinstance(auth, dict) and auth else None
+    if not isinstance(auth, dict) or not auth:
+        return None
+    missing = [key for key in SIGN_IN_KEYS if not auth.get(key)]
+    providers = [value for value in auth.values() if isinstance(value, dict)] or [auth]
+    missing += sorted(
+        {key for provider in providers for key in PROVIDER_KEYS if not provider.get(key)}
+    )
+    if missing:
+        raise ValueError(f"[auth] in {secrets} lacks {', '.join(missing)}")
+    return auth
 
 
 def _dashboard(args: argparse.Namespace) -> int:
@@ -255,6 +269,9 @@ def _dashboard(args: argparse.Namespace) -> int:
         )
         return 2
     env = {**os.environ, "SEATSHIFT_WAREHOUSE": str(published)}
+    # The dashboard fails closed: should the secrets file stop parsing while it serves, a reader
+    # is turned away rather than treated as a local user with every role.
+    env["SEATSHIFT_SIGN_IN_REQUIRED"] = "1" if auth is not None else ""
     command = [
         sys.executable, "-m", "streamlit", "run", str(settings.DASHBOARD_ENTRYPOINT),
         "--server.address", host,

@@ -9,6 +9,7 @@ says which role is missing.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -100,6 +101,12 @@ def _secrets() -> Mapping[str, Any]:
         return {}
 
 
+def _sign_in_required() -> bool:
+    """Set by `seatshift dashboard` when it started with `[auth]`: the server may be reachable
+    beyond loopback, so losing the configuration must not open the dashboard to everyone."""
+    return bool(os.environ.get("SEATSHIFT_SIGN_IN_REQUIRED"))
+
+
 def sign_in_configured() -> bool:
     return bool(_secrets().get("auth"))
 
@@ -124,6 +131,13 @@ def current_reader() -> Reader:
     """The reader of this session; shows the sign-in screen and stops when nobody signed in."""
     secrets = _secrets()
     if not secrets.get("auth"):
+        if _sign_in_required():
+            st.error(
+                "Sign-in is required on this server, but its secrets file no longer holds an "
+                "[auth] table (or no longer parses). Nobody can sign in until it is fixed.",
+                icon=":material/lock:",
+            )
+            st.stop()
         return LOCAL_READER
     if not st.user.is_logged_in:
         _sign_in_screen()

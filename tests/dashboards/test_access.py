@@ -111,3 +111,16 @@ def test_nobody_signed_in_sees_only_the_sign_in_screen(request, monkeypatch):
     assert not app.exception
     assert [button.label for button in app.button] == ["Sign in"]
     assert not app.metric and not app.get("download_button")
+
+
+def test_a_server_started_with_sign_in_fails_closed_when_its_secrets_lose_auth(
+    request, monkeypatch
+):
+    monkeypatch.setenv("SEATSHIFT_WAREHOUSE", str(published_warehouse(request)))
+    monkeypatch.setenv("SEATSHIFT_SIGN_IN_REQUIRED", "1")  # set by `seatshift dashboard`
+    app = AppTest.from_file(ENTRYPOINT, default_timeout=30)
+    app.secrets["seatshift"] = {"roles": {}}  # a secrets file without [auth]
+    app.run()
+    assert not app.exception
+    assert "Sign-in is required on this server" in app.error[0].value
+    assert not app.metric and not app.get("download_button")

@@ -158,7 +158,21 @@ def test_a_viewer_misses_the_invoice_pages_and_finance_downloads_into_the_audit_
     assert len(trail.read_text().splitlines()) == 2  # the export is itself a download
 
 
-def test_the_dashboard_refuses_a_public_address_without_sign_in(tmp_path):
+@pytest.mark.parametrize(
+    ("secrets_text", "reason"),
+    [
+        (None, r"--host 0\.0\.0\.0 .*sign-in is not configured"),  # no secrets file at all
+        (
+            '[auth]\nredirect_uri = "http://x/oauth2callback"\n',
+            r"\[auth\] in .* lacks cookie_secret",
+        ),
+    ],
+    ids=["without-auth", "incomplete-auth"],
+)
+def test_the_dashboard_refuses_a_public_address_without_sign_in(tmp_path, secrets_text, reason):
+    secrets_file = tmp_path / "secrets.toml"
+    if secrets_text is not None:
+        secrets_file.write_text(secrets_text, encoding="utf-8")
     completed = subprocess.run(
         [
             str(SEATSHIFT),
@@ -168,7 +182,7 @@ def test_the_dashboard_refuses_a_public_address_without_sign_in(tmp_path):
             "--warehouse",
             str(tmp_path / "seatshift.duckdb"),
             "--secrets",
-            str(tmp_path / "secrets.toml"),  # absent: sign-in is not configured
+            str(secrets_file),
         ],
         capture_output=True,
         text=True,
@@ -179,4 +193,4 @@ def test_the_dashboard_refuses_a_public_address_without_sign_in(tmp_path):
     assert completed.stdout == ""
     lines = completed.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert re.match(r"dashboard refused: --host 0\.0\.0\.0 .*sign-in is not configured", lines[0])
+    assert re.match(r"dashboard refused: " + reason, lines[0]), lines[0]
