@@ -107,10 +107,6 @@ def _sign_in_required() -> bool:
     return bool(os.environ.get("SEATSHIFT_SIGN_IN_REQUIRED"))
 
 
-def sign_in_configured() -> bool:
-    return bool(_secrets().get("auth"))
-
-
 def providers() -> list[str | None]:
     """The named providers of `[auth]` (`[auth.google]`, ...); [None] for a single unnamed one."""
     auth = _secrets().get("auth") or {}
@@ -149,12 +145,22 @@ def current_reader() -> Reader:
     # in the audit trail (and matches no email entry of the roles table).
     email = claims.get("email")
     roles = roles_for(email, groups, settings.get("roles") or {})
-    return Reader(
+    reader = Reader(
         email=email or (f"sub:{claims['sub']}" if claims.get("sub") else None),
         name=claims.get("name"),
         roles=roles,
         signed_in=True,
     )
+    if not roles:  # `[seatshift.roles]` lists viewers, and this reader is not among them
+        st.title("seatshift")
+        st.error(
+            f"You are signed in as {reader.label}, but hold no role in this dashboard. Ask "
+            "whoever runs it to add you to `viewer` (or another role) in `[seatshift.roles]`.",
+            icon=":material/lock:",
+        )
+        st.button("Sign out", on_click=st.logout, icon=":material/logout:")
+        st.stop()
+    return reader
 
 
 def _sign_in_screen() -> None:

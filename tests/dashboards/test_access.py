@@ -124,3 +124,13 @@ def test_a_server_started_with_sign_in_fails_closed_when_its_secrets_lose_auth(
     assert not app.exception
     assert "Sign-in is required on this server" in app.error[0].value
     assert not app.metric and not app.get("download_button")
+
+
+def test_a_reader_on_no_list_sees_nothing_but_a_way_out(request, monkeypatch):
+    app = _signed_in(monkeypatch, published_warehouse(request), "x@example.com", [])
+    app.secrets["seatshift"] = {"roles": {"viewer": ["group:staff"]}}
+    app.run()
+    assert not app.exception
+    assert "hold no role in this dashboard" in app.error[0].value
+    assert [button.label for button in app.button] == ["Sign out"]
+    assert not app.metric and not app.get("download_button")
