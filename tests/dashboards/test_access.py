@@ -134,3 +134,27 @@ def test_a_reader_on_no_list_sees_nothing_but_a_way_out(request, monkeypatch):
     assert "hold no role in this dashboard" in app.error[0].value
     assert [button.label for button in app.button] == ["Sign out"]
     assert not app.metric and not app.get("download_button")
+
+
+def test_the_what_if_and_the_price_book_are_the_analysts(request, monkeypatch):
+    warehouse = published_warehouse(request)
+    price_book = "Download the edited price book (CSVs)"
+
+    def labels(app: AppTest) -> list[str]:
+        return [button.proto.label for button in app.get("download_button")]
+
+    app = _signed_in(monkeypatch, warehouse, "vera@example.com", ["staff"]).run()
+    app.switch_page("app_pages/shadow_billing.py").run()
+    assert not app.exception
+    captions = [caption.value for caption in app.caption]
+    assert any("needs the analyst role" in caption for caption in captions)
+    assert any("needs the finance role" in caption for caption in captions)  # accounts CSV
+    assert price_book not in labels(app)
+
+    app = _signed_in(monkeypatch, warehouse, "ana@example.com", ["staff"])
+    app.secrets["seatshift"] = {"roles": {"analyst": ["ana@example.com"]}}
+    app.run()
+    app.switch_page("app_pages/shadow_billing.py").run()
+    assert not app.exception
+    assert not any("needs the analyst role" in caption.value for caption in app.caption)
+    assert price_book in labels(app)
