@@ -12,35 +12,47 @@ DASHBOARDS_DIR = str(Path(__file__).resolve().parent)
 if DASHBOARDS_DIR not in sys.path:  # `streamlit run` adds it for `from lib...`; AppTest does not
     sys.path.insert(0, DASHBOARDS_DIR)
 
+from lib import access, audit  # noqa: E402
 from lib.layout import freshness_header, sidebar_filters  # noqa: E402
+
+st.set_page_config(page_title="seatshift", page_icon=":material/insights:", layout="wide")
+# Sign-in first (when `[auth]` is configured): nothing below runs for a reader nobody knows.
+reader = access.current_reader()
+st.session_state[access.READER_KEY] = reader
+
+# The role a page needs; a reader without it does not see the page in the navigation, and its
+# URL opened directly says which role is missing. Controls check their own roles in the pages.
+PAGE_ROLES = {"billing_integrity": access.FINANCE}
+
+
+def _page(path: str, title: str, icon: str, *, default: bool = False) -> st.Page:
+    role = PAGE_ROLES.get(path.removeprefix("app_pages/").removesuffix(".py"))
+    visible = access.page_allowed(reader, role)
+    return st.Page(
+        path, title=title, icon=icon, default=default, visibility="visible" if visible else "hidden"
+    )
+
 
 # Grouped by who opens them (DASHBOARD.md): the first page is what a reader lands on.
 PAGES = {
     "Decision": [
-        st.Page("app_pages/overview.py", title="Overview", icon=":material/flag:", default=True),
+        _page("app_pages/overview.py", "Overview", ":material/flag:", default=True),
     ],
     "Seats and revenue": [
-        st.Page("app_pages/seat_health.py", title="Seat health", icon=":material/groups:"),
-        st.Page("app_pages/value_shift.py", title="Value shift", icon=":material/trending_up:"),
+        _page("app_pages/seat_health.py", "Seat health", ":material/groups:"),
+        _page("app_pages/value_shift.py", "Value shift", ":material/trending_up:"),
     ],
     "Pricing": [
-        st.Page(
-            "app_pages/shadow_billing.py", title="Shadow billing", icon=":material/price_change:"
-        ),
+        _page("app_pages/shadow_billing.py", "Shadow billing", ":material/price_change:"),
     ],
     "Finance": [
-        st.Page(
-            "app_pages/billing_integrity.py",
-            title="Billing integrity",
-            icon=":material/receipt_long:",
-        ),
+        _page("app_pages/billing_integrity.py", "Billing integrity", ":material/receipt_long:"),
     ],
     "Operations": [
-        st.Page("app_pages/data_health.py", title="Data health", icon=":material/monitor_heart:"),
+        _page("app_pages/data_health.py", "Data health", ":material/monitor_heart:"),
     ],
 }
 
-st.set_page_config(page_title="seatshift", page_icon=":material/insights:", layout="wide")
 # KPI labels wrap instead of being cut ("NRR (12 mont…") when five cards share a 1280 px row.
 # The header stays compact at 1280x800, so a chart shows on first view.
 st.html(
@@ -52,6 +64,11 @@ st.html(
 )
 page = st.navigation(PAGES)
 st.title(page.title)
+st.session_state[audit.PAGE_KEY] = page.title
+access.reader_in_sidebar(reader)
+required = PAGE_ROLES.get(page.url_path)
+if required is not None and not reader.may(required):
+    access.refuse_page(required, reader)
 sidebar_filters()
 freshness_header()
 page.run()

@@ -97,6 +97,7 @@ elif mismatches is not None:
         shown,
         "invoice_mismatches.csv",
         key="billing_mismatches_download",
+        context={"reasons": list(chosen_reasons or [])},
         column_config={
             "mismatch_reason": "Reason",
             "mismatch_detail": st.column_config.TextColumn("Evidence", width="large"),
@@ -195,4 +196,9 @@ elif accounts is not None:
                         events,
                         f"seat_events_{line['reconciliation_id'].replace('|', '_')}.csv",
                         key="billing_events_download",
+                        context={
+                            "account_id": account_id,
+                            "invoice_id": invoice_id,
+                            "reconciliation_id": line["reconciliation_id"],
+                        },
                     )

@@ -1,8 +1,10 @@
 """Data health, for the operator: what loaded, what was quarantined and why, which expectations
-failed. The router has already drawn the as-of time, the last and the next refresh above this."""
+failed, and the audit trail of downloads. Every reader sees the KPI row; the details below it,
+raw quarantined records included, need the operator role. The router has already drawn the as-of
+time, the last and the next refresh above this."""
 
 import streamlit as st
-from lib import charts, queries
+from lib import access, audit, charts, queries
 from lib.definitions import definition
 from lib.format import MISSING, count, pretty_json
 from lib.layout import download_csv, guarded, quietly, table_with_download
@@ -50,6 +52,14 @@ if len(loads):
             else ""
         )
     )
+
+if not access.may(access.OPERATOR):
+    access.locked(
+        access.OPERATOR,
+        "Everything below the KPI row (files, quarantined records, expectation results, the "
+        "audit trail)",
+    )
+    st.stop()
 
 # ---- files -----------------------------------------------------------------------------------
 st.subheader("Files")
@@ -187,5 +197,36 @@ elif results is not None:
             "validated_at": st.column_config.DatetimeColumn(
                 "Validated at", format="YYYY-MM-DD HH:mm"
             ),
+        },
+    )
+
+# ---- audit trail -----------------------------------------------------------------------------
+st.subheader(
+    "Audit trail",
+    help="Every download from this dashboard: who, what, when and with which filters. Kept "
+    "beside the warehouse, appended to, never touched by a refresh.",
+)
+trail = audit.read_trail()
+if trail.empty:
+    st.info("No download has been recorded yet.")
+else:
+    st.caption(
+        f"{count(len(trail))} download(s) recorded in `{audit.trail_path().name}`, newest first."
+    )
+    table_with_download(
+        trail,
+        "audit_trail.csv",
+        key="download_audit_trail",
+        column_config={
+            "recorded_at": st.column_config.DatetimeColumn(
+                "When (UTC)", format="YYYY-MM-DD HH:mm:ss"
+            ),
+            "email": "Who",
+            "roles": "Roles",
+            "page": "Page",
+            "download": "What",
+            "file_name": "File",
+            "rows": st.column_config.NumberColumn("Rows", format="localized"),
+            "filters": st.column_config.TextColumn("Filters", width="large"),
         },
     )

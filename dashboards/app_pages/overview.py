@@ -8,12 +8,13 @@ import functools
 
 import pandas as pd
 import streamlit as st
-from lib import charts, decision, queries, report
+from lib import access, charts, decision, queries, report
 from lib.definitions import definition, label
 from lib.format import count, percent
 from lib.layout import (
     MONTH_COLUMN,
     current_filters,
+    download_button,
     download_csv,
     explain,
     guarded,
@@ -237,6 +238,8 @@ elif pilots is not None:
         f"pilot_list_{focus}_{pilot_model}.csv",
         key="pilot_download",
         label="Download the pilot list (CSV)",
+        role=access.FINANCE,  # account names and what each account pays: account-level
+        context={"focus": focus, "price_model_id": pilot_model},
     )
 
 # ---- the decision pack ---------------------------------------------------------------------------
@@ -248,10 +251,10 @@ st.caption(
     "opens offline; `seatshift report` writes the same file from the command line."
 )
 try:
-    st.download_button(
+    download_button(
         "Write the decision pack",
         # Written when clicked, not on every rerun: the pack inlines its charts' library.
-        data=functools.partial(
+        functools.partial(
             report.build_report_bytes,
             segment=focus,
             price_model_id=pilot_model,
@@ -260,8 +263,13 @@ try:
         file_name=report.file_name(focus, pilot_model),
         mime="text/html",
         key="decision_pack",
+        role=access.FINANCE,  # it carries the pilot list: account-level
+        context={
+            "focus": focus,
+            "price_model_id": pilot_model,
+            "thresholds": dict(thresholds.changed),
+        },
         icon=":material/description:",
-        on_click="ignore",
         type="primary",
     )
 except queries.QueryFailed as failure:

@@ -8,10 +8,17 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
-from lib import charts, queries, shaping
+from lib import access, charts, queries, shaping
 from lib.definitions import definition, threshold
 from lib.format import percent
-from lib.layout import MONTH_COLUMN, current_filters, explain, guarded, table_with_download
+from lib.layout import (
+    MONTH_COLUMN,
+    current_filters,
+    download_button,
+    explain,
+    guarded,
+    table_with_download,
+)
 
 MODELS_KEY = "models"  # also the URL query parameter: the chosen models can be shared
 # The build's settings (rpt_settings): below the guardrail is good, above the red flag is bad; an
@@ -293,6 +300,8 @@ if deltas is not None and not deltas.empty:
         shown.head(50),
         "accounts_most_affected.csv",
         key="download_accounts",
+        download_role=access.FINANCE,  # what named accounts would pay: account-level
+        context={"price_model_ids": list(chosen)},
         **_shown(
             [
                 "model",
@@ -310,6 +319,9 @@ if deltas is not None and not deltas.empty:
 
 # ---- what-if ---------------------------------------------------------------------------------
 st.subheader("What-if: edit a proposal and re-rate", help=definition("what_if"))
+if not access.may(access.ANALYST):  # the what-if is the page's last section
+    access.locked(access.ANALYST, "Editing a proposal and downloading the edited price book")
+    st.stop()
 edited_model = st.selectbox(
     "Proposal to edit", proposals, format_func=lambda model: names.get(model, model)
 )
@@ -412,12 +424,13 @@ if book is not None:
                 ),
             }
         )
-        st.download_button(
+        download_button(
             "Download the edited price book (CSVs)",
             archive,
             file_name="price_book.zip",
             mime="application/zip",
             key="download_price_book",
+            role=access.ANALYST,
+            context={"edited_price_model_id": edited_model},
             icon=":material/download:",
-            on_click="ignore",
         )

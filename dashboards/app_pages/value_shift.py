@@ -4,7 +4,7 @@ account with the power users marked, and bill shock over time. The router has al
 as-of time and the sidebar filters (segment, period)."""
 
 import streamlit as st
-from lib import charts, queries, shaping
+from lib import access, charts, queries, shaping
 from lib.definitions import definition, threshold
 from lib.format import count, number, percent
 from lib.layout import (
@@ -268,6 +268,7 @@ elif accounts is not None:
             accounts,
             "account_value.csv",
             key="value_shift_accounts_download",
+            download_role=access.FINANCE,  # what each named account pays and costs
             column_config={
                 "gross_margin": st.column_config.NumberColumn(format="percent"),
                 "automation_share": st.column_config.NumberColumn(format="percent"),

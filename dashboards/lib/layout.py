@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import pandas as pd
 import streamlit as st
 
-from lib import queries
+from lib import access, audit, queries
 from lib.definitions import definition
 from lib.format import ago, as_utc, timestamp
 from lib.freshness import is_stale, next_daily_run
@@ -74,6 +74,8 @@ def table_with_download(
     column_config: dict[str, Any] | None = None,
     column_order: list[str] | None = None,
     height: int | str = "auto",
+    download_role: str | None = None,
+    context: dict[str, Any] | None = None,
 ) -> None:
     st.dataframe(
         frame,
@@ -82,21 +84,81 @@ def table_with_download(
         column_config=column_config,
         height=height,
     )
-    download_csv(frame, file_name, key=key)
+    download_csv(frame, file_name, key=key, role=download_role, context=context)
 
 
 def download_csv(
-    frame: pd.DataFrame, file_name: str, *, key: str, label: str = "Download CSV"
+    frame: pd.DataFrame,
+    file_name: str,
+    *,
+    key: str,
+    label: str = "Download CSV",
+    role: str | None = None,
+    context: dict[str, Any] | None = None,
 ) -> None:
-    st.download_button(
+    download_button(
         label,
         frame.to_csv(index=False).encode("utf-8"),
         file_name=file_name,
         mime="text/csv",
         key=key,
+        rows=len(frame),
+        role=role,
+        context=context,
         icon=":material/download:",
-        on_click="ignore",  # a download needs no rerun of the page
     )
+
+
+def download_button(
+    label: str,
+    data: Any,
+    *,
+    file_name: str,
+    mime: str,
+    key: str,
+    role: str | None = None,
+    rows: int | None = None,
+    context: dict[str, Any] | None = None,
+    **options: Any,
+) -> None:
+    """Every download of the dashboard: left out (one line says which role it needs) for a
+    reader without `role`, and recorded in the audit trail when clicked, with the sidebar's
+    filters and the page's own choices (`context`) as they were when the file was offered."""
+    if role is not None and not access.may(role):
+        access.locked(role, f"“{label}”")
+        return
+    filters = current_filters()
+    entry = audit.Download(
+        page=st.session_state.get(audit.PAGE_KEY, ""),
+        download=label,
+        file_name=file_name,
+        rows=rows,
+        filters={
+            "segments": list(filters.segments),
+            "period": list(filters.period) if filters.period else None,
+            **(context or {}),
+        },
+    )
+    # A callback (not "ignore"): the click reruns the page, and the callback runs first, in
+    # this reader's session, while the browser already saves the file.
+    st.download_button(
+        label,
+        data,
+        file_name=file_name,
+        mime=mime,
+        key=key,
+        on_click=_record_download,
+        args=(entry,),
+        **options,
+    )
+
+
+def _record_download(entry: audit.Download) -> None:
+    reader = access.reader()
+    try:
+        audit.record(entry, reader.email, reader.roles)
+    except OSError as error:  # the file left; say that its record did not
+        st.toast(f"This download could not be written to the audit trail: {error}", icon="⚠️")
 
 
 # ---- header ----------------------------------------------------------------------------------

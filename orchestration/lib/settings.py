@@ -87,6 +87,28 @@ def interrupted_refreshes_path(warehouse: Path) -> Path:
 FAULT_PAUSE_AT = os.environ.get("SEATSHIFT_FAULT_PAUSE_AT") or None
 
 
+def audit_trail_path(warehouse: Path) -> Path:
+    """The dashboard's append-only record of downloads (who, what, when, which filters).
+
+    Beside the warehouse, never inside it: a refresh replaces the warehouse file and cleans only
+    its build folder, so the trail outlives every refresh.
+    """
+    return warehouse.with_name(warehouse.name + ".audit_trail.jsonl")
+
+
+# The dashboard's secrets (Streamlit's `secrets.toml`: `[auth]` for sign-in, `[seatshift.roles]`):
+# `seatshift dashboard --secrets PATH`, else `SEATSHIFT_DASHBOARD_SECRETS`, else this file. Only
+# this one file is read (not `~/.streamlit/secrets.toml`), so what the command checks before it
+# binds an address is exactly what the dashboard signs readers in with.
+DEFAULT_DASHBOARD_SECRETS = ".streamlit/secrets.toml"
+
+
+def dashboard_secrets_path(override: str | os.PathLike[str] | None = None) -> Path:
+    return _from_repo(
+        override or os.environ.get("SEATSHIFT_DASHBOARD_SECRETS") or DEFAULT_DASHBOARD_SECRETS
+    )
+
+
 def refresh_log_path(warehouse: Path) -> Path:
     """dbt's log of the last command-line refresh (the Dagster UI keeps every run's)."""
     return warehouse.with_name(warehouse.name + ".last_refresh.log")

@@ -60,8 +60,12 @@ def wait_until_healthy(url: str, server: subprocess.Popen) -> None:
 
 
 @contextmanager
-def dashboard_server(warehouse: Path, log_path: Path) -> Iterator[str]:
-    """`seatshift dashboard` on a free port, serving `warehouse`; yields its URL once healthy."""
+def dashboard_server(warehouse: Path, log_path: Path, secrets: Path | None = None) -> Iterator[str]:
+    """`seatshift dashboard` on a free port, serving `warehouse`; yields its URL once healthy.
+
+    `secrets` is the dashboard's secrets file (sign-in and roles); without one the server gets a
+    path that does not exist, so a developer's own `.streamlit/secrets.toml` never changes a test.
+    """
     port = free_port()
     command = [
         str(Path(sys.executable).with_name("seatshift")),
@@ -70,6 +74,8 @@ def dashboard_server(warehouse: Path, log_path: Path) -> Iterator[str]:
         str(warehouse),
         "--port",
         str(port),
+        "--secrets",
+        str(secrets or log_path.with_name("no-secrets.toml")),
     ]
     with log_path.open("w") as log:
         # Its own session, so stopping it stops exactly the processes this test started.
