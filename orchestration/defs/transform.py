@@ -15,7 +15,13 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from pydantic import Field
 
 from orchestration.defs.resources import WarehouseResource
-from orchestration.lib.dbt_project import DBT_PROJECT, ensure_manifest
+from orchestration.lib.dbt_project import (
+    DBT_PROJECT,
+    code_fingerprint,
+    ensure_manifest,
+    record_unit_tests_passed,
+    unit_tests_passed_for,
+)
 
 PARTIAL_PARSE = "partial_parse.msgpack"
 
@@ -54,7 +60,11 @@ def month_starts(months: list[str]) -> list[str]:
     return sorted(set(starts))
 
 
-def dbt_build_args(config: DbtBuildConfig, dbt_vars: str) -> list[str]:
+def dbt_build_args(
+    config: DbtBuildConfig, dbt_vars: str, *, unit_tests_due: bool = True
+) -> list[str]:
+    """`dbt build`'s arguments. Unit tests are left out when they are not due (they passed for
+    this exact project code, see lib/dbt_project.code_fingerprint) or run apart (with vars)."""
     args = ["build"]
     if config.full_refresh:
         args.append("--full-refresh")
@@ -72,6 +82,8 @@ def dbt_build_args(config: DbtBuildConfig, dbt_vars: str) -> list[str]:
             "--exclude",
             "test_type:unit",
         ]
+    elif not unit_tests_due:
+        args += ["--exclude", "test_type:unit"]
     return args
 
 
@@ -127,8 +139,15 @@ def dbt_models(
 ):
     # dbt's profile reads the database path from the environment: point it at this run's build.
     os.environ["SEATSHIFT_DBT_DATABASE"] = str(warehouse.build_path)
+    fingerprint = code_fingerprint()
+    unit_tests_due = config.full_refresh or not unit_tests_passed_for(fingerprint)
+    if not unit_tests_due:
+        context.log.info(
+            "dbt unit tests skipped: they passed for this exact project code and engine "
+            f"(fingerprint {fingerprint[:12]}); a changed project or --full-refresh runs them"
+        )
     try:
-        args = dbt_build_args(config, warehouse.dbt_vars)
+        args = dbt_build_args(config, warehouse.dbt_vars, unit_tests_due=unit_tests_due)
     except (ValueError, yaml.YAMLError) as error:
         reason = f"bad refresh config: {error}"
         warehouse.note_failure(reason)
@@ -142,7 +161,7 @@ def dbt_models(
         raise dg.Failure(description=reason)
     if "--vars" not in args:
         _keep_partial_parse(invocation.target_path)
-    if "--vars" in args:
+    if "--vars" in args and unit_tests_due:
         # The analyst's settings drive the models and their data tests; the unit tests were worked
         # out by hand with dbt_project.yml's settings, so they run on their own, without --vars
         # (with them, a moved threshold would fail a correct unit test and so the refresh), once
@@ -156,3 +175,5 @@ def dbt_models(
             reason = "dbt unit tests failed: " + _first_errors(unit_tests)
             warehouse.note_failure(reason)
             raise dg.Failure(description=reason)
+    if unit_tests_due:
+        record_unit_tests_passed(fingerprint)

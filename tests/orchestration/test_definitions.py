@@ -199,6 +199,33 @@ def test_launchpad_config_becomes_dbt_build_arguments():
     }
     with pytest.raises(ValueError, match="2026-13"):
         dbt_build_args(DbtBuildConfig(rebuild_months=["2026-13"]), "")
+    # Unit tests that passed for this very code are left out of the build.
+    assert dbt_build_args(DbtBuildConfig(), "", unit_tests_due=False) == [
+        "build",
+        "--exclude",
+        "test_type:unit",
+    ]
+
+
+def test_unit_tests_are_due_again_whenever_a_project_file_changes(tmp_path):
+    from dagster_dbt import DbtProject
+
+    from orchestration.lib import dbt_project
+
+    copy = tmp_path / "dbt_project"
+    shutil.copytree(
+        dbt_project.DBT_PROJECT_DIR, copy, ignore=shutil.ignore_patterns("target", "logs")
+    )
+    project = DbtProject(project_dir=copy, profiles_dir=copy)
+    fingerprint = dbt_project.code_fingerprint(project)
+    assert not dbt_project.unit_tests_passed_for(fingerprint, project)
+    dbt_project.record_unit_tests_passed(fingerprint, project)
+    assert dbt_project.unit_tests_passed_for(fingerprint, project)
+    assert dbt_project.code_fingerprint(project) == fingerprint  # nothing changed: not due
+    model = copy / "models" / "marts" / "core" / "dim_accounts.sql"
+    model.write_text(model.read_text() + "\n-- an edit\n")
+    assert dbt_project.code_fingerprint(project) != fingerprint
+    assert not dbt_project.unit_tests_passed_for(dbt_project.code_fingerprint(project), project)
 
 
 def test_the_refresh_job_is_tagged_for_the_run_queue_of_its_warehouse(defs):
