@@ -15,6 +15,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from pydantic import Field
 
 from orchestration.defs.resources import WarehouseResource
+from orchestration.lib import settings
 from orchestration.lib.dbt_project import (
     DBT_PROJECT,
     code_fingerprint,
@@ -110,17 +111,27 @@ def _first_errors(invocation, limit: int = 3) -> str:
     return "; ".join(failed[:limit]) or "dbt build failed"
 
 
-def _keep_partial_parse(invocation_target: Path) -> None:
-    """Hand this build's parse state back to the project's target folder, from where dagster-dbt
-    copies it into the next invocation: the next refresh of this warehouse (same profile, see
-    warehouse.build_path) then parses only what changed instead of the whole project. The state
-    the command's own parse left there was made with another database path, which dbt treats as
-    a changed profile and answers with a full parse on every refresh."""
+def _target_with_parse_state(warehouse: WarehouseResource) -> Path:
+    """A fresh dbt target folder for this run, seeded with the parse state of this warehouse's
+    last refresh: same profile (warehouse.build_path is stable per warehouse), so dbt parses only
+    what changed. (Without it dagster-dbt would seed it from the project's target folder, whose
+    state the command's own parse made with another database path: a full parse, about 10 s.)"""
+    target = (
+        Path(DBT_PROJECT.project_dir) / DBT_PROJECT.target_path / f"refresh-{warehouse.refresh_id}"
+    )
+    state = settings.dbt_parse_state_path(warehouse.published_path)
+    target.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):  # an optimisation only: never fail a refresh for it
+        if state.exists():
+            shutil.copyfile(state, target / PARTIAL_PARSE)
+    return target
+
+
+def _keep_parse_state(invocation_target: Path, warehouse: WarehouseResource) -> None:
+    """Keep this build's parse state beside the warehouse for its next refresh."""
     state = invocation_target / PARTIAL_PARSE
-    if not state.exists():
-        return
-    destination = Path(DBT_PROJECT.project_dir) / DBT_PROJECT.target_path / PARTIAL_PARSE
-    staging = destination.with_name(f".{PARTIAL_PARSE}.{os.getpid()}")
+    destination = settings.dbt_parse_state_path(warehouse.published_path)
+    staging = destination.with_name(f".{destination.name}.{os.getpid()}")
     with contextlib.suppress(OSError):  # an optimisation only: never fail a refresh for it
         shutil.copyfile(state, staging)
         os.replace(staging, destination)
@@ -153,14 +164,19 @@ def dbt_models(
         warehouse.note_failure(reason)
         raise dg.Failure(description=reason) from error
     context.log.info(f"dbt {' '.join(args)}")
-    invocation = dbt.cli(args, context=context, raise_on_error=False)
+    invocation = dbt.cli(
+        args,
+        context=context,
+        raise_on_error=False,
+        target_path=_target_with_parse_state(warehouse),
+    )
     yield from invocation.stream()
     if not invocation.is_successful():
         reason = "dbt build failed: " + _first_errors(invocation)
         warehouse.note_failure(reason)
         raise dg.Failure(description=reason)
-    if "--vars" not in args:
-        _keep_partial_parse(invocation.target_path)
+    if "--vars" not in args:  # vars are part of what dbt parses: keep the plain build's state
+        _keep_parse_state(invocation.target_path, warehouse)
     if "--vars" in args and unit_tests_due:
         # The analyst's settings drive the models and their data tests; the unit tests were worked
         # out by hand with dbt_project.yml's settings, so they run on their own, without --vars
