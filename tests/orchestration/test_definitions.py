@@ -239,3 +239,32 @@ def test_the_refresh_job_is_tagged_for_the_run_queue_of_its_warehouse(defs):
         "value": {"applyLimitPerUniqueValue": True},
         "limit": 1,
     }
+
+
+def test_the_command_names_a_failed_blocking_check_and_its_reason(tmp_path):
+    """`seatshift refresh`'s one line for a failed blocking check is the check and its own words
+    (it raised AttributeError reading the evaluation, and named only the step's generic error)."""
+    from orchestration.cli import _failure_reason
+
+    @dg.asset(key=["billing", "plans"])
+    def plans() -> int:
+        return 1
+
+    @dg.asset_check(asset=plans, name="matches_expectations", blocking=True)
+    def plans_check() -> dg.AssetCheckResult:
+        return dg.AssetCheckResult(
+            passed=False,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description="2 rows break plan_id is unique",
+        )
+
+    @dg.asset(deps=[plans])
+    def downstream() -> int:
+        return 2
+
+    result = dg.materialize([plans, plans_check, downstream], raise_on_error=False)
+
+    assert not result.success
+    assert _failure_reason(result, tmp_path / "seatshift.duckdb") == (
+        "check billing/plans:matches_expectations failed: 2 rows break plan_id is unique"
+    )
