@@ -40,8 +40,12 @@ demo: $(STAMP) ## generate the demo exports (if none), refresh, serve the dashbo
 	@echo
 	$(BIN)/seatshift dashboard --port 8501
 
+# Two workers (pytest-xdist): a refresh keeps one core busy and the machine has two. A file's tests
+# stay on one worker (their module fixtures are built once); session warehouses are shared.
+PYTEST_WORKERS ?= 2
+
 test: $(STAMP) chromium ## set up and run the whole test suite
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 refresh: $(STAMP) ## load new files, validate, build, publish
 	$(BIN)/seatshift refresh

@@ -78,6 +78,14 @@ def _file_reports(result) -> list[dict]:
 def _failure_reason(result, published: Path) -> str:
     from orchestration.lib.warehouse import read_refresh_status
 
+    # A blocking check that failed is the reason its step failed: its own words come first (the
+    # step's error only says "1 blocking asset check failed").
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data  # an AssetCheckEvaluation
+            if not evaluation.passed and evaluation.severity.value == "ERROR":
+                check = evaluation.asset_check_key.to_user_string()
+                return f"check {check} failed: {evaluation.description}"
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
             data = event.step_failure_data
@@ -90,12 +98,6 @@ def _failure_reason(result, published: Path) -> str:
                 message = f"{error.cls_name}: {error.message}" if error else ""
             if message.strip():
                 return f"{event.step_key}: {message.strip().splitlines()[0]}"
-    for event in result.all_events:
-        if event.event_type_value == "ASSET_CHECK_EVALUATION":
-            evaluation = event.event_specific_data.evaluation
-            if not evaluation.passed and evaluation.severity.value == "ERROR":
-                check = evaluation.asset_check_key.to_user_string()
-                return f"check {check} failed: {evaluation.description}"
     status = read_refresh_status(published)
     if status and status.get("status") == "failed" and status.get("reason"):
         return status["reason"]

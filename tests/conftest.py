@@ -1,21 +1,26 @@
 """Session fixtures: one real refresh of the committed sample, shared by every test that reads it.
 
 The refresh runs the `seatshift refresh` command in a subprocess, exactly as an operator would,
-into a temporary warehouse; tests that need to change a warehouse copy it first.
+into a temporary warehouse; tests that need to change a warehouse copy it first. `make test` runs
+the suite in two pytest-xdist workers (the machine has two cores and a refresh keeps one busy):
+the first worker that needs a session warehouse builds it under a file lock, the other reads it.
 """
 
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SEEDS_DIR = REPO_ROOT / "seeds"
@@ -65,10 +70,24 @@ def run_refresh(landing: Path, warehouse: Path, *args: str, env: dict | None = N
     return RefreshRun(landing, warehouse, completed.returncode, completed.stdout, completed.stderr)
 
 
-@pytest.fixture(scope="session")
-def sample_landing(tmp_path_factory) -> Path:
-    """A landing folder holding the committed sample exports."""
-    landing = tmp_path_factory.mktemp("landing")
+def shared_by_workers(
+    tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], dict]
+) -> dict:
+    """`build(folder)` once per test run, whichever xdist worker asks first; the others wait on a
+    file lock and read its JSON result. Without xdist it simply builds."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's folder, shared by every worker
+    folder, result = root / f"shared-{name}", root / f"shared-{name}.json"
+    with FileLock(str(root / f"shared-{name}.lock")):
+        if not result.exists():
+            folder.mkdir(exist_ok=True)
+            result.write_text(json.dumps(build(folder)))
+    return json.loads(result.read_text())
+
+
+def copy_seeds(landing: Path) -> Path:
+    landing.mkdir(parents=True, exist_ok=True)
     for path in sorted(SEEDS_DIR.iterdir()):
         if path.is_file():
             shutil.copy2(path, landing / path.name)
@@ -76,9 +95,20 @@ def sample_landing(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def sample_refresh(sample_landing, tmp_path_factory) -> RefreshRun:
-    warehouse = tmp_path_factory.mktemp("warehouse") / "seatshift.duckdb"
-    run = run_refresh(sample_landing, warehouse)
+def sample_landing(tmp_path_factory) -> Path:
+    """A landing folder holding the committed sample exports."""
+    return copy_seeds(tmp_path_factory.mktemp("landing"))
+
+
+@pytest.fixture(scope="session")
+def sample_refresh(tmp_path_factory) -> RefreshRun:
+    def build(folder: Path) -> dict:
+        run = run_refresh(copy_seeds(folder / "landing"), folder / "seatshift.duckdb")
+        return {**asdict(run), "landing": str(run.landing), "warehouse": str(run.warehouse)}
+
+    record = shared_by_workers(tmp_path_factory, "sample", build)
+    run = RefreshRun(**{**record, "landing": Path(record["landing"]),
+                        "warehouse": Path(record["warehouse"])})  # fmt: skip
     assert run.returncode == 0, f"the sample refresh failed:\n{run.stdout}\n{run.stderr}"
     return run
 
@@ -93,13 +123,18 @@ def sample_warehouse(sample_refresh) -> Path:
 def generated_warehouse(tmp_path_factory) -> Path:
     """A 150-account, 12-month company (seed 5), generated and refreshed as an operator would:
     the independent computations check the warehouse beyond the hand-made sample."""
-    landing = tmp_path_factory.mktemp("generated_landing")
-    subprocess.run(
-        [str(SEATSHIFT), "generate", "--out", str(landing), "--accounts", "150", "--months", "12",
-         "--seed", "5"],
-        check=True, capture_output=True, cwd=REPO_ROOT, timeout=300,
-    )  # fmt: skip
-    warehouse = tmp_path_factory.mktemp("generated_warehouse") / "seatshift.duckdb"
-    run = run_refresh(landing, warehouse)
-    assert run.returncode == 0, f"the refresh failed:\n{run.stdout}\n{run.stderr}"
-    return warehouse
+
+    def build(folder: Path) -> dict:
+        landing = folder / "landing"
+        subprocess.run(
+            [str(SEATSHIFT), "generate", "--out", str(landing), "--accounts", "150",
+             "--months", "12", "--seed", "5"],
+            check=True, capture_output=True, cwd=REPO_ROOT, timeout=300,
+        )  # fmt: skip
+        run = run_refresh(landing, folder / "seatshift.duckdb")
+        return {"warehouse": str(run.warehouse), "returncode": run.returncode,
+                "output": run.stdout + run.stderr}  # fmt: skip
+
+    record = shared_by_workers(tmp_path_factory, "generated", build)
+    assert record["returncode"] == 0, f"the refresh failed:\n{record['output']}"
+    return Path(record["warehouse"])

@@ -15,7 +15,14 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from pydantic import Field
 
 from orchestration.defs.resources import WarehouseResource
-from orchestration.lib.dbt_project import DBT_PROJECT, ensure_manifest
+from orchestration.lib import settings
+from orchestration.lib.dbt_project import (
+    DBT_PROJECT,
+    code_fingerprint,
+    ensure_manifest,
+    record_unit_tests_passed,
+    unit_tests_passed_for,
+)
 
 PARTIAL_PARSE = "partial_parse.msgpack"
 
@@ -54,7 +61,11 @@ def month_starts(months: list[str]) -> list[str]:
     return sorted(set(starts))
 
 
-def dbt_build_args(config: DbtBuildConfig, dbt_vars: str) -> list[str]:
+def dbt_build_args(
+    config: DbtBuildConfig, dbt_vars: str, *, unit_tests_due: bool = True
+) -> list[str]:
+    """`dbt build`'s arguments. Unit tests are left out when they are not due (they passed for
+    this exact project code, see lib/dbt_project.code_fingerprint) or run apart (with vars)."""
     args = ["build"]
     if config.full_refresh:
         args.append("--full-refresh")
@@ -72,6 +83,8 @@ def dbt_build_args(config: DbtBuildConfig, dbt_vars: str) -> list[str]:
             "--exclude",
             "test_type:unit",
         ]
+    elif not unit_tests_due:
+        args += ["--exclude", "test_type:unit"]
     return args
 
 
@@ -98,17 +111,27 @@ def _first_errors(invocation, limit: int = 3) -> str:
     return "; ".join(failed[:limit]) or "dbt build failed"
 
 
-def _keep_partial_parse(invocation_target: Path) -> None:
-    """Hand this build's parse state back to the project's target folder, from where dagster-dbt
-    copies it into the next invocation: the next refresh of this warehouse (same profile, see
-    warehouse.build_path) then parses only what changed instead of the whole project. The state
-    the command's own parse left there was made with another database path, which dbt treats as
-    a changed profile and answers with a full parse on every refresh."""
+def _target_with_parse_state(warehouse: WarehouseResource) -> Path:
+    """A fresh dbt target folder for this run, seeded with the parse state of this warehouse's
+    last refresh: same profile (warehouse.build_path is stable per warehouse), so dbt parses only
+    what changed. (Without it dagster-dbt would seed it from the project's target folder, whose
+    state the command's own parse made with another database path: a full parse, about 10 s.)"""
+    target = (
+        Path(DBT_PROJECT.project_dir) / DBT_PROJECT.target_path / f"refresh-{warehouse.refresh_id}"
+    )
+    state = settings.dbt_parse_state_path(warehouse.published_path)
+    target.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):  # an optimisation only: never fail a refresh for it
+        if state.exists():
+            shutil.copyfile(state, target / PARTIAL_PARSE)
+    return target
+
+
+def _keep_parse_state(invocation_target: Path, warehouse: WarehouseResource) -> None:
+    """Keep this build's parse state beside the warehouse for its next refresh."""
     state = invocation_target / PARTIAL_PARSE
-    if not state.exists():
-        return
-    destination = Path(DBT_PROJECT.project_dir) / DBT_PROJECT.target_path / PARTIAL_PARSE
-    staging = destination.with_name(f".{PARTIAL_PARSE}.{os.getpid()}")
+    destination = settings.dbt_parse_state_path(warehouse.published_path)
+    staging = destination.with_name(f".{destination.name}.{os.getpid()}")
     with contextlib.suppress(OSError):  # an optimisation only: never fail a refresh for it
         shutil.copyfile(state, staging)
         os.replace(staging, destination)
@@ -127,22 +150,34 @@ def dbt_models(
 ):
     # dbt's profile reads the database path from the environment: point it at this run's build.
     os.environ["SEATSHIFT_DBT_DATABASE"] = str(warehouse.build_path)
+    fingerprint = code_fingerprint()
+    unit_tests_due = config.full_refresh or not unit_tests_passed_for(fingerprint)
+    if not unit_tests_due:
+        context.log.info(
+            "dbt unit tests skipped: they passed for this exact project code and engine "
+            f"(fingerprint {fingerprint[:12]}); a changed project or --full-refresh runs them"
+        )
     try:
-        args = dbt_build_args(config, warehouse.dbt_vars)
+        args = dbt_build_args(config, warehouse.dbt_vars, unit_tests_due=unit_tests_due)
     except (ValueError, yaml.YAMLError) as error:
         reason = f"bad refresh config: {error}"
         warehouse.note_failure(reason)
         raise dg.Failure(description=reason) from error
     context.log.info(f"dbt {' '.join(args)}")
-    invocation = dbt.cli(args, context=context, raise_on_error=False)
+    invocation = dbt.cli(
+        args,
+        context=context,
+        raise_on_error=False,
+        target_path=_target_with_parse_state(warehouse),
+    )
     yield from invocation.stream()
     if not invocation.is_successful():
         reason = "dbt build failed: " + _first_errors(invocation)
         warehouse.note_failure(reason)
         raise dg.Failure(description=reason)
-    if "--vars" not in args:
-        _keep_partial_parse(invocation.target_path)
-    if "--vars" in args:
+    if "--vars" not in args:  # vars are part of what dbt parses: keep the plain build's state
+        _keep_parse_state(invocation.target_path, warehouse)
+    if "--vars" in args and unit_tests_due:
         # The analyst's settings drive the models and their data tests; the unit tests were worked
         # out by hand with dbt_project.yml's settings, so they run on their own, without --vars
         # (with them, a moved threshold would fail a correct unit test and so the refresh), once
@@ -156,3 +191,5 @@ def dbt_models(
             reason = "dbt unit tests failed: " + _first_errors(unit_tests)
             warehouse.note_failure(reason)
             raise dg.Failure(description=reason)
+    if unit_tests_due:
+        record_unit_tests_passed(fingerprint)

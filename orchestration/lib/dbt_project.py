@@ -12,8 +12,11 @@ missing or older than a project file (someone edited a model and started Dagster
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import hashlib
 import os
+from importlib.metadata import version
 from pathlib import Path
 
 from dagster_dbt import DbtProject
@@ -28,14 +31,17 @@ class DbtParseFailed(RuntimeError):
     pass
 
 
-def _newest_project_file_mtime(project_dir: Path) -> float:
-    newest = 0.0
+def _project_files(project_dir: Path) -> list[Path]:
+    found = []
     for root, folders, files in os.walk(project_dir):
-        folders[:] = [folder for folder in folders if folder not in _SKIPPED_FOLDERS]
-        for name in files:
-            if Path(name).suffix in _PROJECT_FILE_SUFFIXES:
-                newest = max(newest, os.stat(os.path.join(root, name)).st_mtime)
-    return newest
+        folders[:] = sorted(folder for folder in folders if folder not in _SKIPPED_FOLDERS)
+        wanted = [name for name in sorted(files) if Path(name).suffix in _PROJECT_FILE_SUFFIXES]
+        found += [Path(root, name) for name in wanted]
+    return found
+
+
+def _newest_project_file_mtime(project_dir: Path) -> float:
+    return max((os.stat(path).st_mtime for path in _project_files(project_dir)), default=0.0)
 
 
 def manifest_is_stale(project: DbtProject) -> bool:
@@ -84,3 +90,41 @@ def ensure_manifest(project: DbtProject = DBT_PROJECT) -> Path:
     if manifest_is_stale(project):
         parse_in_process(project)
     return Path(project.manifest_path)
+
+
+# Unit tests check the project's code against fixed inputs: their outcome depends on the project's
+# files and the engine, never on the warehouse's data. dbt's guidance is to run them in development
+# and CI, not in every production build; a refresh runs them whenever the code or the engine is not
+# the one they last passed with (a changed model, a new checkout, an upgrade), and skips them
+# otherwise. `seatshift refresh --full-refresh` always runs them.
+_UNIT_TESTS_PASSED = ".unit_tests_passed"
+
+
+def code_fingerprint(project: DbtProject = DBT_PROJECT) -> str:
+    """sha256 of every project file (path and bytes) and the dbt and DuckDB versions."""
+    project_dir = Path(project.project_dir)
+    digest = hashlib.sha256()
+    for package in ("dbt-core", "dbt-duckdb", "duckdb"):
+        digest.update(f"{package}=={version(package)}\n".encode())
+    for path in _project_files(project_dir):
+        digest.update(f"{path.relative_to(project_dir).as_posix()}\n".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _unit_tests_record(project: DbtProject) -> Path:
+    return Path(project.project_dir) / project.target_path / _UNIT_TESTS_PASSED
+
+
+def unit_tests_passed_for(fingerprint: str, project: DbtProject = DBT_PROJECT) -> bool:
+    record = _unit_tests_record(project)
+    return record.exists() and record.read_text().strip() == fingerprint
+
+
+def record_unit_tests_passed(fingerprint: str, project: DbtProject = DBT_PROJECT) -> None:
+    record = _unit_tests_record(project)
+    staging = record.with_name(f"{record.name}.{os.getpid()}")
+    with contextlib.suppress(OSError):  # an optimisation only: never fail a refresh for it
+        record.parent.mkdir(parents=True, exist_ok=True)
+        staging.write_text(fingerprint + "\n")
+        os.replace(staging, record)

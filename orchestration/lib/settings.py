@@ -114,6 +114,13 @@ def refresh_log_path(warehouse: Path) -> Path:
     return warehouse.with_name(warehouse.name + ".last_refresh.log")
 
 
+def dbt_parse_state_path(warehouse: Path) -> Path:
+    """dbt's partial-parse state of the last refresh of this warehouse: the next refresh of the
+    same warehouse (same profile) parses only what changed. Kept per warehouse, so refreshes of
+    two warehouses from one checkout never make each other parse the whole project."""
+    return warehouse.with_name(warehouse.name + ".dbt_parse_state.msgpack")
+
+
 def data_docs_dir(warehouse: Path) -> Path:
     return warehouse.parent / "data_docs"
 

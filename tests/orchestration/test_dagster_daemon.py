@@ -81,7 +81,8 @@ def _graphql(port: int, query: str, variables: dict | None = None) -> dict:
         data=json.dumps({"query": query, "variables": variables or {}}).encode(),
         headers={"Content-Type": "application/json"},
     )
-    with urllib.request.urlopen(request, timeout=30) as response:
+    # Generous: a launch loads the job from the code server, slow while a refresh runs beside it.
+    with urllib.request.urlopen(request, timeout=120) as response:
         payload = json.loads(response.read())
     assert "errors" not in payload, payload
     return payload["data"]

@@ -199,6 +199,33 @@ def test_launchpad_config_becomes_dbt_build_arguments():
     }
     with pytest.raises(ValueError, match="2026-13"):
         dbt_build_args(DbtBuildConfig(rebuild_months=["2026-13"]), "")
+    # Unit tests that passed for this very code are left out of the build.
+    assert dbt_build_args(DbtBuildConfig(), "", unit_tests_due=False) == [
+        "build",
+        "--exclude",
+        "test_type:unit",
+    ]
+
+
+def test_unit_tests_are_due_again_whenever_a_project_file_changes(tmp_path):
+    from dagster_dbt import DbtProject
+
+    from orchestration.lib import dbt_project
+
+    copy = tmp_path / "dbt_project"
+    shutil.copytree(
+        dbt_project.DBT_PROJECT_DIR, copy, ignore=shutil.ignore_patterns("target", "logs")
+    )
+    project = DbtProject(project_dir=copy, profiles_dir=copy)
+    fingerprint = dbt_project.code_fingerprint(project)
+    assert not dbt_project.unit_tests_passed_for(fingerprint, project)
+    dbt_project.record_unit_tests_passed(fingerprint, project)
+    assert dbt_project.unit_tests_passed_for(fingerprint, project)
+    assert dbt_project.code_fingerprint(project) == fingerprint  # nothing changed: not due
+    model = copy / "models" / "marts" / "core" / "dim_accounts.sql"
+    model.write_text(model.read_text() + "\n-- an edit\n")
+    assert dbt_project.code_fingerprint(project) != fingerprint
+    assert not dbt_project.unit_tests_passed_for(dbt_project.code_fingerprint(project), project)
 
 
 def test_the_refresh_job_is_tagged_for_the_run_queue_of_its_warehouse(defs):
@@ -212,3 +239,32 @@ def test_the_refresh_job_is_tagged_for_the_run_queue_of_its_warehouse(defs):
         "value": {"applyLimitPerUniqueValue": True},
         "limit": 1,
     }
+
+
+def test_the_command_names_a_failed_blocking_check_and_its_reason(tmp_path):
+    """`seatshift refresh`'s one line for a failed blocking check is the check and its own words
+    (it raised AttributeError reading the evaluation, and named only the step's generic error)."""
+    from orchestration.cli import _failure_reason
+
+    @dg.asset(key=["billing", "plans"])
+    def plans() -> int:
+        return 1
+
+    @dg.asset_check(asset=plans, name="matches_expectations", blocking=True)
+    def plans_check() -> dg.AssetCheckResult:
+        return dg.AssetCheckResult(
+            passed=False,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description="2 rows break plan_id is unique",
+        )
+
+    @dg.asset(deps=[plans])
+    def downstream() -> int:
+        return 2
+
+    result = dg.materialize([plans, plans_check, downstream], raise_on_error=False)
+
+    assert not result.success
+    assert _failure_reason(result, tmp_path / "seatshift.duckdb") == (
+        "check billing/plans:matches_expectations failed: 2 rows break plan_id is unique"
+    )

@@ -14,7 +14,6 @@ import os
 import shutil
 import signal
 import subprocess
-import threading
 import time
 from pathlib import Path
 
@@ -23,44 +22,13 @@ import pytest
 
 from orchestration.lib import settings
 from tests.conftest import REPO_ROOT, SEATSHIFT, refresh_environment, run_refresh
+from tests.orchestration._reader import PollingReader
 
 pytestmark = pytest.mark.faults
 
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-class PollingReader(threading.Thread):
-    """Opens the published file read-only every few milliseconds, as the dashboard does."""
-
-    def __init__(self, warehouse: Path):
-        super().__init__(daemon=True)
-        self.warehouse = warehouse
-        self.reads = 0
-        self.errors: list[str] = []
-        self._stop_event = threading.Event()
-
-    def run(self) -> None:
-        while not self._stop_event.is_set():
-            try:
-                with duckdb.connect(str(self.warehouse), read_only=True) as conn:
-                    (months,) = conn.execute(
-                        "select count(*) from marts.fct_account_month"
-                    ).fetchone()
-                    (published,) = conn.execute(
-                        "select count(*) from audit.refresh_log where status = 'published'"
-                    ).fetchone()
-                if months == 0 or published == 0:
-                    self.errors.append(f"a half build: {months} account-months, {published} runs")
-                self.reads += 1
-            except duckdb.Error as error:
-                self.errors.append(f"{type(error).__name__}: {error}")
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        self._stop_event.set()
-        self.join(timeout=10)
 
 
 def _start_refresh(landing: Path, warehouse: Path, env: dict, log: Path) -> subprocess.Popen:

@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 
 from tests.conftest import SEEDS_DIR, run_refresh
+from tests.orchestration._reader import polling_reader
 
 TIME_COLUMNS = {
     "usage_events": "occurred_at",
@@ -94,9 +95,11 @@ def test_hostile_files_end_well_and_the_as_of_time_never_runs_ahead_of_the_refre
         + '{"event_id": "h_json_2", "occurred_at": \n'
     )
 
-    run = run_refresh(landing, warehouse)
+    with polling_reader(warehouse) as reader:  # the dashboard reads on, throughout
+        run = run_refresh(landing, warehouse)
 
     assert run.returncode == 0, run.stdout + run.stderr
+    assert reader.reads > 10 and reader.errors == [], reader.errors[:5]
     report = _query(
         warehouse,
         """select file_name, status, rows_read, rows_loaded, rows_duplicate, rows_quarantined

@@ -16,6 +16,7 @@ import pytest
 from orchestration.lib import settings
 from orchestration.lib.contract import EXPORTS
 from tests.conftest import REPO_ROOT, SEATSHIFT, refresh_environment, run_refresh
+from tests.orchestration._reader import polling_reader
 
 
 def _query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
@@ -179,8 +180,10 @@ def test_bad_input_is_accounted_for_and_a_reload_changes_nothing(sample_warehous
     for name, text in BAD_FILES.items():
         (landing / name).write_text(text)
 
-    run = run_refresh(landing, warehouse)
+    with polling_reader(warehouse) as reader:  # the dashboard reads on, throughout
+        run = run_refresh(landing, warehouse)
     assert run.returncode == 0, run.stdout + run.stderr
+    assert reader.reads > 10 and reader.errors == [], reader.errors[:5]
     (refresh_id,) = _query(warehouse, "select max(refresh_id) from audit.refresh_log")[0]
     report = {
         row[0]: row[1:]
