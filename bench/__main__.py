@@ -176,7 +176,7 @@ def run(arguments: argparse.Namespace) -> Path:
             shutil.rmtree(work, ignore_errors=True)
     load_at_end = os.getloadavg()[0]
 
-    text = _document(
+    text, summary = _document(
         events=events, fmt=fmt, generated=generated, lower=lower, full=full, ours=ours,
         polars=polars, pandas=pandas, dashboard=dashboard, day=day, incremental=incremental,
         load=(load_at_start, load_at_end),
@@ -185,22 +185,30 @@ def run(arguments: argparse.Namespace) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     print(text)
-    if arguments.readme:
-        report.replace_readme_section(README, text)
+    if arguments.readme:  # the figures and targets; the per-query table stays in the results
+        resolved = out.resolve()
+        results = (
+            resolved.relative_to(settings.REPO_ROOT)
+            if resolved.is_relative_to(settings.REPO_ROOT)
+            else out.name
+        )
+        pointer = f"Every dashboard query's p50 and p95: `{results}`."
+        report.replace_readme_section(README, f"{summary}\n\n{pointer}")
     return out
 
 
-def _document(**figures) -> str:
+def _document(**figures) -> tuple[str, str]:
+    """The whole results file, and its summary (heading and main table) for the README."""
     main, queries = _tables(**figures)
     events, fmt = figures["events"], figures["fmt"]
+    summary = f"### `python -m bench --events {events}` ({fmt})\n\n{main}"
     return (
-        f"### `python -m bench --events {events}` ({fmt})\n\n"
-        f"{main}\n\n"
+        f"{summary}\n\n"
         f"Dashboard queries ({len(figures['dashboard'])} public functions of "
         f"`dashboards/lib/queries.py`, {CALLS} calls each, Streamlit caches cleared before every "
         "call; p95 by nearest rank, i.e. the slowest of 7):\n\n"
         f"{queries}\n"
-    )
+    ), summary
 
 
 def _tables(
