@@ -65,9 +65,10 @@ fmt: $(STAMP) ## format Python
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(STAMP) ## benchmarks (figures land in bench/results/); what-if needs `make demo`'s warehouse
-	$(BIN)/python bench/bench_generate.py
-	$(BIN)/python bench/bench_whatif.py --warehouse $(SEATSHIFT_WAREHOUSE)
+# `make bench BENCH_ARGS='--scale small'` for a run of minutes; the default is 10M events.
+BENCH_ARGS ?=
+bench: $(STAMP) ## the bench at 10M events: refresh stages, lower bound, peers, incremental, dashboard
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 seeds: $(STAMP) ## regenerate the committed sample exports in seeds/
 	$(BIN)/python -c "from orchestration.lib.generator import write_sample; from orchestration.lib.settings import SEEDS_DIR; write_sample(SEEDS_DIR)"

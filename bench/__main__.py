@@ -1,0 +1,322 @@
+"""`python -m bench`: one run of the whole bench at one scale; writes bench/results/bench-<N>.md.
+
+    python -m bench [--events N | --scale small] [--format csv|parquet] [--keep DIR] [--readme]
+
+Generates the demo company at about N usage events, times a full `seatshift refresh` stage by
+stage with its peak memory, the lower bound (one DuckDB pass over the same files computing the
+account-month rollup with distinct users), the peers on the same rollup (pandas, polars
+streaming) and our own, a one-day incremental refresh with late events and a correction, and
+every dashboard query (cache off). Everything runs on this machine, in this one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import report, stages
+from bench.dashboard import CALLS, time_queries
+from bench.measure import Measured, run_measured
+from orchestration.lib import settings
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+README = settings.REPO_ROOT / "README.md"
+SCALES = {"small": 300_000, "default": 10_000_000}
+PARQUET_FROM = 50_000_000  # CSV is 5.5x larger and 2.6x slower to load (STACK.md)
+PANDAS_UP_TO = 20_000_000  # pandas needs about 12 GB per 100M rows for this rollup
+USAGE_ROLLUP = "intermediate.int_usage_events_rolled_up_to_account_month"
+ROLLUP_FILE = "int_usage_events_rolled_up_to_account_month.sql"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--events", type=int, help="usage events to generate (default 10,000,000)")
+    size.add_argument(
+        "--scale", choices=sorted(SCALES), help="small: about 300k events, a few minutes"
+    )
+    parser.add_argument(
+        "--format", choices=("csv", "parquet"), help=f"default: parquet from {PARQUET_FROM:,}"
+    )
+    parser.add_argument("--keep", help="work in this folder and keep it (default: a temp folder)")
+    parser.add_argument(
+        "--readme", action="store_true", help="also write the table into README.md's Benchmarks"
+    )
+    parser.add_argument("--out", help="results file (default bench/results/bench-<events>.md)")
+    return parser
+
+
+def _peer(
+    engine: str, work: Path, fmt: str, files: list[Path], repeat: int, extra: list[str] = ()
+) -> dict:
+    command = [sys.executable, "-m", "bench.peers", engine, "--format", fmt]
+    command += ["--repeat", str(repeat), *extra]
+    if files:
+        command += ["--files", *map(str, files)]
+    output = work / f"peer-{engine}.out"
+    measured = run_measured(command, env=dict(os.environ), output=output, cwd=settings.REPO_ROOT)
+    lines = output.read_text(errors="replace").strip().splitlines()
+    if measured.exit_code != 0 or not lines:
+        raise RuntimeError(f"peer {engine} failed:\n" + "\n".join(lines[-20:]))
+    result = json.loads(lines[-1])
+    runs = result["seconds"]
+    result["cold"] = runs[0]
+    result["warm"] = min(runs[1:]) if len(runs) > 1 else None
+    result["best"] = min(runs)
+    result["rss"] = result["peak_bytes"]  # its own VmHWM: the bench's size does not leak in
+    return result
+
+
+def _compiled_rollup(run_id: str | None, since: float) -> Path | None:
+    """The rollup model as dbt compiled it in the full refresh (dagster-dbt's target folder)."""
+    target = settings.DBT_PROJECT_DIR / "target"
+    pattern = f"dbt_models-{run_id[:7]}-*" if run_id else "dbt_models-*"
+    found = [
+        path
+        for path in target.glob(f"{pattern}/compiled/*/models/**/{ROLLUP_FILE}")
+        if "_models.yml" not in str(path) and path.stat().st_mtime >= since - 1
+    ]
+    return max(found, key=lambda path: path.stat().st_mtime) if found else None
+
+
+def _memory(measured: Measured) -> str:
+    return (
+        f"{report.gigabytes(measured.peak_tree_rss_bytes)} (all processes at once, sampled); "
+        f"largest process {report.gigabytes(measured.max_process_rss_bytes)}"
+    )
+
+
+def _stage_rows(refresh: stages.Refresh, label: str) -> list[list[str]]:
+    s, steps = refresh.stages, refresh.steps
+    wall = refresh.measured.seconds
+    accounted = sum(s.values())
+    rows = [
+        [f"{label}: process start to the run's first event (imports, definitions, dbt manifest)",
+         report.seconds(s.get("startup")), ""],
+        [f"{label}: run planning (a *_PLANNED event per asset and check, before the run starts)",
+         report.seconds(s.get("planning")), ""],
+        [f"{label}: run start to first step", report.seconds(s.get("to first step")), ""],
+        [f"{label}: load (raw assets, landing inventory)",
+         f"{report.seconds(s.get('load'))}; telemetry.usage_events "
+         f"{report.seconds(steps.get('telemetry__usage_events'))}", ""],
+        [f"{label}: checks (GX, `*_matches_expectations`)",
+         f"{report.seconds(s.get('checks'))}; usage events "
+         f"{report.seconds(steps.get('telemetry__usage_events_matches_expectations'))}", ""],
+        [f"{label}: dbt (`dbt_models`)",
+         f"{report.seconds(s.get('dbt'))}; usage rollup model "
+         f"{report.seconds(refresh.dbt_models.get(USAGE_ROLLUP))}; "
+         + ("full re-parse" if refresh.full_parse else "partial parse"), ""],
+        [f"{label}: publish (`audit__refresh_log`)", report.seconds(s.get("publish")), ""],
+        [f"{label}: after the last step and between steps",
+         report.seconds(wall - accounted) if s else "n/a", ""],
+    ]  # fmt: skip
+    return rows
+
+
+def run(arguments: argparse.Namespace) -> Path:
+    events = arguments.events or SCALES[arguments.scale or "default"]
+    fmt = arguments.format or ("parquet" if events >= PARQUET_FROM else "csv")
+    if arguments.keep:
+        work = Path(arguments.keep).resolve()
+        if work.exists() and any(work.iterdir()):
+            raise SystemExit(f"--keep {work}: the folder must be empty or new")
+        work.mkdir(parents=True, exist_ok=True)
+    else:
+        work = Path(tempfile.mkdtemp(prefix="seatshift-bench-"))
+    landing, dagster_home = work / "landing", work / "dagster_home"
+    warehouse = work / "warehouse" / "seatshift.duckdb"
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    load_at_start = os.getloadavg()[0]
+    began = time.perf_counter()
+
+    def say(text: str) -> None:
+        print(f"[{time.perf_counter() - began:7.1f} s] {text}", flush=True)
+
+    try:
+        say(f"generating about {events:,} usage events ({fmt})")
+        generated = stages.generate_company(landing, events, fmt)
+        files = generated.usage_files
+        say(f"generated {generated.events:,} events in {generated.seconds:.1f} s")
+        lower = _peer("duckdb", work, fmt, files, repeat=3)
+        say(f"lower bound: cold {lower['cold']:.2f} s, warm {lower['warm']:.2f} s")
+        full_started = time.time()
+        full = stages.run_refresh(landing, warehouse, dagster_home, work / "refresh-full.out")
+        say(f"full refresh: {full.measured.seconds:.1f} s")
+        compiled = _compiled_rollup(full.run_id, full_started)
+        ours = None
+        if compiled is not None:
+            ours = _peer(
+                "ours", work, fmt, [], repeat=3,
+                extra=["--warehouse", str(warehouse), "--rollup-sql", str(compiled)],
+            )  # fmt: skip
+            say(f"ours: warm {ours['warm']:.2f} s")
+        polars = _peer("polars", work, fmt, files, repeat=3)
+        say(f"polars streaming: warm {polars['warm']:.2f} s")
+        pandas = None
+        if events <= PANDAS_UP_TO:
+            pandas = _peer("pandas", work, fmt, files, repeat=1)
+            say(f"pandas: {pandas['best']:.2f} s")
+        dashboard = time_queries(warehouse)
+        say(f"dashboard: {len(dashboard)} query functions x {CALLS} calls")
+        day = stages.add_one_day(landing, generated.last_day, generated.events, fmt)
+        incremental = stages.run_refresh(
+            landing, warehouse, dagster_home, work / "refresh-incremental.out"
+        )
+        say(f"one-day incremental refresh: {incremental.measured.seconds:.1f} s")
+    finally:
+        if not arguments.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    load_at_end = os.getloadavg()[0]
+
+    text, summary = _document(
+        events=events, fmt=fmt, generated=generated, lower=lower, full=full, ours=ours,
+        polars=polars, pandas=pandas, dashboard=dashboard, day=day, incremental=incremental,
+        load=(load_at_start, load_at_end),
+    )  # fmt: skip
+    out = Path(arguments.out) if arguments.out else RESULTS_DIR / f"bench-{events}.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    print(text)
+    if arguments.readme:  # the figures and targets; the per-query table stays in the results
+        resolved = out.resolve()
+        results = (
+            resolved.relative_to(settings.REPO_ROOT)
+            if resolved.is_relative_to(settings.REPO_ROOT)
+            else out.name
+        )
+        pointer = f"Every dashboard query's p50 and p95: `{results}`."
+        report.replace_readme_section(README, f"{summary}\n\n{pointer}")
+    return out
+
+
+def _document(**figures) -> tuple[str, str]:
+    """The whole results file, and its summary (heading and main table) for the README."""
+    main, queries = _tables(**figures)
+    events, fmt = figures["events"], figures["fmt"]
+    summary = f"### `python -m bench --events {events}` ({fmt})\n\n{main}"
+    return (
+        f"{summary}\n\n"
+        f"Dashboard queries ({len(figures['dashboard'])} public functions of "
+        f"`dashboards/lib/queries.py`, {CALLS} calls each, Streamlit caches cleared before every "
+        "call; p95 by nearest rank, i.e. the slowest of 7):\n\n"
+        f"{queries}\n"
+    ), summary
+
+
+def _tables(
+    *, events, fmt, generated, lower, full, ours, polars, pandas, dashboard, day, incremental, load
+) -> tuple[str, str]:
+    r = report
+    full_seconds = full.measured.seconds
+    bound = lower["warm"]
+    rate = generated.events / generated.seconds
+    slowest = sorted(full.dbt_models.items(), key=lambda item: -item[1])[:3]
+    peak = max(full.measured.peak_tree_rss_bytes, incremental.measured.peak_tree_rss_bytes)
+    worst_name, (_, worst_p95) = max(dashboard.items(), key=lambda item: item[1][1])
+    ours_seconds = ours["warm"] if ours else None
+    dbt_rollup = full.dbt_models.get(USAGE_ROLLUP)
+    same = all(peer is None or peer["result"] == lower["result"] for peer in (polars, pandas))
+    pandas_figure = "skipped: memory (about 12 GB per 100M rows)"
+    if pandas:
+        pandas_figure = f"{r.seconds(pandas['best'])} (one run); peak {r.gigabytes(pandas['rss'])}"
+    new_rows = stages.loaded_rows(incremental.report, day.files[0])
+    loaded = (
+        f"; the file: {new_rows[0]:,} read, {new_rows[1]:,} loaded, {new_rows[2]:,} quarantined"
+        if new_rows
+        else ""
+    )
+    full_over_bound = r.ratio(full_seconds, bound)
+    incremental_share = r.ratio(incremental.measured.seconds, full_seconds)
+    ours_over_polars = r.ratio(ours_seconds, polars["warm"])
+    pandas_over_ours = r.ratio(pandas["best"] if pandas else None, ours_seconds)
+    minutes_for_100m = 100_000_000 / rate / 60
+    rows = [
+        ["scale",
+         f"{generated.events:,} usage events ({generated.usage_rows:,} rows with late and "
+         f"re-delivered copies), {generated.accounts:,} accounts x {stages.MONTHS} months, {fmt}, "
+         f"{generated.usage_bytes / 1e6:,.0f} MB in {len(generated.usage_files)} usage files", ""],
+        ["machine",
+         f"{os.cpu_count()} cores, {_memory_total()}, Python {platform.python_version()}; "
+         f"load average {load[0]:.1f} at the start, {load[1]:.1f} at the end", ""],
+        ["generate (`orchestration.lib.generator.generate`)",
+         f"{r.seconds(generated.seconds)} = {rate:,.0f} events/s",
+         f"100M under 10 min: {minutes_for_100m:.1f} min at this rate "
+         f"({r.verdict(minutes_for_100m, 10)})"],
+        ["lower bound: one DuckDB pass over the usage files (account x month: tasks, agent "
+         "tasks, tokens, distinct active users)",
+         f"{r.seconds(bound)} warm, {r.seconds(lower['cold'])} cold (first query of a fresh "
+         f"process); peak {r.gigabytes(lower['rss'])}", ""],
+        ["full `seatshift refresh` (own process and Dagster instance)",
+         r.seconds(full_seconds),
+         f"<= 2.5x the lower bound: {r.times(full_over_bound)} "
+         f"({r.verdict(full_over_bound, 2.5)})"],
+        ["full refresh: peak memory", _memory(full.measured),
+         f"< 6 GB: {r.verdict(peak / 1e9, 6)}"],
+        *_stage_rows(full, "full refresh"),
+        ["full refresh: slowest dbt models (dbt's log)",
+         "; ".join(f"{name.split('.')[-1]} {r.seconds(value)}" for name, value in slowest), ""],
+        ["peer: polars streaming (`scan_*().group_by().agg().collect(engine='streaming')`)",
+         f"{r.seconds(polars['warm'])} warm, {r.seconds(polars['cold'])} cold; peak "
+         f"{r.gigabytes(polars['rss'])}", ""],
+        ["peer: pandas (`read_csv(engine='pyarrow')`/`read_parquet`, `groupby().agg()`)",
+         pandas_figure, ""],
+        ["ours: the rollup model's compiled SQL on the loaded table, then distinct users per "
+         "account-month (as the marts count them)",
+         (f"{r.seconds(ours_seconds)} warm, {r.seconds(ours['cold'])} cold; peak "
+          f"{r.gigabytes(ours['rss'])}") if ours else "n/a (compiled SQL not found)",
+         f"<= 1.0x polars: {r.times(ours_over_polars)} ({r.verdict(ours_over_polars, 1.0)}); "
+         f"pandas / ours >= 3x: {r.times(pandas_over_ours)} "
+         f"({r.verdict(pandas_over_ours, 3.0, at_least=True)})"],
+        ["ours inside the full refresh (dbt's log: the usage rollup model)",
+         r.seconds(dbt_rollup), ""],
+        ["the engines agree",
+         ("lower bound, polars and pandas: identical groups and totals"
+          if same else "lower bound, polars and pandas DIFFER (see peer-*.out)")
+         + (f"; ours has {lower['result']['tasks'] - ours['result']['tasks']:,} fewer tasks "
+            "(it drops re-delivered events), the same active users: "
+            f"{ours['result']['active_users'] == lower['result']['active_users']}"
+            if ours else ""), ""],
+        ["one-day incremental refresh",
+         f"{r.seconds(incremental.measured.seconds)}: {day.events:,} events of {day.day} + "
+         f"{day.late_events} events {stages.LATE_DAYS} days late + a seat `correction` voiding "
+         f"{day.correction_of or '(none found)'}{loaded}",
+         f"< 10% of a full refresh: {incremental_share * 100:.0f}% "
+         f"({r.verdict(incremental_share, 0.10)})"],
+        ["incremental: peak memory", _memory(incremental.measured), ""],
+        *_stage_rows(incremental, "incremental"),
+        ["dashboard: slowest query (p95, cache off)", f"{r.seconds(worst_p95)} ({worst_name})",
+         f"every p95 < 300 ms: {r.verdict(worst_p95, 0.3)}"],
+        ["dashboard: median p50 of all query functions",
+         r.seconds(statistics.median(p50 for p50, _ in dashboard.values())), ""],
+    ]  # fmt: skip
+    main = r.markdown_table(["what", "figure", "target"], rows)
+    query_rows = [
+        [f"`{name}`", r.seconds(p50), r.seconds(p95)]
+        for name, (p50, p95) in sorted(dashboard.items(), key=lambda item: -item[1][1])
+    ]
+    return main, r.markdown_table(["function", "p50", "p95"], query_rows)
+
+
+def _memory_total() -> str:
+    try:
+        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError):
+        return "memory unknown"
+    return f"{pages / 2**30:.0f} GiB RAM"
+
+
+def main(argv: list[str] | None = None) -> int:
+    run(_parser().parse_args(argv))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""Every public query function of the dashboard (`dashboards/lib/queries.py`), timed cache off.
+
+The functions are called as the pages call them, with arguments taken from the warehouse itself
+(its segments, months, price models, the first account with invoices ...). Streamlit's caches
+(`st.cache_data` of the reads, `st.cache_resource` of the what-if workspaces) are cleared before
+every call, so each figure is what a reader pays on a cache miss, e.g. right after a publish.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bench.measure import percentile
+from orchestration.lib import settings
+
+CALLS = 7
+NOT_QUERIES = {"clear_cache", "warehouse"}  # no warehouse read to time
+
+
+def _queries(warehouse: Path):
+    os.environ["SEATSHIFT_WAREHOUSE"] = str(warehouse)
+    dashboards = str(settings.DASHBOARD_ENTRYPOINT.parent)
+    if dashboards not in sys.path:
+        sys.path.insert(0, dashboards)
+    # Streamlit's caches work without a server; they say so at warning level on every call.
+    logging.getLogger("streamlit.runtime.caching.cache_data_api").disabled = True
+    logging.getLogger("streamlit.runtime.caching.cache_resource_api").disabled = True
+    from lib import queries
+
+    return queries
+
+
+def _arguments(queries) -> dict[str, object]:
+    """A value for every parameter name the query functions take, from the warehouse."""
+    months = queries.months()
+    segments = queries.segments()
+    models = [name for name in queries.price_model_names() if name != "current"]
+    account_id = str(queries.billing_accounts()["account_id"].iloc[0])
+    invoice_id = str(queries.billing_invoices(account_id)["invoice_id"].iloc[0])
+    lines = queries.billing_invoice_lines(invoice_id)
+    components, tiers = queries.price_book(models[0])
+    return {
+        "refresh_id": queries.latest_refresh_id(),
+        "segments": (),  # every segment, the pages' default
+        "period": (months[0], months[-1]),
+        "segment": segments[0],
+        "price_model_id": models[0],
+        "model": models[0],
+        "models": tuple(models),
+        "thresholds": (),
+        "account_id": account_id,
+        "invoice_id": invoice_id,
+        "reconciliation_id": str(lines["reconciliation_id"].iloc[0]),
+        "dimension": "feature",
+        "components": components,
+        "tiers": tiers,
+    }
+
+
+def query_functions(queries) -> dict[str, Callable]:
+    return {
+        name: function
+        for name, function in inspect.getmembers(queries, inspect.isfunction)
+        if function.__module__ == queries.__name__
+        and not name.startswith("_")
+        and name not in NOT_QUERIES
+    }
+
+
+def time_queries(warehouse: Path, calls: int = CALLS) -> dict[str, tuple[float, float]]:
+    """p50 and p95 seconds per function over `calls` calls, caches cleared before each."""
+    import streamlit as st
+
+    queries = _queries(warehouse)
+    arguments = _arguments(queries)
+    timings = {}
+    for name, function in query_functions(queries).items():
+        parameters = inspect.signature(function).parameters
+        given = {key: arguments[key] for key in parameters if key in arguments}
+        seconds = []
+        for _ in range(calls):
+            st.cache_data.clear()
+            st.cache_resource.clear()
+            started = time.perf_counter()
+            function(**given)
+            seconds.append(time.perf_counter() - started)
+        timings[name] = (percentile(seconds, 0.5), percentile(seconds, 0.95))
+    return timings

@@ -1,0 +1,97 @@
+"""The bench command: its parsers on real log lines, and (opt-in) a whole run at a tiny scale.
+
+The whole run refreshes twice (a full and a one-day refresh), about three minutes even on a
+quiet machine, so it runs only when asked for: `pytest -m bench tests/bench`.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench import report, stages
+from bench.dashboard import _queries, query_functions
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# Lines of a real `seatshift refresh` dbt log (colour codes included, as dagster-dbt writes them).
+DBT_LOG = """\
+115 of 536 OK created sql incremental model intermediate.int_usage_events_rolled_up_to_account_month  [\x1b[32mOK\x1b[0m in 1.85s]
+1 of 536 OK created sql table model marts.rpt_metric_definitions ............... [\x1b[32mOK\x1b[0m in 0.59s]
+5 of 536 OK created sql view model staging.stg_billing__invoice_lines .......... [\x1b[32mOK\x1b[0m in 0.18s]
+13 of 536 OK loaded seed file price_book.credit_rates .......................... [\x1b[32mINSERT 12\x1b[0m in 0.26s]
+112 of 536 PASS int_usage_events_rolled_up_to_account_month::usage_events_roll_up  [\x1b[32mPASS\x1b[0m in 0.47s]
+"""  # noqa: E501
+
+
+def test_dbt_log_gives_seconds_per_model_and_nothing_for_seeds_or_tests():
+    seconds = stages.dbt_model_seconds(stages.ANSI.sub("", DBT_LOG))
+    assert seconds == {
+        "intermediate.int_usage_events_rolled_up_to_account_month": 1.85,
+        "marts.rpt_metric_definitions": 0.59,
+        "staging.stg_billing__invoice_lines": 0.18,
+    }
+
+
+@pytest.mark.parametrize(
+    ("step_key", "stage"),
+    [
+        ("telemetry__usage_events", "load"),
+        ("landing__inventory", "load"),
+        ("telemetry__usage_events_matches_expectations", "checks"),
+        ("dbt_models", "dbt"),
+        ("audit__refresh_log", "publish"),
+    ],
+)
+def test_each_step_of_the_refresh_job_belongs_to_one_stage(step_key, stage):
+    assert stages.stage_group(step_key) == stage
+
+
+def test_the_readme_has_the_markers_the_bench_writes_between(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text((REPO_ROOT / "README.md").read_text(encoding="utf-8"), encoding="utf-8")
+    report.replace_readme_section(readme, "| what | figure | target |")
+    text = readme.read_text(encoding="utf-8")
+    assert f"{report.README_START}\n| what | figure | target |\n{report.README_END}" in text
+
+
+def test_accounts_scale_with_the_events_asked_for():
+    assert stages.accounts_for(10_000_000) == 1450
+    assert stages.accounts_for(100_000_000) == 14500
+
+
+ROWS = (
+    "scale", "machine", "generate", "lower bound", "full `seatshift refresh`",
+    "full refresh: peak memory", "full refresh: load", "full refresh: checks",
+    "full refresh: dbt", "full refresh: publish", "full refresh: slowest dbt models",
+    "peer: polars streaming", "peer: pandas", "ours: the rollup model", "ours inside",
+    "the engines agree", "one-day incremental refresh", "incremental: dbt",
+    "dashboard: slowest query",
+)  # fmt: skip
+
+
+@pytest.mark.bench
+def test_the_bench_at_a_tiny_scale_reports_every_figure(tmp_path, request):
+    if "bench" not in (request.config.getoption("markexpr") or ""):
+        pytest.skip("three minutes or more: run with `pytest -m bench tests/bench`")
+    out = tmp_path / "bench.md"
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench", "--events", "30000", "--out", str(out),
+         "--keep", str(tmp_path / "work")],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=1200,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    table = out.read_text(encoding="utf-8")
+    for row in ROWS:
+        assert f"| {row}" in table, row
+    assert "identical groups and totals" in table
+    assert "n/a" not in table.split("Dashboard queries")[0]
+    wall = re.search(r"\| full `seatshift refresh`[^|]*\| ([\d.,]+) s", table)
+    assert wall and float(wall[1].replace(",", "")) > 1
+    queries = query_functions(_queries(tmp_path / "work" / "warehouse" / "seatshift.duckdb"))
+    for name in queries:
+        assert f"| `{name}` |" in table, name
