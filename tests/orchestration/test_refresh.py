@@ -226,9 +226,12 @@ def test_failed_build_exits_non_zero_with_one_line_and_keeps_the_published_wareh
     shutil.copytree(
         REPO_ROOT / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs")
     )
-    (project / "models" / "marts" / "broken_on_purpose.sql").write_text(
+    (project / "models" / "staging" / "broken_on_purpose.sql").write_text(
         "select * from a_table_that_does_not_exist\n"
     )
+    # A data test that fails gates the publish too (dbt's tests run inside `dbt build`, not as
+    # Dagster asset checks).
+    (project / "tests" / "assert_failing_on_purpose.sql").write_text("select 1 as broken_row\n")
     landing = tmp_path / "landing"
     shutil.copytree(REPO_ROOT / "seeds", landing)
 
@@ -240,6 +243,7 @@ def test_failed_build_exits_non_zero_with_one_line_and_keeps_the_published_wareh
     reason = run.stderr.strip().splitlines()[-1]
     assert reason.startswith("refresh failed:"), run.stderr
     assert "broken_on_purpose" in reason
+    assert "assert_failing_on_purpose" in reason
     assert _sha256(warehouse) == published_hash
     assert _query(warehouse, "select count(*) > 0 from marts.fct_account_month") == [(True,)]
     status = json.loads(settings.refresh_status_path(warehouse).read_text())
