@@ -34,9 +34,15 @@ scenarios as (
         1 as churn_direction,
         -1 as growth_direction
     union all
-    select 'middle', 0, 0
+    select
+        'middle' as scenario,
+        0 as churn_direction,
+        0 as growth_direction
     union all
-    select 'best', -1, 1
+    select
+        'best' as scenario,
+        -1 as churn_direction,
+        1 as growth_direction
 ),
 
 -- every account with MRR > 0 at the end of m-1, for each month m of each origin's window
@@ -53,8 +59,8 @@ at_risk as (
             and previous_month.month = {{ dbt.dateadd('month', -1, 'current_month.month') }}
     inner join origins
         on current_month.month
-        between {{ dbt.dateadd('month', 1 - history, 'origins.origin_month') }}
-        and origins.origin_month
+            between {{ dbt.dateadd('month', 1 - history, 'origins.origin_month') }}
+            and origins.origin_month
     where previous_month.mrr_usd > 0
 ),
 
@@ -107,6 +113,12 @@ retained_quantities as (
     group by at_risk.origin_kind, at_risk.segment, at_risk.month, current_metrics.metric
 ),
 
+plan_metrics as (
+    select cast('plan_seat_charges_usd' as {{ dbt.type_string() }}) as metric
+    union all
+    select 'plan_platform_fees_usd' as metric
+),
+
 retained_mrr as (
     select
         at_risk.origin_kind,
@@ -134,11 +146,7 @@ plan_charges_drift as (
         retained_mrr.quantity,
         retained_mrr.previous_quantity
     from retained_mrr
-    cross join (
-        select cast('plan_seat_charges_usd' as {{ dbt.type_string() }}) as metric
-        union all
-        select 'plan_platform_fees_usd'
-    ) as plan_metrics
+    cross join plan_metrics
 ),
 
 retained_growth as (
@@ -167,6 +175,11 @@ growth_measured as (
     group by origin_kind, segment, metric
 ),
 
+metric_names as (
+    select distinct metric
+    from metrics
+),
+
 -- every segment a projection starts from, under every metric the rating engine knows
 segment_metrics as (
     select distinct
@@ -174,7 +187,7 @@ segment_metrics as (
         bases.segment,
         metric_names.metric
     from bases
-    cross join (select distinct metric from metrics) as metric_names
+    cross join metric_names
 ),
 
 measured as (

@@ -5,7 +5,9 @@
 -- ahead: quantity x (1 + growth)^k (events alike). Only the metrics some model of the price book
 -- prices, or counts an allowance by, are kept. The backtest needs the middle scenario only. A
 -- table of its own: the rating engine's recursive pool replay must read a stored relation.
-{%- set horizon = [var('projection_horizon_months') | int, var('projection_backtest_months') | int] | max %}
+{%- set horizon = [
+    var('projection_horizon_months') | int, var('projection_backtest_months') | int
+] | max %}
 with
 
 origins as (select * from {{ ref('int_projection_origins') }}),
@@ -59,7 +61,8 @@ projection_keys as (
         segment_rates.scenario,
         segment_rates.monthly_churn_rate,
         months_ahead.months_ahead,
-        base_accounts.origin_kind || '|' || base_accounts.account_id || '|' || segment_rates.scenario
+        base_accounts.origin_kind || '|' || base_accounts.account_id
+        || '|' || segment_rates.scenario
         || '|' || cast(months_ahead.months_ahead as {{ dbt.type_string() }}) as rating_key
     from base_accounts
     inner join origins
@@ -68,7 +71,7 @@ projection_keys as (
         on base_accounts.origin_kind = segment_rates.origin_kind
             and base_accounts.segment = segment_rates.segment
     inner join months_ahead
-        on months_ahead.months_ahead <= origins.horizon_months
+        on origins.horizon_months >= months_ahead.months_ahead
     where base_accounts.origin_kind = 'projection' or segment_rates.scenario = 'middle'
 ),
 

@@ -1,9 +1,10 @@
 -- Grain: one row per segment x price model x scenario x months ahead
 -- (segment, price_model_id, scenario, months_ahead); segment `all` is the sum of the segments.
 -- What today's base would bill under each model over the next projection_horizon_months, in three
--- scenarios (docs block revenue_projection). The engine is int_projected_revenue_aggregated_to_segment;
--- here the three rate sets become the scenarios: for each segment, model and month, `worst` is the
--- lowest of the three projections, `middle` the median and `best` the highest. With the usual price
+-- scenarios (docs block revenue_projection). The engine is
+-- int_projected_revenue_aggregated_to_segment; here the three rate sets become the scenarios:
+-- for each segment, model and month, `worst` is the lowest of the three projections, `middle`
+-- the median and `best` the highest. With the usual price
 -- books that is the rate set of the same name (rate_scenario says which it was); a book whose
 -- bill falls as usage rises (volume tiers, negative prices) can swap them, and a scenario named
 -- `best` must never show less than `worst`. backtest_mape is the current model's error over the

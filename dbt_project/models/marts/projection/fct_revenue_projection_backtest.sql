@@ -35,7 +35,7 @@ base_actuals as (
     inner join shadow_invoices
         on bases.account_id = shadow_invoices.account_id
             and bases.price_model_id = shadow_invoices.price_model_id
-            and shadow_invoices.month >= bases.origin_month
+            and bases.origin_month <= shadow_invoices.month
     where bases.origin_kind = 'backtest'
     group by bases.segment, shadow_invoices.month
 ),
