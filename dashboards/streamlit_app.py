@@ -27,6 +27,8 @@ PAGES = {
         st.Page(
             "app_pages/shadow_billing.py", title="Shadow billing", icon=":material/price_change:"
         ),
+        st.Page("app_pages/projection.py", title="Projection", icon=":material/query_stats:"),
+        st.Page("app_pages/migration_plan.py", title="Migration plan", icon=":material/route:"),
     ],
     "Finance": [
         st.Page(

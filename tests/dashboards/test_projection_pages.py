@@ -1,0 +1,85 @@
+"""The Projection and Migration plan pages, against the real sample warehouse: the figures
+they show equal the marts (fct_revenue_projection and its backtest, fct_migration_plan), summed
+here independently of the page's queries, and the plan page offers the paper invoice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.dashboards._support import ENTRYPOINT, published_warehouse
+
+
+@pytest.fixture
+def sample(request: pytest.FixtureRequest) -> Path:
+    return published_warehouse(request)
+
+
+def open_page(monkeypatch: pytest.MonkeyPatch, warehouse: Path, page: str) -> AppTest:
+    monkeypatch.setenv("SEATSHIFT_WAREHOUSE", str(warehouse))
+    app = AppTest.from_file(ENTRYPOINT, default_timeout=60).run()
+    app.switch_page(page).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def metric(app: AppTest, label: str):
+    found = [element for element in app.metric if element.label == label]
+    assert len(found) == 1, [element.label for element in app.metric]
+    return found[0]
+
+
+def _money(value: float) -> str:
+    # lib.format.money's rule, restated: compact above a thousand dollars, one decimal
+    for step, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if round(abs(value) / step, 1) >= 1:
+            return f"${value / step:,.1f}{suffix}"
+    return f"${value:,.0f}" if value == int(value) else f"${value:,.2f}"
+
+
+def test_projection_page_shows_the_marts_totals_and_backtest_error(sample, monkeypatch):
+    app = open_page(monkeypatch, sample, "app_pages/projection.py")
+    with duckdb.connect(str(sample), read_only=True) as conn:
+        middle_12, worst_12, best_12 = conn.execute(
+            """
+            select
+                sum(projected_revenue_usd) filter (where scenario = 'middle'),
+                sum(projected_revenue_usd) filter (where scenario = 'worst'),
+                sum(projected_revenue_usd) filter (where scenario = 'best')
+            from marts.fct_revenue_projection
+            where segment = 'all' and is_current_model and months_ahead between 1 and 12
+            """
+        ).fetchone()
+        (mape,) = conn.execute(
+            "select max(backtest_mape) from marts.fct_revenue_projection_backtest"
+            " where segment = 'all'"
+        ).fetchone()
+    shown = metric(app, "Current model, next 12 months (middle)")
+    assert shown.value == _money(float(middle_12))
+    assert shown.delta == f"{_money(float(worst_12))} .. {_money(float(best_12))}"
+    assert worst_12 <= middle_12 <= best_12
+    expected_mape = "—" if mape is None else f"{float(mape) * 100:.1f}%"
+    assert metric(app, "Backtest error (MAPE)").value == expected_mape
+
+
+def test_migration_plan_page_shows_the_plan_and_offers_the_paper_invoice(sample, monkeypatch):
+    app = open_page(monkeypatch, sample, "app_pages/migration_plan.py")
+    model = app.selectbox(key="plan_model").value
+    with duckdb.connect(str(sample), read_only=True) as conn:
+        accounts, credits, shocked = conn.execute(
+            """
+            select count(*), sum(transition_credit_total_usd),
+                count(*) filter (where is_bill_shock_without_credit)
+            from marts.fct_migration_plan where price_model_id = ?
+            """,
+            [model],
+        ).fetchone()
+    assert metric(app, "Accounts in the plan").value == f"{accounts:,}"
+    assert metric(app, "Transition credits, whole plan").value == _money(float(credits))
+    assert metric(app, "Shocked at the switch, without the credit").value == f"{shocked:,}"
+    labels = [button.label for button in app.get("download_button")]
+    assert "Download the paper invoice" in labels
+    assert "Download CSV" in labels
