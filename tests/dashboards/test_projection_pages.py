@@ -1,9 +1,12 @@
-"""The Projection and Migration plan pages, against the real sample warehouse: the figures
-they show equal the marts (fct_revenue_projection and its backtest, fct_migration_plan), summed
-here independently of the page's queries, and the plan page offers the paper invoice."""
+"""The Projection and Migration plan pages and the decision pack, against the real sample
+warehouse: the figures they show equal the marts (fct_revenue_projection and its backtest,
+fct_migration_plan), summed here independently of the page's queries, and the plan page offers
+the paper invoice."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -11,6 +14,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.dashboards._support import ENTRYPOINT, published_warehouse
+
+SEATSHIFT = Path(sys.executable).with_name("seatshift")
 
 
 @pytest.fixture
@@ -83,3 +88,42 @@ def test_migration_plan_page_shows_the_plan_and_offers_the_paper_invoice(sample,
     labels = [button.label for button in app.get("download_button")]
     assert "Download the paper invoice" in labels
     assert "Download CSV" in labels
+
+
+def test_decision_pack_carries_the_projection_and_the_plans_waves(sample, tmp_path):
+    with duckdb.connect(str(sample), read_only=True) as conn:
+        segment, model = conn.execute(
+            "select segment, price_model_id from marts.fct_migration_plan"
+            " order by segment, price_model_id limit 1"
+        ).fetchone()
+        middle, worst, best = conn.execute(
+            """
+            select
+                sum(projected_revenue_usd) filter (where scenario = 'middle'),
+                sum(projected_revenue_usd) filter (where scenario = 'worst'),
+                sum(projected_revenue_usd) filter (where scenario = 'best')
+            from marts.fct_revenue_projection
+            where segment = ? and is_current_model and months_ahead between 1 and 12
+            """,
+            [segment],
+        ).fetchone()
+        waves = conn.execute(
+            "select wave, count(*) from marts.fct_migration_plan"
+            " where segment = ? and price_model_id = ? group by wave order by wave",
+            [segment, model],
+        ).fetchall()
+    result = subprocess.run(
+        [str(SEATSHIFT), "report", "--out", str(tmp_path), "--warehouse", str(sample),
+         "--segment", segment, "--price-model", model],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (pack,) = tmp_path.glob("*.html")
+    html = pack.read_text(encoding="utf-8")
+    assert "<h2>The road ahead: " in html and "<h2>Migration plan: " in html
+    totals = f"{_money(float(middle))} ({_money(float(worst))} .. {_money(float(best))})"
+    assert totals in html
+    section = html[html.index("<h2>Migration plan: ") :]
+    wave_cells = [f"<tr><td>{wave}</td>" for wave, _ in waves]
+    assert all(cell in section for cell in wave_cells)
+    assert len(waves) >= 1
