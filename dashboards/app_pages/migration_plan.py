@@ -7,7 +7,7 @@ import streamlit as st
 from lib import charts, paper_invoice, queries, road_ahead
 from lib.definitions import definition, settings
 from lib.format import count, money
-from lib.layout import current_filters, explain, guarded, table_with_download
+from lib.layout import current_filters, download_csv, explain, guarded, table_with_download
 
 SEGMENT_KEY = "plan_segment"
 MODEL_KEY = "plan_model"
@@ -25,7 +25,8 @@ if not names:
     st.info("The price book holds no proposal to plan a migration to.")
     st.stop()
 
-with st.container(horizontal=True):
+with st.sidebar:
+    st.header("Migration plan")
     segment_options = [PORTFOLIO, *segments]
     default_segment = filters.segments[0] if len(filters.segments) == 1 else PORTFOLIO
     segment = st.selectbox(
@@ -34,14 +35,12 @@ with st.container(horizontal=True):
         index=segment_options.index(default_segment),
         key=SEGMENT_KEY,
         format_func=lambda s: "All segments" if s == PORTFOLIO else s.replace("_", " ").title(),
-        width=220,
     )
     model = st.selectbox(
         "Proposal",
         list(names),
         key=MODEL_KEY,
         format_func=lambda m: names.get(m, m),
-        width=360,
     )
 
 plan = guarded(queries.migration_plan, segment, model)
@@ -66,7 +65,9 @@ st.caption(
 # ---- KPI row ----------------------------------------------------------------------------------
 first_year = road_ahead.impact_totals(impact, 12)
 with st.container(horizontal=True):
-    st.metric("Accounts in the plan", count(len(plan)), border=True)
+    st.metric(
+        "Accounts in the plan", count(len(plan)), help=definition("migration_plan"), border=True
+    )
     st.metric(
         "Transition credits, whole plan",
         money(float(plan["transition_credit_total_usd"].sum())),
@@ -119,6 +120,7 @@ with left:
 with right:
     st.subheader("What the plan does to revenue")
     st.plotly_chart(charts.plan_impact_lines(road_ahead.impact_long(impact)), key="plan_impact")
+    download_csv(impact, f"seatshift_plan_impact_{segment}_{model}.csv", key="impact_csv")
 
 # ---- accounts -----------------------------------------------------------------------------
 st.subheader("Accounts: old and new monthly bill")

@@ -7,7 +7,7 @@ import streamlit as st
 from lib import charts, queries, road_ahead
 from lib.definitions import definition, label
 from lib.format import money, percent
-from lib.layout import MONTH_COLUMN, current_filters, guarded, table_with_download
+from lib.layout import MONTH_COLUMN, current_filters, download_csv, guarded, table_with_download
 
 SEGMENT_KEY = "projection_segment"
 MODELS_KEY = "projection_models"
@@ -21,7 +21,8 @@ if models is None or segments is None:
 names = dict(zip(models["price_model_id"], models["name"], strict=True))
 current = [str(m) for m in models.loc[models["is_current_model"], "price_model_id"]]
 
-with st.container(horizontal=True):
+with st.sidebar:
+    st.header("Projection")
     segment_options = [PORTFOLIO, *segments]
     default_segment = filters.segments[0] if len(filters.segments) == 1 else PORTFOLIO
     segment = st.selectbox(
@@ -30,7 +31,6 @@ with st.container(horizontal=True):
         index=segment_options.index(default_segment),
         key=SEGMENT_KEY,
         format_func=lambda s: "All segments" if s == PORTFOLIO else s.replace("_", " ").title(),
-        width=220,
     )
     chosen = st.multiselect(
         "Models",
@@ -87,6 +87,7 @@ st.plotly_chart(
     charts.projection_band(projection, charts.model_colors(names)),
     key="projection_band",
 )
+download_csv(projection, f"seatshift_projection_{segment}.csv", key="projection_csv")
 
 st.subheader("Totals over the next 6, 12 and 24 months")
 table = road_ahead.totals_table(totals[totals["price_model_id"].isin(chosen)])
@@ -125,6 +126,7 @@ with left:
             help=definition("projection_backtest_mape"),
         )
         st.plotly_chart(charts.backtest_lines(backtest), key="projection_backtest")
+        download_csv(backtest, f"seatshift_projection_backtest_{segment}.csv", key="backtest_csv")
 with right:
     st.subheader("Backtest, month by month")
     st.dataframe(
