@@ -5,6 +5,10 @@
 -- ahead: quantity x (1 + growth)^k (events alike). Only the metrics some model of the price book
 -- prices, or counts an allowance by, are kept. The backtest needs the middle scenario only. A
 -- table of its own: the rating engine's recursive pool replay must read a stored relation.
+-- Only the months of projection_rated_months (and each origin's last month) are rated, month 0
+-- once for every scenario (nothing has grown yet); the engine interpolates the months between
+-- (rating every month of 10k accounts x 3 scenarios was most of a refresh).
+{%- set rated_months = var('projection_rated_months') | map('int') | list %}
 {%- set horizon = [
     var('projection_horizon_months') | int, var('projection_backtest_months') | int
 ] | max %}
@@ -72,7 +76,12 @@ projection_keys as (
             and base_accounts.segment = segment_rates.segment
     inner join months_ahead
         on origins.horizon_months >= months_ahead.months_ahead
-    where base_accounts.origin_kind = 'projection' or segment_rates.scenario = 'middle'
+    where (base_accounts.origin_kind = 'projection' or segment_rates.scenario = 'middle')
+        and (months_ahead.months_ahead > 0 or segment_rates.scenario = 'middle')
+        and (
+            months_ahead.months_ahead in ({{ rated_months | join(', ') }})
+            or months_ahead.months_ahead = origins.horizon_months
+        )
 ),
 
 projected_usage as (
