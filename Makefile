@@ -61,9 +61,10 @@ fmt: $(STAMP) ## format Python
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(STAMP) ## benchmarks (figures land in bench/results/); what-if needs `make demo`'s warehouse
+bench: $(STAMP) ## benchmarks (figures land in bench/results/); what-if and projection need `make demo`'s warehouse
 	$(BIN)/python bench/bench_generate.py
 	$(BIN)/python bench/bench_whatif.py --warehouse $(SEATSHIFT_WAREHOUSE)
+	$(BIN)/python bench/bench_projection.py --warehouse $(SEATSHIFT_WAREHOUSE)
 
 seeds: $(STAMP) ## regenerate the committed sample exports in seeds/
 	$(BIN)/python -c "from orchestration.lib.generator import write_sample; from orchestration.lib.settings import SEEDS_DIR; write_sample(SEEDS_DIR)"
