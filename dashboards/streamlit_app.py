@@ -44,6 +44,8 @@ PAGES = {
     ],
     "Pricing": [
         _page("app_pages/shadow_billing.py", "Shadow billing", ":material/price_change:"),
+        _page("app_pages/projection.py", "Projection", ":material/query_stats:"),
+        _page("app_pages/migration_plan.py", "Migration plan", ":material/route:"),
     ],
     "Finance": [
         _page("app_pages/billing_integrity.py", "Billing integrity", ":material/receipt_long:"),

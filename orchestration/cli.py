@@ -328,6 +328,39 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _paper_invoice(args: argparse.Namespace) -> int:
+    """One account's old and new invoice side by side, by the dashboard's own module (the
+    Migration plan page's button)."""
+    published = settings.warehouse_path(args.warehouse)
+    if not published.exists():
+        print(f"paper-invoice failed: no published warehouse at {published}", file=sys.stderr)
+        return 1
+    os.environ["SEATSHIFT_WAREHOUSE"] = str(published)
+    dashboards = str(settings.DASHBOARD_ENTRYPOINT.parent)
+    if dashboards not in sys.path:
+        sys.path.insert(0, dashboards)
+    import logging
+
+    logging.getLogger("streamlit.runtime.caching.cache_data_api").disabled = True
+    from lib import paper_invoice, queries
+
+    try:
+        name, html = paper_invoice.build_paper_invoice(
+            args.account, args.price_model, month=args.month
+        )
+    except queries.QueryFailed as failure:
+        print(
+            f"paper-invoice failed: {failure.sentence} {failure.details}".strip(), file=sys.stderr
+        )
+        return 1
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / name
+    path.write_text(html, encoding="utf-8")
+    print(f"wrote the paper invoice {path} (opens offline)")
+    return 0
+
+
 def _dagster(args: argparse.Namespace) -> int:
     """The Dagster web server and daemon, as two processes of this venv, stopped together.
 
@@ -487,6 +520,19 @@ def _parser() -> argparse.ArgumentParser:
         "--price-model", help="the proposal of the pilot list (default: the passing one)"
     )
     report_command.set_defaults(handler=_report)
+
+    paper = commands.add_parser(
+        "paper-invoice",
+        help="write one account's old and new invoice side by side: one self-contained HTML file",
+    )
+    paper.add_argument("--account", required=True, help="the account id")
+    paper.add_argument("--price-model", required=True, help="the proposal to price the month by")
+    paper.add_argument("--out", required=True, help="folder to write the file into")
+    paper.add_argument("--warehouse", help=f"warehouse file (default {settings.DEFAULT_WAREHOUSE})")
+    paper.add_argument(
+        "--month", help="YYYY-MM (default: the latest month the account was really billed)"
+    )
+    paper.set_defaults(handler=_paper_invoice)
 
     dagster = commands.add_parser(
         "dagster", help="serve the Dagster UI with the daemon (schedule, sensor, run queue)"

@@ -326,3 +326,93 @@ def signal_trend(
     figure = _styled(figure, height)
     figure.update_layout(margin={"l": 56, "r": 8, "t": 32, "b": 8})  # room for the tick labels
     return figure
+
+
+def _rgba(hex_color: str, alpha: float) -> str:
+    red, green, blue = (int(hex_color[index : index + 2], 16) for index in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{alpha})"
+
+
+def projection_band(projection: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
+    """Per model (its fixed colour, keyed by name), the worst..best band shaded and the middle
+    scenario drawn as a line, month by month from the as-of month."""
+    figure = go.Figure()
+    for name, rows in projection.groupby("name", sort=False):
+        color = colors.get(str(name), NEUTRAL)
+        by_scenario = {
+            scenario: part.sort_values("month") for scenario, part in rows.groupby("scenario")
+        }
+        if {"worst", "best"} <= set(by_scenario):
+            band_x = list(by_scenario["best"]["month"]) + list(by_scenario["worst"]["month"])[::-1]
+            band_y = (
+                list(by_scenario["best"]["projected_revenue_usd"].astype(float))
+                + list(by_scenario["worst"]["projected_revenue_usd"].astype(float))[::-1]
+            )
+            figure.add_trace(
+                go.Scatter(
+                    x=band_x,
+                    y=band_y,
+                    fill="toself",
+                    fillcolor=_rgba(color, 0.15),
+                    line={"width": 0},
+                    hoverinfo="skip",
+                    showlegend=False,
+                    legendgroup=str(name),
+                )
+            )
+        if "middle" in by_scenario:
+            middle = by_scenario["middle"]
+            figure.add_trace(
+                go.Scatter(
+                    x=middle["month"],
+                    y=middle["projected_revenue_usd"].astype(float),
+                    mode="lines",
+                    line={"color": color, "width": 2},
+                    name=str(name),
+                    legendgroup=str(name),
+                    hovertemplate="%{x|%b %Y}: $%{y:,.0f} (middle)<extra>" + str(name) + "</extra>",
+                )
+            )
+    figure.update_yaxes(title="USD a month", tickformat="~s", rangemode="tozero")
+    figure.update_xaxes(title=None, tickformat="%b %Y")
+    return legend_below(figure, height=360)
+
+
+def backtest_lines(backtest: pd.DataFrame) -> go.Figure:
+    """The backtest: what the method projected from its origin beside what was billed."""
+    figure = go.Figure()
+    figure.add_trace(
+        go.Scatter(
+            x=backtest["month"],
+            y=backtest["actual_revenue_usd"].astype(float),
+            mode="lines+markers",
+            line={"color": ACTUAL, "width": 2},
+            name="Billed (current model)",
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=backtest["month"],
+            y=backtest["projected_revenue_usd"].astype(float),
+            mode="lines+markers",
+            line={"color": OKABE_ITO[0], "width": 2, "dash": "dash"},
+            name="Projected at the origin (middle)",
+        )
+    )
+    figure.update_yaxes(title="USD a month", tickformat="~s", rangemode="tozero")
+    figure.update_xaxes(title=None, tickformat="%b %Y")
+    return legend_below(figure, height=300)
+
+
+def plan_impact_lines(long: pd.DataFrame) -> go.Figure:
+    palette = {
+        "Stay on the current model": ACTUAL,
+        "Everyone switches at once, no credit": NEUTRAL,
+        "The plan": OKABE_ITO[0],
+    }
+    figure = px.line(
+        long, x="month", y="revenue_usd", color="line", color_discrete_map=palette, markers=True
+    )
+    figure.update_yaxes(title="USD a month (run rate)", tickformat="~s", rangemode="tozero")
+    figure.update_xaxes(title=None, tickformat="%b %Y")
+    return legend_below(figure, height=320)

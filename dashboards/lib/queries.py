@@ -1082,3 +1082,227 @@ def seats_and_usage_per_seat(segments: tuple[str, ...], period: tuple | None) ->
         """,
         (_revenue_segments(segments), *period_params),
     )
+
+
+# ---- the road ahead: projection, migration plan, paper invoice (issue 12) --------------------
+
+
+def revenue_projection(segment: str, models: tuple[str, ...]) -> pd.DataFrame:
+    """fct_revenue_projection of one segment (or `all`) for the chosen models, every scenario."""
+    return _read(
+        "the revenue projection",
+        """
+        select projection.*, models.name
+        from marts.fct_revenue_projection as projection
+        inner join marts.dim_price_models as models
+            on projection.price_model_id = models.price_model_id
+        where projection.segment = ? and list_contains(?, projection.price_model_id)
+        order by models.is_current_model desc, projection.price_model_id, projection.scenario,
+            projection.months_ahead
+        """,
+        (segment, list(models)),
+    )
+
+
+def projection_totals(segment: str, horizons: tuple[int, ...]) -> pd.DataFrame:
+    """Projected revenue over the next 1..h months (months_ahead 1 .. h: month 0 has happened),
+    per model and scenario, for each horizon h, with the model's backtest error."""
+    return _read(
+        "the projection's totals",
+        """
+        select projection.price_model_id, models.name, models.is_current_model,
+            projection.scenario, horizons.horizon_months,
+            sum(projection.projected_revenue_usd) as projected_revenue_usd,
+            any_value(projection.backtest_mape) as backtest_mape,
+            bool_or(projection.is_backtest_carried) as is_backtest_carried
+        from marts.fct_revenue_projection as projection
+        inner join marts.dim_price_models as models
+            on projection.price_model_id = models.price_model_id
+        inner join (select unnest(?) as horizon_months) as horizons
+            on projection.months_ahead between 1 and horizons.horizon_months
+        where projection.segment = ?
+        group by all
+        order by models.is_current_model desc, projection.price_model_id,
+            horizons.horizon_months, projection.scenario
+        """,
+        (list(horizons), segment),
+    )
+
+
+def projection_backtest(segment: str) -> pd.DataFrame:
+    """fct_revenue_projection_backtest of one segment (or `all`): projected beside billed."""
+    return _read(
+        "the projection's backtest",
+        """
+        select months_ahead, month, backtest_origin_month, projected_revenue_usd,
+            actual_revenue_usd, absolute_percentage_error, backtest_mape
+        from marts.fct_revenue_projection_backtest
+        where segment = ?
+        order by months_ahead
+        """,
+        (segment,),
+    )
+
+
+def projection_rates(segment: str) -> pd.DataFrame:
+    """The churn and growth rates the projection applies in a segment (fct_projection_rates)."""
+    return _read(
+        "the projection's rates",
+        """
+        select segment, scenario, metric, measured_churn_rate, churn_rate_error,
+            monthly_churn_rate, measured_growth_rate, growth_rate_error, monthly_growth_rate
+        from marts.fct_projection_rates
+        where segment = ? or ? = 'all'
+        order by segment, metric, scenario
+        """,
+        (segment, segment),
+    )
+
+
+def projection_settings() -> pd.DataFrame:
+    """The settings the projection and the plan read (rpt_settings), as the build used them."""
+    frame = settings_in_force()
+    names = frame["name"].astype(str)
+    return frame[names.str.startswith(("projection_", "migration_", "bill_shock_"))]
+
+
+def migration_plan(segment: str, price_model_id: str) -> pd.DataFrame:
+    """fct_migration_plan of one segment (every segment for `all`) under one proposal."""
+    return _read(
+        "the migration plan",
+        """
+        select plan.wave, plan.plan_position, plan.account_id, accounts.account_name,
+            plan.segment, plan.renewal_date, plan.switch_month, plan.grandfathered_until_month,
+            plan.current_monthly_usd, plan.proposed_monthly_usd, plan.delta_pct,
+            plan.transition_credit_usd, plan.transition_credit_total_usd,
+            plan.billed_at_switch_usd, plan.is_bill_shock_without_credit,
+            plan.is_bill_shock_at_switch, plan.fit_score, plan.fit_rank, plan.is_pilot_eligible
+        from marts.fct_migration_plan as plan
+        left join marts.dim_accounts as accounts on plan.account_id = accounts.account_id
+        where (plan.segment = ? or ? = 'all') and plan.price_model_id = ?
+        order by plan.wave, plan.segment, plan.plan_position
+        """,
+        (segment, segment, price_model_id),
+    )
+
+
+def migration_waves(segment: str, price_model_id: str) -> pd.DataFrame:
+    """The plan's waves: accounts, bills, credits and bill shock with and without the credit."""
+    return _read(
+        "the migration plan's waves",
+        """
+        select wave, min(switch_month) as first_switch_month,
+            max(switch_month) as last_switch_month, count(*) as accounts,
+            sum(current_monthly_usd) as current_monthly_usd,
+            sum(proposed_monthly_usd) as proposed_monthly_usd,
+            sum(proposed_monthly_usd) / nullif(sum(current_monthly_usd), 0) - 1 as delta_pct,
+            count(*) filter (where transition_credit_usd > 0) as credited_accounts,
+            sum(transition_credit_total_usd) as transition_credit_total_usd,
+            count(*) filter (where is_bill_shock_without_credit) as shocked_without_credit,
+            count(*) filter (where is_bill_shock_at_switch) as shocked_at_switch
+        from marts.fct_migration_plan
+        where (segment = ? or ? = 'all') and price_model_id = ?
+        group by wave
+        order by wave
+        """,
+        (segment, segment, price_model_id),
+    )
+
+
+def migration_plan_impact(segment: str, price_model_id: str) -> pd.DataFrame:
+    """rpt_migration_plan_impact of one segment (or `all`) under one proposal, month by month."""
+    return _read(
+        "what the plan does to revenue",
+        """
+        select * exclude (migration_plan_impact_id)
+        from marts.rpt_migration_plan_impact
+        where segment = ? and price_model_id = ?
+        order by months_ahead
+        """,
+        (segment, price_model_id),
+    )
+
+
+def paper_invoice_month(account_id: str, price_model_id: str) -> pd.Timestamp | None:
+    """The latest month the account was really billed and has a shadow invoice under the model."""
+    frame = _read(
+        "the paper invoice's month",
+        """
+        select max(month) as month from marts.fct_shadow_invoice
+        where account_id = ? and price_model_id = ? and actual_usd > 0
+        """,
+        (account_id, price_model_id),
+    )
+    month = frame["month"].iloc[0] if len(frame) else None
+    return None if month is None or pd.isna(month) else pd.Timestamp(month)
+
+
+def paper_invoice_account(account_id: str) -> pd.DataFrame:
+    return _read(
+        "the account",
+        "select account_id, account_name, segment, currency, country from marts.dim_accounts"
+        " where account_id = ?",
+        (account_id,),
+    )
+
+
+def paper_invoice_totals(account_id: str, price_model_id: str, month: pd.Timestamp) -> pd.DataFrame:
+    """The account-month's shadow invoice beside the real one (fct_shadow_invoice)."""
+    return _read(
+        "the shadow invoice",
+        """
+        select shadow.account_id, shadow.month, shadow.price_model_id, models.name,
+            shadow.actual_usd, shadow.actual_adjustments_usd, shadow.actual_subtotal_usd,
+            shadow.shadow_usd, shadow.delta_usd, shadow.delta_pct
+        from marts.fct_shadow_invoice as shadow
+        inner join marts.dim_price_models as models
+            on shadow.price_model_id = models.price_model_id
+        where shadow.account_id = ? and shadow.price_model_id = ? and shadow.month = ?
+        """,
+        (account_id, price_model_id, month.date()),
+    )
+
+
+def paper_invoice_actual_lines(account_id: str, month: pd.Timestamp) -> pd.DataFrame:
+    """The lines of the account's real invoices issued in the month (void and draft left out)."""
+    return _read(
+        "the real invoice's lines",
+        """
+        select invoice_id, issued_at, line_id, line_type, description, currency,
+            invoiced_quantity, invoiced_unit_amount, invoiced_amount
+        from marts.fct_invoice_reconciliation
+        where account_id = ? and invoice_month = ?
+            and coalesce(invoice_status, '') not in ('void', 'draft')
+        order by issued_at, invoice_id, line_id
+        """,
+        (account_id, month.date()),
+    )
+
+
+def paper_invoice_shadow_lines(
+    account_id: str, price_model_id: str, month: pd.Timestamp
+) -> pd.DataFrame:
+    """The shadow invoice's lines: one per component of the model (fct_shadow_invoice_lines)."""
+    return _read(
+        "the shadow invoice's lines",
+        """
+        select lines.component_id, lines.metric, lines.charge_model, lines.quantity, lines.units,
+            components.unit_size, components.unit_amount, lines.amount_usd
+        from marts.fct_shadow_invoice_lines as lines
+        left join marts.dim_price_components as components
+            on lines.price_model_id = components.price_model_id
+                and lines.component_id = components.component_id
+        where lines.account_id = ? and lines.price_model_id = ? and lines.month = ?
+        order by lines.component_id
+        """,
+        (account_id, price_model_id, month.date()),
+    )
+
+
+def paper_invoice_plan(account_id: str, price_model_id: str) -> pd.DataFrame:
+    """The account's row of the migration plan under the model (none for the current model)."""
+    return _read(
+        "the account's migration plan",
+        "select * from marts.fct_migration_plan where account_id = ? and price_model_id = ?",
+        (account_id, price_model_id),
+    )

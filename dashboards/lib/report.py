@@ -2,8 +2,9 @@
 
 Written from the same queries and shaping as the Overview (lib.queries, lib.decision), so it shows
 the page's numbers: the trigger status of every segment and its evidence, the proposals' shadow
-billing, the pilot list, the settings in force, the data's as-of time and quality. Styles, the
-charts and their library (plotly.js) are inline: the file opens offline from file://.
+billing, the pilot list, the projection and the migration plan's waves (the Projection and
+Migration plan pages' numbers), the settings in force, the data's as-of time and quality. Styles,
+the charts and their library (plotly.js) are inline: the file opens offline from file://.
 Used by the Overview's button and by `seatshift report`.
 """
 
@@ -14,7 +15,7 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
-from lib import charts, decision, queries
+from lib import charts, decision, queries, road_ahead
 from lib.format import MISSING, count, money, percent, timestamp
 
 PILOT_ROWS = 25
@@ -90,6 +91,8 @@ def build_pack(
         _proposals_section(triggers, segment, names),
         _shadow_section(names),
         _pilot_section(segment, price_model_id, names),
+        _projection_section(segment, price_model_id, names),
+        _plan_section(segment, price_model_id, names),
         _settings_section(settings, thresholds),
         _quality_section(),
     ]
@@ -244,6 +247,83 @@ def _pilot_section(segment: str, price_model_id: str, names) -> str:
     return (
         title + f"<p class='muted'>{count(eligible)} of {count(len(pilots))} accounts may pilot; "
         f"the best {len(table)} by fit score.</p>" + _table(table)
+    )
+
+
+def _projection_section(segment: str, price_model_id: str, names) -> str:
+    """The road ahead under the current model and the proposal: the band, the 6/12/24-month
+    totals and the backtest error beside them (the Projection page's numbers)."""
+    models = queries.price_models()
+    current = [str(m) for m in models.loc[models["is_current_model"], "price_model_id"]]
+    shown = tuple(dict.fromkeys([*current, price_model_id]))
+    all_names = dict(zip(models["price_model_id"], models["name"], strict=True))
+    projection = queries.revenue_projection(segment, shown)
+    title = f"<h2>The road ahead: {_e(decision.segment_label(segment))}</h2>"
+    if projection.empty:
+        return title + "<p>No projection in this build.</p>"
+    totals = queries.projection_totals(segment, road_ahead.HORIZONS)
+    table = road_ahead.totals_table(totals[totals["price_model_id"].isin(shown)])
+    frame = pd.DataFrame({"Model": table["name"]})
+    for months in road_ahead.HORIZONS:
+        frame[f"Next {months} months (worst .. best)"] = [
+            f"{money(row[f'middle_{months}m'])} ({money(row[f'worst_{months}m'])} .. "
+            f"{money(row[f'best_{months}m'])})"
+            for _, row in table.iterrows()
+        ]
+    frame["Backtest error"] = [
+        percent(error) + (" (carried)" if carried else "")
+        for error, carried in zip(table["backtest_mape"], table["is_backtest_carried"], strict=True)
+    ]
+    band = charts.projection_band(projection, charts.model_colors(all_names)).to_html(
+        full_html=False,
+        include_plotlyjs=False,  # the evidence section inlined the library already
+        config={"displayModeBar": False, "responsive": True},
+    )
+    as_of = pd.Timestamp(projection["as_of_month"].iloc[0])
+    return (
+        title + f"<p class='muted'>Today's base from {as_of:%B %Y} (month 0), middle scenario with "
+        "the worst .. best band; no new business. The backtest error is the same method run 12 "
+        "months back against what the current model billed; a proposal carries it.</p>"
+        + band
+        + _table(frame)
+    )
+
+
+def _plan_section(segment: str, price_model_id: str, names) -> str:
+    """The migration plan's waves under the proposal (the Migration plan page's numbers)."""
+    title = (
+        f"<h2>Migration plan: {_e(decision.segment_label(segment))} to "
+        f"{_e(names.get(price_model_id, price_model_id))}</h2>"
+    )
+    waves = queries.migration_waves(segment, price_model_id)
+    if waves.empty:
+        return title + "<p>No active account to migrate.</p>"
+    impact = road_ahead.impact_totals(queries.migration_plan_impact(segment, price_model_id), 12)
+    frame = pd.DataFrame(
+        {
+            "Wave": waves["wave"],
+            "Switches": [
+                f"{first:%b %Y}" if first == last else f"{first:%b %Y} .. {last:%b %Y}"
+                for first, last in zip(
+                    waves["first_switch_month"], waves["last_switch_month"], strict=True
+                )
+            ],
+            "Accounts": waves["accounts"].map(count),
+            "Bill now (USD a month)": waves["current_monthly_usd"].map(money),
+            "New bill (USD a month)": waves["proposed_monthly_usd"].map(money),
+            "Change": waves["delta_pct"].map(_signed_percent),
+            "Credited accounts": waves["credited_accounts"].map(count),
+            "Transition credits (USD)": waves["transition_credit_total_usd"].map(money),
+            "Shocked without credit": waves["shocked_without_credit"].map(count),
+            "Shocked with credit": waves["shocked_at_switch"].map(count),
+        }
+    )
+    return (
+        title + _table(frame) + f"<p class='muted'>Over the plan's first 12 months (run rate): "
+        f"{_e(money(impact['plan_revenue_usd']))} under the plan, "
+        f"{_e(money(impact['current_revenue_usd']))} if nobody moves, "
+        f"{_e(money(impact['proposed_revenue_usd']))} if everyone switches at once without a "
+        f"credit; transition credits {_e(money(impact['transition_credits_usd']))}.</p>"
     )
 
 

@@ -1,0 +1,191 @@
+"""Migration plan, for the revenue lead and account managers: for a segment and a proposal, the
+accounts in waves with their old and new monthly bill and transition credit, what the plan does to
+revenue and bill shock, and the paper invoice to send a customer (fct_migration_plan,
+rpt_migration_plan_impact). The router has already drawn the as-of time and the sidebar filters."""
+
+import streamlit as st
+from lib import access, charts, paper_invoice, queries, road_ahead
+from lib.definitions import definition, settings
+from lib.format import count, money
+from lib.layout import (
+    current_filters,
+    download_button,
+    download_csv,
+    explain,
+    guarded,
+    table_with_download,
+)
+
+SEGMENT_KEY = "plan_segment"
+MODEL_KEY = "plan_model"
+ACCOUNT_KEY = "plan_paper_account"
+PORTFOLIO = "all"
+
+filters = current_filters()
+models = guarded(queries.price_models)
+segments = guarded(queries.segments)
+if models is None or segments is None:
+    st.stop()
+proposals = models[~models["is_current_model"].astype(bool)]
+names = dict(zip(proposals["price_model_id"], proposals["name"], strict=True))
+if not names:
+    st.info("The price book holds no proposal to plan a migration to.")
+    st.stop()
+
+with st.sidebar:
+    st.header("Migration plan")
+    segment_options = [PORTFOLIO, *segments]
+    default_segment = filters.segments[0] if len(filters.segments) == 1 else PORTFOLIO
+    segment = st.selectbox(
+        "Segment",
+        segment_options,
+        index=segment_options.index(default_segment),
+        key=SEGMENT_KEY,
+        format_func=lambda s: "All segments" if s == PORTFOLIO else s.replace("_", " ").title(),
+    )
+    model = st.selectbox(
+        "Proposal",
+        list(names),
+        key=MODEL_KEY,
+        format_func=lambda m: names.get(m, m),
+    )
+
+plan = guarded(queries.migration_plan, segment, model)
+waves = guarded(queries.migration_waves, segment, model)
+impact = guarded(queries.migration_plan_impact, segment, model)
+if plan is None or waves is None or impact is None:
+    st.stop()
+if plan.empty:
+    st.info("No active account of this segment was billed in the window: nobody to migrate.")
+    st.stop()
+
+in_force = settings()
+st.caption(
+    f"Wave 1 pilots the best-fitting {in_force.get('migration_pilot_accounts', '?')} eligible "
+    "accounts of each segment at the plan's start; the others switch at their renewal, in waves "
+    f"of {in_force.get('migration_wave_months', '?')} months. The transition credit caps any "
+    f"increase at {float(in_force.get('migration_max_increase_pct') or 0):.0%} for "
+    f"{in_force.get('migration_grandfathering_months', '?')} months.",
+    help=definition("migration_plan"),
+)
+
+# ---- KPI row ----------------------------------------------------------------------------------
+first_year = road_ahead.impact_totals(impact, 12)
+with st.container(horizontal=True):
+    st.metric(
+        "Accounts in the plan", count(len(plan)), help=definition("migration_plan"), border=True
+    )
+    st.metric(
+        "Transition credits, whole plan",
+        money(float(plan["transition_credit_total_usd"].sum())),
+        help=definition("transition_credit"),
+        border=True,
+    )
+    st.metric(
+        "Shocked at the switch, without the credit",
+        count(int(plan["is_bill_shock_without_credit"].sum())),
+        border=True,
+    )
+    st.metric(
+        "Shocked at the switch, with the credit",
+        count(int(plan["is_bill_shock_at_switch"].sum())),
+        border=True,
+    )
+    st.metric(
+        "Next 12 months under the plan (run rate)",
+        money(first_year["plan_revenue_usd"]),
+        delta=f"{money(first_year['current_revenue_usd'])} if nobody moves",
+        delta_color="off",
+        delta_arrow="off",
+        help=definition("migration_plan_impact"),
+        border=True,
+    )
+
+# ---- waves and revenue --------------------------------------------------------------------
+left, right = st.columns([2, 3])
+with left:
+    st.subheader("Waves")
+    st.dataframe(
+        waves,
+        hide_index=True,
+        column_config={
+            "wave": "Wave",
+            "first_switch_month": st.column_config.DateColumn("First switch", format="MMM YYYY"),
+            "last_switch_month": st.column_config.DateColumn("Last switch", format="MMM YYYY"),
+            "accounts": "Accounts",
+            "current_monthly_usd": st.column_config.NumberColumn("Bill now", format="dollar"),
+            "proposed_monthly_usd": st.column_config.NumberColumn("New bill", format="dollar"),
+            "delta_pct": st.column_config.NumberColumn("Change", format="percent"),
+            "credited_accounts": "Credited",
+            "transition_credit_total_usd": st.column_config.NumberColumn(
+                "Credits", format="dollar"
+            ),
+            "shocked_without_credit": "Shocked without credit",
+            "shocked_at_switch": "Shocked with credit",
+        },
+    )
+with right:
+    st.subheader("What the plan does to revenue")
+    st.plotly_chart(charts.plan_impact_lines(road_ahead.impact_long(impact)), key="plan_impact")
+    download_csv(impact, f"seatshift_plan_impact_{segment}_{model}.csv", key="impact_csv")
+
+# ---- accounts -----------------------------------------------------------------------------
+st.subheader("Accounts: old and new monthly bill")
+accounts_config = {
+    "wave": "Wave",
+    "account_id": "Account",
+    "account_name": "Name",
+    "segment": "Segment",
+    "renewal_date": st.column_config.DateColumn("Renewal", format="YYYY-MM-DD"),
+    "switch_month": st.column_config.DateColumn("Switch", format="MMM YYYY"),
+    "current_monthly_usd": st.column_config.NumberColumn("Bill now", format="dollar"),
+    "proposed_monthly_usd": st.column_config.NumberColumn("New bill", format="dollar"),
+    "delta_pct": st.column_config.NumberColumn("Change", format="percent"),
+    "transition_credit_usd": st.column_config.NumberColumn(
+        "Credit a month", format="dollar", help=definition("transition_credit")
+    ),
+    "billed_at_switch_usd": st.column_config.NumberColumn("Billed at switch", format="dollar"),
+    "is_bill_shock_without_credit": st.column_config.CheckboxColumn("Shock without credit"),
+    "fit_score": st.column_config.NumberColumn("Fit", format="%.2f"),
+    "fit_rank": "Fit rank",
+}
+table_with_download(
+    plan,
+    f"seatshift_migration_plan_{segment}_{model}.csv",
+    key="plan_csv",
+    column_config=accounts_config,
+    download_role=access.FINANCE,  # account-level bills
+    context={"segment": segment, "price_model_id": model},
+    column_order=list(accounts_config),
+    height=360,
+)
+
+# ---- the paper invoice ----------------------------------------------------------------------
+st.subheader("Paper invoice")
+account_names = dict(zip(plan["account_id"], plan["account_name"], strict=True))
+account = st.selectbox(
+    "Account",
+    list(account_names),
+    key=ACCOUNT_KEY,
+    format_func=lambda a: f"{a} — {account_names[a]}",
+    width=420,
+)
+try:
+    paper_name, paper_html = paper_invoice.build_paper_invoice(account, model)
+except queries.QueryFailed as failure:
+    explain(failure)
+else:
+    st.caption(
+        "The account's last billed month, old and new invoice line by line, in one HTML file "
+        "that opens offline."
+    )
+    download_button(
+        "Download the paper invoice",
+        paper_html.encode("utf-8"),
+        file_name=paper_name,
+        mime="text/html",
+        key="paper_invoice_download",
+        role=access.FINANCE,  # an account's invoices
+        context={"account_id": account, "price_model_id": model},
+        icon=":material/receipt:",
+    )

@@ -1,0 +1,110 @@
+"""Shaping for the Projection and Migration plan pages and the decision pack: the marts' rows
+into the tables and series they show. No SQL here (lib.queries) and no layout (the pages)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+SCENARIOS = ("worst", "middle", "best")
+HORIZONS = (6, 12, 24)  # the totals a pricing review asks for (issue 12)
+
+
+def totals_table(totals: pd.DataFrame) -> pd.DataFrame:
+    """One row per model: its 6/12/24-month totals in each scenario, and the backtest error."""
+    if totals.empty:
+        return pd.DataFrame()
+    wide = totals.pivot_table(
+        index=["price_model_id", "name", "is_current_model"],
+        columns=["horizon_months", "scenario"],
+        values="projected_revenue_usd",
+        aggfunc="sum",
+    )
+    wide.columns = [f"{scenario}_{months}m" for months, scenario in wide.columns]
+    ordered = [f"{scenario}_{months}m" for months in HORIZONS for scenario in SCENARIOS]
+    wide = wide[[column for column in ordered if column in wide.columns]].reset_index()
+    errors = totals.groupby("price_model_id", as_index=False).agg(
+        backtest_mape=("backtest_mape", "first"),
+        is_backtest_carried=("is_backtest_carried", "first"),
+    )
+    table = wide.merge(errors, on="price_model_id", how="left")
+    return table.sort_values(["is_current_model", "price_model_id"], ascending=[False, True])
+
+
+def total_of(totals: pd.DataFrame, price_model_id: str, scenario: str, months: int) -> float | None:
+    rows = totals[
+        (totals["price_model_id"] == price_model_id)
+        & (totals["scenario"] == scenario)
+        & (totals["horizon_months"] == months)
+    ]
+    return None if rows.empty else float(rows["projected_revenue_usd"].iloc[0])
+
+
+def backtest_mape(backtest: pd.DataFrame) -> float | None:
+    if backtest.empty or backtest["backtest_mape"].isna().all():
+        return None
+    return float(backtest["backtest_mape"].dropna().iloc[0])
+
+
+def rates_table(rates: pd.DataFrame) -> pd.DataFrame:
+    """The rates in force by segment and metric: churn once per segment, growth per metric, the
+    three scenarios side by side."""
+    if rates.empty:
+        return pd.DataFrame()
+    growth = rates.pivot_table(
+        index=["segment", "metric"],
+        columns="scenario",
+        values="monthly_growth_rate",
+        aggfunc="first",
+    )
+    growth = growth[[scenario for scenario in SCENARIOS if scenario in growth.columns]]
+    growth.columns = [f"growth_{scenario}" for scenario in growth.columns]
+    measured = rates.groupby(["segment", "metric"]).agg(
+        measured_growth_rate=("measured_growth_rate", "first"),
+        growth_rate_error=("growth_rate_error", "first"),
+    )
+    return growth.join(measured).reset_index()
+
+
+def churn_table(rates: pd.DataFrame) -> pd.DataFrame:
+    if rates.empty:
+        return pd.DataFrame()
+    churn = rates.pivot_table(
+        index="segment", columns="scenario", values="monthly_churn_rate", aggfunc="first"
+    )
+    churn = churn[[scenario for scenario in SCENARIOS if scenario in churn.columns]]
+    churn.columns = [f"churn_{scenario}" for scenario in churn.columns]
+    measured = rates.groupby("segment").agg(
+        measured_churn_rate=("measured_churn_rate", "first"),
+        churn_rate_error=("churn_rate_error", "first"),
+    )
+    return churn.join(measured).reset_index()
+
+
+def impact_totals(impact: pd.DataFrame, months: int = 12) -> dict[str, float]:
+    """Revenue over the plan's first `months` months (months_ahead 1 .. months), three ways."""
+    window = impact[(impact["months_ahead"] >= 1) & (impact["months_ahead"] <= months)]
+    return {
+        column: float(window[column].sum())
+        for column in (
+            "current_revenue_usd",
+            "proposed_revenue_usd",
+            "plan_revenue_usd",
+            "transition_credits_usd",
+            "current_projected_revenue_usd",
+            "plan_projected_revenue_usd",
+        )
+    }
+
+
+def impact_long(impact: pd.DataFrame) -> pd.DataFrame:
+    """The plan's revenue beside its two references, one row per month and line."""
+    lines = {
+        "current_revenue_usd": "Stay on the current model",
+        "proposed_revenue_usd": "Everyone switches at once, no credit",
+        "plan_revenue_usd": "The plan",
+    }
+    long = impact.melt(
+        id_vars=["month"], value_vars=list(lines), var_name="line", value_name="revenue_usd"
+    )
+    long["line"] = long["line"].map(lines)
+    return long

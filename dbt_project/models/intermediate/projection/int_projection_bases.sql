@@ -1,0 +1,58 @@
+-- Grain: one row per origin x account x price model (origin_kind, account_id, price_model_id).
+-- The base a projection starts from: every account rated at the origin month (a row in
+-- fct_shadow_invoice), with what each model bills it there: the real invoices (actual_usd) for
+-- the current model, the shadow invoice for a proposal. The backtest needs the current model only.
+-- An account would be shocked at the switch to a proposal when that bill is more than
+-- bill_shock_ratio times its MRR at the origin and higher by at least bill_shock_min_usd: MRR,
+-- not the month's invoices, so an annual customer is judged on its monthly equivalent.
+with
+
+origins as (select * from {{ ref('int_projection_origins') }}),
+
+shadow_invoices as (select * from {{ ref('fct_shadow_invoice') }}),
+
+account_months as (select * from {{ ref('fct_account_month') }}),
+
+price_models as (select * from {{ ref('dim_price_models') }}),
+
+based as (
+    select
+        origins.origin_kind,
+        origins.origin_month,
+        shadow_invoices.account_id,
+        shadow_invoices.segment,
+        shadow_invoices.price_model_id,
+        price_models.is_current_model,
+        coalesce(account_months.mrr_usd, 0) as mrr_usd,
+        case
+            when price_models.is_current_model then coalesce(shadow_invoices.actual_usd, 0)
+            else coalesce(shadow_invoices.shadow_usd, 0)
+        end as base_usd
+    from shadow_invoices
+    inner join origins
+        on shadow_invoices.month = origins.origin_month
+    inner join price_models
+        on shadow_invoices.price_model_id = price_models.price_model_id
+    left join account_months
+        on shadow_invoices.account_id = account_months.account_id
+            and shadow_invoices.month = account_months.month
+    where origins.origin_kind = 'projection' or price_models.is_current_model
+),
+
+final as (
+    select
+        origin_kind,
+        origin_month,
+        account_id,
+        segment,
+        price_model_id,
+        is_current_model,
+        cast(mrr_usd as decimal(18, 4)) as mrr_usd,
+        cast(base_usd as decimal(18, 4)) as base_usd,
+        not is_current_model
+        and base_usd > {{ var('bill_shock_ratio') }} * mrr_usd
+        and base_usd - mrr_usd >= {{ var('bill_shock_min_usd') }} as is_shocked_at_switch
+    from based
+)
+
+select * from final

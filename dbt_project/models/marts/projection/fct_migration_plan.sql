@@ -1,0 +1,141 @@
+-- Grain: one row per account x proposal (account_id, price_model_id): every active account of the
+-- pilot list (billed in the trailing window, MRR > 0 at the as-of month) under every proposal.
+-- The migration plan (docs block migration_plan): who switches when, the old and new monthly bill
+-- side by side, and the transition credit that caps the increase at the switch.
+-- - Bills are the pilot list's, per month over its trailing window (trigger_window_months): the
+--   real invoices (current) and the shadow invoices (proposed), so one odd month (an annual
+--   renewal, a proration) does not decide a customer's letter.
+-- - Wave 1 is the pilot: the first migration_pilot_accounts eligible accounts of the segment by the
+--   pilot list's fit rank; they switch at the plan's start, the month after the as-of month. Every
+--   other account switches at its renewal (the end of its current billing period; the plan's start
+--   when it has none), in waves of migration_wave_months from the plan's start: wave 2 renews in
+--   the first window, wave 3 in the next ... Within a wave, the pilot list's fit rank orders
+--   the accounts (plan_position).
+-- - transition_credit_usd = greatest(proposed - current x (1 + migration_max_increase_pct), 0) a
+--   month, for migration_grandfathering_months from the switch; then the full proposed bill.
+{%- set pilots = var('migration_pilot_accounts') | int %}
+{%- set wave_months = var('migration_wave_months') | int %}
+{%- set max_increase = var('migration_max_increase_pct') %}
+{%- set grandfathering = var('migration_grandfathering_months') | int %}
+with
+
+pilot_accounts as (select * from {{ ref('fct_pilot_accounts') }}),
+
+periods as (select * from {{ ref('int_subscription_periods_spined') }}),
+
+-- the account's running billing period: its end is the next renewal
+latest_periods as (
+    select
+        account_id,
+        cast(period_end as date) as renewal_date,
+        row_number() over (partition by account_id order by period_start desc, period_end asc)
+            as recency_rank
+    from periods
+),
+
+renewals as (
+    select
+        account_id,
+        renewal_date
+    from latest_periods
+    where recency_rank = 1
+),
+
+planned as (
+    select
+        pilot_accounts.account_id,
+        pilot_accounts.segment,
+        pilot_accounts.price_model_id,
+        pilot_accounts.as_of_month,
+        cast({{ dbt.dateadd('month', 1, 'pilot_accounts.as_of_month') }} as date)
+            as plan_start_month,
+        renewals.renewal_date,
+        pilot_accounts.fit_score,
+        pilot_accounts.fit_rank,
+        pilot_accounts.is_pilot_eligible,
+        pilot_accounts.window_months,
+        cast(pilot_accounts.actual_usd as double) / pilot_accounts.window_months
+            as current_monthly_usd,
+        cast(pilot_accounts.shadow_usd as double) / pilot_accounts.window_months
+            as proposed_monthly_usd,
+        row_number() over (
+            partition by pilot_accounts.segment, pilot_accounts.price_model_id
+            order by
+                case when pilot_accounts.is_pilot_eligible then 0 else 1 end asc,
+                pilot_accounts.fit_rank asc
+        ) as pilot_position
+    from pilot_accounts
+    left join renewals
+        on pilot_accounts.account_id = renewals.account_id
+    where pilot_accounts.is_active
+),
+
+waved as (
+    select
+        *,
+        {{ dbt.datediff('plan_start_month', 'renewal_date', 'month') }} as months_to_renewal,
+        case
+            when is_pilot_eligible and pilot_position <= {{ pilots }} then 1
+            when renewal_date is null or renewal_date < plan_start_month then 2
+            else 2 + cast(floor(months_to_renewal / {{ wave_months }}) as integer)
+        end as wave
+    from planned
+),
+
+switched as (
+    select
+        *,
+        case
+            when wave = 1 or renewal_date is null or renewal_date < plan_start_month
+                then plan_start_month
+            else {{ month_of('renewal_date') }}
+        end as switch_month,
+        greatest(proposed_monthly_usd - current_monthly_usd * (1 + {{ max_increase }}), 0)
+            as monthly_credit_usd
+    from waved
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by segment, price_model_id
+            order by wave asc, switch_month asc, pilot_position asc
+        ) as plan_position
+    from switched
+),
+
+final as (
+    select
+        account_id || '|' || price_model_id as migration_plan_id,
+        account_id,
+        segment,
+        price_model_id,
+        cast(wave as integer) as wave,
+        renewal_date,
+        switch_month,
+        cast({{ dbt.dateadd('month', grandfathering, 'switch_month') }} as date)
+            as grandfathered_until_month,
+        as_of_month,
+        cast(current_monthly_usd as decimal(18, 4)) as current_monthly_usd,
+        cast(proposed_monthly_usd as decimal(18, 4)) as proposed_monthly_usd,
+        round(proposed_monthly_usd / nullif(current_monthly_usd, 0) - 1, 10) as delta_pct,
+        cast(monthly_credit_usd as decimal(18, 4)) as transition_credit_usd,
+        cast(monthly_credit_usd * {{ grandfathering }} as decimal(18, 4))
+            as transition_credit_total_usd,
+        cast(proposed_monthly_usd - monthly_credit_usd as decimal(18, 4)) as billed_at_switch_usd,
+        proposed_monthly_usd > {{ var('bill_shock_ratio') }} * current_monthly_usd
+        and proposed_monthly_usd - current_monthly_usd >= {{ var('bill_shock_min_usd') }}
+            as is_bill_shock_without_credit,
+        proposed_monthly_usd - monthly_credit_usd
+        > {{ var('bill_shock_ratio') }} * current_monthly_usd
+        and proposed_monthly_usd - monthly_credit_usd - current_monthly_usd
+        >= {{ var('bill_shock_min_usd') }} as is_bill_shock_at_switch,
+        round(fit_score, 10) as fit_score,
+        is_pilot_eligible,
+        cast(fit_rank as {{ dbt.type_bigint() }}) as fit_rank,
+        cast(plan_position as {{ dbt.type_bigint() }}) as plan_position
+    from ranked
+)
+
+select * from final

@@ -1,0 +1,129 @@
+"""The Projection and Migration plan pages and the decision pack, against the real sample
+warehouse: the figures they show equal the marts (fct_revenue_projection and its backtest,
+fct_migration_plan), summed here independently of the page's queries, and the plan page offers
+the paper invoice."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.dashboards._support import ENTRYPOINT, published_warehouse
+
+SEATSHIFT = Path(sys.executable).with_name("seatshift")
+
+
+@pytest.fixture
+def sample(request: pytest.FixtureRequest) -> Path:
+    return published_warehouse(request)
+
+
+def open_page(monkeypatch: pytest.MonkeyPatch, warehouse: Path, page: str) -> AppTest:
+    monkeypatch.setenv("SEATSHIFT_WAREHOUSE", str(warehouse))
+    app = AppTest.from_file(ENTRYPOINT, default_timeout=60).run()
+    app.switch_page(page).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def metric(app: AppTest, label: str):
+    found = [element for element in app.metric if element.label == label]
+    assert len(found) == 1, [element.label for element in app.metric]
+    return found[0]
+
+
+def _money(value: float) -> str:
+    # lib.format.money's rule, restated: compact above a thousand dollars, one decimal
+    for step, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if round(abs(value) / step, 1) >= 1:
+            return f"${value / step:,.1f}{suffix}"
+    return f"${value:,.0f}" if value == int(value) else f"${value:,.2f}"
+
+
+def test_projection_page_shows_the_marts_totals_and_backtest_error(sample, monkeypatch):
+    app = open_page(monkeypatch, sample, "app_pages/projection.py")
+    with duckdb.connect(str(sample), read_only=True) as conn:
+        middle_12, worst_12, best_12 = conn.execute(
+            """
+            select
+                sum(projected_revenue_usd) filter (where scenario = 'middle'),
+                sum(projected_revenue_usd) filter (where scenario = 'worst'),
+                sum(projected_revenue_usd) filter (where scenario = 'best')
+            from marts.fct_revenue_projection
+            where segment = 'all' and is_current_model and months_ahead between 1 and 12
+            """
+        ).fetchone()
+        (mape,) = conn.execute(
+            "select max(backtest_mape) from marts.fct_revenue_projection_backtest"
+            " where segment = 'all'"
+        ).fetchone()
+    shown = metric(app, "Current model, next 12 months (middle)")
+    assert shown.value == _money(float(middle_12))
+    assert shown.delta == f"{_money(float(worst_12))} .. {_money(float(best_12))}"
+    assert worst_12 <= middle_12 <= best_12
+    expected_mape = "—" if mape is None else f"{float(mape) * 100:.1f}%"
+    assert metric(app, "Backtest error (MAPE)").value == expected_mape
+
+
+def test_migration_plan_page_shows_the_plan_and_offers_the_paper_invoice(sample, monkeypatch):
+    app = open_page(monkeypatch, sample, "app_pages/migration_plan.py")
+    model = app.selectbox(key="plan_model").value
+    with duckdb.connect(str(sample), read_only=True) as conn:
+        accounts, credits, shocked = conn.execute(
+            """
+            select count(*), sum(transition_credit_total_usd),
+                count(*) filter (where is_bill_shock_without_credit)
+            from marts.fct_migration_plan where price_model_id = ?
+            """,
+            [model],
+        ).fetchone()
+    assert metric(app, "Accounts in the plan").value == f"{accounts:,}"
+    assert metric(app, "Transition credits, whole plan").value == _money(float(credits))
+    assert metric(app, "Shocked at the switch, without the credit").value == f"{shocked:,}"
+    labels = [button.label for button in app.get("download_button")]
+    assert "Download the paper invoice" in labels
+    assert "Download CSV" in labels
+
+
+def test_decision_pack_carries_the_projection_and_the_plans_waves(sample, tmp_path):
+    with duckdb.connect(str(sample), read_only=True) as conn:
+        segment, model = conn.execute(
+            "select segment, price_model_id from marts.fct_migration_plan"
+            " order by segment, price_model_id limit 1"
+        ).fetchone()
+        middle, worst, best = conn.execute(
+            """
+            select
+                sum(projected_revenue_usd) filter (where scenario = 'middle'),
+                sum(projected_revenue_usd) filter (where scenario = 'worst'),
+                sum(projected_revenue_usd) filter (where scenario = 'best')
+            from marts.fct_revenue_projection
+            where segment = ? and is_current_model and months_ahead between 1 and 12
+            """,
+            [segment],
+        ).fetchone()
+        waves = conn.execute(
+            "select wave, count(*) from marts.fct_migration_plan"
+            " where segment = ? and price_model_id = ? group by wave order by wave",
+            [segment, model],
+        ).fetchall()
+    result = subprocess.run(
+        [str(SEATSHIFT), "report", "--out", str(tmp_path), "--warehouse", str(sample),
+         "--segment", segment, "--price-model", model],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (pack,) = tmp_path.glob("*.html")
+    html = pack.read_text(encoding="utf-8")
+    assert "<h2>The road ahead: " in html and "<h2>Migration plan: " in html
+    totals = f"{_money(float(middle))} ({_money(float(worst))} .. {_money(float(best))})"
+    assert totals in html
+    section = html[html.index("<h2>Migration plan: ") :]
+    wave_cells = [f"<tr><td>{wave}</td>" for wave, _ in waves]
+    assert all(cell in section for cell in wave_cells)
+    assert len(waves) >= 1
