@@ -131,7 +131,8 @@ def _the_pack_opens_offline_with_the_pages_numbers(
         finally:
             browser.close()
     assert requested == []
-    assert charts == 6  # the six signal trends, drawn by the inline plotly.js
+    # the six signal trends and the projection's band, drawn by the inline plotly.js
+    assert charts == 7
     for value in cards:  # the Overview's cards
         assert value in text
     for account in accounts:
