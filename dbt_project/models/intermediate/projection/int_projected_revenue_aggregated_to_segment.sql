@@ -6,7 +6,7 @@
 -- pool's rollover between projected months is not modelled); months between the rated ones
 -- (projection_rated_months) are interpolated. The account's bill k months ahead is its bill at the
 -- origin plus what the rating adds or removes from there:
---     revenue_k = greatest(base_usd + rated_k - rated_0, 0)
+--     revenue_k = greatest(base_usd + rated_k - rated_0, least(base_usd, 0))
 -- so month 0 is exactly the real (current model) or shadow (proposal) bill, and nothing moves when
 -- nothing grows. It then counts with the probability that the account is still a customer:
 --     survival_k = (1 - monthly churn)^k x (1 - projection_shock_churn if shocked at the switch
@@ -206,8 +206,12 @@ account_projection as (
         interpolated.scenario,
         interpolated.months_ahead,
         interpolated.account_id,
-        greatest(bases.base_usd + interpolated.rated_usd - origin_points.rated_usd, 0)
-            as revenue_usd,
+        -- never below 0, nor below month 0 when the month was a net credit (a proration credit
+        -- larger than the charges), so that month 0 is still exactly the bill
+        greatest(
+            bases.base_usd + interpolated.rated_usd - origin_points.rated_usd,
+            least(bases.base_usd, 0)
+        ) as revenue_usd,
         power(1 - interpolated.monthly_churn_rate, interpolated.months_ahead)
         * case
             when bases.is_shocked_at_switch and interpolated.months_ahead >= 1
