@@ -361,6 +361,19 @@ def _paper_invoice(args: argparse.Namespace) -> int:
     return 0
 
 
+def _create_instance_storage(home: Path) -> None:
+    """Create (and migrate) the instance's SQLite storage once, here, before the web server and
+    the daemon start: on a new instance both would create it at the same moment, and two
+    processes stamping its schema version at once leave it with two alembic heads, after which
+    the code location never loads ("Version table 'alembic_version' has more than one head")."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        instance.get_runs(limit=1)  # run storage
+        instance.get_latest_materialization_event(dg.AssetKey(["landing", "inventory"]))  # events
+        instance.all_instigator_state()  # schedule and sensor storage
+
+
 def _dagster(args: argparse.Namespace) -> int:
     """The Dagster web server and daemon, as two processes of this venv, stopped together.
 
@@ -381,6 +394,7 @@ def _dagster(args: argparse.Namespace) -> int:
         "SEATSHIFT_WAREHOUSE": str(settings.warehouse_path(args.warehouse)),
     }
     ensure_manifest()  # once, before two code servers would both find it stale
+    _create_instance_storage(Path(env["DAGSTER_HOME"]))
     bin_dir = Path(sys.executable).parent
     location = ["-w", str(settings.REPO_ROOT / "workspace.yaml")]
     commands = {
