@@ -101,12 +101,15 @@ def test_controller_sees_a_lines_seat_events_in_one_click(
         account.click()
         account.fill(account_id)
         page.get_by_role("option").filter(has_text=account_id).first.click()
+        # The account reruns the page: the invoice box is drawn again; wait for the run to end
+        # before typing into it (a loaded machine otherwise clicks an option being replaced).
+        running = page.locator('[data-testid="stStatusWidget"]')
+        expect(running).to_have_count(0, timeout=WAIT_MS)
         invoice = page.get_by_role("combobox", name="Invoice")
         expect(invoice).to_be_visible(timeout=WAIT_MS)
         invoice.click()
         invoice.fill(error["invoice_id"])
         page.get_by_role("option").filter(has_text=error["invoice_id"]).first.click()
-        running = page.locator('[data-testid="stStatusWidget"]')
         expect(running).to_have_count(0, timeout=WAIT_MS)
 
         # One click on the first line (the seat line) in the grid's row-selection column.
