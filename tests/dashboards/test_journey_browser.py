@@ -79,6 +79,9 @@ def test_revenue_lead_walks_journey_one_in_a_real_browser(dashboard_url, request
         with pilot_csv.open(encoding="utf-8") as handle:
             rows = list(csv.DictReader(handle))
         assert [row["Account"] for row in rows] == ranked
+        # A download is recorded in the audit trail by its click, which reruns the page: let the
+        # run end before the next click, or it may land on a button being drawn again.
+        _settle(page)
 
         with page.expect_download(timeout=120_000) as download:
             page.get_by_role("button", name="Write the decision pack").click()
