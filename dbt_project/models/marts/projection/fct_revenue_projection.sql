@@ -71,8 +71,10 @@ with_all as (
         months_ahead,
         month,
         origin_month,
-        sum(projected_revenue_usd) as projected_revenue_usd,
-        sum(projected_accounts) as projected_accounts,
+        -- summed as decimals: a sum of doubles depends on the order DuckDB's threads add them in,
+        -- and a refresh with nothing new must give the same rows
+        sum(cast(projected_revenue_usd as decimal(38, 10))) as projected_revenue_usd,
+        sum(cast(projected_accounts as decimal(38, 10))) as projected_accounts,
         sum(base_accounts) as base_accounts
     from ordered
     group by price_model_id, scenario, months_ahead, month, origin_month

@@ -62,8 +62,9 @@ with_all as (
         months_ahead,
         month,
         origin_month,
-        sum(projected_revenue_usd) as projected_revenue_usd,
-        sum(actual_revenue_usd) as actual_revenue_usd
+        -- decimals: a sum of doubles depends on the order threads add them in
+        sum(cast(projected_revenue_usd as decimal(38, 10))) as projected_revenue_usd,
+        sum(cast(actual_revenue_usd as decimal(38, 10))) as actual_revenue_usd
     from by_segment
     group by months_ahead, month, origin_month
 ),
@@ -88,7 +89,7 @@ final as (
         cast(projected_revenue_usd as decimal(18, 4)) as projected_revenue_usd,
         cast(actual_revenue_usd as decimal(18, 4)) as actual_revenue_usd,
         cast(absolute_percentage_error as double) as absolute_percentage_error,
-        cast(avg(absolute_percentage_error) over (partition by segment) as double)
+        cast(round(avg(absolute_percentage_error) over (partition by segment), 12) as double)
             as backtest_mape
     from errors
 )
