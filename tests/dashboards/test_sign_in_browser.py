@@ -14,6 +14,7 @@ import re
 import secrets
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -133,6 +134,11 @@ def test_a_viewer_misses_the_invoice_pages_and_finance_downloads_into_the_audit_
         download.value.save_as(saved)
         assert saved.stat().st_size > 0
         _settled(page)
+        # The click's callback records the download in the server's rerun, which may end after
+        # the browser has the file.
+        deadline = time.monotonic() + 30
+        while not trail.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
 
         recorded = [json.loads(line) for line in trail.read_text().splitlines()]
         assert [(row["email"], row["file_name"]) for row in recorded] == [(FINANCE, saved.name)]
