@@ -241,8 +241,11 @@ final as (
         months_ahead,
         cast({{ dbt.dateadd('month', 'months_ahead', 'origin_month') }} as date) as month,
         -- rounded, so that equal projections (month 0 of every scenario) compare equal
-        cast(sum(survival * revenue_usd) as decimal(18, 4)) as projected_revenue_usd,
-        round(sum(survival), 10) as projected_accounts,
+        -- each term as an exact decimal before the sum: a sum of doubles depends on the order
+        -- DuckDB's threads add them in, and a refresh with nothing new must give the same rows
+        cast(sum(cast(survival * revenue_usd as decimal(38, 10))) as decimal(18, 4))
+            as projected_revenue_usd,
+        cast(round(sum(cast(survival as decimal(38, 12))), 10) as double) as projected_accounts,
         count(*) as base_accounts
     from account_projection
     group by origin_kind, origin_month, segment, price_model_id, scenario, months_ahead
