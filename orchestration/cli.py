@@ -299,12 +299,13 @@ def _dashboard(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
-def _report(args: argparse.Namespace) -> int:
-    """The decision pack, written by the dashboard's own report module (the Overview's button)."""
-    published = settings.warehouse_path(args.warehouse)
+def _use_dashboard_modules(warehouse: str | None, command: str) -> bool:
+    """Point the dashboard's own modules (dashboards/lib) at the published warehouse, for a
+    command that writes what a page's button writes; False, said in one line, without one."""
+    published = settings.warehouse_path(warehouse)
     if not published.exists():
-        print(f"report failed: no published warehouse at {published}", file=sys.stderr)
-        return 1
+        print(f"{command} failed: no published warehouse at {published}", file=sys.stderr)
+        return False
     os.environ["SEATSHIFT_WAREHOUSE"] = str(published)
     dashboards = str(settings.DASHBOARD_ENTRYPOINT.parent)
     if dashboards not in sys.path:
@@ -313,6 +314,13 @@ def _report(args: argparse.Namespace) -> int:
 
     # Streamlit's caches work without a server; they say so at warning level on every call.
     logging.getLogger("streamlit.runtime.caching.cache_data_api").disabled = True
+    return True
+
+
+def _report(args: argparse.Namespace) -> int:
+    """The decision pack, written by the dashboard's own report module (the Overview's button)."""
+    if not _use_dashboard_modules(args.warehouse, "report"):
+        return 1
     from lib import queries, report
 
     try:
@@ -331,17 +339,8 @@ def _report(args: argparse.Namespace) -> int:
 def _paper_invoice(args: argparse.Namespace) -> int:
     """One account's old and new invoice side by side, by the dashboard's own module (the
     Migration plan page's button)."""
-    published = settings.warehouse_path(args.warehouse)
-    if not published.exists():
-        print(f"paper-invoice failed: no published warehouse at {published}", file=sys.stderr)
+    if not _use_dashboard_modules(args.warehouse, "paper-invoice"):
         return 1
-    os.environ["SEATSHIFT_WAREHOUSE"] = str(published)
-    dashboards = str(settings.DASHBOARD_ENTRYPOINT.parent)
-    if dashboards not in sys.path:
-        sys.path.insert(0, dashboards)
-    import logging
-
-    logging.getLogger("streamlit.runtime.caching.cache_data_api").disabled = True
     from lib import paper_invoice, queries
 
     try:
