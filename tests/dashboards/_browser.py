@@ -95,6 +95,22 @@ def dashboard_server(warehouse: Path, log_path: Path, secrets: Path | None = Non
                 server.wait(timeout=10)
 
 
+def wait_for_app_run(page: Page) -> None:
+    """Wait until the page's script run has ended.
+
+    The app root carries the run's state (`data-test-script-state`, Streamlit's own end-to-end
+    tests wait on it the same way). A widget's click sets it to `rerunRequested` in the browser
+    at once, so waiting for `notRunning` after a click cannot pass before the rerun began, as
+    waiting for the "running" indicator to vanish could (it shows only after a delay).
+    """
+    page.wait_for_selector(
+        "[data-testid='stApp'][data-test-connection-state='CONNECTED']", timeout=WAIT_MS
+    )
+    page.wait_for_selector(
+        "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=WAIT_MS
+    )
+
+
 @contextmanager
 def chromium_page(profile_dir: Path) -> Iterator[Page]:
     """A page of headless Chromium at 1280x800 with a fresh profile; the browser closes after.

@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from orchestration.lib.settings import REPO_ROOT
-from tests.dashboards._browser import ARTIFACTS, WAIT_MS, chromium_page
+from tests.dashboards._browser import ARTIFACTS, WAIT_MS, chromium_page, wait_for_app_run
 from tests.dashboards._support import ENTRYPOINT, published_warehouse
 
 PAGE = "app_pages/billing_integrity.py"
@@ -102,9 +102,8 @@ def test_controller_sees_a_lines_seat_events_in_one_click(
         account.fill(account_id)
         page.get_by_role("option").filter(has_text=account_id).first.click()
         # The account reruns the page: the invoice box is drawn again; wait for the run to end
-        # before typing into it (a loaded machine otherwise clicks an option being replaced).
-        running = page.locator('[data-testid="stStatusWidget"]')
-        expect(running).to_have_count(0, timeout=WAIT_MS)
+        # before typing into it (a loaded machine otherwise types into a box being replaced).
+        wait_for_app_run(page)
         invoice = page.get_by_role("combobox", name="Invoice")
         expect(invoice).to_be_visible(timeout=WAIT_MS)
         invoice.click()
@@ -114,7 +113,7 @@ def test_controller_sees_a_lines_seat_events_in_one_click(
             timeout=WAIT_MS
         )
         invoice.press("Enter")
-        expect(running).to_have_count(0, timeout=WAIT_MS)
+        wait_for_app_run(page)
 
         # One click on the first line (the seat line) in the grid's row-selection column.
         grid = page.locator('[data-testid="stDataFrame"]').last
@@ -124,7 +123,7 @@ def test_controller_sees_a_lines_seat_events_in_one_click(
         page.mouse.click(box["x"] + 12, box["y"] + 35 + 17)
         events_heading = page.get_by_text(f"Seat events behind {error['line_id']}")
         expect(events_heading).to_be_visible(timeout=WAIT_MS)
-        expect(running).to_have_count(0, timeout=WAIT_MS)
+        wait_for_app_run(page)
         page.screenshot(path=str(ARTIFACTS / "billing_integrity.png"), full_page=True)
 
         # Regression: the last line of this invoice selected, then an invoice with fewer lines
@@ -134,10 +133,10 @@ def test_controller_sees_a_lines_seat_events_in_one_click(
         assert many >= 2
         fewer = next(invoice for invoice, n in sorted(counts.items()) if n < many)
         page.mouse.click(box["x"] + 12, box["y"] + 35 + 17 + 35 * (many - 1))
-        expect(running).to_have_count(0, timeout=WAIT_MS)
+        wait_for_app_run(page)
         invoice.click()
         invoice.fill(fewer)
         page.get_by_role("option").filter(has_text=fewer).first.click()
-        expect(running).to_have_count(0, timeout=WAIT_MS)
+        wait_for_app_run(page)
         expect(page.get_by_text("Click a line (its first column)")).to_be_visible(timeout=WAIT_MS)
         assert page.locator('[data-testid="stException"]').count() == 0

@@ -12,7 +12,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.dashboards._browser import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, WAIT_MS, chromium_page
+from tests.dashboards._browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    WAIT_MS,
+    chromium_page,
+    wait_for_app_run,
+)
 from tests.dashboards._support import published_warehouse
 
 pytestmark = pytest.mark.browser
@@ -22,10 +29,8 @@ PAGES = ("seat_health", "value_shift", "shadow_billing", "billing_integrity", "d
 
 def _settle(page) -> None:
     """Wait until the script run ends and a chart is drawn, so a screenshot is not blank."""
-    from playwright.sync_api import expect
-
     page.wait_for_selector(".js-plotly-plot >> visible=true", timeout=WAIT_MS)
-    expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=WAIT_MS)
+    wait_for_app_run(page)
     page.wait_for_timeout(500)
 
 

@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from orchestration.lib.settings import DASHBOARD_ENTRYPOINT
-from tests.dashboards._browser import ARTIFACTS, WAIT_MS, chromium_page
+from tests.dashboards._browser import ARTIFACTS, WAIT_MS, chromium_page, wait_for_app_run
 from tests.dashboards._support import ENTRYPOINT, published_warehouse
 
 sys.path.insert(0, str(DASHBOARD_ENTRYPOINT.parent))  # the pages import `lib` from there too
@@ -244,7 +244,7 @@ def test_revenue_page_renders_in_a_real_browser(dashboard_url, tmp_path, path, t
         page.locator("[data-testid='stSidebarNav']").get_by_text(title, exact=True).click()
         expect(page.get_by_text(sections[-1], exact=True)).to_be_visible(timeout=WAIT_MS)
         page.wait_for_selector(".js-plotly-plot >> visible=true", timeout=WAIT_MS)
-        expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=WAIT_MS)
+        wait_for_app_run(page)
         body = page.locator("[data-testid='stMain']").first.inner_text()
         assert title in body
         for section in sections:

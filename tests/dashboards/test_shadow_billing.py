@@ -13,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from orchestration.lib.settings import DASHBOARD_ENTRYPOINT
-from tests.dashboards._browser import ARTIFACTS, WAIT_MS, chromium_page
+from tests.dashboards._browser import ARTIFACTS, WAIT_MS, chromium_page, wait_for_app_run
 from tests.dashboards._support import ENTRYPOINT, private_copy, published_warehouse
 
 sys.path.insert(0, str(DASHBOARD_ENTRYPOINT.parent))  # the page imports `lib` from there too
@@ -262,7 +262,7 @@ def test_analyst_compares_models_and_sees_the_guardrails_in_a_real_browser(dashb
             timeout=WAIT_MS
         )
         page.wait_for_selector(".js-plotly-plot >> visible=true", timeout=WAIT_MS)
-        expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=WAIT_MS)
+        wait_for_app_run(page)
         body = page.locator("[data-testid='stMain']").first.inner_text()
         for text in ("Shadow billing", "Verdict by segment", "Revenue against current",
                      "Bill-shock rate", "Winners and losers", "Accounts most affected",

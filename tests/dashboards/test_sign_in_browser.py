@@ -20,7 +20,13 @@ from pathlib import Path
 import pytest
 
 from orchestration.lib.settings import REPO_ROOT, audit_trail_path
-from tests.dashboards._browser import ARTIFACTS, WAIT_MS, chromium_page, dashboard_server
+from tests.dashboards._browser import (
+    ARTIFACTS,
+    WAIT_MS,
+    chromium_page,
+    dashboard_server,
+    wait_for_app_run,
+)
 from tests.dashboards._oidc_provider import OidcProvider
 from tests.dashboards._support import private_copy, published_warehouse
 
@@ -70,9 +76,7 @@ def _navigation(page) -> str:
 
 
 def _settled(page) -> None:
-    from playwright.sync_api import expect
-
-    expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=WAIT_MS)
+    wait_for_app_run(page)
 
 
 @pytest.mark.browser
