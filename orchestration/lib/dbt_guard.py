@@ -5,11 +5,16 @@ killer, a closed terminal), nothing told that child, so it went on writing into 
 would publish, for minutes at 100M events. This guard sits between them: it runs dbt in a process
 group of its own, forwards SIGINT/SIGTERM to it (Dagster's run termination), and when its parent
 disappears (it is re-parented) it stops dbt's whole group and exits.
+
+`seatshift-dbt --version` answers from the installed packages' metadata, without starting dbt:
+dagster-dbt asks it once per run to learn the dbt version, and dbt's own answer costs a Python
+process importing dbt (about 4 s of every refresh). It is the same venv's dbt that would answer.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import os
 import signal
 import subprocess
@@ -33,12 +38,21 @@ def _stop_group(child: subprocess.Popen) -> None:
             continue
 
 
+def installed_versions() -> str:
+    """What `dbt --version` says of this venv, in its layout: dbt-core, then the adapter."""
+    core = importlib.metadata.version("dbt-core")
+    duckdb = importlib.metadata.version("dbt-duckdb")
+    return f"Core:\n  - installed: {core}\n\nPlugins:\n  - duckdb: {duckdb}\n"
+
+
 def main(argv: list[str] | None = None) -> int:
+    arguments = sys.argv[1:] if argv is None else argv
+    if arguments == ["--version"]:
+        sys.stdout.write(installed_versions())
+        return 0
     parent = os.getppid()
     dbt = Path(sys.executable).with_name("dbt")
-    child = subprocess.Popen(
-        [str(dbt), *(sys.argv[1:] if argv is None else argv)], start_new_session=True
-    )
+    child = subprocess.Popen([str(dbt), *arguments], start_new_session=True)
 
     def forward(signum, frame):
         with contextlib.suppress(ProcessLookupError):
