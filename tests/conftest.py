@@ -100,17 +100,53 @@ def sample_landing(tmp_path_factory) -> Path:
     return copy_seeds(tmp_path_factory.mktemp("landing"))
 
 
+def dagster_run_events(run_id: str) -> dict:
+    """What a refresh's Dagster run recorded in the suite's instance: the assets it materialized
+    and each asset check's evaluation (asset, check, passed, severity)."""
+    import dagster as dg
+
+    instance = dg.DagsterInstance.from_config(TEST_DAGSTER_HOME)
+    materialized, checks = set(), []
+    for record in instance.all_logs(run_id):
+        event = record.dagster_event
+        if event is None:
+            continue
+        if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
+            materialized.add("/".join(event.asset_key.path))
+        elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            evaluation = event.event_specific_data
+            checks.append(["/".join(evaluation.asset_key.path), evaluation.check_name,
+                           evaluation.passed, evaluation.severity.value])  # fmt: skip
+    return {"materialized": sorted(materialized), "checks": checks}
+
+
 @pytest.fixture(scope="session")
-def sample_refresh(tmp_path_factory) -> RefreshRun:
+def sample_refresh_record(tmp_path_factory) -> dict:
     def build(folder: Path) -> dict:
         run = run_refresh(copy_seeds(folder / "landing"), folder / "seatshift.duckdb")
-        return {**asdict(run), "landing": str(run.landing), "warehouse": str(run.warehouse)}
+        record = {**asdict(run), "landing": str(run.landing), "warehouse": str(run.warehouse)}
+        published = [line for line in run.stdout.splitlines() if line.startswith("published ")]
+        if published:  # "published <warehouse> (run <run id>)"
+            record["dagster"] = dagster_run_events(published[-1].rsplit(" ", 1)[-1].rstrip(")"))
+        return record
 
-    record = shared_by_workers(tmp_path_factory, "sample", build)
-    run = RefreshRun(**{**record, "landing": Path(record["landing"]),
-                        "warehouse": Path(record["warehouse"])})  # fmt: skip
+    return shared_by_workers(tmp_path_factory, "sample", build)
+
+
+@pytest.fixture(scope="session")
+def sample_refresh(sample_refresh_record) -> RefreshRun:
+    record = sample_refresh_record
+    run = RefreshRun(landing=Path(record["landing"]), warehouse=Path(record["warehouse"]),
+                     returncode=record["returncode"], stdout=record["stdout"],
+                     stderr=record["stderr"])  # fmt: skip
     assert run.returncode == 0, f"the sample refresh failed:\n{run.stdout}\n{run.stderr}"
     return run
+
+
+@pytest.fixture(scope="session")
+def sample_dagster_run(sample_refresh, sample_refresh_record) -> dict:
+    """The sample refresh's Dagster run as the instance recorded it (see dagster_run_events)."""
+    return sample_refresh_record["dagster"]
 
 
 @pytest.fixture(scope="session")

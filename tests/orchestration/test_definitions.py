@@ -81,36 +81,25 @@ def test_sensor_requests_a_refresh_only_when_files_land(tmp_path, monkeypatch):
     assert later.tags["seatshift/new_files"] == "invoices__b.csv"
 
 
-def test_materializing_the_whole_graph_publishes_the_sample(defs, tmp_path):
-    from orchestration.defs.resources import WarehouseResource, dbt_resource
-
-    landing = tmp_path / "landing"
-    shutil.copytree(SEEDS_DIR, landing)
-    warehouse = tmp_path / "seatshift.duckdb"
-    previous = os.environ.get("SEATSHIFT_DBT_DATABASE")
-    try:
-        result = dg.materialize(
-            [*defs.assets, *defs.asset_checks],
-            resources={
-                "warehouse": WarehouseResource(warehouse=str(warehouse), landing=str(landing)),
-                "dbt": dbt_resource(),
-            },
-            instance=dg.DagsterInstance.ephemeral(),
-        )
-    finally:  # the dbt asset points the profile at its build through the environment
-        if previous is None:
-            os.environ.pop("SEATSHIFT_DBT_DATABASE", None)
-        else:
-            os.environ["SEATSHIFT_DBT_DATABASE"] = previous
-    assert result.success
-    assert warehouse.exists()
-    evaluations = result.get_asset_check_evaluations()
-    expectation_checks = [e for e in evaluations if e.check_name == "matches_expectations"]
-    assert len(expectation_checks) == len(EXPORTS)
-    assert all(e.passed or e.severity == dg.AssetCheckSeverity.WARN for e in expectation_checks)
-    materialized = {event.asset_key for event in result.get_asset_materialization_events()}
-    assert dg.AssetKey(["audit", "refresh_log"]) in materialized
-    assert dg.AssetKey(["marts", "fct_account_month"]) in materialized
+def test_the_refresh_job_materializes_every_asset_and_runs_every_expectation_check(
+    defs, sample_dagster_run
+):
+    # The sample refresh (`seatshift refresh`, the job the schedule and the sensor run: every
+    # asset) as its Dagster run recorded it in the suite's instance.
+    job_assets = {
+        "/".join(key.path)
+        for key in defs.resolve_job_def("refresh_warehouse").asset_layer.executable_asset_keys
+    }
+    materialized = set(sample_dagster_run["materialized"])
+    assert materialized == job_assets
+    assert {"audit/refresh_log", "marts/fct_account_month"} <= materialized
+    expectation_checks = [
+        check for check in sample_dagster_run["checks"] if check[1] == "matches_expectations"
+    ]
+    assert sorted(check[0] for check in expectation_checks) == sorted(
+        f"{export.schema}/{export.table}" for export in EXPORTS.values()
+    )
+    assert all(passed or severity == "WARN" for _, _, passed, severity in expectation_checks)
 
 
 def test_a_failed_critical_expectation_stops_the_refresh_before_publish(
