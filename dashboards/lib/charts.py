@@ -333,10 +333,29 @@ def _rgba(hex_color: str, alpha: float) -> str:
     return f"rgba({red},{green},{blue},{alpha})"
 
 
-def projection_band(projection: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
+def projection_band(
+    projection: pd.DataFrame, colors: dict[str, str], reference: pd.DataFrame | None = None
+) -> go.Figure:
     """Per model (its fixed colour, keyed by name), the worst..best band shaded and the middle
-    scenario drawn as a line, month by month from the as-of month."""
+    scenario drawn as a line, month by month from the as-of month. With `reference` (the build's
+    projection beside an edited one) its middle scenario is drawn dotted in the same colour."""
     figure = go.Figure()
+    if reference is not None:
+        for name, rows in reference[reference["scenario"] == "middle"].groupby("name", sort=False):
+            middle = rows.sort_values("month")
+            figure.add_trace(
+                go.Scatter(
+                    x=middle["month"],
+                    y=middle["projected_revenue_usd"].astype(float),
+                    mode="lines",
+                    line={"color": colors.get(str(name), NEUTRAL), "width": 1.5, "dash": "dot"},
+                    name=f"{name} (as built)",
+                    legendgroup=str(name),
+                    hovertemplate="%{x|%b %Y}: $%{y:,.0f} (middle, as built)<extra>"
+                    + str(name)
+                    + "</extra>",
+                )
+            )
     for name, rows in projection.groupby("name", sort=False):
         color = colors.get(str(name), NEUTRAL)
         by_scenario = {
