@@ -12,6 +12,7 @@ from lib.format import money, percent
 from lib.layout import MONTH_COLUMN, current_filters, download_csv, guarded, table_with_download
 
 SEGMENT_KEY = "projection_segment"
+NEW_BUSINESS_KEY = "projection_new_business"
 MODELS_KEY = "projection_models"
 ASSUMPTION_KEY = "projection_assumption_{}"
 PORTFOLIO = "all"
@@ -77,7 +78,10 @@ def reset_assumptions() -> None:
 
 chosen_values: dict[str, float] = {}
 with st.container(border=True):
-    st.markdown("**Assumptions** — edit one to re-project; the build's figures stay beside it.")
+    st.markdown(
+        "**Assumptions** — edit one to re-project; the build's figures stay beside it.",
+        help=definition("projection_assumptions_edited"),
+    )
     columns = st.columns(len(in_force) + 1) if in_force else []
     for column, (name, value) in zip(columns, in_force.items(), strict=False):
         key = ASSUMPTION_KEY.format(name)
@@ -206,6 +210,30 @@ for (caption, frame, file_name), tab in zip(
             column_config=totals_config,
             column_order=list(totals_config),
         )
+
+# ---- new business: a line of its own, off unless switched on --------------------------------
+if st.toggle(
+    label("projection_new_business", "New business") + ": add it as a separate line",
+    value=False,
+    key=NEW_BUSINESS_KEY,
+    help=definition("projection_new_business"),
+):
+    new_business = guarded(queries.projection_new_business, segment)
+    if new_business is not None and not new_business.empty:
+        st.subheader("New business, beside today's base (not in the figures above)")
+        with st.container(horizontal=True):
+            for months in road_ahead.HORIZONS:
+                st.metric(
+                    f"New business, next {months} months",
+                    money(road_ahead.new_business_total(new_business, months)),
+                    help=definition("projection_new_business"),
+                    border=True,
+                )
+        base = projection[projection["is_current_model"] & (projection["scenario"] == "middle")]
+        st.plotly_chart(
+            charts.new_business_line(new_business, base), key="projection_new_business_line"
+        )
+        download_csv(new_business, f"seatshift_new_business_{segment}.csv", key="new_business_csv")
 
 # ---- the track record ---------------------------------------------------------------------
 if re_projected is not None:

@@ -397,6 +397,37 @@ def projection_band(
     return legend_below(figure, height=360)
 
 
+def new_business_line(new_business: pd.DataFrame, base: pd.DataFrame | None = None) -> go.Figure:
+    """New business carried forward, a line of its own (dashed); `base`, the current model's
+    middle projection of today's base, drawn beside it for scale, never added to it."""
+    figure = go.Figure()
+    if base is not None and not base.empty:
+        middle = base.sort_values("month")
+        figure.add_trace(
+            go.Scatter(
+                x=middle["month"],
+                y=middle["projected_revenue_usd"].astype(float),
+                mode="lines",
+                line={"color": ACTUAL, "width": 2},
+                name="Today's base, current model (middle)",
+                hovertemplate="%{x|%b %Y}: $%{y:,.0f}<extra>today's base</extra>",
+            )
+        )
+    figure.add_trace(
+        go.Scatter(
+            x=new_business["month"],
+            y=new_business["projected_new_revenue_usd"].astype(float),
+            mode="lines",
+            line={"color": GOOD, "width": 2, "dash": "dash"},
+            name="New business (separate line)",
+            hovertemplate="%{x|%b %Y}: $%{y:,.0f}<extra>new business</extra>",
+        )
+    )
+    figure.update_yaxes(title="USD a month", tickformat="~s", rangemode="tozero")
+    figure.update_xaxes(title=None, tickformat="%b %Y")
+    return legend_below(figure, height=300)
+
+
 def backtest_lines(backtest: pd.DataFrame) -> go.Figure:
     """The backtest: what the method projected from its origin beside what was billed."""
     figure = go.Figure()

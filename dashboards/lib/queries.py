@@ -1497,3 +1497,19 @@ def re_projection(assumptions: tuple[tuple[str, float], ...]) -> dict[str, pd.Da
             "Could not re-project the revenue with these assumptions.",
             f"{type(error).__name__}: {error}",
         ) from error
+
+
+def projection_new_business(segment: str) -> pd.DataFrame:
+    """fct_projection_new_business of one segment (or `all`): the line of new business carried
+    forward beside the projection of today's base, never part of it."""
+    return _read(
+        "the new business",
+        """
+        select months_ahead, month, as_of_month, new_logos_per_month, new_mrr_usd_per_month,
+            monthly_churn_rate, projected_new_accounts, projected_new_revenue_usd
+        from marts.fct_projection_new_business
+        where segment = ?
+        order by months_ahead
+        """,
+        (segment,),
+    )

@@ -196,3 +196,11 @@ def rates_of(rates: pd.DataFrame, segment: str) -> pd.DataFrame:
     """A re-projection's rates applied (origin `projection`), as queries.projection_rates'."""
     rows = rates if segment == "all" else rates[rates["segment"] == segment]
     return rows.sort_values(["segment", "metric", "scenario"]).reset_index(drop=True)
+
+
+def new_business_total(new_business: pd.DataFrame, months: int) -> float:
+    """The new-business line's revenue over months 1 .. `months` (month 0 holds none)."""
+    window = new_business[
+        (new_business["months_ahead"] >= 1) & (new_business["months_ahead"] <= months)
+    ]
+    return float(window["projected_new_revenue_usd"].sum())

@@ -238,3 +238,43 @@ def test_re_projected_totals_sum_months_one_to_the_horizon():
     assert totals["projected_revenue_usd"].tolist() == [30.0, 60.0]
     assert road_ahead.total_of(totals, "current", "middle", 3) == 60.0
     assert set(totals["name"]) == {"Per seat"}
+
+
+def test_new_business_is_a_separate_line_the_analyst_switches_on(sample, monkeypatch):
+    with duckdb.connect(str(sample), read_only=True) as connection:
+        # the window's new logos' starting MRR, a month: the new-business line's month 1
+        (new_mrr_per_month,) = connection.execute(
+            """
+            with window_months as (
+                select distinct month from marts.fct_account_month
+                where month > (select max(month) from marts.fct_account_month) - interval 12 month
+            )
+            select sum(mrr_usd) filter (where mrr_movement = 'new')
+                / (select count(*) from window_months)
+            from marts.fct_account_month
+            where month in (select month from window_months)
+            """
+        ).fetchone()
+        line = connection.execute(
+            "select months_ahead, projected_new_revenue_usd from marts.fct_projection_new_business"
+            " where segment = 'all' order by months_ahead"
+        ).fetchall()
+    assert float(new_mrr_per_month) > 0, "the sample wins new logos to carry forward"
+    assert float(line[0][1]) == 0
+    assert float(line[1][1]) == pytest.approx(float(new_mrr_per_month), abs=0.01)
+    twelve = sum(float(value) for months_ahead, value in line if 1 <= months_ahead <= 12)
+
+    app = _open(monkeypatch, sample)
+    built = [(element.label, element.value) for element in app.metric]
+    assert not [label for label, _ in built if label.startswith("New business")]
+
+    app.toggle(key="projection_new_business").set_value(True).run()
+
+    assert not app.exception, app.exception
+    assert _metric(app, "New business, next 12 months").value == money(twelve)
+    # drawn beside the base, never added to it: the base's figures have not moved
+    assert [
+        (element.label, element.value)
+        for element in app.metric
+        if not element.label.startswith("New business")
+    ] == built
