@@ -108,7 +108,10 @@ with st.container(border=True):
                 icon=":material/restart_alt:",
             )
 
-re_projected = guarded(queries.re_projection, edited) if edited else None
+re_projected = None
+if edited:
+    with st.spinner("Re-projecting with the build's SQL…", show_time=True):
+        re_projected = guarded(queries.re_projection, edited)
 if re_projected is not None:
     changes = ", ".join(
         f"{road_ahead.assumption_label(name).lower()} {in_force[name]:g} → {value:g}"
