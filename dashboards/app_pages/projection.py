@@ -101,8 +101,9 @@ with st.container(border=True):
     if columns:
         with columns[-1]:
             st.button(
-                "Reset to the build's",
+                "Reset",
                 key="projection_reset",
+                help="Back to the values of the build (rpt_settings).",
                 on_click=reset_assumptions,
                 disabled=not edited,
                 icon=":material/restart_alt:",

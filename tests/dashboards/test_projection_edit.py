@@ -278,3 +278,35 @@ def test_new_business_is_a_separate_line_the_analyst_switches_on(sample, monkeyp
         for element in app.metric
         if not element.label.startswith("New business")
     ] == built
+
+
+@pytest.mark.browser
+def test_analyst_edits_an_assumption_and_resets_it_in_a_real_browser(dashboard_url, tmp_path):
+    from playwright.sync_api import expect
+
+    from tests.dashboards._browser import ARTIFACTS, WAIT_MS, chromium_page, wait_for_app_run
+
+    with chromium_page(tmp_path / "chromium-profile") as page:
+        page.goto(f"{dashboard_url}/projection", wait_until="domcontentloaded")
+        churn = page.get_by_role("spinbutton", name="Churn multiplier")
+        expect(churn).to_be_visible(timeout=WAIT_MS)
+        wait_for_app_run(page)
+        assert "(edited)" not in page.locator("[data-testid='stMain']").first.inner_text()
+
+        churn.fill("2.00")
+        churn.press("Enter")
+        expect(page.get_by_text("Current model, next 12 months (middle) (edited)")).to_be_visible(
+            timeout=WAIT_MS
+        )
+        wait_for_app_run(page)
+        body = page.locator("[data-testid='stMain']").first.inner_text()
+        assert "churn multiplier 1 → 2" in body
+        assert "Traceback" not in body
+        page.screenshot(path=str(ARTIFACTS / "projection_edited.png"))
+
+        page.locator(".st-key-projection_reset").get_by_role("button", name="Reset").first.click()
+        expect(page.get_by_text("Current model, next 12 months (middle) (edited)")).to_have_count(
+            0, timeout=WAIT_MS
+        )
+        wait_for_app_run(page)
+        expect(churn).to_have_value("1.00")
