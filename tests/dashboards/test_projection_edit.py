@@ -303,6 +303,10 @@ def test_analyst_edits_an_assumption_and_resets_it_in_a_real_browser(dashboard_u
         assert "churn multiplier 1 → 2" in body
         assert "Traceback" not in body
         page.screenshot(path=str(ARTIFACTS / "projection_edited.png"))
+        page.set_viewport_size({"width": 1280, "height": 4200})
+        page.wait_for_timeout(1_000)
+        page.screenshot(path=str(ARTIFACTS / "projection_edited_full.png"))
+        page.set_viewport_size({"width": 1280, "height": 800})
 
         page.locator(".st-key-projection_reset").get_by_role("button", name="Reset").first.click()
         expect(page.get_by_text("Current model, next 12 months (middle) (edited)")).to_have_count(
