@@ -60,6 +60,8 @@ def _arguments(queries) -> dict[str, object]:
         "dimension": "feature",
         "components": components,
         "tiers": tiers,
+        # the Projection page's worst edit: growth moves every rated quantity, so it re-rates
+        "assumptions": (("projection_growth_multiplier", 1.5),),
     }
 
 

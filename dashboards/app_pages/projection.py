@@ -1,7 +1,9 @@
 """Projection, for the pricing review: what each model would bill today's base over the next 6,
 12 and 24 months, as a worst..best band around the middle scenario, beside the method's own
 backtest error and the assumptions it ran on (fct_revenue_projection, its backtest and rates,
-rpt_settings). The router has already drawn the as-of time and the sidebar filters."""
+rpt_settings). The assumptions are editable in place: an edit re-projects with the build's own
+projection and rating SQL (queries.re_projection) and the page shows the edited figures beside
+the build's until reset. The router has already drawn the as-of time and the sidebar filters."""
 
 import streamlit as st
 from lib import charts, queries, road_ahead
@@ -10,8 +12,12 @@ from lib.format import money, percent
 from lib.layout import MONTH_COLUMN, current_filters, download_csv, guarded, table_with_download
 
 SEGMENT_KEY = "projection_segment"
+NEW_BUSINESS_KEY = "projection_new_business"
 MODELS_KEY = "projection_models"
+ASSUMPTION_KEY = "projection_assumption_{}"
 PORTFOLIO = "all"
+# A multiplier above this is no longer an assumption but a stress test nobody asked for.
+MAX_MULTIPLE = 10.0
 
 filters = current_filters()
 models = guarded(queries.price_models)
@@ -58,39 +64,127 @@ st.caption(
     help=definition("revenue_projection"),
 )
 
+# ---- the assumptions, editable in place -----------------------------------------------------
+settings = guarded(queries.projection_settings)
+assumption_names = guarded(queries.projection_assumption_names) or []
+described = {} if settings is None else settings.set_index("name").to_dict("index")
+in_force = {name: float(described[name]["value"]) for name in assumption_names if name in described}
+
+
+def reset_assumptions() -> None:
+    for name, value in in_force.items():
+        st.session_state[ASSUMPTION_KEY.format(name)] = value
+
+
+chosen_values: dict[str, float] = {}
+with st.container(border=True):
+    st.markdown(
+        "**Assumptions** — edit one to re-project; the build's figures stay beside it.",
+        help=definition("projection_assumptions_edited"),
+    )
+    columns = st.columns(len(in_force) + 1) if in_force else []
+    for column, (name, value) in zip(columns, in_force.items(), strict=False):
+        key = ASSUMPTION_KEY.format(name)
+        st.session_state.setdefault(key, value)
+        is_fraction = described[name].get("unit") == "fraction"
+        with column:
+            chosen_values[name] = st.number_input(
+                road_ahead.assumption_label(name),
+                min_value=0.0,
+                max_value=1.0 if is_fraction else MAX_MULTIPLE,
+                step=0.05,
+                format="%.2f",
+                key=key,
+                help=f"{described[name]['description']} In force: {value:g}.",
+            )
+    edited = road_ahead.edited_assumptions(chosen_values, in_force)
+    if columns:
+        with columns[-1]:
+            st.button(
+                "Reset",
+                key="projection_reset",
+                help="Back to the values of the build (rpt_settings).",
+                on_click=reset_assumptions,
+                disabled=not edited,
+                icon=":material/restart_alt:",
+            )
+
+re_projected = None
+if edited:
+    with st.spinner("Re-projecting with the build's SQL…", show_time=True):
+        re_projected = guarded(queries.re_projection, edited)
+if re_projected is not None:
+    changes = ", ".join(
+        f"{road_ahead.assumption_label(name).lower()} {in_force[name]:g} → {value:g}"
+        for name, value in edited
+    )
+    st.info(
+        f"**Edited**: {changes}. The figures marked *edited* re-project the build's data with "
+        "the build's own projection SQL; nothing is published. Reset to return to the build's.",
+        icon=":material/edit:",
+    )
+    edited_projection = road_ahead.projection_of(
+        re_projected["projection"], segment, tuple(chosen), names
+    )
+    edited_totals = road_ahead.totals_of(
+        re_projected["projection"], segment, road_ahead.HORIZONS, names
+    )
+    edited_backtest = road_ahead.backtest_of(re_projected["backtest"], segment)
+
 # ---- KPI row: the current model's middle totals and the method's backtest error -------------
 mape = road_ahead.backtest_mape(backtest)
-with st.container(horizontal=True):
-    for months in road_ahead.HORIZONS:
-        middle = road_ahead.total_of(totals, current[0], "middle", months) if current else None
-        worst = road_ahead.total_of(totals, current[0], "worst", months) if current else None
-        best = road_ahead.total_of(totals, current[0], "best", months) if current else None
+
+
+def kpi_row(totals_shown, mape_shown, suffix: str = "", reference=None) -> None:
+    with st.container(horizontal=True):
+        for months in road_ahead.HORIZONS:
+            model = current[0] if current else None
+            middle, worst, best = (
+                road_ahead.total_of(totals_shown, model, scenario, months) if model else None
+                for scenario in ("middle", "worst", "best")
+            )
+            delta = f"{money(worst)} .. {money(best)}"
+            if reference is not None and model and middle is not None:
+                built = road_ahead.total_of(reference, model, "middle", months)
+                delta = f"as built {money(built)}; {delta}"
+            st.metric(
+                f"Current model, next {months} months (middle){suffix}",
+                money(middle),
+                delta=delta,
+                delta_color="off",
+                delta_arrow="off",
+                help=definition("projection_scenario"),
+                border=True,
+            )
         st.metric(
-            f"Current model, next {months} months (middle)",
-            money(middle),
-            delta=f"{money(worst)} .. {money(best)}",
-            delta_color="off",
-            delta_arrow="off",
-            help=definition("projection_scenario"),
+            label("projection_backtest_mape", "Backtest error (MAPE)") + suffix,
+            percent(mape_shown),
+            help=definition("projection_backtest_mape"),
             border=True,
         )
-    st.metric(
-        label("projection_backtest_mape", "Backtest error (MAPE)"),
-        percent(mape),
-        help=definition("projection_backtest_mape"),
-        border=True,
-    )
+
+
+kpi_row(totals, mape)
+if re_projected is not None:
+    kpi_row(edited_totals, road_ahead.backtest_mape(edited_backtest), " (edited)", totals)
 
 # ---- the band -----------------------------------------------------------------------------
-st.subheader("Monthly revenue by model: worst .. best, middle drawn")
-st.plotly_chart(
-    charts.projection_band(projection, charts.model_colors(names)),
-    key="projection_band",
-)
-download_csv(projection, f"seatshift_projection_{segment}.csv", key="projection_csv")
+colors = charts.model_colors(names)
+if re_projected is None:
+    st.subheader("Monthly revenue by model: worst .. best, middle drawn")
+    st.plotly_chart(charts.projection_band(projection, colors), key="projection_band")
+    download_csv(projection, f"seatshift_projection_{segment}.csv", key="projection_csv")
+else:
+    st.subheader("Monthly revenue by model, edited: worst .. best, middle drawn; as built dotted")
+    st.plotly_chart(
+        charts.projection_band(edited_projection, colors, reference=projection),
+        key="projection_band_edited",
+    )
+    download_csv(
+        edited_projection, f"seatshift_projection_{segment}_edited.csv", key="projection_csv"
+    )
 
 st.subheader("Totals over the next 6, 12 and 24 months")
-table = road_ahead.totals_table(totals[totals["price_model_id"].isin(chosen)])
 totals_config = {
     "name": "Model",
     "backtest_mape": st.column_config.NumberColumn(
@@ -104,18 +198,54 @@ totals_config = {
     for months in road_ahead.HORIZONS
     for scenario in road_ahead.SCENARIOS
 }
-table_with_download(
-    table,
-    f"seatshift_projection_totals_{segment}.csv",
-    key="projection_totals_csv",
-    column_config=totals_config,
-    column_order=list(totals_config),
-)
+shown_totals = [("As built", totals, f"seatshift_projection_totals_{segment}.csv")]
+if re_projected is not None:
+    shown_totals.insert(
+        0, ("Edited", edited_totals, f"seatshift_projection_totals_{segment}_edited.csv")
+    )
+for (caption, frame, file_name), tab in zip(
+    shown_totals, st.tabs([caption for caption, _, _ in shown_totals]), strict=True
+):
+    with tab:
+        table_with_download(
+            road_ahead.totals_table(frame[frame["price_model_id"].isin(chosen)]),
+            file_name,
+            key=f"projection_totals_csv_{caption.lower().replace(' ', '_')}",
+            column_config=totals_config,
+            column_order=list(totals_config),
+        )
+
+# ---- new business: a line of its own, off unless switched on --------------------------------
+if st.toggle(
+    label("projection_new_business", "New business") + ": add it as a separate line",
+    value=False,
+    key=NEW_BUSINESS_KEY,
+    help=definition("projection_new_business"),
+):
+    new_business = guarded(queries.projection_new_business, segment)
+    if new_business is not None and not new_business.empty:
+        st.subheader("New business, beside today's base (not in the figures above)")
+        with st.container(horizontal=True):
+            for months in road_ahead.HORIZONS:
+                st.metric(
+                    f"New business, next {months} months",
+                    money(road_ahead.new_business_total(new_business, months)),
+                    help=definition("projection_new_business"),
+                    border=True,
+                )
+        base = projection[projection["is_current_model"] & (projection["scenario"] == "middle")]
+        st.plotly_chart(
+            charts.new_business_line(new_business, base), key="projection_new_business_line"
+        )
+        download_csv(new_business, f"seatshift_new_business_{segment}.csv", key="new_business_csv")
 
 # ---- the track record ---------------------------------------------------------------------
+if re_projected is not None:
+    backtest, mape = edited_backtest, road_ahead.backtest_mape(edited_backtest)
 left, right = st.columns([3, 2])
 with left:
-    st.subheader("Backtest: projected 12 months back vs billed")
+    edited_mark = ", edited" if re_projected is not None else ""
+    st.subheader(f"Backtest{edited_mark}: projected 12 months back vs billed")
     if backtest.empty:
         st.info("Not enough history for a backtest yet.")
     else:
@@ -147,12 +277,14 @@ with right:
     )
 
 # ---- the assumptions ----------------------------------------------------------------------
-st.subheader("Assumptions")
-settings = guarded(queries.projection_settings)
+st.subheader("Assumptions of the build")
 rates = guarded(queries.projection_rates, segment)
+if re_projected is not None:
+    rates = road_ahead.rates_of(re_projected["rates"], segment)
 if settings is not None:
     st.caption(
-        "Settings of this build (dbt vars; `seatshift refresh --vars ...` changes them).",
+        "Settings of this build (dbt vars; `seatshift refresh --vars ...` changes them)"
+        + ("; the rates below are the edited ones." if re_projected is not None else "."),
     )
     st.dataframe(
         settings,

@@ -333,10 +333,29 @@ def _rgba(hex_color: str, alpha: float) -> str:
     return f"rgba({red},{green},{blue},{alpha})"
 
 
-def projection_band(projection: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
+def projection_band(
+    projection: pd.DataFrame, colors: dict[str, str], reference: pd.DataFrame | None = None
+) -> go.Figure:
     """Per model (its fixed colour, keyed by name), the worst..best band shaded and the middle
-    scenario drawn as a line, month by month from the as-of month."""
+    scenario drawn as a line, month by month from the as-of month. With `reference` (the build's
+    projection beside an edited one) its middle scenario is drawn dotted in the same colour."""
     figure = go.Figure()
+    if reference is not None:
+        for name, rows in reference[reference["scenario"] == "middle"].groupby("name", sort=False):
+            middle = rows.sort_values("month")
+            figure.add_trace(
+                go.Scatter(
+                    x=middle["month"],
+                    y=middle["projected_revenue_usd"].astype(float),
+                    mode="lines",
+                    line={"color": colors.get(str(name), NEUTRAL), "width": 1.5, "dash": "dot"},
+                    name=f"{name} (as built)",
+                    legendgroup=str(name),
+                    hovertemplate="%{x|%b %Y}: $%{y:,.0f} (middle, as built)<extra>"
+                    + str(name)
+                    + "</extra>",
+                )
+            )
     for name, rows in projection.groupby("name", sort=False):
         color = colors.get(str(name), NEUTRAL)
         by_scenario = {
@@ -376,6 +395,37 @@ def projection_band(projection: pd.DataFrame, colors: dict[str, str]) -> go.Figu
     figure.update_yaxes(title="USD a month", tickformat="~s", rangemode="tozero")
     figure.update_xaxes(title=None, tickformat="%b %Y")
     return legend_below(figure, height=360)
+
+
+def new_business_line(new_business: pd.DataFrame, base: pd.DataFrame | None = None) -> go.Figure:
+    """New business carried forward, a line of its own (dashed); `base`, the current model's
+    middle projection of today's base, drawn beside it for scale, never added to it."""
+    figure = go.Figure()
+    if base is not None and not base.empty:
+        middle = base.sort_values("month")
+        figure.add_trace(
+            go.Scatter(
+                x=middle["month"],
+                y=middle["projected_revenue_usd"].astype(float),
+                mode="lines",
+                line={"color": ACTUAL, "width": 2},
+                name="Today's base, current model (middle)",
+                hovertemplate="%{x|%b %Y}: $%{y:,.0f}<extra>today's base</extra>",
+            )
+        )
+    figure.add_trace(
+        go.Scatter(
+            x=new_business["month"],
+            y=new_business["projected_new_revenue_usd"].astype(float),
+            mode="lines",
+            line={"color": GOOD, "width": 2, "dash": "dash"},
+            name="New business (separate line)",
+            hovertemplate="%{x|%b %Y}: $%{y:,.0f}<extra>new business</extra>",
+        )
+    )
+    figure.update_yaxes(title="USD a month", tickformat="~s", rangemode="tozero")
+    figure.update_xaxes(title=None, tickformat="%b %Y")
+    return legend_below(figure, height=300)
 
 
 def backtest_lines(backtest: pd.DataFrame) -> go.Figure:

@@ -108,3 +108,99 @@ def impact_long(impact: pd.DataFrame) -> pd.DataFrame:
     )
     long["line"] = long["line"].map(lines)
     return long
+
+
+# ---- the projection re-projected under edited assumptions (queries.re_projection) -------------
+
+
+def assumption_label(name: str) -> str:
+    """A setting's name as a control's label (`projection_shock_churn` -> `Shock churn`)."""
+    return name.removeprefix("projection_").replace("_", " ").capitalize()
+
+
+def edited_assumptions(
+    chosen: dict[str, float], in_force: dict[str, float]
+) -> tuple[tuple[str, float], ...]:
+    """The assumptions whose chosen value differs from the build's, in the order given."""
+    return tuple(
+        (name, float(value))
+        for name, value in chosen.items()
+        if name in in_force and float(value) != float(in_force[name])
+    )
+
+
+def projection_of(
+    projection: pd.DataFrame, segment: str, models: tuple[str, ...], names: dict[str, str]
+) -> pd.DataFrame:
+    """A re-projection's rows of one segment for the chosen models, named and ordered as
+    queries.revenue_projection's."""
+    rows = projection[
+        (projection["segment"] == segment) & projection["price_model_id"].isin(models)
+    ].copy()
+    rows["name"] = rows["price_model_id"].map(names)
+    return rows.sort_values(
+        ["is_current_model", "price_model_id", "scenario", "months_ahead"],
+        ascending=[False, True, True, True],
+    ).reset_index(drop=True)
+
+
+def totals_of(
+    projection: pd.DataFrame, segment: str, horizons: tuple[int, ...], names: dict[str, str]
+) -> pd.DataFrame:
+    """A re-projection's totals over months 1 .. h for each horizon h, per model and scenario, in
+    queries.projection_totals' columns (month 0 has happened)."""
+    rows = projection[projection["segment"] == segment]
+    parts = []
+    for months in horizons:
+        window = rows[(rows["months_ahead"] >= 1) & (rows["months_ahead"] <= months)]
+        summed = window.groupby(
+            ["price_model_id", "is_current_model", "scenario"], as_index=False
+        ).agg(
+            projected_revenue_usd=("projected_revenue_usd", "sum"),
+            backtest_mape=("backtest_mape", "first"),
+            is_backtest_carried=("is_backtest_carried", "any"),
+        )
+        summed["horizon_months"] = months
+        parts.append(summed)
+    if not parts:
+        return pd.DataFrame()
+    totals = pd.concat(parts, ignore_index=True)
+    totals["name"] = totals["price_model_id"].map(names)
+    return totals.sort_values(
+        ["is_current_model", "price_model_id", "horizon_months", "scenario"],
+        ascending=[False, True, True, True],
+    ).reset_index(drop=True)
+
+
+def backtest_of(backtest: pd.DataFrame, segment: str) -> pd.DataFrame:
+    """A re-projection's backtest of one segment, in queries.projection_backtest's columns."""
+    rows = backtest[backtest["segment"] == segment]
+    return (
+        rows[
+            [
+                "months_ahead",
+                "month",
+                "backtest_origin_month",
+                "projected_revenue_usd",
+                "actual_revenue_usd",
+                "absolute_percentage_error",
+                "backtest_mape",
+            ]
+        ]
+        .sort_values("months_ahead")
+        .reset_index(drop=True)
+    )
+
+
+def rates_of(rates: pd.DataFrame, segment: str) -> pd.DataFrame:
+    """A re-projection's rates applied (origin `projection`), as queries.projection_rates'."""
+    rows = rates if segment == "all" else rates[rates["segment"] == segment]
+    return rows.sort_values(["segment", "metric", "scenario"]).reset_index(drop=True)
+
+
+def new_business_total(new_business: pd.DataFrame, months: int) -> float:
+    """The new-business line's revenue over months 1 .. `months` (month 0 holds none)."""
+    window = new_business[
+        (new_business["months_ahead"] >= 1) & (new_business["months_ahead"] <= months)
+    ]
+    return float(window["projected_new_revenue_usd"].sum())

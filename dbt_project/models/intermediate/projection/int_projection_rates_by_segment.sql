@@ -15,9 +15,6 @@
 -- that of its mean, not of one month's noise. The multipliers scale a rate and its spread alike.
 -- Churn stays within 0..1, growth at or above -1 (a quantity cannot go negative).
 {%- set history = var('projection_history_months') | int %}
-{%- set spread = var('projection_scenario_spread') %}
-{%- set churn_multiplier = var('projection_churn_multiplier') %}
-{%- set growth_multiplier = var('projection_growth_multiplier') %}
 with
 
 origins as (select * from {{ ref('int_projection_origins') }}),
@@ -27,23 +24,6 @@ account_months as (select * from {{ ref('fct_account_month') }}),
 metrics as (select * from {{ ref('int_account_month_metrics_unpivoted') }}),
 
 bases as (select * from {{ ref('int_projection_bases') }}),
-
-scenarios as (
-    select
-        cast('worst' as {{ dbt.type_string() }}) as scenario,
-        1 as churn_direction,
-        -1 as growth_direction
-    union all
-    select
-        'middle' as scenario,
-        0 as churn_direction,
-        0 as growth_direction
-    union all
-    select
-        'best' as scenario,
-        -1 as churn_direction,
-        1 as growth_direction
-),
 
 -- every account with MRR > 0 at the end of m-1, for each month m of each origin's window
 at_risk as (
@@ -209,35 +189,7 @@ measured as (
             and segment_metrics.metric = growth_measured.metric
 ),
 
-final as (
-    select
-        measured.origin_kind,
-        measured.segment,
-        scenarios.scenario,
-        measured.metric,
-        round(measured.measured_churn_rate, 10) as measured_churn_rate,
-        round(measured.churn_rate_error, 10) as churn_rate_error,
-        round(measured.measured_growth_rate, 10) as measured_growth_rate,
-        round(measured.growth_rate_error, 10) as growth_rate_error,
-        round(least(
-            greatest(
-                {{ churn_multiplier }} * (
-                    measured.measured_churn_rate
-                    + scenarios.churn_direction * {{ spread }} * measured.churn_rate_error
-                ),
-                0
-            ),
-            1
-        ), 10) as monthly_churn_rate,
-        round(greatest(
-            {{ growth_multiplier }} * (
-                measured.measured_growth_rate
-                + scenarios.growth_direction * {{ spread }} * measured.growth_rate_error
-            ),
-            -1
-        ), 10) as monthly_growth_rate
-    from measured
-    cross join scenarios
-)
+-- the rates in force: the macro the Projection page's re-projection runs too (rpt_projection_sql)
+{{ projection_rates_applied('measured') }}
 
-select * from final
+select * from projection_rates

@@ -1,0 +1,81 @@
+-- Grain: one row per published query (sql_name).
+-- The revenue projection compiled over placeholder relations, with its editable assumptions
+-- (projection_assumption_names) as named parameters, so the Projection page re-projects an
+-- edited assumption with the very SQL of this build's projection models (macros/projection), and
+-- rates the grown quantities with the build's rating SQL (rpt_rating_sql's rate_usage), never a
+-- second engine. In the order the page runs them, each result stored under the name the next
+-- ones read:
+--   projection_origins        reads projection_bases (fct_projection_bases)
+--   projection_rates          reads projection_measured_rates (fct_projection_measured_rates);
+--                             binds $projection_scenario_spread, $projection_churn_multiplier,
+--                             $projection_growth_multiplier
+--   projection_usage_grown    reads projection_rates, projection_bases, projection_origins,
+--                             projection_quantities (fct_rating_quantities: account_id, month,
+--                             metric, quantity, events) and rating_price_components
+--   projection_rating_usage   reads projection_usage_grown: rate_usage's rating_usage for the
+--   backtest_rating_usage     projection and the backtest (rated into projection_rated_lines and
+--   backtest_price_components backtest_rated_lines, the backtest under these components)
+--   projection_by_segment     reads projection_usage_grown, projection_rated_lines,
+--                             backtest_rated_lines, projection_bases, projection_origins;
+--                             binds $projection_shock_churn
+--   projection_backtest       reads projection_by_segment, projection_bases and
+--                             projection_actuals (fct_shadow_invoice):
+--                             fct_revenue_projection_backtest's rows
+--   revenue_projection        reads projection_by_segment, projection_backtest and
+--                             projection_price_models (dim_price_models): fct_revenue_projection
+{%- set queries = [
+    ('projection_origins',
+        'select distinct origin_kind, origin_month, horizon_months\nfrom projection_bases', []),
+    ('projection_rates',
+        'with ' ~ projection_rates_applied('projection_measured_rates', as_parameters=true)
+        ~ ' select * from projection_rates',
+        ['projection_scenario_spread', 'projection_churn_multiplier',
+         'projection_growth_multiplier']),
+    ('projection_usage_grown',
+        'with ' ~ projection_usage_growth(
+            'projection_rates', 'projection_bases', 'projection_origins',
+            'projection_quantities', 'rating_price_components')
+        ~ ' select * from projection_usage_grown', []),
+    ('projection_rating_usage',
+        'select * from ' ~ projection_rating_usage('projection_usage_grown', 'projection')
+        ~ ' as rating_usage', []),
+    ('backtest_rating_usage',
+        'select * from ' ~ projection_rating_usage('projection_usage_grown', 'backtest')
+        ~ ' as rating_usage', []),
+    ('backtest_price_components',
+        'select * from ' ~ projection_backtest_components(
+            'rating_price_components', 'projection_bases')
+        ~ ' as components', []),
+    ('projection_by_segment',
+        'with ' ~ projection_revenue_by_segment(
+            'projection_usage_grown', 'projection_rated_lines', 'backtest_rated_lines',
+            'projection_bases', 'projection_origins', as_parameters=true)
+        ~ ' select * from projection_by_segment',
+        ['projection_shock_churn']),
+    ('projection_backtest',
+        'with ' ~ projection_backtest_results(
+            'projection_by_segment', 'projection_bases', 'projection_actuals')
+        ~ ' select * from projection_backtest_rows', []),
+    ('revenue_projection',
+        'with ' ~ revenue_projection_results(
+            'projection_by_segment', 'projection_backtest', 'projection_price_models')
+        ~ ' select * from revenue_projection_rows', []),
+] %}
+
+with
+
+queries as (
+    {%- for name, sql, parameters in queries %}
+    select
+        cast('{{ name }}' as {{ dbt.type_string() }}) as sql_name,
+        cast({{ loop.index }} as integer) as run_order,
+        -- the rendered queries are long lines inside one literal
+        cast('{{ sql | replace("'", "''") }}' as {{ dbt.type_string() }}) as sql_text,  -- noqa: LT05
+        cast('{{ parameters | join(",") }}' as {{ dbt.type_string() }}) as parameter_names  -- noqa: LT05
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+)
+
+select * from queries

@@ -1,0 +1,316 @@
+"""The Projection page's assumptions, edited in place (issue 12): the re-projection runs the
+build's own projection SQL (rpt_projection_sql) and rating SQL (rpt_rating_sql) over copies of
+its inputs, so with the settings in force it is fct_revenue_projection and its backtest row for
+row, and an edit moves the figures the way DOMAIN.md's "Projection" says it must."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from orchestration.lib.settings import DASHBOARD_ENTRYPOINT
+from tests.dashboards._support import ENTRYPOINT, published_warehouse
+from tests.orchestration.test_projection import _independent_churn
+
+sys.path.insert(0, str(DASHBOARD_ENTRYPOINT.parent))  # the page imports `lib` from there too
+
+from lib import queries, road_ahead
+from lib.format import money
+
+PAGE = "app_pages/projection.py"
+CHURN = "projection_churn_multiplier"
+GROWTH = "projection_growth_multiplier"
+SPREAD = "projection_scenario_spread"
+SHOCK = "projection_shock_churn"
+NOTHING_MOVES = ((CHURN, 0.0), (GROWTH, 0.0), (SHOCK, 0.0))
+
+
+@pytest.fixture
+def sample(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Path:
+    warehouse = published_warehouse(request)
+    monkeypatch.setenv("SEATSHIFT_WAREHOUSE", str(warehouse))
+    return warehouse
+
+
+def _marts(warehouse: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        return (
+            connection.execute(
+                "select * from marts.fct_revenue_projection order by revenue_projection_id"
+            ).df(),
+            connection.execute(
+                "select * from marts.fct_revenue_projection_backtest order by backtest_id"
+            ).df(),
+            connection.execute(
+                "select * from marts.fct_projection_rates order by projection_rate_id"
+            ).df(),
+        )
+
+
+def _sorted(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+    return frame.sort_values(key).reset_index(drop=True)
+
+
+@pytest.mark.parametrize("warehouse_fixture", ["sample_warehouse", "generated_warehouse"])
+def test_re_projection_with_the_settings_in_force_is_the_build_row_for_row(
+    warehouse_fixture, request, monkeypatch
+):
+    warehouse = Path(request.getfixturevalue(warehouse_fixture))
+    monkeypatch.setenv("SEATSHIFT_WAREHOUSE", str(warehouse))
+    projection, backtest, rates = _marts(warehouse)
+
+    result = queries.re_projection(())
+
+    assert len(projection) > 0 and len(backtest) > 0
+    # every column, every row, the same values and types: one SQL, two callers
+    pd.testing.assert_frame_equal(
+        _sorted(result["projection"], "revenue_projection_id"), projection
+    )
+    pd.testing.assert_frame_equal(_sorted(result["backtest"], "backtest_id"), backtest)
+    applied = result["rates"].assign(
+        projection_rate_id=lambda f: f["segment"] + "|" + f["scenario"] + "|" + f["metric"]
+    )
+    merged = rates.merge(applied, on="projection_rate_id", suffixes=("", "_page"))
+    assert len(merged) == len(rates)
+    for column in ("monthly_churn_rate", "monthly_growth_rate"):
+        assert (merged[column] == merged[f"{column}_page"]).all(), column
+
+
+def test_an_edit_re_projects_while_the_build_stays_as_it_was(sample):
+    projection, _, _ = _marts(sample)
+    edited = queries.re_projection(((CHURN, 2.0),))["projection"]
+    unedited = queries.re_projection(())["projection"]
+
+    moved = edited.merge(projection, on="revenue_projection_id", suffixes=("", "_built"))
+    later = moved[moved["months_ahead"] >= 1]
+    assert (later["projected_revenue_usd"] != later["projected_revenue_usd_built"]).any()
+    month_zero = moved[moved["months_ahead"] == 0]
+    assert (month_zero["projected_revenue_usd"] == month_zero["projected_revenue_usd_built"]).all()
+    # the cached copy of the inputs was not changed by the edit
+    pd.testing.assert_frame_equal(_sorted(unedited, "revenue_projection_id"), projection)
+
+
+def test_twice_the_churn_without_growth_decays_by_twice_the_measured_churn(sample):
+    # DOMAIN.md: the current model's month k is month 0 x (1 - monthly churn)^k when nothing
+    # grows; with the churn multiplier 2 and no spread the churn is 2 x the measured one, which
+    # _independent_churn measures in Python from fct_account_month.
+    with duckdb.connect(str(sample), read_only=True) as connection:
+        churn = _independent_churn(connection)
+    result = queries.re_projection(((CHURN, 2.0), (GROWTH, 0.0), (SPREAD, 0.0)))["projection"]
+    rows = result[
+        result["is_current_model"] & (result["scenario"] == "middle") & (result["segment"] != "all")
+    ]
+    month_zero = rows[rows["months_ahead"] == 0].set_index("segment")["projected_revenue_usd"]
+    checked = 0
+    for row in rows.itertuples():
+        expected = (
+            month_zero[row.segment] * (1 - 2 * churn.get(row.segment, 0.0)) ** row.months_ahead
+        )
+        assert float(row.projected_revenue_usd) == pytest.approx(expected, abs=0.01), row
+        checked += 1
+    assert checked == 25 * len(month_zero)
+    assert any(0 < rate < 0.5 for rate in churn.values()), "the sample has churn to double"
+
+
+def test_zero_churn_growth_and_shock_churn_give_a_flat_re_projection(sample):
+    projection, _, _ = _marts(sample)
+    later = projection[projection["months_ahead"] >= 1].merge(
+        projection[projection["months_ahead"] == 0],
+        on=["segment", "price_model_id", "scenario"],
+        suffixes=("", "_zero"),
+    )
+    assert (later["projected_revenue_usd"] != later["projected_revenue_usd_zero"]).any(), (
+        "the build's own projection moves, so flatness below is the edit's doing"
+    )
+
+    flat = queries.re_projection(NOTHING_MOVES)["projection"]
+
+    month_zero = flat[flat["months_ahead"] == 0]
+    joined = flat.merge(
+        month_zero, on=["segment", "price_model_id", "scenario"], suffixes=("", "_zero")
+    )
+    assert len(joined) == len(flat) == len(projection)
+    assert (joined["projected_revenue_usd"] == joined["projected_revenue_usd_zero"]).all()
+    assert (joined["projected_accounts"] == joined["base_accounts"]).all()
+
+
+def _open(monkeypatch: pytest.MonkeyPatch, warehouse: Path) -> AppTest:
+    monkeypatch.setenv("SEATSHIFT_WAREHOUSE", str(warehouse))
+    app = AppTest.from_file(ENTRYPOINT, default_timeout=120).run()
+    app.switch_page(PAGE).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def _metric(app: AppTest, label: str):
+    found = [element for element in app.metric if element.label == label]
+    assert len(found) == 1, [element.label for element in app.metric]
+    return found[0]
+
+
+def _assumption(app: AppTest, name: str):
+    return app.number_input(key=f"projection_assumption_{name}")
+
+
+TWELVE_MONTHS = "Current model, next 12 months (middle)"
+
+
+def test_analyst_edits_the_churn_on_the_page_and_sees_the_numbers_move_then_resets(
+    sample, monkeypatch
+):
+    app = _open(monkeypatch, sample)
+    built = _metric(app, TWELVE_MONTHS).value
+    assert not [element for element in app.metric if element.label.endswith("(edited)")]
+    assert _assumption(app, CHURN).value == 1.0  # the value in force (rpt_settings)
+    assert "churn" in _assumption(app, CHURN).help.lower()  # its description, from the build
+
+    _assumption(app, CHURN).set_value(3.0)
+    app.run()
+
+    assert not app.exception, app.exception
+    edited = _metric(app, f"{TWELVE_MONTHS} (edited)")
+    assert _metric(app, TWELVE_MONTHS).value == built  # the build's, beside the edit
+    assert edited.value != built
+    assert edited.delta.startswith(f"as built {built}")
+    assert any(element.value.startswith("**Edited**") for element in app.info)
+
+    app.button(key="projection_reset").click().run()
+
+    assert _assumption(app, CHURN).value == 1.0
+    assert not [element for element in app.metric if element.label.endswith("(edited)")]
+
+
+def test_with_churn_growth_and_shock_churn_at_zero_the_page_shows_a_flat_projection(
+    sample, monkeypatch
+):
+    with duckdb.connect(str(sample), read_only=True) as connection:
+        (month_zero,) = connection.execute(
+            """
+            select projected_revenue_usd from marts.fct_revenue_projection
+            where segment = 'all' and is_current_model and scenario = 'middle'
+                and months_ahead = 0
+            """
+        ).fetchone()
+    app = _open(monkeypatch, sample)
+    for name, value in NOTHING_MOVES:
+        _assumption(app, name).set_value(value)
+    app.run()
+
+    assert not app.exception, app.exception
+    # flat: each of the next 12 months bills what month 0 billed, in every scenario
+    flat = money(12 * float(month_zero))
+    edited = _metric(app, f"{TWELVE_MONTHS} (edited)")
+    assert edited.value == flat
+    assert edited.delta.endswith(f"{flat} .. {flat}")
+
+
+def test_only_the_assumptions_that_moved_count_as_edited():
+    in_force = {CHURN: 1.0, GROWTH: 1.0, SHOCK: 0.25}
+    assert road_ahead.edited_assumptions({CHURN: 1.0, GROWTH: 1.0, SHOCK: 0.25}, in_force) == ()
+    assert road_ahead.edited_assumptions({CHURN: 1.5, GROWTH: 1.0, SHOCK: 0.0}, in_force) == (
+        (CHURN, 1.5),
+        (SHOCK, 0.0),
+    )
+
+
+def test_re_projected_totals_sum_months_one_to_the_horizon():
+    # one model, middle scenario, months 0..3 at 100, 10, 20, 30: month 0 has happened, so the
+    # 2-month total is 10 + 20 = 30 and the 3-month one 10 + 20 + 30 = 60
+    projection = pd.DataFrame(
+        {
+            "segment": "all",
+            "price_model_id": "current",
+            "is_current_model": True,
+            "scenario": "middle",
+            "months_ahead": [0, 1, 2, 3],
+            "projected_revenue_usd": [100.0, 10.0, 20.0, 30.0],
+            "backtest_mape": 0.1,
+            "is_backtest_carried": False,
+        }
+    )
+    totals = road_ahead.totals_of(projection, "all", (2, 3), {"current": "Per seat"})
+    assert totals["horizon_months"].tolist() == [2, 3]
+    assert totals["projected_revenue_usd"].tolist() == [30.0, 60.0]
+    assert road_ahead.total_of(totals, "current", "middle", 3) == 60.0
+    assert set(totals["name"]) == {"Per seat"}
+
+
+def test_new_business_is_a_separate_line_the_analyst_switches_on(sample, monkeypatch):
+    with duckdb.connect(str(sample), read_only=True) as connection:
+        # the window's new logos' starting MRR, a month: the new-business line's month 1
+        (new_mrr_per_month,) = connection.execute(
+            """
+            with window_months as (
+                select distinct month from marts.fct_account_month
+                where month > (select max(month) from marts.fct_account_month) - interval 12 month
+            )
+            select sum(mrr_usd) filter (where mrr_movement = 'new')
+                / (select count(*) from window_months)
+            from marts.fct_account_month
+            where month in (select month from window_months)
+            """
+        ).fetchone()
+        line = connection.execute(
+            "select months_ahead, projected_new_revenue_usd from marts.fct_projection_new_business"
+            " where segment = 'all' order by months_ahead"
+        ).fetchall()
+    assert float(new_mrr_per_month) > 0, "the sample wins new logos to carry forward"
+    assert float(line[0][1]) == 0
+    assert float(line[1][1]) == pytest.approx(float(new_mrr_per_month), abs=0.01)
+    twelve = sum(float(value) for months_ahead, value in line if 1 <= months_ahead <= 12)
+
+    app = _open(monkeypatch, sample)
+    built = [(element.label, element.value) for element in app.metric]
+    assert not [label for label, _ in built if label.startswith("New business")]
+
+    app.toggle(key="projection_new_business").set_value(True).run()
+
+    assert not app.exception, app.exception
+    assert _metric(app, "New business, next 12 months").value == money(twelve)
+    # drawn beside the base, never added to it: the base's figures have not moved
+    assert [
+        (element.label, element.value)
+        for element in app.metric
+        if not element.label.startswith("New business")
+    ] == built
+
+
+@pytest.mark.browser
+def test_analyst_edits_an_assumption_and_resets_it_in_a_real_browser(dashboard_url, tmp_path):
+    from playwright.sync_api import expect
+
+    from tests.dashboards._browser import ARTIFACTS, WAIT_MS, chromium_page, wait_for_app_run
+
+    with chromium_page(tmp_path / "chromium-profile") as page:
+        page.goto(f"{dashboard_url}/projection", wait_until="domcontentloaded")
+        churn = page.get_by_role("spinbutton", name="Churn multiplier")
+        expect(churn).to_be_visible(timeout=WAIT_MS)
+        wait_for_app_run(page)
+        assert "(edited)" not in page.locator("[data-testid='stMain']").first.inner_text()
+
+        churn.fill("2.00")
+        churn.press("Enter")
+        expect(page.get_by_text("Current model, next 12 months (middle) (edited)")).to_be_visible(
+            timeout=WAIT_MS
+        )
+        wait_for_app_run(page)
+        body = page.locator("[data-testid='stMain']").first.inner_text()
+        assert "churn multiplier 1 → 2" in body
+        assert "Traceback" not in body
+        page.screenshot(path=str(ARTIFACTS / "projection_edited.png"))
+        page.set_viewport_size({"width": 1280, "height": 4200})
+        page.wait_for_timeout(1_000)
+        page.screenshot(path=str(ARTIFACTS / "projection_edited_full.png"))
+        page.set_viewport_size({"width": 1280, "height": 800})
+
+        page.locator(".st-key-projection_reset").get_by_role("button", name="Reset").first.click()
+        expect(page.get_by_text("Current model, next 12 months (middle) (edited)")).to_have_count(
+            0, timeout=WAIT_MS
+        )
+        wait_for_app_run(page)
+        expect(churn).to_have_value("1.00")
