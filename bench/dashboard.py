@@ -54,9 +54,12 @@ def _arguments(queries) -> dict[str, object]:
         "model": models[0],
         "models": tuple(models),
         "thresholds": (),
+        "horizons": (6, 12, 24),  # the Projection page's totals (lib.road_ahead.HORIZONS)
         "account_id": account_id,
         "invoice_id": invoice_id,
         "reconciliation_id": str(lines["reconciliation_id"].iloc[0]),
+        # the paper invoice's month: the account's latest month billed and shadow-billed
+        "month": queries.paper_invoice_month(account_id, models[0]) or months[-1],
         "dimension": "feature",
         "components": components,
         "tiers": tiers,

@@ -59,6 +59,17 @@ def test_the_readme_has_the_markers_the_bench_writes_between(tmp_path):
     assert f"{report.README_START}\n| what | figure | target |\n{report.README_END}" in text
 
 
+def test_every_dashboard_query_gets_its_arguments_and_answers_on_the_sample(sample_warehouse):
+    # The bench times each public function of dashboards/lib/queries.py with arguments taken
+    # from the warehouse: a new query with a parameter the bench cannot fill broke the whole
+    # bench run at its last stage (paper_invoice_actual_lines' `month`). One call each.
+    from bench.dashboard import time_queries
+
+    timings = time_queries(sample_warehouse, calls=1)
+    assert "paper_invoice_actual_lines" in timings and "re_projection" in timings
+    assert all(p95 >= p50 > 0 for p50, p95 in timings.values())
+
+
 def test_accounts_scale_with_the_events_asked_for():
     assert stages.accounts_for(10_000_000) == 1450
     assert stages.accounts_for(100_000_000) == 14500
@@ -68,6 +79,7 @@ ROWS = (
     "scale", "machine", "generate", "lower bound", "full `seatshift refresh`",
     "full refresh: peak memory", "full refresh: load", "full refresh: checks",
     "full refresh: dbt", "full refresh: publish", "full refresh: slowest dbt models",
+    "full refresh: projection and migration plan",
     "peer: polars streaming", "peer: pandas", "ours: the rollup model", "ours inside",
     "the engines agree", "one-day incremental refresh", "incremental: dbt",
     "dashboard: slowest query",

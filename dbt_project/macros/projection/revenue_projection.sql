@@ -205,12 +205,18 @@ projection_usage_grown as (
         projection_keys.monthly_churn_rate,
         projection_keys.months_ahead,
         projection_quantities.metric,
-        cast(projection_quantities.quantity as {{ rating_decimal() }}) * cast(
-            power(1 + projection_rates.monthly_growth_rate, projection_keys.months_ahead)
+        -- The growth factor times the quantity in double precision, the product then held as
+        -- the rating engine's decimal: a product of two decimal(38, 12) has 24 decimals and so
+        -- only 14 digits before the point, which a steep growth rate (the sample's backtest
+        -- measures 340% a month) under an edited multiplier overflowed.
+        cast(
+            cast(projection_quantities.quantity as double)
+            * power(1 + projection_rates.monthly_growth_rate, projection_keys.months_ahead)
             as {{ rating_decimal() }}
         ) as quantity,
-        cast(projection_quantities.events as {{ rating_decimal() }}) * cast(
-            power(1 + projection_rates.monthly_growth_rate, projection_keys.months_ahead)
+        cast(
+            cast(projection_quantities.events as double)
+            * power(1 + projection_rates.monthly_growth_rate, projection_keys.months_ahead)
             as {{ rating_decimal() }}
         ) as events
     from projection_keys
