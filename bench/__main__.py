@@ -226,7 +226,7 @@ def _tables(
     rate = generated.events / generated.seconds
     slowest = sorted(full.dbt_models.items(), key=lambda item: -item[1])[:3]
     road_ahead_models = [
-        name for name in full.dbt_models if "projection" in name or "migration_plan" in name
+        name for name in full.dbt_models if "project" in name or "migration_plan" in name
     ]
     road_ahead = sum(full.dbt_models[name] for name in road_ahead_models)
     peak = max(full.measured.peak_tree_rss_bytes, incremental.measured.peak_tree_rss_bytes)
