@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import os
 import sys
+import threading
+import time
 from pathlib import Path
 
 from orchestration.lib import settings
@@ -132,6 +135,76 @@ def _refresh_run_config(args: argparse.Namespace) -> dict:
     return config
 
 
+def _say_progress(began: float, text: str) -> None:
+    """One line of progress on stderr: seconds since the command started, then what runs."""
+    print(f"[{time.monotonic() - began:6.1f} s] {text}", file=sys.stderr, flush=True)
+
+
+def _stage_of(step_key: str) -> str:
+    """What a step of the refresh job does, in an operator's words."""
+    if step_key == "landing__inventory":
+        return "reading the landing folder"
+    if step_key == "dbt_models":
+        return "building the dbt models and running their tests"
+    if step_key == "audit__refresh_log":
+        return "publishing"
+    if step_key.endswith("_matches_expectations"):
+        relation = step_key.removesuffix("_matches_expectations").replace("__", ".", 1)
+        return f"checking {relation} (Great Expectations)"
+    return f"loading {step_key.replace('__', '.', 1)}"
+
+
+class _StageProgress(threading.Thread):
+    """Says each step of this refresh's Dagster run as it starts, read from the run's event log
+    in the instance (the run is this command's: tagged with its warehouse, created after it
+    started). Operators saw nothing for minutes; the load report still follows at the end."""
+
+    def __init__(self, instance, published: Path, began: float) -> None:
+        super().__init__(name="refresh-progress", daemon=True)
+        self._instance = instance
+        self._published = published
+        self._began = began
+        self._created_after = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+        self._done = threading.Event()
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join(timeout=5)
+        self._report_new_steps()  # the last steps, if the run ended between two looks
+
+    def run(self) -> None:
+        while not self._done.wait(0.5):
+            with contextlib.suppress(Exception):  # progress only: never fail a refresh for it
+                self._report_new_steps()
+
+    _run_id: str | None = None
+    _seen: frozenset = frozenset()
+
+    def _report_new_steps(self) -> None:
+        import dagster as dg
+
+        if self._run_id is None:
+            runs = self._instance.get_runs(
+                filters=dg.RunsFilter(
+                    job_name=REFRESH_JOB,
+                    tags={settings.WAREHOUSE_RUN_TAG: str(self._published)},
+                    created_after=self._created_after,
+                ),
+                limit=1,
+            )
+            if not runs:
+                return
+            self._run_id = runs[0].run_id
+        records = self._instance.get_records_for_run(
+            self._run_id, of_type=dg.DagsterEventType.STEP_START
+        ).records
+        for record in records:
+            step_key = record.event_log_entry.step_key
+            if step_key and step_key not in self._seen:
+                self._seen = self._seen | {step_key}
+                _say_progress(self._began, _stage_of(step_key))
+
+
 def _refresh(args: argparse.Namespace) -> int:
     landing = settings.landing_dir(args.landing)
     published = settings.warehouse_path(args.warehouse)
@@ -146,6 +219,8 @@ def _refresh(args: argparse.Namespace) -> int:
         print(f"refresh failed: the landing folder {landing} does not exist", file=sys.stderr)
         return 2
 
+    began = time.monotonic()
+    _say_progress(began, f"refresh of {published} from {landing}: loading the definitions")
     from orchestration.lib import warehouse
 
     if warehouse.refresh_is_running(published):
@@ -166,10 +241,16 @@ def _refresh(args: argparse.Namespace) -> int:
         log_path = settings.refresh_log_path(published)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         # dagster-dbt echoes dbt's log to stdout: into a file, so the load report stays legible.
-        with open(log_path, "w") as log_file, contextlib.redirect_stdout(log_file):
-            result = job.execute_in_process(
-                instance=instance, raise_on_error=False, run_config=_refresh_run_config(args)
-            )
+        _say_progress(began, "definitions loaded; planning the run")
+        progress = _StageProgress(instance, published, began)
+        progress.start()
+        try:
+            with open(log_path, "w") as log_file, contextlib.redirect_stdout(log_file):
+                result = job.execute_in_process(
+                    instance=instance, raise_on_error=False, run_config=_refresh_run_config(args)
+                )
+        finally:
+            progress.stop()
     except Exception as error:  # the definitions did not load: nothing ran, nothing changed
         first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
         print(f"refresh failed: {type(error).__name__}: {first_line}", file=sys.stderr)

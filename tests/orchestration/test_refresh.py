@@ -59,6 +59,17 @@ def test_sample_refresh_publishes_and_accounts_for_every_file(sample_refresh, sa
     for file_name, _, read, loaded, duplicate, quarantined in report:
         assert read == loaded + duplicate + quarantined, file_name
     assert "published" in sample_refresh.stdout
+    # Progress on stderr, a line per stage as it starts; the first before anything is imported.
+    progress = sample_refresh.stderr.splitlines()
+    assert progress[0].startswith("[") and "loading the definitions" in progress[0]
+    stages = [line.split("] ", 1)[1] for line in progress if line.startswith("[")]
+    for stage in ("reading the landing folder", "loading telemetry.usage_events",
+                  "checking telemetry.usage_events (Great Expectations)",
+                  "building the dbt models and running their tests", "publishing"):  # fmt: skip
+        assert stage in stages, stage
+    assert stages.index("building the dbt models and running their tests") < stages.index(
+        "publishing"
+    )
     status = json.loads(settings.refresh_status_path(sample_refresh.warehouse).read_text())
     assert status["status"] == "published"
 
