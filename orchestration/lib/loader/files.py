@@ -229,26 +229,35 @@ def checked_sql(
     """One projection over the file: typed contract columns, `__extra` and every rule broken."""
     typed_columns = []
     value_rules: list[tuple[str, str]] = []
+    parsed_columns: list[tuple[str, str]] = []
     for column in export.columns:
-        value, rules = values.column_sql(column, staged.types.get(column.name))
+        value, rules, parsed = values.column_sql(column, staged.types.get(column.name))
         typed_columns.append(f"cast({value} as {column.raw_type}) as {quote(column.name)}")
         value_rules += rules
+        parsed_columns += parsed
     extra = [name for name in staged.types if name not in export.column_names]
     lookups, cross_rules = cross_row.row_rules_sql(export)
     plausible = values.plausible_time_check(export, *window)
     row_rules = ([plausible] if plausible else []) + cross_rules
     typed_select = ",\n            ".join(typed_columns)
+    parsed_select = "".join(
+        f",\n            {expression} as {quote(name)}" for name, expression in parsed_columns
+    )
     lookup_ctes = "".join(f",\n    {cte}" for cte in lookups)
     return f"""create temp table _checked as
     with
     source as ({staged.source_sql}),
+    parsed as (
+        select *{parsed_select}
+        from source
+    ),
     typed as (
         select
             __row_number,
             {json_of(extra)} as __extra,
             {typed_select},
             {values.rule_list_sql(value_rules)} as __value_rules
-        from source
+        from parsed
     ){lookup_ctes}
     select
         this_row.* exclude (__value_rules),
