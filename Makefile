@@ -45,7 +45,7 @@ demo: $(STAMP) ## generate the demo exports (if none), refresh, serve the dashbo
 PYTEST_WORKERS ?= 2
 
 test: $(STAMP) chromium ## set up and run the whole test suite
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 refresh: $(STAMP) ## load new files, validate, build, publish
 	$(BIN)/seatshift refresh

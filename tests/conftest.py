@@ -30,6 +30,30 @@ TEST_DAGSTER_HOME = tempfile.mkdtemp(prefix="seatshift-dagster-home-")
 atexit.register(shutil.rmtree, TEST_DAGSTER_HOME, ignore_errors=True)
 
 
+# The slowest files first. `make test` hands whole files to two xdist workers (--dist loadfile)
+# in collection order, not reordered by test count (--no-loadscope-reorder): by count, a file of
+# one six-minute test came last and kept one worker busy for minutes while the other idled. The
+# daemon's file second: it builds its own warehouse while the first worker builds the sample.
+SLOWEST_FILES = (
+    "tests/orchestration/test_faults.py",
+    "tests/orchestration/test_dagster_daemon.py",
+    "tests/orchestration/test_refresh.py",
+    "tests/orchestration/test_migration_triggers.py",
+    "tests/orchestration/test_hostile_refresh.py",
+    "tests/orchestration/test_billing.py",
+    "tests/orchestration/test_projection.py",
+    "tests/orchestration/test_definitions.py",
+    "tests/dashboards/test_journey_browser.py",
+    "tests/dashboards/test_projection_edit.py",
+    "tests/bench/test_bench.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {path: position for position, path in enumerate(SLOWEST_FILES)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
+
+
 @dataclass(frozen=True)
 class RefreshRun:
     landing: Path
