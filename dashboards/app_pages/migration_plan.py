@@ -8,20 +8,18 @@ from lib import access, charts, paper_invoice, queries, road_ahead
 from lib.definitions import definition, settings
 from lib.format import count, money
 from lib.layout import (
-    current_filters,
     download_button,
     download_csv,
     explain,
     guarded,
+    segment_picker,
     table_with_download,
 )
 
 SEGMENT_KEY = "plan_segment"
 MODEL_KEY = "plan_model"
 ACCOUNT_KEY = "plan_paper_account"
-PORTFOLIO = "all"
 
-filters = current_filters()
 models = guarded(queries.price_models)
 segments = guarded(queries.segments)
 if models is None or segments is None:
@@ -34,15 +32,7 @@ if not names:
 
 with st.sidebar:
     st.header("Migration plan")
-    segment_options = [PORTFOLIO, *segments]
-    default_segment = filters.segments[0] if len(filters.segments) == 1 else PORTFOLIO
-    segment = st.selectbox(
-        "Segment",
-        segment_options,
-        index=segment_options.index(default_segment),
-        key=SEGMENT_KEY,
-        format_func=lambda s: "All segments" if s == PORTFOLIO else s.replace("_", " ").title(),
-    )
+    segment = segment_picker(segments, SEGMENT_KEY)
     model = st.selectbox(
         "Proposal",
         list(names),

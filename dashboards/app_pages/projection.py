@@ -9,17 +9,15 @@ import streamlit as st
 from lib import charts, queries, road_ahead
 from lib.definitions import definition, label
 from lib.format import money, percent
-from lib.layout import MONTH_COLUMN, current_filters, download_csv, guarded, table_with_download
+from lib.layout import MONTH_COLUMN, download_csv, guarded, segment_picker, table_with_download
 
 SEGMENT_KEY = "projection_segment"
 NEW_BUSINESS_KEY = "projection_new_business"
 MODELS_KEY = "projection_models"
 ASSUMPTION_KEY = "projection_assumption_{}"
-PORTFOLIO = "all"
 # A multiplier above this is no longer an assumption but a stress test nobody asked for.
 MAX_MULTIPLE = 10.0
 
-filters = current_filters()
 models = guarded(queries.price_models)
 segments = guarded(queries.segments)
 if models is None or segments is None:
@@ -29,15 +27,7 @@ current = [str(m) for m in models.loc[models["is_current_model"], "price_model_i
 
 with st.sidebar:
     st.header("Projection")
-    segment_options = [PORTFOLIO, *segments]
-    default_segment = filters.segments[0] if len(filters.segments) == 1 else PORTFOLIO
-    segment = st.selectbox(
-        "Segment",
-        segment_options,
-        index=segment_options.index(default_segment),
-        key=SEGMENT_KEY,
-        format_func=lambda s: "All segments" if s == PORTFOLIO else s.replace("_", " ").title(),
-    )
+    segment = segment_picker(segments, SEGMENT_KEY)
     chosen = st.multiselect(
         "Models",
         list(names),

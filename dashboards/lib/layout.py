@@ -18,6 +18,7 @@ from lib import access, audit, queries
 from lib.definitions import definition
 from lib.format import ago, as_utc, timestamp
 from lib.freshness import is_stale, next_daily_run
+from lib.shaping import PORTFOLIO
 from orchestration.lib.contract import EXPORTS
 from orchestration.lib.settings import REFRESH_SCHEDULE_CRON
 
@@ -285,6 +286,21 @@ def sidebar_filters() -> Filters:
 
 def current_filters() -> Filters:
     return st.session_state.get(FILTERS_KEY, Filters(segments=(), period=None))
+
+
+def segment_picker(segments: list[str], key: str) -> str:
+    """A page's own segment choice (the Projection and Migration plan pages): every segment
+    together or one; the sidebar's filter preselects its segment when it names exactly one."""
+    filters = current_filters()
+    options = [PORTFOLIO, *segments]
+    default = filters.segments[0] if len(filters.segments) == 1 else PORTFOLIO
+    return st.selectbox(
+        "Segment",
+        options,
+        index=options.index(default),
+        key=key,
+        format_func=lambda s: "All segments" if s == PORTFOLIO else s.replace("_", " ").title(),
+    )
 
 
 def quietly(load: Callable[..., T], *args: Any) -> T | None:
