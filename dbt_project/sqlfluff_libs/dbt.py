@@ -16,6 +16,10 @@ def type_bigint():
     return "bigint"
 
 
+def type_int():
+    return "integer"
+
+
 def date_trunc(datepart, date):
     return f"date_trunc('{datepart}', {date})"
 

@@ -18,7 +18,7 @@ expected_lines as (select * from {{ ref('int_invoice_lines_expected') }}),
 
 invoices as (select * from {{ ref('int_invoices_converted_to_usd') }}),
 
-fx_rates as (select * from {{ ref('stg_treasury__fx_rates') }}),
+fx_rates as (select * from {{ ref('int_fx_rates_as_of_day') }}),
 
 data_as_of as (select * from {{ ref('int_export_timestamps_aggregated') }}),
 
@@ -45,7 +45,6 @@ usage_by_account_month as (
 -- which never charges below zero, can price the credits at -1 per USD.
 expected_recurring_lines as (
     select
-        expected_lines.expected_line_key,
         expected_lines.account_id,
         {{ month_of('expected_lines.period_start') }} as month,
         expected_lines.line_kind,
@@ -59,21 +58,6 @@ expected_recurring_lines as (
     where expected_lines.line_kind in ('seats', 'platform_fee', 'proration')
 ),
 
-expected_line_rates as (
-    select
-        expected_recurring_lines.expected_line_key,
-        fx_rates.usd_per_unit,
-        row_number() over (
-            partition by expected_recurring_lines.expected_line_key
-            order by fx_rates.rate_date desc
-        ) as recency_rank
-    from expected_recurring_lines
-    inner join fx_rates
-        on expected_recurring_lines.currency = fx_rates.currency
-            and expected_recurring_lines.period_start_date >= fx_rates.rate_date
-    where expected_recurring_lines.currency != 'USD'
-),
-
 expected_recurring_lines_in_usd as (
     select
         expected_recurring_lines.account_id,
@@ -81,12 +65,15 @@ expected_recurring_lines_in_usd as (
         expected_recurring_lines.line_kind,
         expected_recurring_lines.amount * case
             when expected_recurring_lines.currency = 'USD' then 1
-            else expected_line_rates.usd_per_unit
+            else fx_rates.usd_per_unit
         end as amount_usd
     from expected_recurring_lines
-    left join expected_line_rates
-        on expected_recurring_lines.expected_line_key = expected_line_rates.expected_line_key
-            and expected_line_rates.recency_rank = 1
+    left join fx_rates
+        on {{ fx_rate_in_force(
+            'fx_rates',
+            'expected_recurring_lines.currency',
+            'expected_recurring_lines.period_start_date'
+        ) }}
 ),
 
 expected_by_account_month as (

@@ -28,39 +28,43 @@ subscription_months as (
         on subscriptions.account_id = account_months.account_id
 ),
 
--- Seats just before the next month's first instant: the interval that started before that instant
--- and had not ended before it (valid_to is exclusive, so one ending exactly there still holds).
-at_month_end as (
+-- The two instants read per subscription-month: this month's first instant (its start, the
+-- previous month's end) and the next month's first instant (its end).
+month_bounds as (
     select
-        subscription_months.subscription_id,
-        subscription_months.month,
-        max(seat_intervals.billable_seats) as billable_seats
+        subscription_id,
+        month,
+        'start' as bound,
+        month_start as bound_at
     from subscription_months
-    inner join seat_intervals
-        on subscription_months.subscription_id = seat_intervals.subscription_id
-            and subscription_months.next_month_start > seat_intervals.valid_from
-            and (
-                seat_intervals.valid_to is null
-                or subscription_months.next_month_start <= seat_intervals.valid_to
-            )
-    group by subscription_months.subscription_id, subscription_months.month
+    union all
+    select
+        subscription_id,
+        month,
+        'end' as bound,
+        next_month_start as bound_at
+    from subscription_months
 ),
 
--- The same just before this month's first instant: the previous month's end.
-at_month_start as (
+-- Seats just before a bound: the interval that started before that instant and had not ended
+-- before it (valid_to is exclusive, so one ending exactly there still holds).
+seats_at_bounds as (
     select
-        subscription_months.subscription_id,
-        subscription_months.month,
-        max(seat_intervals.billable_seats) as billable_seats
-    from subscription_months
+        month_bounds.subscription_id,
+        month_bounds.month,
+        max(case when month_bounds.bound = 'start' then seat_intervals.billable_seats end)
+            as billable_seats_at_start,
+        max(case when month_bounds.bound = 'end' then seat_intervals.billable_seats end)
+            as billable_seats_at_end
+    from month_bounds
     inner join seat_intervals
-        on subscription_months.subscription_id = seat_intervals.subscription_id
-            and subscription_months.month_start > seat_intervals.valid_from
+        on month_bounds.subscription_id = seat_intervals.subscription_id
+            and month_bounds.bound_at > seat_intervals.valid_from
             and (
                 seat_intervals.valid_to is null
-                or subscription_months.month_start <= seat_intervals.valid_to
+                or month_bounds.bound_at <= seat_intervals.valid_to
             )
-    group by subscription_months.subscription_id, subscription_months.month
+    group by month_bounds.subscription_id, month_bounds.month
 ),
 
 final as (
@@ -68,17 +72,14 @@ final as (
         subscription_months.subscription_id,
         subscription_months.account_id,
         subscription_months.month,
-        cast(coalesce(at_month_start.billable_seats, 0) as {{ dbt.type_bigint() }})
+        cast(coalesce(seats_at_bounds.billable_seats_at_start, 0) as {{ dbt.type_bigint() }})
             as billable_seats_at_start,
-        cast(coalesce(at_month_end.billable_seats, 0) as {{ dbt.type_bigint() }})
+        cast(coalesce(seats_at_bounds.billable_seats_at_end, 0) as {{ dbt.type_bigint() }})
             as billable_seats
     from subscription_months
-    left join at_month_end
-        on subscription_months.subscription_id = at_month_end.subscription_id
-            and subscription_months.month = at_month_end.month
-    left join at_month_start
-        on subscription_months.subscription_id = at_month_start.subscription_id
-            and subscription_months.month = at_month_start.month
+    left join seats_at_bounds
+        on subscription_months.subscription_id = seats_at_bounds.subscription_id
+            and subscription_months.month = seats_at_bounds.month
 )
 
 select * from final

@@ -5,7 +5,7 @@
     The touched months are fetched first and written into the query as literals: a literal range
     on occurred_at reaches the raw table's zone maps and goes below staging's de-duplication
     window, where a subquery would not. -#}
--- depends_on: {{ ref('stg_telemetry__usage_event_batches') }}
+-- depends_on: {{ ref('int_usage_event_deliveries_counted_to_batch_month') }}
 {{
     config(
         materialized='incremental',
@@ -22,9 +22,9 @@
     {%- set touched_months = [] -%}
     {%- if execute and is_incremental() and load_relation(this) is not none -%}
         {%- set touched_months_query -%}
-            select distinct cast(usage_event_batches.month as {{ dbt.type_string() }}) as month
-            from {{ ref('stg_telemetry__usage_event_batches') }} as usage_event_batches
-            where usage_event_batches._loaded_at > (
+            select distinct cast(batches.month as {{ dbt.type_string() }}) as month
+            from {{ ref('int_usage_event_deliveries_counted_to_batch_month') }} as batches
+            where batches._loaded_at > (
                 select coalesce(
                     max(last_loaded_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})
                 )

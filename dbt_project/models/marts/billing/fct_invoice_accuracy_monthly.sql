@@ -9,9 +9,9 @@ with
 
 reconciled as (select * from {{ ref('int_invoice_lines_reconciled') }}),
 
-accounts as (select * from {{ ref('stg_crm__accounts') }}),
+accounts as (select * from {{ ref('dim_accounts') }}),
 
-fx_rates as (select * from {{ ref('stg_treasury__fx_rates') }}),
+fx_rates as (select * from {{ ref('int_fx_rates_as_of_day') }}),
 
 judged as (
     select
@@ -33,32 +33,16 @@ judged as (
     where reconciled.is_in_accuracy
 ),
 
-rates_ranked as (
-    select
-        judged.reconciliation_id,
-        fx_rates.usd_per_unit,
-        row_number() over (
-            partition by judged.reconciliation_id
-            order by fx_rates.rate_date desc
-        ) as rate_rank
-    from judged
-    inner join fx_rates
-        on judged.currency = fx_rates.currency
-            and judged.rate_date >= fx_rates.rate_date
-    where judged.currency <> 'USD'
-),
-
 converted as (
     select
         judged.*,
         case
             when judged.currency = 'USD' then judged.amount_at_stake
-            else judged.amount_at_stake * rates_ranked.usd_per_unit
+            else judged.amount_at_stake * fx_rates.usd_per_unit
         end as amount_at_stake_usd
     from judged
-    left join rates_ranked
-        on judged.reconciliation_id = rates_ranked.reconciliation_id
-            and rates_ranked.rate_rank = 1
+    left join fx_rates
+        on {{ fx_rate_in_force('fx_rates', 'judged.currency', 'judged.rate_date') }}
 ),
 
 by_segment as (

@@ -9,7 +9,7 @@ invoice_lines as (select * from {{ ref('stg_billing__invoice_lines') }}),
 
 reconciled as (select * from {{ ref('int_invoice_lines_reconciled') }}),
 
-accounts as (select * from {{ ref('stg_crm__accounts') }}),
+accounts as (select * from {{ ref('dim_accounts') }}),
 
 line_sums as (
     select

@@ -12,7 +12,7 @@ seat_intervals as (select * from {{ ref('int_subscription_seats_intervaled') }})
 
 ledger as (select * from {{ ref('int_seat_events_sequenced') }}),
 
-accounts as (select * from {{ ref('stg_crm__accounts') }}),
+accounts as (select * from {{ ref('dim_accounts') }}),
 
 line_events as (select * from {{ ref('fct_invoice_line_seat_events') }}),
 

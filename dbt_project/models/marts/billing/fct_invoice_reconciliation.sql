@@ -4,7 +4,7 @@ with
 
 reconciled as (select * from {{ ref('int_invoice_lines_reconciled') }}),
 
-accounts as (select * from {{ ref('stg_crm__accounts') }}),
+accounts as (select * from {{ ref('dim_accounts') }}),
 
 final as (
     select

@@ -3,7 +3,7 @@ with
 
 account_months as (select * from {{ ref('int_account_months_spined') }}),
 
-accounts as (select * from {{ ref('stg_crm__accounts') }}),
+accounts as (select * from {{ ref('dim_accounts') }}),
 
 seats as (select * from {{ ref('int_seat_events_netted_to_account_month') }}),
 

@@ -5,7 +5,7 @@ with
 
 usage_rolled_up as (select * from {{ ref('int_usage_events_rolled_up_to_account_month') }}),
 
-accounts as (select * from {{ ref('stg_crm__accounts') }}),
+accounts as (select * from {{ ref('dim_accounts') }}),
 
 model_costs as (select * from {{ ref('model_costs') }}),
 
