@@ -1,31 +1,43 @@
-"""`seatshift rate`: rate usage quantities under a price book with shadow billing's own SQL.
+"""The one rating runner: rate usage quantities under a price book with shadow billing's own SQL.
 
 The rating engine is written once, as the dbt macro `rate_usage` (dbt_project/macros/rating/).
 Every build publishes it compiled over placeholder relations in `marts.rpt_rating_sql`; this
-module runs that text in an in-memory DuckDB against tables made from the CSV files. Without a
-built warehouse it asks dbt to compile the macro (a few seconds), so the command never carries a
-second implementation that could drift from shadow billing.
+module runs that text in an in-memory DuckDB, for two callers:
+
+- `seatshift rate` (`rate`): usage and price book from CSV files. Without a built warehouse it
+  asks dbt to compile the macro (a few seconds), so the command never carries a second
+  implementation that could drift from shadow billing.
+- the Shadow billing page's what-if (`what_if_workspace`, `what_if`): the build's monthly
+  quantities (never the events) under an edited price book, then the build's own shadow-invoice
+  and guardrail SQL, so an edited proposal is rated and judged exactly as the shipped one was.
 """
 
 from __future__ import annotations
 
 import csv
-import os
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from orchestration.lib import settings
 
 RATING_SQL_NAME = "rate_usage"
+SHADOW_INVOICES_SQL_NAME = "shadow_invoices"
+SUMMARY_SQL_NAME = "summarise"
+# The placeholder relations rpt_rating_sql's queries were compiled over (rpt_rating_sql.sql).
 USAGE_RELATION = "rating_usage"
 COMPONENTS_RELATION = "rating_price_components"
 TIERS_RELATION = "rating_price_tiers"
+LINES_RELATION = "rating_lines"
+ACTUALS_RELATION = "rating_actuals"
+SHADOW_INVOICES_RELATION = "rating_shadow_invoices"
 PRICE_BOOK_FILES = ("price_models.csv", "price_components.csv", "price_tiers.csv")
 COMPONENT_COLUMNS = (
     "price_model_id",
@@ -64,6 +76,15 @@ class RatingError(ValueError):
     """Input the rating cannot use; the message names the file and what is wrong."""
 
 
+def read_rating_sql(conn: duckdb.DuckDBPyConnection, database: str | None = None) -> dict[str, str]:
+    """sql_name -> sql_text of the build's rpt_rating_sql (in `database` when the warehouse is
+    attached under that name, e.g. `published`)."""
+    relation = "marts.rpt_rating_sql"
+    if database is not None:
+        relation = f"{database}.{relation}"
+    return dict(conn.execute(f"select sql_name, sql_text from {relation}").fetchall())
+
+
 def rating_sql_from_warehouse(warehouse: Path) -> str | None:
     """The rating SQL the warehouse's build published, or None if it has none."""
     if not warehouse.exists():
@@ -77,10 +98,7 @@ def rating_sql_from_warehouse(warehouse: Path) -> str | None:
         ).fetchone()
         if not found or not found[0]:
             return None
-        row = conn.execute(
-            "select sql_text from marts.rpt_rating_sql where sql_name = ?", [RATING_SQL_NAME]
-        ).fetchone()
-    return row[0] if row else None
+        return read_rating_sql(conn).get(RATING_SQL_NAME)
 
 
 def compile_rating_sql() -> str:
@@ -91,12 +109,16 @@ def compile_rating_sql() -> str:
         "" + TIERS_RELATION + "') }}"
     )
     with tempfile.TemporaryDirectory(prefix="seatshift-rate-") as scratch:
-        env = {**os.environ, "SEATSHIFT_DBT_DATABASE": str(Path(scratch) / "compile.duckdb")}
+        env = settings.child_environment(
+            SEATSHIFT_DBT_DATABASE=str(Path(scratch) / "compile.duckdb")
+        )
         result = subprocess.run(
             [
                 str(dbt),
                 "compile",
                 "--quiet",
+                "--target",
+                "prod",
                 "--inline",
                 inline,
                 "--project-dir",
@@ -181,17 +203,24 @@ def load_usage(conn: duckdb.DuckDBPyConnection, usage_file: Path) -> None:
         )
 
 
+def rate_usage_into_lines(conn: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """Run the rating SQL over the loaded usage and price-book relations into `rating_lines`,
+    the relation the build's shadow-invoice SQL reads."""
+    conn.execute(f"create or replace temp table {LINES_RELATION} as {sql}")
+
+
 def rate_lines(
     conn: duckdb.DuckDBPyConnection, sql: str, columns: Iterable[str] = OUTPUT_COLUMNS
 ) -> list[tuple]:
     """Run the rating SQL over the loaded relations, ordered for a stable output."""
+    rate_usage_into_lines(conn, sql)
     select_list = ", ".join(
         "strftime(period, '%Y-%m') as period" if name == "period" else name for name in columns
     )
     return conn.execute(
         f"""
         select {select_list}
-        from ({sql}) as rated
+        from {LINES_RELATION} as rated
         order by account_id, rated.period, price_model_id, component_id
         """
     ).fetchall()
@@ -204,6 +233,121 @@ def rate(price_book: Path, usage_file: Path, *, sql: str | None = None) -> list[
         load_price_book(conn, price_book)
         load_usage(conn, usage_file)
         return rate_lines(conn, sql)
+
+
+# ---- the what-if: the build's quantities re-rated under an edited price book -----------------
+
+
+@dataclass(frozen=True)
+class WhatIfWorkspace:
+    """An in-memory DuckDB holding a build's monthly quantities and actuals (as the relations
+    rpt_rating_sql reads) and its rating SQL (sql_name -> text)."""
+
+    connection: duckdb.DuckDBPyConnection
+    sql: dict[str, str]
+
+
+# Per account and model over every rated month; the same figures as the dashboard's
+# shadow_account_deltas reads from fct_shadow_invoice.
+def account_deltas_sql(relation: str, where: str = "true") -> str:
+    """Per account and price model: actual, shadow, delta and months shocked, over the rows of
+    `relation` (fct_shadow_invoice's columns) that `where` keeps. The one definition behind the
+    Shadow billing page's table over the build's mart and the what-if's over its re-rating."""
+    return f"""
+        select price_model_id, account_id, any_value(segment) as segment,
+            sum(actual_usd) as actual_usd, sum(shadow_usd) as shadow_usd,
+            sum(shadow_usd) - sum(actual_usd) as delta_usd,
+            (sum(shadow_usd) - sum(actual_usd)) / nullif(sum(actual_usd), 0) as delta_pct,
+            count(*) filter (where is_bill_shock) as shocked_months
+        from {relation}
+        where {where}
+        group by price_model_id, account_id
+        order by abs(sum(shadow_usd) - sum(actual_usd)) desc
+    """
+
+
+_ACCOUNT_DELTAS_SQL = account_deltas_sql(SHADOW_INVOICES_RELATION)
+
+
+def what_if_workspace(warehouse: Path) -> WhatIfWorkspace:
+    """Copy the published build's quantities, actuals and rating SQL into an in-memory DuckDB.
+
+    The warehouse is attached read-only for the copy only, so no lock outlives this call (the
+    next publish replaces the file); every what-if then runs on a cursor of the workspace, and
+    the decimal quantities never round-trip through pandas.
+    """
+    connection = duckdb.connect()
+    escaped = str(warehouse).replace("'", "''")
+    try:
+        connection.execute(f"attach '{escaped}' as published (read_only)")
+        try:
+            connection.execute(
+                f"""
+                create table {USAGE_RELATION} as
+                select account_id, month as period, metric, quantity, events
+                from published.marts.fct_rating_quantities
+                """
+            )
+            connection.execute(
+                f"""
+                create table {ACTUALS_RELATION} as
+                select distinct account_id, month, segment, actual_usd, cost_to_serve_usd
+                from published.marts.fct_rating_quantities
+                """
+            )
+            sql = read_rating_sql(connection, "published")
+        finally:
+            connection.execute("detach published")
+    except BaseException:
+        connection.close()
+        raise
+    return WhatIfWorkspace(connection, sql)
+
+
+def price_book_as_text(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+    """Price-book cells as text, as in the CSVs: an empty cell is "not set"."""
+    text = pd.DataFrame(index=frame.index)
+    for column in columns:
+        values = frame[column] if column in frame else pd.Series(None, index=frame.index)
+        text[column] = [
+            "" if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA
+            else str(value)
+            for value in values
+        ]  # fmt: skip
+    return text
+
+
+def load_price_book_frames(
+    conn: duckdb.DuckDBPyConnection, components: pd.DataFrame, tiers: pd.DataFrame
+) -> None:
+    """An edited price book (price_book.md's columns) as the rating SQL's component and tier
+    relations, on this connection only."""
+    conn.register(COMPONENTS_RELATION, price_book_as_text(components, COMPONENT_COLUMNS))
+    conn.register(TIERS_RELATION, price_book_as_text(tiers, TIER_COLUMNS))
+
+
+def what_if(
+    workspace: WhatIfWorkspace, components: pd.DataFrame, tiers: pd.DataFrame
+) -> dict[str, pd.DataFrame]:
+    """Re-rate every rated account-month of the build under an edited price book.
+
+    Returns `guardrails` (model x segment, as fct_price_model_guardrails) and `accounts` (per
+    account and model: actual, shadow, delta, months shocked). Raises RatingError with DuckDB's
+    reason when the book cannot be rated (a cell that is not a number, an unknown charge model).
+    """
+    try:
+        with workspace.connection.cursor() as cursor:
+            load_price_book_frames(cursor, components, tiers)
+            rate_usage_into_lines(cursor, workspace.sql[RATING_SQL_NAME])
+            cursor.execute(
+                f"create or replace temp table {SHADOW_INVOICES_RELATION} as "
+                + workspace.sql[SHADOW_INVOICES_SQL_NAME]
+            )
+            guardrails = cursor.execute(workspace.sql[SUMMARY_SQL_NAME]).df()
+            accounts = cursor.execute(_ACCOUNT_DELTAS_SQL).df()
+    except duckdb.Error as error:
+        raise RatingError(f"{type(error).__name__}: {error}") from error
+    return {"guardrails": guardrails, "accounts": accounts}
 
 
 def format_amount(amount: Decimal) -> str:

@@ -1,20 +1,147 @@
-"""Where things are. Read once; environment variables override the documented defaults.
+"""Every setting of seatshift, resolved in one place: defaults < `.env` < environment < flags.
 
-`SEATSHIFT_LANDING` and `SEATSHIFT_WAREHOUSE` are the public settings of interfaces.md. Relative
-paths are taken from the repository root, so commands behave the same from any folder.
+`SEATSHIFT_LANDING` and `SEATSHIFT_WAREHOUSE` are the public settings of interfaces.md. The
+repository's `.env` (KEY=VALUE lines, as `dagster dev` reads it) is read by every command, so one
+`.env` gives the same settings to `seatshift refresh`, the dashboard and Dagster. Nothing is read
+when this module is imported: `current()` resolves the settings when asked, a command's flags
+go in through `configure(...)`, and child processes (Dagster's, Streamlit's, dbt's) get them
+through `child_environment(...)`. No other module reads or writes the environment. Relative paths
+are taken from the repository root, so commands behave the same from any folder.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-# An analyst may point a refresh at a working copy of the dbt project (`SEATSHIFT_DBT_PROJECT`).
-DBT_PROJECT_DIR = Path(
-    os.environ.get("SEATSHIFT_DBT_PROJECT") or REPO_ROOT / "dbt_project"
-).resolve()
+DOTENV = REPO_ROOT / ".env"
+
+# Environment variable of each setting (and of `.env` lines).
+ENVIRONMENT_NAMES = {
+    "landing": "SEATSHIFT_LANDING",
+    "warehouse": "SEATSHIFT_WAREHOUSE",
+    "dagster_home": "DAGSTER_HOME",
+    # An analyst may point a refresh at a working copy of the dbt project.
+    "dbt_project": "SEATSHIFT_DBT_PROJECT",
+    "dbt_vars": "SEATSHIFT_DBT_VARS",
+    "dashboard_secrets": "SEATSHIFT_DASHBOARD_SECRETS",
+    "sign_in_required": "SEATSHIFT_SIGN_IN_REQUIRED",
+    "sensor_interval_seconds": "SEATSHIFT_SENSOR_INTERVAL_SECONDS",
+    "plausible_since": "SEATSHIFT_PLAUSIBLE_SINCE",
+    "plausible_ahead_hours": "SEATSHIFT_PLAUSIBLE_AHEAD_HOURS",
+    "fault_pause_at": "SEATSHIFT_FAULT_PAUSE_AT",
+    "docs_url": "SEATSHIFT_DOCS_URL",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """The settings in force, as text the way they were given ("" when not given)."""
+
+    landing: str = ""
+    warehouse: str = ""
+    dagster_home: str = ""
+    dbt_project: str = ""
+    dbt_vars: str = ""  # YAML mapping passed to `dbt build --vars`
+    dashboard_secrets: str = ""
+    sign_in_required: str = ""
+    sensor_interval_seconds: str = ""
+    plausible_since: str = ""
+    plausible_ahead_hours: str = ""
+    fault_pause_at: str = ""
+    docs_url: str = ""
+
+
+_dotenv_cache: dict[tuple[str, float], dict[str, str]] = {}
+
+
+def read_dotenv(path: Path | None = None) -> dict[str, str]:
+    """KEY=VALUE lines of a `.env` file (comments, blank lines and `export ` allowed)."""
+    path = path or DOTENV
+    try:
+        key = (str(path), path.stat().st_mtime)
+    except OSError:
+        return {}
+    if key not in _dotenv_cache:
+        _dotenv_cache.clear()
+        _dotenv_cache[key] = _parse_dotenv(path)
+    return _dotenv_cache[key]
+
+
+def _parse_dotenv(path: Path) -> dict[str, str]:
+    values = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.removeprefix("export ").split("=", 1)
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def load(**flags: str | os.PathLike[str] | None) -> Settings:
+    """Defaults < `.env` < environment < flags (a flag of None is not given)."""
+    given = {**read_dotenv(), **os.environ}
+    values = {
+        field: given.get(name, "") for field, name in ENVIRONMENT_NAMES.items() if given.get(name)
+    }
+    unknown = set(flags) - set(ENVIRONMENT_NAMES)
+    if unknown:
+        raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+    values |= {field: str(value) for field, value in flags.items() if value is not None}
+    return Settings(**values)
+
+
+_flags: dict[str, str] = {}
+
+
+def current() -> Settings:
+    """The settings in force: resolved when asked (cheap: `.env` is read once per change of the
+    file), so a command's flags, and a test's environment, hold from the moment they are set."""
+    return load(**_flags)
+
+
+def configure(**flags: str | os.PathLike[str] | None) -> Settings:
+    """A command's flags over the environment, for the rest of this process (and its children,
+    through `child_environment`)."""
+    _flags.update({field: str(value) for field, value in flags.items() if value is not None})
+    return current()
+
+
+def child_environment(**extra: str) -> dict[str, str]:
+    """The environment for a child process: this one's, with the settings in force spelled out
+    (so a flag given to this command reaches the child) and `extra` over them."""
+    environment = dict(os.environ)
+    for field, value in dataclasses.asdict(current()).items():
+        if value:
+            environment[ENVIRONMENT_NAMES[field]] = value
+    environment.update(extra)
+    return environment
+
+
+def point_dbt_at(database: Path) -> None:
+    """dbt's `prod` target (dbt_project/profiles.yml) builds into `$SEATSHIFT_DBT_DATABASE`, and
+    dagster-dbt starts dbt with this process's environment: that is where the path must go."""
+    os.environ["SEATSHIFT_DBT_DATABASE"] = str(database)
+
+
+def __getattr__(name: str):
+    # Resolved when first read (by the dbt assets' definition), never at import.
+    if name == "DBT_PROJECT_DIR":
+        return dbt_project_dir()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def dbt_project_dir() -> Path:
+    return _from_repo(current().dbt_project or REPO_ROOT / "dbt_project").resolve()
+
+
 DASHBOARD_ENTRYPOINT = REPO_ROOT / "dashboards" / "streamlit_app.py"
 SEEDS_DIR = REPO_ROOT / "seeds"
 
@@ -34,11 +161,11 @@ def _from_repo(path: str | os.PathLike[str]) -> Path:
 
 
 def landing_dir(override: str | os.PathLike[str] | None = None) -> Path:
-    return _from_repo(override or os.environ.get("SEATSHIFT_LANDING") or DEFAULT_LANDING)
+    return _from_repo(override or current().landing or DEFAULT_LANDING)
 
 
 def warehouse_path(override: str | os.PathLike[str] | None = None) -> Path:
-    return _from_repo(override or os.environ.get("SEATSHIFT_WAREHOUSE") or DEFAULT_WAREHOUSE)
+    return _from_repo(override or current().warehouse or DEFAULT_WAREHOUSE)
 
 
 def dagster_home(override: str | os.PathLike[str] | None = None) -> Path:
@@ -47,7 +174,7 @@ def dagster_home(override: str | os.PathLike[str] | None = None) -> Path:
     `seatshift refresh`, `seatshift dagster` (web server and daemon) and `make` all use this one
     folder, so every run, whoever started it, is recorded in the same run storage and queue.
     """
-    home = _from_repo(override or os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME)
+    home = _from_repo(override or current().dagster_home or DEFAULT_DAGSTER_HOME)
     home.mkdir(parents=True, exist_ok=True)
     installed = home / "dagster.yaml"
     shipped = DAGSTER_INSTANCE_YAML.read_text()
@@ -84,7 +211,8 @@ def interrupted_refreshes_path(warehouse: Path) -> Path:
 # Fault injection for the fault suite (tests/orchestration/test_faults.py): a refresh started
 # with SEATSHIFT_FAULT_PAUSE_AT=<stage> (load, checks, publish) writes `<warehouse>.paused_at`
 # and sleeps at the start of that stage, so a test can kill it there deterministically.
-FAULT_PAUSE_AT = os.environ.get("SEATSHIFT_FAULT_PAUSE_AT") or None
+def fault_pause_at() -> str | None:
+    return current().fault_pause_at or None
 
 
 def audit_trail_path(warehouse: Path) -> Path:
@@ -104,9 +232,7 @@ DEFAULT_DASHBOARD_SECRETS = ".streamlit/secrets.toml"
 
 
 def dashboard_secrets_path(override: str | os.PathLike[str] | None = None) -> Path:
-    return _from_repo(
-        override or os.environ.get("SEATSHIFT_DASHBOARD_SECRETS") or DEFAULT_DASHBOARD_SECRETS
-    )
+    return _from_repo(override or current().dashboard_secrets or DEFAULT_DASHBOARD_SECRETS)
 
 
 def refresh_log_path(warehouse: Path) -> Path:
@@ -122,13 +248,43 @@ def dbt_parse_state_path(warehouse: Path) -> Path:
 
 
 def data_docs_dir(warehouse: Path) -> Path:
-    return warehouse.parent / "data_docs"
+    """The GX Data Docs of the published build's validations, one site per export. Named after
+    the warehouse, like its dbt docs: two warehouses in one folder never share a site. A refresh
+    writes them in its build folder; publish moves them here with the build."""
+    return warehouse.with_name(warehouse.name + ".data_docs")
+
+
+def dbt_docs_dir(warehouse: Path) -> Path:
+    """dbt's documentation site of the published build (lineage down to the dashboard's pages,
+    every model and column described): one `index.html`, dbt's static page with the manifest and
+    the catalog inline, so it opens offline as well as from `seatshift docs`. A refresh makes it
+    in its build folder and moves it here only when it publishes that build."""
+    return warehouse.with_name(warehouse.name + ".dbt_docs")
+
+
+DBT_DOCS_INDEX = "index.html"
+# `seatshift docs` serves the dbt docs and the GX Data Docs here; the Data health page links to it.
+DEFAULT_DOCS_PORT = 8080
+
+
+def docs_url() -> str:
+    """Where `seatshift docs` serves, as the dashboard links to it (`SEATSHIFT_DOCS_URL` when the
+    server runs on another port)."""
+    return (current().docs_url or f"http://127.0.0.1:{DEFAULT_DOCS_PORT}").rstrip("/")
 
 
 # The daily refresh (UTC): Dagster's schedule and the dashboard's "next refresh" read this value.
 REFRESH_SCHEDULE_CRON = "0 6 * * *"
+
+
 # How often the daemon looks at the landing folder for new files.
-SENSOR_MINIMUM_INTERVAL_SECONDS = int(os.environ.get("SEATSHIFT_SENSOR_INTERVAL_SECONDS") or 60)
+def sensor_interval_seconds() -> int:
+    return int(current().sensor_interval_seconds or 60)
+
+
+def sign_in_required() -> bool:
+    """Set by `seatshift dashboard` when sign-in is configured: the dashboard fails closed."""
+    return bool(current().sign_in_required)
 
 
 # exports.md, "Plausible times": a time at which something happened lies between the earliest
@@ -139,7 +295,7 @@ PLAUSIBLE_AHEAD = dt.timedelta(days=1)
 
 def plausible_since() -> dt.datetime:
     """The earliest plausible time (UTC); `SEATSHIFT_PLAUSIBLE_SINCE` overrides (ISO 8601)."""
-    value = os.environ.get("SEATSHIFT_PLAUSIBLE_SINCE")
+    value = current().plausible_since
     if not value:
         return PLAUSIBLE_SINCE
     try:
@@ -155,7 +311,7 @@ def plausible_since() -> dt.datetime:
 
 def plausible_ahead() -> dt.timedelta:
     """How far past the refresh's start a time may lie; `SEATSHIFT_PLAUSIBLE_AHEAD_HOURS`."""
-    value = os.environ.get("SEATSHIFT_PLAUSIBLE_AHEAD_HOURS")
+    value = current().plausible_ahead_hours
     if not value:
         return PLAUSIBLE_AHEAD
     try:

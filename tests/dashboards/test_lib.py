@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import sys
 import zipfile
 from datetime import UTC, datetime, timedelta
@@ -431,3 +432,54 @@ def test_the_top_of_each_actor_is_its_largest_share_in_the_newest_month():
         ("agent", "Agents", "triage", 0.7),
         ("human", "Humans", "chat", 0.6),
     ]
+
+
+def _query_modules() -> list:
+    import importlib
+    import pkgutil
+
+    from lib import queries
+
+    return [
+        importlib.import_module(f"{queries.__name__}.{module.name}")
+        for module in pkgutil.iter_modules(queries.__path__)
+    ]
+
+
+def test_clear_cache_clears_every_cache_of_every_query_module(monkeypatch):
+    # clear_cache used to clear the reads' cache alone, though the queries had more than one
+    # (the re-projection's results and the what-if workspaces stayed), and a new subject module's
+    # cache would be forgotten the same way.
+    from lib import queries
+
+    cached_type = type(queries._core._cached_read)
+    caches = {
+        f"{module.__name__}.{name}": member
+        for module in _query_modules()
+        for name, member in vars(module).items()
+        if isinstance(member, cached_type)
+    }
+    cleared = []
+    for name, cached in caches.items():
+        monkeypatch.setattr(cached, "clear", lambda name=name: cleared.append(name))
+    queries.clear_cache()
+    assert len(caches) >= 5
+    assert sorted(cleared) == sorted(caches)
+
+
+SQL_SIGNS = re.compile(
+    r"\bfrom\s+(marts|audit|staging|intermediate|published)\.|^\s*(import|from)\s+duckdb\b|\.execute\(",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def test_no_page_or_lib_module_outside_the_queries_package_holds_sql():
+    # The issue-13 split: every query of the dashboard lives in lib/queries/<subject>.py.
+    dashboards = DASHBOARD_ENTRYPOINT.parent
+    queries_package = dashboards / "lib" / "queries"
+    holding_sql = [
+        str(path.relative_to(dashboards))
+        for path in sorted(dashboards.rglob("*.py"))
+        if queries_package not in path.parents and SQL_SIGNS.search(path.read_text("utf-8"))
+    ]
+    assert holding_sql == []

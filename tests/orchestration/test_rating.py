@@ -11,10 +11,13 @@ from __future__ import annotations
 import csv
 import json
 import math
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from orchestration import cli
@@ -418,3 +421,62 @@ def test_rate_and_shadow_billing_give_the_same_lines_for_the_same_quantities(
         rating.DEFAULT_PRICE_BOOK, usage, sql=rating.rating_sql_from_warehouse(sample_warehouse)
     )
     assert {row[:4]: row[4] for row in rated} == shadow
+
+
+def _shipped_price_book() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The shipped price book's CSVs as the page's editor holds them: every cell text."""
+    folder = rating.DEFAULT_PRICE_BOOK
+    return (
+        pd.read_csv(folder / "price_components.csv", dtype=str, keep_default_na=False),
+        pd.read_csv(folder / "price_tiers.csv", dtype=str, keep_default_na=False),
+    )
+
+
+def test_the_what_if_runner_rates_the_builds_quantities_as_shadow_billing_did(sample_warehouse):
+    """The what-if's workspace (the build's quantities, its rating SQL) under the shipped price
+    book gives every line of fct_shadow_invoice_lines, and its guardrails are the mart's."""
+    workspace = rating.what_if_workspace(sample_warehouse)
+    components, tiers = _shipped_price_book()
+    with workspace.connection.cursor() as cursor:
+        rating.load_price_book_frames(cursor, components, tiers)
+        rating.rate_usage_into_lines(cursor, workspace.sql[rating.RATING_SQL_NAME])
+        rated = cursor.execute(
+            f"select account_id, period, price_model_id, component_id, amount"
+            f" from {rating.LINES_RELATION}"
+        ).fetchall()
+    guardrails = rating.what_if(workspace, components, tiers)["guardrails"]
+    with duckdb.connect(str(sample_warehouse), read_only=True) as conn:
+        shadow = conn.execute(
+            """
+            select account_id, month, price_model_id, component_id, amount_exact_usd
+            from marts.fct_shadow_invoice_lines
+            """
+        ).fetchall()
+        passing = conn.execute(
+            "select price_model_id, segment, is_passing from marts.fct_price_model_guardrails"
+        ).fetchall()
+    assert {row[:4]: row[4] for row in rated} == {row[:4]: row[4] for row in shadow}
+    assert {
+        (model, segment, bool(is_passing))
+        for model, segment, is_passing in guardrails[
+            ["price_model_id", "segment", "is_passing"]
+        ].itertuples(index=False)
+    } == set(passing)
+
+
+def test_the_what_if_runner_says_why_a_price_book_cannot_be_rated(sample_warehouse):
+    workspace = rating.what_if_workspace(sample_warehouse)
+    components, tiers = _shipped_price_book()
+    components.loc[components["component_id"] == "seats", "unit_amount"] = "ten dollars"
+    with pytest.raises(rating.RatingError, match="ten dollars"):
+        rating.what_if(workspace, components, tiers)
+
+
+def test_the_rating_runner_needs_no_streamlit():
+    # The CLI and the orchestration import it: the dashboard's framework must stay on its side.
+    code = "import sys, orchestration.lib.rating; print('streamlit' in sys.modules)"
+    completed = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[2],
+    )  # fmt: skip
+    assert completed.stdout.strip() == "False"

@@ -1,0 +1,300 @@
+"""The revenue projection (issue 12): as built, its backtest and rates, the new business beside
+it, and the projection re-run under edited assumptions.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import streamlit as st
+
+from orchestration.lib import rating
+from orchestration.lib.rating import COMPONENT_COLUMNS, TIER_COLUMNS
+
+from ._core import CACHE_TTL, QueryFailed, _read, warehouse
+from .definitions import settings_in_force
+
+
+def revenue_projection(segment: str, models: tuple[str, ...]) -> pd.DataFrame:
+    """fct_revenue_projection of one segment (or `all`) for the chosen models, every scenario."""
+    return _read(
+        "the revenue projection",
+        """
+        select projection.*, models.name
+        from marts.fct_revenue_projection as projection
+        inner join marts.dim_price_models as models
+            on projection.price_model_id = models.price_model_id
+        where projection.segment = ? and list_contains(?, projection.price_model_id)
+        order by models.is_current_model desc, projection.price_model_id, projection.scenario,
+            projection.months_ahead
+        """,
+        (segment, list(models)),
+    )
+
+
+def projection_totals(segment: str, horizons: tuple[int, ...]) -> pd.DataFrame:
+    """Projected revenue over the next 1..h months (months_ahead 1 .. h: month 0 has happened),
+    per model and scenario, for each horizon h, with the model's backtest error."""
+    return _read(
+        "the projection's totals",
+        """
+        select projection.price_model_id, models.name, models.is_current_model,
+            projection.scenario, horizons.horizon_months,
+            sum(projection.projected_revenue_usd) as projected_revenue_usd,
+            any_value(projection.backtest_mape) as backtest_mape,
+            bool_or(projection.is_backtest_carried) as is_backtest_carried
+        from marts.fct_revenue_projection as projection
+        inner join marts.dim_price_models as models
+            on projection.price_model_id = models.price_model_id
+        inner join (select unnest(?) as horizon_months) as horizons
+            on projection.months_ahead between 1 and horizons.horizon_months
+        where projection.segment = ?
+        group by all
+        order by models.is_current_model desc, projection.price_model_id,
+            horizons.horizon_months, projection.scenario
+        """,
+        (list(horizons), segment),
+    )
+
+
+def projection_backtest(segment: str) -> pd.DataFrame:
+    """fct_revenue_projection_backtest of one segment (or `all`): projected beside billed."""
+    return _read(
+        "the projection's backtest",
+        """
+        select months_ahead, month, backtest_origin_month, projected_revenue_usd,
+            actual_revenue_usd, absolute_percentage_error, backtest_mape
+        from marts.fct_revenue_projection_backtest
+        where segment = ?
+        order by months_ahead
+        """,
+        (segment,),
+    )
+
+
+def projection_rates(segment: str) -> pd.DataFrame:
+    """The churn and growth rates the projection applies in a segment (fct_projection_rates)."""
+    return _read(
+        "the projection's rates",
+        """
+        select segment, scenario, metric, measured_churn_rate, churn_rate_error,
+            monthly_churn_rate, measured_growth_rate, growth_rate_error, monthly_growth_rate
+        from marts.fct_projection_rates
+        where segment = ? or ? = 'all'
+        order by segment, metric, scenario
+        """,
+        (segment, segment),
+    )
+
+
+def projection_settings() -> pd.DataFrame:
+    """The settings the projection and the plan read (rpt_settings), as the build used them."""
+    frame = settings_in_force()
+    names = frame["name"].astype(str)
+    return frame[names.str.startswith(("projection_", "migration_", "bill_shock_"))]
+
+
+# The re-projection runs the projection SQL the build published (marts.rpt_projection_sql, the
+# macros of the projection's models with the editable assumptions as $parameters) in an in-memory
+# DuckDB over copies of its inputs, and rates the grown quantities with the build's rating SQL
+# (marts.rpt_rating_sql's rate_usage): with the settings in force it gives fct_revenue_projection
+# row for row, and an edited assumption is projected exactly as the build would project it.
+
+# The relations rpt_projection_sql's queries read, copied once per published build (`published`
+# is the warehouse, attached read-only for the copy only).
+_PROJECTION_INPUTS = {
+    "projection_bases": "select * from published.marts.fct_projection_bases",
+    "projection_measured_rates": "select * from published.marts.fct_projection_measured_rates",
+    "projection_quantities": """
+        select account_id, month, metric, quantity, events
+        from published.marts.fct_rating_quantities
+        where month in (select origin_month from published.marts.fct_projection_bases)
+        """,
+    # the backtest compares with what the current model billed its base from its origin on
+    "projection_actuals": """
+        select account_id, price_model_id, month, actual_usd
+        from published.marts.fct_shadow_invoice
+        where price_model_id in (
+            select price_model_id from published.marts.fct_projection_bases
+            where origin_kind = 'backtest'
+        ) and month >= (select min(origin_month) from published.marts.fct_projection_bases)
+        """,
+    "projection_price_models": """
+        select price_model_id, is_current_model from published.marts.dim_price_models
+        """,
+    "price_book_components": f"""
+        select {", ".join(COMPONENT_COLUMNS)} from published.marts.dim_price_components
+        """,
+    "rating_price_tiers": f"""
+        select {", ".join(TIER_COLUMNS)} from published.marts.dim_price_tiers
+        """,
+}
+
+
+@dataclass(frozen=True)
+class _ProjectionSql:
+    queries: dict[str, str]  # sql_name -> text (rpt_projection_sql)
+    parameters: dict[str, list[str]]  # sql_name -> the assumptions it binds
+    rate_usage: str  # rpt_rating_sql's rating engine
+
+
+# Only the assumptions that move the quantities (what the rating engine rates) need a re-rating:
+# the rated lines are kept per value of these, so an edit of churn reuses them.
+_RATED_BY = ("projection_scenario_spread", "projection_growth_multiplier")
+_RATED_KEPT = 8
+
+
+@dataclass
+class _ProjectionWorkspace:
+    connection: duckdb.DuckDBPyConnection
+    sql: _ProjectionSql
+    rated: dict[tuple[float, ...], dict[str, pa.Table]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _projection_workspace(path: str, version: str) -> _ProjectionWorkspace:
+    """An in-memory DuckDB holding the build's projection inputs and its projection and rating
+    SQL, with the parts that no assumption moves (the origins, the backtest's price book) stored."""
+    del version  # only part of the cache key
+    workspace = duckdb.connect()
+    escaped = path.replace("'", "''")
+    workspace.execute(f"attach '{escaped}' as published (read_only)")
+    try:
+        for name, sql in _PROJECTION_INPUTS.items():
+            workspace.execute(f"create table {name} as {sql}")
+        rows = workspace.execute(
+            "select sql_name, sql_text, parameter_names from published.marts.rpt_projection_sql"
+            " order by run_order"
+        ).fetchall()
+        rate_usage = rating.read_rating_sql(workspace, "published")[rating.RATING_SQL_NAME]
+    finally:
+        workspace.execute("detach published")
+    sql = _ProjectionSql(
+        queries={name: text for name, text, _ in rows},
+        parameters={name: [p for p in names.split(",") if p] for name, _, names in rows},
+        rate_usage=rate_usage,
+    )
+    workspace.execute("create view rating_price_components as select * from price_book_components")
+    workspace.execute(f"create table projection_origins as {sql.queries['projection_origins']}")
+    workspace.execute(
+        f"create table backtest_components as {sql.queries['backtest_price_components']}"
+    )
+    workspace.execute("drop view rating_price_components")
+    return _ProjectionWorkspace(workspace, sql)
+
+
+def projection_assumption_names() -> list[str]:
+    """The settings the re-projection binds (rpt_projection_sql), in rpt_settings' order."""
+    frame = _read(
+        "the projection's assumptions",
+        "select parameter_names from marts.rpt_projection_sql order by run_order",
+    )
+    names = [name for text in frame["parameter_names"] for name in str(text).split(",") if name]
+    in_force = settings_in_force()["name"].tolist()
+    return sorted(set(names), key=lambda name: in_force.index(name) if name in in_force else 999)
+
+
+def _re_project(
+    cursor: duckdb.DuckDBPyConnection, workspace: _ProjectionWorkspace, values: dict[str, float]
+) -> dict[str, pd.DataFrame]:
+    """rpt_projection_sql's queries in their order on `cursor`, each result stored as a temp table
+    under its name; the grown quantities rated with rpt_rating_sql's rate_usage."""
+    sql = workspace.sql
+
+    def run(name: str, into: str | None = None) -> pd.DataFrame | None:
+        params = {parameter: float(values[parameter]) for parameter in sql.parameters[name]}
+        text = sql.queries[name]
+        if into is None:
+            return cursor.execute(text, params).df()
+        cursor.execute(f"create or replace temp table {into} as {text}", params)
+        return None
+
+    def rate(usage_query: str, components: str) -> pa.Table:
+        run(usage_query, into="rating_usage")
+        cursor.execute(
+            f"create or replace temp view rating_price_components as select * from {components}"
+        )
+        # the projection reads a line's account (the rating key), model and amount only
+        return cursor.sql(
+            f"select account_id, price_model_id, amount from ({sql.rate_usage}) as rated_lines"
+        ).to_arrow_table()
+
+    cursor.execute(
+        "create or replace temp view rating_price_components as select * from price_book_components"
+    )
+    run("projection_rates", into="projection_rates")
+    run("projection_usage_grown", into="projection_usage_grown")
+    rated_key = tuple(float(values[name]) for name in _RATED_BY)
+    with workspace.lock:
+        rated = workspace.rated.get(rated_key)
+    if rated is None:
+        rated = {
+            "projection_rated_lines": rate("projection_rating_usage", "price_book_components"),
+            "backtest_rated_lines": rate("backtest_rating_usage", "backtest_components"),
+        }
+        with workspace.lock:
+            while len(workspace.rated) >= _RATED_KEPT:
+                workspace.rated.pop(next(iter(workspace.rated)))
+            workspace.rated[rated_key] = rated
+    for name, lines in rated.items():
+        cursor.register(f"{name}_arrow", lines)
+        cursor.execute(f"create or replace temp view {name} as select * from {name}_arrow")
+    run("projection_by_segment", into="projection_by_segment")
+    run("projection_backtest", into="projection_backtest")
+    projection = run("revenue_projection")
+    backtest = cursor.execute("select * from projection_backtest").df()
+    rates = cursor.execute("select * from projection_rates where origin_kind = 'projection'").df()
+    return {"projection": projection, "backtest": backtest, "rates": rates}
+
+
+@st.cache_data(ttl=CACHE_TTL, max_entries=32, show_spinner=False)
+def _cached_re_projection(
+    path: str, version: str, assumptions: tuple[tuple[str, float], ...]
+) -> dict[str, pd.DataFrame]:
+    workspace = _projection_workspace(path, version)
+    with workspace.connection.cursor() as cursor:
+        return _re_project(cursor, workspace, dict(assumptions))
+
+
+def re_projection(assumptions: tuple[tuple[str, float], ...]) -> dict[str, pd.DataFrame]:
+    """fct_revenue_projection (`projection`), its backtest (`backtest`) and the rates applied
+    (`rates`, origin `projection`) re-projected under other assumptions (setting name, value) with
+    the build's own projection and rating SQL; an assumption not given keeps its value in force.
+    With none given it is the build's projection, row for row."""
+    current = warehouse()
+    if not current.exists:
+        raise QueryFailed(
+            "Could not re-project the revenue.", f"No warehouse file at {current.path}."
+        )
+    in_force = settings_in_force().set_index("name")["value"]
+    try:
+        names = projection_assumption_names()
+        values = {name: float(in_force[name]) for name in names} | dict(assumptions)
+        key = tuple((name, float(values[name])) for name in names)
+        return _cached_re_projection(str(current.path), current.version, key)
+    except (duckdb.Error, KeyError, ValueError) as error:
+        raise QueryFailed(
+            "Could not re-project the revenue with these assumptions.",
+            f"{type(error).__name__}: {error}",
+        ) from error
+
+
+def projection_new_business(segment: str) -> pd.DataFrame:
+    """fct_projection_new_business of one segment (or `all`): the line of new business carried
+    forward beside the projection of today's base, never part of it."""
+    return _read(
+        "the new business",
+        """
+        select months_ahead, month, as_of_month, new_logos_per_month, new_mrr_usd_per_month,
+            monthly_churn_rate, projected_new_accounts, projected_new_revenue_usd
+        from marts.fct_projection_new_business
+        where segment = ?
+        order by months_ahead
+        """,
+        (segment,),
+    )

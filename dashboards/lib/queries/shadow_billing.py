@@ -1,0 +1,175 @@
+"""Shadow billing (issue 5): the proposals, their guardrails and shadow invoices, the price
+book, and the what-if re-rating of an edited price book.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from orchestration.lib import rating
+from orchestration.lib.rating import COMPONENT_COLUMNS, TIER_COLUMNS
+
+from ._core import QueryFailed, _period_clause, _read, warehouse
+
+
+def price_models() -> pd.DataFrame:
+    return _read(
+        "the price models",
+        """
+        select price_model_id, name, description, is_current_model, components
+        from marts.dim_price_models
+        order by is_current_model desc, price_model_id
+        """,
+    )
+
+
+def price_model_guardrails(models: tuple[str, ...]) -> pd.DataFrame:
+    """Every model x segment (and `all`), with the current per-seat model for reference."""
+    return _read(
+        "the price models' guardrails",
+        """
+        select guardrails.*, models.name
+        from marts.fct_price_model_guardrails as guardrails
+        inner join marts.dim_price_models as models
+            on guardrails.price_model_id = models.price_model_id
+        where list_contains(?, guardrails.price_model_id) or models.is_current_model
+        order by models.is_current_model desc, guardrails.price_model_id, guardrails.segment
+        """,
+        (list(models),),
+    )
+
+
+def shadow_revenue_monthly(
+    models: tuple[str, ...], segments: tuple[str, ...], period: tuple | None
+) -> pd.DataFrame:
+    """Actual and shadow revenue per month and model over the chosen segments."""
+    period_sql, period_params = _period_clause("month", period)
+    return _read(
+        "the shadow revenue",
+        f"""
+        select month, price_model_id, sum(actual_usd) as actual_usd,
+            sum(shadow_usd) as shadow_usd, sum(cost_to_serve_usd) as cost_to_serve_usd
+        from marts.fct_shadow_invoice
+        where list_contains(?, price_model_id) and (len(?) = 0 or list_contains(?, segment))
+            and {period_sql}
+        group by month, price_model_id
+        order by month, price_model_id
+        """,
+        (list(models), list(segments), list(segments), *period_params),
+    )
+
+
+def shadow_bill_shock_monthly(
+    models: tuple[str, ...], segments: tuple[str, ...], period: tuple | None
+) -> pd.DataFrame:
+    """Bill-shock rate per month of the real invoices (`current`) and of the chosen models."""
+    period_sql, period_params = _period_clause("month", period)
+    return _read(
+        "the shadow bill-shock rates",
+        f"""
+        select month, price_model_id, sum(billed_accounts) as billed_accounts,
+            sum(shocked_accounts) as shocked_accounts,
+            -- a month nobody could be judged in is a gap, not 0% (as in the mart)
+            case when sum(judged_accounts) > 0
+                then sum(shocked_accounts) / nullif(sum(billed_accounts), 0)
+            end as bill_shock_rate
+        from marts.fct_bill_shock_monthly
+        where (price_model_id = 'current' or list_contains(?, price_model_id))
+            and segment != 'all' and (len(?) = 0 or list_contains(?, segment)) and {period_sql}
+        group by month, price_model_id
+        order by month, price_model_id
+        """,
+        (list(models), list(segments), list(segments), *period_params),
+    )
+
+
+def shadow_account_deltas(
+    models: tuple[str, ...], segments: tuple[str, ...], period: tuple | None
+) -> pd.DataFrame:
+    """Per account and model over the period: actual, shadow, delta, months shocked."""
+    period_sql, period_params = _period_clause("month", period)
+    return _read(
+        "the accounts' shadow invoices",
+        rating.account_deltas_sql(
+            "marts.fct_shadow_invoice",
+            "list_contains(?, price_model_id) and (len(?) = 0 or list_contains(?, segment)) "
+            f"and {period_sql}",
+        ),
+        (list(models), list(segments), list(segments), *period_params),
+    )
+
+
+def price_book(model: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A model's components and tiers, as the CSV columns of price_book.md."""
+    params = (model,)
+    components = _read(
+        "the price book",
+        f"""
+        select {", ".join(COMPONENT_COLUMNS)} from marts.dim_price_components
+        where price_model_id = ? order by component_id
+        """,
+        params,
+    )
+    tiers = _read(
+        "the price book's tiers",
+        f"""
+        select {", ".join(TIER_COLUMNS)} from marts.dim_price_tiers
+        where price_model_id = ? order by component_id, tier
+        """,
+        params,
+    )
+    return components, tiers
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _rating_workspace(path: str, version: str) -> rating.WhatIfWorkspace:
+    """The rating runner's copy of the build's quantities, actuals and rating SQL, once per
+    published build (rating.what_if_workspace)."""
+    del version  # only part of the cache key
+    return rating.what_if_workspace(Path(path))
+
+
+def what_if(components: pd.DataFrame, tiers: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Every rated account-month re-rated under an edited price book by the rating runner
+    (rating.what_if, the build's own rating, shadow-invoice and guardrail SQL).
+
+    Returns `guardrails` (model x segment, as fct_price_model_guardrails) and `accounts` (per
+    account: actual, shadow, delta). Raises QueryFailed with the reason when the book is invalid.
+    """
+    current = warehouse()
+    if not current.exists:
+        raise QueryFailed(
+            "Could not read the rated quantities.", f"No warehouse file at {current.path}."
+        )
+    try:
+        workspace = _rating_workspace(str(current.path), current.version)
+    except duckdb.Error as error:
+        raise QueryFailed(
+            "Could not read the rated quantities.", f"{type(error).__name__}: {error}"
+        ) from error
+    try:
+        return rating.what_if(workspace, components, tiers)
+    except rating.RatingError as error:
+        raise QueryFailed(
+            "Could not rate the edited price book; check its cells.", str(error)
+        ) from error
+
+
+def full_price_book() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The whole price book of the build (models, components, tiers), for the CSV download."""
+    models = _read(
+        "the price models", "select price_model_id, name, description from marts.dim_price_models"
+    )
+    components = _read(
+        "the price book",
+        f"select {', '.join(COMPONENT_COLUMNS)} from marts.dim_price_components",
+    )
+    tiers = _read(
+        "the price book's tiers",
+        f"select {', '.join(TIER_COLUMNS)} from marts.dim_price_tiers",
+    )
+    return models, components, tiers
