@@ -16,7 +16,7 @@ export UV_COMPILE_BYTECODE := 1
 # Without precompiled bytecode `import great_expectations` costs seconds each time (STACK.md).
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: help demo test refresh dashboard dagster lint fmt bench seeds chromium clean
+.PHONY: help demo test refresh dashboard docs dagster lint fmt bench seeds chromium clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -52,6 +52,9 @@ refresh: $(STAMP) ## load new files, validate, build, publish
 
 dashboard: $(STAMP) ## serve the dashboard on 127.0.0.1:8501
 	$(BIN)/seatshift dashboard --port 8501
+
+docs: $(STAMP) ## the dbt docs and the GX Data Docs of the warehouse on 127.0.0.1:8080
+	$(BIN)/seatshift docs --port 8080
 
 dagster: $(STAMP) ## the Dagster UI and daemon (schedule, sensor, run queue) on 127.0.0.1:3000
 	$(BIN)/seatshift dagster --port 3000

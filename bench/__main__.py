@@ -85,7 +85,8 @@ def _compiled_rollup(warehouse: Path, work: Path) -> Path | None:
     env = {**os.environ, "SEATSHIFT_DBT_DATABASE": str(folder / warehouse.name)}
     completed = subprocess.run(
         [str(Path(sys.executable).with_name("dbt")), "compile", "--quiet",
-         "--select", ROLLUP_FILE.removesuffix(".sql"), "--target-path", str(folder / "target")],
+         "--target", "prod", "--select", ROLLUP_FILE.removesuffix(".sql"),
+         "--target-path", str(folder / "target")],
         cwd=settings.DBT_PROJECT_DIR, env=env, capture_output=True, text=True,
     )  # fmt: skip
     found = list((folder / "target").glob(f"compiled/*/models/**/{ROLLUP_FILE}"))
@@ -177,6 +178,10 @@ def run(arguments: argparse.Namespace) -> Path:
             landing, warehouse, dagster_home, work / "refresh-incremental.out"
         )
         say(f"one-day incremental refresh: {incremental.measured.seconds:.1f} s")
+        nothing_new = stages.run_refresh(
+            landing, warehouse, dagster_home, work / "refresh-nothing-new.out"
+        )
+        say(f"refresh with nothing new: {nothing_new.measured.seconds:.1f} s")
     finally:
         if not arguments.keep:
             shutil.rmtree(work, ignore_errors=True)
@@ -185,7 +190,7 @@ def run(arguments: argparse.Namespace) -> Path:
     text, summary = _document(
         events=events, fmt=fmt, generated=generated, lower=lower, full=full, ours=ours,
         polars=polars, pandas=pandas, dashboard=dashboard, day=day, incremental=incremental,
-        load=(load_at_start, load_at_end),
+        nothing_new=nothing_new, load=(load_at_start, load_at_end),
     )  # fmt: skip
     out = Path(arguments.out) if arguments.out else RESULTS_DIR / f"bench-{events}.md"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -211,14 +216,27 @@ def _document(**figures) -> tuple[str, str]:
     return (
         f"{summary}\n\n"
         f"Dashboard queries ({len(figures['dashboard'])} public functions of "
-        f"`dashboards/lib/queries.py`, {CALLS} calls each, Streamlit caches cleared before every "
+        f"`dashboards/lib/queries/`, {CALLS} calls each, Streamlit caches cleared before every "
         "call; p95 by nearest rank, i.e. the slowest of 7):\n\n"
         f"{queries}\n"
     ), summary
 
 
 def _tables(
-    *, events, fmt, generated, lower, full, ours, polars, pandas, dashboard, day, incremental, load
+    *,
+    events,
+    fmt,
+    generated,
+    lower,
+    full,
+    ours,
+    polars,
+    pandas,
+    dashboard,
+    day,
+    incremental,
+    nothing_new,
+    load,
 ) -> tuple[str, str]:
     r = report
     full_seconds = full.measured.seconds
@@ -305,6 +323,10 @@ def _tables(
          f"({r.verdict(incremental_share, 0.10)})"],
         ["incremental: peak memory", _memory(incremental.measured), ""],
         *_stage_rows(incremental, "incremental"),
+        ["refresh with nothing new (the same landing folder again: no dbt build runs)",
+         f"{r.seconds(nothing_new.measured.seconds)} = "
+         f"{r.ratio(nothing_new.measured.seconds, full_seconds) * 100:.0f}% of a full refresh; "
+         f"dbt step {r.seconds(nothing_new.stages.get('dbt'))}", ""],
         ["dashboard: slowest query (p95, cache off)", f"{r.seconds(worst_p95)} ({worst_name})",
          f"every p95 < 300 ms: {r.verdict(worst_p95, 0.3)}"],
         ["dashboard: median p50 of all query functions",

@@ -38,7 +38,8 @@ def main() -> None:
         copy = Path(folder) / "bench.duckdb"
         shutil.copyfile(arguments.warehouse, copy)
         completed = subprocess.run(
-            [str(DBT), "run", "--select", "int_projection_origins+", "fct_migration_plan+",
+            [str(DBT), "run", "--target", "prod",
+             "--select", "int_projection_origins+", "fct_migration_plan+",
              "--project-dir", str(REPO_ROOT / "dbt_project"),
              "--profiles-dir", str(REPO_ROOT / "dbt_project"),
              "--target-path", str(Path(folder) / "target"),

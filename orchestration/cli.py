@@ -1,4 +1,4 @@
-"""The `seatshift` command: generate exports, refresh, serve the dashboard and Dagster.
+"""The `seatshift` command: generate exports, refresh, serve the dashboard, the docs and Dagster.
 
 `seatshift refresh` runs the very Dagster job the schedule and the sensor run, in this process,
 so what an operator sees from the command line is what production does.
@@ -36,6 +36,8 @@ def _generate(args: argparse.Namespace) -> int:
     from orchestration.lib.generator import generate
 
     out = Path(args.out)
+    began = time.monotonic()
+    _say_progress(began, f"generating the demo company's exports into {out}")
     summary = generate(
         out,
         accounts=args.accounts,
@@ -44,6 +46,7 @@ def _generate(args: argparse.Namespace) -> int:
         seed=args.seed,
         fmt=args.format,
         usage_per_seat_day=args.usage_per_seat_day,
+        progress=lambda text: _say_progress(began, text),
     )
     counts = summary.get("row_counts", {})
     print(f"wrote {sum(counts.values()):,} rows of {len(counts)} exports into {out}")
@@ -76,6 +79,15 @@ def _file_reports(result) -> list[dict]:
         if "files" in metadata:
             files.extend(metadata["files"].value)
     return files
+
+
+def _unchanged_build(result) -> str | None:
+    """The refresh whose dbt build still stands, when this one had nothing new to build."""
+    for event in result.get_asset_materialization_events():
+        metadata = event.materialization.metadata
+        if "dbt" in metadata and metadata["dbt"].value == "unchanged":
+            return metadata["built_by_refresh"].value
+    return None
 
 
 def _failure_reason(result, published: Path) -> str:
@@ -208,25 +220,24 @@ class _StageProgress(threading.Thread):
 def _refresh(args: argparse.Namespace) -> int:
     landing = settings.landing_dir(args.landing)
     published = settings.warehouse_path(args.warehouse)
-    os.environ["SEATSHIFT_LANDING"] = str(landing)
-    os.environ["SEATSHIFT_WAREHOUSE"] = str(published)
+    dbt_vars = None
     if args.vars:
         vars_path = Path(args.vars)
-        os.environ["SEATSHIFT_DBT_VARS"] = (
-            vars_path.read_text() if vars_path.is_file() else args.vars
-        )
+        dbt_vars = vars_path.read_text() if vars_path.is_file() else args.vars
+    # The definitions (resources, job tags) read these when they load, below.
+    settings.configure(landing=landing, warehouse=published, dbt_vars=dbt_vars)
     if not landing.is_dir():
         print(f"refresh failed: the landing folder {landing} does not exist", file=sys.stderr)
         return 2
 
-    began = time.monotonic()
+    began, started_at = time.monotonic(), time.time()
     _say_progress(began, f"refresh of {published} from {landing}: loading the definitions")
     from orchestration.lib import warehouse
 
     if warehouse.refresh_is_running(published):
         print(f"another refresh of {published} is running; waiting for it to end", flush=True)
     # Runs from the command line are recorded in the same instance as the daemon's.
-    os.environ["DAGSTER_HOME"] = str(settings.dagster_home())
+    home = settings.dagster_home()
 
     import dagster as dg
 
@@ -236,7 +247,7 @@ def _refresh(args: argparse.Namespace) -> int:
         ensure_manifest()
         from orchestration.definitions import defs
 
-        instance = dg.DagsterInstance.get()
+        instance = dg.DagsterInstance.from_config(str(home))
         job = defs.resolve_job_def(REFRESH_JOB)
         log_path = settings.refresh_log_path(published)
         log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -256,12 +267,27 @@ def _refresh(args: argparse.Namespace) -> int:
         print(f"refresh failed: {type(error).__name__}: {first_line}", file=sys.stderr)
         return 1
     print(_format_report(_file_reports(result)))
-    print(f"dbt's log of this refresh: {log_path}")
+    built_by = _unchanged_build(result)
+    if built_by is not None:
+        print(
+            "dbt: nothing new to build (no source row, var or project file changed since "
+            f"refresh {built_by}); its marts stand. `--full-refresh` rebuilds everything."
+        )
+    else:
+        print(f"dbt's log of this refresh: {log_path}")
     published_now = any(
         event.asset_key == dg.AssetKey(["audit", "refresh_log"])
         for event in result.get_asset_materialization_events()
     )
     if result.success and published_now:
+        dbt_index = settings.dbt_docs_dir(published) / settings.DBT_DOCS_INDEX
+        if built_by is None and dbt_index.exists() and dbt_index.stat().st_mtime >= started_at:
+            print(f"dbt docs of this build: {dbt_index} (`seatshift docs` serves them)")
+        elif built_by is None:
+            print(
+                "dbt docs were not generated for this build (see dbt's log of this refresh); "
+                + ("the previous site stays" if dbt_index.exists() else "there is no site yet")
+            )
         print(f"published {published} (run {result.run_id})")
         return 0
     reason = _failure_reason(result, published)
@@ -351,10 +377,12 @@ def _dashboard(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    env = {**os.environ, "SEATSHIFT_WAREHOUSE": str(published)}
     # The dashboard fails closed: should the secrets file stop parsing while it serves, a reader
     # is turned away rather than treated as a local user with every role.
-    env["SEATSHIFT_SIGN_IN_REQUIRED"] = "1" if auth is not None else ""
+    env = settings.child_environment(
+        SEATSHIFT_WAREHOUSE=str(published),
+        SEATSHIFT_SIGN_IN_REQUIRED="1" if auth is not None else "",
+    )
     command = [
         sys.executable, "-m", "streamlit", "run", str(settings.DASHBOARD_ENTRYPOINT),
         "--server.address", host,
@@ -387,7 +415,7 @@ def _use_dashboard_modules(warehouse: str | None, command: str) -> bool:
     if not published.exists():
         print(f"{command} failed: no published warehouse at {published}", file=sys.stderr)
         return False
-    os.environ["SEATSHIFT_WAREHOUSE"] = str(published)
+    settings.configure(warehouse=published)
     dashboards = str(settings.DASHBOARD_ENTRYPOINT.parent)
     if dashboards not in sys.path:
         sys.path.insert(0, dashboards)
@@ -441,6 +469,31 @@ def _paper_invoice(args: argparse.Namespace) -> int:
     return 0
 
 
+def _docs(args: argparse.Namespace) -> int:
+    """The dbt docs and the GX Data Docs beside the warehouse, on 127.0.0.1, until Ctrl-C."""
+    from orchestration.lib import docs_site
+
+    published = settings.warehouse_path(args.warehouse)
+    try:
+        server = docs_site.make_server(published, args.port)
+    except OSError as error:
+        print(
+            f"docs failed: cannot serve on {docs_site.HOST}:{args.port}: {error}", file=sys.stderr
+        )
+        return 2
+    host, port = server.server_address[:2]
+    dbt_index = settings.dbt_docs_dir(published) / settings.DBT_DOCS_INDEX
+    print(
+        f"serving the docs of {published} on http://{host}:{port}/ (dbt docs at "
+        f"{docs_site.DBT_PREFIX}{'' if dbt_index.exists() else ', not generated yet'}; GX Data "
+        f"Docs at {docs_site.DATA_DOCS_PREFIX}). Ctrl-C stops it.",
+        flush=True,
+    )
+    with server, contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+    return 0
+
+
 def _create_instance_storage(home: Path) -> None:
     """Create (and migrate) the instance's SQLite storage once, here, before the web server and
     the daemon start: on a new instance both would create it at the same moment, and two
@@ -467,12 +520,11 @@ def _dagster(args: argparse.Namespace) -> int:
 
     from orchestration.lib.dbt_project import ensure_manifest
 
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(settings.dagster_home()),
-        "SEATSHIFT_LANDING": str(settings.landing_dir(args.landing)),
-        "SEATSHIFT_WAREHOUSE": str(settings.warehouse_path(args.warehouse)),
-    }
+    env = settings.child_environment(
+        DAGSTER_HOME=str(settings.dagster_home()),
+        SEATSHIFT_LANDING=str(settings.landing_dir(args.landing)),
+        SEATSHIFT_WAREHOUSE=str(settings.warehouse_path(args.warehouse)),
+    )
     ensure_manifest()  # once, before two code servers would both find it stale
     _create_instance_storage(Path(env["DAGSTER_HOME"]))
     bin_dir = Path(sys.executable).parent
@@ -627,6 +679,13 @@ def _parser() -> argparse.ArgumentParser:
         "--month", help="YYYY-MM (default: the latest month the account was really billed)"
     )
     paper.set_defaults(handler=_paper_invoice)
+
+    docs = commands.add_parser(
+        "docs", help="serve the dbt docs and the GX Data Docs of the warehouse on 127.0.0.1"
+    )
+    docs.add_argument("--warehouse", help=f"warehouse file (default {settings.DEFAULT_WAREHOUSE})")
+    docs.add_argument("--port", type=int, default=settings.DEFAULT_DOCS_PORT)
+    docs.set_defaults(handler=_docs)
 
     dagster = commands.add_parser(
         "dagster", help="serve the Dagster UI with the daemon (schedule, sensor, run queue)"

@@ -126,14 +126,16 @@ def sample_landing(tmp_path_factory) -> Path:
 
 def dagster_run_events(run_id: str) -> dict:
     """What a refresh's Dagster run recorded in the suite's instance: the assets it materialized
-    and each asset check's evaluation (asset, check, passed, severity)."""
+    and each asset check's evaluation (asset, check, passed, severity), and the steps' own log
+    messages (step key, message)."""
     import dagster as dg
 
     instance = dg.DagsterInstance.from_config(TEST_DAGSTER_HOME)
-    materialized, checks = set(), []
+    materialized, checks, messages = set(), [], []
     for record in instance.all_logs(run_id):
         event = record.dagster_event
         if event is None:
+            messages.append([record.step_key, record.user_message])
             continue
         if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
             materialized.add("/".join(event.asset_key.path))
@@ -141,7 +143,7 @@ def dagster_run_events(run_id: str) -> dict:
             evaluation = event.event_specific_data
             checks.append(["/".join(evaluation.asset_key.path), evaluation.check_name,
                            evaluation.passed, evaluation.severity.value])  # fmt: skip
-    return {"materialized": sorted(materialized), "checks": checks}
+    return {"materialized": sorted(materialized), "checks": checks, "messages": messages}
 
 
 @pytest.fixture(scope="session")
@@ -180,21 +182,28 @@ def sample_warehouse(sample_refresh) -> Path:
 
 
 @pytest.fixture(scope="session")
-def generated_warehouse(tmp_path_factory) -> Path:
+def generated_company(tmp_path_factory) -> dict:
     """A 150-account, 12-month company (seed 5), generated and refreshed as an operator would:
     the independent computations check the warehouse beyond the hand-made sample."""
 
     def build(folder: Path) -> dict:
         landing = folder / "landing"
-        subprocess.run(
+        generated = subprocess.run(
             [str(SEATSHIFT), "generate", "--out", str(landing), "--accounts", "150",
              "--months", "12", "--seed", "5"],
-            check=True, capture_output=True, cwd=REPO_ROOT, timeout=300,
+            check=True, capture_output=True, text=True, cwd=REPO_ROOT, timeout=300,
         )  # fmt: skip
         run = run_refresh(landing, folder / "seatshift.duckdb")
         return {"warehouse": str(run.warehouse), "returncode": run.returncode,
-                "output": run.stdout + run.stderr}  # fmt: skip
+                "output": run.stdout + run.stderr, "generate_stdout": generated.stdout,
+                "generate_stderr": generated.stderr}  # fmt: skip
 
-    record = shared_by_workers(tmp_path_factory, "generated", build)
-    assert record["returncode"] == 0, f"the refresh failed:\n{record['output']}"
-    return Path(record["warehouse"])
+    return shared_by_workers(tmp_path_factory, "generated", build)
+
+
+@pytest.fixture(scope="session")
+def generated_warehouse(generated_company) -> Path:
+    assert generated_company["returncode"] == 0, (
+        f"the refresh failed:\n{generated_company['output']}"
+    )
+    return Path(generated_company["warehouse"])

@@ -1,12 +1,14 @@
 """Data health, for the operator: what loaded, what was quarantined and why, which expectations
-failed, and the audit trail of downloads. Every reader sees the KPI row; the details below it,
-raw quarantined records included, need the operator role. The router has already drawn the as-of
-time, the last and the next refresh above this."""
+failed, where the dbt docs and the GX Data Docs are served, and the audit trail of downloads.
+Every reader sees the KPI row; the details below it, raw quarantined records included, need the
+operator role. The router has already drawn the as-of time, the last and the next refresh above
+this."""
 
 import streamlit as st
 from lib import access, audit, charts, queries
+from lib import docs as docs_links
 from lib.definitions import definition
-from lib.format import MISSING, count, pretty_json
+from lib.format import MISSING, count, pretty_json, timestamp
 from lib.layout import download_csv, guarded, quietly, table_with_download
 
 LATEST, ALL = "Latest refresh", "All refreshes"
@@ -199,6 +201,30 @@ elif results is not None:
             ),
         },
     )
+
+# ---- documentation ---------------------------------------------------------------------------
+st.subheader(
+    "Documentation",
+    help="dbt's docs: the lineage from the raw exports to these pages, every model and column "
+    "described, their tests. Great Expectations Data Docs: every expectation of each export's "
+    "latest validation, with the failing values.",
+)
+docs = docs_links.links()
+dbt_column, gx_column = st.columns(2)
+dbt_column.link_button(
+    "dbt docs: lineage, models and columns", docs.dbt, icon=":material/account_tree:"
+)
+gx_column.link_button("Great Expectations Data Docs", docs.data_docs, icon=":material/fact_check:")
+dbt_state = (
+    f"The dbt docs of the published build were written {timestamp(docs.dbt_generated_at)}"
+    if docs.dbt_generated_at is not None
+    else "No dbt docs yet: a refresh that builds the dbt models writes them when it publishes"
+)
+gx_state = "" if docs.has_data_docs else "; no Data Docs yet: a refresh's checks write them"
+st.caption(
+    f"Served on this machine by `seatshift docs` at {docs.server}: start it in a terminal with "
+    f"`{docs.start_command}` (or `make docs`). {dbt_state}{gx_state}."
+)
 
 # ---- audit trail -----------------------------------------------------------------------------
 st.subheader(

@@ -9,12 +9,13 @@ says which role is missing.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
+
+from orchestration.lib import settings
 
 VIEWER, FINANCE, ANALYST, OPERATOR = "viewer", "finance", "analyst", "operator"
 # What each role opens, in the words the missing-role message uses.
@@ -104,7 +105,7 @@ def _secrets() -> Mapping[str, Any]:
 def _sign_in_required() -> bool:
     """Set by `seatshift dashboard` when it started with `[auth]`: the server may be reachable
     beyond loopback, so losing the configuration must not open the dashboard to everyone."""
-    return bool(os.environ.get("SEATSHIFT_SIGN_IN_REQUIRED"))
+    return settings.sign_in_required()
 
 
 def providers() -> list[str | None]:

@@ -35,6 +35,10 @@ def landing_inventory(
     with warehouse.connect() as conn:
         rejected = ingest.reject_unrecognised(conn, files.get(None, []), warehouse.refresh_id)
     counts = {export or "unrecognised": len(paths) for export, paths in files.items()}
+    context.log.info(
+        f"{sum(counts.values())} file(s) in {warehouse.landing_path}: "
+        + ", ".join(f"{export} {count}" for export, count in sorted(counts.items()))
+    )
     return dg.MaterializeResult(
         metadata={
             "refresh_id": warehouse.refresh_id,
@@ -68,6 +72,14 @@ def build_export_asset(export: Export) -> dg.AssetsDefinition:
                 conn, warehouse.landing_path, export.name, warehouse.refresh_id
             )
             (row_count,) = conn.execute(f"select count(*) from {export.relation}").fetchone()
+        for report in reports:
+            context.log.info(
+                f"{report.file_name}: {report.status}, {report.rows_read:,} rows read, "
+                f"{report.rows_loaded:,} loaded, {report.rows_duplicate:,} duplicate, "
+                f"{report.rows_quarantined:,} quarantined"
+                + (f" ({report.message})" if report.message else "")
+            )
+        context.log.info(f"{export.relation} holds {row_count:,} rows")
         return dg.MaterializeResult(
             metadata={
                 "refresh_id": warehouse.refresh_id,
@@ -98,6 +110,7 @@ def seat_event_signs(
 ) -> dg.MaterializeResult:
     with warehouse.connect() as conn:
         rows = write_seat_signs(conn)
+    context.log.info(f"{SEAT_SIGN_TABLE}: {rows} event types written from the contract")
     return dg.MaterializeResult(metadata={"dagster/row_count": rows})
 
 

@@ -89,6 +89,10 @@ def publish_warehouse(
                 ],
             )
     warehouse.publish()
+    context.log.info(
+        f"published {warehouse.published_path}: data as of {data_as_of}; this refresh loaded "
+        f"{files_loaded} file(s), {rows_loaded:,} rows, and quarantined {rows_quarantined:,}"
+    )
     return dg.MaterializeResult(
         metadata={
             "refresh_id": warehouse.refresh_id,

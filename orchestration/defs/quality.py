@@ -27,11 +27,18 @@ def build_expectations_check(export: Export) -> dg.AssetChecksDefinition:
             warehouse.build_path,
             export.name,
             refresh_id=warehouse.refresh_id,
-            docs_dir=settings.data_docs_dir(warehouse.published_path),
+            # Written with the build, published with it: a failed refresh leaves the site as is.
+            docs_dir=warehouse.staged_data_docs,
+            published_docs_dir=settings.data_docs_dir(warehouse.published_path),
         )
         with warehouse.connect() as conn:
             expectations.record_outcome(conn, outcome)
         failed = [result for result in outcome.results if not result["success"]]
+        context.log.info(
+            f"{export.relation}: {len(outcome.results)} expectations on this refresh's rows, "
+            f"{len(failed)} failed ({len(outcome.critical_failures)} critical)"
+            + ("; " + "; ".join(outcome.critical_failures) if outcome.critical_failures else "")
+        )
         if not outcome.success:
             warehouse.note_failure("expectations failed: " + "; ".join(outcome.critical_failures))
         return dg.AssetCheckResult(

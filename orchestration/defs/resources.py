@@ -5,7 +5,6 @@ Only this module registers resources (CONVENTIONS.md 5).
 
 import contextlib
 import datetime as dt
-import os
 import sys
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from dagster_dbt import DbtCliResource
 from pydantic import PrivateAttr
 
 from orchestration.lib import ingest, settings, warehouse
-from orchestration.lib.dbt_project import DBT_PROJECT
+from orchestration.lib.dbt_project import DBT_PROJECT, DBT_TARGET
 
 # dbt runs under a guard that stops it when the refresh process dies (even by kill -9), so no
 # orphaned `dbt build` keeps writing into a build nobody will publish (lib/dbt_guard.py).
@@ -111,6 +110,15 @@ class WarehouseResource(dg.ConfigurableResource):
         """Keep a reason for the status file; the run's own failure carries it to Dagster."""
         self._failures.append(reason)
 
+    @property
+    def staged_data_docs(self) -> Path:
+        """Where this run's GX checks write their Data Docs, published with the build."""
+        return warehouse.staged_data_docs_path(self.build_path)
+
+    def stage_docs(self, static_index: Path) -> None:
+        """dbt's docs page of this build, moved beside the warehouse when the build publishes."""
+        warehouse.stage_docs(self.build_path, static_index)
+
     def publish(self) -> None:
         warehouse.publish_build(self.build_path, self.published_path)
         warehouse.write_refresh_status(
@@ -125,13 +133,17 @@ def warehouse_resource() -> WarehouseResource:
     return WarehouseResource(
         warehouse=str(settings.warehouse_path()),
         landing=str(settings.landing_dir()),
-        dbt_vars=os.environ.get("SEATSHIFT_DBT_VARS", ""),
+        dbt_vars=settings.current().dbt_vars,
     )
 
 
 def dbt_resource() -> DbtCliResource:
     # The venv's dbt, whether or not the venv is on PATH (the daemon, `.venv/bin/seatshift`).
-    return DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=str(DBT_EXECUTABLE))
+    # The prod target (dbt_project/profiles.yml): the refresh's private build file. An analyst's
+    # plain `dbt build` uses dev, which never writes the published warehouse.
+    return DbtCliResource(
+        project_dir=DBT_PROJECT, dbt_executable=str(DBT_EXECUTABLE), target=DBT_TARGET
+    )
 
 
 @dg.definitions

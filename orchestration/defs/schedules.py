@@ -31,7 +31,7 @@ refresh_warehouse_schedule = dg.ScheduleDefinition(
 
 @dg.sensor(
     job=refresh_warehouse,
-    minimum_interval_seconds=settings.SENSOR_MINIMUM_INTERVAL_SECONDS,
+    minimum_interval_seconds=settings.sensor_interval_seconds(),
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Starts a refresh when a file lands or changes in the landing folder.",
 )

@@ -2,9 +2,11 @@
 
 import contextlib
 import datetime as dt
+import graphlib
 import json
 import os
 import shutil
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,8 +23,10 @@ from pydantic import Field
 
 from orchestration.defs.resources import WarehouseResource
 from orchestration.lib import settings
+from orchestration.lib.contract.audit import DBT_BUILDS
 from orchestration.lib.dbt_project import (
     DBT_PROJECT,
+    build_inputs_key,
     code_fingerprint,
     ensure_manifest,
     record_unit_tests_passed,
@@ -164,7 +168,7 @@ def dbt_models(
     warehouse: WarehouseResource,
 ):
     # dbt's profile reads the database path from the environment: point it at this run's build.
-    os.environ["SEATSHIFT_DBT_DATABASE"] = str(warehouse.build_path)
+    settings.point_dbt_at(warehouse.build_path)
     fingerprint = code_fingerprint()
     unit_tests_due = config.full_refresh or not unit_tests_passed_for(fingerprint)
     if not unit_tests_due:
@@ -174,14 +178,37 @@ def dbt_models(
         )
     try:
         args = dbt_build_args(config, warehouse.dbt_vars, unit_tests_due=unit_tests_due)
+        build_vars = yaml.safe_load(warehouse.dbt_vars) if warehouse.dbt_vars.strip() else {}
     except (ValueError, yaml.YAMLError) as error:
         reason = f"bad refresh config: {error}"
         warehouse.note_failure(reason)
         raise dg.Failure(description=reason) from error
+    with warehouse.connect() as conn:
+        inputs_key = build_inputs_key(conn, code=fingerprint, build_vars=build_vars)
+        last_build = conn.execute(
+            f"select refresh_id, inputs_key from {DBT_BUILDS} order by built_at desc limit 1"
+        ).fetchone()
+    forced = config.full_refresh or bool(config.rebuild_months) or unit_tests_due
+    if not forced and last_build is not None and last_build[1] == inputs_key:
+        yield from _unchanged(context, last_build[0], inputs_key)
+        return
     context.log.info(f"dbt {' '.join(args)}")
     target = _target_with_parse_state(warehouse)
     try:
         yield from _build(context, dbt, warehouse, args, target, unit_tests_due=unit_tests_due)
+        _generate_docs(context, dbt, warehouse, args, target)
+        # Recorded only when every model was built: a run of a few models leaves the others as
+        # they were, built from older inputs.
+        whole_project = set(context.selected_asset_keys) == set(context.assets_def.keys)
+        with warehouse.connect() as conn:  # dbt has exited: its lock on the build is gone
+            conn.execute(
+                f"insert into {DBT_BUILDS} values (?, ?, ?, current_timestamp::timestamp)",
+                [
+                    warehouse.refresh_id,
+                    inputs_key if whole_project else "partial",
+                    json.dumps(args),
+                ],
+            )
     finally:
         # The run's artifacts served this step only (its log is the refresh's log file, its
         # parse state is kept beside the warehouse): a folder per refresh filled the project's
@@ -189,6 +216,68 @@ def dbt_models(
         shutil.rmtree(target, ignore_errors=True)
     if unit_tests_due:
         record_unit_tests_passed(fingerprint)
+
+
+def _generate_docs(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: WarehouseResource,
+    build_args: list[str],
+    target: Path,
+) -> None:
+    """dbt's docs site of this build, staged beside the build for the publish to move into place.
+
+    `--no-compile`: the build has just written its manifest (every node's compiled SQL, the
+    exposures) into this target folder, and `--static` inlines that very file; what `docs
+    generate` adds is the catalog of the relations as built (about 12 s on the sample, most of it
+    dbt's start; compiling the project again made it about three times that). The build's vars,
+    so dbt's parse stays partial. A site that cannot be made does not fail the refresh (the marts
+    are sound): it is said in the log and on the command line, and the previous site stays.
+    """
+    docs_args = ["docs", "generate", "--static", "--no-compile"]
+    if "--vars" in build_args:
+        docs_args += build_args[build_args.index("--vars") : build_args.index("--vars") + 2]
+    began = time.monotonic()
+    try:
+        invocation = dbt.cli(
+            docs_args,
+            manifest=DBT_PROJECT.manifest_path,
+            raise_on_error=False,
+            target_path=target,
+        ).wait()
+        static_index = target / "static_index.html"
+        if not invocation.is_successful() or not static_index.exists():
+            raise RuntimeError(f"dbt {' '.join(docs_args)} failed; see dbt's log of this refresh")
+        warehouse.stage_docs(static_index)
+    except Exception as error:
+        message = f"dbt docs not generated: {error} (the previous site stays)"
+        context.log.warning(message)
+        print(message, flush=True)  # the refresh's dbt log
+        return
+    context.log.info(f"dbt docs generated in {time.monotonic() - began:.1f} s")
+
+
+def _unchanged(context: dg.AssetExecutionContext, built_by: str, inputs_key: str):
+    """No source row, var or project file changed since the published build: `dbt build` would
+    remake the same marts (and re-run the same tests on the same rows), so it does not run. Each
+    dbt asset is reported with the build's inputs as its data version, which says "unchanged"."""
+    message = (
+        "dbt build skipped: no source row, dbt var or project file changed since the build of "
+        f"refresh {built_by} (inputs {inputs_key[:12]}), so its marts stand; "
+        "--full-refresh builds anyway"
+    )
+    context.log.info(message)
+    print(message, flush=True)  # the refresh's dbt log says why it has no build in it
+    # Dagster takes a multi-asset's results in dependency order only.
+    selected = set(context.selected_asset_keys)
+    deps = context.assets_def.asset_deps
+    order = graphlib.TopologicalSorter({key: deps.get(key, set()) & selected for key in selected})
+    for key in order.static_order():
+        yield dg.MaterializeResult(
+            asset_key=key,
+            data_version=dg.DataVersion(inputs_key[:16]),
+            metadata={"dbt": "unchanged", "built_by_refresh": built_by},
+        )
 
 
 def _build(

@@ -17,7 +17,6 @@ without blocking the numbers of everyone else.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import json
 import logging
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ from great_expectations.data_context.types.base import ProgressBarsConfig
 from great_expectations.datasource.fluent import TestConnectionError
 from great_expectations.execution_engine import sqlalchemy_execution_engine
 
-from orchestration.lib import contract, settings
+from orchestration.lib import contract, docs_site, settings
 from orchestration.lib.contract import rules as contract_rules
 from orchestration.lib.contract.audit import AUDIT_TABLES, AUDIT_UPGRADES, EXPECTATION_RESULTS
 from orchestration.lib.contract.sql import (
@@ -82,7 +81,7 @@ RESULT_FIELDS = (
 
 # Our site only: building every site would also fill the ephemeral context's default temp folder.
 DOCS_SITE = "seatshift"
-OUTCOME_FILE = "seatshift_outcome.json"  # per-export summary the top-level docs index reads
+OUTCOME_FILE = docs_site.OUTCOME_FILE  # per-export summary the top-level docs index reads
 
 
 @dataclass
@@ -437,6 +436,7 @@ def validate_export(
     export: str,
     refresh_id: str | None = None,
     docs_dir: Path | None = None,
+    published_docs_dir: Path | None = None,
 ) -> ValidationOutcome:
     """Run the export's suite as SQL on its raw table; only the rows of `refresh_id` when given.
 
@@ -493,7 +493,15 @@ def validate_export(
             gx.ValidationDefinition(name=spec.relation, data=batch_definition, suite=gx_suite)
         )
         suite_result = definition.run(result_format=RESULT_FORMAT)
-        if export_docs is not None:
+        # Rendering the Data Docs is most of a check's cost (GX compiles its page templates
+        # anew each time: about 60% of a small export's check). A refresh that loaded no row of
+        # the export validated nothing new, so the site keeps the last validation of real rows.
+        # `docs_dir` may be a refresh's staging folder; `published_docs_dir` the site readers have.
+        existing = Path(published_docs_dir or docs_dir or ".").resolve() / export / "index.html"
+        build_docs = export_docs is not None and (
+            _validated_rows(suite_result) != 0 or not existing.exists()
+        )
+        if build_docs:
             context.build_data_docs(site_names=[DOCS_SITE])
     finally:
         # Release the file: the next step (dbt, another process) needs the DuckDB lock. The
@@ -504,9 +512,11 @@ def validate_export(
 
     examples = _sql_rule_examples(database, _batch_query(spec, refresh_id), suite_result)
     outcome = _outcome(spec, refresh_id, validated_at, suite_result, examples)
-    if export_docs is not None and docs_dir is not None:
+    if build_docs and docs_dir is not None:
         outcome.docs_index = export_docs / "index.html"
         _write_docs_index(Path(docs_dir).resolve(), outcome)
+    elif export_docs is not None:
+        outcome.docs_index = existing
     return outcome
 
 
@@ -516,6 +526,18 @@ def _batch_query(spec: contract.Export, refresh_id: str | None) -> str:
     if refresh_id is not None:
         query += " where _refresh_id = '{}'".format(refresh_id.replace("'", "''"))
     return query
+
+
+def _validated_rows(suite_result: Any) -> int | None:
+    """The rows the suite saw (its column expectations' element count); None when no result
+    says. Read from the results: a query of our own would need a second connection, which GX's
+    persisted one (in a transaction) does not allow."""
+    counts = [
+        result.result.get("element_count")
+        for result in suite_result.results
+        if isinstance(result.result, dict)
+    ]
+    return max((count for count in counts if isinstance(count, int)), default=None)
 
 
 def _sql_rule_examples(database: Path, batch_query: str, suite_result: Any) -> dict[int, list]:
@@ -735,11 +757,7 @@ def record_outcome(conn: duckdb.DuckDBPyConnection, outcome: ValidationOutcome) 
 
 
 def _write_docs_index(docs_dir: Path, outcome: ValidationOutcome) -> None:
-    """One page over the per-export Data Docs sites.
-
-    GX's index lists only what its own (ephemeral) context validated and deletes pages it does
-    not know, so each export gets its own site folder and this page links the latest of each.
-    """
+    """The export's summary beside its site, and the page over every export's site."""
     summary = {
         "export": outcome.export,
         "relation": outcome.relation,
@@ -750,27 +768,4 @@ def _write_docs_index(docs_dir: Path, outcome: ValidationOutcome) -> None:
         "warnings": outcome.warnings,
     }
     (docs_dir / outcome.export / OUTCOME_FILE).write_text(_json(summary))
-    rows = []
-    for summary_file in sorted(docs_dir.glob(f"*/{OUTCOME_FILE}")):
-        item = json.loads(summary_file.read_text())
-        status = "passed" if item["success"] else "FAILED"
-        notes = "<br>".join(
-            html.escape(line) for line in item["critical_failures"] + item["warnings"]
-        )
-        rows.append(
-            f"<tr><td><a href='{html.escape(item['export'])}/index.html'>"
-            f"{html.escape(item['relation'])}</a></td><td>{status}</td>"
-            f"<td>{html.escape(str(item['refresh_id'] or 'all rows'))}</td>"
-            f"<td>{html.escape(str(item['validated_at']))}</td><td>{notes}</td></tr>"
-        )
-    page = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>seatshift data docs</title>"
-        "<style>body{font-family:sans-serif;margin:2em}td,th{padding:4px 12px;text-align:left;"
-        "vertical-align:top}</style></head><body><h1>Raw export validations</h1>"
-        "<p>Latest Great Expectations validation of each export; follow a link for every "
-        "expectation and its result.</p><table><tr><th>relation</th><th>status</th>"
-        "<th>refresh</th><th>validated at (UTC)</th><th>failures and warnings</th></tr>"
-        + "".join(rows)
-        + "</table></body></html>"
-    )
-    (docs_dir / "index.html").write_text(page)
+    docs_site.write_data_docs_index(docs_dir)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.lib import settings
+from orchestration.lib import docs_site, settings
 
 
 class RefreshAlreadyRunning(RuntimeError):
@@ -74,7 +74,9 @@ def start_build(published: Path, refresh_id: str) -> Path:
 
 
 def publish_build(build: Path, published: Path) -> None:
-    """Checkpoint the build so the file is complete on its own, then swap it in atomically."""
+    """Checkpoint the build so the file is complete on its own, then swap it in atomically; its
+    dbt docs and the GX Data Docs of its validations, when it made them, follow it the same way
+    (the warehouse first: docs never describe a build readers cannot see)."""
     with duckdb.connect(str(build)) as conn:
         conn.execute("checkpoint")
     wal = build.with_name(build.name + ".wal")
@@ -83,13 +85,65 @@ def publish_build(build: Path, published: Path) -> None:
     published.parent.mkdir(parents=True, exist_ok=True)
     os.replace(build, published)
     _remove_spill_folder(build)
+    staged = staged_docs_path(build)
+    if staged.exists():
+        site = settings.dbt_docs_dir(published)
+        site.mkdir(parents=True, exist_ok=True)
+        os.replace(staged, site / settings.DBT_DOCS_INDEX)
+    publish_data_docs(staged_data_docs_path(build), settings.data_docs_dir(published))
+
+
+def staged_data_docs_path(build: Path) -> Path:
+    """The GX Data Docs a refresh's checks write (one site per export validated anew), in the
+    build folder and named after the build like its dbt docs, so a dead build takes them along."""
+    return build.with_name(build.name + ".data_docs")
+
+
+def publish_data_docs(staged: Path, published: Path) -> None:
+    """Each export's newly written site replaces its published one (a rename per export; an
+    export this build did not validate anew keeps its site), then the page over all is rewritten."""
+    if not staged.is_dir():
+        return
+    published.mkdir(parents=True, exist_ok=True)
+    for site in sorted(path for path in staged.iterdir() if path.is_dir()):
+        target = published / site.name
+        retired = published / f".{site.name}.retired"
+        shutil.rmtree(retired, ignore_errors=True)
+        if target.exists():
+            os.replace(target, retired)
+        os.replace(site, target)
+        shutil.rmtree(retired, ignore_errors=True)
+    docs_site.write_data_docs_index(published)
+    shutil.rmtree(staged, ignore_errors=True)
+
+
+def staged_docs_path(build: Path) -> Path:
+    """The dbt docs of a build not yet published: in the build folder, named after the build, so
+    whatever removes a dead build (`discard_build`, `recover_interrupted`) removes them too."""
+    return build.with_name(build.name + ".dbt_docs.html")
+
+
+def stage_docs(build: Path, static_index: Path) -> Path:
+    """Keep dbt's static docs page for `publish_build`; a copy cut short (a full disk, a kill)
+    stays under a partial name that publish never moves."""
+    staged = staged_docs_path(build)
+    partial = staged.with_name(staged.name + ".partial")
+    try:
+        shutil.copyfile(static_index, partial)
+        os.replace(partial, staged)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            partial.unlink()
+    return staged
 
 
 def discard_build(build: Path) -> None:
-    for path in (build, build.with_name(build.name + ".wal")):
+    staged = staged_docs_path(build)
+    for path in (build, build.with_name(build.name + ".wal"), staged):
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
     _remove_spill_folder(build)
+    shutil.rmtree(staged_data_docs_path(build), ignore_errors=True)
 
 
 def _remove_spill_folder(build: Path) -> None:
@@ -227,7 +281,7 @@ def as_naive_utc(moment: str | None) -> dt.datetime | None:
 
 def pause_for_fault_injection(published: Path, stage: str) -> None:
     """With SEATSHIFT_FAULT_PAUSE_AT=<stage>, stop here until killed (the fault suite's hook)."""
-    if stage != settings.FAULT_PAUSE_AT:
+    if stage != settings.fault_pause_at():
         return
     published.with_name(published.name + ".paused_at").write_text(stage)
     while True:

@@ -138,3 +138,29 @@ def test_a_warehouse_without_the_expected_tables_shows_sentences_and_details_not
     assert any(expander.label == "Details" for expander in app.expander)
     assert "Catalog Error" in "\n".join(str(code.value) for code in app.code)
     assert set(metric_values(app).values()) == {"—"}
+
+
+def test_data_health_links_to_the_dbt_docs_and_the_data_docs_and_says_how_to_serve_them(
+    sample, monkeypatch
+):
+    monkeypatch.setenv("SEATSHIFT_DOCS_URL", "http://127.0.0.1:8123")
+
+    app = run_app(monkeypatch, sample)
+
+    assert not app.exception
+    links = {button.value: button.proto.url for button in app.get("link_button")}
+    assert links["dbt docs: lineage, models and columns"] == "http://127.0.0.1:8123/dbt/"
+    assert links["Great Expectations Data Docs"] == "http://127.0.0.1:8123/data-docs/index.html"
+    captions = "\n".join(caption.value for caption in app.caption)
+    assert f"`seatshift docs --warehouse {sample} --port 8123`" in captions
+    assert "The dbt docs of the published build were written" in captions
+
+
+def test_data_health_says_when_no_dbt_docs_were_generated_yet(sample, tmp_path, monkeypatch):
+    app = run_app(monkeypatch, private_copy(sample, tmp_path))  # the copy has no docs beside it
+
+    assert not app.exception
+    links = {button.value: button.proto.url for button in app.get("link_button")}
+    assert links["dbt docs: lineage, models and columns"] == "http://127.0.0.1:8080/dbt/"
+    captions = "\n".join(caption.value for caption in app.caption)
+    assert "No dbt docs yet" in captions and "no Data Docs yet" in captions

@@ -144,7 +144,7 @@ def _rebuilt_with_vars(sample: Path, folder: Path, variables: dict) -> pd.DataFr
     shutil.copyfile(sample, copy)
     env = {**os.environ, "SEATSHIFT_DBT_DATABASE": str(copy)}
     command = [
-        str(DBT), "run", "--select", "fct_migration_triggers",
+        str(DBT), "run", "--target", "prod", "--select", "fct_migration_triggers",
         "--vars", json.dumps(variables),
         "--project-dir", str(REPO_ROOT / "dbt_project"),
         "--profiles-dir", str(REPO_ROOT / "dbt_project"),

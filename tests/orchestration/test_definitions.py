@@ -7,6 +7,7 @@ import os
 import shutil
 
 import dagster as dg
+import duckdb
 import pytest
 import yaml
 
@@ -100,6 +101,35 @@ def test_the_refresh_job_materializes_every_asset_and_runs_every_expectation_che
         f"{export.schema}/{export.table}" for export in EXPORTS.values()
     )
     assert all(passed or severity == "WARN" for _, _, passed, severity in expectation_checks)
+
+
+def test_each_stage_logs_its_row_counts_to_dagster(sample_dagster_run, sample_warehouse):
+    """An operator reading the run in the Dagster UI sees what each step did, in rows: every
+    file's counts as the load report has them, the table's total, each check's outcome."""
+    messages = {}
+    for step_key, message in sample_dagster_run["messages"]:
+        messages.setdefault(step_key, []).append(message)
+    with duckdb.connect(str(sample_warehouse), read_only=True) as conn:
+        report = conn.execute(
+            """
+            select file_name, rows_read, rows_loaded, rows_duplicate, rows_quarantined
+            from audit.load_report where export = 'usage_events' order by file_name
+            """
+        ).fetchall()
+        (total,) = conn.execute("select count(*) from telemetry.usage_events").fetchone()
+    loads = messages["telemetry__usage_events"]
+    for file_name, read, loaded, duplicate, quarantined in report:
+        assert (
+            f"{file_name}: loaded, {read:,} rows read, {loaded:,} loaded, "
+            f"{duplicate:,} duplicate, {quarantined:,} quarantined"
+        ) in "\n".join(loads), file_name
+    assert f"telemetry.usage_events holds {total:,} rows" in loads
+    (check,) = [
+        message
+        for message in messages["telemetry__usage_events_matches_expectations"]
+        if "expectations on this refresh's rows" in message
+    ]
+    assert check.startswith("telemetry.usage_events: ") and "0 critical" in check
 
 
 def test_a_failed_critical_expectation_stops_the_refresh_before_publish(

@@ -31,10 +31,20 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _start_refresh(landing: Path, warehouse: Path, env: dict, log: Path) -> subprocess.Popen:
+def _start_refresh(
+    landing: Path, warehouse: Path, env: dict, log: Path, *args: str
+) -> subprocess.Popen:
     with open(log, "w") as output:
         return subprocess.Popen(
-            [str(SEATSHIFT), "refresh", "--landing", str(landing), "--warehouse", str(warehouse)],
+            [
+                str(SEATSHIFT),
+                "refresh",
+                "--landing",
+                str(landing),
+                "--warehouse",
+                str(warehouse),
+                *args,
+            ],
             env=env,
             cwd=REPO_ROOT,
             stdout=output,
@@ -116,7 +126,9 @@ def test_kill_9_at_every_stage_then_a_waiting_refresh_cleans_up_and_publishes(
                 **({"SEATSHIFT_FAULT_PAUSE_AT": stage} if stage != "dbt" else {})
             )
             log = tmp_path / f"refresh-{stage}.log"
-            refresh = _start_refresh(landing, warehouse, env, log)
+            # Nothing new has landed, so only --full-refresh makes this refresh run dbt at all.
+            args = ("--full-refresh",) if stage == "dbt" else ()
+            refresh = _start_refresh(landing, warehouse, env, log, *args)
             if stage == "dbt":
                 # The guard runs `dbt build` against this refresh's build file.
                 _wait_until(

@@ -421,3 +421,18 @@ def test_every_listed_bad_row_is_in_its_file_and_breaks_its_rule(sample):
             # A time column before 2000 or in a year no refresh has reached.
             times = [row[name] for name in IMPLAUSIBLE_TIME.columns_of(export) if row[name]]
             assert any(time < "2000" or time >= "2090" for time in times), bad
+
+
+def test_seatshift_generate_says_each_stage_as_it_starts(generated_company):
+    """Progress on stderr (the summary stays on stdout): a line as each stage starts, with the
+    seconds since the command began, and one per usage file written."""
+    lines = generated_company["generate_stderr"].splitlines()
+    assert lines and all(line.startswith("[") and " s] " in line for line in lines), lines
+    stages = [line.split("] ", 1)[1] for line in lines]
+    assert stages[0].startswith("generating the demo company's exports into")
+    assert stages[1] == "planning 150 accounts, their subscriptions and invoices over 12 months"
+    assert stages[2].startswith("generating usage events (")
+    usage_files = [stage for stage in stages if stage.startswith("writing usage_events__")]
+    assert len(usage_files) == 12 and usage_files[-1].endswith("(12 of 12)")
+    assert stages[-1].startswith("writing ") and "files of the other exports" in stages[-1]
+    assert generated_company["generate_stdout"].startswith("wrote ")

@@ -28,7 +28,7 @@ def _rebuilt_with_vars(warehouse: Path, folder: Path, variables: dict) -> Path:
     copy = folder / "rebuilt.duckdb"
     shutil.copyfile(warehouse, copy)
     command = [
-        str(DBT), "build", "--select", "int_projection_origins+",
+        str(DBT), "build", "--target", "prod", "--select", "int_projection_origins+",
         "--exclude", "test_type:unit",  # hand-worked cases hold for their own vars, not these
         "--vars", json.dumps(variables),
         "--project-dir", str(REPO_ROOT / "dbt_project"),

@@ -81,6 +81,7 @@ def test_every_audit_table_is_defined_in_the_contract_only():
         "audit.quarantine",
         "audit.expectation_results",
         "audit.refresh_log",
+        "audit.dbt_builds",
     }
     assert contract.AUDIT_TABLES["audit.expectation_results"] in expectations.RESULTS_DDL
 

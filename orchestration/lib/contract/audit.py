@@ -1,7 +1,8 @@
 """The audit schema: what every refresh records about itself, defined once.
 
 The loader writes `load_report` and `quarantine`, the GX checks `expectation_results`, publish
-`refresh_log`; the dashboard's Data health page reads all four. `AUDIT_DDL` creates them (safe on
+`refresh_log`; the dashboard's Data health page reads those four. The dbt step writes
+`dbt_builds`. `AUDIT_DDL` creates them (safe on
 every refresh) and upgrades a warehouse written before a column existed.
 """
 
@@ -11,6 +12,7 @@ LOAD_REPORT = "audit.load_report"
 QUARANTINE = "audit.quarantine"
 EXPECTATION_RESULTS = "audit.expectation_results"
 REFRESH_LOG = "audit.refresh_log"
+DBT_BUILDS = "audit.dbt_builds"
 
 # File statuses of load_report.
 LOADED = "loaded"
@@ -66,6 +68,14 @@ AUDIT_TABLES = {
         rows_loaded bigint not null,
         rows_quarantined bigint not null,
         message varchar
+    )""",
+    # One row per `dbt build` that ran (a refresh with nothing new runs none): the inputs its marts
+    # were built from, so the next refresh can tell whether a build would change anything.
+    DBT_BUILDS: f"""create table if not exists {DBT_BUILDS} (
+        refresh_id varchar not null,
+        inputs_key varchar not null,  -- sha256: lib/dbt_project.build_inputs_key
+        dbt_args varchar not null,  -- JSON list
+        built_at timestamp not null
     )""",
 }
 

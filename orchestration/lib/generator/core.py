@@ -7,6 +7,7 @@ import json
 import math
 import random
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -47,11 +48,14 @@ def generate(
     fmt: str = "csv",
     usage_per_seat_day: float = 1.0,
     bad_rows: bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> dict:
     """Writes the exports into out_dir and returns a summary dict (also out_dir/_manifest.json).
 
-    Files of the same names are overwritten; other files in out_dir are left alone.
+    Files of the same names are overwritten; other files in out_dir are left alone. `progress`,
+    when given, hears what runs as each stage starts (`seatshift generate` prints it).
     """
+    say = progress or (lambda text: None)
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     if accounts < 2 or months < 2 or usage_per_seat_day < 0:
@@ -61,6 +65,7 @@ def generate(
     start_at = month_start(start)
     end_at = month_start(start, months)
 
+    say(f"planning {accounts:,} accounts, their subscriptions and invoices over {months} months")
     plans = build_plans(start_at, months)
     account_list, anchors = build_accounts(accounts, start_at, months, seed)
     subscriptions = [
@@ -79,8 +84,9 @@ def generate(
         account_days = plan_account_days(
             subscriptions, start_at, end_at, months, usage_per_seat_day, seed
         )
+        say(f"generating usage events ({len(account_days):,} account-days of activity)")
         generate_usage_sql(connection, account_days, seed)
-        files |= write_usage_files(connection, out_dir, start, months, fmt)
+        files |= write_usage_files(connection, out_dir, start, months, fmt, progress=say)
         usage_sample = _usage_sample(connection)
         export_files = _export_files(
             account_list, plans, subscriptions, invoices, start_at, end_at, seed
@@ -94,6 +100,7 @@ def generate(
                 if export_file.stem.endswith(("__updates", "__redelivery")):
                     continue
                 export_file.insert_bad_rows(by_export.get(export_file.export, []))
+        say(f"writing {len(export_files)} files of the other exports")
         for export_file in export_files:
             name, rows, bad = write_export_file(connection, out_dir, export_file, fmt)
             files[name] = rows

@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import random
 from bisect import bisect_right
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -291,7 +292,12 @@ def generate_usage_sql(
 
 
 def write_usage_files(
-    connection: duckdb.DuckDBPyConnection, out_dir: Path, start: str, months: int, fmt: str
+    connection: duckdb.DuckDBPyConnection,
+    out_dir: Path,
+    start: str,
+    months: int,
+    fmt: str,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, int]:
     """One file per month, time-ordered, with that month's late arrivals and re-deliveries."""
     columns = ", ".join(
@@ -312,6 +318,8 @@ def write_usage_files(
     for index in range(months):
         label = add_months(datetime(year, month, 1), index).strftime("%Y-%m")
         path = out_dir / f"usage_events__{label}.{fmt}"
+        if progress is not None:
+            progress(f"writing {path.name} ({index + 1} of {months})")
         connection.execute(
             f"""
             copy (

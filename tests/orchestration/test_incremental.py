@@ -1,0 +1,123 @@
+"""A daily refresh builds incrementally and gives exactly the marts of a full rebuild.
+
+The sample's warehouse receives the next day: the day's usage events, events 10 and 34 days late
+(inside the contract's 35-day window, so they restate closed months) and a seat `correction` that
+voids an event loaded long ago (bench/stages.add_one_day, the bench's own one-day increment). The
+incremental refresh, then `--full-refresh` of the same warehouse, must agree row for row on every
+raw and mart table; and a refresh with nothing new runs no dbt build at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+from bench.stages import add_one_day
+from orchestration.lib import settings
+from tests.conftest import REPO_ROOT, copy_seeds, run_refresh
+from tests.orchestration.test_refresh import _query, _table_fingerprints
+
+LATE_DAYS = 34
+
+
+def _late_event(warehouse, last_day: dt.date) -> tuple[str, dt.date, str]:
+    """One human event LATE_DAYS before the last day, for an account active then."""
+    occurred = dt.datetime.combine(last_day - dt.timedelta(days=LATE_DAYS), dt.time(9, 30))
+    (account_id, user_id), *_ = _query(
+        warehouse,
+        """
+        select account_id, user_id from telemetry.usage_events
+        where actor_type = 'human' and cast(occurred_at as date) = ?
+        order by account_id, user_id limit 1
+        """,
+        [occurred.date()],
+    )
+    line = (
+        f"ue_late_{LATE_DAYS}d,{account_id},human,{user_id},,"
+        f"{occurred:%Y-%m-%dT%H:%M:%SZ},chat,small,120,30,5,\n"
+    )
+    return account_id, occurred.date().replace(day=1), line
+
+
+def _rollup(warehouse, account_id: str, month: dt.date) -> tuple:
+    return _query(
+        warehouse,
+        """
+        select tasks, input_tokens from marts.fct_account_month
+        where account_id = ? and month = ?
+        """,
+        [account_id, month],
+    )[0]
+
+
+def test_a_new_day_with_late_events_and_a_correction_builds_incrementally_as_a_full_rebuild(
+    sample_warehouse, tmp_path
+):
+    warehouse = tmp_path / "warehouse" / "seatshift.duckdb"
+    warehouse.parent.mkdir()
+    shutil.copyfile(sample_warehouse, warehouse)
+    landing = copy_seeds(tmp_path / "landing")
+    (last_moment,) = _query(warehouse, "select max(occurred_at) from telemetry.usage_events")[0]
+    last_day = last_moment.date()
+
+    day = add_one_day(landing, last_day, events=40 * 365, fmt="csv")
+    assert day.correction_of is not None and day.late_events >= 5
+    account_id, late_month, line = _late_event(warehouse, last_day)
+    header = (landing / "usage_events__2026-02.csv").read_text().splitlines()[0]
+    (landing / f"usage_events__{day.day}-late.csv").write_text(header + "\n" + line)
+    tasks_before, tokens_before = _rollup(warehouse, account_id, late_month)
+    (voided_before,) = _query(
+        warehouse,
+        "select is_voided from marts.fct_seat_ledger where event_id = ?",
+        [day.correction_of],
+    )[0]
+    assert voided_before is False
+
+    daily = run_refresh(landing, warehouse)
+    assert daily.returncode == 0, daily.stdout + daily.stderr
+    dbt_log = settings.refresh_log_path(warehouse).read_text()
+    # The usage rollup ran as an increment (the months the new rows touch), not a rebuild.
+    assert "incremental model intermediate.int_usage_events_rolled_up_to_account_month" in dbt_log
+    # The late events restated their closed month; the correction voided its event.
+    assert _rollup(warehouse, account_id, late_month) == (tasks_before + 5, tokens_before + 120)
+    assert _query(
+        warehouse,
+        "select is_voided from marts.fct_seat_ledger where event_id = ?",
+        [day.correction_of],
+    ) == [(True,)]
+    incremental = _table_fingerprints(warehouse)
+
+    full = run_refresh(landing, warehouse, "--full-refresh")
+    assert full.returncode == 0, full.stdout + full.stderr
+    dbt_log = settings.refresh_log_path(warehouse).read_text()
+    # The same warehouse path as the daily refresh: dbt reuses its parse ("profile has changed"
+    # would mean a full parse of the project, about 10 s).
+    assert "Unable to do partial parsing" not in dbt_log
+    (refresh_id,) = _query(warehouse, "select max(refresh_id) from audit.refresh_log")[0]
+    # The run's dbt artifacts went with it; its log is the refresh's log file.
+    assert not list((REPO_ROOT / "dbt_project" / "target").glob(f"refresh-{refresh_id}*"))
+    rebuilt = _table_fingerprints(warehouse)
+    assert rebuilt.keys() == incremental.keys()
+    differing = sorted(name for name in rebuilt if rebuilt[name] != incremental[name])
+    assert differing == []
+
+    # Nothing new: no dbt build runs, and nothing changes.
+    again = run_refresh(landing, warehouse)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "dbt: nothing new to build" in again.stdout
+    assert _table_fingerprints(warehouse) == rebuilt
+    builds = _query(
+        warehouse,
+        "select refresh_id, dbt_args from audit.dbt_builds order by built_at",
+    )
+    published = [
+        row[0]
+        for row in _query(
+            warehouse,
+            "select refresh_id from audit.refresh_log where status = 'published' order by 1",
+        )
+    ]
+    # The sample's build, the daily one, the full rebuild; the last refresh built nothing.
+    assert len(builds) == 3 and len(published) == 4
+    assert "--full-refresh" in builds[-1][1]
+    assert published[-1] not in {row[0] for row in builds}
