@@ -542,6 +542,7 @@ def _dagster(args: argparse.Namespace) -> int:
         f"instance {env['DAGSTER_HOME']}. Ctrl-C stops both.",
         flush=True,
     )
+    _adopt_orphans()  # whatever a run leaves behind is re-parented here, and stopped with us
     # Each in a session of its own, so that stopping it reaches its code servers and run workers.
     processes = {
         name: subprocess.Popen(command, env=env, cwd=settings.REPO_ROOT, start_new_session=True)
@@ -585,6 +586,45 @@ def _stop_process_groups(processes: list, grace_seconds: float = 30) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)  # code servers, run workers, trackers
         process.wait()
+    _stop_adopted_orphans()
+
+
+def _adopt_orphans() -> None:
+    """Make this process the reaper of its orphaned descendants (Linux; elsewhere a no-op).
+
+    A process in a session of its own, such as the `dbt build` that `seatshift-dbt` starts, is
+    not reached by stopping its ancestors' process groups; when its parent dies first it would be
+    re-parented to init and run on. As a child subreaper, this process gets it, and stops it.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_child_subreaper = 36
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_child_subreaper, 1, 0, 0, 0)
+
+
+def _stop_adopted_orphans(rounds: int = 20) -> None:
+    """SIGKILL and reap every remaining child of this process, adopted orphans included."""
+    import signal
+
+    me = str(os.getpid())
+    for _ in range(rounds):
+        children = []
+        for entry in Path("/proc").glob("[0-9]*"):
+            with contextlib.suppress(OSError, IndexError):
+                # /proc/<pid>/stat: "pid (comm) state ppid ...": comm may hold spaces, ")" ends it
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                if fields[1] == me:
+                    children.append(int(entry.name))
+        if not children:
+            return
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -38,6 +38,19 @@ def _stop_group(child: subprocess.Popen) -> None:
             continue
 
 
+def _die_with_parent() -> None:
+    """In the child, before dbt starts: SIGKILL when this guard dies, even by SIGKILL (Linux).
+
+    The guard's own watch (below) covers a refresh that dies; this covers the guard itself being
+    killed, as `seatshift dagster` does to a run's process group that outlives its grace period.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+
+
 def installed_versions() -> str:
     """What `dbt --version` says of this venv, in its layout: dbt-core, then the adapter."""
     core = importlib.metadata.version("dbt-core")
@@ -52,7 +65,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     parent = os.getppid()
     dbt = Path(sys.executable).with_name("dbt")
-    child = subprocess.Popen([str(dbt), *arguments], start_new_session=True)
+    child = subprocess.Popen(
+        [str(dbt), *arguments], start_new_session=True, preexec_fn=_die_with_parent
+    )
 
     def forward(signum, frame):
         with contextlib.suppress(ProcessLookupError):
