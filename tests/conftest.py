@@ -38,6 +38,7 @@ SLOWEST_FILES = (
     "tests/orchestration/test_faults.py",
     "tests/orchestration/test_dagster_daemon.py",
     "tests/orchestration/test_refresh.py",
+    "tests/orchestration/test_incremental.py",
     "tests/orchestration/test_migration_triggers.py",
     "tests/orchestration/test_hostile_refresh.py",
     "tests/orchestration/test_billing.py",
