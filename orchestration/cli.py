@@ -90,6 +90,14 @@ def _unchanged_build(result) -> str | None:
     return None
 
 
+def _docs_kept(log_path: Path) -> bool:
+    """The dbt step said it kept the published docs page (transform.py, `dbt docs kept:`)."""
+    try:
+        return any(line.startswith("dbt docs kept:") for line in log_path.open(errors="replace"))
+    except OSError:
+        return False
+
+
 def _failure_reason(result, published: Path) -> str:
     from orchestration.lib.warehouse import read_refresh_status
 
@@ -283,6 +291,11 @@ def _refresh(args: argparse.Namespace) -> int:
         dbt_index = settings.dbt_docs_dir(published) / settings.DBT_DOCS_INDEX
         if built_by is None and dbt_index.exists() and dbt_index.stat().st_mtime >= started_at:
             print(f"dbt docs of this build: {dbt_index} (`seatshift docs` serves them)")
+        elif built_by is None and dbt_index.exists() and _docs_kept(log_path):
+            print(
+                f"dbt docs of this build: {dbt_index}, kept (the same project code, vars and "
+                "relations as the build that made it)"
+            )
         elif built_by is None:
             print(
                 "dbt docs were not generated for this build (see dbt's log of this refresh); "

@@ -115,9 +115,14 @@ class WarehouseResource(dg.ConfigurableResource):
         """Where this run's GX checks write their Data Docs, published with the build."""
         return warehouse.staged_data_docs_path(self.build_path)
 
-    def stage_docs(self, static_index: Path) -> None:
+    def stage_docs(self, static_index: Path, inputs_key: str | None = None) -> None:
         """dbt's docs page of this build, moved beside the warehouse when the build publishes."""
-        warehouse.stage_docs(self.build_path, static_index)
+        warehouse.stage_docs(self.build_path, static_index, inputs_key)
+
+    @property
+    def published_docs_key(self) -> str | None:
+        """What the published dbt docs page was made from (None: no page, or no key kept)."""
+        return warehouse.published_docs_key(self.published_path)
 
     def publish(self) -> None:
         warehouse.publish_build(self.build_path, self.published_path)

@@ -28,6 +28,7 @@ from orchestration.lib.dbt_project import (
     DBT_PROJECT,
     build_inputs_key,
     code_fingerprint,
+    docs_inputs_key,
     ensure_manifest,
     record_unit_tests_passed,
     unit_tests_passed_for,
@@ -196,7 +197,17 @@ def dbt_models(
     target = _target_with_parse_state(warehouse)
     try:
         yield from _build(context, dbt, warehouse, args, target, unit_tests_due=unit_tests_due)
-        _generate_docs(context, dbt, warehouse, args, target)
+        with warehouse.connect() as conn:  # dbt has exited: its lock on the build is gone
+            docs_key = docs_inputs_key(conn, code=fingerprint, build_vars=build_vars)
+        if docs_key == warehouse.published_docs_key and not config.full_refresh:
+            message = (
+                "dbt docs kept: the project code, vars and every relation's columns are those "
+                f"of the published page (key {docs_key[:12]}), so it would be the same page"
+            )
+            context.log.info(message)
+            print(message, flush=True)  # the refresh's dbt log
+        else:
+            _generate_docs(context, dbt, warehouse, args, target, docs_key)
         # Recorded only when every model was built: a run of a few models leaves the others as
         # they were, built from older inputs.
         whole_project = set(context.selected_asset_keys) == set(context.assets_def.keys)
@@ -224,6 +235,7 @@ def _generate_docs(
     warehouse: WarehouseResource,
     build_args: list[str],
     target: Path,
+    inputs_key: str,
 ) -> None:
     """dbt's docs site of this build, staged beside the build for the publish to move into place.
 
@@ -248,7 +260,7 @@ def _generate_docs(
         static_index = target / "static_index.html"
         if not invocation.is_successful() or not static_index.exists():
             raise RuntimeError(f"dbt {' '.join(docs_args)} failed; see dbt's log of this refresh")
-        warehouse.stage_docs(static_index)
+        warehouse.stage_docs(static_index, inputs_key)
     except Exception as error:
         message = f"dbt docs not generated: {error} (the previous site stays)"
         context.log.warning(message)

@@ -179,3 +179,23 @@ def build_inputs_key(
             state = "absent"
         digest.update(f"{relation} {state}\n".encode())
     return digest.hexdigest()
+
+
+def docs_inputs_key(conn: duckdb.DuckDBPyConnection, *, code: str, build_vars: dict) -> str:
+    """sha256 of everything dbt's docs page shows, taken after a build: the project's code and
+    engine (`code_fingerprint`: the manifest, every description, the lineage and exposures), the
+    vars, and every column of every relation in the build (the catalog; dbt-duckdb's catalog
+    carries no row counts or other statistics). A daily build of unchanged code gives the same
+    key, so its page would be the same one (but for the time dbt made it), and is kept."""
+    digest = hashlib.sha256()
+    digest.update(f"code {code}\n".encode())
+    digest.update(f"vars {json.dumps(build_vars, sort_keys=True, default=str)}\n".encode())
+    columns = conn.execute(
+        """select table_catalog, table_schema, table_name, column_name, ordinal_position,
+            data_type, is_nullable
+        from information_schema.columns
+        where table_schema not in ('information_schema', 'pg_catalog')
+        order by all"""
+    ).fetchall()
+    digest.update(repr(columns).encode())
+    return digest.hexdigest()

@@ -263,6 +263,9 @@ def dbt_docs_dir(warehouse: Path) -> Path:
 
 
 DBT_DOCS_INDEX = "index.html"
+# Beside the page: the key of what it was made from (project code and engine, vars, the columns
+# of every relation), so a build with the same key keeps the page instead of making it again.
+DBT_DOCS_KEY = ".inputs_key"
 # `seatshift docs` serves the dbt docs and the GX Data Docs here; the Data health page links to it.
 DEFAULT_DOCS_PORT = 8080
 

@@ -89,7 +89,12 @@ def publish_build(build: Path, published: Path) -> None:
     if staged.exists():
         site = settings.dbt_docs_dir(published)
         site.mkdir(parents=True, exist_ok=True)
+        key = staged_docs_key_path(build)
+        with contextlib.suppress(FileNotFoundError):  # never a key that describes another page
+            (site / settings.DBT_DOCS_KEY).unlink()
         os.replace(staged, site / settings.DBT_DOCS_INDEX)
+        if key.exists():
+            os.replace(key, site / settings.DBT_DOCS_KEY)
     publish_data_docs(staged_data_docs_path(build), settings.data_docs_dir(published))
 
 
@@ -123,13 +128,20 @@ def staged_docs_path(build: Path) -> Path:
     return build.with_name(build.name + ".dbt_docs.html")
 
 
-def stage_docs(build: Path, static_index: Path) -> Path:
-    """Keep dbt's static docs page for `publish_build`; a copy cut short (a full disk, a kill)
-    stays under a partial name that publish never moves."""
+def staged_docs_key_path(build: Path) -> Path:
+    """What the staged docs page was made from (`published_docs_key`), staged beside it."""
+    return build.with_name(build.name + ".dbt_docs.key")
+
+
+def stage_docs(build: Path, static_index: Path, inputs_key: str | None = None) -> Path:
+    """Keep dbt's static docs page for `publish_build`, with the key of what it was made from; a
+    copy cut short (a full disk, a kill) stays under a partial name that publish never moves."""
     staged = staged_docs_path(build)
     partial = staged.with_name(staged.name + ".partial")
     try:
         shutil.copyfile(static_index, partial)
+        if inputs_key is not None:
+            staged_docs_key_path(build).write_text(inputs_key + "\n")
         os.replace(partial, staged)
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -137,9 +149,26 @@ def stage_docs(build: Path, static_index: Path) -> Path:
     return staged
 
 
+def published_docs_key(published: Path) -> str | None:
+    """The key of what the published dbt docs page was made from, or None (no page, or a page
+    from before keys were kept): the dbt step makes the page again only when its key differs."""
+    site = settings.dbt_docs_dir(published)
+    try:
+        if not (site / settings.DBT_DOCS_INDEX).is_file():
+            return None
+        return (site / settings.DBT_DOCS_KEY).read_text().strip() or None
+    except OSError:
+        return None
+
+
 def discard_build(build: Path) -> None:
     staged = staged_docs_path(build)
-    for path in (build, build.with_name(build.name + ".wal"), staged):
+    for path in (
+        build,
+        build.with_name(build.name + ".wal"),
+        staged,
+        staged_docs_key_path(build),
+    ):
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
     _remove_spill_folder(build)

@@ -56,6 +56,11 @@ def test_a_new_day_with_late_events_and_a_correction_builds_incrementally_as_a_f
     warehouse = tmp_path / "warehouse" / "seatshift.duckdb"
     warehouse.parent.mkdir()
     shutil.copyfile(sample_warehouse, warehouse)
+    # Its dbt docs page too, as published beside it: the daily build's code, vars and relations
+    # are the sample build's, so it keeps that page rather than making the same one again.
+    shutil.copytree(settings.dbt_docs_dir(sample_warehouse), settings.dbt_docs_dir(warehouse))
+    docs_page = settings.dbt_docs_dir(warehouse) / settings.DBT_DOCS_INDEX
+    sample_page = docs_page.read_bytes()
     landing = copy_seeds(tmp_path / "landing")
     (last_moment,) = _query(warehouse, "select max(occurred_at) from telemetry.usage_events")[0]
     last_day = last_moment.date()
@@ -86,6 +91,8 @@ def test_a_new_day_with_late_events_and_a_correction_builds_incrementally_as_a_f
         [day.correction_of],
     ) == [(True,)]
     incremental = _table_fingerprints(warehouse)
+    assert "dbt docs kept:" in dbt_log and ", kept (the same project code" in daily.stdout
+    assert docs_page.read_bytes() == sample_page
 
     full = run_refresh(landing, warehouse, "--full-refresh")
     assert full.returncode == 0, full.stdout + full.stderr
@@ -97,6 +104,8 @@ def test_a_new_day_with_late_events_and_a_correction_builds_incrementally_as_a_f
     # The run's dbt artifacts went with it; its log is the refresh's log file.
     assert not list((REPO_ROOT / "dbt_project" / "target").glob(f"refresh-{refresh_id}*"))
     rebuilt = _table_fingerprints(warehouse)
+    # --full-refresh remakes everything, its docs page included.
+    assert "dbt docs kept:" not in dbt_log and docs_page.read_bytes() != sample_page
     assert rebuilt.keys() == incremental.keys()
     differing = sorted(name for name in rebuilt if rebuilt[name] != incremental[name])
     assert differing == []
