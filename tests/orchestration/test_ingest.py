@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import os
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -635,6 +637,48 @@ def test_loading_the_same_folder_again_changes_no_table(conn, landing):
         "skipped_already_loaded",
         "rejected",
     }
+
+
+def test_a_daily_refresh_hashes_only_files_it_has_not_seen_as_they_are(conn, landing, monkeypatch):
+    """A file judged before, with the same name, size and modification time, is known by the
+    hash that refresh took; a file rewritten in place is read and hashed again."""
+    from orchestration.lib.loader import files
+
+    usage = landing / "usage_events__1.csv"
+    write_csv(usage, [row("usage_events", event_id="u1")])
+    an_hour_ago = time.time_ns() - 3600 * 10**9
+    for path in landing.iterdir():  # delivered well before the refresh
+        os.utime(path, ns=(an_hour_ago, an_hour_ago))
+    load_all(conn, landing, "r1")
+    hashed: list[str] = []
+    real_sha256 = files.file_sha256
+    monkeypatch.setattr(
+        files, "file_sha256", lambda path: hashed.append(path.name) or real_sha256(path)
+    )
+
+    write_csv(landing / "usage_events__2.csv", [row("usage_events", event_id="u2")])
+    second = load_all(conn, landing, "r2")
+    assert hashed == ["usage_events__2.csv"]  # the day's file only
+    hashed.clear()
+    # The day's file was judged moments after it was written: too close to trust its time yet.
+    load_all(conn, landing, "r2b")
+    assert hashed == ["usage_events__2.csv"]
+    assert second["usage_events__1.csv"].status == "skipped_already_loaded"
+    assert second["usage_events__2.csv"].rows_loaded == 1
+
+    # The same size, another event and a later time: rewritten in place, so hashed and loaded.
+    stat = usage.stat()
+    write_csv(usage, [row("usage_events", event_id="u9")])
+    assert usage.stat().st_size == stat.st_size
+    hashed.clear()
+    third = load_all(conn, landing, "r3")
+    assert "usage_events__1.csv" in hashed  # (and the day's file, still too new to trust)
+    assert third["usage_events__1.csv"].rows_loaded == 1
+    stamps = conn.execute(
+        """select count(*) from audit.load_report
+        where file_size_bytes is null or file_mtime_ns is null"""
+    ).fetchone()
+    assert stamps == (0,)
 
 
 def test_parquet_native_types_load_without_text_round_trips(conn, landing):

@@ -31,7 +31,11 @@ AUDIT_TABLES = {
         rows_duplicate bigint not null default 0,
         rows_quarantined bigint not null default 0,
         message varchar,
-        loaded_at timestamp not null
+        loaded_at timestamp not null,
+        -- The file as it stood when judged: a later refresh that finds the same name, size and
+        -- modification time takes content_sha256 from here instead of reading the file again.
+        file_size_bytes bigint,
+        file_mtime_ns bigint
     )""",
     QUARANTINE: f"""create table if not exists {QUARANTINE} (
         refresh_id varchar not null,
@@ -81,6 +85,8 @@ AUDIT_TABLES = {
 
 # Columns added after warehouses existed without them: add, don't fail.
 AUDIT_UPGRADES = [
+    f"alter table {LOAD_REPORT} add column if not exists file_size_bytes bigint",
+    f"alter table {LOAD_REPORT} add column if not exists file_mtime_ns bigint",
     f"alter table {QUARANTINE} add column if not exists rules varchar[]",
     f"alter table {EXPECTATION_RESULTS} add column if not exists rule varchar",
 ]

@@ -26,14 +26,16 @@ class FileReport:
     rows_duplicate: int
     rows_quarantined: int
     message: str | None
+    file_size_bytes: int | None = None
+    file_mtime_ns: int | None = None
 
 
 def write_report(conn: duckdb.DuckDBPyConnection, refresh_id: str, report: FileReport) -> None:
     conn.execute(
         f"""insert into {LOAD_REPORT} (
             refresh_id, file_name, export, content_sha256, status, rows_read, rows_loaded,
-            rows_duplicate, rows_quarantined, message, loaded_at
-        ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            rows_duplicate, rows_quarantined, message, loaded_at, file_size_bytes, file_mtime_ns
+        ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [
             refresh_id,
             report.file_name,
@@ -46,6 +48,8 @@ def write_report(conn: duckdb.DuckDBPyConnection, refresh_id: str, report: FileR
             report.rows_quarantined,
             report.message,
             datetime.now(UTC).replace(tzinfo=None),
+            report.file_size_bytes,
+            report.file_mtime_ns,
         ],
     )
 
