@@ -69,7 +69,12 @@ TIER_COLUMNS = (
 )
 USAGE_COLUMNS = ("account_id", "period", "metric", "quantity", "events")
 OUTPUT_COLUMNS = ("account_id", "period", "price_model_id", "component_id", "amount")
-DEFAULT_PRICE_BOOK = settings.DBT_PROJECT_DIR / "seeds" / "price_book"
+
+
+def default_price_book() -> Path:
+    """The project's price book (the dbt seeds), in the dbt project the settings name: resolved
+    when asked, so importing this module (the dashboard does) reads no setting."""
+    return settings.dbt_project_dir() / "seeds" / "price_book"
 
 
 class RatingError(ValueError):

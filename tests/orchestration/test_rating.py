@@ -331,7 +331,7 @@ def test_rate_reports_a_bad_period_with_the_file_name(sample_warehouse, tmp_path
     usage.write_text("account_id,period,metric,quantity,events\na,2025/01,seats,1,\n")
     with pytest.raises(rating.RatingError, match=r"usage\.csv"):
         rating.rate(
-            rating.DEFAULT_PRICE_BOOK,
+            rating.default_price_book(),
             usage,
             sql=rating.rating_sql_from_warehouse(sample_warehouse),
         )
@@ -418,14 +418,14 @@ def test_rate_and_shadow_billing_give_the_same_lines_for_the_same_quantities(
             ).fetchall()
         }
     rated = rating.rate(
-        rating.DEFAULT_PRICE_BOOK, usage, sql=rating.rating_sql_from_warehouse(sample_warehouse)
+        rating.default_price_book(), usage, sql=rating.rating_sql_from_warehouse(sample_warehouse)
     )
     assert {row[:4]: row[4] for row in rated} == shadow
 
 
 def _shipped_price_book() -> tuple[pd.DataFrame, pd.DataFrame]:
     """The shipped price book's CSVs as the page's editor holds them: every cell text."""
-    folder = rating.DEFAULT_PRICE_BOOK
+    folder = rating.default_price_book()
     return (
         pd.read_csv(folder / "price_components.csv", dtype=str, keep_default_na=False),
         pd.read_csv(folder / "price_tiers.csv", dtype=str, keep_default_na=False),
