@@ -120,9 +120,8 @@ def load_export(
     """
     spec = EXPORTS[export]
     ensure_warehouse_schema(conn)
-    # Timestamps with an offset become naive UTC; row numbers of CSV/JSON rely on insertion order.
+    # Timestamps with an offset become naive UTC.
     conn.execute("set TimeZone = 'UTC'")
-    conn.execute("set preserve_insertion_order = true")
     window = plausible_window(refresh_id, refresh_started)
     return [
         _load_file(conn, spec, path, refresh_id, window)
@@ -212,7 +211,13 @@ def _load_file_rows(
 ) -> FileReport:
     _, extension = parse_file_name(path.name)
     extension = extension or ""
+    # A text file's rows are numbered by their order in the staged table (readers._ordinal_sql),
+    # so staging keeps insertion order; nothing after it does (each row carries its number, and
+    # every ordered write says `order by`), and an ordered insert of a large file took half again
+    # as long: 29 s against 19 s for 6.8M events of Parquet.
+    conn.execute("set preserve_insertion_order = true")
     staged = readers.stage(conn, path, extension, export)
+    conn.execute("set preserve_insertion_order = false")
     missing = [
         column.name
         for column in export.columns

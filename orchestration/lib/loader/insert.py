@@ -95,10 +95,21 @@ def insert_sql(export: Export) -> str:
     lineage_columns = ", ".join(LINEAGE_COLUMNS)
     if export.latest_wins_by is None:
         # First delivery wins: a key already loaded, or seen earlier in this file, is a duplicate.
-        # A grouped min is a hash aggregate; a row_number window would sort the whole file.
-        new_rows = f"""select * from clean
-            where __row_number in (select min(__row_number) from clean group by {key})
-                and not exists (select 1 from {export.relation} as loaded where {key_match})"""
+        # A grouped min is a hash aggregate (a row_number window would sort the whole file); the
+        # history is probed with the file's keys alone, and the rows are fetched once, by number
+        # (probing with whole rows built a hash table of every column: 6 s of a 6.8M-event file
+        # against 13M loaded, now 3.5 s).
+        first_match = " and ".join(
+            f"loaded.{quote(name)} = firsts.{quote(name)}" for name in export.key
+        )
+        new_rows = f"""select clean.* from clean
+            semi join (
+                select firsts.first_row
+                from (
+                    select {key}, min(__row_number) as first_row from clean group by {key}
+                ) as firsts
+                where not exists (select 1 from {export.relation} as loaded where {first_match})
+            ) as fresh on clean.__row_number = fresh.first_row"""
     else:
         # Snapshots keep every version; a version no newer than one already known is a duplicate.
         version = quote(export.latest_wins_by)
