@@ -252,3 +252,34 @@ def test_revenue_page_renders_in_a_real_browser(dashboard_url, tmp_path, path, t
         assert "Traceback" not in body
         assert page.locator(".js-plotly-plot").count() >= len(sections) - 1
         page.screenshot(path=str(ARTIFACTS / f"{path}.png"), full_page=True)
+
+
+def test_account_value_over_one_month_is_the_marts_margin_and_power_user_rule(
+    generated_warehouse, monkeypatch
+):
+    """The page applies the gross-margin and power-user rules to the reader's period (a mart holds
+    months, not periods a reader picks): over any single month they must give exactly
+    fct_account_month's columns, so the two spellings of each rule cannot drift apart. On the
+    generated company, which has power users (the sample has none)."""
+    sample = generated_warehouse
+    monkeypatch.setenv("SEATSHIFT_WAREHOUSE", str(sample))
+    from lib import queries
+
+    with duckdb.connect(str(sample), read_only=True) as connection:
+        marts = connection.execute(
+            """select account_id, month, gross_margin, is_power_user from marts.fct_account_month
+            where mrr_usd > 0 or cost_to_serve_usd > 0"""
+        ).df()
+    compared = power_users = 0
+    for month in sorted(marts["month"].unique()):
+        page = queries.account_value((), (month, month)).set_index("account_id")
+        mart = marts[marts["month"] == month].set_index("account_id")
+        assert sorted(page.index) == sorted(mart.index), month
+        joined = page.join(mart, rsuffix="_mart")
+        assert (joined["is_power_user"] == joined["is_power_user_mart"]).all(), month
+        margins = joined[["gross_margin", "gross_margin_mart"]].astype(float)
+        same = (margins["gross_margin"] - margins["gross_margin_mart"]).abs() < 1e-9
+        assert (same | margins.isna().all(axis=1)).all(), month
+        compared += len(joined)
+        power_users += int(joined["is_power_user"].sum())
+    assert compared > 100 and power_users > 0
