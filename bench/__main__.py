@@ -33,8 +33,12 @@ README = settings.REPO_ROOT / "README.md"
 SCALES = {"small": 300_000, "default": 10_000_000}
 PARQUET_FROM = 50_000_000  # CSV is 5.5x larger and 2.6x slower to load (STACK.md)
 PANDAS_UP_TO = 20_000_000  # pandas needs about 12 GB per 100M rows for this rollup
-USAGE_ROLLUP = "intermediate.int_usage_events_rolled_up_to_account_month"
-ROLLUP_FILE = "int_usage_events_rolled_up_to_account_month.sql"
+# The usage rollups: measures per account-month (actor type, feature, tier) and active actors.
+ROLLUP_MODELS = (
+    "int_usage_events_rolled_up_to_account_month",
+    "int_usage_events_rolled_up_to_actor_month",
+)
+USAGE_ROLLUPS = tuple(f"intermediate.{model}" for model in ROLLUP_MODELS)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -76,8 +80,14 @@ def _peer(
     return result
 
 
-def _compiled_rollup(warehouse: Path, work: Path) -> Path | None:
-    """The rollup model's SQL as a full refresh builds it: `dbt compile` of the one model against
+def _dbt_rollup_seconds(dbt_models: dict[str, float]) -> float | None:
+    """The usage rollup models' seconds in a refresh's dbt log, together; None if one is absent."""
+    seconds = [dbt_models.get(model) for model in USAGE_ROLLUPS]
+    return None if None in seconds else sum(seconds)
+
+
+def _compiled_rollup(warehouse: Path, work: Path) -> list[Path] | None:
+    """The rollup models' SQL as a full refresh builds it: `dbt compile` of the models against
     an empty DuckDB file named like the warehouse (so the same catalog name, and no relation yet:
     the model's first-build branch, not its incremental one). A refresh keeps no dbt target."""
     folder = work / "compile-rollup"
@@ -85,14 +95,17 @@ def _compiled_rollup(warehouse: Path, work: Path) -> Path | None:
     env = {**os.environ, "SEATSHIFT_DBT_DATABASE": str(folder / warehouse.name)}
     completed = subprocess.run(
         [str(Path(sys.executable).with_name("dbt")), "compile", "--quiet",
-         "--target", "prod", "--select", ROLLUP_FILE.removesuffix(".sql"),
+         "--target", "prod", "--select", *ROLLUP_MODELS,
          "--target-path", str(folder / "target")],
         cwd=settings.DBT_PROJECT_DIR, env=env, capture_output=True, text=True,
     )  # fmt: skip
-    found = list((folder / "target").glob(f"compiled/*/models/**/{ROLLUP_FILE}"))
-    if completed.returncode != 0 or not found:
+    found = [
+        next(iter((folder / "target").glob(f"compiled/*/models/**/{model}.sql")), None)
+        for model in ROLLUP_MODELS
+    ]
+    if completed.returncode != 0 or None in found:
         return None
-    return found[0]
+    return found
 
 
 def _memory(measured: Measured) -> str:
@@ -119,8 +132,8 @@ def _stage_rows(refresh: stages.Refresh, label: str) -> list[list[str]]:
          f"{report.seconds(s.get('checks'))}; usage events "
          f"{report.seconds(steps.get('telemetry__usage_events_matches_expectations'))}", ""],
         [f"{label}: dbt (`dbt_models`)",
-         f"{report.seconds(s.get('dbt'))}; usage rollup model "
-         f"{report.seconds(refresh.dbt_models.get(USAGE_ROLLUP))}; "
+         f"{report.seconds(s.get('dbt'))}; usage rollup models "
+         f"{report.seconds(_dbt_rollup_seconds(refresh.dbt_models))}; "
          + ("full re-parse" if refresh.full_parse else "partial parse"), ""],
         [f"{label}: publish (`audit__refresh_log`)", report.seconds(s.get("publish")), ""],
         [f"{label}: after the last step and between steps",
@@ -162,7 +175,8 @@ def run(arguments: argparse.Namespace) -> Path:
         if compiled is not None:
             ours = _peer(
                 "ours", work, fmt, [], repeat=3,
-                extra=["--warehouse", str(warehouse), "--rollup-sql", str(compiled)],
+                extra=["--warehouse", str(warehouse), "--rollup-sql", str(compiled[0]),
+                       "--actor-sql", str(compiled[1])],
             )  # fmt: skip
             say(f"ours: warm {ours['warm']:.2f} s")
         polars = _peer("polars", work, fmt, files, repeat=3)
@@ -250,7 +264,7 @@ def _tables(
     peak = max(full.measured.peak_tree_rss_bytes, incremental.measured.peak_tree_rss_bytes)
     worst_name, (_, worst_p95) = max(dashboard.items(), key=lambda item: item[1][1])
     ours_seconds = ours["warm"] if ours else None
-    dbt_rollup = full.dbt_models.get(USAGE_ROLLUP)
+    dbt_rollup = _dbt_rollup_seconds(full.dbt_models)
     same = all(peer is None or peer["result"] == lower["result"] for peer in (polars, pandas))
     pandas_figure = "skipped: memory (about 12 GB per 100M rows)"
     if pandas:
@@ -299,14 +313,14 @@ def _tables(
          f"{r.gigabytes(polars['rss'])}", ""],
         ["peer: pandas (`read_csv(engine='pyarrow')`/`read_parquet`, `groupby().agg()`)",
          pandas_figure, ""],
-        ["ours: the rollup model's compiled SQL on the loaded table, then distinct users per "
-         "account-month (as the marts count them)",
+        ["ours: the rollup models' compiled SQL (per account-month, per actor) on the loaded "
+         "table, then measures and distinct users per account-month (as the marts count them)",
          (f"{r.seconds(ours_seconds)} warm, {r.seconds(ours['cold'])} cold; peak "
           f"{r.gigabytes(ours['rss'])}") if ours else "n/a (compiled SQL not found)",
          f"<= 1.0x polars: {r.times(ours_over_polars)} ({r.verdict(ours_over_polars, 1.0)}); "
          f"pandas / ours >= 3x: {r.times(pandas_over_ours)} "
          f"({r.verdict(pandas_over_ours, 3.0, at_least=True)})"],
-        ["ours inside the full refresh (dbt's log: the usage rollup model)",
+        ["ours inside the full refresh (dbt's log: the two usage rollup models)",
          r.seconds(dbt_rollup), ""],
         ["the engines agree",
          ("lower bound, polars and pandas: identical groups and totals"

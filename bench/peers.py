@@ -2,9 +2,9 @@
 
 The rollup: per account and month, tasks, agent tasks, tokens (input + output) and distinct
 active human users. `duckdb` is the lower bound (one pass over the export files, nothing else);
-`pandas` and `polars` (streaming engine) are the peers; `ours` runs the project's own rollup
-model (its compiled SQL, from the run's dbt target) on the loaded warehouse, then the distinct
-users per account-month the marts take from it.
+`pandas` and `polars` (streaming engine) are the peers; `ours` runs the project's own two usage
+rollup models (their compiled SQL, from the run's dbt target) on the loaded warehouse, then the
+measures and distinct users per account-month the marts take from them.
 
 Each engine runs in a process of its own (`python -m bench.peers ENGINE ...`) so that its peak
 memory is its own; it prints one JSON line: the seconds of each repeat, its own peak memory (VmHWM)
@@ -65,9 +65,11 @@ def run_duckdb(files: list[str], fmt: str) -> Callable[[], list[tuple]]:
     return lambda: connection.execute(sql).fetchall()
 
 
-def run_ours(warehouse: str, rollup_sql: str) -> Callable[[], list[tuple]]:
-    """The model's compiled SELECT over the loaded (de-duplicated) events, into a table as dbt
-    does, then distinct users per account-month from the rollup, as the marts count them."""
+def run_ours(warehouse: str, rollup_sql: str, actor_sql: str) -> Callable[[], list[tuple]]:
+    """The models' compiled SELECTs over the loaded events, each into a table as dbt does: the
+    account-month rollup (per actor type, feature and tier) and the per-actor one; then the
+    measures per account-month from the first and distinct users from the second, as the marts
+    count them."""
     import duckdb
 
     connection = duckdb.connect()
@@ -77,17 +79,32 @@ def run_ours(warehouse: str, rollup_sql: str) -> Callable[[], list[tuple]]:
 
     def _run() -> list[tuple]:
         connection.execute(f"create or replace temp table usage_rollup as {rollup_sql}")
+        connection.execute(f"create or replace temp table actor_rollup as {actor_sql}")
         return connection.execute(
             """
-            select
-                account_id,
-                month,
-                sum(tasks) as tasks,
-                coalesce(sum(tasks) filter (where actor_type = 'agent'), 0) as agent_tasks,
-                sum(input_tokens + output_tokens) as tokens,
-                count(distinct user_id) filter (where actor_type = 'human') as active_users
-            from usage_rollup
-            group by account_id, month
+            with
+
+            measures as (
+                select
+                    account_id,
+                    month,
+                    sum(tasks) as tasks,
+                    coalesce(sum(tasks) filter (where actor_type = 'agent'), 0) as agent_tasks,
+                    sum(input_tokens + output_tokens) as tokens
+                from usage_rollup
+                group by account_id, month
+            ),
+
+            users as (
+                select account_id, month, count(distinct user_id) as active_users
+                from actor_rollup
+                group by account_id, month
+            )
+
+            select measures.*, coalesce(users.active_users, 0) as active_users
+            from measures
+            left join users
+                on measures.account_id = users.account_id and measures.month = users.month
             """
         ).fetchall()
 
@@ -161,11 +178,16 @@ def main() -> None:
     parser.add_argument("--format", choices=("csv", "parquet"), default="csv")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--warehouse", help="ours: the published warehouse")
-    parser.add_argument("--rollup-sql", help="ours: the compiled rollup model")
+    parser.add_argument("--rollup-sql", help="ours: the compiled account-month rollup model")
+    parser.add_argument("--actor-sql", help="ours: the compiled per-actor rollup model")
     parser.add_argument("--files", nargs="*", default=[])
     arguments = parser.parse_args()
     if arguments.engine == "ours":
-        run = run_ours(arguments.warehouse, Path(arguments.rollup_sql).read_text())
+        run = run_ours(
+            arguments.warehouse,
+            Path(arguments.rollup_sql).read_text(),
+            Path(arguments.actor_sql).read_text(),
+        )
     else:
         runner = {"duckdb": run_duckdb, "pandas": run_pandas, "polars": run_polars}
         run = runner[arguments.engine](arguments.files, arguments.format)

@@ -1,11 +1,11 @@
 {#
     The account-month usage measures, aggregated from the usage rollup
     (int_usage_events_rolled_up_to_account_month), written once for every model that needs them:
-    fct_account_month publishes them, shadow billing rates them. Distinct users are counted on the
-    rollup (a few rows per user), never on the raw events.
+    fct_account_month publishes them, shadow billing rates them. Distinct users are not additive
+    over those rows: account_month_active_users counts them on the per-actor rollup
+    (int_usage_events_rolled_up_to_actor_month, one row per actor), never on the raw events.
 #}
 {% macro account_month_usage_measures(rollup) -%}
-    count(distinct {{ rollup }}.user_id) as active_users,
     sum({{ rollup }}.usage_events) as usage_events,
     sum({{ rollup }}.tasks) as tasks,
     sum(case when {{ rollup }}.actor_type = 'agent' then {{ rollup }}.tasks else 0 end)
@@ -15,4 +15,11 @@
     sum({{ rollup }}.resolved_tasks) as resolved_tasks,
     sum({{ rollup }}.input_tokens) as input_tokens,
     sum({{ rollup }}.output_tokens) as output_tokens
+{%- endmacro %}
+
+
+{#- Distinct active human users of an account-month, from the per-actor rollup
+    (int_usage_events_rolled_up_to_actor_month; user_id is null for agents). -#}
+{% macro account_month_active_users(actor_rollup) -%}
+    count(distinct {{ actor_rollup }}.user_id) as active_users
 {%- endmacro %}

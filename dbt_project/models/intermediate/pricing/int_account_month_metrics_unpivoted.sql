@@ -12,6 +12,8 @@ seats as (select * from {{ ref('int_seat_events_netted_to_account_month') }}),
 
 usage_rolled_up as (select * from {{ ref('int_usage_events_rolled_up_to_account_month') }}),
 
+actors_rolled_up as (select * from {{ ref('int_usage_events_rolled_up_to_actor_month') }}),
+
 credit_rates as (select * from {{ ref('credit_rates') }}),
 
 expected_lines as (select * from {{ ref('int_invoice_lines_expected') }}),
@@ -35,6 +37,15 @@ usage_by_account_month as (
         on usage_rolled_up.feature = credit_rates.feature
             and usage_rolled_up.model = credit_rates.model
     group by usage_rolled_up.account_id, usage_rolled_up.month
+),
+
+active_users_by_account_month as (
+    select
+        actors_rolled_up.account_id,
+        actors_rolled_up.month,
+        {{ account_month_active_users('actors_rolled_up') }}
+    from actors_rolled_up
+    group by actors_rolled_up.account_id, actors_rolled_up.month
 ),
 
 -- The current per-seat model's own quantities: the lines the billing rules give for each period
@@ -103,7 +114,7 @@ rated_account_months as (
         account_months.account_id,
         account_months.month,
         coalesce(seats.billable_seats, 0) as seats,
-        coalesce(usage_by_account_month.active_users, 0) as active_users,
+        coalesce(active_users_by_account_month.active_users, 0) as active_users,
         coalesce(usage_by_account_month.usage_events, 0) as requests,
         coalesce(usage_by_account_month.tasks, 0) as tasks,
         coalesce(usage_by_account_month.agent_tasks, 0) as agent_tasks,
@@ -124,6 +135,9 @@ rated_account_months as (
     left join usage_by_account_month
         on account_months.account_id = usage_by_account_month.account_id
             and account_months.month = usage_by_account_month.month
+    left join active_users_by_account_month
+        on account_months.account_id = active_users_by_account_month.account_id
+            and account_months.month = active_users_by_account_month.month
     left join expected_by_account_month
         on account_months.account_id = expected_by_account_month.account_id
             and account_months.month = expected_by_account_month.month

@@ -1,10 +1,12 @@
-{#- The one scan of the usage events: everything downstream reads this rollup, never the events.
+{#- The usage events summed per account, month, actor type, feature and LLM tier: every measure
+    downstream reads this rollup, never the events. Distinct active users are not additive across
+    these rows; they come from int_usage_events_rolled_up_to_actor_month, which reads the same
+    events per actor. The two grains were one (per actor x feature x tier) until that rollup,
+    about three events per row, cost more than a pass over the export files (issue 11).
     Incremental by month (delete+insert on `month`): a run rebuilds, from all of their events, only
-    the months that rows loaded since the last build belong to; late events (up to 35 days) touch
-    earlier months that way. `dbt build --full-refresh` gives the same rows.
-    The touched months are fetched first and written into the query as literals: a literal range
-    on occurred_at reaches the raw table's zone maps and goes below staging's de-duplication
-    window, where a subquery would not. -#}
+    the months that rows loaded since the last build belong to (macro usage_rollup_touched_months);
+    late events (up to 35 days) touch earlier months that way. `dbt build --full-refresh` gives the
+    same rows. -#}
 -- depends_on: {{ ref('int_usage_event_deliveries_counted_to_batch_month') }}
 {{
     config(
@@ -15,26 +17,7 @@
     )
 }}
 
-{#- var('usage_rollup_rebuild_months') (a list of 'YYYY-MM-DD') overrides the detection: to rebuild
-    chosen months by hand, and for the unit test, whose fixtures run_query cannot see. -#}
-{%- set touched_months = var('usage_rollup_rebuild_months', none) -%}
-{%- if touched_months is none -%}
-    {%- set touched_months = [] -%}
-    {%- if execute and is_incremental() and load_relation(this) is not none -%}
-        {%- set touched_months_query -%}
-            select distinct cast(batches.month as {{ dbt.type_string() }}) as month
-            from {{ ref('int_usage_event_deliveries_counted_to_batch_month') }} as batches
-            where batches._loaded_at > (
-                select coalesce(
-                    max(last_loaded_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})
-                )
-                from {{ this }}
-            )
-            order by 1
-        {%- endset -%}
-        {%- set touched_months = run_query(touched_months_query).columns[0].values() | list -%}
-    {%- endif -%}
-{%- endif %}
+{%- set touched_months = usage_rollup_touched_months() %}
 
 with
 
@@ -45,9 +28,6 @@ events_in_scope as (
         account_id,
         {{ month_of('occurred_at') }} as month,
         actor_type,
-        case when actor_type = 'human' then user_id else agent_id end as actor_id,
-        -- only humans count as active users of seats; an agent's user_id would be a data error
-        case when actor_type = 'human' then user_id end as user_id,
         feature,
         model,
         tasks,
@@ -57,21 +37,9 @@ events_in_scope as (
         occurred_at,
         _loaded_at
     from usage_events
-    {% if is_incremental() %}
-    {% if touched_months %}
-    where occurred_at >= cast('{{ touched_months[0] }}' as {{ dbt.type_timestamp() }})
-        and occurred_at < {{ dbt.dateadd('month', 1, "cast('" ~ touched_months[-1] ~ "' as "
-            ~ dbt.type_timestamp() ~ ")") }}
-        and {{ month_of('occurred_at') }} in (
-            {%- for month in touched_months %}
-            cast('{{ month }}' as date){{ "," if not loop.last }}
-            {%- endfor %}
-        )
-    {% else %}
-    -- nothing loaded since the last build: no month to rebuild
-    where 1 = 0
-    {% endif %}
-    {% endif %}
+    {% if is_incremental() -%}
+    {{ usage_rollup_months_filter(touched_months) }}
+    {%- endif %}
 ),
 
 rolled_up as (
@@ -79,8 +47,6 @@ rolled_up as (
         account_id,
         month,
         actor_type,
-        actor_id,
-        user_id,
         feature,
         model,
         count(*) as usage_events,
@@ -92,7 +58,7 @@ rolled_up as (
         max(occurred_at) as last_occurred_at,
         max(_loaded_at) as last_loaded_at
     from events_in_scope
-    group by account_id, month, actor_type, actor_id, user_id, feature, model
+    group by account_id, month, actor_type, feature, model
 ),
 
 typed as (
@@ -100,8 +66,6 @@ typed as (
         account_id,
         month,
         actor_type,
-        actor_id,
-        user_id,
         feature,
         model,
         cast(usage_events as {{ dbt.type_bigint() }}) as usage_events,

@@ -9,6 +9,8 @@ seats as (select * from {{ ref('int_seat_events_netted_to_account_month') }}),
 
 usage_rolled_up as (select * from {{ ref('int_usage_events_rolled_up_to_account_month') }}),
 
+actors_rolled_up as (select * from {{ ref('int_usage_events_rolled_up_to_actor_month') }}),
+
 mrr as (select * from {{ ref('int_account_months_mrr_classified') }}),
 
 invoices as (select * from {{ ref('int_invoices_converted_to_usd') }}),
@@ -26,6 +28,15 @@ usage_by_account_month as (
         {{ account_month_usage_measures('usage_rolled_up') }}
     from usage_rolled_up
     group by usage_rolled_up.account_id, usage_rolled_up.month
+),
+
+active_users_by_account_month as (
+    select
+        actors_rolled_up.account_id,
+        actors_rolled_up.month,
+        {{ account_month_active_users('actors_rolled_up') }}
+    from actors_rolled_up
+    group by actors_rolled_up.account_id, actors_rolled_up.month
 ),
 
 -- Revenue excludes the tax collected for governments; the bill the customer sees includes it.
@@ -60,7 +71,7 @@ joined as (
         account_months.first_month,
         mrr.cohort_month,
         coalesce(seats.billable_seats, 0) as billable_seats,
-        coalesce(usage_by_account_month.active_users, 0) as active_users,
+        coalesce(active_users_by_account_month.active_users, 0) as active_users,
         coalesce(usage_by_account_month.usage_events, 0) as usage_events,
         coalesce(usage_by_account_month.tasks, 0) as tasks,
         coalesce(usage_by_account_month.agent_tasks, 0) as agent_tasks,
@@ -103,6 +114,9 @@ joined as (
     left join usage_by_account_month
         on account_months.account_id = usage_by_account_month.account_id
             and account_months.month = usage_by_account_month.month
+    left join active_users_by_account_month
+        on account_months.account_id = active_users_by_account_month.account_id
+            and account_months.month = active_users_by_account_month.month
     left join invoiced_excluding_tax
         on account_months.account_id = invoiced_excluding_tax.account_id
             and account_months.month = invoiced_excluding_tax.month
