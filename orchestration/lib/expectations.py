@@ -239,15 +239,23 @@ def _type_name(raw_type: str) -> str:
 
 
 def _key_rules(spec: contract.Export) -> list[gxe.Expectation]:
+    """No key twice among the validated rows: the rows whose key is repeated, found with one
+    grouped query and a probe of the rows by the repeated keys. (GX's ExpectColumnValuesToBeUnique
+    runs a NOT IN over the grouped keys for the count and a window over every row for the
+    examples: both together about twice the time, on 13M events 8-15 s against 5-8 s.)"""
     # A snapshot export keeps every version of a row, one per updated_at; the others keep one row.
     key = list(spec.key) + ([spec.latest_wins_by] if spec.latest_wins_by else [])
-    if len(key) == 1:
-        return [
-            gxe.ExpectColumnValuesToBeUnique(column=key[0], meta=_meta(f"{key[0]} is unique", key))
-        ]
+    columns = ", ".join(quote(column) for column in key)
+    name = key[0] if len(key) == 1 else f"({', '.join(key)})"
     return [
-        gxe.ExpectCompoundColumnsToBeUnique(
-            column_list=key, meta=_meta(f"({', '.join(key)}) is unique", key)
+        _rows_query(
+            f"""select {", ".join(f"this_row.{quote(column)}" for column in key)}
+            from (select {columns} from {{batch}}) as this_row
+            semi join (
+                select {columns} from {{batch}} group by {columns} having count(*) > 1
+            ) as repeated using ({columns})""",
+            description=f"`{name}` is unique: no key is delivered twice among the loaded rows",
+            meta=_meta(f"{name} is unique", key),
         )
     ]
 
