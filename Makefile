@@ -68,12 +68,13 @@ fmt: $(STAMP) ## format Python
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# `make bench BENCH_ARGS='--scale small'` for a run of minutes; the default is 10M events.
+# `make bench BENCH_ARGS='--scale small'` for a run of minutes; the default, 10M and 100M events,
+# takes about an hour.
 # bench/bench_whatif.py and bench/bench_reprojection.py time the pages' re-rating and re-projection
 # on a published warehouse (`--warehouse`, e.g. `make demo`'s); bench/bench_projection.py the
 # projection's share of a refresh.
 BENCH_ARGS ?=
-bench: $(STAMP) ## the bench at 10M events: refresh stages, lower bound, peers, incremental, dashboard
+bench: $(STAMP) ## the bench at 10M and 100M events: refresh stages, lower bound, peers, incremental, dashboard
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 seeds: $(STAMP) ## regenerate the committed sample exports in seeds/

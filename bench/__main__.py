@@ -1,12 +1,15 @@
-"""`python -m bench`: one run of the whole bench at one scale; writes bench/results/bench-<N>.md.
+"""`python -m bench`: one run of the whole bench, at 10M and 100M events by default; writes
+bench/results/bench-<N>.md per scale.
 
-    python -m bench [--events N | --scale small] [--format csv|parquet] [--keep DIR] [--readme]
+    python -m bench [--events N [N ...] | --scale small] [--format csv|parquet] [--keep DIR]
+                    [--readme]
 
-Generates the demo company at about N usage events, times a full `seatshift refresh` stage by
-stage with its peak memory, the lower bound (one DuckDB pass over the same files computing the
-account-month rollup with distinct users), the peers on the same rollup (pandas, polars
-streaming) and our own, a one-day incremental refresh with late events and a correction, and
-every dashboard query (cache off). Everything runs on this machine, in this one run.
+For each scale, one after the other: generates the demo company at about N usage events, times
+a full `seatshift refresh` stage by stage with its peak memory, the lower bound (one DuckDB pass
+over the same files computing the account-month rollup with distinct users), the peers on the
+same rollup (pandas, polars streaming) and our own, a one-day incremental refresh with late
+events and a correction, and every dashboard query (cache off). Everything runs on this machine,
+in this one run.
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ from orchestration.lib import settings
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 README = settings.REPO_ROOT / "README.md"
-SCALES = {"small": 300_000, "default": 10_000_000}
+# Scales one run measures, in order (issue 11: 10M and 100M events in the same run).
+SCALES = {"small": (300_000,), "default": (10_000_000, 100_000_000)}
 PARQUET_FROM = 50_000_000  # CSV is 5.5x larger and 2.6x slower to load (STACK.md)
 PANDAS_UP_TO = 20_000_000  # pandas needs about 12 GB per 100M rows for this rollup
 # The usage rollups: measures per account-month (actor type, feature, tier) and active actors.
@@ -44,18 +48,29 @@ USAGE_ROLLUPS = tuple(f"intermediate.{model}" for model in ROLLUP_MODELS)
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     size = parser.add_mutually_exclusive_group()
-    size.add_argument("--events", type=int, help="usage events to generate (default 10,000,000)")
+    size.add_argument(
+        "--events",
+        type=int,
+        nargs="+",
+        help="usage events to generate, one company per number (default 10,000,000 100,000,000)",
+    )
     size.add_argument(
         "--scale", choices=sorted(SCALES), help="small: about 300k events, a few minutes"
     )
     parser.add_argument(
         "--format", choices=("csv", "parquet"), help=f"default: parquet from {PARQUET_FROM:,}"
     )
-    parser.add_argument("--keep", help="work in this folder and keep it (default: a temp folder)")
+    parser.add_argument(
+        "--keep",
+        help="work in this folder and keep it (default: a temp folder); a folder per scale "
+        "inside it when there are several",
+    )
     parser.add_argument(
         "--readme", action="store_true", help="also write the table into README.md's Benchmarks"
     )
-    parser.add_argument("--out", help="results file (default bench/results/bench-<events>.md)")
+    parser.add_argument(
+        "--out", help="results file, with one scale (default bench/results/bench-<events>.md)"
+    )
     return parser
 
 
@@ -142,16 +157,42 @@ def _stage_rows(refresh: stages.Refresh, label: str) -> list[list[str]]:
     return rows
 
 
-def run(arguments: argparse.Namespace) -> Path:
-    events = arguments.events or SCALES[arguments.scale or "default"]
+def run(arguments: argparse.Namespace) -> list[Path]:
+    """Every scale asked for, one after the other, in this one run; the README gets them all."""
+    scales = list(arguments.events or SCALES[arguments.scale or "default"])
+    if arguments.out and len(scales) > 1:
+        raise SystemExit("--out names one results file: give it with one --events number")
+    keep = Path(arguments.keep).resolve() if arguments.keep else None
+    if keep is not None and keep.exists() and any(keep.iterdir()):
+        raise SystemExit(f"--keep {keep}: the folder must be empty or new")
+    outs, summaries = [], []
+    for events in scales:
+        work = None if keep is None else keep if len(scales) == 1 else keep / str(events)
+        out, summary = _run_scale(arguments, events, work)
+        outs.append(out)
+        summaries.append(summary)
+    if arguments.readme:  # the figures and targets; the per-query tables stay in the results
+        pointers = ", ".join(f"`{_repo_relative(out)}`" for out in outs)
+        pointer = f"Every dashboard query's p50 and p95: {pointers}."
+        report.replace_readme_section(README, "\n\n".join(summaries) + f"\n\n{pointer}")
+    return outs
+
+
+def _repo_relative(path: Path) -> str:
+    resolved = path.resolve()
+    if resolved.is_relative_to(settings.REPO_ROOT):
+        return str(resolved.relative_to(settings.REPO_ROOT))
+    return path.name
+
+
+def _run_scale(arguments: argparse.Namespace, events: int, work: Path | None) -> tuple[Path, str]:
+    """One company of about `events` usage events, start to end: (results file, its summary)."""
     fmt = arguments.format or ("parquet" if events >= PARQUET_FROM else "csv")
-    if arguments.keep:
-        work = Path(arguments.keep).resolve()
-        if work.exists() and any(work.iterdir()):
-            raise SystemExit(f"--keep {work}: the folder must be empty or new")
+    if work is not None:
         work.mkdir(parents=True, exist_ok=True)
     else:
         work = Path(tempfile.mkdtemp(prefix="seatshift-bench-"))
+    keep = arguments.keep is not None
     landing, dagster_home = work / "landing", work / "dagster_home"
     warehouse = work / "warehouse" / "seatshift.duckdb"
     warehouse.parent.mkdir(parents=True, exist_ok=True)
@@ -197,7 +238,7 @@ def run(arguments: argparse.Namespace) -> Path:
         )
         say(f"refresh with nothing new: {nothing_new.measured.seconds:.1f} s")
     finally:
-        if not arguments.keep:
+        if not keep:
             shutil.rmtree(work, ignore_errors=True)
     load_at_end = os.getloadavg()[0]
 
@@ -210,16 +251,7 @@ def run(arguments: argparse.Namespace) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     print(text)
-    if arguments.readme:  # the figures and targets; the per-query table stays in the results
-        resolved = out.resolve()
-        results = (
-            resolved.relative_to(settings.REPO_ROOT)
-            if resolved.is_relative_to(settings.REPO_ROOT)
-            else out.name
-        )
-        pointer = f"Every dashboard query's p50 and p95: `{results}`."
-        report.replace_readme_section(README, f"{summary}\n\n{pointer}")
-    return out
+    return out, summary
 
 
 def _document(**figures) -> tuple[str, str]:

@@ -275,7 +275,7 @@ def test_account_value_over_one_month_is_the_marts_margin_and_power_user_rule(
         page = queries.account_value((), (month, month)).set_index("account_id")
         mart = marts[marts["month"] == month].set_index("account_id")
         assert sorted(page.index) == sorted(mart.index), month
-        joined = page.join(mart, rsuffix="_mart")
+        joined = page.merge(mart, left_index=True, right_index=True, suffixes=("", "_mart"))
         assert (joined["is_power_user"] == joined["is_power_user_mart"]).all(), month
         margins = joined[["gross_margin", "gross_margin_mart"]].astype(float)
         same = (margins["gross_margin"] - margins["gross_margin_mart"]).abs() < 1e-9
