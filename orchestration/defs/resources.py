@@ -101,6 +101,8 @@ class WarehouseResource(dg.ConfigurableResource):
     def connect(self) -> duckdb.DuckDBPyConnection:
         conn = duckdb.connect(str(self.build_path))
         conn.execute("set TimeZone = 'UTC'")
+        # Spills past it go to DuckDB's default `<build>.tmp`, which publish and discard remove.
+        conn.execute(f"set memory_limit = '{settings.duckdb_memory_limit()}'")
         return conn
 
     def pause_for_fault_injection(self, stage: str) -> None:

@@ -34,6 +34,9 @@ ENVIRONMENT_NAMES = {
     "plausible_ahead_hours": "SEATSHIFT_PLAUSIBLE_AHEAD_HOURS",
     "fault_pause_at": "SEATSHIFT_FAULT_PAUSE_AT",
     "docs_url": "SEATSHIFT_DOCS_URL",
+    # How much memory DuckDB may hold in a refresh: the loader's and checks' connections to the
+    # build, and dbt's (profiles.yml reads the same variable); past it DuckDB spills to disk.
+    "duckdb_memory_limit": "SEATSHIFT_DUCKDB_MEMORY_LIMIT",
 }
 
 
@@ -53,6 +56,7 @@ class Settings:
     plausible_ahead_hours: str = ""
     fault_pause_at: str = ""
     docs_url: str = ""
+    duckdb_memory_limit: str = ""
 
 
 _dotenv_cache: dict[tuple[str, float], dict[str, str]] = {}
@@ -278,6 +282,16 @@ def docs_url() -> str:
 
 # The daily refresh (UTC): Dagster's schedule and the dashboard's "next refresh" read this value.
 REFRESH_SCHEDULE_CRON = "0 6 * * *"
+
+
+# DuckDB's own default is 80% of the machine's memory, most of it kept as a cache of the file's
+# blocks: at 100M events a refresh then held many GB for no gain. 4 GB leaves a 24 GB, 2-core
+# machine room for dbt's process beside it (issue 11: a refresh's peak under 6 GB).
+DEFAULT_DUCKDB_MEMORY_LIMIT = "4GB"
+
+
+def duckdb_memory_limit() -> str:
+    return current().duckdb_memory_limit or DEFAULT_DUCKDB_MEMORY_LIMIT
 
 
 # How often the daemon looks at the landing folder for new files.
