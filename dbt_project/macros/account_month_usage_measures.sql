@@ -18,8 +18,15 @@
 {%- endmacro %}
 
 
-{#- Distinct active human users of an account-month, from the per-actor rollup
-    (int_usage_events_rolled_up_to_actor_month; user_id is null for agents). -#}
+{#- Distinct active human users per account-month, from the per-actor rollup
+    (int_usage_events_rolled_up_to_actor_month; user_id is null for agents): a whole select, so
+    the models that need them (fct_account_month, int_account_month_metrics_unpivoted) write it
+    once, as `active_users_by_account_month as ({{ account_month_active_users('...') }})`. -#}
 {% macro account_month_active_users(actor_rollup) -%}
-    count(distinct {{ actor_rollup }}.user_id) as active_users
+    select
+        {{ actor_rollup }}.account_id,
+        {{ actor_rollup }}.month,
+        count(distinct {{ actor_rollup }}.user_id) as active_users
+    from {{ actor_rollup }}
+    group by {{ actor_rollup }}.account_id, {{ actor_rollup }}.month
 {%- endmacro %}
