@@ -478,7 +478,13 @@ def validate_export(
     validated_at = datetime.now(UTC).replace(tzinfo=None)
     try:
         datasource = context.data_sources.add_sql(
-            name="warehouse", connection_string=f"duckdb:///{database}"
+            name="warehouse",
+            # duckdb-engine passes the URL's query as DuckDB's config: the refresh's memory bound
+            # (without it, a grouped check over 100M new events took DuckDB's default, 80% of
+            # the machine: a 19 GB refresh).
+            connection_string=(
+                f"duckdb:///{database}?memory_limit={settings.duckdb_memory_limit()}"
+            ),
         )
     except TestConnectionError as error:
         raise RuntimeError(
@@ -564,6 +570,7 @@ def _sql_rule_examples(database: Path, batch_query: str, suite_result: Any) -> d
         return {}
     examples = {}
     with duckdb.connect(str(database)) as conn:
+        conn.execute(f"set memory_limit = '{settings.duckdb_memory_limit()}'")
         for position, query in failed.items():
             sql = query.format(batch=f"({batch_query}) as batch")
             try:
