@@ -26,6 +26,10 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @contextmanager
 def docs_server(warehouse: Path, port: int) -> Iterator[subprocess.Popen]:
     process = subprocess.Popen(
@@ -35,6 +39,10 @@ def docs_server(warehouse: Path, port: int) -> Iterator[subprocess.Popen]:
         text=True,
         env=refresh_environment(),
         cwd=REPO_ROOT,
+        # As a terminal starts it: Ctrl-C interrupts. A suite started in the background of a
+        # non-interactive shell (`make test &`) inherits SIGINT ignored, and Python then never
+        # turns it into KeyboardInterrupt: the server would not stop, whatever its code.
+        preexec_fn=_interruptible,
     )
     try:
         deadline = time.monotonic() + 60
@@ -102,8 +110,6 @@ def test_docs_serves_the_dbt_docs_and_the_data_docs_until_ctrl_c(sample_warehous
             assert _get(base + path)[0] == 404, path
 
         process.send_signal(signal.SIGINT)
-        # It stops at once; 30 s because a loaded CI machine (two xdist workers, refreshes beside)
-        # once took over 10 s to let the interpreter exit.
         assert process.wait(timeout=30) == 0
     assert "serving the docs of" in process.stdout.read()
 
