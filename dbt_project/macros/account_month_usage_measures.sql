@@ -21,7 +21,7 @@
 {#- Distinct active human users per account-month, from the per-actor rollup
     (int_usage_events_rolled_up_to_actor_month; user_id is null for agents): a whole select, so
     the models that need them (fct_account_month, int_account_month_metrics_unpivoted) write it
-    once, as `active_users_by_account_month as ({{ account_month_active_users('...') }})`. -#}
+    once, as the body of their `active_users_by_account_month` CTE. -#}
 {% macro account_month_active_users(actor_rollup) -%}
     select
         {{ actor_rollup }}.account_id,

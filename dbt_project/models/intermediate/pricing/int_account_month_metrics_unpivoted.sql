@@ -39,7 +39,9 @@ usage_by_account_month as (
     group by usage_rolled_up.account_id, usage_rolled_up.month
 ),
 
-active_users_by_account_month as ({{ account_month_active_users('actors_rolled_up') }}),
+active_users_by_account_month as (
+    {{ account_month_active_users('actors_rolled_up') }}
+),
 
 -- The current per-seat model's own quantities: the lines the billing rules give for each period
 -- starting in the month (seats at the period start x the plan's seat price, the platform fee, and

@@ -30,7 +30,9 @@ usage_by_account_month as (
     group by usage_rolled_up.account_id, usage_rolled_up.month
 ),
 
-active_users_by_account_month as ({{ account_month_active_users('actors_rolled_up') }}),
+active_users_by_account_month as (
+    {{ account_month_active_users('actors_rolled_up') }}
+),
 
 -- Revenue excludes the tax collected for governments; the bill the customer sees includes it.
 invoiced_excluding_tax as (
