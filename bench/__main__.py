@@ -209,7 +209,15 @@ def _run_scale(arguments: argparse.Namespace, events: int, work: Path | None) ->
         say(f"generated {generated.events:,} events in {generated.seconds:.1f} s")
         lower = _peer("duckdb", work, fmt, files, repeat=3)
         say(f"lower bound: cold {lower['cold']:.2f} s, warm {lower['warm']:.2f} s")
-        full = stages.run_refresh(landing, warehouse, dagster_home, work / "refresh-full.out")
+        try:
+            full = stages.run_refresh(landing, warehouse, dagster_home, work / "refresh-full.out")
+        except stages.RefreshFailed as failed:  # a figure too: the run goes on to the next scale
+            say(f"full refresh FAILED after {failed.measured.seconds:.1f} s: {failed.reason}")
+            text, summary = _failed_document(
+                events=events, fmt=fmt, generated=generated, lower=lower, failed=failed,
+                load=(load_at_start, os.getloadavg()[0]),
+            )  # fmt: skip
+            return _write_results(arguments, events, text), summary
         say(f"full refresh: {full.measured.seconds:.1f} s")
         compiled = _compiled_rollup(warehouse, work)
         ours = None
@@ -247,11 +255,57 @@ def _run_scale(arguments: argparse.Namespace, events: int, work: Path | None) ->
         polars=polars, pandas=pandas, dashboard=dashboard, day=day, incremental=incremental,
         nothing_new=nothing_new, load=(load_at_start, load_at_end),
     )  # fmt: skip
+    return _write_results(arguments, events, text), summary
+
+
+def _write_results(arguments: argparse.Namespace, events: int, text: str) -> Path:
     out = Path(arguments.out) if arguments.out else RESULTS_DIR / f"bench-{events}.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     print(text)
-    return out, summary
+    return out
+
+
+def _scale_rows(*, events, fmt, generated, lower, load) -> list[list[str]]:
+    """The rows every results table opens with: the company, the machine, generation, the bound."""
+    r = report
+    rate = generated.events / generated.seconds
+    minutes_for_100m = 100_000_000 / rate / 60
+    return [
+        ["scale",
+         f"{generated.events:,} usage events ({generated.usage_rows:,} rows with late and "
+         f"re-delivered copies), {generated.accounts:,} accounts x {stages.MONTHS} months, {fmt}, "
+         f"{generated.usage_bytes / 1e6:,.0f} MB in {len(generated.usage_files)} usage files", ""],
+        ["machine",
+         f"{os.cpu_count()} cores, {_memory_total()}, Python {platform.python_version()}; "
+         f"load average {load[0]:.1f} at the start, {load[1]:.1f} at the end", ""],
+        ["generate (`orchestration.lib.generator.generate`)",
+         f"{r.seconds(generated.seconds)} = {rate:,.0f} events/s",
+         f"100M under 10 min: {minutes_for_100m:.1f} min at this rate "
+         f"({r.verdict(minutes_for_100m, 10)})"],
+        ["lower bound: one DuckDB pass over the usage files (account x month: tasks, agent "
+         "tasks, tokens, distinct active users)",
+         f"{r.seconds(lower['warm'])} warm, {r.seconds(lower['cold'])} cold (first query of a "
+         f"fresh process); peak {r.gigabytes(lower['rss'])}", ""],
+    ]  # fmt: skip
+
+
+def _failed_document(*, events, fmt, generated, lower, failed, load) -> tuple[str, str]:
+    """A scale whose full refresh failed: what was measured up to it, and the failure itself."""
+    rows = _scale_rows(events=events, fmt=fmt, generated=generated, lower=lower, load=load)
+    rows += [
+        ["full `seatshift refresh` (own process and Dagster instance)",
+         f"FAILED after {report.seconds(failed.measured.seconds)}: {failed.reason}",
+         "<= 2.5x the lower bound: NOT met (no figure)"],
+        ["full refresh: peak memory", _memory(failed.measured), ""],
+    ]  # fmt: skip
+    main = report.markdown_table(["what", "figure", "target"], rows)
+    summary = (
+        f"### `python -m bench --events {events}` ({fmt})\n\n{main}\n\n"
+        "The full refresh failed, so nothing after it (peers on the loaded table, incremental, "
+        "dashboard) was measured at this scale."
+    )
+    return summary + "\n", summary
 
 
 def _document(**figures) -> tuple[str, str]:
@@ -287,7 +341,6 @@ def _tables(
     r = report
     full_seconds = full.measured.seconds
     bound = lower["warm"]
-    rate = generated.events / generated.seconds
     slowest = sorted(full.dbt_models.items(), key=lambda item: -item[1])[:3]
     road_ahead_models = [
         name for name in full.dbt_models if "project" in name or "migration_plan" in name
@@ -311,23 +364,8 @@ def _tables(
     incremental_share = r.ratio(incremental.measured.seconds, full_seconds)
     ours_over_polars = r.ratio(ours_seconds, polars["warm"])
     pandas_over_ours = r.ratio(pandas["best"] if pandas else None, ours_seconds)
-    minutes_for_100m = 100_000_000 / rate / 60
     rows = [
-        ["scale",
-         f"{generated.events:,} usage events ({generated.usage_rows:,} rows with late and "
-         f"re-delivered copies), {generated.accounts:,} accounts x {stages.MONTHS} months, {fmt}, "
-         f"{generated.usage_bytes / 1e6:,.0f} MB in {len(generated.usage_files)} usage files", ""],
-        ["machine",
-         f"{os.cpu_count()} cores, {_memory_total()}, Python {platform.python_version()}; "
-         f"load average {load[0]:.1f} at the start, {load[1]:.1f} at the end", ""],
-        ["generate (`orchestration.lib.generator.generate`)",
-         f"{r.seconds(generated.seconds)} = {rate:,.0f} events/s",
-         f"100M under 10 min: {minutes_for_100m:.1f} min at this rate "
-         f"({r.verdict(minutes_for_100m, 10)})"],
-        ["lower bound: one DuckDB pass over the usage files (account x month: tasks, agent "
-         "tasks, tokens, distinct active users)",
-         f"{r.seconds(bound)} warm, {r.seconds(lower['cold'])} cold (first query of a fresh "
-         f"process); peak {r.gigabytes(lower['rss'])}", ""],
+        *_scale_rows(events=events, fmt=fmt, generated=generated, lower=lower, load=load),
         ["full `seatshift refresh` (own process and Dagster instance)",
          r.seconds(full_seconds),
          f"<= 2.5x the lower bound: {r.times(full_over_bound)} "

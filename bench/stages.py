@@ -96,6 +96,16 @@ def _seatshift_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "orchestration.cli"]
 
 
+class RefreshFailed(RuntimeError):
+    """A refresh that exited non-zero: the figure is its time and its one-line reason."""
+
+    def __init__(self, measured: Measured, text: str) -> None:
+        self.measured = measured
+        lines = [line for line in text.splitlines() if line.startswith("refresh failed")]
+        self.reason = lines[-1] if lines else f"exit code {measured.exit_code}"
+        super().__init__(f"seatshift refresh failed ({measured.exit_code}):\n{text[-3000:]}")
+
+
 def run_refresh(landing: Path, warehouse: Path, dagster_home: Path, output: Path) -> Refresh:
     """`seatshift refresh` in a process of its own, with its own Dagster instance."""
     env = {
@@ -110,7 +120,7 @@ def run_refresh(landing: Path, warehouse: Path, dagster_home: Path, output: Path
     measured = run_measured(command, env=env, output=output, cwd=settings.REPO_ROOT)
     text = output.read_text(errors="replace")
     if measured.exit_code != 0:
-        raise RuntimeError(f"seatshift refresh failed ({measured.exit_code}):\n{text[-3000:]}")
+        raise RefreshFailed(measured, text)
     match = RUN_ID.search(text)
     run_id = match["run_id"] if match else None
     refresh = Refresh(measured=measured, run_id=run_id, report=text)

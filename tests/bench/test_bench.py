@@ -37,6 +37,23 @@ def test_dbt_log_gives_seconds_per_model_and_nothing_for_seeds_or_tests():
     }
 
 
+def test_a_failed_refresh_is_a_figure_with_its_one_line_reason():
+    """The last lines of a real failed `seatshift refresh` (100M events, 2026-11-23)."""
+    text = (
+        "seat_events__redelivery.parquet         loaded  10383    0        10383      0\n"
+        "dbt's log of this refresh: warehouse/seatshift.duckdb.last_refresh.log\n"
+        "refresh failed: dbt_models: dbt build failed: int_projected_revenue_aggregated_to_segment:"
+        " Out of Memory Error (nothing is published yet)\n"
+    )
+    measured = stages.Measured(
+        seconds=259.5, exit_code=1, max_process_rss_bytes=1, peak_tree_rss_bytes=1, started_at=0
+    )
+    failed = stages.RefreshFailed(measured, text)
+    assert failed.reason.startswith("refresh failed: dbt_models: dbt build failed: int_projected")
+    assert failed.reason.endswith("(nothing is published yet)")
+    assert stages.RefreshFailed(measured, "Traceback ...\n").reason == "exit code 1"
+
+
 @pytest.mark.parametrize(
     ("step_key", "stage"),
     [
