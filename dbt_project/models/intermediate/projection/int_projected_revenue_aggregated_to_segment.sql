@@ -2,8 +2,9 @@
 -- (origin_kind, segment, price_model_id, scenario, months_ahead).
 -- The projection engine (docs block revenue_projection). Every projected account-month of
 -- int_projection_usage_grown is rated by the one rating engine (macro rate_usage) under every
--- model of the price book (the backtest under the current one), as a month of its own (a prepaid
--- pool's rollover between projected months is not modelled); months between the rated ones
+-- model of the price book (int_projection_usage_rated; the backtest under the current one,
+-- int_projection_backtest_usage_rated), as a month of its own (a prepaid pool's rollover between
+-- projected months is not modelled); months between the rated ones
 -- (projection_rated_months) are interpolated. The account's bill k months ahead is its bill at the
 -- origin plus what the rating adds or removes from there:
 --     revenue_k = greatest(base_usd + rated_k - rated_0, least(base_usd, 0))
@@ -22,22 +23,9 @@ bases as (select * from {{ ref('int_projection_bases') }}),
 
 usage_grown as (select * from {{ ref('int_projection_usage_grown') }}),
 
--- the projection under every model; the backtest under the models it compares (the current)
-rated_projection as (
-    {{ rate_usage(
-        projection_rating_usage(ref('int_projection_usage_grown'), 'projection'),
-        ref('price_components'),
-        ref('price_tiers'),
-    ) | indent(4) }}
-),
+rated_projection as (select * from {{ ref('int_projection_usage_rated') }}),
 
-rated_backtest as (
-    {{ rate_usage(
-        projection_rating_usage(ref('int_projection_usage_grown'), 'backtest'),
-        projection_backtest_components(ref('price_components'), ref('int_projection_bases')),
-        ref('price_tiers'),
-    ) | indent(4) }}
-),
+rated_backtest as (select * from {{ ref('int_projection_backtest_usage_rated') }}),
 
 {{ projection_revenue_by_segment(
     'usage_grown', 'rated_projection', 'rated_backtest', 'bases', 'origins'

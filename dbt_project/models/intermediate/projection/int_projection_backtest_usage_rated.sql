@@ -1,0 +1,22 @@
+-- Grain: one row per rated line of a backtest account-month (account_id = the rating key of
+-- int_projection_usage_grown, price_model_id, component_id).
+-- The backtest's grown quantities rated by the one rating engine (macro rate_usage) under the
+-- models it compares (the current one: macro projection_backtest_components), each month as a
+-- month of its own. Apart from the aggregation for the reason int_projection_usage_rated gives.
+with
+
+rated as (
+    {{ rate_usage(
+        projection_rating_usage(ref('int_projection_usage_grown'), 'backtest'),
+        projection_backtest_components(ref('price_components'), ref('int_projection_bases')),
+        ref('price_tiers'),
+    ) | indent(4) }}
+)
+
+select
+    account_id,
+    period,
+    price_model_id,
+    component_id,
+    amount
+from rated
