@@ -497,7 +497,8 @@ def validate_export(
         columns = _table_columns(engine.engine, spec)
         if not columns or set(spec.column_names) - columns:
             return _unvalidated_outcome(spec, refresh_id, validated_at, columns)
-        asset = datasource.add_query_asset(name=spec.relation, query=_batch_query(spec, refresh_id))
+        batch_query = _batch_query(spec, _batch_refresh_id(engine.engine, spec, refresh_id))
+        asset = datasource.add_query_asset(name=spec.relation, query=batch_query)
         batch_definition = asset.add_batch_definition_whole_table(name="batch")
         gx_suite = context.suites.add(gx.ExpectationSuite(name=spec.relation))
         for expectation, critical in suite(export):
@@ -524,7 +525,7 @@ def validate_export(
         engine.close()
         datasource.get_engine().dispose()
 
-    examples = _sql_rule_examples(database, _batch_query(spec, refresh_id), suite_result)
+    examples = _sql_rule_examples(database, batch_query, suite_result)
     outcome = _outcome(spec, refresh_id, validated_at, suite_result, examples)
     if build_docs and docs_dir is not None:
         outcome.docs_index = export_docs / "index.html"
@@ -532,6 +533,29 @@ def validate_export(
     elif export_docs is not None:
         outcome.docs_index = existing
     return outcome
+
+
+def _batch_refresh_id(
+    engine: sa.Engine, spec: contract.Export, refresh_id: str | None
+) -> str | None:
+    """The refresh id the batch query filters on: None when that refresh's rows are every row of
+    the table (a first or full load), so the batch is the table itself.
+
+    The same rows either way, but DuckDB plans the reference rules' `not exists` over a filtered
+    batch by materialising every column of every row first: at 98.6M events of one refresh the
+    usage events' reference rule took 43 s filtered and 0.5 s unfiltered. A daily batch is a
+    small part of the table and stays filtered (0.5 s for 273k new rows beside 98.6M)."""
+    if refresh_id is None:
+        return None
+    with engine.connect() as conn:
+        total, of_refresh = conn.execute(
+            sa.text(
+                f"select count(*), count(*) filter (where _refresh_id = :refresh_id) "
+                f"from {spec.relation}"
+            ),
+            {"refresh_id": refresh_id},
+        ).one()
+    return None if total == of_refresh else refresh_id
 
 
 def _batch_query(spec: contract.Export, refresh_id: str | None) -> str:

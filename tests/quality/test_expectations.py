@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import sqlalchemy as sa
 from great_expectations.execution_engine import sqlalchemy_execution_engine
 
 from orchestration.lib import contract, expectations, ingest, settings
@@ -455,6 +456,50 @@ def test_validation_sees_only_the_rows_of_the_given_refresh(warehouse):
     # usage_events rows: 2 valid + 2 + 1 + 1 + 2 bad + 4 bad between rows + 1 suspicious = 13.
     assert whole_table.results[0]["element_count"] == 13
     assert this_refresh.results[0]["element_count"] == 2
+
+
+def test_a_refresh_that_loaded_every_row_validates_the_table_itself_with_the_same_outcome(
+    tmp_path, monkeypatch
+):
+    """A first or full load: the batch query drops its refresh filter (DuckDB plans the reference
+    rules far faster over the bare table) and still finds what the filtered batch finds."""
+    refresh_id = next(iter(BAD_BATCHES))
+    export, rows, expected_failure = BAD_BATCHES[refresh_id]
+    database = tmp_path / "one_refresh.duckdb"
+    _create_raw_tables(database)
+    with duckdb.connect(str(database)) as conn:
+        _insert(conn, export, rows, refresh_id)
+    engine = sa.create_engine(f"duckdb:///{database}")
+    try:
+        spec = contract.EXPORTS[export]
+        assert expectations._batch_refresh_id(engine, spec, refresh_id) is None
+        assert expectations._batch_refresh_id(engine, spec, "another") == "another"
+        assert expectations._batch_refresh_id(engine, spec, None) is None
+    finally:
+        engine.dispose()
+
+    whole = expectations.validate_export(database, export, refresh_id=refresh_id)
+    monkeypatch.setattr(expectations, "_batch_refresh_id", lambda engine, spec, given: given)
+    filtered = expectations.validate_export(database, export, refresh_id=refresh_id)
+
+    assert not whole.success
+    assert any(f.startswith(expected_failure) for f in whole.critical_failures)
+    assert whole.critical_failures == filtered.critical_failures
+    assert whole.warnings == filtered.warnings
+    drop = {"validated_at"}
+    assert [{k: v for k, v in r.items() if k not in drop} for r in whole.results] == [
+        {k: v for k, v in r.items() if k not in drop} for r in filtered.results
+    ]
+    assert {result["element_count"] for result in whole.results} == {len(rows)}
+
+
+def test_a_refresh_beside_others_is_still_validated_alone(warehouse):
+    engine = sa.create_engine(f"duckdb:///{warehouse}")
+    try:
+        spec = contract.EXPORTS["usage_events"]
+        assert expectations._batch_refresh_id(engine, spec, "valid") == "valid"
+    finally:
+        engine.dispose()
 
 
 def test_an_empty_batch_passes(warehouse):
