@@ -10,6 +10,7 @@
 
     projection_rates_applied(measured)            -> projection_rates
     projection_usage_growth(rates, bases, origins, quantities, components) -> projection_usage_grown
+    projection_rated_lines(usage_grown, origin_kind, components, tiers) -> projection_rated_lines
     projection_revenue_by_segment(usage_grown, rated_projection, rated_backtest, bases, origins)
                                                   -> projection_by_segment
     projection_backtest_results(by_segment, bases, actuals)  -> projection_backtest_rows
@@ -665,6 +666,26 @@ revenue_projection_rows as (
         events
     from {{ usage_grown }}
     where origin_kind = '{{ origin_kind }}'
+)
+{%- endmacro %}
+
+
+{#- The rated lines of an origin's projected months: the rating engine (rate_usage) over
+    projection_rating_usage's keys under `components` and `tiers`, cut to what
+    projection_revenue_by_segment reads (account_id is the rating key). -#}
+{% macro projection_rated_lines(usage_grown, origin_kind, components, tiers) -%}
+projection_rated_lines as (
+    select
+        account_id,
+        period,
+        price_model_id,
+        component_id,
+        amount
+    from (
+        {{ rate_usage(
+            projection_rating_usage(usage_grown, origin_kind), components, tiers
+        ) | indent(8) }}
+    ) as rated
 )
 {%- endmacro %}
 

@@ -5,18 +5,11 @@
 -- month of its own. Apart from the aggregation for the reason int_projection_usage_rated gives.
 with
 
-rated as (
-    {{ rate_usage(
-        projection_rating_usage(ref('int_projection_usage_grown'), 'backtest'),
-        projection_backtest_components(ref('price_components'), ref('int_projection_bases')),
-        ref('price_tiers'),
-    ) | indent(4) }}
-)
+{{ projection_rated_lines(
+    ref('int_projection_usage_grown'),
+    'backtest',
+    projection_backtest_components(ref('price_components'), ref('int_projection_bases')),
+    ref('price_tiers'),
+) }}
 
-select
-    account_id,
-    period,
-    price_model_id,
-    component_id,
-    amount
-from rated
+select * from projection_rated_lines

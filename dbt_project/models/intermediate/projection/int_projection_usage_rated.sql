@@ -7,18 +7,8 @@
 -- 14,500-account company (and ran out of the refresh's 4 GB once); apart, each query ran in 300 MB.
 with
 
-rated as (
-    {{ rate_usage(
-        projection_rating_usage(ref('int_projection_usage_grown'), 'projection'),
-        ref('price_components'),
-        ref('price_tiers'),
-    ) | indent(4) }}
-)
+{{ projection_rated_lines(
+    ref('int_projection_usage_grown'), 'projection', ref('price_components'), ref('price_tiers')
+) }}
 
-select
-    account_id,
-    period,
-    price_model_id,
-    component_id,
-    amount
-from rated
+select * from projection_rated_lines
