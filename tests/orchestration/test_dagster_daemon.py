@@ -141,13 +141,24 @@ def dagster_processes(tmp_path):
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=60)
         survivors = _processes_of_instance(env["DAGSTER_HOME"])
+        described = [_describe(pid) for pid in survivors]  # before they are killed
         for pid in survivors:  # leave the machine clean even when the assertion fails
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         if process.returncode is None:
             process.kill()
         assert process.returncode is not None, "seatshift dagster did not stop on Ctrl-C"
-        assert not survivors, f"processes outlived `seatshift dagster`: {survivors}"
+        assert not survivors, f"processes outlived `seatshift dagster`: {described}"
+
+
+def _describe(pid: int) -> str:
+    """A process as `pid (state, parent ppid, session sid): command line`, for a failure message."""
+    try:
+        stat = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+        command = (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ")
+    except OSError:
+        return f"{pid} (gone)"
+    return f"{pid} ({stat[0]}, parent {stat[1]}, session {stat[3]}): {command.decode()[:300]}"
 
 
 def _processes_of_instance(dagster_home: str) -> list[int]:
