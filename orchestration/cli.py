@@ -595,12 +595,11 @@ def _stop_marked_processes(tree_mark: str, rounds: int = 20) -> None:
     """SIGKILL every process left whose environment carries this `seatshift dagster`'s mark.
 
     Stopping the process groups and the adopted orphans misses a process that was re-parented
-    to init rather than here: in one run in five of the daemon test, multiprocessing's resource
-    tracker (started by a code server as the queued run launched, in the code server's session)
-    was left running with parent 1. The mark is ours alone, so nothing else is touched.
+    to init rather than here: in about one run in six of the daemon test, a code server's
+    multiprocessing resource tracker (in that code server's session) was left running with
+    parent 1. The mark is this command's alone, so nothing else is touched.
     """
     import signal
-    import time
 
     marker = f"{TREE_MARK}={tree_mark}".encode()
     me = os.getpid()
