@@ -591,7 +591,7 @@ def _dagster(args: argparse.Namespace) -> int:
 TREE_MARK = "SEATSHIFT_DAGSTER_TREE"
 
 
-def _stop_marked_processes(tree_mark: str, rounds: int = 20) -> None:
+def _stop_marked_processes(tree_mark: str) -> None:
     """SIGKILL every process left whose environment carries this `seatshift dagster`'s mark.
 
     Stopping the process groups and the adopted orphans misses a process that was re-parented
@@ -599,24 +599,34 @@ def _stop_marked_processes(tree_mark: str, rounds: int = 20) -> None:
     multiprocessing resource tracker (in that code server's session) was left running with
     parent 1. The mark is this command's alone, so nothing else is touched.
     """
-    import signal
-
     marker = f"{TREE_MARK}={tree_mark}".encode()
     me = os.getpid()
+    _kill_until_none(
+        lambda entry: (
+            int(entry.name) != me and marker in (entry / "environ").read_bytes().split(b"\0")
+        )
+    )
+
+
+def _kill_until_none(matches, rounds: int = 20) -> None:
+    """SIGKILL every process whose /proc entry `matches`, reaping those that are this process's
+    children, until a scan finds none (a killed parent's children are re-parented, then found)."""
+    import signal
+
     for _ in range(rounds):
-        marked = []
+        found = []
         for entry in Path("/proc").glob("[0-9]*"):
-            with contextlib.suppress(OSError, ValueError):
-                if int(entry.name) != me and marker in (entry / "environ").read_bytes().split(
-                    b"\0"
-                ):
-                    marked.append(int(entry.name))
-        if not marked:
+            with contextlib.suppress(OSError, IndexError, ValueError):  # gone mid-scan
+                if matches(entry):
+                    found.append(int(entry.name))
+        if not found:
             return
-        for pid in marked:
+        for pid in found:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-        time.sleep(0.1)  # a killed process's environment is gone once it has exited
+            with contextlib.suppress(ChildProcessError):  # not a child: init reaps it
+                os.waitpid(pid, 0)
+        time.sleep(0.05)  # a killed process that is not ours leaves /proc once it has exited
 
 
 def _stop_process_groups(processes: list, grace_seconds: float = 30) -> None:
@@ -655,26 +665,15 @@ def _adopt_orphans() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_child_subreaper, 1, 0, 0, 0)
 
 
-def _stop_adopted_orphans(rounds: int = 20) -> None:
+def _stop_adopted_orphans() -> None:
     """SIGKILL and reap every remaining child of this process, adopted orphans included."""
-    import signal
-
     me = str(os.getpid())
-    for _ in range(rounds):
-        children = []
-        for entry in Path("/proc").glob("[0-9]*"):
-            with contextlib.suppress(OSError, IndexError):
-                # /proc/<pid>/stat: "pid (comm) state ppid ...": comm may hold spaces, ")" ends it
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                if fields[1] == me:
-                    children.append(int(entry.name))
-        if not children:
-            return
-        for pid in children:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, 0)
+
+    def is_child(entry: Path) -> bool:
+        # /proc/<pid>/stat: "pid (comm) state ppid ...": comm may hold spaces, ")" ends it
+        return (entry / "stat").read_text().rsplit(")", 1)[1].split()[1] == me
+
+    _kill_until_none(is_child)
 
 
 def _parser() -> argparse.ArgumentParser:
