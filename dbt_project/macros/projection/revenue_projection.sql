@@ -350,6 +350,50 @@ projection_brackets as (
     group by projection_origins.origin_kind, projection_months.months_ahead
 ),
 
+-- each rated month of an origin and the rated month after it (the same for every account)
+projection_rated_month_pairs as (
+    select
+        rated.origin_kind,
+        rated.months_ahead,
+        min(later.months_ahead) as next_month
+    from projection_rated_months as rated
+    left join projection_rated_months as later
+        on rated.origin_kind = later.origin_kind and later.months_ahead > rated.months_ahead
+    group by rated.origin_kind, rated.months_ahead
+),
+
+-- each rated point with the next rated month's bill and month 0's (the origin) of the same
+-- account, model and scenario: two joins over the rated points, where a join per neighbour
+-- (lower, upper, origin) over every projected month cost three times as many rows (issue 11)
+projection_rated_spans as (
+    select
+        points.origin_kind,
+        points.account_id,
+        points.price_model_id,
+        points.scenario,
+        points.months_ahead as lower_month,
+        points.rated_usd as lower_usd,
+        next_points.rated_usd as next_usd,
+        origin_points.rated_usd as origin_usd
+    from projection_rated_points as points
+    inner join projection_rated_month_pairs as pairs
+        on points.origin_kind = pairs.origin_kind and points.months_ahead = pairs.months_ahead
+    inner join projection_rated_points as origin_points
+        on points.origin_kind = origin_points.origin_kind
+            and points.account_id = origin_points.account_id
+            and points.price_model_id = origin_points.price_model_id
+            and points.scenario = origin_points.scenario
+            and origin_points.months_ahead = 0
+    left join projection_rated_points as next_points
+        on points.origin_kind = next_points.origin_kind
+            and points.account_id = next_points.account_id
+            and points.price_model_id = next_points.price_model_id
+            and points.scenario = next_points.scenario
+            and pairs.next_month = next_points.months_ahead
+),
+
+-- the rated months are the same for every account of an origin (projection_rated_months), so a
+-- span's next rated month is the bracket's upper month; at a rated month both are that month
 projection_account_months as (
     select
         projection_account_scenarios.origin_kind,
@@ -359,25 +403,27 @@ projection_account_months as (
         projection_account_scenarios.scenario,
         projection_account_scenarios.monthly_churn_rate,
         projection_brackets.months_ahead,
-        lower_points.price_model_id,
+        projection_rated_spans.price_model_id,
         projection_brackets.lower_month,
         projection_brackets.upper_month,
-        lower_points.rated_usd as lower_usd,
-        upper_points.rated_usd as upper_usd
+        projection_rated_spans.lower_usd,
+        case
+            when projection_brackets.upper_month = projection_brackets.lower_month
+                then projection_rated_spans.lower_usd
+            else projection_rated_spans.next_usd
+        end as upper_usd,
+        projection_rated_spans.origin_usd
     from projection_account_scenarios
     inner join projection_brackets
         on projection_account_scenarios.origin_kind = projection_brackets.origin_kind
-    inner join projection_rated_points as lower_points
-        on projection_account_scenarios.origin_kind = lower_points.origin_kind
-            and projection_account_scenarios.account_id = lower_points.account_id
-            and projection_account_scenarios.scenario = lower_points.scenario
-            and projection_brackets.lower_month = lower_points.months_ahead
-    inner join projection_rated_points as upper_points
-        on projection_account_scenarios.origin_kind = upper_points.origin_kind
-            and projection_account_scenarios.account_id = upper_points.account_id
-            and projection_account_scenarios.scenario = upper_points.scenario
-            and lower_points.price_model_id = upper_points.price_model_id
-            and projection_brackets.upper_month = upper_points.months_ahead
+    inner join projection_rated_spans
+        on projection_account_scenarios.origin_kind = projection_rated_spans.origin_kind
+            and projection_account_scenarios.account_id = projection_rated_spans.account_id
+            and projection_account_scenarios.scenario = projection_rated_spans.scenario
+            and projection_brackets.lower_month = projection_rated_spans.lower_month
+    -- as the joins did: a month whose upper rated month has no bill is not projected
+    where projection_brackets.upper_month = projection_brackets.lower_month
+        or projection_rated_spans.next_usd is not null
 ),
 
 projection_weighted_months as (
@@ -415,7 +461,7 @@ projection_account_revenue as (
         -- larger than the charges), so that month 0 is still exactly the bill
         greatest(
             projection_bases.base_usd + projection_interpolated.interpolated_usd
-            - origin_points.rated_usd,
+            - projection_interpolated.origin_usd,
             least(projection_bases.base_usd, 0)
         ) as revenue_usd,
         power(1 - projection_interpolated.monthly_churn_rate, projection_interpolated.months_ahead)
@@ -429,12 +475,6 @@ projection_account_revenue as (
         on projection_interpolated.origin_kind = projection_bases.origin_kind
             and projection_interpolated.account_id = projection_bases.account_id
             and projection_interpolated.price_model_id = projection_bases.price_model_id
-    inner join projection_rated_points as origin_points
-        on projection_interpolated.origin_kind = origin_points.origin_kind
-            and projection_interpolated.account_id = origin_points.account_id
-            and projection_interpolated.scenario = origin_points.scenario
-            and projection_interpolated.price_model_id = origin_points.price_model_id
-            and origin_points.months_ahead = 0
 ),
 
 projection_by_segment as (
