@@ -373,6 +373,7 @@ projection_rated_spans as (
         points.scenario,
         points.months_ahead as lower_month,
         points.rated_usd as lower_usd,
+        next_points.months_ahead as next_month,
         next_points.rated_usd as next_usd,
         origin_points.rated_usd as origin_usd
     from projection_rated_points as points
@@ -421,9 +422,9 @@ projection_account_months as (
             and projection_account_scenarios.account_id = projection_rated_spans.account_id
             and projection_account_scenarios.scenario = projection_rated_spans.scenario
             and projection_brackets.lower_month = projection_rated_spans.lower_month
-    -- as the joins did: a month whose upper rated month has no bill is not projected
+    -- as the joins did: a month whose upper rated month was not rated is not projected
     where projection_brackets.upper_month = projection_brackets.lower_month
-        or projection_rated_spans.next_usd is not null
+        or projection_rated_spans.next_month = projection_brackets.upper_month
 ),
 
 projection_weighted_months as (
