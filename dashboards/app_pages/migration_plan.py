@@ -5,7 +5,7 @@ rpt_migration_plan_impact). The router has already drawn the as-of time and the 
 
 import streamlit as st
 from lib import access, charts, paper_invoice, queries, road_ahead
-from lib.definitions import definition, settings
+from lib.definitions import definition, label, settings
 from lib.format import count, money
 from lib.layout import (
     download_button,
@@ -46,7 +46,7 @@ impact = guarded(queries.migration_plan_impact, segment, model)
 if plan is None or waves is None or impact is None:
     st.stop()
 if plan.empty:
-    st.info("No active account of this segment was billed in the window: nobody to migrate.")
+    st.info("No account of this segment pays at the as-of month: nobody to migrate.")
     st.stop()
 
 in_force = settings()
@@ -82,9 +82,9 @@ with st.container(horizontal=True):
         border=True,
     )
     st.metric(
-        "Next 12 months under the plan (run rate)",
-        money(first_year["plan_revenue_usd"]),
-        delta=f"{money(first_year['current_revenue_usd'])} if nobody moves",
+        "Plan: MRR, next 12 months (middle)",
+        money(first_year["plan_projected_revenue_usd"]),
+        delta=f"{money(first_year['current_projected_revenue_usd'])} if nobody moves",
         delta_color="off",
         delta_arrow="off",
         help=definition("migration_plan_impact"),
@@ -103,8 +103,10 @@ with left:
             "first_switch_month": st.column_config.DateColumn("First switch", format="MMM YYYY"),
             "last_switch_month": st.column_config.DateColumn("Last switch", format="MMM YYYY"),
             "accounts": "Accounts",
-            "current_monthly_usd": st.column_config.NumberColumn("Bill now", format="dollar"),
-            "proposed_monthly_usd": st.column_config.NumberColumn("New bill", format="dollar"),
+            "current_monthly_usd": st.column_config.NumberColumn("MRR now", format="dollar"),
+            "proposed_monthly_usd": st.column_config.NumberColumn(
+                "MRR on the proposal", format="dollar"
+            ),
             "delta_pct": st.column_config.NumberColumn("Change", format="percent"),
             "credited_accounts": "Credited",
             "transition_credit_total_usd": st.column_config.NumberColumn(
@@ -115,12 +117,17 @@ with left:
         },
     )
 with right:
-    st.subheader("What the plan does to revenue")
+    st.subheader("What the plan does to MRR")
+    st.caption(
+        f"MRR of the plan's {count(len(plan))} {label('revenue_existing_base').lower()}, middle "
+        "scenario of the projection; staying on the current model is the Projection page's line.",
+        help=definition("revenue_vocabulary"),
+    )
     st.plotly_chart(charts.plan_impact_lines(road_ahead.impact_long(impact)), key="plan_impact")
     download_csv(impact, f"seatshift_plan_impact_{segment}_{model}.csv", key="impact_csv")
 
 # ---- accounts -----------------------------------------------------------------------------
-st.subheader("Accounts: old and new monthly bill")
+st.subheader("Accounts: MRR now and on the proposal")
 accounts_config = {
     "wave": "Wave",
     "account_id": "Account",
@@ -128,8 +135,12 @@ accounts_config = {
     "segment": "Segment",
     "renewal_date": st.column_config.DateColumn("Renewal", format="YYYY-MM-DD"),
     "switch_month": st.column_config.DateColumn("Switch", format="MMM YYYY"),
-    "current_monthly_usd": st.column_config.NumberColumn("Bill now", format="dollar"),
-    "proposed_monthly_usd": st.column_config.NumberColumn("New bill", format="dollar"),
+    "current_monthly_usd": st.column_config.NumberColumn(
+        "MRR now", format="dollar", help=definition("mrr")
+    ),
+    "proposed_monthly_usd": st.column_config.NumberColumn(
+        "MRR on the proposal", format="dollar", help=definition("revenue_vocabulary")
+    ),
     "delta_pct": st.column_config.NumberColumn("Change", format="percent"),
     "transition_credit_usd": st.column_config.NumberColumn(
         "Credit a month", format="dollar", help=definition("transition_credit")

@@ -1,6 +1,7 @@
-"""Projection, for the pricing review: what each model would bill today's base over the next 6,
-12 and 24 months, as a worst..best band around the middle scenario, beside the method's own
-backtest error and the assumptions it ran on (fct_revenue_projection, its backtest and rates,
+"""Projection, for the pricing review: the MRR each model would bring in from today's base (the
+existing accounts) over the next 6, 12 and 24 months, as a worst..best band around the middle
+scenario, beside the method's own backtest error, two naive forecasts' errors on the same backtest,
+and the assumptions it ran on (fct_revenue_projection, its backtest and rates,
 rpt_settings). The assumptions are editable in place: an edit re-projects with the build's own
 projection and rating SQL (queries.re_projection) and the page shows the edited figures beside
 the build's until reset. The router has already drawn the as-of time and the sidebar filters."""
@@ -49,9 +50,14 @@ if projection.empty:
     st.stop()
 
 as_of = projection["as_of_month"].iloc[0]
+month_zero = projection[projection["months_ahead"] == 0]
+base_accounts = int(month_zero["base_accounts"].max()) if not month_zero.empty else 0
 st.caption(
-    f"From **{as_of:%B %Y}** (month 0, the last month billed), today's base only: no new business.",
-    help=definition("revenue_projection"),
+    f"**{label('mrr', 'MRR')}** of the **{base_accounts:,} "
+    f"{label('revenue_existing_base', 'existing accounts').lower()}** from **{as_of:%B %Y}** "
+    "(month 0); new business is a separate line, off below. A total over the next *h* months "
+    "sums the MRR of months 1 .. *h*.",
+    help=definition("revenue_vocabulary"),
 )
 
 # ---- the assumptions, editable in place -----------------------------------------------------
@@ -122,10 +128,9 @@ if re_projected is not None:
     edited_backtest = road_ahead.backtest_of(re_projected["backtest"], segment)
 
 # ---- KPI row: the current model's middle totals and the method's backtest error -------------
-mape = road_ahead.backtest_mape(backtest)
 
 
-def kpi_row(totals_shown, mape_shown, suffix: str = "", reference=None) -> None:
+def kpi_row(totals_shown, backtest_shown, suffix: str = "", reference=None) -> None:
     with st.container(horizontal=True):
         for months in road_ahead.HORIZONS:
             model = current[0] if current else None
@@ -138,7 +143,7 @@ def kpi_row(totals_shown, mape_shown, suffix: str = "", reference=None) -> None:
                 built = road_ahead.total_of(reference, model, "middle", months)
                 delta = f"as built {money(built)}; {delta}"
             st.metric(
-                f"Current model, next {months} months (middle){suffix}",
+                f"Current model: MRR, next {months} months (middle){suffix}",
                 money(middle),
                 delta=delta,
                 delta_color="off",
@@ -148,24 +153,31 @@ def kpi_row(totals_shown, mape_shown, suffix: str = "", reference=None) -> None:
             )
         st.metric(
             label("projection_backtest_mape", "Backtest error (MAPE)") + suffix,
-            percent(mape_shown),
+            percent(road_ahead.backtest_mape(backtest_shown)),
+            delta=(
+                f"flat {percent(road_ahead.backtest_mape(backtest_shown, 'flat_mape'))}, "
+                "trailing NRR "
+                + percent(road_ahead.backtest_mape(backtest_shown, "trailing_nrr_mape"))
+            ),
+            delta_color="off",
+            delta_arrow="off",
             help=definition("projection_backtest_mape"),
             border=True,
         )
 
 
-kpi_row(totals, mape)
+kpi_row(totals, backtest)
 if re_projected is not None:
-    kpi_row(edited_totals, road_ahead.backtest_mape(edited_backtest), " (edited)", totals)
+    kpi_row(edited_totals, edited_backtest, " (edited)", totals)
 
 # ---- the band -----------------------------------------------------------------------------
 colors = charts.model_colors(names)
 if re_projected is None:
-    st.subheader("Monthly revenue by model: worst .. best, middle drawn")
+    st.subheader("Monthly MRR by model: worst .. best, middle drawn")
     st.plotly_chart(charts.projection_band(projection, colors), key="projection_band")
     download_csv(projection, f"seatshift_projection_{segment}.csv", key="projection_csv")
 else:
-    st.subheader("Monthly revenue by model, edited: worst .. best, middle drawn; as built dotted")
+    st.subheader("Monthly MRR by model, edited: worst .. best, middle drawn; as built dotted")
     st.plotly_chart(
         charts.projection_band(edited_projection, colors, reference=projection),
         key="projection_band_edited",
@@ -174,7 +186,8 @@ else:
         edited_projection, f"seatshift_projection_{segment}_edited.csv", key="projection_csv"
     )
 
-st.subheader("Totals over the next 6, 12 and 24 months")
+st.subheader("MRR of the existing accounts over the next 6, 12 and 24 months")
+st.caption("Each total sums the monthly MRR of months 1 .. 6, 12 or 24.")
 totals_config = {
     "name": "Model",
     "backtest_mape": st.column_config.NumberColumn(
@@ -231,20 +244,29 @@ if st.toggle(
 
 # ---- the track record ---------------------------------------------------------------------
 if re_projected is not None:
-    backtest, mape = edited_backtest, road_ahead.backtest_mape(edited_backtest)
+    backtest = edited_backtest
+mape = road_ahead.backtest_mape(backtest)
 left, right = st.columns([3, 2])
 with left:
     edited_mark = ", edited" if re_projected is not None else ""
-    st.subheader(f"Backtest{edited_mark}: projected 12 months back vs billed")
+    st.subheader(f"Backtest{edited_mark}: projected 12 months back vs the MRR that base had")
     if backtest.empty:
         st.info("Not enough history for a backtest yet.")
     else:
         origin = backtest["backtest_origin_month"].iloc[0]
         st.caption(
-            f"The same method run from **{origin:%B %Y}** on that month's base (current model, "
-            f"middle scenario); mean absolute error {percent(mape)}.",
+            f"The same method run from **{origin:%B %Y}** on that month's existing accounts "
+            f"(current model, middle scenario), against the MRR those accounts actually had: "
+            f"mean absolute error {percent(mape)}; the flat forecast's "
+            f"{percent(road_ahead.backtest_mape(backtest, 'flat_mape'))}, the trailing-NRR "
+            f"forecast's {percent(road_ahead.backtest_mape(backtest, 'trailing_nrr_mape'))}.",
             help=definition("projection_backtest_mape"),
         )
+        beats, verdict = road_ahead.backtest_verdict(backtest)
+        if beats is False:
+            st.warning(verdict, icon=":material/warning:")
+        elif beats:
+            st.success(verdict, icon=":material/check_circle:")
         st.plotly_chart(charts.backtest_lines(backtest), key="projection_backtest")
         download_csv(backtest, f"seatshift_projection_backtest_{segment}.csv", key="backtest_csv")
 with right:
@@ -254,15 +276,27 @@ with right:
         hide_index=True,
         column_order=[
             "month",
-            "projected_revenue_usd",
             "actual_revenue_usd",
+            "projected_revenue_usd",
+            "flat_revenue_usd",
+            "trailing_nrr_revenue_usd",
             "absolute_percentage_error",
         ],
         column_config={
             "month": MONTH_COLUMN,
+            "actual_revenue_usd": st.column_config.NumberColumn(
+                "Actual MRR", format="dollar", help=definition("mrr")
+            ),
             "projected_revenue_usd": st.column_config.NumberColumn("Projected", format="dollar"),
-            "actual_revenue_usd": st.column_config.NumberColumn("Billed", format="dollar"),
-            "absolute_percentage_error": st.column_config.NumberColumn("Error", format="percent"),
+            "flat_revenue_usd": st.column_config.NumberColumn(
+                "Flat", format="dollar", help=definition("projection_flat_mape")
+            ),
+            "trailing_nrr_revenue_usd": st.column_config.NumberColumn(
+                "Trailing NRR", format="dollar", help=definition("projection_trailing_nrr_mape")
+            ),
+            "absolute_percentage_error": st.column_config.NumberColumn(
+                "Error", format="percent", help=definition("projection_backtest_mape")
+            ),
         },
     )
 

@@ -429,7 +429,8 @@ def new_business_line(new_business: pd.DataFrame, base: pd.DataFrame | None = No
 
 
 def backtest_lines(backtest: pd.DataFrame) -> go.Figure:
-    """The backtest: what the method projected from its origin beside what was billed."""
+    """The backtest: what the method projected from its origin beside the MRR the base actually
+    had, and the two naive forecasts of the same base (flat, trailing NRR), dotted."""
     figure = go.Figure()
     figure.add_trace(
         go.Scatter(
@@ -437,7 +438,7 @@ def backtest_lines(backtest: pd.DataFrame) -> go.Figure:
             y=backtest["actual_revenue_usd"].astype(float),
             mode="lines+markers",
             line={"color": ACTUAL, "width": 2},
-            name="Billed (current model)",
+            name="Actual MRR of the base",
         )
     )
     figure.add_trace(
@@ -449,9 +450,23 @@ def backtest_lines(backtest: pd.DataFrame) -> go.Figure:
             name="Projected at the origin (middle)",
         )
     )
-    figure.update_yaxes(title="USD a month", tickformat="~s", rangemode="tozero")
+    for column, name, color in (
+        ("flat_revenue_usd", "Flat forecast", NEUTRAL),
+        ("trailing_nrr_revenue_usd", "Trailing-NRR forecast", OKABE_ITO[1]),
+    ):
+        if column in backtest:
+            figure.add_trace(
+                go.Scatter(
+                    x=backtest["month"],
+                    y=backtest[column].astype(float),
+                    mode="lines",
+                    line={"color": color, "width": 1.5, "dash": "dot"},
+                    name=name,
+                )
+            )
+    figure.update_yaxes(title="MRR, USD a month", tickformat="~s", rangemode="tozero")
     figure.update_xaxes(title=None, tickformat="%b %Y")
-    return legend_below(figure, height=300)
+    return legend_below(figure, height=320)
 
 
 def plan_impact_lines(long: pd.DataFrame) -> go.Figure:
@@ -463,6 +478,8 @@ def plan_impact_lines(long: pd.DataFrame) -> go.Figure:
     figure = px.line(
         long, x="month", y="revenue_usd", color="line", color_discrete_map=palette, markers=True
     )
-    figure.update_yaxes(title="USD a month (run rate)", tickformat="~s", rangemode="tozero")
+    figure.update_yaxes(
+        title="MRR, USD a month (projected, middle)", tickformat="~s", rangemode="tozero"
+    )
     figure.update_xaxes(title=None, tickformat="%b %Y")
     return legend_below(figure, height=320)

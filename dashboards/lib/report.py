@@ -29,6 +29,7 @@ table{border-collapse:collapse;font-size:13px;margin:6px 0 10px}
 th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#f4f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .muted{color:#666;font-size:13px}.status{font-weight:600;padding:1px 8px;border-radius:8px}
+.warn{color:#8a4b00;font-size:13px;font-weight:600}
 .crossed{background:#fbe3d6;color:#8a3100}.watch{background:#fdf0d0;color:#7a5200}
 .healthy{background:#d8f0e6;color:#00573f}
 .grid{display:grid;grid-template-columns:repeat(3,1fr);gap:8px}
@@ -279,13 +280,26 @@ def _projection_section(segment: str, price_model_id: str, names) -> str:
         include_plotlyjs=False,  # the evidence section inlined the library already
         config={"displayModeBar": False, "responsive": True},
     )
+    backtest = queries.projection_backtest(segment)
+    beats, verdict = road_ahead.backtest_verdict(backtest)
+    errors = (
+        f"Backtest error (MAPE) of the method {percent(road_ahead.backtest_mape(backtest))}; "
+        f"of the flat forecast {percent(road_ahead.backtest_mape(backtest, 'flat_mape'))}; of the "
+        "trailing-NRR forecast "
+        f"{percent(road_ahead.backtest_mape(backtest, 'trailing_nrr_mape'))}. {verdict}"
+    )
+    month_zero = projection[projection["months_ahead"] == 0]
+    base_accounts = int(month_zero["base_accounts"].max()) if not month_zero.empty else 0
     as_of = pd.Timestamp(projection["as_of_month"].iloc[0])
     return (
-        title + f"<p class='muted'>Today's base from {as_of:%B %Y} (month 0), middle scenario with "
-        "the worst .. best band; no new business. The backtest error is the same method run 12 "
-        "months back against what the current model billed; a proposal carries it.</p>"
+        title + f"<p class='muted'>MRR of the {count(base_accounts)} existing accounts from "
+        f"{as_of:%B %Y} (month 0), middle scenario with the worst .. best band; no new business. "
+        "A total over the next <i>h</i> months sums the MRR of months 1 .. <i>h</i>. The backtest "
+        "runs the same method 12 months back on that month's existing accounts against the MRR "
+        "they actually had; a proposal carries the current model's error.</p>"
         + band
         + _table(frame)
+        + f"<p class='{'muted' if beats is not False else 'warn'}'>{_e(errors)}</p>"
     )
 
 
@@ -309,8 +323,8 @@ def _plan_section(segment: str, price_model_id: str, names) -> str:
                 )
             ],
             "Accounts": waves["accounts"].map(count),
-            "Bill now (USD a month)": waves["current_monthly_usd"].map(money),
-            "New bill (USD a month)": waves["proposed_monthly_usd"].map(money),
+            "MRR now (USD a month)": waves["current_monthly_usd"].map(money),
+            "MRR on the proposal (USD a month)": waves["proposed_monthly_usd"].map(money),
             "Change": waves["delta_pct"].map(_signed_percent),
             "Credited accounts": waves["credited_accounts"].map(count),
             "Transition credits (USD)": waves["transition_credit_total_usd"].map(money),
@@ -319,11 +333,12 @@ def _plan_section(segment: str, price_model_id: str, names) -> str:
         }
     )
     return (
-        title + _table(frame) + f"<p class='muted'>Over the plan's first 12 months (run rate): "
-        f"{_e(money(impact['plan_revenue_usd']))} under the plan, "
-        f"{_e(money(impact['current_revenue_usd']))} if nobody moves, "
-        f"{_e(money(impact['proposed_revenue_usd']))} if everyone switches at once without a "
-        f"credit; transition credits {_e(money(impact['transition_credits_usd']))}.</p>"
+        title + _table(frame) + "<p class='muted'>MRR of the existing accounts over the plan's "
+        "first 12 months (middle scenario of the projection): "
+        f"{_e(money(impact['plan_projected_revenue_usd']))} under the plan, "
+        f"{_e(money(impact['current_projected_revenue_usd']))} if nobody moves, "
+        f"{_e(money(impact['proposed_projected_revenue_usd']))} if everyone switches at once "
+        f"without a credit; transition credits {_e(money(impact['transition_credits_usd']))}.</p>"
     )
 
 

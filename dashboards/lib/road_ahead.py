@@ -39,10 +39,43 @@ def total_of(totals: pd.DataFrame, price_model_id: str, scenario: str, months: i
     return None if rows.empty else float(rows["projected_revenue_usd"].iloc[0])
 
 
-def backtest_mape(backtest: pd.DataFrame) -> float | None:
-    if backtest.empty or backtest["backtest_mape"].isna().all():
+def backtest_mape(backtest: pd.DataFrame, column: str = "backtest_mape") -> float | None:
+    """An error of the backtest: the method's (backtest_mape), flat_mape or trailing_nrr_mape."""
+    if backtest.empty or column not in backtest or backtest[column].isna().all():
         return None
-    return float(backtest["backtest_mape"].dropna().iloc[0])
+    return float(backtest[column].dropna().iloc[0])
+
+
+# Where a naive forecast is already this close, the method need only come within TIE_POINTS of it.
+CLOSE_ENOUGH = 0.05
+TIE_POINTS = 0.03
+
+
+def backtest_verdict(backtest: pd.DataFrame) -> tuple[bool | None, str]:
+    """Whether the method earns its place against the two naive forecasts on the same backtest:
+    it beats each whose error is above 5%, and stays within 3 points of the better one where that
+    one is already within 5%. (None, why) when there is no backtest to judge."""
+    method = backtest_mape(backtest)
+    naive = {
+        "flat": backtest_mape(backtest, "flat_mape"),
+        "trailing NRR": backtest_mape(backtest, "trailing_nrr_mape"),
+    }
+    if method is None or any(error is None for error in naive.values()):
+        return None, "Not enough history to compare the method with the naive forecasts."
+    failures = [
+        name
+        for name, error in naive.items()
+        if error is not None and error > CLOSE_ENOUGH and method >= error
+    ]
+    best_name, best = min(naive.items(), key=lambda item: item[1])
+    if best <= CLOSE_ENOUGH and method > best + TIE_POINTS:
+        failures.append(best_name)
+    if failures:
+        return False, (
+            f"The method does not beat the {' and the '.join(sorted(set(failures)))} forecast "
+            "here: trust the band less than its error suggests."
+        )
+    return True, "The method beats both naive forecasts on the same backtest."
 
 
 def rates_table(rates: pd.DataFrame) -> pd.DataFrame:
@@ -91,17 +124,19 @@ def impact_totals(impact: pd.DataFrame, months: int = 12) -> dict[str, float]:
             "plan_revenue_usd",
             "transition_credits_usd",
             "current_projected_revenue_usd",
+            "proposed_projected_revenue_usd",
             "plan_projected_revenue_usd",
         )
+        if column in window
     }
 
 
 def impact_long(impact: pd.DataFrame) -> pd.DataFrame:
-    """The plan's revenue beside its two references, one row per month and line."""
+    """The plan's projected MRR beside its two references, one row per month and line."""
     lines = {
-        "current_revenue_usd": "Stay on the current model",
-        "proposed_revenue_usd": "Everyone switches at once, no credit",
-        "plan_revenue_usd": "The plan",
+        "current_projected_revenue_usd": "Stay on the current model",
+        "proposed_projected_revenue_usd": "Everyone switches at once, no credit",
+        "plan_projected_revenue_usd": "The plan",
     }
     long = impact.melt(
         id_vars=["month"], value_vars=list(lines), var_name="line", value_name="revenue_usd"
@@ -183,8 +218,13 @@ def backtest_of(backtest: pd.DataFrame, segment: str) -> pd.DataFrame:
                 "backtest_origin_month",
                 "projected_revenue_usd",
                 "actual_revenue_usd",
+                "flat_revenue_usd",
+                "trailing_nrr_revenue_usd",
+                "trailing_nrr",
                 "absolute_percentage_error",
                 "backtest_mape",
+                "flat_mape",
+                "trailing_nrr_mape",
             ]
         ]
         .sort_values("months_ahead")

@@ -157,7 +157,7 @@ def _assumption(app: AppTest, name: str):
     return app.number_input(key=f"projection_assumption_{name}")
 
 
-TWELVE_MONTHS = "Current model, next 12 months (middle)"
+TWELVE_MONTHS = "Current model: MRR, next 12 months (middle)"
 
 
 def test_analyst_edits_the_churn_on_the_page_and_sees_the_numbers_move_then_resets(
@@ -295,7 +295,7 @@ def test_analyst_edits_an_assumption_and_resets_it_in_a_real_browser(dashboard_u
 
         churn.fill("2.00")
         churn.press("Enter")
-        expect(page.get_by_text("Current model, next 12 months (middle) (edited)")).to_be_visible(
+        expect(page.get_by_text("Current model: MRR, next 12 months (middle) (edited)")).to_be_visible(
             timeout=WAIT_MS
         )
         wait_for_app_run(page)
@@ -309,7 +309,7 @@ def test_analyst_edits_an_assumption_and_resets_it_in_a_real_browser(dashboard_u
         page.set_viewport_size({"width": 1280, "height": 800})
 
         page.locator(".st-key-projection_reset").get_by_role("button", name="Reset").first.click()
-        expect(page.get_by_text("Current model, next 12 months (middle) (edited)")).to_have_count(
+        expect(page.get_by_text("Current model: MRR, next 12 months (middle) (edited)")).to_have_count(
             0, timeout=WAIT_MS
         )
         wait_for_app_run(page)

@@ -62,7 +62,7 @@ def test_projection_page_shows_the_marts_totals_and_backtest_error(sample, monke
             "select max(backtest_mape) from marts.fct_revenue_projection_backtest"
             " where segment = 'all'"
         ).fetchone()
-    shown = metric(app, "Current model, next 12 months (middle)")
+    shown = metric(app, "Current model: MRR, next 12 months (middle)")
     assert shown.value == _money(float(middle_12))
     assert shown.delta == f"{_money(float(worst_12))} .. {_money(float(best_12))}"
     assert worst_12 <= middle_12 <= best_12

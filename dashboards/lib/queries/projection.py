@@ -62,12 +62,14 @@ def projection_totals(segment: str, horizons: tuple[int, ...]) -> pd.DataFrame:
 
 
 def projection_backtest(segment: str) -> pd.DataFrame:
-    """fct_revenue_projection_backtest of one segment (or `all`): projected beside billed."""
+    """fct_revenue_projection_backtest of one segment (or `all`): projected beside the MRR the
+    base actually had, and the two naive forecasts."""
     return _read(
         "the projection's backtest",
         """
         select months_ahead, month, backtest_origin_month, projected_revenue_usd,
-            actual_revenue_usd, absolute_percentage_error, backtest_mape
+            actual_revenue_usd, flat_revenue_usd, trailing_nrr_revenue_usd, trailing_nrr,
+            absolute_percentage_error, backtest_mape, flat_mape, trailing_nrr_mape
         from marts.fct_revenue_projection_backtest
         where segment = ?
         order by months_ahead
@@ -111,17 +113,13 @@ _PROJECTION_INPUTS = {
     "projection_measured_rates": "select * from published.marts.fct_projection_measured_rates",
     "projection_quantities": """
         select account_id, month, metric, quantity, events
-        from published.marts.fct_rating_quantities
-        where month in (select origin_month from published.marts.fct_projection_bases)
+        from published.marts.fct_projection_quantities
         """,
-    # the backtest compares with what the current model billed its base from its origin on
+    # the backtest compares with the MRR its base had from its origin on, and its trailing-NRR
+    # forecast reads the months before the origin
     "projection_actuals": """
-        select account_id, price_model_id, month, actual_usd
-        from published.marts.fct_shadow_invoice
-        where price_model_id in (
-            select price_model_id from published.marts.fct_projection_bases
-            where origin_kind = 'backtest'
-        ) and month >= (select min(origin_month) from published.marts.fct_projection_bases)
+        select account_id, segment, month, mrr_usd
+        from published.marts.fct_account_month
         """,
     "projection_price_models": """
         select price_model_id, is_current_model from published.marts.dim_price_models

@@ -80,7 +80,10 @@ projection_measured as (
         round(cast(measured_churn_rate as double), 10) as measured_churn_rate,
         round(cast(churn_rate_error as double), 10) as churn_rate_error,
         round(cast(measured_growth_rate as double), 10) as measured_growth_rate,
-        round(cast(growth_rate_error as double), 10) as growth_rate_error
+        round(cast(growth_rate_error as double), 10) as growth_rate_error,
+        is_growth_trended,
+        round(cast(growth_trend_level as double), 10) as growth_trend_level,
+        round(cast(growth_trend_slope as double), 10) as growth_trend_slope
     from {{ measured }}
 ),
 
@@ -94,6 +97,9 @@ projection_rates as (
         projection_measured.churn_rate_error,
         projection_measured.measured_growth_rate,
         projection_measured.growth_rate_error,
+        projection_measured.is_growth_trended,
+        projection_measured.growth_trend_level,
+        projection_measured.growth_trend_slope,
         round(least(
             greatest(
                 {{ churn_multiplier }} * (
@@ -103,19 +109,41 @@ projection_rates as (
                 ),
                 0
             ),
-            1
+            {{ var('projection_max_monthly_churn') }}
         ), 10) as monthly_churn_rate,
-        round(greatest(
-            {{ growth_multiplier }} * (
-                projection_measured.measured_growth_rate
-                + projection_scenarios.growth_direction * {{ spread }}
-                * projection_measured.growth_rate_error
-            ),
-            -1
-        ), 10) as monthly_growth_rate
+        -- how far the scenario moves every month's growth rate, and the multiplier, applied
+        -- month by month (projection_growth_path)
+        round(
+            projection_scenarios.growth_direction * {{ spread }}
+            * projection_measured.growth_rate_error,
+            10
+        ) as growth_rate_shift,
+        {{ growth_multiplier }} as growth_multiplier,
+        {{ projection_bounded_growth(
+            'projection_measured.growth_trend_level',
+            'projection_scenarios.growth_direction * ' ~ spread
+            ~ ' * projection_measured.growth_rate_error',
+            growth_multiplier
+        ) }} as monthly_growth_rate
     from projection_measured
     cross join projection_scenarios
 )
+{%- endmacro %}
+
+
+{#- A month's growth rate in force: the growth the history gives for that month (a logarithm),
+    moved by the scenario's shift,
+    scaled by the multiplier and held within projection_min_monthly_growth ..
+    projection_max_monthly_growth, so that no history, however short or wild, compounds into an
+    absurd projection. -#}
+{% macro projection_bounded_growth(log_growth, shift, multiplier) -%}
+round(least(
+    greatest(
+        {{ multiplier }} * (exp({{ log_growth }}) - 1 + {{ shift }}),
+        {{ var('projection_min_monthly_growth') }}
+    ),
+    {{ var('projection_max_monthly_growth') }}
+), 10)
 {%- endmacro %}
 
 
@@ -157,6 +185,52 @@ projection_segment_rates as (
         segment,
         scenario,
         monthly_churn_rate
+    from {{ rates }}
+),
+
+-- each month's growth rate of every rate set and metric: the history's line (its level at the
+-- origin plus its slope per month, the pooled rate where the history shows no trend), bounded
+-- (projection_bounded_growth);
+-- compounded month after month into the factor a quantity has grown by k months ahead
+projection_growth_steps as (
+    select
+        projection_rates.origin_kind,
+        projection_rates.segment,
+        projection_rates.scenario,
+        projection_rates.metric,
+        projection_months_ahead.months_ahead,
+        {{ projection_bounded_growth(
+            'projection_rates.growth_trend_level'
+            ~ ' + projection_rates.growth_trend_slope * projection_months_ahead.months_ahead',
+            'projection_rates.growth_rate_shift',
+            'projection_rates.growth_multiplier'
+        ) }} as growth_rate
+    from {{ rates }} as projection_rates
+    cross join projection_months_ahead
+    where projection_months_ahead.months_ahead > 0
+),
+
+projection_growth_path as (
+    select
+        origin_kind,
+        segment,
+        scenario,
+        metric,
+        months_ahead,
+        exp(sum(ln(1 + growth_rate)) over (
+            partition by origin_kind, segment, scenario, metric
+            order by months_ahead
+            rows between unbounded preceding and current row
+        )) as growth_factor
+    from projection_growth_steps
+    union all
+    select distinct
+        origin_kind,
+        segment,
+        scenario,
+        metric,
+        0 as months_ahead,
+        cast(1 as double) as growth_factor
     from {{ rates }}
 ),
 
@@ -206,18 +280,15 @@ projection_usage_grown as (
         projection_keys.monthly_churn_rate,
         projection_keys.months_ahead,
         projection_quantities.metric,
-        -- The growth factor times the quantity in double precision, the product then held as
-        -- the rating engine's decimal: a product of two decimal(38, 12) has 24 decimals and so
-        -- only 14 digits before the point, which a steep growth rate (the sample's backtest
-        -- measures 340% a month) under an edited multiplier overflowed.
+        -- The growth factor (bounded month by month, so at most
+        -- (1 + projection_max_monthly_growth)^k) times the quantity in double precision, the
+        -- product then held as the rating engine's decimal.
         cast(
-            cast(projection_quantities.quantity as double)
-            * power(1 + projection_rates.monthly_growth_rate, projection_keys.months_ahead)
+            cast(projection_quantities.quantity as double) * projection_growth_path.growth_factor
             as {{ rating_decimal() }}
         ) as quantity,
         cast(
-            cast(projection_quantities.events as double)
-            * power(1 + projection_rates.monthly_growth_rate, projection_keys.months_ahead)
+            cast(projection_quantities.events as double) * projection_growth_path.growth_factor
             as {{ rating_decimal() }}
         ) as events
     from projection_keys
@@ -226,11 +297,12 @@ projection_usage_grown as (
             and projection_keys.origin_month = projection_quantities.month
     inner join projection_priced_metrics
         on projection_quantities.metric = projection_priced_metrics.metric
-    inner join {{ rates }} as projection_rates
-        on projection_keys.origin_kind = projection_rates.origin_kind
-            and projection_keys.segment = projection_rates.segment
-            and projection_keys.scenario = projection_rates.scenario
-            and projection_quantities.metric = projection_rates.metric
+    inner join projection_growth_path
+        on projection_keys.origin_kind = projection_growth_path.origin_kind
+            and projection_keys.segment = projection_growth_path.segment
+            and projection_keys.scenario = projection_growth_path.scenario
+            and projection_quantities.metric = projection_growth_path.metric
+            and projection_keys.months_ahead = projection_growth_path.months_ahead
 )
 {%- endmacro %}
 
@@ -500,13 +572,18 @@ projection_by_segment as (
 {%- endmacro %}
 
 
-{#- The projection's track record (docs block projection_backtest_mape): the backtest origin's
-    middle scenario under the current model beside what the current model actually billed that
-    base (`actuals`: account_id, price_model_id, month, actual_usd; fct_shadow_invoice) in each
-    month since; an account that left counts 0, new customers are left out on both sides.
-    backtest_mape is the mean, over months 1 .. with an actual above 0, of |projected - actual| /
-    actual. One row per segment (and `all`) x months ahead, fct_revenue_projection_backtest's. -#}
+{#- The projection's track record on the MRR basis (docs block projection_backtest_mape): the
+    backtest origin's middle scenario under the current model beside the MRR that same base
+    actually had (`actuals`: account_id, segment, month, mrr_usd; fct_account_month) in each month
+    since; an account that left counts 0, new customers are left out on both sides. Beside it two
+    naive forecasts of the same base on the same months: `flat` (month 0 carried forward) and
+    `trailing NRR` (the segment's net revenue retention over the projection_history_months before
+    the origin, or the months there are, applied month by month). Each error is the mean, over
+    months 1 .. with an actual above 0, of |forecast - actual| / actual. `all` is the sum of the
+    segments, forecasts and actuals alike. One row per segment (and `all`) x months ahead,
+    fct_revenue_projection_backtest's. -#}
 {% macro projection_backtest_results(by_segment, bases, actuals) -%}
+{%- set history = var('projection_history_months') | int -%}
 projection_backtest_projected as (
     select
         segment,
@@ -519,18 +596,86 @@ projection_backtest_projected as (
         and scenario = 'middle'
 ),
 
+projection_backtest_bases as (
+    select
+        origin_month,
+        account_id,
+        segment,
+        base_usd
+    from {{ bases }}
+    where origin_kind = 'backtest'
+),
+
 projection_backtest_actuals as (
     select
-        backtest_bases.segment,
+        projection_backtest_bases.segment,
         backtest_actuals.month,
-        sum(coalesce(backtest_actuals.actual_usd, 0)) as actual_revenue_usd
-    from {{ bases }} as backtest_bases
+        sum(coalesce(backtest_actuals.mrr_usd, 0)) as actual_revenue_usd
+    from projection_backtest_bases
     inner join {{ actuals }} as backtest_actuals
-        on backtest_bases.account_id = backtest_actuals.account_id
-            and backtest_bases.price_model_id = backtest_actuals.price_model_id
-            and backtest_bases.origin_month <= backtest_actuals.month
-    where backtest_bases.origin_kind = 'backtest'
-    group by backtest_bases.segment, backtest_actuals.month
+        on projection_backtest_bases.account_id = backtest_actuals.account_id
+            and projection_backtest_bases.origin_month <= backtest_actuals.month
+    group by projection_backtest_bases.segment, backtest_actuals.month
+),
+
+projection_backtest_start as (
+    select
+        sum(base_usd) as base_usd,
+        segment
+    from projection_backtest_bases
+    group by segment
+),
+
+-- where the trailing NRR's window starts: projection_history_months before the origin, or the
+-- first month of data
+projection_backtest_origin as (
+    select max(origin_month) as origin_month
+    from projection_backtest_bases
+),
+
+projection_backtest_first_month as (
+    select min(month) as first_month
+    from {{ actuals }}
+),
+
+projection_backtest_nrr_window as (
+    select
+        projection_backtest_origin.origin_month,
+        greatest(
+            projection_backtest_first_month.first_month,
+            cast({{ dbt.dateadd("month", -history, "projection_backtest_origin.origin_month") }} as date)
+        ) as window_start
+    from projection_backtest_origin
+    cross join projection_backtest_first_month
+),
+
+projection_backtest_nrr_accounts as (
+    select
+        window_start_month.segment,
+        window_start_month.mrr_usd as start_mrr_usd,
+        coalesce(origin_month.mrr_usd, 0) as origin_mrr_usd
+    from {{ actuals }} as window_start_month
+    inner join projection_backtest_nrr_window
+        on window_start_month.month = projection_backtest_nrr_window.window_start
+    left join {{ actuals }} as origin_month
+        on window_start_month.account_id = origin_month.account_id
+            and origin_month.month = projection_backtest_nrr_window.origin_month
+    where window_start_month.mrr_usd > 0
+),
+
+projection_backtest_nrr as (
+    select
+        projection_backtest_nrr_accounts.segment,
+        cast(sum(projection_backtest_nrr_accounts.origin_mrr_usd) as double)
+        / sum(projection_backtest_nrr_accounts.start_mrr_usd) as trailing_nrr,
+        max({{ dbt.datediff(
+            'projection_backtest_nrr_window.window_start',
+            'projection_backtest_nrr_window.origin_month',
+            'month'
+        ) }}) as nrr_months
+    from projection_backtest_nrr_accounts
+    cross join projection_backtest_nrr_window
+    group by projection_backtest_nrr_accounts.segment
 ),
 
 projection_backtest_by_segment as (
@@ -540,15 +685,40 @@ projection_backtest_by_segment as (
         projection_backtest_projected.month,
         projection_backtest_projected.origin_month,
         projection_backtest_projected.projected_revenue_usd,
-        coalesce(projection_backtest_actuals.actual_revenue_usd, 0) as actual_revenue_usd
+        coalesce(projection_backtest_actuals.actual_revenue_usd, 0) as actual_revenue_usd,
+        projection_backtest_start.base_usd as flat_revenue_usd,
+        projection_backtest_start.base_usd * case
+            when projection_backtest_nrr.nrr_months > 0 and projection_backtest_nrr.trailing_nrr > 0
+                then power(
+                    projection_backtest_nrr.trailing_nrr,
+                    cast(projection_backtest_projected.months_ahead as double)
+                    / projection_backtest_nrr.nrr_months
+                )
+            else 1
+        end as trailing_nrr_revenue_usd,
+        projection_backtest_nrr.trailing_nrr
     from projection_backtest_projected
+    inner join projection_backtest_start
+        on projection_backtest_projected.segment = projection_backtest_start.segment
     left join projection_backtest_actuals
         on projection_backtest_projected.segment = projection_backtest_actuals.segment
             and projection_backtest_projected.month = projection_backtest_actuals.month
+    left join projection_backtest_nrr
+        on projection_backtest_projected.segment = projection_backtest_nrr.segment
 ),
 
 projection_backtest_with_all as (
-    select * from projection_backtest_by_segment
+    select
+        segment,
+        months_ahead,
+        month,
+        origin_month,
+        cast(projected_revenue_usd as decimal(38, 10)) as projected_revenue_usd,
+        cast(actual_revenue_usd as decimal(38, 10)) as actual_revenue_usd,
+        cast(flat_revenue_usd as decimal(38, 10)) as flat_revenue_usd,
+        cast(trailing_nrr_revenue_usd as decimal(38, 10)) as trailing_nrr_revenue_usd,
+        trailing_nrr
+    from projection_backtest_by_segment
     union all
     select
         'all' as segment,
@@ -557,7 +727,10 @@ projection_backtest_with_all as (
         origin_month,
         -- decimals: a sum of doubles depends on the order threads add them in
         sum(cast(projected_revenue_usd as decimal(38, 10))) as projected_revenue_usd,
-        sum(cast(actual_revenue_usd as decimal(38, 10))) as actual_revenue_usd
+        sum(cast(actual_revenue_usd as decimal(38, 10))) as actual_revenue_usd,
+        sum(cast(flat_revenue_usd as decimal(38, 10))) as flat_revenue_usd,
+        sum(cast(trailing_nrr_revenue_usd as decimal(38, 10))) as trailing_nrr_revenue_usd,
+        cast(null as double) as trailing_nrr
     from projection_backtest_by_segment
     group by months_ahead, month, origin_month
 ),
@@ -565,10 +738,15 @@ projection_backtest_with_all as (
 projection_backtest_errors as (
     select
         *,
+        {%- for forecast in ['projected', 'flat', 'trailing_nrr'] %}
         case
             when months_ahead >= 1 and actual_revenue_usd > 0
-                then abs(projected_revenue_usd - actual_revenue_usd) / actual_revenue_usd
-        end as absolute_percentage_error
+                then abs(
+                    cast({{ forecast }}_revenue_usd as double) - cast(actual_revenue_usd as double)
+                ) / cast(actual_revenue_usd as double)
+        end as {{ 'absolute' if forecast == 'projected' else forecast }}_percentage_error
+        {%- if not loop.last %},{% endif %}
+        {%- endfor %}
     from projection_backtest_with_all
 ),
 
@@ -581,9 +759,16 @@ projection_backtest_rows as (
         origin_month as backtest_origin_month,
         cast(projected_revenue_usd as decimal(18, 4)) as projected_revenue_usd,
         cast(actual_revenue_usd as decimal(18, 4)) as actual_revenue_usd,
+        cast(flat_revenue_usd as decimal(18, 4)) as flat_revenue_usd,
+        cast(trailing_nrr_revenue_usd as decimal(18, 4)) as trailing_nrr_revenue_usd,
+        cast(round(trailing_nrr, 10) as double) as trailing_nrr,
         cast(absolute_percentage_error as double) as absolute_percentage_error,
         cast(round(avg(absolute_percentage_error) over (partition by segment), 12) as double)
-            as backtest_mape
+            as backtest_mape,
+        cast(round(avg(flat_percentage_error) over (partition by segment), 12) as double)
+            as flat_mape,
+        cast(round(avg(trailing_nrr_percentage_error) over (partition by segment), 12) as double)
+            as trailing_nrr_mape
     from projection_backtest_errors
 )
 {%- endmacro %}
@@ -661,6 +846,8 @@ projection_mape as (
     select
         segment,
         max(backtest_mape) as backtest_mape,
+        max(flat_mape) as flat_mape,
+        max(trailing_nrr_mape) as trailing_nrr_mape,
         max(backtest_origin_month) as backtest_origin_month
     from {{ backtest }}
     group by segment
@@ -685,7 +872,9 @@ revenue_projection_rows as (
         projection_with_all.rate_scenario,
         projection_mape.backtest_mape,
         not projection_price_models.is_current_model as is_backtest_carried,
-        projection_mape.backtest_origin_month
+        projection_mape.backtest_origin_month,
+        projection_mape.flat_mape,
+        projection_mape.trailing_nrr_mape
     from projection_with_all
     inner join {{ price_models }} as projection_price_models
         on projection_with_all.price_model_id = projection_price_models.price_model_id

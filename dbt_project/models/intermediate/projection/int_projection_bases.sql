@@ -1,7 +1,8 @@
 -- Grain: one row per origin x account x price model (origin_kind, account_id, price_model_id).
--- The base a projection starts from: every account rated at the origin month (a row in
--- fct_shadow_invoice), with what each model bills it there: the real invoices (actual_usd) for
--- the current model, the shadow invoice for a proposal. The backtest needs the current model only.
+-- The base a projection starts from: the accounts paying at the origin month (MRR > 0, the
+-- existing accounts), with what each model bills them there on the MRR basis: their MRR for the
+-- current model (recurring charges, an annual plan at a twelfth, not the month's invoices), the
+-- shadow invoice of the month for a proposal. The backtest needs the current model only.
 -- An account would be shocked at the switch to a proposal when that bill is more than
 -- bill_shock_ratio times its MRR at the origin and higher by at least bill_shock_min_usd: MRR,
 -- not the month's invoices, so an annual customer is judged on its monthly equivalent.
@@ -25,7 +26,7 @@ based as (
         price_models.is_current_model,
         coalesce(account_months.mrr_usd, 0) as mrr_usd,
         case
-            when price_models.is_current_model then coalesce(shadow_invoices.actual_usd, 0)
+            when price_models.is_current_model then coalesce(account_months.mrr_usd, 0)
             else coalesce(shadow_invoices.shadow_usd, 0)
         end as base_usd
     from shadow_invoices
@@ -33,10 +34,11 @@ based as (
         on shadow_invoices.month = origins.origin_month
     inner join price_models
         on shadow_invoices.price_model_id = price_models.price_model_id
-    left join account_months
+    inner join account_months
         on shadow_invoices.account_id = account_months.account_id
             and shadow_invoices.month = account_months.month
-    where origins.origin_kind = 'projection' or price_models.is_current_model
+    where (origins.origin_kind = 'projection' or price_models.is_current_model)
+        and account_months.mrr_usd > 0
 ),
 
 final as (

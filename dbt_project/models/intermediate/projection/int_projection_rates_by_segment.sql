@@ -99,12 +99,14 @@ plan_metrics as (
     select 'plan_platform_fees_usd' as metric
 ),
 
-retained_mrr as (
+-- the base's own MRR, month over month: every account at risk, a churned one at 0, so that the
+-- current plan's charges follow the net revenue retention of the base
+base_mrr as (
     select
         at_risk.origin_kind,
         at_risk.segment,
         at_risk.month,
-        sum(current_month.mrr_usd) as quantity,
+        sum(coalesce(current_month.mrr_usd, 0)) as quantity,
         sum(previous_month.mrr_usd) as previous_quantity
     from at_risk
     inner join account_months as current_month
@@ -113,29 +115,53 @@ retained_mrr as (
     inner join account_months as previous_month
         on at_risk.account_id = previous_month.account_id
             and previous_month.month = {{ dbt.dateadd('month', -1, 'at_risk.month') }}
-    where at_risk.is_churned = 0
     group by at_risk.origin_kind, at_risk.segment, at_risk.month
 ),
 
-plan_charges_drift as (
+plan_charges_retention as (
     select
-        retained_mrr.origin_kind,
-        retained_mrr.segment,
-        retained_mrr.month,
+        base_mrr.origin_kind,
+        base_mrr.segment,
+        base_mrr.month,
         plan_metrics.metric,
-        retained_mrr.quantity,
-        retained_mrr.previous_quantity
-    from retained_mrr
+        base_mrr.quantity,
+        base_mrr.previous_quantity
+    from base_mrr
     cross join plan_metrics
 ),
 
 retained_growth as (
     select * from retained_quantities
     union all
-    select * from plan_charges_drift
+    select * from plan_charges_retention
 ),
 
-growth_measured as (
+-- each month's growth as a logarithm, and the month's place in the window (0 at the origin)
+growth_by_month as (
+    select
+        retained_growth.origin_kind,
+        retained_growth.segment,
+        retained_growth.metric,
+        retained_growth.quantity,
+        retained_growth.previous_quantity,
+        cast(
+            {{ dbt.datediff('origins.origin_month', 'retained_growth.month', 'month') }}
+            as double
+        ) as month_index,
+        case
+            when retained_growth.previous_quantity > 0 and retained_growth.quantity > 0
+                then ln(
+                        cast(retained_growth.quantity as double) / retained_growth.previous_quantity
+                    )
+        end as log_growth
+    from retained_growth
+    inner join origins
+        on retained_growth.origin_kind = origins.origin_kind
+),
+
+-- the pooled rate, its error, and a straight line through the monthly logarithms: its slope,
+-- the slope's standard error, and where the line stands at the origin
+growth_fitted as (
     select
         origin_kind,
         segment,
@@ -150,9 +176,52 @@ growth_measured as (
             )
             / sqrt(count(case when previous_quantity > 0 then 1 end)),
             0
-        ) as growth_rate_error
-    from retained_growth
+        ) as growth_rate_error,
+        count(log_growth) as fitted_months,
+        avg(log_growth) as log_growth_mean,
+        avg(case when log_growth is not null then month_index end) as month_index_mean,
+        covar_samp(case when log_growth is not null then month_index end, log_growth)
+            as log_growth_covariance,
+        var_samp(case when log_growth is not null then month_index end) as month_index_variance,
+        var_samp(log_growth) as log_growth_variance
+    from growth_by_month
     group by origin_kind, segment, metric
+),
+
+growth_trended as (
+    select
+        *,
+        log_growth_covariance / nullif(month_index_variance, 0) as trend_slope,
+        sqrt(
+            greatest(
+                log_growth_variance
+                - log_growth_covariance * log_growth_covariance
+                / nullif(month_index_variance, 0),
+                0
+            )
+            / nullif((fitted_months - 2) * month_index_variance, 0)
+        ) as trend_slope_error
+    from growth_fitted
+),
+
+-- a trend is followed only where the history shows one: at least projection_trend_min_months
+-- fitted months and a slope projection_trend_min_t standard errors away from 0; otherwise the
+-- pooled rate holds for every month ahead
+growth_measured as (
+    select
+        origin_kind,
+        segment,
+        metric,
+        growth_rate,
+        growth_rate_error,
+        coalesce(
+            fitted_months >= {{ var('projection_trend_min_months') }}
+            and abs(trend_slope) > {{ var('projection_trend_min_t') }} * trend_slope_error,
+            false
+        ) as is_trended,
+        trend_slope,
+        log_growth_mean - trend_slope * month_index_mean as trend_level
+    from growth_trended
 ),
 
 metric_names as (
@@ -178,7 +247,23 @@ measured as (
         coalesce(churn_measured.churn_rate, 0) as measured_churn_rate,
         coalesce(churn_measured.churn_rate_error, 0) as churn_rate_error,
         coalesce(growth_measured.growth_rate, 0) as measured_growth_rate,
-        coalesce(growth_measured.growth_rate_error, 0) as growth_rate_error
+        coalesce(growth_measured.growth_rate_error, 0) as growth_rate_error,
+        -- the current plan's charges follow the base's MRR, churned accounts included; the
+        -- projection weighs each account by its chance to stay, so the churn comes out of them
+        case
+            when segment_metrics.metric in ('plan_seat_charges_usd', 'plan_platform_fees_usd')
+                then ln(greatest(1 - coalesce(churn_measured.churn_rate, 0), 0.01))
+            else 0
+        end as churn_log_adjustment,
+        coalesce(growth_measured.is_trended, false) as is_growth_trended,
+        case when growth_measured.is_trended then growth_measured.trend_slope else 0 end
+            as growth_trend_slope,
+        case
+            when growth_measured.is_trended then growth_measured.trend_level
+            when growth_measured.growth_rate > -1
+                then ln(1 + growth_measured.growth_rate)
+            else 0
+        end as growth_trend_level
     from segment_metrics
     left join churn_measured
         on segment_metrics.origin_kind = churn_measured.origin_kind
@@ -189,7 +274,25 @@ measured as (
             and segment_metrics.metric = growth_measured.metric
 ),
 
+adjusted as (
+    select
+        origin_kind,
+        segment,
+        metric,
+        measured_churn_rate,
+        churn_rate_error,
+        case
+            when churn_log_adjustment = 0 then measured_growth_rate
+            else (1 + measured_growth_rate) / exp(churn_log_adjustment) - 1
+        end as measured_growth_rate,
+        growth_rate_error,
+        is_growth_trended,
+        growth_trend_slope,
+        growth_trend_level - churn_log_adjustment as growth_trend_level
+    from measured
+),
+
 -- the rates in force: the macro the Projection page's re-projection runs too (rpt_projection_sql)
-{{ projection_rates_applied('measured') }}
+{{ projection_rates_applied('adjusted') }}
 
 select * from projection_rates

@@ -18,7 +18,7 @@ bases as (select * from {{ ref('int_projection_bases') }}),
 
 rates as (select * from {{ ref('int_projection_rates_by_segment') }}),
 
-metrics as (select * from {{ ref('int_account_month_metrics_unpivoted') }}),
+metrics as (select * from {{ ref('int_projection_quantities') }}),
 
 price_components as (select * from {{ ref('price_components') }}),
 

@@ -1,10 +1,11 @@
--- Grain: one row per account x proposal (account_id, price_model_id): every active account of the
--- pilot list (billed in the trailing window, MRR > 0 at the as-of month) under every proposal.
+-- Grain: one row per account x proposal (account_id, price_model_id): every account of the
+-- projection's base (MRR > 0 at the as-of month, the existing accounts) under every proposal.
 -- The migration plan (docs block migration_plan): who switches when, the old and new monthly bill
 -- side by side, and the transition credit that caps the increase at the switch.
--- - Bills are the pilot list's, per month over its trailing window (trigger_window_months): the
---   real invoices (current) and the shadow invoices (proposed), so one odd month (an annual
---   renewal, a proration) does not decide a customer's letter.
+-- - Bills are on the MRR basis, the projection's month 0 (int_projection_bases): the account's MRR
+--   at the as-of month (current; an annual plan at a twelfth, never the month's invoices) and the
+--   proposal's shadow revenue of that month (proposed), so the plan's totals are the projection's
+--   and the Seat health page's.
 -- - Wave 1 is the pilot: the first migration_pilot_accounts eligible accounts of the segment by the
 --   pilot list's fit rank; they switch at the plan's start, the month after the as-of month. Every
 --   other account switches at its renewal (the end of its current billing period; the plan's start
@@ -20,6 +21,8 @@
 with
 
 pilot_accounts as (select * from {{ ref('fct_pilot_accounts') }}),
+
+bases as (select * from {{ ref('int_projection_bases') }}),
 
 periods as (select * from {{ ref('int_subscription_periods_spined') }}),
 
@@ -43,31 +46,33 @@ renewals as (
 
 planned as (
     select
-        pilot_accounts.account_id,
-        pilot_accounts.segment,
-        pilot_accounts.price_model_id,
-        pilot_accounts.as_of_month,
-        cast({{ dbt.dateadd('month', 1, 'pilot_accounts.as_of_month') }} as date)
-            as plan_start_month,
+        bases.account_id,
+        bases.segment,
+        bases.price_model_id,
+        bases.origin_month as as_of_month,
+        cast({{ dbt.dateadd('month', 1, 'bases.origin_month') }} as date) as plan_start_month,
         renewals.renewal_date,
-        pilot_accounts.fit_score,
+        coalesce(pilot_accounts.fit_score, 0) as fit_score,
         pilot_accounts.fit_rank,
-        pilot_accounts.is_pilot_eligible,
-        pilot_accounts.window_months,
-        cast(pilot_accounts.actual_usd as double) / pilot_accounts.window_months
-            as current_monthly_usd,
-        cast(pilot_accounts.shadow_usd as double) / pilot_accounts.window_months
-            as proposed_monthly_usd,
+        coalesce(pilot_accounts.is_pilot_eligible, false) as is_pilot_eligible,
+        cast(bases.mrr_usd as double) as current_monthly_usd,
+        cast(bases.base_usd as double) as proposed_monthly_usd,
         row_number() over (
-            partition by pilot_accounts.segment, pilot_accounts.price_model_id
+            partition by bases.segment, bases.price_model_id
             order by
                 case when pilot_accounts.is_pilot_eligible then 0 else 1 end asc,
-                pilot_accounts.fit_rank asc
+                case when pilot_accounts.fit_rank is null then 1 else 0 end asc,
+                pilot_accounts.fit_rank asc,
+                bases.account_id asc
         ) as pilot_position
-    from pilot_accounts
+    from bases
+    left join pilot_accounts
+        on bases.account_id = pilot_accounts.account_id
+            and bases.price_model_id = pilot_accounts.price_model_id
     left join renewals
-        on pilot_accounts.account_id = renewals.account_id
-    where pilot_accounts.is_active
+        on bases.account_id = renewals.account_id
+    where bases.origin_kind = 'projection'
+        and not bases.is_current_model
 ),
 
 waved as (
@@ -133,7 +138,7 @@ final as (
         >= {{ var('bill_shock_min_usd') }} as is_bill_shock_at_switch,
         round(fit_score, 10) as fit_score,
         is_pilot_eligible,
-        cast(fit_rank as {{ dbt.type_bigint() }}) as fit_rank,
+        cast(coalesce(fit_rank, pilot_position) as {{ dbt.type_bigint() }}) as fit_rank,
         cast(plan_position as {{ dbt.type_bigint() }}) as plan_position
     from ranked
 )

@@ -16,7 +16,10 @@ final as (
         cast(measured_churn_rate as double) as measured_churn_rate,
         cast(churn_rate_error as double) as churn_rate_error,
         cast(measured_growth_rate as double) as measured_growth_rate,
-        cast(growth_rate_error as double) as growth_rate_error
+        cast(growth_rate_error as double) as growth_rate_error,
+        is_growth_trended,
+        cast(growth_trend_level as double) as growth_trend_level,
+        cast(growth_trend_slope as double) as growth_trend_slope
     from rates
 )
 

@@ -17,7 +17,9 @@ final as (
         cast(monthly_churn_rate as double) as monthly_churn_rate,
         cast(measured_growth_rate as double) as measured_growth_rate,
         cast(growth_rate_error as double) as growth_rate_error,
-        cast(monthly_growth_rate as double) as monthly_growth_rate
+        cast(monthly_growth_rate as double) as monthly_growth_rate,
+        is_growth_trended,
+        cast(growth_trend_slope as double) as growth_trend_slope
     from rates
     where origin_kind = 'projection'
 )

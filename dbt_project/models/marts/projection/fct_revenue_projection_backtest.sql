@@ -13,8 +13,8 @@ projected as (select * from {{ ref('int_projected_revenue_aggregated_to_segment'
 
 bases as (select * from {{ ref('int_projection_bases') }}),
 
-shadow_invoices as (select * from {{ ref('fct_shadow_invoice') }}),
+account_months as (select * from {{ ref('fct_account_month') }}),
 
-{{ projection_backtest_results('projected', 'bases', 'shadow_invoices') }}
+{{ projection_backtest_results('projected', 'bases', 'account_months') }}
 
 select * from projection_backtest_rows

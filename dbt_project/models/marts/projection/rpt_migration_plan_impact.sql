@@ -7,7 +7,9 @@
 -- plan's start without a credit. Run-rate columns hold each account's monthly bills as they are;
 -- the projected ones scale every bill by the middle scenario of fct_revenue_projection (the
 -- segment's projected revenue under the model billing the account that month / its month 0), so
--- the plan is a projection scenario too.
+-- the plan is a projection scenario too. Every bill is on the MRR basis (fct_migration_plan), so
+-- current_projected_revenue_usd is the projection's middle scenario of the current model, month
+-- for month, and proposed_projected_revenue_usd the proposal's.
 {%- set horizon = var('projection_horizon_months') | int %}
 with
 
@@ -123,6 +125,12 @@ by_segment as (
         sum(
             case
                 when months_ahead = 0 then current_monthly_usd
+                else proposed_monthly_usd * proposal_index
+            end
+        ) as proposed_projected_revenue_usd,
+        sum(
+            case
+                when months_ahead = 0 then current_monthly_usd
                 when is_switched then plan_usd * proposal_index
                 else plan_usd * current_index
             end
@@ -150,6 +158,7 @@ with_all as (
         sum(plan_revenue_usd) as plan_revenue_usd,
         sum(transition_credits_usd) as transition_credits_usd,
         sum(current_projected_revenue_usd) as current_projected_revenue_usd,
+        sum(proposed_projected_revenue_usd) as proposed_projected_revenue_usd,
         sum(plan_projected_revenue_usd) as plan_projected_revenue_usd
     from by_segment
     group by price_model_id, months_ahead, month
@@ -175,6 +184,7 @@ final as (
         cast(plan_revenue_usd as decimal(18, 4)) as plan_revenue_usd,
         cast(transition_credits_usd as decimal(18, 4)) as transition_credits_usd,
         cast(current_projected_revenue_usd as decimal(18, 4)) as current_projected_revenue_usd,
+        cast(proposed_projected_revenue_usd as decimal(18, 4)) as proposed_projected_revenue_usd,
         cast(plan_projected_revenue_usd as decimal(18, 4)) as plan_projected_revenue_usd
     from with_all
 )

@@ -1,8 +1,8 @@
--- Rule: month 0 of the projection equals, in every scenario, the latest actual revenue (current
--- model: actual_usd) or the latest shadow revenue (a proposal: shadow_usd) of the segment in the
--- data's as-of month, as fct_shadow_invoice holds it; segment `all` the whole base (DOMAIN.md
--- "Projection"). A segment with no rated account in the as-of month has no row on either side.
--- Exceptions: none.
+-- Rule: month 0 of the projection equals, in every scenario, the MRR of the segment's base at the
+-- data's as-of month (the accounts with MRR above 0: the current model's month 0 is their MRR as
+-- fct_account_month holds it, the figure the Seat health page shows) or their shadow revenue of
+-- the month (a proposal: shadow_usd of fct_shadow_invoice); segment `all` the whole base. A segment
+-- with no paying account in the as-of month has no row on either side. Exceptions: none.
 with
 
 projection as (select * from {{ ref('fct_revenue_projection') }}),
@@ -11,9 +11,11 @@ shadow_invoices as (select * from {{ ref('fct_shadow_invoice') }}),
 
 price_models as (select * from {{ ref('dim_price_models') }}),
 
+account_months as (select * from {{ ref('fct_account_month') }}),
+
 as_of as (
     select max(month) as as_of_month
-    from {{ ref('fct_account_month') }}
+    from account_months
 ),
 
 latest_bills as (
@@ -22,7 +24,7 @@ latest_bills as (
         shadow_invoices.price_model_id,
         sum(
             case
-                when price_models.is_current_model then coalesce(shadow_invoices.actual_usd, 0)
+                when price_models.is_current_model then account_months.mrr_usd
                 else coalesce(shadow_invoices.shadow_usd, 0)
             end
         ) as latest_usd
@@ -31,6 +33,10 @@ latest_bills as (
         on shadow_invoices.month = as_of.as_of_month
     inner join price_models
         on shadow_invoices.price_model_id = price_models.price_model_id
+    inner join account_months
+        on shadow_invoices.account_id = account_months.account_id
+            and shadow_invoices.month = account_months.month
+    where account_months.mrr_usd > 0
     group by shadow_invoices.segment, shadow_invoices.price_model_id
 ),
 
