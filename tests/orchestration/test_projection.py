@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, SEATSHIFT, run_refresh
 
 DBT = Path(sys.executable).with_name("dbt")
 HISTORY_MONTHS = 12  # projection_history_months' default
@@ -172,3 +172,41 @@ def test_a_generated_company_gets_the_whole_projection_and_a_plan_with_credits(
     assert unordered == 0
     assert dict(current_mape)["all"] is not None
     assert waves >= 2 and credited > 0
+
+
+def test_a_small_company_with_extreme_growth_refreshes_and_its_band_stays_bounded(tmp_path):
+    """80 accounts over 14 months (seed 43): a history short and wild enough that an unbounded
+    growth rate once compounded past what a decimal holds and cost the company its warehouse.
+    Every month's growth is now held at or below projection_max_monthly_growth, so the current
+    model's best case k months ahead is at most month 0 x (1 + that)^k (its bill is its MRR,
+    rated linearly), and the refresh publishes."""
+    landing = tmp_path / "landing"
+    subprocess.run(
+        [str(SEATSHIFT), "generate", "--out", str(landing), "--accounts", "80",
+         "--months", "14", "--seed", "43"],
+        check=True, capture_output=True, text=True, cwd=REPO_ROOT, timeout=300,
+    )  # fmt: skip
+    run = run_refresh(landing, tmp_path / "seatshift.duckdb")
+    assert run.returncode == 0, run.stdout + run.stderr
+    with duckdb.connect(str(run.warehouse), read_only=True) as conn:
+        (max_growth,) = conn.execute(
+            "select cast(value as double) from marts.rpt_settings"
+            " where name = 'projection_max_monthly_growth'"
+        ).fetchone()
+        beyond = conn.execute(
+            """
+            select segment, months_ahead, projected_revenue_usd, month_zero
+            from (
+                select *, first_value(projected_revenue_usd) over (
+                    partition by segment, price_model_id, scenario order by months_ahead
+                ) as month_zero
+                from marts.fct_revenue_projection
+                where is_current_model
+            )
+            where projected_revenue_usd > month_zero * power(1 + ?, months_ahead) + 0.01
+            """,
+            [max_growth],
+        ).fetchall()
+        (rows,) = conn.execute("select count(*) from marts.fct_revenue_projection").fetchone()
+    assert rows > 0
+    assert beyond == []
