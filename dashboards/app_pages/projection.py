@@ -6,11 +6,12 @@ rpt_settings). The assumptions are editable in place: an edit re-projects with t
 projection and rating SQL (queries.re_projection) and the page shows the edited figures beside
 the build's until reset. The router has already drawn the as-of time and the sidebar filters."""
 
+import pandas as pd
 import streamlit as st
 from lib import charts, queries, road_ahead
 from lib.definitions import definition, label
 from lib.format import money, percent
-from lib.layout import MONTH_COLUMN, download_csv, guarded, segment_picker, table_with_download
+from lib.layout import download_csv, guarded, segment_picker, table_with_download
 
 SEGMENT_KEY = "projection_segment"
 NEW_BUSINESS_KEY = "projection_new_business"
@@ -29,9 +30,10 @@ current = [str(m) for m in models.loc[models["is_current_model"], "price_model_i
 with st.sidebar:
     st.header("Projection")
     segment = segment_picker(segments, SEGMENT_KEY)
-    chosen = st.multiselect(
+    chosen = st.pills(
         "Models",
         list(names),
+        selection_mode="multi",
         default=list(names),
         key=MODELS_KEY,
         format_func=lambda model: names.get(model, model),
@@ -188,19 +190,27 @@ else:
 
 st.subheader("MRR of the existing accounts over the next 6, 12 and 24 months")
 st.caption("Each total sums the monthly MRR of months 1 .. 6, 12 or 24.")
-totals_config = {
-    "name": "Model",
-    "backtest_mape": st.column_config.NumberColumn(
-        "Backtest error", format="percent", help=definition("projection_backtest_mape")
-    ),
-    "is_backtest_carried": st.column_config.CheckboxColumn("Error carried from the current model"),
-} | {
-    f"{scenario}_{months}m": st.column_config.NumberColumn(
-        f"{months} mo {scenario}", format="dollar"
-    )
-    for months in road_ahead.HORIZONS
-    for scenario in road_ahead.SCENARIOS
-}
+totals_config = (
+    {
+        "name": st.column_config.TextColumn("Model", width="medium"),
+    }
+    | {
+        f"next_{months}m": st.column_config.TextColumn(
+            f"Next {months} mo.", help=definition("projection_scenario")
+        )
+        for months in road_ahead.HORIZONS
+    }
+    | {
+        "band_24m": st.column_config.TextColumn(
+            "24 mo., worst .. best", help=definition("projection_scenario")
+        ),
+        "backtest_error": st.column_config.TextColumn(
+            "Backtest error",
+            help=definition("projection_backtest_mape")
+            + " (carried): a proposal was never billed and carries the current model's error.",
+        ),
+    }
+)
 shown_totals = [("As built", totals, f"seatshift_projection_totals_{segment}.csv")]
 if re_projected is not None:
     shown_totals.insert(
@@ -210,8 +220,22 @@ for (caption, frame, file_name), tab in zip(
     shown_totals, st.tabs([caption for caption, _, _ in shown_totals]), strict=True
 ):
     with tab:
+        table = road_ahead.totals_table(frame[frame["price_model_id"].isin(chosen)])
+        if not table.empty:
+            for months in road_ahead.HORIZONS:
+                table[f"next_{months}m"] = table[f"middle_{months}m"].map(money)
+            table["band_24m"] = [
+                f"{money(worst)} .. {money(best)}"
+                for worst, best in zip(table["worst_24m"], table["best_24m"], strict=True)
+            ]
+            table["backtest_error"] = [
+                percent(error) + (" (carried)" if carried else "")
+                for error, carried in zip(
+                    table["backtest_mape"], table["is_backtest_carried"], strict=True
+                )
+            ]
         table_with_download(
-            road_ahead.totals_table(frame[frame["price_model_id"].isin(chosen)]),
+            table,
             file_name,
             key=f"projection_totals_csv_{caption.lower().replace(' ', '_')}",
             column_config=totals_config,
@@ -246,57 +270,48 @@ if st.toggle(
 if re_projected is not None:
     backtest = edited_backtest
 mape = road_ahead.backtest_mape(backtest)
-left, right = st.columns([3, 2])
-with left:
-    edited_mark = ", edited" if re_projected is not None else ""
-    st.subheader(f"Backtest{edited_mark}: projected 12 months back vs the MRR that base had")
-    if backtest.empty:
-        st.info("Not enough history for a backtest yet.")
-    else:
-        origin = backtest["backtest_origin_month"].iloc[0]
-        st.caption(
-            f"The same method run from **{origin:%B %Y}** on that month's existing accounts "
-            f"(current model, middle scenario), against the MRR those accounts actually had: "
-            f"mean absolute error {percent(mape)}; the flat forecast's "
-            f"{percent(road_ahead.backtest_mape(backtest, 'flat_mape'))}, the trailing-NRR "
-            f"forecast's {percent(road_ahead.backtest_mape(backtest, 'trailing_nrr_mape'))}.",
-            help=definition("projection_backtest_mape"),
-        )
-        beats, verdict = road_ahead.backtest_verdict(backtest)
-        if beats is False:
-            st.warning(verdict, icon=":material/warning:")
-        elif beats:
-            st.success(verdict, icon=":material/check_circle:")
-        st.plotly_chart(charts.backtest_lines(backtest), key="projection_backtest")
-        download_csv(backtest, f"seatshift_projection_backtest_{segment}.csv", key="backtest_csv")
-with right:
-    st.subheader("Backtest, month by month")
+edited_mark = ", edited" if re_projected is not None else ""
+st.subheader(f"Backtest{edited_mark}: projected 12 months back vs the MRR that base had")
+if backtest.empty:
+    st.info("Not enough history for a backtest yet.")
+else:
+    origin = backtest["backtest_origin_month"].iloc[0]
+    st.caption(
+        f"The same method run from **{origin:%B %Y}** on that month's existing accounts "
+        f"(current model, middle scenario), against the MRR those accounts actually had: "
+        f"mean absolute error {percent(mape)}; the flat forecast's "
+        f"{percent(road_ahead.backtest_mape(backtest, 'flat_mape'))}, the trailing-NRR "
+        f"forecast's {percent(road_ahead.backtest_mape(backtest, 'trailing_nrr_mape'))}.",
+        help=definition("projection_backtest_mape"),
+    )
+    beats, verdict = road_ahead.backtest_verdict(backtest)
+    if beats is False:
+        st.warning(verdict, icon=":material/warning:")
+    elif beats:
+        st.success(verdict, icon=":material/check_circle:")
+    st.plotly_chart(charts.backtest_lines(backtest), key="projection_backtest")
+    download_csv(backtest, f"seatshift_projection_backtest_{segment}.csv", key="backtest_csv")
+if not backtest.empty:
+    st.caption("Backtest, month by month")
     st.dataframe(
-        backtest,
+        pd.DataFrame(
+            {
+                "Month": backtest["month"].map(lambda month: f"{month:%b %Y}"),
+                "Actual MRR": backtest["actual_revenue_usd"].map(money),
+                "Projected": backtest["projected_revenue_usd"].map(money),
+                "Flat": backtest["flat_revenue_usd"].map(money),
+                "Trailing NRR": backtest["trailing_nrr_revenue_usd"].map(money),
+                "Error": backtest["absolute_percentage_error"].map(percent),
+            }
+        ),
         hide_index=True,
-        column_order=[
-            "month",
-            "actual_revenue_usd",
-            "projected_revenue_usd",
-            "flat_revenue_usd",
-            "trailing_nrr_revenue_usd",
-            "absolute_percentage_error",
-        ],
         column_config={
-            "month": MONTH_COLUMN,
-            "actual_revenue_usd": st.column_config.NumberColumn(
-                "Actual MRR", format="dollar", help=definition("mrr")
+            "Actual MRR": st.column_config.TextColumn(help=definition("mrr")),
+            "Flat": st.column_config.TextColumn(help=definition("projection_flat_mape")),
+            "Trailing NRR": st.column_config.TextColumn(
+                help=definition("projection_trailing_nrr_mape")
             ),
-            "projected_revenue_usd": st.column_config.NumberColumn("Projected", format="dollar"),
-            "flat_revenue_usd": st.column_config.NumberColumn(
-                "Flat", format="dollar", help=definition("projection_flat_mape")
-            ),
-            "trailing_nrr_revenue_usd": st.column_config.NumberColumn(
-                "Trailing NRR", format="dollar", help=definition("projection_trailing_nrr_mape")
-            ),
-            "absolute_percentage_error": st.column_config.NumberColumn(
-                "Error", format="percent", help=definition("projection_backtest_mape")
-            ),
+            "Error": st.column_config.TextColumn(help=definition("projection_backtest_mape")),
         },
     )
 
@@ -322,7 +337,6 @@ if settings is not None:
         },
     )
 if rates is not None and not rates.empty:
-    percent_column = st.column_config.NumberColumn(format="percent")
     left, right = st.columns([2, 3])
     with left:
         st.caption("Monthly logo churn", help=definition("projection_monthly_churn_rate"))
@@ -330,8 +344,14 @@ if rates is not None and not rates.empty:
         st.dataframe(
             churn,
             hide_index=True,
-            column_config={
-                column: percent_column for column in churn.columns if column != "segment"
+            column_config={"segment": "Segment"}
+            | {
+                column: st.column_config.NumberColumn(
+                    column.replace("churn_", "").replace("_", " ").capitalize(),
+                    format="percent",
+                )
+                for column in churn.columns
+                if column != "segment"
             },
         )
     with right:
@@ -340,8 +360,12 @@ if rates is not None and not rates.empty:
         st.dataframe(
             growth,
             hide_index=True,
-            column_config={
-                column: percent_column
+            column_config={"segment": "Segment", "metric": "Quantity"}
+            | {
+                column: st.column_config.NumberColumn(
+                    column.replace("growth_", "").replace("_", " ").capitalize(),
+                    format="percent",
+                )
                 for column in growth.columns
                 if column not in ("segment", "metric")
             },

@@ -392,7 +392,7 @@ def projection_band(
                     hovertemplate="%{x|%b %Y}: $%{y:,.0f} (middle)<extra>" + str(name) + "</extra>",
                 )
             )
-    figure.update_yaxes(title="USD a month", tickformat="~s", rangemode="tozero")
+    figure.update_yaxes(title="MRR, USD a month", tickformat="~s", rangemode="tozero")
     figure.update_xaxes(title=None, tickformat="%b %Y")
     return legend_below(figure, height=360)
 
@@ -423,7 +423,7 @@ def new_business_line(new_business: pd.DataFrame, base: pd.DataFrame | None = No
             hovertemplate="%{x|%b %Y}: $%{y:,.0f}<extra>new business</extra>",
         )
     )
-    figure.update_yaxes(title="USD a month", tickformat="~s", rangemode="tozero")
+    figure.update_yaxes(title="MRR, USD a month", tickformat="~s", rangemode="tozero")
     figure.update_xaxes(title=None, tickformat="%b %Y")
     return legend_below(figure, height=300)
 
