@@ -92,39 +92,34 @@ with st.container(horizontal=True):
     )
 
 # ---- waves and revenue --------------------------------------------------------------------
-left, right = st.columns([2, 3])
-with left:
-    st.subheader("Waves")
-    st.dataframe(
-        waves,
-        hide_index=True,
-        column_config={
-            "wave": "Wave",
-            "first_switch_month": st.column_config.DateColumn("First switch", format="MMM YYYY"),
-            "last_switch_month": st.column_config.DateColumn("Last switch", format="MMM YYYY"),
-            "accounts": "Accounts",
-            "current_monthly_usd": st.column_config.NumberColumn("MRR now", format="dollar"),
-            "proposed_monthly_usd": st.column_config.NumberColumn(
-                "MRR on the proposal", format="dollar"
-            ),
-            "delta_pct": st.column_config.NumberColumn("Change", format="percent"),
-            "credited_accounts": "Credited",
-            "transition_credit_total_usd": st.column_config.NumberColumn(
-                "Credits", format="dollar"
-            ),
-            "shocked_without_credit": "Shocked without credit",
-            "shocked_at_switch": "Shocked with credit",
-        },
-    )
-with right:
-    st.subheader("What the plan does to MRR")
-    st.caption(
-        f"MRR of the plan's {count(len(plan))} {label('revenue_existing_base').lower()}, middle "
-        "scenario of the projection; staying on the current model is the Projection page's line.",
-        help=definition("revenue_vocabulary"),
-    )
-    st.plotly_chart(charts.plan_impact_lines(road_ahead.impact_long(impact)), key="plan_impact")
-    download_csv(impact, f"seatshift_plan_impact_{segment}_{model}.csv", key="impact_csv")
+st.subheader("Waves")
+st.dataframe(
+    waves,
+    hide_index=True,
+    column_config={
+        "wave": "Wave",
+        "first_switch_month": st.column_config.DateColumn("First switch", format="MMM YYYY"),
+        "last_switch_month": st.column_config.DateColumn("Last switch", format="MMM YYYY"),
+        "accounts": "Accounts",
+        "current_monthly_usd": st.column_config.NumberColumn("MRR now", format="dollar"),
+        "proposed_monthly_usd": st.column_config.NumberColumn(
+            "MRR on the proposal", format="dollar"
+        ),
+        "delta_pct": st.column_config.NumberColumn("Change", format="percent"),
+        "credited_accounts": "Credited",
+        "transition_credit_total_usd": st.column_config.NumberColumn("Credits", format="dollar"),
+        "shocked_without_credit": "Shocked without credit",
+        "shocked_at_switch": "Shocked with credit",
+    },
+)
+st.subheader("What the plan does to MRR")
+st.caption(
+    f"MRR of the plan's {count(len(plan))} {label('revenue_existing_base').lower()}, middle "
+    "scenario of the projection; staying on the current model is the Projection page's line.",
+    help=definition("revenue_vocabulary"),
+)
+st.plotly_chart(charts.plan_impact_lines(road_ahead.impact_long(impact)), key="plan_impact")
+download_csv(impact, f"seatshift_plan_impact_{segment}_{model}.csv", key="impact_csv")
 
 # ---- accounts -----------------------------------------------------------------------------
 st.subheader("Accounts: MRR now and on the proposal")
