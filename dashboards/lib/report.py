@@ -11,7 +11,7 @@ Used by the Overview's button and by `seatshift report`.
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pandas as pd
 
@@ -211,8 +211,8 @@ def _shadow_section(names) -> str:
         {
             "Model": guardrails["name"],
             "Segment": guardrails["segment"].map(decision.segment_label),
-            "Actual (USD)": guardrails["actual_usd"].map(money),
-            "Shadow (USD)": guardrails["shadow_usd"].map(money),
+            "Actual billings (USD)": guardrails["actual_usd"].map(money),
+            "Shadow billings (USD)": guardrails["shadow_usd"].map(money),
             "Revenue change": guardrails["revenue_delta_pct"].map(_signed_percent),
             "Bill-shock rate": guardrails["bill_shock_rate"].map(percent),
             "Winners": guardrails["winners_share"].map(percent),
@@ -414,6 +414,12 @@ def _table(frame: pd.DataFrame, *, raw: bool = False) -> str:
 def _text(value: object) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return MISSING
+    if isinstance(value, pd.Timestamp | datetime | date):
+        # the marts' months are first days: a month reads as a month, a time as a time
+        stamp = pd.Timestamp(value)
+        if stamp == stamp.normalize() and stamp.day == 1:
+            return f"{stamp:%b %Y}"
+        return f"{stamp:%Y-%m-%d}" if stamp == stamp.normalize() else f"{stamp:%Y-%m-%d %H:%M}"
     return str(value)
 
 

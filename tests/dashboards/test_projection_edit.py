@@ -295,9 +295,9 @@ def test_analyst_edits_an_assumption_and_resets_it_in_a_real_browser(dashboard_u
 
         churn.fill("2.00")
         churn.press("Enter")
-        expect(page.get_by_text("Current model: MRR, next 12 months (middle) (edited)")).to_be_visible(
-            timeout=WAIT_MS
-        )
+        expect(
+            page.get_by_text("Current model: MRR, next 12 months (middle) (edited)")
+        ).to_be_visible(timeout=WAIT_MS)
         wait_for_app_run(page)
         body = page.locator("[data-testid='stMain']").first.inner_text()
         assert "churn multiplier 1 → 2" in body
@@ -309,8 +309,8 @@ def test_analyst_edits_an_assumption_and_resets_it_in_a_real_browser(dashboard_u
         page.set_viewport_size({"width": 1280, "height": 800})
 
         page.locator(".st-key-projection_reset").get_by_role("button", name="Reset").first.click()
-        expect(page.get_by_text("Current model: MRR, next 12 months (middle) (edited)")).to_have_count(
-            0, timeout=WAIT_MS
-        )
+        expect(
+            page.get_by_text("Current model: MRR, next 12 months (middle) (edited)")
+        ).to_have_count(0, timeout=WAIT_MS)
         wait_for_app_run(page)
         expect(churn).to_have_value("1.00")

@@ -112,7 +112,7 @@ _PROJECTION_INPUTS = {
     "projection_bases": "select * from published.marts.fct_projection_bases",
     "projection_measured_rates": "select * from published.marts.fct_projection_measured_rates",
     "projection_quantities": """
-        select account_id, month, metric, quantity, events
+        select account_id, month, metric, quantity, events, momentum_log_growth
         from published.marts.fct_projection_quantities
         """,
     # the backtest compares with the MRR its base had from its origin on, and its trailing-NRR

@@ -131,6 +131,19 @@ projection_rates as (
 {%- endmacro %}
 
 
+{#- How many months of slope a trend has gathered k months ahead: k, or with
+    projection_trend_damping d below 1, 1 + d + ... + d^(k-1), so that a trend fades instead of
+    running on for the whole horizon. -#}
+{% macro projection_trend_months(months_ahead) -%}
+{%- set damping = var('projection_trend_damping') | float -%}
+{%- if damping == 1 -%}
+{{ months_ahead }}
+{%- else -%}
+(1 - power({{ damping }}, {{ months_ahead }})) / (1 - {{ damping }})
+{%- endif -%}
+{%- endmacro %}
+
+
 {#- A month's growth rate in force: the growth the history gives for that month (a logarithm),
     moved by the scenario's shift,
     scaled by the multiplier and held within projection_min_monthly_growth ..
@@ -144,6 +157,50 @@ round(least(
     ),
     {{ var('projection_max_monthly_growth') }}
 ), 10)
+{%- endmacro %}
+
+
+{#- The factor a quantity has grown by k months ahead (inside projection_usage_growth): an
+    account's MRR that has momentum of its own (momentum_log_growth: its monthly growth over the
+    projection_momentum_months before the origin) and whose segment shows no accelerating trend
+    carries that momentum forward, fading by projection_momentum_damping a month:
+        exp(multiplier x momentum x (d + d^2 + ... + d^k)) x (1 + multiplier x scenario shift)^k,
+    held within (1 + projection_min_monthly_growth)^k .. (1 + projection_max_monthly_growth)^k;
+    every other quantity grows along its segment's path (projection_growth_path). -#}
+{% macro projection_growth_factor() -%}
+{%- set damping = var('projection_momentum_damping') | float -%}
+case
+    when projection_quantities.momentum_log_growth is not null
+        and not projection_rates.is_growth_trended
+        and projection_keys.months_ahead > 0
+        then least(
+            greatest(
+                exp(
+                    projection_rates.growth_multiplier
+                    * least(
+                        greatest(
+                            projection_quantities.momentum_log_growth,
+                            ln(1 + {{ var('projection_min_monthly_growth') }})
+                        ),
+                        ln(1 + {{ var('projection_max_monthly_growth') }})
+                    )
+                    {%- if damping == 1 %}
+                    * projection_keys.months_ahead
+                    {%- else %}
+                    * {{ damping }} * (1 - power({{ damping }}, projection_keys.months_ahead))
+                    / (1 - {{ damping }})
+                    {%- endif %}
+                )
+                * power(
+                    1 + projection_rates.growth_multiplier * projection_rates.growth_rate_shift,
+                    projection_keys.months_ahead
+                ),
+                power(1 + {{ var('projection_min_monthly_growth') }}, projection_keys.months_ahead)
+            ),
+            power(1 + {{ var('projection_max_monthly_growth') }}, projection_keys.months_ahead)
+        )
+    else projection_growth_path.growth_factor
+end
 {%- endmacro %}
 
 
@@ -200,8 +257,8 @@ projection_growth_steps as (
         projection_rates.metric,
         projection_months_ahead.months_ahead,
         {{ projection_bounded_growth(
-            'projection_rates.growth_trend_level'
-            ~ ' + projection_rates.growth_trend_slope * projection_months_ahead.months_ahead',
+            'projection_rates.growth_trend_level + projection_rates.growth_trend_slope * '
+            ~ projection_trend_months('projection_months_ahead.months_ahead'),
             'projection_rates.growth_rate_shift',
             'projection_rates.growth_multiplier'
         ) }} as growth_rate
@@ -284,11 +341,11 @@ projection_usage_grown as (
         -- (1 + projection_max_monthly_growth)^k) times the quantity in double precision, the
         -- product then held as the rating engine's decimal.
         cast(
-            cast(projection_quantities.quantity as double) * projection_growth_path.growth_factor
+            cast(projection_quantities.quantity as double) * {{ projection_growth_factor() }}
             as {{ rating_decimal() }}
         ) as quantity,
         cast(
-            cast(projection_quantities.events as double) * projection_growth_path.growth_factor
+            cast(projection_quantities.events as double) * {{ projection_growth_factor() }}
             as {{ rating_decimal() }}
         ) as events
     from projection_keys
@@ -303,6 +360,11 @@ projection_usage_grown as (
             and projection_keys.scenario = projection_growth_path.scenario
             and projection_quantities.metric = projection_growth_path.metric
             and projection_keys.months_ahead = projection_growth_path.months_ahead
+    inner join {{ rates }} as projection_rates
+        on projection_keys.origin_kind = projection_rates.origin_kind
+            and projection_keys.segment = projection_rates.segment
+            and projection_keys.scenario = projection_rates.scenario
+            and projection_quantities.metric = projection_rates.metric
 )
 {%- endmacro %}
 

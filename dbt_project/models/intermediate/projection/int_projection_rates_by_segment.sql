@@ -214,9 +214,16 @@ growth_measured as (
         metric,
         growth_rate,
         growth_rate_error,
+        -- the current plan's charges follow a trend only when it deepens a decline of the base;
+        -- growth is never assumed to quicken, and a slowing trend is left to each account's own
+        -- momentum, which fades (docs block projection_growth_trend)
         coalesce(
             fitted_months >= {{ var('projection_trend_min_months') }}
-            and abs(trend_slope) > {{ var('projection_trend_min_t') }} * trend_slope_error,
+            and abs(trend_slope) > {{ var('projection_trend_min_t') }} * trend_slope_error
+            and (
+                metric not in ('plan_seat_charges_usd', 'plan_platform_fees_usd')
+                or (trend_slope < 0 and log_growth_mean - trend_slope * month_index_mean < 0)
+            ),
             false
         ) as is_trended,
         trend_slope,

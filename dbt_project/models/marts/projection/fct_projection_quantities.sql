@@ -14,7 +14,8 @@ final as (
         month,
         metric,
         cast(quantity as decimal(38, 12)) as quantity,
-        cast(events as {{ dbt.type_bigint() }}) as events
+        cast(events as {{ dbt.type_bigint() }}) as events,
+        cast(momentum_log_growth as double) as momentum_log_growth
     from quantities
 )
 
