@@ -53,7 +53,7 @@ mrr_quantities as (
         case
             when earlier_months.mrr_usd > 0
                 then ln(cast(account_months.mrr_usd as double) / earlier_months.mrr_usd)
-                / {{ momentum_months }}
+                    / {{ momentum_months }}
         end as momentum_log_growth
     from account_months
     inner join origin_months
