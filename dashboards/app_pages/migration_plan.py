@@ -4,7 +4,7 @@ revenue and bill shock, and the paper invoice to send a customer (fct_migration_
 rpt_migration_plan_impact). The router has already drawn the as-of time and the sidebar filters."""
 
 import streamlit as st
-from lib import access, charts, paper_invoice, queries, road_ahead
+from lib import access, charts, decision, paper_invoice, queries, road_ahead
 from lib.definitions import definition, label, settings
 from lib.format import count, money
 from lib.layout import (
@@ -12,6 +12,7 @@ from lib.layout import (
     download_csv,
     explain,
     guarded,
+    quietly,
     segment_picker,
     table_with_download,
 )
@@ -33,11 +34,16 @@ if not names:
 with st.sidebar:
     st.header("Migration plan")
     segment = segment_picker(segments, SEGMENT_KEY)
+    triggers = quietly(queries.migration_triggers)
+    recommended = decision.recommended_proposal(triggers, segment) if triggers is not None else None
+    passing = set(decision.passing_proposals(triggers, segment)) if triggers is not None else set()
     model = st.selectbox(
         "Proposal",
         list(names),
+        index=list(names).index(recommended) if recommended in names else 0,
         key=MODEL_KEY,
-        format_func=lambda m: names.get(m, m),
+        format_func=lambda m: names.get(m, m) + ("  (passes)" if m in passing else ""),
+        help="Every proposal the Overview judges; the one it recommends comes selected.",
     )
 
 plan = guarded(queries.migration_plan, segment, model)

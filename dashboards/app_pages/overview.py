@@ -13,6 +13,7 @@ from lib.definitions import definition, label
 from lib.format import count, percent
 from lib.layout import (
     MONTH_COLUMN,
+    accept_ids_in_url,
     current_filters,
     download_button,
     download_csv,
@@ -118,6 +119,7 @@ options = list(segments)
 default_focus = str(ranked["segment"].iloc[0])
 if st.session_state.get(FOCUS_KEY) not in options:
     st.session_state.pop(FOCUS_KEY, None)
+accept_ids_in_url(FOCUS_KEY, options, decision.segment_label)
 focus = st.segmented_control(
     "Look into",
     options,
@@ -182,56 +184,97 @@ st.dataframe(
         "Revenue change": st.column_config.NumberColumn(
             format="percent", help=definition("trigger_revenue_delta_pct")
         ),
+        "Proposal": st.column_config.TextColumn(width="medium"),
+        "Verdict": st.column_config.TextColumn(width="small"),
     },
+    column_order=[
+        "Proposal",
+        "Verdict",
+        "Shadow bill-shock rate",
+        "Revenue change",
+        "Triggered since",
+    ],
 )
+failing = shown[shown["Why it fails"] != ""]
+if not failing.empty:
+    st.markdown(
+        "**Why the others fail:** "
+        + "; ".join(
+            f"{name}: {reason}"
+            for name, reason in zip(failing["Proposal"], failing["Why it fails"], strict=True)
+        )
+        + "."
+    )
 st.caption(
     f"Judged over the trailing {int(proposals['window_months'].max())} months to {month:%b %Y}: "
     "a proposal passes when its shadow bill-shock rate is below the limit and its revenue "
-    "change is within the range (sidebar). Why the others fail is in the last column.",
+    "change is within the range (sidebar).",
     help=definition("is_triggered"),
 )
 
 # ---- the pilot list ------------------------------------------------------------------------------
 
 st.markdown("#### Pilot list")
-proposal_ids = list(proposals["price_model_id"])
-suggested = decision.pilot_model(triggers, focus) or proposal_ids[0]
-if st.session_state.get(PILOT_MODEL_KEY) not in proposal_ids:
+passing = decision.passing_proposals(triggers, focus)
+pilot_model = None
+# a proposal chosen in another segment, or named in a shared link, that fails here is never kept
+if st.session_state.get(PILOT_MODEL_KEY) not in passing:
     st.session_state.pop(PILOT_MODEL_KEY, None)
-pilot_model = st.selectbox(
-    "Proposal to pilot",
-    proposal_ids,
-    index=proposal_ids.index(suggested),
-    format_func=lambda model: (
-        names.get(model, model)
-        + (
-            "  (passes)"
-            if model in set(proposals[proposals["is_proposal_viable"]]["price_model_id"])
-            else ""
-        )
-    ),
-    key=PILOT_MODEL_KEY,
-    bind="query-params",
-    help=definition("pilot_fit_score"),
+accept_ids_in_url(PILOT_MODEL_KEY, passing, lambda model: names.get(model, model))
+passing_labels = {names.get(model, model) for model in passing}
+if PILOT_MODEL_KEY in st.query_params and st.query_params[PILOT_MODEL_KEY] not in passing_labels:
+    del st.query_params[PILOT_MODEL_KEY]
+if not passing:
+    st.info(
+        f"No proposal passes in {decision.segment_label(focus)} at {month:%b %Y}: no pilot list "
+        "is offered. Why each proposal fails is in the table above.",
+        icon=":material/block:",
+    )
+else:
+    pilot_model = st.selectbox(
+        "Proposal to pilot (those that pass here)",
+        passing,
+        index=0,
+        format_func=lambda model: names.get(model, model),
+        key=PILOT_MODEL_KEY,
+        bind="query-params",
+        help=definition("pilot_eligibility"),
+    )
+pilots = (
+    guarded(queries.pilot_accounts, focus, pilot_model)
+    if focus != "all" and pilot_model is not None
+    else None
 )
-pilots = guarded(queries.pilot_accounts, focus, pilot_model) if focus != "all" else None
-if focus == "all":
+if focus == "all" and passing:
     st.info("Pick a segment to see its pilot list: pilots are chosen within one segment.")
 elif pilots is not None and pilots.empty:
-    st.info("No account of this segment was billed in the window.")
+    st.info("No account of this segment paid in the window.")
 elif pilots is not None:
     eligible = int(pilots["is_pilot_eligible"].sum())
     st.caption(
         f"{count(eligible)} of {count(len(pilots))} accounts of {decision.segment_label(focus)} "
         f"may pilot {names.get(pilot_model, pilot_model)} (paying now, never shocked in the "
-        f"window); the best {min(PILOT_ROWS, len(pilots))} by fit score below, every account "
-        "in the download."
+        "window, and a bill change at the switch within the limits); the best "
+        f"{min(PILOT_ROWS, len(pilots))} by fit score below, every account in the download.",
+        help=definition("pilot_eligibility"),
     )
     pilot_table = decision.pilot_table(pilots)
     st.dataframe(
         pilot_table.head(PILOT_ROWS),
         hide_index=True,
         column_config=decision.pilot_column_config(definition),
+        # what fits 1280 px; every column is in the download
+        column_order=[
+            "Rank",
+            "Account",
+            "Name",
+            "May pilot",
+            "Fit score",
+            "Bill change",
+            "Margin change (points)",
+            "Automation share",
+            "Why not",
+        ],
     )
     download_csv(
         pilot_table,

@@ -202,6 +202,33 @@ def pilot_model(triggers: pd.DataFrame, segment: str) -> str | None:
     return str(order["price_model_id"].iloc[0])
 
 
+def passing_proposals(triggers: pd.DataFrame, segment: str) -> list[str]:
+    """The proposals that pass in a segment at the latest month, the suggested one first: the
+    only ones a pilot list may be offered for."""
+    proposals = proposals_at(triggers, segment)
+    viable = proposals[proposals["is_proposal_viable"].astype(bool)]
+    suggested = pilot_model(triggers, segment)
+    ids = [str(model) for model in viable["price_model_id"]]
+    return sorted(ids, key=lambda model: (model != suggested, ids.index(model)))
+
+
+def recommended_proposal(triggers: pd.DataFrame, segment: str | None = None) -> str | None:
+    """The proposal the Overview names, for the pages that default to it (Migration plan,
+    Shadow billing, the decision pack): the suggested passing proposal of the segment; for every
+    segment together, that of the segment most in need of a decision (crossed first). None when
+    no proposal passes there."""
+    if triggers.empty:
+        return None
+    if segment is None or segment == "all":
+        status = latest_status(triggers).sort_values(["status_order", "segment"])
+        for candidate in status["segment"]:
+            model = pilot_model(triggers, str(candidate))
+            if model is not None:
+                return model
+        return None
+    return pilot_model(triggers, segment)
+
+
 def signal_checks(
     status_row: pd.Series | dict, thresholds: dict[str, float | None]
 ) -> pd.DataFrame:
@@ -301,10 +328,11 @@ PILOT_HEADERS = {
     "bill_change_pct": "Bill change",
     "automation_share": "Automation share",
     "margin_change": "Margin change (points)",
-    "actual_usd": "Invoiced in the window (USD)",
-    "shadow_usd": "Under the proposal (USD)",
+    "actual_usd": "MRR in the window (USD)",
+    "shadow_usd": "On the proposal (USD)",
     "shocked_months": "Shocked months",
     "billable_seats": "Seats now",
+    "ineligible_reason": "Why not",
 }
 
 
@@ -314,6 +342,7 @@ def pilot_table(pilots: pd.DataFrame) -> pd.DataFrame:
         frame[column] = frame[column].astype("float64")
     frame["margin_change"] = frame["margin_change"].astype("float64") * 100
     frame["is_pilot_eligible"] = frame["is_pilot_eligible"].map({True: "yes", False: "no"})
+    frame["ineligible_reason"] = frame["ineligible_reason"].fillna("")
     return frame.rename(columns=PILOT_HEADERS)
 
 
@@ -331,7 +360,12 @@ def pilot_column_config(definition) -> dict:
         "Margin change (points)": st.column_config.NumberColumn(
             format="%+.1f", help=definition("pilot_margin_change")
         ),
-        "Invoiced in the window (USD)": st.column_config.NumberColumn(format="dollar"),
-        "Under the proposal (USD)": st.column_config.NumberColumn(format="dollar"),
+        "MRR in the window (USD)": st.column_config.NumberColumn(
+            format="dollar", help=definition("mrr")
+        ),
+        "On the proposal (USD)": st.column_config.NumberColumn(format="dollar"),
         "Seats now": st.column_config.NumberColumn(format="localized"),
+        "May pilot": st.column_config.TextColumn(help=definition("pilot_eligibility")),
+        "Why not": st.column_config.TextColumn(width="medium"),
+        "Name": st.column_config.TextColumn(width="medium"),
     }

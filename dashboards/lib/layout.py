@@ -244,6 +244,27 @@ def _last_refresh_text(
 # ---- sidebar filters -------------------------------------------------------------------------
 
 
+def accept_ids_in_url(
+    key: str, options: list, format_func: Callable[[Any], str], *, multi: bool = False
+) -> None:
+    """A widget bound to the URL reads its labels there (`?segments=Mid+market`); a shared link
+    naming the ids (`?segments=mid_market`, `?focus=enterprise`, `?period=2026-01-01`) works
+    too: ids found in the URL seed the widget's state (and the URL gets their labels) before the
+    widget is drawn. Unknown values are left for the widget to ignore."""
+    if key not in st.query_params:
+        return
+    values = st.query_params.get_all(key)
+    by_id = {str(option): option for option in options}
+    chosen = [by_id[value] for value in values if value in by_id]
+    if not chosen:
+        return
+    st.session_state[key] = (
+        tuple(chosen) if multi and key == PERIOD_KEY else (chosen if multi else chosen[0])
+    )
+    labels = [format_func(option) for option in chosen]
+    st.query_params[key] = labels if len(labels) > 1 else labels[0]
+
+
 def sidebar_filters() -> Filters:
     """Segment and period, for every page; a page reads them back with `current_filters()`."""
     exists = queries.warehouse().exists
@@ -252,6 +273,8 @@ def sidebar_filters() -> Filters:
         segment_options = list(EXPORTS["accounts"].column("segment").allowed or ())
     month_options = [month.date() for month in (quietly(queries.months) if exists else None) or []]
 
+    accept_ids_in_url(SEGMENT_KEY, list(segment_options), _segment_label, multi=True)
+    accept_ids_in_url(PERIOD_KEY, month_options, lambda month: month.strftime("%b %Y"), multi=True)
     with st.sidebar:
         st.header("Filters")
         chosen_segments = st.multiselect(

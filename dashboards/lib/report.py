@@ -91,7 +91,9 @@ def build_pack(
         _evidence_section(triggers, segment, status, values),
         _proposals_section(triggers, segment, names),
         _shadow_section(names),
-        _pilot_section(segment, price_model_id, names),
+        _pilot_section(
+            segment, price_model_id, names, decision.passing_proposals(triggers, segment)
+        ),
         _projection_section(segment, price_model_id, names),
         _plan_section(segment, price_model_id, names),
         _settings_section(settings, thresholds),
@@ -225,13 +227,18 @@ def _shadow_section(names) -> str:
     return "<h2>Shadow billing: every model over the whole history, by segment</h2>" + _table(frame)
 
 
-def _pilot_section(segment: str, price_model_id: str, names) -> str:
+def _pilot_section(segment: str, price_model_id: str, names, passing: list[str]) -> str:
     title = (
         f"<h2>Pilot list: {_e(decision.segment_label(segment))} under "
         f"{_e(names.get(price_model_id, price_model_id))}</h2>"
     )
     if segment == "all":
         return title + "<p>Pilots are chosen within one segment.</p>"
+    if price_model_id not in passing:
+        return title + (
+            f"<p>{_e(names.get(price_model_id, price_model_id))} fails in "
+            f"{_e(decision.segment_label(segment))}: no pilot list is offered for it.</p>"
+        )
     pilots = queries.pilot_accounts(segment, price_model_id)
     if pilots.empty:
         return title + "<p>No account of this segment was billed in the window.</p>"
@@ -242,7 +249,7 @@ def _pilot_section(segment: str, price_model_id: str, names) -> str:
     table["Margin change (points)"] = table["Margin change (points)"].map(
         lambda points: MISSING if pd.isna(points) else f"{points:+.1f}"
     )
-    for column in ("Invoiced in the window (USD)", "Under the proposal (USD)"):
+    for column in ("MRR in the window (USD)", "On the proposal (USD)"):
         table[column] = table[column].map(money)
     eligible = int(pilots["is_pilot_eligible"].sum())
     return (

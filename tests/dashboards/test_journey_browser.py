@@ -53,6 +53,16 @@ def test_revenue_lead_walks_journey_one_in_a_real_browser(dashboard_url, request
                 """
             ).fetchall()
         ]
+        verdicts: dict[str, dict[str, bool]] = {}
+        for segment, name, viable in conn.execute(
+            """
+            select triggers.segment, models.name, triggers.is_proposal_viable
+            from marts.fct_migration_triggers as triggers
+            join marts.dim_price_models as models using (price_model_id)
+            where triggers.month = (select max(month) from marts.fct_migration_triggers)
+            """
+        ).fetchall():
+            verdicts.setdefault(segment, {})[name] = bool(viable)
     with chromium_page(tmp_path / "chromium-profile") as page:
         page.goto(dashboard_url, wait_until="domcontentloaded")
         expect(page.get_by_text("Mid market: crossed the trigger in")).to_be_visible(
@@ -65,17 +75,25 @@ def test_revenue_lead_walks_journey_one_in_a_real_browser(dashboard_url, request
             assert text in body
         page.screenshot(path=str(ARTIFACTS / "overview.png"))
 
+        _pilot_selector_follows_the_verdict(page, verdicts["mid_market"])
+
         # look into another segment and back: the choice is in the URL, so it can be shared
         page.get_by_role("radio", name="Smb", exact=True).click()
         expect(page.get_by_text("Smb: ")).to_be_visible(timeout=WAIT_MS)
         expect(page).to_have_url(re.compile(r"[?&]focus=Smb\b"), timeout=WAIT_MS)
-        page.goto(f"{dashboard_url}/?focus=Enterprise", wait_until="domcontentloaded")
+        _settle(page)
+        _pilot_selector_follows_the_verdict(page, verdicts["smb"])
+        # a shared link may name the segment by its id as well as by its label
+        page.goto(f"{dashboard_url}/?focus=enterprise", wait_until="domcontentloaded")
         expect(page.get_by_text("Enterprise: ")).to_be_visible(timeout=WAIT_MS)
+        _settle(page)
+        _pilot_selector_follows_the_verdict(page, verdicts["enterprise"])
         page.get_by_role("radio", name="Mid market", exact=True).click()
         expect(page.get_by_text("Mid market: crossed the trigger in")).to_be_visible(
             timeout=WAIT_MS
         )
         _settle(page)
+        _pilot_selector_follows_the_verdict(page, verdicts["mid_market"])
 
         with page.expect_download(timeout=WAIT_MS) as download:
             page.get_by_role("button", name="Download the pilot list (CSV)").click()
@@ -103,6 +121,24 @@ def test_revenue_lead_walks_journey_one_in_a_real_browser(dashboard_url, request
             page.screenshot(path=str(ARTIFACTS / f"{path}.png"))
 
     _the_pack_opens_offline_with_the_pages_numbers(pack, cards, ranked[:10], tmp_path)
+
+
+def _pilot_selector_follows_the_verdict(page, verdicts: dict[str, bool]) -> None:
+    """The pilot selector offers and preselects only a proposal that passes in the segment
+    (fct_migration_triggers' verdict at the last month); with none passing it says so and offers
+    no list."""
+    main = _main_text(page)
+    passing = [name for name, viable in verdicts.items() if viable]
+    if not passing:
+        assert "no pilot list is offered" in main
+        assert page.locator(".st-key-pilot_model").count() == 0
+        return
+    selector = page.locator(".st-key-pilot_model").first
+    chosen = selector.inner_text() + " ".join(
+        box.input_value() for box in selector.locator("input").all()
+    )
+    assert any(name in chosen for name in passing), (chosen, verdicts)
+    assert not any(name in chosen for name, viable in verdicts.items() if not viable), chosen
 
 
 def _the_pack_opens_offline_with_the_pages_numbers(

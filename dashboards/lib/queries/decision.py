@@ -93,6 +93,7 @@ def pilot_accounts(segment: str, price_model_id: str) -> pd.DataFrame:
             pilots.fit_rank, pilots.account_id, accounts.account_name, pilots.segment,
             pilots.price_model_id, pilots.is_pilot_eligible, pilots.fit_score,
             pilots.bill_change_pct, pilots.automation_share, pilots.margin_change,
+            pilots.ineligible_reason,
             pilots.actual_usd, pilots.shadow_usd, pilots.shocked_months,
             pilots.billable_seats, pilots.actual_gross_margin, pilots.shadow_gross_margin,
             pilots.bill_fit, pilots.automation_fit, pilots.margin_fit, pilots.as_of_month,

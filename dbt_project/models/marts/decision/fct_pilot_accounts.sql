@@ -1,10 +1,13 @@
--- Grain: one row per account x proposal (account_id, price_model_id): every account billed in the
--- trailing window that ends at the last month of data, under every price model but the current.
+-- Grain: one row per account x proposal (account_id, price_model_id): every account that paid in
+-- the trailing window that ends at the last month of data, under every price model but the current.
 -- The pilot list: how well each proposal fits each account, over the same trailing window as the
--- migration trigger (trigger_window_months). The score is written once, in the docs block
--- pilot_fit_score (_decision__docs.md).
+-- migration trigger (trigger_window_months), on the MRR basis (the account's MRR summed over the
+-- window against the proposal's shadow charges of the same months, so an annual invoice landing
+-- in one month decides nothing). The score and the eligibility are written once, in the docs
+-- blocks pilot_fit_score and pilot_eligibility (_decision__docs.md).
 {%- set window = var('trigger_window_months') | int %}
-{%- set max_increase = var('pilot_max_bill_increase_pct') %}
+{%- set max_change = var('pilot_max_bill_change_pct') %}
+{%- set min_change = var('pilot_min_bill_change_pct') %}
 {%- set margin_span = var('pilot_margin_span') %}
 with
 
@@ -13,6 +16,8 @@ account_months as (select * from {{ ref('fct_account_month') }}),
 shadow_invoices as (select * from {{ ref('fct_shadow_invoice') }}),
 
 price_models as (select * from {{ ref('dim_price_models') }}),
+
+triggers as (select * from {{ ref('fct_migration_triggers') }}),
 
 as_of as (
     select max(month) as as_of_month
@@ -41,7 +46,8 @@ usage_in_window as (
     select
         account_months.account_id,
         sum(account_months.tasks) as tasks,
-        sum(account_months.agent_tasks) as agent_tasks
+        sum(account_months.agent_tasks) as agent_tasks,
+        sum(coalesce(account_months.mrr_usd, 0)) as mrr_usd
     from account_months
     inner join window_bounds
         on account_months.month between window_bounds.window_start and window_bounds.as_of_month
@@ -55,7 +61,6 @@ shadow_in_window as (
         count(*) as window_months,
         sum(case when shadow_invoices.is_billed then 1 else 0 end) as billed_months,
         sum(case when shadow_invoices.is_bill_shock then 1 else 0 end) as shocked_months,
-        sum(shadow_invoices.actual_usd) as actual_usd,
         sum(shadow_invoices.shadow_usd) as shadow_usd,
         sum(shadow_invoices.cost_to_serve_usd) as cost_to_serve_usd
     from shadow_invoices
@@ -78,20 +83,20 @@ measured as (
         shadow_in_window.shocked_months,
         coalesce(latest_month.mrr_usd, 0) > 0 as is_active,
         coalesce(latest_month.billable_seats, 0) as billable_seats,
-        shadow_in_window.actual_usd,
+        usage_in_window.mrr_usd as actual_usd,
         shadow_in_window.shadow_usd,
         shadow_in_window.cost_to_serve_usd,
         round(
             cast(shadow_in_window.shadow_usd as double)
-            / nullif(shadow_in_window.actual_usd, 0) - 1,
+            / nullif(usage_in_window.mrr_usd, 0) - 1,
             10
         ) as bill_change_pct,
         round(
             cast(usage_in_window.agent_tasks as double) / nullif(usage_in_window.tasks, 0), 10
         ) as automation_share,
         round(
-            cast(shadow_in_window.actual_usd - shadow_in_window.cost_to_serve_usd as double)
-            / nullif(shadow_in_window.actual_usd, 0),
+            cast(usage_in_window.mrr_usd - shadow_in_window.cost_to_serve_usd as double)
+            / nullif(usage_in_window.mrr_usd, 0),
             10
         ) as actual_gross_margin,
         round(
@@ -103,9 +108,31 @@ measured as (
     cross join window_bounds
     inner join latest_month
         on shadow_in_window.account_id = latest_month.account_id
-    left join usage_in_window
+    inner join usage_in_window
         on shadow_in_window.account_id = usage_in_window.account_id
-    where shadow_in_window.actual_usd > 0
+    where usage_in_window.mrr_usd > 0
+),
+
+-- whether each proposal passes in each segment at the last month of data (the verdict the
+-- Overview shows: its shadow bill-shock rate and revenue change within their guardrails)
+verdicts as (
+    select
+        triggers.segment,
+        triggers.price_model_id,
+        triggers.is_proposal_viable
+    from triggers
+    inner join window_bounds
+        on triggers.month = window_bounds.as_of_month
+),
+
+with_verdicts as (
+    select
+        measured.*,
+        coalesce(verdicts.is_proposal_viable, false) as is_proposal_passing
+    from measured
+    left join verdicts
+        on measured.segment = verdicts.segment
+            and measured.price_model_id = verdicts.price_model_id
 ),
 
 -- Each part of the score is a fraction from 0 (fits badly) to 1 (fits well).
@@ -116,7 +143,7 @@ fitted as (
         case
             when bill_change_pct is null then 0
             when bill_change_pct <= 0 then 1
-            else greatest(1 - bill_change_pct / {{ max_increase }}, 0)
+            else greatest(1 - bill_change_pct / {{ max_change }}, 0)
         end as bill_fit,
         coalesce(automation_share, 0) as automation_fit,
         case
@@ -128,16 +155,32 @@ fitted as (
                     ),
                     1
                 )
-        end as margin_fit,
-        is_active and shocked_months = 0 as is_pilot_eligible
-    from measured
+        end as margin_fit
+    from with_verdicts
+),
+
+eligibility as (
+    select
+        *,
+        coalesce(bill_change_pct between {{ min_change }} and {{ max_change }}, false)
+            as is_bill_change_within_range,
+        case
+            when not is_proposal_passing then 'the proposal fails in the segment'
+            when not is_active then 'pays nothing at the last month'
+            when shocked_months > 0 then 'shocked under the proposal in the window'
+            when bill_change_pct > {{ max_change }} then 'bill rises more than the limit'
+            when bill_change_pct < {{ min_change }} then 'bill falls more than the limit'
+            when bill_change_pct is null then 'no bill to compare'
+        end as ineligible_reason
+    from fitted
 ),
 
 scored as (
     select
         *,
+        ineligible_reason is null as is_pilot_eligible,
         round((bill_fit + automation_fit + margin_fit) / 3, 10) as fit_score
-    from fitted
+    from eligibility
 ),
 
 ranked as (
@@ -178,7 +221,10 @@ final as (
         round(margin_fit, 10) as margin_fit,
         fit_score,
         is_pilot_eligible,
-        cast(fit_rank as {{ dbt.type_bigint() }}) as fit_rank
+        cast(fit_rank as {{ dbt.type_bigint() }}) as fit_rank,
+        is_proposal_passing,
+        is_bill_change_within_range,
+        ineligible_reason
     from ranked
 )
 
