@@ -8,24 +8,31 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
-from lib import access, charts, queries, shaping
+from lib import access, charts, decision, queries, shaping
 from lib.definitions import definition, threshold
 from lib.format import percent
 from lib.layout import (
     MONTH_COLUMN,
+    accept_ids_in_url,
     current_filters,
     download_button,
     explain,
     guarded,
+    quietly,
     table_with_download,
 )
 
+from orchestration.lib import price_book
+
 MODELS_KEY = "models"  # also the URL query parameter: the chosen models can be shared
+EDITED_MODEL_KEY = "what_if_model"
 # The build's settings (rpt_settings): below the guardrail is good, above the red flag is bad; an
 # account wins (loses) when it would pay more than the threshold less (more).
 BILL_SHOCK_GOOD = threshold("guardrail_max_bill_shock_rate")
 BILL_SHOCK_RED_FLAG = threshold("bill_shock_rate_red_flag")
 WINNER_LOSER = threshold("winner_loser_threshold_pct")
+# Beyond this revenue change (as a fraction) a what-if result is flagged as implausible.
+PLAUSIBLE_CHANGE = threshold("what_if_plausible_change_pct") or 3.0
 
 # One header and format per column, in every table of this page that shows it.
 COLUMNS = {
@@ -153,14 +160,16 @@ MODEL_COLORS = charts.model_colors(names) | {"Actual": charts.ACTUAL}
 proposals = shaping.proposal_ids(models)
 current_model = shaping.current_model_ids(models)
 
+accept_ids_in_url(MODELS_KEY, proposals, lambda model: names.get(model, model), multi=True)
 with st.sidebar:
     chosen = st.multiselect(
         "Price models",
         proposals,
-        default=proposals[:3],
+        default=proposals,
         key=MODELS_KEY,
         bind="query-params",
         persist_state="session",  # the chosen models persist across pages
+        wrap=True,  # a proposal's whole name, not cut
         format_func=lambda model: names.get(model, model),
         help="Proposals to compare with the real invoices (the current per-seat model is shown "
         "for reference: it should reproduce them).",
@@ -179,6 +188,130 @@ segments_shown = (
     else list(filters.segments)
 )
 
+
+# ---- what-if: edit a proposal; every figure of the page follows the edit ------------------------
+edited_model = None
+edited = None  # the re-rating under a valid edit: guardrails, accounts, monthly
+if access.may(access.ANALYST):
+    triggers = quietly(queries.migration_triggers)
+    recommended = decision.recommended_proposal(triggers, segment) if triggers is not None else None
+    with st.expander("What-if: edit a proposal and re-rate the history"):
+        st.caption(definition("what_if"))
+        edited_model = st.selectbox(
+            "Proposal to edit",
+            proposals,
+            index=proposals.index(recommended) if recommended in proposals else 0,
+            format_func=lambda model: names.get(model, model),
+            help="The proposal the Overview recommends comes selected.",
+            key=EDITED_MODEL_KEY,
+        )
+        book = guarded(queries.price_book, edited_model)
+        if book is not None:
+            # as the CSVs hold them: text, an empty cell "not set" (never a "None" to read)
+            components, tiers = (shaping.as_price_book_text(frame) for frame in book)
+            st.caption(
+                "Edit rates, allowances and tiers (an empty cell is not set; the columns are "
+                "the price book's, see docs/price-book.md). Every edit is checked against the "
+                "price-book format first; a valid one re-rates the history with the build's own "
+                "rating SQL, and every figure below shows the edited proposal."
+            )
+            edited_components = st.data_editor(
+                components,
+                hide_index=True,
+                num_rows="dynamic",
+                disabled=["price_model_id"],
+                key=f"what_if_components_{edited_model}",
+            ).assign(price_model_id=edited_model)
+            edited_tiers = st.data_editor(
+                tiers,
+                hide_index=True,
+                num_rows="dynamic",
+                key=f"what_if_tiers_{edited_model}",
+            ).assign(price_model_id=edited_model)
+            changed = not (
+                shaping.same_book(components, edited_components)
+                and shaping.same_book(tiers, edited_tiers)
+            )
+            found = price_book.problems(edited_components, edited_tiers)
+            if found:
+                st.error(
+                    "**Not re-rated: the edit breaks the price-book format.** Every figure "
+                    "below is still the build's.\n\n"
+                    + "\n".join(f"- {problem}" for problem in found),
+                    icon=":material/error:",
+                )
+            elif changed:
+                started = time.perf_counter()
+                try:
+                    edited = queries.what_if(
+                        edited_components, edited_tiers, filters.segments, filters.period
+                    )
+                except queries.QueryFailed as failure:
+                    explain(failure)
+                elapsed = time.perf_counter() - started
+                if edited is not None:
+                    st.success(
+                        f"Re-rated {len(edited['accounts']):,} accounts in {elapsed:.2f} s: every "
+                        f"figure below shows {names[edited_model]} as edited.",
+                        icon=":material/edit:",
+                    )
+                    implausible = shaping.implausible_segments(
+                        edited["guardrails"], edited_model, PLAUSIBLE_CHANGE
+                    )
+                    if implausible:
+                        st.warning(
+                            "**Check the edit: the result is outside the plausible range** "
+                            f"(revenue change beyond ±{percent(PLAUSIBLE_CHANGE, 0)}): "
+                            + "; ".join(
+                                f"{shaping.segment_label(name)} {change:+,.1%}"
+                                for name, change in implausible
+                            )
+                            + ". A value typed into the wrong column (a price as a unit size) "
+                            "does this.",
+                            icon=":material/warning:",
+                        )
+            whole_book = guarded(queries.full_price_book)
+            if whole_book is not None:
+                all_models, all_components, all_tiers = whole_book
+                archive = shaping.csv_archive(
+                    {
+                        "price_models.csv": all_models,
+                        "price_components.csv": shaping.replace_model_rows(
+                            all_components, edited_model, edited_components
+                        ),
+                        "price_tiers.csv": shaping.replace_model_rows(
+                            all_tiers, edited_model, edited_tiers
+                        ),
+                    }
+                )
+                download_button(
+                    "Download the edited price book (CSVs)",
+                    archive,
+                    file_name="price_book.zip",
+                    mime="application/zip",
+                    key="download_price_book",
+                    role=access.ANALYST,
+                    context={"edited_price_model_id": edited_model},
+                    icon=":material/download:",
+                    disabled=bool(found),
+                )
+else:
+    access.locked(access.ANALYST, "Editing a proposal and downloading the edited price book")
+
+if edited is not None:
+    names = names | {edited_model: f"{names[edited_model]} (edited)"}
+    MODEL_COLORS = MODEL_COLORS | {
+        names[edited_model]: MODEL_COLORS.get(
+            names[edited_model].removesuffix(" (edited)"), charts.OKABE_ITO[0]
+        )
+    }
+    if edited_model not in chosen:
+        chosen = [*chosen, edited_model]
+        chosen_models = tuple(chosen) + tuple(current_model)
+    if guardrails is not None:
+        guardrails = shaping.with_edited_guardrails(
+            guardrails, edited["guardrails"], edited_model, names[edited_model]
+        )
 
 # ---- verdicts --------------------------------------------------------------------------------
 st.subheader("Verdict by segment", help=definition("price_model_guardrails"))
@@ -229,6 +362,10 @@ if guardrails is not None and not guardrails.empty:
 # ---- revenue ---------------------------------------------------------------------------------
 revenue = guarded(queries.shadow_revenue_monthly, chosen_models, filters.segments, filters.period)
 shock = guarded(queries.shadow_bill_shock_monthly, tuple(chosen), filters.segments, filters.period)
+if edited is not None:
+    revenue, shock = shaping.with_edited_months(
+        revenue, shock, edited["monthly"], edited_model, filters.segments, filters.period
+    )
 left, right = st.columns(2)
 with left:
     st.subheader("Revenue against current", help=definition("shadow_invoice"))
@@ -274,6 +411,8 @@ with right:
 
 # ---- winners and losers ----------------------------------------------------------------------
 deltas = guarded(queries.shadow_account_deltas, tuple(chosen), filters.segments, filters.period)
+if edited is not None and deltas is not None:
+    deltas = shaping.replace_model_rows(deltas, edited_model, edited["accounts"])
 st.subheader("Winners and losers", help=definition("winners_losers"))
 if deltas is not None and not deltas.empty:
     shown = shaping.account_deltas_shown(deltas, names)
@@ -316,121 +455,3 @@ if deltas is not None and not deltas.empty:
             segment="Segment",
         ),
     )
-
-# ---- what-if ---------------------------------------------------------------------------------
-st.subheader("What-if: edit a proposal and re-rate", help=definition("what_if"))
-if not access.may(access.ANALYST):  # the what-if is the page's last section
-    access.locked(access.ANALYST, "Editing a proposal and downloading the edited price book")
-    st.stop()
-edited_model = st.selectbox(
-    "Proposal to edit", proposals, format_func=lambda model: names.get(model, model)
-)
-book = guarded(queries.price_book, edited_model)
-if book is not None:
-    components, tiers = book
-    st.caption(
-        "Edit rates, allowances and tiers (price_book.md's columns; an empty cell is not set). "
-        "The history is re-rated from the monthly quantities with the build's own rating SQL."
-    )
-    edited_components = st.data_editor(
-        components,
-        hide_index=True,
-        num_rows="dynamic",
-        disabled=["price_model_id"],
-        key=f"what_if_components_{edited_model}",
-    )
-    edited_tiers = st.data_editor(
-        tiers,
-        hide_index=True,
-        num_rows="dynamic",
-        key=f"what_if_tiers_{edited_model}",
-    )
-    edited_components = edited_components.assign(price_model_id=edited_model)
-    edited_tiers = edited_tiers.assign(price_model_id=edited_model)
-    started = time.perf_counter()
-    try:
-        result = queries.what_if(edited_components, edited_tiers)
-    except queries.QueryFailed as failure:
-        explain(failure)
-        result = None
-    elapsed = time.perf_counter() - started
-    if result is not None:
-        rerated = result["guardrails"]
-        shipped = shaping.guardrails_of_model(guardrails, edited_model)
-        st.caption(f"Re-rated {len(result['accounts']):,} accounts in {elapsed:.2f} s.")
-        if not rerated.empty:
-            judged_segments = segments_shown or shaping.segments_judged(rerated, filters.segments)
-            judged = shaping.guardrails_of_segments(rerated, judged_segments)
-            passes, headline = shaping.segment_verdict(judged, judged_segments)
-            st.markdown(f"**Edited proposal** · :{'green' if passes else 'red'}[{headline}]")
-            row = shaping.segment_row(rerated, segment)
-            if row is not None:
-                before = shaping.segment_row(shipped, segment)
-                st.caption(f"Figures for {scope}.")
-                kpis = st.columns(3)
-                kpis[0].metric(
-                    "Revenue vs. actual",
-                    percent(row["revenue_delta_pct"]),
-                    delta=None
-                    if before is None
-                    else f"shipped {percent(before['revenue_delta_pct'])}",
-                    delta_color="off",
-                    border=True,
-                )
-                kpis[1].metric(
-                    "Winners / losers",
-                    f"{percent(row['winners_share'], 0)} / {percent(row['losers_share'], 0)}",
-                    border=True,
-                )
-                kpis[2].metric(
-                    "Bill-shock rate",
-                    percent(row["bill_shock_rate"]),
-                    delta=None
-                    if before is None
-                    else f"shipped {percent(before['bill_shock_rate'])}",
-                    delta_color="off",
-                    border=True,
-                )
-            table_with_download(
-                shaping.guardrails_table(rerated, judged_segments),
-                "what_if_guardrails.csv",
-                key="download_what_if",
-                **_shown(
-                    [
-                        "segment",
-                        "verdict",
-                        "revenue_delta_pct",
-                        "bill_shock_rate",
-                        "winners_share",
-                        "losers_share",
-                        "shadow_gross_margin",
-                        "shadow_usd",
-                        "actual_usd",
-                    ]
-                ),
-            )
-
-    whole_book = guarded(queries.full_price_book)
-    if whole_book is not None:
-        all_models, all_components, all_tiers = whole_book
-        archive = shaping.csv_archive(
-            {
-                "price_models.csv": all_models,
-                "price_components.csv": shaping.replace_model_rows(
-                    all_components, edited_model, edited_components
-                ),
-                "price_tiers.csv": shaping.replace_model_rows(
-                    all_tiers, edited_model, edited_tiers
-                ),
-            }
-        )
-        download_button(
-            "Download the edited price book (CSVs)",
-            archive,
-            file_name="price_book.zip",
-            mime="application/zip",
-            key="download_price_book",
-            role=access.ANALYST,
-            context={"edited_price_model_id": edited_model},
-            icon=":material/download:",
-        )

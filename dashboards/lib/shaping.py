@@ -351,3 +351,121 @@ def invoice_labels(invoices: pd.DataFrame) -> dict[str, str]:
         + (f" · {row.mismatched_lines} mismatch(es)" if row.mismatched_lines else "")
         for row in invoices.itertuples()
     }
+
+
+# ---- the what-if's edited proposal in place of the build's --------------------------------------
+
+
+def as_price_book_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """A price-book table as the CSV's text: numbers without float noise, "" for an empty cell."""
+
+    def text(value: object) -> str:
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            return ""
+        if isinstance(value, float) and value == int(value):
+            return str(int(value))
+        return str(value)
+
+    return frame.astype(object).apply(lambda column: column.map(text))
+
+
+def same_book(shipped: pd.DataFrame, edited: pd.DataFrame) -> bool:
+    """Whether an edited price-book table still says what the build's does (cells compared as
+    the CSV text they stand for: an empty cell is "not set")."""
+    columns = [column for column in shipped.columns if column != "price_model_id"]
+    if len(shipped) != len(edited) or not set(columns) <= set(edited.columns):
+        return False
+
+    def text(frame: pd.DataFrame) -> list[tuple]:
+        cells = frame[columns].astype(object).where(frame[columns].notna(), "")
+        return [tuple(str(value) for value in row) for row in cells.itertuples(index=False)]
+
+    return text(shipped.reset_index(drop=True)) == text(edited.reset_index(drop=True))
+
+
+def implausible_segments(
+    guardrails: pd.DataFrame, model: str, plausible: float
+) -> list[tuple[str, float]]:
+    """The segments (and `all`) where the model's revenue change lies beyond +-plausible."""
+    rows = guardrails[guardrails["price_model_id"] == model]
+    return [
+        (str(segment), float(change))
+        for segment, change in zip(rows["segment"], rows["revenue_delta_pct"], strict=True)
+        if pd.notna(change) and abs(float(change)) > plausible
+    ]
+
+
+def with_edited_guardrails(
+    guardrails: pd.DataFrame, edited: pd.DataFrame, model: str, name: str
+) -> pd.DataFrame:
+    """The page's guardrails with the model's rows replaced by the re-rated ones, named `name`."""
+    rows = edited[edited["price_model_id"] == model].assign(name=name)
+    kept = guardrails[guardrails["price_model_id"] != model]
+    return pd.concat([kept, rows.reindex(columns=guardrails.columns)], ignore_index=True)
+
+
+def with_edited_months(
+    revenue: pd.DataFrame | None,
+    shock: pd.DataFrame | None,
+    monthly: pd.DataFrame,
+    model: str,
+    segments: tuple[str, ...],
+    period: tuple | None,
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The revenue and bill-shock series with the model's months taken from the re-rating, over
+    the chosen segments and period (as queries.shadow_revenue_monthly and
+    shadow_bill_shock_monthly shape them)."""
+    rows = monthly[monthly["price_model_id"] == model]
+    if segments:
+        rows = rows[rows["segment"].isin(segments)]
+    if period:
+        months = pd.to_datetime(rows["month"]).dt.date
+        rows = rows[(months >= period[0]) & (months <= period[1])]
+    by_month = rows.groupby(["month", "price_model_id"], as_index=False)[
+        [
+            "actual_usd",
+            "shadow_usd",
+            "cost_to_serve_usd",
+            "billed_accounts",
+            "shocked_accounts",
+            "judged_accounts",
+        ]
+    ].sum()
+    if revenue is not None:
+        revenue = pd.concat(
+            [
+                revenue[revenue["price_model_id"] != model],
+                by_month[
+                    ["month", "price_model_id", "actual_usd", "shadow_usd", "cost_to_serve_usd"]
+                ],
+            ],
+            ignore_index=True,
+        ).sort_values(["month", "price_model_id"])
+    if shock is not None:
+        rates = by_month.assign(
+            bill_shock_rate=[
+                shocked / billed if judged > 0 and billed > 0 else None
+                for shocked, billed, judged in zip(
+                    by_month["shocked_accounts"],
+                    by_month["billed_accounts"],
+                    by_month["judged_accounts"],
+                    strict=True,
+                )
+            ]
+        )
+        shock = pd.concat(
+            [
+                shock[shock["price_model_id"] != model],
+                rates[
+                    [
+                        "month",
+                        "price_model_id",
+                        "billed_accounts",
+                        "shocked_accounts",
+                        "bill_shock_rate",
+                    ]
+                ],
+            ],
+            ignore_index=True,
+        ).sort_values(["month", "price_model_id"])
+    return revenue, shock

@@ -271,9 +271,6 @@ def account_deltas_sql(relation: str, where: str = "true") -> str:
     """
 
 
-_ACCOUNT_DELTAS_SQL = account_deltas_sql(SHADOW_INVOICES_RELATION)
-
-
 def what_if_workspace(warehouse: Path) -> WhatIfWorkspace:
     """Copy the published build's quantities, actuals and rating SQL into an in-memory DuckDB.
 
@@ -331,15 +328,51 @@ def load_price_book_frames(
     conn.register(TIERS_RELATION, price_book_as_text(tiers, TIER_COLUMNS))
 
 
+# The re-rated months by segment, as the page's revenue and bill-shock charts read the marts: a
+# month is judged for bill shock once the account has three billed months before it.
+_MONTHLY_SQL = f"""
+    with judged as (
+        select *,
+            count(*) filter (where is_billed) over (
+                partition by account_id, price_model_id order by month
+                rows between unbounded preceding and 1 preceding
+            ) as prior_billed_months
+        from {SHADOW_INVOICES_RELATION}
+    )
+    select month, segment, price_model_id, sum(actual_usd) as actual_usd,
+        sum(shadow_usd) as shadow_usd, sum(cost_to_serve_usd) as cost_to_serve_usd,
+        count(*) filter (where is_billed) as billed_accounts,
+        count(*) filter (where is_bill_shock) as shocked_accounts,
+        count(*) filter (where is_billed and prior_billed_months >= 3) as judged_accounts
+    from judged
+    group by month, segment, price_model_id
+    order by month, segment, price_model_id
+"""
+
+
 def what_if(
-    workspace: WhatIfWorkspace, components: pd.DataFrame, tiers: pd.DataFrame
+    workspace: WhatIfWorkspace,
+    components: pd.DataFrame,
+    tiers: pd.DataFrame,
+    *,
+    segments: tuple[str, ...] = (),
+    period: tuple | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Re-rate every rated account-month of the build under an edited price book.
 
-    Returns `guardrails` (model x segment, as fct_price_model_guardrails) and `accounts` (per
-    account and model: actual, shadow, delta, months shocked). Raises RatingError with DuckDB's
-    reason when the book cannot be rated (a cell that is not a number, an unknown charge model).
+    Returns `guardrails` (model x segment, as fct_price_model_guardrails), `accounts` (per
+    account and model over the chosen segments and period: actual, shadow, delta, months
+    shocked) and `monthly` (per month, segment and model: actual and shadow revenue, cost, billed,
+    shocked and judged accounts). Raises RatingError with DuckDB's reason when the book cannot be
+    rated (a cell that is not a number, an unknown charge model).
     """
+    where, parameters = ["true"], []
+    if segments:
+        where.append("list_contains(?, segment)")
+        parameters.append(list(segments))
+    if period:
+        where.append("month between ? and ?")
+        parameters += [period[0], period[1]]
     try:
         with workspace.connection.cursor() as cursor:
             load_price_book_frames(cursor, components, tiers)
@@ -349,10 +382,13 @@ def what_if(
                 + workspace.sql[SHADOW_INVOICES_SQL_NAME]
             )
             guardrails = cursor.execute(workspace.sql[SUMMARY_SQL_NAME]).df()
-            accounts = cursor.execute(_ACCOUNT_DELTAS_SQL).df()
+            accounts = cursor.execute(
+                account_deltas_sql(SHADOW_INVOICES_RELATION, " and ".join(where)), parameters
+            ).df()
+            monthly = cursor.execute(_MONTHLY_SQL).df()
     except duckdb.Error as error:
         raise RatingError(f"{type(error).__name__}: {error}") from error
-    return {"guardrails": guardrails, "accounts": accounts}
+    return {"guardrails": guardrails, "accounts": accounts, "monthly": monthly}
 
 
 def format_amount(amount: Decimal) -> str:

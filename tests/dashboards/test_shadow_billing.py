@@ -258,6 +258,7 @@ def test_analyst_compares_models_and_sees_the_guardrails_in_a_real_browser(dashb
     with chromium_page(tmp_path / "chromium-profile") as page:
         page.goto(f"{dashboard_url}/shadow_billing", wait_until="domcontentloaded")
         expect(page.get_by_text("Guardrails by segment", exact=True)).to_be_visible(timeout=WAIT_MS)
+        page.get_by_text("What-if: edit a proposal and re-rate the history").click()
         expect(page.get_by_text("Download the edited price book (CSVs)")).to_be_visible(
             timeout=WAIT_MS
         )
@@ -274,3 +275,43 @@ def test_analyst_compares_models_and_sees_the_guardrails_in_a_real_browser(dashb
         page.set_viewport_size({"width": 1280, "height": 4200})
         page.wait_for_timeout(1_000)
         page.screenshot(path=str(ARTIFACTS / "shadow_billing_full.png"))
+
+
+def test_the_what_if_rejects_an_invalid_edit_in_a_real_browser(dashboard_url, tmp_path):
+    """A price typed into the unit-size column (the defect's +209,182% revenue) is named beside
+    the editor, and nothing is re-rated: the page keeps the build's figures."""
+    from playwright.sync_api import expect
+
+    with chromium_page(tmp_path / "chromium-profile") as page:
+        page.set_viewport_size({"width": 1280, "height": 1800})  # the editor in full view
+        page.goto(f"{dashboard_url}/shadow_billing", wait_until="domcontentloaded")
+        expect(page.get_by_text("Guardrails by segment", exact=True)).to_be_visible(timeout=WAIT_MS)
+        wait_for_app_run(page)
+        page.get_by_text("What-if: edit a proposal and re-rate the history").click()
+        page.wait_for_timeout(2_000)
+        grid = page.locator("[data-testid='stExpander'] [data-testid='stDataFrameResizable']").first
+        expect(grid).to_be_visible(timeout=WAIT_MS)
+        box = grid.bounding_box()
+        assert box is not None
+        # the first row's first cell (the header is one row tall), then four cells right: the
+        # unit size of the proposal's first component
+        page.mouse.click(box["x"] + 100, box["y"] + 35 + 17)  # past the row markers
+        page.wait_for_timeout(300)
+        for _ in range(4):
+            page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(300)
+        page.keyboard.type("0.00003")  # typing into a chosen cell opens its editor
+        page.wait_for_timeout(500)
+        page.keyboard.press("Enter")  # the edit is sent; the page reruns
+        page.wait_for_timeout(1_000)
+        page.screenshot(path=str(ARTIFACTS / "shadow_billing_invalid_edit_typed.png"))
+        expect(
+            page.get_by_text("Not re-rated: the edit breaks the price-book format")
+        ).to_be_visible(timeout=WAIT_MS)
+        wait_for_app_run(page)
+        body = page.locator("[data-testid='stMain']").first.inner_text()
+        assert "components, row 1, unit_size:" in body
+        assert "is not a whole number of units of at least 1" in body
+        assert "Re-rated" not in body
+        assert "(edited)" not in body
+        page.screenshot(path=str(ARTIFACTS / "shadow_billing_invalid_edit.png"))

@@ -133,12 +133,18 @@ def _rating_workspace(path: str, version: str) -> rating.WhatIfWorkspace:
     return rating.what_if_workspace(Path(path))
 
 
-def what_if(components: pd.DataFrame, tiers: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def what_if(
+    components: pd.DataFrame,
+    tiers: pd.DataFrame,
+    segments: tuple[str, ...] = (),
+    period: tuple | None = None,
+) -> dict[str, pd.DataFrame]:
     """Every rated account-month re-rated under an edited price book by the rating runner
     (rating.what_if, the build's own rating, shadow-invoice and guardrail SQL).
 
-    Returns `guardrails` (model x segment, as fct_price_model_guardrails) and `accounts` (per
-    account: actual, shadow, delta). Raises QueryFailed with the reason when the book is invalid.
+    Returns `guardrails` (model x segment, as fct_price_model_guardrails), `accounts` (per account
+    over the chosen segments and period: actual, shadow, delta) and `monthly` (per month, segment
+    and model). Raises QueryFailed with the reason when the book cannot be rated.
     """
     current = warehouse()
     if not current.exists:
@@ -152,7 +158,7 @@ def what_if(components: pd.DataFrame, tiers: pd.DataFrame) -> dict[str, pd.DataF
             "Could not read the rated quantities.", f"{type(error).__name__}: {error}"
         ) from error
     try:
-        return rating.what_if(workspace, components, tiers)
+        return rating.what_if(workspace, components, tiers, segments=segments, period=period)
     except rating.RatingError as error:
         raise QueryFailed(
             "Could not rate the edited price book; check its cells.", str(error)
