@@ -13,12 +13,15 @@ if DASHBOARDS_DIR not in sys.path:  # `streamlit run` adds it for `from lib...`;
     sys.path.insert(0, DASHBOARDS_DIR)
 
 from lib import access, audit  # noqa: E402
+from lib import docs as docs_links  # noqa: E402
 from lib.layout import freshness_header, sidebar_filters  # noqa: E402
 
 st.set_page_config(page_title="seatshift", page_icon=":material/insights:", layout="wide")
 # Sign-in first (when `[auth]` is configured): nothing below runs for a reader nobody knows.
 reader = access.current_reader()
 st.session_state[access.READER_KEY] = reader
+# The dbt docs and the GX Data Docs, served by this process for as long as it runs.
+docs_links.ensure_served()
 
 # The role a page needs; a reader without it does not see the page in the navigation, and its
 # URL opened directly says which role is missing. Controls check their own roles in the pages.

@@ -393,9 +393,13 @@ def _dashboard(args: argparse.Namespace) -> int:
         return 2
     # The dashboard fails closed: should the secrets file stop parsing while it serves, a reader
     # is turned away rather than treated as a local user with every role.
+    # The dashboard serves the dbt docs and the GX Data Docs itself, on the port after its own
+    # (127.0.0.1 only), unless SEATSHIFT_DOCS_URL names where a `seatshift docs` runs.
+    docs_url = os.environ.get("SEATSHIFT_DOCS_URL") or f"http://127.0.0.1:{args.port + 1}"
     env = settings.child_environment(
         SEATSHIFT_WAREHOUSE=str(published),
         SEATSHIFT_SIGN_IN_REQUIRED="1" if auth is not None else "",
+        SEATSHIFT_DOCS_URL=docs_url,
     )
     command = [
         sys.executable, "-m", "streamlit", "run", str(settings.DASHBOARD_ENTRYPOINT),
@@ -409,7 +413,7 @@ def _dashboard(args: argparse.Namespace) -> int:
         print(
             f"serving the dashboard on http://{host}:{args.port} (warehouse {published}); "
             f"sign-in is not configured (no [auth] in {secrets}): loopback only, every reader "
-            "holds every role"
+            f"holds every role; its dbt docs and Data Docs on {docs_url}/"
         )
     else:
         print(

@@ -6,7 +6,7 @@ import streamlit as st
 from lib import charts, queries, shaping
 from lib.definitions import definition
 from lib.format import count, percent, text, timestamp
-from lib.layout import MONTH_COLUMN, current_filters, guarded, table_with_download
+from lib.layout import MONTH_COLUMN, current_filters, download_csv, guarded, table_with_download
 
 filters = current_filters()
 scope = filters.scope
@@ -72,6 +72,15 @@ elif trend is not None:
             },
         )
 
+SEARCHED_KEY = "billing_invoice_searched"
+
+
+def open_invoice(account_id: str, invoice_id: str) -> None:
+    """Point the explainer below at an invoice (its widgets are drawn later in this run)."""
+    st.session_state["billing_account"] = account_id
+    st.session_state["billing_invoice"] = invoice_id
+
+
 # ---- mismatches ------------------------------------------------------------------------------
 st.subheader("Mismatches", help=definition("mismatch_reason"))
 mismatches = guarded(queries.billing_mismatches, filters.segments, filters.period)
@@ -93,17 +102,45 @@ elif mismatches is not None:
         " · ".join(f"{reason.replace('_', ' ')}: {count(n)}" for reason, n in by_reason.items())
         or "No reason chosen."
     )
-    table_with_download(
+    st.caption("Click a mismatch (its first column) to open its invoice in the explainer below.")
+    picked = st.dataframe(
         shown,
-        "invoice_mismatches.csv",
-        key="billing_mismatches_download",
-        context={"reasons": list(chosen_reasons or [])},
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="billing_mismatch_pick",
         column_config={
             "mismatch_reason": "Reason",
             "mismatch_detail": st.column_config.TextColumn("Evidence", width="large"),
             "invoice_month": MONTH_COLUMN,
+            "invoice_id": "Invoice",
+            "line_id": "Line",
+            "source_event_id": "Seat event",
+            "account_id": "Account",
+            "segment": "Segment",
+            "invoice_status": "Status",
+            "period_start": st.column_config.DatetimeColumn("Period start", format="D MMM YYYY"),
+            "line_type": "Line type",
+            "currency": "Currency",
+            "expected_amount": st.column_config.NumberColumn("Expected", format="%.2f"),
+            "invoiced_amount": st.column_config.NumberColumn("Invoiced", format="%.2f"),
+            "amount_difference": st.column_config.NumberColumn("Difference", format="%.2f"),
+            "invoiced_quantity": st.column_config.NumberColumn("Invoiced qty", format="%d"),
+            "expected_quantity": st.column_config.NumberColumn("Expected qty", format="%d"),
+            "invoiced_unit_amount": st.column_config.NumberColumn("Invoiced unit", format="%.2f"),
+            "expected_unit_amount": st.column_config.NumberColumn("Expected unit", format="%.2f"),
         },
     )
+    download_csv(
+        shown,
+        "invoice_mismatches.csv",
+        key="billing_mismatches_download",
+        context={"reasons": list(chosen_reasons or [])},
+    )
+    picked_rows = [row for row in picked.selection.rows if row < len(shown)]
+    if picked_rows:
+        chosen_line = shown.iloc[picked_rows[0]]
+        open_invoice(str(chosen_line["account_id"]), str(chosen_line["invoice_id"]))
 if subtotals is not None and not subtotals.empty:
     st.warning(
         f"{count(len(subtotals))} invoice(s) whose subtotal or total does not add up.",
@@ -113,7 +150,20 @@ if subtotals is not None and not subtotals.empty:
 
 # ---- invoice explainer -----------------------------------------------------------------------
 st.subheader("Invoice explainer")
-st.caption("Pick an account and an invoice, then click a line to see the seat events behind it.")
+st.caption(
+    "Find an invoice by its id, or pick an account and an invoice (an account's mismatched "
+    "invoice comes first), then click a line to see the seat events behind it."
+)
+searched = st.text_input(
+    "Find an invoice by id", key="billing_invoice_search", placeholder="e.g. inv_000123"
+).strip()
+if searched and searched != st.session_state.get(SEARCHED_KEY):
+    st.session_state[SEARCHED_KEY] = searched
+    found = guarded(queries.billing_invoice_account, searched)
+    if found is None or found.empty:
+        st.warning(f"No invoice {searched!r} in this warehouse.", icon=":material/search_off:")
+    else:
+        open_invoice(str(found["account_id"].iloc[0]), searched)
 accounts = guarded(queries.billing_accounts)
 if accounts is not None and accounts.empty:
     st.info("No invoices in this warehouse.")
@@ -129,8 +179,15 @@ elif accounts is not None:
     invoices = guarded(queries.billing_invoices, account_id)
     if invoices is not None and not invoices.empty:
         labels = shaping.invoice_labels(invoices)
+        options = list(labels)
+        if st.session_state.get("billing_invoice") not in options:
+            # a new account: open on its mismatched invoice, if it has one
+            st.session_state.pop("billing_invoice", None)
+            mismatched = invoices.loc[invoices["mismatched_lines"] > 0, "invoice_id"]
+            if not mismatched.empty:
+                st.session_state["billing_invoice"] = str(mismatched.iloc[0])
         invoice_id = right.selectbox(
-            "Invoice", list(labels), key="billing_invoice", format_func=labels.get
+            "Invoice", options, key="billing_invoice", format_func=labels.get
         )
         invoice = invoices.set_index("invoice_id").loc[invoice_id]
         # Names and exact amounts do not fit a metric card at 1280 px: one line of text instead.
@@ -158,6 +215,23 @@ elif accounts is not None:
                 on_select="rerun",
                 selection_mode="single-row",
                 key="billing_lines",
+                column_config={
+                    "line_id": "Line",
+                    "line_kind": "Kind",
+                    "description": st.column_config.TextColumn("Description", width="medium"),
+                    "invoiced_quantity": st.column_config.NumberColumn("Invoiced qty"),
+                    "expected_quantity": st.column_config.NumberColumn("Expected qty"),
+                    "invoiced_amount": st.column_config.NumberColumn("Invoiced", format="%.2f"),
+                    "expected_amount": st.column_config.NumberColumn("Expected", format="%.2f"),
+                    "reconciliation_status": "Status",
+                    "mismatch_reason": "Reason",
+                    "source_event_id": "Seat event",
+                    "seats_before_source_event": "Seats before",
+                    "seats_after_source_event": "Seats after",
+                    "billable_seats_at_previous_period_start": "Seats at previous period start",
+                    "correction_trail": "Corrections",
+                    "mismatch_detail": st.column_config.TextColumn("Evidence", width="large"),
+                },
                 column_order=[
                     "line_id",
                     "line_kind",

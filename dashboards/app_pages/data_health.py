@@ -209,6 +209,7 @@ st.subheader(
     "described, their tests. Great Expectations Data Docs: every expectation of each export's "
     "latest validation, with the failing values.",
 )
+docs_links.ensure_served()
 docs = docs_links.links()
 dbt_column, gx_column = st.columns(2)
 dbt_column.link_button(
@@ -222,8 +223,8 @@ dbt_state = (
 )
 gx_state = "" if docs.has_data_docs else "; no Data Docs yet: a refresh's checks write them"
 st.caption(
-    f"Served on this machine by `seatshift docs` at {docs.server}: start it in a terminal with "
-    f"`{docs.start_command}` (or `make docs`). {dbt_state}{gx_state}."
+    f"Served by the dashboard itself at {docs.server} (`seatshift docs` serves the same pages on "
+    f"their own: `{docs.start_command}`). {dbt_state}{gx_state}."
 )
 
 # ---- audit trail -----------------------------------------------------------------------------

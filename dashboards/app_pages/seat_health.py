@@ -232,7 +232,9 @@ if portfolio is not None:
         facet_col="measure",
         labels={"month": "Month", "value": "USD", "measure": ""},
     )
-    figure.update_yaxes(matches=None, tickprefix="$", rangemode="tozero")
+    # each panel titled by its measure alone (not "=ARPA"), each with its own labelled y-axis
+    figure.for_each_annotation(lambda note: note.update(text=note.text.split("=")[-1]))
+    figure.update_yaxes(matches=None, tickprefix="$", rangemode="tozero", showticklabels=True)
     st.plotly_chart(charts.legend_below(figure), width="stretch")
     with st.expander("ARPA, ARPU and support load table"):
         table_with_download(

@@ -50,6 +50,19 @@ def color_map(values: list[str]) -> dict[str, str]:
 
 ACTUAL = "#444444"  # the real invoices, drawn beside the models
 
+# One colour per export of the contract, fixed, never shared: Okabe-Ito, then Tol's muted colours
+# for the exports past eight.
+EXPORT_PALETTE = [*OKABE_ITO[:7], "#332288", "#882255", "#117733", "#AA4499", "#44AA99"]
+
+
+def export_colors() -> dict[str, str]:
+    """Each export's colour, the same on every chart of exports (the contract's order)."""
+    from orchestration.lib.contract import EXPORTS
+
+    return {
+        export: EXPORT_PALETTE[index % len(EXPORT_PALETTE)] for index, export in enumerate(EXPORTS)
+    }
+
 
 def model_colors(names: dict[str, str], actual_label: str = "Actual invoices") -> dict[str, str]:
     """One fixed colour per price model of the book (by id, sorted), keyed by the name charts
@@ -226,7 +239,9 @@ def quarantine_by_rule(by_rule: pd.DataFrame) -> go.Figure:
     """Horizontal bars, one per rule, stacked by export: the longest bar is the first to fix."""
     totals = by_rule.groupby("rule", as_index=False)["rows_quarantined"].sum()
     rule_order = totals.sort_values(["rows_quarantined", "rule"], ascending=[True, False])["rule"]
-    colors = color_map(list(by_rule["export"].unique()))
+    colors = export_colors() | {
+        export: NEUTRAL for export in by_rule["export"].unique() if export not in export_colors()
+    }
     figure = go.Figure()
     for export, rows in by_rule.groupby("export", sort=True):
         figure.add_bar(

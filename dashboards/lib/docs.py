@@ -1,18 +1,23 @@
 """Where the dbt docs and the GX Data Docs of the published warehouse are served, for Data health.
 
-`seatshift docs` serves both on 127.0.0.1 (settings.docs_url(); `SEATSHIFT_DOCS_URL` when it runs
-on another port). The dashboard does not start it: the links say how.
+The dashboard serves both itself, from a thread of its own process on 127.0.0.1
+(settings.docs_url(): `seatshift dashboard` sets it to the port after the dashboard's), so the
+links work whenever the dashboard runs and stop with it; `seatshift docs` serves the same pages on
+their own. When the port is taken (a `seatshift docs` already serves there), the links point at it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
+import streamlit as st
+
 from lib import queries
 from orchestration.lib import settings
-from orchestration.lib.docs_site import DATA_DOCS_PREFIX, DBT_PREFIX
+from orchestration.lib.docs_site import DATA_DOCS_PREFIX, DBT_PREFIX, HOST, make_server
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,25 @@ class DocsLinks:
     start_command: str
     dbt_generated_at: dt.datetime | None  # when the published build's dbt docs were written
     has_data_docs: bool
+
+
+@st.cache_resource(show_spinner=False)
+def serve(warehouse: str, port: int) -> bool:
+    """The docs server for the published warehouse on 127.0.0.1:port, in a daemon thread of the
+    dashboard's process (once per process); False when the port is taken by something else."""
+    try:
+        server = make_server(settings.warehouse_path(warehouse), port)
+    except OSError:
+        return False
+    threading.Thread(target=server.serve_forever, name="seatshift-docs", daemon=True).start()
+    return True
+
+
+def ensure_served() -> None:
+    """Start the docs server when the docs URL is on this machine (a remote one is not ours)."""
+    url = urlparse(settings.docs_url())
+    if url.hostname in (HOST, "localhost") and url.port:
+        serve(str(queries.warehouse().path), url.port)
 
 
 def links() -> DocsLinks:

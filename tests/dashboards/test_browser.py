@@ -33,3 +33,38 @@ def test_operator_sees_data_health_in_a_real_browser(dashboard_url, tmp_path):
         page.set_viewport_size({"width": 1280, "height": 2800})
         page.wait_for_timeout(1_000)
         page.screenshot(path=str(ARTIFACTS / "data_health_full.png"))
+
+
+def test_the_documentation_links_answer_while_only_the_dashboard_runs(request, tmp_path):
+    """No `seatshift docs` runs here: the dashboard's own process serves the dbt docs and the GX
+    Data Docs its Data health buttons link to (on the port after its own), and they answer."""
+    import shutil
+    import urllib.request
+    from urllib.parse import urlparse
+
+    from playwright.sync_api import expect
+
+    from orchestration.lib import settings
+    from tests.dashboards._browser import dashboard_server
+    from tests.dashboards._support import private_copy, published_warehouse
+
+    sample = published_warehouse(request)
+    warehouse = private_copy(sample, tmp_path)
+    for folder in (settings.dbt_docs_dir, settings.data_docs_dir):
+        shutil.copytree(folder(sample), folder(warehouse))
+    with (
+        dashboard_server(warehouse, tmp_path / "server.log") as dashboard_url,
+        chromium_page(tmp_path / "chromium-profile") as page,
+    ):
+        page.goto(f"{dashboard_url}/data_health", wait_until="domcontentloaded")
+        button = page.get_by_role("link", name="dbt docs: lineage, models and columns")
+        expect(button).to_be_visible(timeout=WAIT_MS)
+        dbt_docs = button.get_attribute("href")
+        data_docs = page.get_by_role("link", name="Great Expectations Data Docs").get_attribute(
+            "href"
+        )
+        assert urlparse(dbt_docs).port == urlparse(dashboard_url).port + 1
+        for url in (dbt_docs, data_docs):
+            with urllib.request.urlopen(url, timeout=30) as response:
+                assert response.status == 200, url
+                assert len(response.read()) > 0, url

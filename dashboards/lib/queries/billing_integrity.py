@@ -101,6 +101,15 @@ def billing_accounts() -> pd.DataFrame:
     )
 
 
+def billing_invoice_account(invoice_id: str) -> pd.DataFrame:
+    """The account an invoice belongs to (none when the id is unknown)."""
+    return _read(
+        "the invoice",
+        "select account_id from marts.fct_invoice_checks where invoice_id = ?",
+        (invoice_id,),
+    )
+
+
 def billing_invoices(account_id: str) -> pd.DataFrame:
     return _read(
         "the account's invoices",
