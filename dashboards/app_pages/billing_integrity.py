@@ -103,8 +103,12 @@ elif mismatches is not None:
         or "No reason chosen."
     )
     st.caption("Click a mismatch (its first column) to open its invoice in the explainer below.")
+    readable = shown.assign(mismatch_reason=shown["mismatch_reason"].str.replace("_", " ")).astype(
+        object
+    )
+    readable = readable.where(readable.notna(), "")  # an empty cell reads empty, never "None"
     picked = st.dataframe(
-        shown,
+        readable,
         hide_index=True,
         on_select="rerun",
         selection_mode="single-row",
@@ -155,7 +159,7 @@ st.caption(
     "invoice comes first), then click a line to see the seat events behind it."
 )
 searched = st.text_input(
-    "Find an invoice by id", key="billing_invoice_search", placeholder="e.g. inv_000123"
+    "Find an invoice by id", key="billing_invoice_search", placeholder="an invoice id"
 ).strip()
 if searched and searched != st.session_state.get(SEARCHED_KEY):
     st.session_state[SEARCHED_KEY] = searched
