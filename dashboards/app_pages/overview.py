@@ -86,13 +86,16 @@ def _card(column, row: pd.Series) -> None:
             chart_type="line",
         )
         checks = decision.signal_checks(row, thresholds.values)
-        lines = [
-            f"{_mark(check.met)} {label(check.metric)}: **{check.value_text}** "
-            f"<small>({check.threshold_text})</small>"
-            for check in checks.itertuples()
-            if check.signal != "automation_share"
-        ]
-        st.markdown("  \n".join(lines), unsafe_allow_html=True)
+        for check in checks.itertuples():
+            if check.signal == "automation_share":
+                continue
+            # each signal with its definition on hover
+            st.markdown(
+                f"{_mark(check.met)} {label(check.metric)}: **{check.value_text}** "
+                f"<small>({check.threshold_text})</small>",
+                unsafe_allow_html=True,
+                help=definition(check.metric),
+            )
 
 
 def _mark(met: bool | None) -> str:
