@@ -69,6 +69,19 @@ elif trend is not None:
                 "amount_match_rate": st.column_config.NumberColumn(
                     "Amount matching", format="percent"
                 ),
+                "segment": "Segment",
+                "judged_lines": st.column_config.NumberColumn("Lines judged", format="localized"),
+                "matching_lines": st.column_config.NumberColumn("Matching", format="localized"),
+                "mismatched_lines": st.column_config.NumberColumn("Mismatched", format="localized"),
+                "missing_lines": st.column_config.NumberColumn("Missing", format="localized"),
+                "judged_amount_usd": st.column_config.NumberColumn(
+                    "Amount judged", format="dollar"
+                ),
+                "matching_amount_usd": st.column_config.NumberColumn(
+                    "Amount matching (USD)", format="dollar"
+                ),
+                "accuracy_bar": st.column_config.NumberColumn("Bar", format="percent"),
+                "meets_bar": st.column_config.CheckboxColumn("Meets the bar"),
             },
         )
 

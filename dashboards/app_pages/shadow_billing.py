@@ -41,7 +41,9 @@ COLUMNS = {
     "account_id": "Account",
     "accounts": "Accounts",
     "shocked_months": "Months shocked",
-    "revenue_delta_pct": st.column_config.NumberColumn("Revenue Δ", format="percent"),
+    "revenue_delta_pct": st.column_config.NumberColumn(
+        "Revenue Δ", format="percent", width="medium"
+    ),
     "bill_shock_rate": st.column_config.NumberColumn("Bill shock", format="percent"),
     "winners_share": st.column_config.NumberColumn("Winners", format="percent"),
     "losers_share": st.column_config.NumberColumn("Losers", format="percent"),
@@ -52,8 +54,8 @@ COLUMNS = {
     "actual_gross_margin": st.column_config.NumberColumn("Margin now", format="percent"),
     "shadow_gross_margin": st.column_config.NumberColumn("Margin", format="percent"),
     "invoice_variance": st.column_config.NumberColumn("Invoice variance", format="%.2f"),
-    "actual_usd": st.column_config.NumberColumn("Actual", format="dollar"),
-    "shadow_usd": st.column_config.NumberColumn("Shadow", format="dollar"),
+    "actual_usd": st.column_config.NumberColumn("Actual billings", format="dollar"),
+    "shadow_usd": st.column_config.NumberColumn("Shadow billings", format="dollar"),
     "delta_usd": st.column_config.NumberColumn("Δ", format="dollar"),
     "delta_pct": st.column_config.NumberColumn("Δ %", format="percent"),
 }
@@ -76,7 +78,8 @@ def _shown(columns: list[str], **headers: str) -> dict:
 
 
 def _guardrail_kpis(row: pd.Series) -> None:
-    """The figures the guardrails judge for one row (a segment, or the pooled portfolio)."""
+    """The figures the guardrails judge for one row (a segment, or the pooled portfolio):
+    revenue, margin and bill shock side by side, then who wins and who loses."""
     kpis = st.columns(5)
     kpis[0].metric(
         "Revenue vs. actual",
@@ -85,29 +88,29 @@ def _guardrail_kpis(row: pd.Series) -> None:
         border=True,
     )
     kpis[1].metric(
-        "Winners (pay less)",
-        percent(row["winners_share"], 0),
-        help=definition("winners_losers"),
-        border=True,
-    )
-    kpis[2].metric(
-        "Losers (pay more)",
-        percent(row["losers_share"], 0),
-        help=definition("winners_losers"),
-        border=True,
-    )
-    kpis[3].metric(
-        "Shadow bill-shock rate",
-        percent(row["bill_shock_rate"]),
-        help=definition("shadow_bill_shock"),
-        border=True,
-    )
-    kpis[4].metric(
         "Gross margin",
         percent(row["shadow_gross_margin"]),
         delta=f"actual {percent(row['actual_gross_margin'])}",
         delta_color="off",
         help=definition("gross_margin"),
+        border=True,
+    )
+    kpis[2].metric(
+        "Shadow bill-shock rate",
+        percent(row["bill_shock_rate"]),
+        help=definition("shadow_bill_shock"),
+        border=True,
+    )
+    kpis[3].metric(
+        "Winners (pay less)",
+        percent(row["winners_share"], 0),
+        help=definition("winners_losers"),
+        border=True,
+    )
+    kpis[4].metric(
+        "Losers (pay more)",
+        percent(row["losers_share"], 0),
+        help=definition("winners_losers"),
         border=True,
     )
 
@@ -340,6 +343,8 @@ if guardrails is not None and not guardrails.empty:
                 "segment",
                 "verdict",
                 "revenue_delta_pct",
+                "shadow_gross_margin",
+                "actual_gross_margin",
                 "bill_shock_rate",
                 "winners_share",
                 "losers_share",
@@ -347,8 +352,6 @@ if guardrails is not None and not guardrails.empty:
                 "delta_pct_p50",
                 "delta_pct_p90",
                 "delta_pct_p99",
-                "actual_gross_margin",
-                "shadow_gross_margin",
                 "invoice_variance",
                 "actual_usd",
                 "shadow_usd",
