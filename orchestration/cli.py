@@ -395,7 +395,7 @@ def _dashboard(args: argparse.Namespace) -> int:
     # is turned away rather than treated as a local user with every role.
     # The dashboard serves the dbt docs and the GX Data Docs itself, on the port after its own
     # (127.0.0.1 only), unless SEATSHIFT_DOCS_URL names where a `seatshift docs` runs.
-    docs_url = os.environ.get("SEATSHIFT_DOCS_URL") or f"http://127.0.0.1:{args.port + 1}"
+    docs_url = settings.current().docs_url or f"http://127.0.0.1:{args.port + 1}"
     env = settings.child_environment(
         SEATSHIFT_WAREHOUSE=str(published),
         SEATSHIFT_SIGN_IN_REQUIRED="1" if auth is not None else "",

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from orchestration.lib.rating import COMPONENT_COLUMNS
+
 CHARGE_MODELS = (
     "flat_fee",
     "standard",
@@ -54,6 +56,7 @@ NON_NEGATIVE = (
     "pool_units",
 )
 PERCENTS = ("rate_pct", "rollover_pct")
+TEXT_COLUMNS = ("price_model_id", "component_id", "metric", "charge_model", "free_units_per_metric")
 
 
 @dataclass(frozen=True)
@@ -109,20 +112,7 @@ def problems(components: pd.DataFrame, tiers: pd.DataFrame) -> list[Problem]:
     """Every break of the price-book format in one model's (or a whole book's) components and
     tiers. An empty list means the book can be rated."""
     found: list[Problem] = []
-    numeric = (
-        "unit_size",
-        "unit_amount",
-        "flat_amount",
-        "package_size",
-        "package_amount",
-        "free_units",
-        "rate_pct",
-        "fixed_amount",
-        "pool_units",
-        "rollover_pct",
-        "rollover_periods",
-        "minimum_amount",
-    )
+    numeric = tuple(column for column in COMPONENT_COLUMNS if column not in TEXT_COLUMNS)
     parsed, bad = _numbers(components, "components", numeric)
     found += bad
     seen: set[tuple[str, str]] = set()

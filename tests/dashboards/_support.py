@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -37,3 +39,15 @@ def write_status(warehouse: Path, status: str, finished_at: str, reason: str | N
         "reason": reason,
     }
     refresh_status_path(warehouse).write_text(json.dumps(status_file), encoding="utf-8")
+
+
+def decision_pack(warehouse: Path, out: Path, segment: str, model: str) -> str:
+    """The decision pack `seatshift report` writes for a segment and proposal, as HTML text."""
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("seatshift")), "report", "--out", str(out),
+         "--warehouse", str(warehouse), "--segment", segment, "--price-model", model],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (pack,) = out.glob("*.html")
+    return pack.read_text(encoding="utf-8")

@@ -9,7 +9,6 @@ them to the cent."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.dashboards._support import ENTRYPOINT, published_warehouse
+from tests.dashboards._support import ENTRYPOINT, decision_pack, published_warehouse
 
 SEATSHIFT = Path(sys.executable).with_name("seatshift")
 
@@ -125,14 +124,7 @@ def test_mrr_and_twelve_months_are_one_number_everywhere(warehouse, monkeypatch,
     plan_metric = _metric(app, "Plan: MRR, next 12 months (middle)")
     assert plan_metric.delta == f"{twelve_text} if nobody moves"
 
-    result = subprocess.run(
-        [str(SEATSHIFT), "report", "--out", str(tmp_path), "--warehouse", str(warehouse),
-         "--segment", segment, "--price-model", model],
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    (pack,) = tmp_path.glob("*.html")
-    html = pack.read_text(encoding="utf-8")
+    html = decision_pack(warehouse, tmp_path, segment, model)
     road_ahead = html[html.index("<h2>The road ahead: ") : html.index("<h2>Migration plan: ")]
     assert f"<td>{twelve_text} (" in road_ahead
     plan_section = html[html.index("<h2>Migration plan: ") :]

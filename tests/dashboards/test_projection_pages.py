@@ -5,7 +5,6 @@ the paper invoice."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.dashboards._support import ENTRYPOINT, published_warehouse
+from tests.dashboards._support import ENTRYPOINT, decision_pack, published_warehouse
 
 SEATSHIFT = Path(sys.executable).with_name("seatshift")
 
@@ -112,14 +111,7 @@ def test_decision_pack_carries_the_projection_and_the_plans_waves(sample, tmp_pa
             " where segment = ? and price_model_id = ? group by wave order by wave",
             [segment, model],
         ).fetchall()
-    result = subprocess.run(
-        [str(SEATSHIFT), "report", "--out", str(tmp_path), "--warehouse", str(sample),
-         "--segment", segment, "--price-model", model],
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    (pack,) = tmp_path.glob("*.html")
-    html = pack.read_text(encoding="utf-8")
+    html = decision_pack(sample, tmp_path, segment, model)
     assert "<h2>The road ahead: " in html and "<h2>Migration plan: " in html
     totals = f"{_money(float(middle))} ({_money(float(worst))} .. {_money(float(best))})"
     assert totals in html
