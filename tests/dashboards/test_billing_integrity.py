@@ -52,8 +52,11 @@ def test_billing_page_shows_accuracy_and_every_mismatch_of_the_sample(sample, mo
     assert metrics["Line accuracy, period"] == f"{matching / judged * 100:.1f}%"
     mismatches = app.dataframe[1].value  # the accuracy table first, then the mismatches
     assert len(mismatches) == len(errors)
+    # the reasons read as words on the page (the mart's `missing_proration` as "missing proration")
     assert set(mismatches["mismatch_reason"]) == {
-        {"missed_proration": "missing_proration"}.get(error["kind"], error["kind"])
+        {"missed_proration": "missing_proration"}.get(error["kind"], error["kind"]).replace(
+            "_", " "
+        )
         for error in errors
     }
 
