@@ -143,3 +143,38 @@ def test_controller_sees_a_lines_seat_events_in_one_click(
         wait_for_app_run(page)
         expect(page.get_by_text("Click a line (its first column)")).to_be_visible(timeout=WAIT_MS)
         assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_the_explainer_finds_an_invoice_by_id_and_opens_on_a_mismatched_one(sample, monkeypatch):
+    """Typing an invoice id opens that invoice (and its account); an account with a mismatch opens
+    on its mismatched invoice. The invoice of the sample's stale quantity is the known mismatch."""
+    error = _stale_quantity_error()
+    with duckdb.connect(str(sample), read_only=True) as connection:
+        (account,) = connection.execute(
+            "select account_id from marts.fct_invoice_checks where invoice_id = ?",
+            [error["invoice_id"]],
+        ).fetchone()
+        mismatched = {
+            row[0]
+            for row in connection.execute(
+                "select invoice_id from marts.fct_invoice_checks"
+                " where account_id = ? and mismatched_lines > 0",
+                [account],
+            ).fetchall()
+        }
+    app = _billing_page(monkeypatch, sample)
+    app.text_input(key="billing_invoice_search").input(error["invoice_id"]).run()
+    assert not app.exception
+    assert app.selectbox(key="billing_account").value == account
+    assert app.selectbox(key="billing_invoice").value == error["invoice_id"]
+    lines = app.dataframe[-1].value
+    assert error["line_id"] in set(lines["line_id"])
+
+    fresh = _billing_page(monkeypatch, sample)
+    fresh.selectbox(key="billing_account").set_value(account).run()
+    assert not fresh.exception
+    assert fresh.selectbox(key="billing_invoice").value in mismatched
+
+    unknown = _billing_page(monkeypatch, sample)
+    unknown.text_input(key="billing_invoice_search").input("inv_does_not_exist").run()
+    assert any("No invoice" in warning.value for warning in unknown.warning)

@@ -129,3 +129,24 @@ def test_mrr_and_twelve_months_are_one_number_everywhere(warehouse, monkeypatch,
     assert f"<td>{twelve_text} (" in road_ahead
     plan_section = html[html.index("<h2>Migration plan: ") :]
     assert f"{twelve_text} if nobody moves" in plan_section
+
+
+def test_a_shared_link_may_name_the_segment_by_its_id(request, monkeypatch):
+    """`?segments=mid_market` (the id, not the label) filters the pages as the label does."""
+    warehouse = published_warehouse(request)
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        (mrr,) = conn.execute(
+            """
+            select sum(mrr_usd) from marts.fct_account_month
+            where month = (select max(month) from marts.fct_account_month)
+                and segment = 'mid_market'
+            """
+        ).fetchone()
+    monkeypatch.setenv("SEATSHIFT_WAREHOUSE", str(warehouse))
+    app = AppTest.from_file(ENTRYPOINT, default_timeout=90)
+    app.query_params["segments"] = "mid_market"
+    app.run()
+    app.switch_page("app_pages/seat_health.py").run()
+    assert not app.exception, app.exception
+    assert app.multiselect(key="segments").value == ["mid_market"]
+    assert _metric(app, "MRR").value == _money(float(mrr))
