@@ -8,15 +8,6 @@
     late events (up to 35 days) touch earlier months that way. `dbt build --full-refresh` gives the
     same rows. -#}
 -- depends_on: {{ ref('int_usage_event_deliveries_counted_to_batch_month') }}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='month',
-        on_schema_change='fail',
-    )
-}}
-
 {%- set touched_months = usage_rollup_touched_months() %}
 
 with

@@ -5,15 +5,6 @@
     Incremental by month like that rollup, with the same detection (macro
     usage_rollup_touched_months): agents are kept so that its last_loaded_at follows every load. -#}
 -- depends_on: {{ ref('int_usage_event_deliveries_counted_to_batch_month') }}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='month',
-        on_schema_change='fail',
-    )
-}}
-
 {%- set touched_months = usage_rollup_touched_months() %}
 
 with

@@ -19,17 +19,8 @@ renamed as (
     from source
 ),
 
-ranked as (
-    select
-        *,
-        {{ first_delivery_rank(['line_id']) }} as version_rank
-    from renamed
-),
-
 deduplicated as (
-    select {{ star_exclude(["version_rank"]) }}
-    from ranked
-    where version_rank = 1
+    {{ one_row_per_key('renamed', ['line_id'], keep='first_delivery') }}
 )
 
 select * from deduplicated

@@ -22,17 +22,8 @@ renamed as (
     from source
 ),
 
-ranked as (
-    select
-        *,
-        {{ latest_version_rank(['invoice_id']) }} as version_rank
-    from renamed
-),
-
 latest as (
-    select {{ star_exclude(["version_rank"]) }}
-    from ranked
-    where version_rank = 1
+    {{ one_row_per_key('renamed', ['invoice_id'], keep='latest_version') }}
 )
 
 select * from latest

@@ -17,18 +17,8 @@ renamed as (
     from source
 ),
 
-ranked as (
-    select
-        *,
-        {{ first_delivery_rank(['plan_id', 'effective_from']) }}
-            as version_rank
-    from renamed
-),
-
 deduplicated as (
-    select {{ star_exclude(["version_rank"]) }}
-    from ranked
-    where version_rank = 1
+    {{ one_row_per_key('renamed', ['plan_id', 'effective_from'], keep='first_delivery') }}
 )
 
 select * from deduplicated

@@ -16,17 +16,8 @@ renamed as (
     from source
 ),
 
-ranked as (
-    select
-        *,
-        {{ latest_version_rank(['subscription_id']) }} as version_rank
-    from renamed
-),
-
 latest as (
-    select {{ star_exclude(["version_rank"]) }}
-    from ranked
-    where version_rank = 1
+    {{ one_row_per_key('renamed', ['subscription_id'], keep='latest_version') }}
 )
 
 select * from latest

@@ -13,17 +13,8 @@ renamed as (
     from source
 ),
 
-ranked as (
-    select
-        *,
-        {{ first_delivery_rank(['ticket_id']) }} as version_rank
-    from renamed
-),
-
 deduplicated as (
-    select {{ star_exclude(["version_rank"]) }}
-    from ranked
-    where version_rank = 1
+    {{ one_row_per_key('renamed', ['ticket_id'], keep='first_delivery') }}
 )
 
 select * from deduplicated

@@ -26,17 +26,8 @@ renamed as (
 -- occurred_at joins event_id in the partition so that a filter on occurred_at (the rollup's
 -- months) is pushed below the window and only those months are de-duplicated; a re-delivered
 -- event carries the same occurred_at, and the loader keeps one row per event_id anyway.
-ranked as (
-    select
-        *,
-        {{ first_delivery_rank(['event_id', 'occurred_at']) }} as version_rank
-    from renamed
-),
-
 deduplicated as (
-    select {{ star_exclude(["version_rank"]) }}
-    from ranked
-    where version_rank = 1
+    {{ one_row_per_key('renamed', ['event_id', 'occurred_at'], keep='first_delivery') }}
 )
 {% else %}
 deduplicated as (select * from renamed)

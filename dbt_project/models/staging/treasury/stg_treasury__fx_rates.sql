@@ -12,18 +12,8 @@ renamed as (
     from source
 ),
 
-ranked as (
-    select
-        *,
-        {{ first_delivery_rank(['rate_date', 'currency']) }}
-            as version_rank
-    from renamed
-),
-
 deduplicated as (
-    select {{ star_exclude(["version_rank"]) }}
-    from ranked
-    where version_rank = 1
+    {{ one_row_per_key('renamed', ['rate_date', 'currency'], keep='first_delivery') }}
 )
 
 select * from deduplicated
