@@ -112,7 +112,7 @@ def _compiled_rollup(warehouse: Path, work: Path) -> list[Path] | None:
         [str(Path(sys.executable).with_name("dbt")), "compile", "--quiet",
          "--target", "prod", "--select", *ROLLUP_MODELS,
          "--target-path", str(folder / "target")],
-        cwd=settings.DBT_PROJECT_DIR, env=env, capture_output=True, text=True,
+        cwd=settings.dbt_project_dir(), env=env, capture_output=True, text=True,
     )  # fmt: skip
     found = [
         next(iter((folder / "target").glob(f"compiled/*/models/**/{model}.sql")), None)

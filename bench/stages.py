@@ -7,7 +7,6 @@ the slowest dbt models from dbt's log beside the warehouse; nothing here re-impl
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import re
 import sqlite3
@@ -348,7 +347,3 @@ def _write_correction(
         """
     )
     return event_id
-
-
-def write_json(path: Path, value: object) -> None:
-    path.write_text(json.dumps(value, indent=2, default=str) + "\n", encoding="utf-8")

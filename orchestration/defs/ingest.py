@@ -11,7 +11,7 @@ import dataclasses
 import dagster as dg
 
 from orchestration.defs.resources import WarehouseResource
-from orchestration.lib import ingest
+from orchestration.lib import loader
 from orchestration.lib.contract import EXPORTS, SEAT_SIGN_TABLE, Export
 from orchestration.lib.loader.files import write_seat_signs
 
@@ -31,9 +31,9 @@ def landing_inventory(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     warehouse.pause_for_fault_injection("load")
-    files = ingest.landing_files(warehouse.landing_path)
+    files = loader.landing_files(warehouse.landing_path)
     with warehouse.connect() as conn:
-        rejected = ingest.reject_unrecognised(conn, files.get(None, []), warehouse.refresh_id)
+        rejected = loader.reject_unrecognised(conn, files.get(None, []), warehouse.refresh_id)
     counts = {export or "unrecognised": len(paths) for export, paths in files.items()}
     context.log.info(
         f"{sum(counts.values())} file(s) in {warehouse.landing_path}: "
@@ -68,7 +68,7 @@ def build_export_asset(export: Export) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:
         with warehouse.connect() as conn:
-            reports = ingest.load_export(
+            reports = loader.load_export(
                 conn, warehouse.landing_path, export.name, warehouse.refresh_id
             )
             (row_count,) = conn.execute(f"select count(*) from {export.relation}").fetchone()

@@ -13,7 +13,7 @@ import duckdb
 from dagster_dbt import DbtCliResource
 from pydantic import PrivateAttr
 
-from orchestration.lib import ingest, settings, warehouse
+from orchestration.lib import loader, settings, warehouse
 from orchestration.lib.dbt_project import DBT_PROJECT, DBT_TARGET
 
 # dbt runs under a guard that stops it when the refresh process dies (even by kill -9), so no
@@ -76,7 +76,7 @@ class WarehouseResource(dg.ConfigurableResource):
         try:
             self._build = warehouse.start_build(self.published_path, self._refresh_id)
             with self.connect() as conn:
-                ingest.ensure_warehouse_schema(conn)
+                loader.ensure_warehouse_schema(conn)
         except Exception as error:  # no teardown follows a failed setup: clean up here
             self._failures.append(f"{type(error).__name__}: {error}")
             self.teardown_after_execution(context)

@@ -5,7 +5,7 @@ import json
 
 import dagster as dg
 
-from orchestration.lib import ingest, settings
+from orchestration.lib import loader, settings
 
 refresh_warehouse = dg.define_asset_job(
     name="refresh_warehouse",
@@ -38,7 +38,7 @@ refresh_warehouse_schedule = dg.ScheduleDefinition(
 def landing_folder_sensor(context: dg.SensorEvaluationContext):
     seen = json.loads(context.cursor) if context.cursor else {}
     # The loader's own reading of the landing folder: the sensor wakes for what a refresh loads.
-    listing = ingest.landing_listing(settings.landing_dir())
+    listing = loader.landing_listing(settings.landing_dir())
     new = sorted(name for name, stamp in listing.items() if seen.get(name) != stamp)
     if not new:
         return dg.SkipReason("no new or changed files in the landing folder")

@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 from dagster_dbt import DbtProject
 
-from orchestration.lib.settings import DBT_PROJECT_DIR
+from orchestration.lib import settings
 
 # The refresh builds the prod target (profiles.yml): its private build file, published after the
 # audits. dev, the default for an analyst's `dbt build`, has its own file.
@@ -90,6 +90,8 @@ def parse_in_process(project: DbtProject) -> None:
             raise DbtParseFailed(f"dbt could not parse {project.project_dir}: {reason}")
 
 
+# Resolved when the definitions load: a refresh builds the project its settings name.
+DBT_PROJECT_DIR = settings.dbt_project_dir()
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 

@@ -38,7 +38,6 @@ TIERS_RELATION = "rating_price_tiers"
 LINES_RELATION = "rating_lines"
 ACTUALS_RELATION = "rating_actuals"
 SHADOW_INVOICES_RELATION = "rating_shadow_invoices"
-PRICE_BOOK_FILES = ("price_models.csv", "price_components.csv", "price_tiers.csv")
 COMPONENT_COLUMNS = (
     "price_model_id",
     "component_id",
@@ -109,6 +108,7 @@ def rating_sql_from_warehouse(warehouse: Path) -> str | None:
 def compile_rating_sql() -> str:
     """Compile `rate_usage` with dbt, for when no built warehouse is at hand."""
     dbt = Path(sys.executable).with_name("dbt")
+    project_dir = settings.dbt_project_dir()
     inline = (
         "{{ rate_usage('" + USAGE_RELATION + "', '" + COMPONENTS_RELATION + "', '"
         "" + TIERS_RELATION + "') }}"
@@ -127,16 +127,16 @@ def compile_rating_sql() -> str:
                 "--inline",
                 inline,
                 "--project-dir",
-                str(settings.DBT_PROJECT_DIR),
+                str(project_dir),
                 "--profiles-dir",
-                str(settings.DBT_PROJECT_DIR),
+                str(project_dir),
                 "--target-path",
                 str(Path(scratch) / "target"),
             ],
             capture_output=True,
             text=True,
             env=env,
-            cwd=settings.DBT_PROJECT_DIR,
+            cwd=project_dir,
         )
     if result.returncode != 0:
         raise RatingError("dbt could not compile the rating SQL: " + result.stdout[-2000:])

@@ -135,14 +135,9 @@ def point_dbt_at(database: Path) -> None:
     os.environ["SEATSHIFT_DBT_DATABASE"] = str(database)
 
 
-def __getattr__(name: str):
-    # Resolved when first read (by the dbt assets' definition), never at import.
-    if name == "DBT_PROJECT_DIR":
-        return dbt_project_dir()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def dbt_project_dir() -> Path:
+    """The dbt project a refresh builds: `SEATSHIFT_DBT_PROJECT` (an analyst's working copy), else
+    the repository's."""
     return _from_repo(current().dbt_project or REPO_ROOT / "dbt_project").resolve()
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.lib import ingest
+from orchestration.lib import loader
 from orchestration.lib.contract import CROSS_ROW_RULES, EXPORTS, IMPLAUSIBLE_TIME, LOAD_ORDER
 from orchestration.lib.contract.rules import ValueRule, value_rules
 
@@ -164,10 +164,10 @@ def reference_files(landing: Path) -> None:
 
 def load_all(conn: duckdb.DuckDBPyConnection, landing: Path, refresh_id: str = "r1"):
     """What a refresh does: unknown files first, then every export in load order."""
-    files = ingest.landing_files(landing)
-    reports = ingest.reject_unrecognised(conn, files.get(None, []), refresh_id)
+    files = loader.landing_files(landing)
+    reports = loader.reject_unrecognised(conn, files.get(None, []), refresh_id)
     for export in LOAD_ORDER:
-        reports += ingest.load_export(conn, landing, export, refresh_id)
+        reports += loader.load_export(conn, landing, export, refresh_id)
     for report in reports:
         assert report.rows_read == (
             report.rows_loaded + report.rows_duplicate + report.rows_quarantined
@@ -530,7 +530,7 @@ def test_files_of_no_export_are_rejected_and_hidden_files_ignored(conn, landing)
     (landing / "_notes.csv").write_text("a\n1\n")
     (landing / ".accounts__x.csv").write_text("a\n1\n")
 
-    files = ingest.landing_files(landing)
+    files = loader.landing_files(landing)
     reports = load_all(conn, landing)
 
     assert [path.name for path in files[None]] == ["accounts__x.xlsx", "invoicez__x.csv"]
@@ -751,7 +751,7 @@ def test_the_landing_listing_a_watcher_compares_holds_what_the_loader_would_look
     (landing / "_notes.csv").write_text("a\n1\n")
     (landing / ".accounts__x.csv").write_text("a\n1\n")
 
-    listing = ingest.landing_listing(landing)
+    listing = loader.landing_listing(landing)
 
     assert list(listing) == [
         "accounts__base.csv",

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.lib import ingest
+from orchestration.lib import loader
 from orchestration.lib.loader.readers import sniff_encoding
 from tests.orchestration.test_ingest import (
     GOOD_ROWS,
@@ -126,10 +126,10 @@ def test_the_plausible_window_comes_from_settings_and_the_given_refresh_start(
     )
 
     # A refresh id of another shape: the caller passes the start (2025-02-01 12:00 UTC).
-    reports = ingest.load_export(
+    reports = loader.load_export(
         conn, landing, "accounts", "r1", refresh_started=dt.datetime(2025, 2, 1, 12)
     )
-    reports += ingest.load_export(
+    reports += loader.load_export(
         conn, landing, "usage_events", "r1", refresh_started=dt.datetime(2025, 2, 1, 12)
     )
 
@@ -150,7 +150,7 @@ def test_a_bad_plausibility_setting_is_named_instead_of_loading_anything(
     monkeypatch.setenv(variable, value)
 
     with pytest.raises(ValueError, match=variable):
-        ingest.load_export(conn, landing, "accounts", REFRESH)
+        loader.load_export(conn, landing, "accounts", REFRESH)
 
 
 # ---------------------------------------------------------------------------- encodings

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 from great_expectations.execution_engine import sqlalchemy_execution_engine
 
-from orchestration.lib import contract, expectations, ingest, settings
+from orchestration.lib import contract, expectations, loader, settings
 
 T0 = datetime(2025, 1, 1, 9, 0)
 T1 = datetime(2025, 2, 1, 9, 0)
@@ -663,7 +663,7 @@ def test_rows_the_loader_accepted_from_the_sample_pass_every_expectation(tmp_pat
     database = tmp_path / "loaded.duckdb"
     with duckdb.connect(str(database)) as conn:
         for export in contract.LOAD_ORDER:
-            ingest.load_export(conn, settings.SEEDS_DIR, export, "sample")
+            loader.load_export(conn, settings.SEEDS_DIR, export, "sample")
 
     outcomes = [expectations.validate_export(database, e, "sample") for e in contract.EXPORTS]
 

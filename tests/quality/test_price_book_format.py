@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from orchestration.lib import price_book
-from orchestration.lib.settings import DBT_PROJECT_DIR
+from orchestration.lib import price_book, settings
 
-BOOK = DBT_PROJECT_DIR / "seeds" / "price_book"
+BOOK = settings.dbt_project_dir() / "seeds" / "price_book"
 
 
 def _shipped() -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -338,12 +338,6 @@ def cross_row_rules(export: str) -> list[CrossRowRule]:
     return [rule for rule in CROSS_ROW if rule.export == export]
 
 
-def seat_balance_rule(export: str) -> SeatBalanceRule | None:
-    return next(
-        (rule for rule in cross_row_rules(export) if isinstance(rule, SeatBalanceRule)), None
-    )
-
-
 Rule = ValueRule | PlausibleTimeRule | CrossRowRule
 
 
