@@ -20,7 +20,7 @@ from pathlib import Path
 from orchestration.lib import settings
 
 # The per-export summary beside its Data Docs, which the index pages read (defined here, not in
-# lib/expectations.py: that module imports Great Expectations, seconds of start-up for a server).
+# lib/expectations/: that package imports Great Expectations, seconds of start-up for a server).
 OUTCOME_FILE = "seatshift_outcome.json"
 
 HOST = "127.0.0.1"

@@ -156,7 +156,8 @@ def test_a_failed_critical_expectation_stops_the_refresh_before_publish(
             rules = [*rules, (impossible, True)]
         return rules
 
-    monkeypatch.setattr(expectations, "suite", stricter_suite)
+    # validate_export looks the suite up in its module, where the patch must go.
+    monkeypatch.setattr(expectations.suites, "suite", stricter_suite)
     landing = tmp_path / "landing"
     shutil.copytree(SEEDS_DIR, landing)
     warehouse = tmp_path / "seatshift.duckdb"

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from great_expectations.execution_engine import sqlalchemy_execution_engine
 
 from orchestration.lib import contract, expectations, loader, settings
+from orchestration.lib.expectations import validation
 
 T0 = datetime(2025, 1, 1, 9, 0)
 T1 = datetime(2025, 2, 1, 9, 0)
@@ -472,14 +473,14 @@ def test_a_refresh_that_loaded_every_row_validates_the_table_itself_with_the_sam
     engine = sa.create_engine(f"duckdb:///{database}")
     try:
         spec = contract.EXPORTS[export]
-        assert expectations._batch_refresh_id(engine, spec, refresh_id) is None
-        assert expectations._batch_refresh_id(engine, spec, "another") == "another"
-        assert expectations._batch_refresh_id(engine, spec, None) is None
+        assert validation._batch_refresh_id(engine, spec, refresh_id) is None
+        assert validation._batch_refresh_id(engine, spec, "another") == "another"
+        assert validation._batch_refresh_id(engine, spec, None) is None
     finally:
         engine.dispose()
 
     whole = expectations.validate_export(database, export, refresh_id=refresh_id)
-    monkeypatch.setattr(expectations, "_batch_refresh_id", lambda engine, spec, given: given)
+    monkeypatch.setattr(validation, "_batch_refresh_id", lambda engine, spec, given: given)
     filtered = expectations.validate_export(database, export, refresh_id=refresh_id)
 
     assert not whole.success
@@ -497,7 +498,7 @@ def test_a_refresh_beside_others_is_still_validated_alone(warehouse):
     engine = sa.create_engine(f"duckdb:///{warehouse}")
     try:
         spec = contract.EXPORTS["usage_events"]
-        assert expectations._batch_refresh_id(engine, spec, "valid") == "valid"
+        assert validation._batch_refresh_id(engine, spec, "valid") == "valid"
     finally:
         engine.dispose()
 
