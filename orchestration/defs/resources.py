@@ -121,6 +121,14 @@ class WarehouseResource(dg.ConfigurableResource):
         """dbt's docs page of this build, moved beside the warehouse when the build publishes."""
         warehouse.stage_docs(self.build_path, static_index, inputs_key)
 
+    def stage_dbt_state(self, manifest: str) -> None:
+        """dbt's state of this build (settings.dbt_state_dir), published with the build."""
+        warehouse.stage_dbt_state(self.build_path, manifest)
+
+    @property
+    def has_published_dbt_state(self) -> bool:
+        return (settings.dbt_state_dir(self.published_path) / "manifest.json").is_file()
+
     @property
     def published_docs_key(self) -> str | None:
         """What the published dbt docs page was made from (None: no page, or no key kept)."""

@@ -28,6 +28,7 @@ from orchestration.lib.dbt_project import (
     DBT_PROJECT,
     build_inputs_key,
     code_fingerprint,
+    deferral_manifest,
     docs_inputs_key,
     ensure_manifest,
     record_unit_tests_passed,
@@ -192,11 +193,16 @@ def dbt_models(
     forced = config.full_refresh or bool(config.rebuild_months) or unit_tests_due
     if not forced and last_build is not None and last_build[1] == inputs_key:
         yield from _unchanged(context, last_build[0], inputs_key)
+        if not warehouse.has_published_dbt_state:
+            # The project's parse describes the same code as the build that stands.
+            warehouse.stage_dbt_state(deferral_manifest(Path(DBT_PROJECT.manifest_path)))
         return
     context.log.info(f"dbt {' '.join(args)}")
     target = _target_with_parse_state(warehouse)
     try:
         yield from _build(context, dbt, warehouse, args, target, unit_tests_due=unit_tests_due)
+        # What an analyst's selective build in the dev target defers to once this build publishes.
+        warehouse.stage_dbt_state(deferral_manifest(target / "manifest.json"))
         with warehouse.connect() as conn:  # dbt has exited: its lock on the build is gone
             docs_key = docs_inputs_key(conn, code=fingerprint, build_vars=build_vars)
         if docs_key == warehouse.published_docs_key and not config.full_refresh:

@@ -102,6 +102,29 @@ def ensure_manifest(project: DbtProject = DBT_PROJECT) -> Path:
     return Path(project.manifest_path)
 
 
+# The name under which the dev target attaches the published warehouse (profiles.yml).
+PUBLISHED_DATABASE = "published"
+
+
+def deferral_manifest(manifest_path: Path) -> str:
+    """A build's manifest as the dev target sees that build once published: every relation (model,
+    seed, source, test) in the database `published`, so dbt's `--defer --state` resolves an
+    unselected model to the published warehouse, attached read-only, and `state:modified` compares
+    each node with the dev parse of the same code as equal (the sources' database is `published`
+    in dev too)."""
+    manifest = json.loads(Path(manifest_path).read_text())
+    for group in ("nodes", "sources"):
+        for node in manifest.get(group, {}).values():
+            database = node.get("database")
+            if not database or database == PUBLISHED_DATABASE:
+                continue
+            node["database"] = PUBLISHED_DATABASE
+            relation = node.get("relation_name")
+            if relation and relation.startswith(f'"{database}".'):
+                node["relation_name"] = f'"{PUBLISHED_DATABASE}".' + relation[len(database) + 3 :]
+    return json.dumps(manifest)
+
+
 # Unit tests check the project's code against fixed inputs: their outcome depends on the project's
 # files and the engine, never on the warehouse's data. dbt's guidance is to run them in development
 # and CI, not in every production build; a refresh runs them whenever the code or the engine is not

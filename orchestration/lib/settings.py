@@ -261,6 +261,15 @@ def dbt_docs_dir(warehouse: Path) -> Path:
     return warehouse.with_name(warehouse.name + ".dbt_docs")
 
 
+def dbt_state_dir(warehouse: Path) -> Path:
+    """dbt's manifest of the published build (`manifest.json`), its relations named in the
+    database as the dev target attaches it (`published`, dbt_project/profiles.yml): an analyst's
+    `dbt build --select ... --defer --state <this folder>` reads the models it does not select from
+    the published warehouse, and `--select state:modified+` compares with the published code. A
+    refresh writes it beside its build; publish moves it here with the build."""
+    return warehouse.with_name(warehouse.name + ".dbt_state")
+
+
 DBT_DOCS_INDEX = "index.html"
 # Beside the page: the key of what it was made from (project code and engine, vars, the columns
 # of every relation), so a build with the same key keeps the page instead of making it again.

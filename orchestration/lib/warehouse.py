@@ -96,6 +96,34 @@ def publish_build(build: Path, published: Path) -> None:
         if key.exists():
             os.replace(key, site / settings.DBT_DOCS_KEY)
     publish_data_docs(staged_data_docs_path(build), settings.data_docs_dir(published))
+    publish_dbt_state(staged_dbt_state_path(build), settings.dbt_state_dir(published))
+
+
+def staged_dbt_state_path(build: Path) -> Path:
+    """The dbt state (`settings.dbt_state_dir`) of a build not yet published, beside the build."""
+    return build.with_name(build.name + ".dbt_state")
+
+
+def stage_dbt_state(build: Path, manifest: str) -> Path:
+    """Keep the build's manifest (as `dbt_project.deferral_manifest` gives it) for publish."""
+    folder = staged_dbt_state_path(build)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    (folder / "manifest.json").write_text(manifest)
+    return folder
+
+
+def publish_dbt_state(staged: Path, published: Path) -> None:
+    """The staged state replaces the published one (a rename); without one the published state
+    stays, which describes the same code (a refresh that did not run dbt)."""
+    if not (staged / "manifest.json").is_file():
+        return
+    retired = published.with_name(f".{published.name}.retired")
+    shutil.rmtree(retired, ignore_errors=True)
+    if published.exists():
+        os.replace(published, retired)
+    os.replace(staged, published)
+    shutil.rmtree(retired, ignore_errors=True)
 
 
 def staged_data_docs_path(build: Path) -> Path:
@@ -173,6 +201,7 @@ def discard_build(build: Path) -> None:
             path.unlink()
     _remove_spill_folder(build)
     shutil.rmtree(staged_data_docs_path(build), ignore_errors=True)
+    shutil.rmtree(staged_dbt_state_path(build), ignore_errors=True)
 
 
 def _remove_spill_folder(build: Path) -> None:

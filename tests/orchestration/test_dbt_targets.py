@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.lib import settings
 from orchestration.lib.dbt_project import DBT_TARGET
 from tests.conftest import REPO_ROOT
 
@@ -56,6 +57,96 @@ def test_an_analysts_dbt_build_reads_the_published_raw_layer_and_never_writes_it
             "select count(*) from information_schema.tables where table_schema = 'crm'"
         ).fetchone()[0]
     assert raw_tables == 0, "dev copied the raw layer instead of reading it"
+
+
+def _analyst_build(
+    tmp_path: Path, published: Path, *args: str, project: Path | None = None
+) -> subprocess.CompletedProcess:
+    """`dbt build` in the dev target from the project folder, as the README tells an analyst."""
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith("SEATSHIFT_")
+    }
+    return subprocess.run(
+        [str(DBT), "build", *args, "--exclude", "test_type:unit",
+         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
+        cwd=project or REPO_ROOT / "dbt_project",
+        env=environment | {"SEATSHIFT_DBT_PUBLISHED": str(published),
+                           "SEATSHIFT_DBT_DEV_DATABASE": str(tmp_path / "dev.duckdb")},
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+
+
+def _published_copy(sample_warehouse: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of the published sample and of the dbt state its refresh published beside it."""
+    published = tmp_path / "published" / "seatshift.duckdb"
+    published.parent.mkdir()
+    shutil.copyfile(sample_warehouse, published)
+    state = settings.dbt_state_dir(published)
+    shutil.copytree(settings.dbt_state_dir(sample_warehouse), state)
+    return published, state
+
+
+def _marts(database: Path) -> set[str]:
+    with duckdb.connect(str(database), read_only=True) as conn:
+        rows = conn.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        ).fetchall()
+    return {name for (name,) in rows}
+
+
+def test_a_selective_build_in_dev_defers_what_it_does_not_select_to_the_published_build(
+    sample_warehouse, tmp_path
+):
+    published, state = _published_copy(sample_warehouse, tmp_path)
+
+    # fct_pilot_accounts' tests read marts it does not build (relationships to dim_accounts,
+    # fct_price_model_guardrails ...): without the published state dev has none of them.
+    alone = _analyst_build(tmp_path / "alone", published, "--select", "fct_pilot_accounts")
+    assert alone.returncode != 0
+    assert "does not exist" in alone.stdout
+
+    deferred = _analyst_build(
+        tmp_path / "deferred", published, "--select", "fct_pilot_accounts",
+        "--defer", "--state", str(state),
+    )  # fmt: skip
+    assert deferred.returncode == 0, deferred.stdout[-3000:]
+    dev = tmp_path / "deferred" / "dev.duckdb"
+    # Only the selection was built; the rest was read from the published warehouse, whose build
+    # came from the same code and rows, so the rebuilt mart equals the published one.
+    assert _marts(dev) == {"fct_pilot_accounts"}
+    assert _content(dev, "marts.fct_pilot_accounts") == _content(
+        published, "marts.fct_pilot_accounts"
+    )
+
+
+def test_state_modified_selects_an_analysts_edit_and_what_follows_it(sample_warehouse, tmp_path):
+    published, state = _published_copy(sample_warehouse, tmp_path)
+    project = tmp_path / "dbt_project"
+    shutil.copytree(
+        REPO_ROOT / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs")
+    )
+    # The published state describes this very code: nothing is modified yet.
+    unchanged = _analyst_build(
+        tmp_path / "unchanged", published, "--select", "state:modified+", "--state", str(state),
+        project=project,
+    )  # fmt: skip
+    assert unchanged.returncode == 0, unchanged.stdout[-3000:]
+    assert "does not match any enabled nodes" in unchanged.stdout
+
+    edited = (
+        project / "models/intermediate/revenue/int_support_tickets_counted_to_account_month.sql"
+    )
+    edited.write_text("-- an analyst's edit\n" + edited.read_text())
+    changed = _analyst_build(
+        tmp_path / "changed", published, "--select", "state:modified+",
+        "--defer", "--state", str(state), project=project,
+    )  # fmt: skip
+    assert changed.returncode == 0, changed.stdout[-3000:]
+    dev = tmp_path / "changed" / "dev.duckdb"
+    # The edited model's descendants were built in dev; its unchanged parents were not.
+    marts = _marts(dev)
+    assert "fct_account_month" in marts
+    assert "dim_accounts" not in marts and "fct_seat_ledger" not in marts
 
 
 def test_the_refresh_builds_the_prod_target():
