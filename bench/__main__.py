@@ -33,7 +33,7 @@ from orchestration.lib import settings
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 README = settings.REPO_ROOT / "README.md"
-# Scales one run measures, in order (issue 11: 10M and 100M events in the same run).
+# Scales one run measures, in order (10M and 100M events in the same run by default).
 SCALES = {"small": (300_000,), "default": (10_000_000, 100_000_000)}
 PARQUET_FROM = 50_000_000  # CSV is 5.5x larger and 2.6x slower to load (STACK.md)
 PANDAS_UP_TO = 20_000_000  # pandas needs about 12 GB per 100M rows for this rollup
@@ -375,7 +375,7 @@ def _tables(
         *_stage_rows(full, "full refresh"),
         ["full refresh: slowest dbt models (dbt's log)",
          "; ".join(f"{name.split('.')[-1]} {r.seconds(value)}" for name, value in slowest), ""],
-        ["full refresh: projection and migration plan (issue 12; dbt's log)",
+        ["full refresh: projection and migration plan (dbt's log)",
          f"{r.seconds(road_ahead)} of the dbt models' {r.seconds(sum(full.dbt_models.values()))}"
          f" ({len(road_ahead_models)} models)", ""],
         ["peer: polars streaming (`scan_*().group_by().agg().collect(engine='streaming')`)",

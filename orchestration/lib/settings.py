@@ -290,7 +290,7 @@ REFRESH_SCHEDULE_CRON = "0 6 * * *"
 
 # DuckDB's own default is 80% of the machine's memory, most of it kept as a cache of the file's
 # blocks: at 100M events a refresh then held many GB for no gain. 4 GB leaves a 24 GB, 2-core
-# machine room for dbt's process beside it (issue 11: a refresh's peak under 6 GB).
+# machine room for dbt's process beside it (a refresh's peak stays under 6 GB).
 DEFAULT_DUCKDB_MEMORY_LIMIT = "4GB"
 
 

@@ -1,4 +1,4 @@
-"""Billing core (issue 3): ledger, proration, reconciliation and traceability, checked end to end.
+"""Billing core: ledger, proration, reconciliation and traceability, checked end to end.
 
 One hand-made export set, refreshed once for the module by the real `seatshift refresh`, holds
 every case worked by hand below; the committed sample checks that the generator's injected

@@ -1,4 +1,4 @@
-"""End to end, `seatshift refresh` with hostile files (issue 10): wrong clocks, a UTF-16 file, a
+"""End to end, `seatshift refresh` with hostile files: wrong clocks, a UTF-16 file, a
 broken JSON line. Each ends well, and no wrong clock moves the data's as-of time."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Every rule of the contract is declared once and compiled twice: walk the declarations and
 prove that each has a loader test that quarantines a row by it and an expectation that restates
-it (issue 10, acceptance: "a test walks the contract")."""
+it."""
 
 from __future__ import annotations
 

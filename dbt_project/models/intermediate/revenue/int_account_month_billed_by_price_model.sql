@@ -43,7 +43,7 @@ current_model as (
             and account_months.month = invoiced_months.month
 ),
 
--- Shadow billing (issue 5): every model of the price book, on the account-months it rates; a
+-- Shadow billing: every model of the price book, on the account-months it rates; a
 -- month whose shadow total is above zero is a month that model billed.
 shadow_models as (
     select

@@ -1,8 +1,8 @@
 {#- The usage events summed per account, month, actor type, feature and LLM tier: every measure
     downstream reads this rollup, never the events. Distinct active users are not additive across
     these rows; they come from int_usage_events_rolled_up_to_actor_month, which reads the same
-    events per actor. The two grains were one (per actor x feature x tier) until that rollup,
-    about three events per row, cost more than a pass over the export files (issue 11).
+    events per actor. Two small groupings, not one per actor x feature x tier: that grain holds
+    about three events per row, so rolling up to it costs more than a pass over the export files.
     Incremental by month (delete+insert on `month`): a run rebuilds, from all of their events, only
     the months that rows loaded since the last build belong to (macro usage_rollup_touched_months);
     late events (up to 35 days) touch earlier months that way. `dbt build --full-refresh` gives the

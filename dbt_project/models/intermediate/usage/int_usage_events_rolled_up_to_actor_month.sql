@@ -1,7 +1,7 @@
 {#- The usage events per account, month and actor: who was active, for distinct active users
     (a count over rows, never over events). Its own scan of the events, reading only the columns
     it needs, next to int_usage_events_rolled_up_to_account_month's: two small groupings cost a
-    third of the one per actor x feature x tier they replace (issue 11).
+    third of one grouping per actor x feature x tier.
     Incremental by month like that rollup, with the same detection (macro
     usage_rollup_touched_months): agents are kept so that its last_loaded_at follows every load. -#}
 -- depends_on: {{ ref('int_usage_event_deliveries_counted_to_batch_month') }}
