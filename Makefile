@@ -70,8 +70,8 @@ fmt: $(STAMP) ## format Python
 
 # `make bench BENCH_ARGS='--scale small'` for a run of minutes; the default, 10M and 100M events,
 # takes about an hour.
-# bench/bench_whatif.py and bench/bench_reprojection.py time the pages' re-rating and re-projection
-# on a published warehouse (`--warehouse`, e.g. `make demo`'s); bench/bench_projection.py the
+# `python -m bench.bench_whatif` and `python -m bench.bench_reprojection` time the pages' re-rating and re-projection
+# on a published warehouse (`--warehouse`, e.g. `make demo`'s); `python -m bench.bench_projection` the
 # projection's share of a refresh.
 BENCH_ARGS ?=
 bench: $(STAMP) ## the bench at 10M and 100M events: refresh stages, lower bound, peers, incremental, dashboard

@@ -3,7 +3,7 @@
 Prints one line and writes it to bench/results/generate.txt. The acceptance bar is 10M events
 in well under 3 minutes on the 2-core reference machine.
 
-    .venv/bin/python bench/bench_generate.py [--format csv|parquet|jsonl] [--accounts N]
+    .venv/bin/python -m bench.bench_generate [--format csv|parquet|jsonl] [--accounts N]
 """
 
 from __future__ import annotations

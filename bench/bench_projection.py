@@ -6,7 +6,7 @@ the marts, the plan and its impact) with `dbt run`, and reads each model's execu
 dbt's run_results.json: their sum is the projection's share of a refresh. The issue's bar: 10k
 accounts x 6 models x 3 scenarios x 25 months is cheap SQL.
 
-    .venv/bin/python bench/bench_projection.py --warehouse PATH
+    .venv/bin/python -m bench.bench_projection --warehouse PATH
 
 Writes its lines to bench/results/projection.txt.
 """

@@ -11,7 +11,7 @@ rated quantity and re-rates them all; an edit of the churn multiplier or the sho
 rated lines of the values in force and re-projects from them. The bar is under one second on the
 demo warehouse (`seatshift generate` defaults: 300 accounts, 24 months, then `seatshift refresh`).
 
-    .venv/bin/python bench/bench_reprojection.py [--warehouse PATH] [--runs N]
+    .venv/bin/python -m bench.bench_reprojection [--warehouse PATH] [--runs N]
 
 Writes its lines to bench/results/reprojection.txt.
 """
@@ -19,17 +19,14 @@ Writes its lines to bench/results/reprojection.txt.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import platform
-import sys
 import time
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT))  # run as a script, it still finds the bench package
+from bench.measure import percentile
 
-from bench.measure import percentile  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 RESULTS = REPO_ROOT / "bench" / "results" / "reprojection.txt"
 BAR_SECONDS = 1.0
@@ -46,12 +43,12 @@ def main() -> None:
     arguments = parser.parse_args()
     if arguments.warehouse:
         os.environ["SEATSHIFT_WAREHOUSE"] = str(Path(arguments.warehouse).resolve())
-    sys.path.insert(0, str(REPO_ROOT / "dashboards"))
-    # Streamlit's caches work without a server; they say so at warning level on every call.
-    logging.getLogger("streamlit.runtime.caching.cache_data_api").disabled = True
-    logging.getLogger("streamlit.runtime.caching.cache_resource_api").disabled = True
     import duckdb
-    from lib import queries
+
+    import dashboards.lib
+
+    dashboards.lib.use_without_server()
+    from dashboards.lib import queries
 
     warehouse = queries.warehouse().path
     with duckdb.connect(str(warehouse), read_only=True) as connection:

@@ -6,7 +6,7 @@ bill shock and the guardrail summary, in an in-memory DuckDB. The quantities are
 cached, as on the page; each timed run re-rates the whole history. The bar is under one second on
 the demo warehouse (300 accounts, 24 months, ~2.5M usage events).
 
-    .venv/bin/python bench/bench_whatif.py [--warehouse PATH] [--runs N]
+    .venv/bin/python -m bench.bench_whatif [--warehouse PATH] [--runs N]
 
 Writes its lines to bench/results/whatif.txt.
 """
@@ -17,7 +17,6 @@ import argparse
 import os
 import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 
@@ -33,9 +32,12 @@ def main() -> None:
     arguments = parser.parse_args()
     if arguments.warehouse:
         os.environ["SEATSHIFT_WAREHOUSE"] = str(Path(arguments.warehouse).resolve())
-    sys.path.insert(0, str(REPO_ROOT / "dashboards"))
     import duckdb
-    from lib import queries
+
+    import dashboards.lib
+
+    dashboards.lib.use_without_server()
+    from dashboards.lib import queries
 
     warehouse = queries.warehouse().path
     with duckdb.connect(str(warehouse), read_only=True) as connection:

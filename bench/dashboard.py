@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import logging
 import os
 import pkgutil
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from bench.measure import percentile
-from orchestration.lib import settings
 
 CALLS = 7
 NOT_QUERIES = {"clear_cache", "warehouse"}  # no warehouse read to time
@@ -27,13 +24,10 @@ NOT_QUERIES = {"clear_cache", "warehouse"}  # no warehouse read to time
 
 def _queries(warehouse: Path):
     os.environ["SEATSHIFT_WAREHOUSE"] = str(warehouse)
-    dashboards = str(settings.DASHBOARD_ENTRYPOINT.parent)
-    if dashboards not in sys.path:
-        sys.path.insert(0, dashboards)
-    # Streamlit's caches work without a server; they say so at warning level on every call.
-    logging.getLogger("streamlit.runtime.caching.cache_data_api").disabled = True
-    logging.getLogger("streamlit.runtime.caching.cache_resource_api").disabled = True
-    from lib import queries
+    import dashboards.lib
+
+    dashboards.lib.use_without_server()
+    from dashboards.lib import queries
 
     return queries
 

@@ -3,18 +3,11 @@
 Adding a page is one line in PAGES. Run it with `seatshift dashboard` (cwd = repository root).
 """
 
-import sys
-from pathlib import Path
-
 import streamlit as st
 
-DASHBOARDS_DIR = str(Path(__file__).resolve().parent)
-if DASHBOARDS_DIR not in sys.path:  # `streamlit run` adds it for `from lib...`; AppTest does not
-    sys.path.insert(0, DASHBOARDS_DIR)
-
-from lib import access, audit  # noqa: E402
-from lib import docs as docs_links  # noqa: E402
-from lib.layout import freshness_header, sidebar_filters  # noqa: E402
+from dashboards.lib import access, audit
+from dashboards.lib import docs as docs_links
+from dashboards.lib.layout import freshness_header, sidebar_filters
 
 st.set_page_config(page_title="seatshift", page_icon=":material/insights:", layout="wide")
 # Sign-in first (when `[auth]` is configured): nothing below runs for a reader nobody knows.

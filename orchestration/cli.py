@@ -434,13 +434,9 @@ def _use_dashboard_modules(warehouse: str | None, command: str) -> bool:
         print(f"{command} failed: no published warehouse at {published}", file=sys.stderr)
         return False
     settings.configure(warehouse=published)
-    dashboards = str(settings.DASHBOARD_ENTRYPOINT.parent)
-    if dashboards not in sys.path:
-        sys.path.insert(0, dashboards)
-    import logging
+    import dashboards.lib
 
-    # Streamlit's caches work without a server; they say so at warning level on every call.
-    logging.getLogger("streamlit.runtime.caching.cache_data_api").disabled = True
+    dashboards.lib.use_without_server()
     return True
 
 
@@ -448,7 +444,7 @@ def _report(args: argparse.Namespace) -> int:
     """The decision pack, written by the dashboard's own report module (the Overview's button)."""
     if not _use_dashboard_modules(args.warehouse, "report"):
         return 1
-    from lib import queries, report
+    from dashboards.lib import queries, report
 
     try:
         name, html = report.build_pack(segment=args.segment, price_model_id=args.price_model)
@@ -468,7 +464,7 @@ def _paper_invoice(args: argparse.Namespace) -> int:
     Migration plan page's button)."""
     if not _use_dashboard_modules(args.warehouse, "paper-invoice"):
         return 1
-    from lib import paper_invoice, queries
+    from dashboards.lib import paper_invoice, queries
 
     try:
         name, html = paper_invoice.build_paper_invoice(

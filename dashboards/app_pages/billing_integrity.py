@@ -3,10 +3,17 @@ mismatches with their evidence, and an invoice explainer that shows each line wi
 and seat counts behind it. The router has already drawn the as-of time and the sidebar filters."""
 
 import streamlit as st
-from lib import charts, queries, shaping
-from lib.definitions import definition
-from lib.format import count, percent, text, timestamp
-from lib.layout import MONTH_COLUMN, current_filters, download_csv, guarded, table_with_download
+
+from dashboards.lib import charts, queries, shaping
+from dashboards.lib.definitions import definition
+from dashboards.lib.format import count, percent, text, timestamp
+from dashboards.lib.layout import (
+    MONTH_COLUMN,
+    current_filters,
+    download_csv,
+    guarded,
+    table_with_download,
+)
 
 filters = current_filters()
 scope = filters.scope

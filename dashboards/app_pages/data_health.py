@@ -5,11 +5,12 @@ operator role. The router has already drawn the as-of time, the last and the nex
 this."""
 
 import streamlit as st
-from lib import access, audit, charts, queries
-from lib import docs as docs_links
-from lib.definitions import definition
-from lib.format import MISSING, count, pretty_json, timestamp
-from lib.layout import download_csv, guarded, quietly, table_with_download
+
+from dashboards.lib import access, audit, charts, queries
+from dashboards.lib import docs as docs_links
+from dashboards.lib.definitions import definition
+from dashboards.lib.format import MISSING, count, pretty_json, timestamp
+from dashboards.lib.layout import download_csv, guarded, quietly, table_with_download
 
 LATEST, ALL = "Latest refresh", "All refreshes"
 

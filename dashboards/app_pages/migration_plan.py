@@ -4,10 +4,11 @@ revenue and bill shock, and the paper invoice to send a customer (fct_migration_
 rpt_migration_plan_impact). The router has already drawn the as-of time and the sidebar filters."""
 
 import streamlit as st
-from lib import access, charts, decision, paper_invoice, queries, road_ahead
-from lib.definitions import definition, label, settings
-from lib.format import count, money
-from lib.layout import (
+
+from dashboards.lib import access, charts, decision, paper_invoice, queries, road_ahead
+from dashboards.lib.definitions import definition, label, settings
+from dashboards.lib.format import count, money
+from dashboards.lib.layout import (
     download_button,
     download_csv,
     explain,

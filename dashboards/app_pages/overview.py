@@ -8,10 +8,11 @@ import functools
 
 import pandas as pd
 import streamlit as st
-from lib import access, charts, decision, queries, report
-from lib.definitions import definition, label
-from lib.format import count, percent
-from lib.layout import (
+
+from dashboards.lib import access, charts, decision, queries, report
+from dashboards.lib.definitions import definition, label
+from dashboards.lib.format import count, percent
+from dashboards.lib.layout import (
     MONTH_COLUMN,
     accept_ids_in_url,
     current_filters,

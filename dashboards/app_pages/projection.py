@@ -8,10 +8,11 @@ the build's until reset. The router has already drawn the as-of time and the sid
 
 import pandas as pd
 import streamlit as st
-from lib import charts, queries, road_ahead
-from lib.definitions import definition, label
-from lib.format import money, percent
-from lib.layout import download_csv, guarded, segment_picker, table_with_download
+
+from dashboards.lib import charts, queries, road_ahead
+from dashboards.lib.definitions import definition, label
+from dashboards.lib.format import money, percent
+from dashboards.lib.layout import download_csv, guarded, segment_picker, table_with_download
 
 SEGMENT_KEY = "projection_segment"
 NEW_BUSINESS_KEY = "projection_new_business"

@@ -5,10 +5,11 @@ already drawn the as-of time and the sidebar filters (segment, period)."""
 import pandas as pd
 import plotly.express as px
 import streamlit as st
-from lib import charts, queries, shaping
-from lib.definitions import definition, threshold
-from lib.format import money, percent
-from lib.layout import (
+
+from dashboards.lib import charts, queries, shaping
+from dashboards.lib.definitions import definition, threshold
+from dashboards.lib.format import money, percent
+from dashboards.lib.layout import (
     MONTH_COLUMN,
     current_filters,
     guarded,

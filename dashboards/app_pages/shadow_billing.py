@@ -8,10 +8,11 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
-from lib import access, charts, decision, queries, shaping
-from lib.definitions import definition, threshold
-from lib.format import percent
-from lib.layout import (
+
+from dashboards.lib import access, charts, decision, queries, shaping
+from dashboards.lib.definitions import definition, threshold
+from dashboards.lib.format import percent
+from dashboards.lib.layout import (
     MONTH_COLUMN,
     accept_ids_in_url,
     current_filters,
@@ -21,7 +22,6 @@ from lib.layout import (
     quietly,
     table_with_download,
 )
-
 from orchestration.lib import price_book
 
 MODELS_KEY = "models"  # also the URL query parameter: the chosen models can be shared

@@ -4,10 +4,11 @@ account with the power users marked, and bill shock over time. The router has al
 as-of time and the sidebar filters (segment, period)."""
 
 import streamlit as st
-from lib import access, charts, queries, shaping
-from lib.definitions import definition, threshold
-from lib.format import count, number, percent
-from lib.layout import (
+
+from dashboards.lib import access, charts, queries, shaping
+from dashboards.lib.definitions import definition, threshold
+from dashboards.lib.format import count, number, percent
+from dashboards.lib.layout import (
     MONTH_COLUMN,
     current_filters,
     guarded,

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from lib.format import money
+from dashboards.lib.format import money
 
 # Okabe & Ito (2008), "Color Universal Design"; black left out, it reads as text.
 OKABE_ITO = [

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from lib.format import MISSING, percent
+from dashboards.lib.format import MISSING, percent
 from orchestration.lib.contract import EXPORTS
 
 STATUS_ORDER = {"crossed": 0, "watch": 1, "healthy": 2}

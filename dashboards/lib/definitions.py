@@ -8,7 +8,7 @@ definition is then a sentence saying so, and a threshold is None (no line is dra
 
 from __future__ import annotations
 
-from lib import queries
+from dashboards.lib import queries
 
 NOT_YET = "Defined in the warehouse; shown after the first refresh."
 

@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 
 import streamlit as st
 
-from lib import queries
+from dashboards.lib import queries
 from orchestration.lib import settings
 from orchestration.lib.docs_site import DATA_DOCS_PREFIX, DBT_PREFIX, HOST, make_server
 

@@ -14,11 +14,11 @@ from typing import Any, TypeVar
 import pandas as pd
 import streamlit as st
 
-from lib import access, audit, queries
-from lib.definitions import definition
-from lib.format import ago, as_utc, timestamp
-from lib.freshness import is_stale, next_daily_run
-from lib.shaping import PORTFOLIO
+from dashboards.lib import access, audit, queries
+from dashboards.lib.definitions import definition
+from dashboards.lib.format import ago, as_utc, timestamp
+from dashboards.lib.freshness import is_stale, next_daily_run
+from dashboards.lib.shaping import PORTFOLIO
 from orchestration.lib.contract import EXPORTS
 from orchestration.lib.settings import REFRESH_SCHEDULE_CRON
 
@@ -389,6 +389,6 @@ def _reset_what_if(names: list[str]) -> None:
 
 
 def _setting_label(name: str) -> str:
-    from lib.decision import setting_label
+    from dashboards.lib.decision import setting_label
 
     return setting_label(name) + " (%)"

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lib import queries
-from lib.format import MISSING
-from lib.report import _e, _signed_percent
+from dashboards.lib import queries
+from dashboards.lib.format import MISSING
+from dashboards.lib.report import _e, _signed_percent
 
 # The lines that make up actual_usd (fct_shadow_invoice): what any model stands in for. Discounts
 # and credits are a concession outside any model; tax is not revenue. Both are shown, apart.

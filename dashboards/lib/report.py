@@ -15,8 +15,8 @@ from datetime import UTC, date, datetime
 
 import pandas as pd
 
-from lib import charts, decision, queries, road_ahead
-from lib.format import MISSING, count, money, percent, timestamp
+from dashboards.lib import charts, decision, queries, road_ahead
+from dashboards.lib.format import MISSING, count, money, percent, timestamp
 
 PILOT_ROWS = 25
 

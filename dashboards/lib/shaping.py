@@ -8,7 +8,7 @@ import zipfile
 
 import pandas as pd
 
-from lib.format import percent, text
+from dashboards.lib.format import percent, text
 
 # ---- months and segments ---------------------------------------------------------------------
 

@@ -5,19 +5,15 @@ as a signed-in session sees them). The browser and a real provider: test_sign_in
 from __future__ import annotations
 
 import json
-import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from orchestration.lib.settings import DASHBOARD_ENTRYPOINT, REPO_ROOT, audit_trail_path, build_dir
+from dashboards.lib import access, audit
+from orchestration.lib.settings import REPO_ROOT, audit_trail_path, build_dir
 from tests.dashboards._support import ENTRYPOINT, published_warehouse
-
-sys.path.insert(0, str(DASHBOARD_ENTRYPOINT.parent))  # as test_lib.py: the pages import `lib`
-
-from lib import access, audit
 
 ROLES = {"finance": ["group:finance-team", "Carla@Example.com"], "operator": ["olga@example.com"]}
 EXAMPLE = REPO_ROOT / ".streamlit" / "secrets.toml.example"

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import io
 import re
-import sys
 import zipfile
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
 
+from dashboards.lib import charts, shaping
+from dashboards.lib.format import ago, count, money, number, percent, pretty_json, timestamp
+from dashboards.lib.freshness import is_stale, next_daily_run
 from orchestration.lib.settings import DASHBOARD_ENTRYPOINT
-
-sys.path.insert(0, str(DASHBOARD_ENTRYPOINT.parent))  # the pages import `lib` from there too
-
-from lib import charts, shaping
-from lib.format import ago, count, money, number, percent, pretty_json, timestamp
-from lib.freshness import is_stale, next_daily_run
 
 
 @pytest.mark.parametrize(
@@ -340,8 +336,9 @@ def test_the_diagonal_spans_both_columns_and_stays_above_zero_for_log_axes():
 
 def test_a_missing_account_name_shows_the_dash_not_nan():
     import pandas as pd
-    from lib.format import MISSING
-    from lib.shaping import account_labels
+
+    from dashboards.lib.format import MISSING
+    from dashboards.lib.shaping import account_labels
 
     # pandas 3 hands DuckDB's NULL over as NaN, which is truthy: `name or MISSING` showed "nan".
     accounts = pd.DataFrame(
@@ -438,7 +435,7 @@ def _query_modules() -> list:
     import importlib
     import pkgutil
 
-    from lib import queries
+    from dashboards.lib import queries
 
     return [
         importlib.import_module(f"{queries.__name__}.{module.name}")
@@ -450,7 +447,7 @@ def test_clear_cache_clears_every_cache_of_every_query_module(monkeypatch):
     # clear_cache used to clear the reads' cache alone, though the queries had more than one
     # (the re-projection's results and the what-if workspaces stayed), and a new subject module's
     # cache would be forgotten the same way.
-    from lib import queries
+    from dashboards.lib import queries
 
     cached_type = type(queries._core._cached_read)
     caches = {

@@ -175,7 +175,7 @@ def test_the_threshold_what_if_equals_the_mart_rebuilt_with_the_same_vars(
     monkeypatch.setenv("SEATSHIFT_WAREHOUSE", str(sample))
     dashboards = str(Path(ENTRYPOINT).parent)
     monkeypatch.syspath_prepend(dashboards)
-    from lib import queries
+    from dashboards.lib import queries
 
     what_if = queries.trigger_what_if(tuple(WHAT_IF.items()))
     as_built = queries.migration_triggers()

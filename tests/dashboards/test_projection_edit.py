@@ -5,7 +5,6 @@ row, and an edit moves the figures the way DOMAIN.md's "Projection" says it must
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import duckdb
@@ -13,14 +12,10 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from orchestration.lib.settings import DASHBOARD_ENTRYPOINT
+from dashboards.lib import queries, road_ahead
+from dashboards.lib.format import money
 from tests.dashboards._support import ENTRYPOINT, published_warehouse
 from tests.orchestration.test_projection import _independent_churn
-
-sys.path.insert(0, str(DASHBOARD_ENTRYPOINT.parent))  # the page imports `lib` from there too
-
-from lib import queries, road_ahead
-from lib.format import money
 
 PAGE = "app_pages/projection.py"
 CHURN = "projection_churn_multiplier"

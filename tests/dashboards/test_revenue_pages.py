@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import duckdb
@@ -10,13 +9,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from orchestration.lib.settings import DASHBOARD_ENTRYPOINT
+from dashboards.lib.format import money, percent
 from tests.dashboards._browser import ARTIFACTS, WAIT_MS, chromium_page, wait_for_app_run
 from tests.dashboards._support import ENTRYPOINT, published_warehouse
-
-sys.path.insert(0, str(DASHBOARD_ENTRYPOINT.parent))  # the pages import `lib` from there too
-
-from lib.format import money, percent
 
 PAGES = ("app_pages/seat_health.py", "app_pages/value_shift.py")
 
@@ -263,7 +258,7 @@ def test_account_value_over_one_month_is_the_marts_margin_and_power_user_rule(
     generated company, which has power users (the sample has none)."""
     sample = generated_warehouse
     monkeypatch.setenv("SEATSHIFT_WAREHOUSE", str(sample))
-    from lib import queries
+    from dashboards.lib import queries
 
     with duckdb.connect(str(sample), read_only=True) as connection:
         marts = connection.execute(

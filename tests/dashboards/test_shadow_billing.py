@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -12,14 +11,10 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from orchestration.lib.settings import DASHBOARD_ENTRYPOINT
+from dashboards.lib import queries
+from dashboards.lib.format import percent
 from tests.dashboards._browser import ARTIFACTS, WAIT_MS, chromium_page, wait_for_app_run
 from tests.dashboards._support import ENTRYPOINT, private_copy, published_warehouse
-
-sys.path.insert(0, str(DASHBOARD_ENTRYPOINT.parent))  # the page imports `lib` from there too
-
-from lib import queries
-from lib.format import percent
 
 PAGE = "app_pages/shadow_billing.py"
 HYBRID = "hybrid_seat_plus_tokens"

@@ -10,7 +10,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from lib.format import as_utc
+from dashboards.lib.format import as_utc
 from orchestration.lib import settings
 
 from ._core import QueryFailed, _read, warehouse
