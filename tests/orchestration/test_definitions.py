@@ -264,7 +264,7 @@ def test_the_refresh_job_is_tagged_for_the_run_queue_of_its_warehouse(defs):
 def test_the_command_names_a_failed_blocking_check_and_its_reason(tmp_path):
     """`seatshift refresh`'s one line for a failed blocking check is the check and its own words
     (it raised AttributeError reading the evaluation, and named only the step's generic error)."""
-    from orchestration.cli import _failure_reason
+    from orchestration.cli.refresh import _failure_reason
 
     @dg.asset(key=["billing", "plans"])
     def plans() -> int:
