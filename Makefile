@@ -16,7 +16,7 @@ export UV_COMPILE_BYTECODE := 1
 # Without precompiled bytecode `import great_expectations` costs seconds each time (STACK.md).
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: help demo test refresh dashboard docs dagster lint fmt bench seeds chromium clean
+.PHONY: help demo test refresh dashboard docs dagster lint fmt contract bench seeds chromium clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -63,6 +63,9 @@ lint: $(STAMP) ## ruff and sqlfluff
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	cd dbt_project && ../$(BIN)/sqlfluff lint models
+
+contract: $(STAMP) ## render the dbt sources (and docs/exports.md) from the export contract
+	$(BIN)/python -m orchestration.lib.contract.render
 
 fmt: $(STAMP) ## format Python
 	$(BIN)/ruff format .

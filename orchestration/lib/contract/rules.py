@@ -1,4 +1,4 @@
-"""Every rule of shared/contracts/exports.md that is more than one column's value, as data.
+"""Every rule of the export contract that is more than one column's value, as data.
 
 The loader (`orchestration.lib.loader`) compiles these declarations into the SQL that quarantines
 a row, and `orchestration.lib.expectations` compiles the same declarations into the GX suites that
@@ -98,7 +98,7 @@ MALFORMED_ROW = ParseRule(
 
 @dataclass(frozen=True)
 class PlausibleTimeRule:
-    """exports.md, "Plausible times": when something happened must lie in a plausible window.
+    """Plausible times: when something happened must lie in a plausible window.
 
     The window runs from `settings.plausible_since()` to the refresh's start plus
     `settings.plausible_ahead()`, both settings; times that may lie ahead are not listed.
@@ -171,10 +171,15 @@ class ReferenceRule:
     match: str = "true"  # SQL over this_row and referenced
 
 
-# How each event type moves a subscription's billable seats (exports.md, seat_events); a
+# How each event type moves a subscription's billable seats (seat_events); a
 # correction moves none itself: it voids the event it names. The loader replays it, and every
 # refresh writes it into the warehouse (SEAT_SIGN_TABLE) for dbt's staging to join: one definition.
 SEAT_SIGN_TABLE = "entitlements.seat_event_signs"
+SEAT_SIGN_DESCRIPTION = (
+    "How each seat event type moves billable seats (+1, -1 or 0 per unit of quantity), written by "
+    "every refresh from the export contract (orchestration/lib/contract/rules.py SEAT_SIGN), so "
+    "the sign is declared once, as data."
+)
 SEAT_SIGN = {
     "seat_added": 1,
     "seat_reactivated": 1,
@@ -187,7 +192,7 @@ SEAT_SIGN = {
 
 @dataclass(frozen=True)
 class SeatBalanceRule:
-    """Billable seats never go below zero (exports.md, seat_events).
+    """Billable seats never go below zero (seat_events).
 
     Replay each subscription's events in `order_by`; an event whose own application would take
     the balance below zero is quarantined and the replay goes on without it. Events loaded by an

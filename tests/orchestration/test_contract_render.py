@@ -1,0 +1,35 @@
+"""The files rendered from the export contract are what the contract renders today."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import yaml
+
+from orchestration.lib.contract import EXPORTS, LINEAGE_COLUMNS
+from orchestration.lib.contract import exports as contract_exports
+from orchestration.lib.contract import render
+
+
+def test_the_dbt_sources_are_rendered_from_the_contract():
+    assert render.differences() == [], "run `make contract` and commit the result"
+
+
+def test_every_export_column_and_type_reaches_the_sources():
+    tables = {}
+    for text in render.dbt_sources().values():
+        for source in yaml.safe_load(text)["sources"]:
+            for table in source["tables"]:
+                tables[f"{source['name']}.{table['name']}"] = {
+                    column["name"]: column["data_type"] for column in table["columns"]
+                }
+    for export in EXPORTS.values():
+        expected = {column.name: column.raw_type for column in export.columns}
+        assert tables[export.relation] == expected | LINEAGE_COLUMNS
+
+
+def test_an_edit_of_the_contract_shows_as_a_difference(monkeypatch):
+    accounts = EXPORTS["accounts"]
+    renamed = dataclasses.replace(accounts, description="Edited in the contract only.")
+    monkeypatch.setitem(contract_exports.EXPORTS, "accounts", renamed)
+    assert [path.name for path in render.differences()] == ["_crm__sources.yml"]
