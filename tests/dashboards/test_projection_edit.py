@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from dashboards.lib import queries, road_ahead
 from dashboards.lib.format import money
 from tests.dashboards._support import ENTRYPOINT, published_warehouse
-from tests.orchestration.test_projection import _independent_churn
+from tests.warehouse.test_projection import _independent_churn
 
 PAGE = "app_pages/projection.py"
 CHURN = "projection_churn_multiplier"

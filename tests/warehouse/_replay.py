@@ -20,7 +20,7 @@ Python with Decimal money and exact fractions:
   _independent.py and the billing tests): cohort = month of the first MRR > 0.
 
 Run it by hand on any published warehouse:
-    .venv/bin/python -m tests.orchestration._replay PATH/TO/warehouse.duckdb
+    .venv/bin/python -m tests.warehouse._replay PATH/TO/warehouse.duckdb
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """Issue 10: the ledger, prorations and cohorts agree with an independent replay of the contract's
-seat rule, event for event (tests/orchestration/_replay.py reads the loaded raw exports and
+seat rule, event for event (tests/warehouse/_replay.py reads the loaded raw exports and
 recomputes exports.md's seat rule and DOMAIN.md's proration and cohort definitions in Python).
 """
 
 from __future__ import annotations
 
-from tests.orchestration._replay import compare_ledger
+from tests.warehouse._replay import compare_ledger
 
 NO_DIFFERENCES = {
     "ledger_keys": [],

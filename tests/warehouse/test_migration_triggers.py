@@ -13,7 +13,7 @@ import yaml
 
 from orchestration.lib.settings import DASHBOARD_ENTRYPOINT
 from tests.conftest import REPO_ROOT, SEEDS_DIR, run_refresh
-from tests.orchestration._independent import compare
+from tests.warehouse._independent import compare
 
 DBT_PROJECT = REPO_ROOT / "dbt_project"
 # definition("nrr"), label("nrr") in the dashboard's code
@@ -41,7 +41,7 @@ def _glossary() -> dict[str, dict]:
 
 def test_triggers_and_billable_seats_agree_with_an_independent_computation(sample_warehouse):
     """fct_account_month.billable_seats for every account-month and every signal, verdict, run
-    and status of fct_migration_triggers equal tests/orchestration/_independent.py, which
+    and status of fct_migration_triggers equal tests/warehouse/_independent.py, which
     recomputes DOMAIN.md's definitions from the staging views (only the proposals' shadow totals
     come from the warehouse)."""
     differences = compare(sample_warehouse)

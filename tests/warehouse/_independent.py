@@ -9,7 +9,7 @@ under each proposal, the trailing window, the verdicts and runs) is recomputed h
 exact fractions and a few plain DuckDB aggregations, so a shared mistake is unlikely.
 
 Run it by hand on any published warehouse:
-    .venv/bin/python -m tests.orchestration._independent PATH/TO/warehouse.duckdb
+    .venv/bin/python -m tests.warehouse._independent PATH/TO/warehouse.duckdb
 """
 
 from __future__ import annotations
