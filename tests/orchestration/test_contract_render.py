@@ -6,9 +6,8 @@ import dataclasses
 
 import yaml
 
-from orchestration.lib.contract import EXPORTS, LINEAGE_COLUMNS
+from orchestration.lib.contract import EXPORTS, LINEAGE_COLUMNS, render
 from orchestration.lib.contract import exports as contract_exports
-from orchestration.lib.contract import render
 
 
 def test_the_dbt_sources_are_rendered_from_the_contract():
