@@ -1,0 +1,303 @@
+{#- The projected usage rated by the rating engine and summed to revenue by segment, with the
+    probability that each account is still a customer. -#}
+
+
+{#- The projection engine: the rated projected account-months (`rated_projection`, the rating
+    engine's lines over usage_grown's projection keys under every model; `rated_backtest`, over
+    the backtest keys under the models it compares, the current) become each account's bill k
+    months ahead: its bill at the origin plus what the rating adds or removes from there,
+        revenue_k = greatest(base_usd + rated_k - rated_0, least(base_usd, 0))
+    so month 0 is exactly the real (current model) or shadow (proposal) bill, and nothing moves
+    when nothing grows; months between rated ones are interpolated, geometrically (exact for a bill
+    proportional to usage), linearly where either is 0. It counts with the probability that the
+    account is still a customer:
+        survival_k = (1 - monthly churn)^k x (1 - projection_shock_churn if shocked at the switch
+                     and k >= 1)
+    and is summed by segment: one row per origin x segment x model x rate set x months ahead. -#}
+{% macro projection_revenue_by_segment(
+    usage_grown, rated_projection, rated_backtest, bases, origins, as_parameters=false
+) -%}
+{%- set shock_churn = projection_assumption('projection_shock_churn', as_parameters) -%}
+projection_months as (
+    select generated_number - 1 as months_ahead
+    from ({{ dbt.generate_series((projection_longest_horizon() | int) + 1) }}) as month_offsets
+),
+
+projection_rated_by_key as (
+    select
+        account_id as rating_key,
+        price_model_id,
+        sum({{ round_half_up_to_cents('amount') }}) as rated_usd
+    from {{ rated_projection }}
+    group by account_id, price_model_id
+    union all
+    select
+        account_id as rating_key,
+        price_model_id,
+        sum({{ round_half_up_to_cents('amount') }}) as rated_usd
+    from {{ rated_backtest }}
+    group by account_id, price_model_id
+),
+
+projection_rated_keys as (
+    select distinct
+        rating_key,
+        origin_kind,
+        origin_month,
+        account_id,
+        segment,
+        scenario,
+        monthly_churn_rate,
+        months_ahead
+    from {{ usage_grown }}
+),
+
+projection_scenario_names as (
+    select distinct
+        origin_kind,
+        scenario
+    from projection_rated_keys
+),
+
+-- every rated month of an account under a model; month 0 (rated once) stands for every scenario
+projection_rated_points as (
+    select
+        projection_rated_keys.origin_kind,
+        projection_rated_keys.account_id,
+        projection_rated_by_key.price_model_id,
+        projection_scenario_names.scenario,
+        projection_rated_keys.months_ahead,
+        projection_rated_by_key.rated_usd
+    from projection_rated_keys
+    inner join projection_rated_by_key
+        on projection_rated_keys.rating_key = projection_rated_by_key.rating_key
+    inner join projection_scenario_names
+        on projection_rated_keys.origin_kind = projection_scenario_names.origin_kind
+            and (
+                projection_rated_keys.scenario = projection_scenario_names.scenario
+                or projection_rated_keys.months_ahead = 0
+            )
+),
+
+projection_account_scenarios as (
+    select distinct
+        origin_kind,
+        origin_month,
+        account_id,
+        segment,
+        scenario,
+        monthly_churn_rate
+    from projection_rated_keys
+    where months_ahead > 0 or origin_kind = 'backtest'
+),
+
+-- for every month of each origin, the rated months on either side of it (the same for everyone)
+projection_rated_months as (
+    select distinct
+        origin_kind,
+        months_ahead
+    from projection_rated_keys
+),
+
+projection_brackets as (
+    select
+        projection_origins.origin_kind,
+        projection_months.months_ahead,
+        max(below.months_ahead) as lower_month,
+        min(above.months_ahead) as upper_month
+    from {{ origins }} as projection_origins
+    inner join projection_months
+        on projection_origins.horizon_months >= projection_months.months_ahead
+    inner join projection_rated_months as below
+        on projection_origins.origin_kind = below.origin_kind
+            and projection_months.months_ahead >= below.months_ahead
+    inner join projection_rated_months as above
+        on projection_origins.origin_kind = above.origin_kind
+            and projection_months.months_ahead <= above.months_ahead
+    group by projection_origins.origin_kind, projection_months.months_ahead
+),
+
+-- each rated month of an origin and the rated month after it (the same for every account)
+projection_rated_month_pairs as (
+    select
+        rated.origin_kind,
+        rated.months_ahead,
+        min(later.months_ahead) as next_month
+    from projection_rated_months as rated
+    left join projection_rated_months as later
+        on rated.origin_kind = later.origin_kind and later.months_ahead > rated.months_ahead
+    group by rated.origin_kind, rated.months_ahead
+),
+
+-- each rated point with the next rated month's bill and month 0's (the origin) of the same
+-- account, model and scenario: two joins over the rated points, where a join per neighbour
+-- (lower, upper, origin) over every projected month would cost three times as many rows
+projection_rated_spans as (
+    select
+        points.origin_kind,
+        points.account_id,
+        points.price_model_id,
+        points.scenario,
+        points.months_ahead as lower_month,
+        points.rated_usd as lower_usd,
+        next_points.months_ahead as next_month,
+        next_points.rated_usd as next_usd,
+        origin_points.rated_usd as origin_usd
+    from projection_rated_points as points
+    inner join projection_rated_month_pairs as pairs
+        on points.origin_kind = pairs.origin_kind and points.months_ahead = pairs.months_ahead
+    inner join projection_rated_points as origin_points
+        on points.origin_kind = origin_points.origin_kind
+            and points.account_id = origin_points.account_id
+            and points.price_model_id = origin_points.price_model_id
+            and points.scenario = origin_points.scenario
+            and origin_points.months_ahead = 0
+    left join projection_rated_points as next_points
+        on points.origin_kind = next_points.origin_kind
+            and points.account_id = next_points.account_id
+            and points.price_model_id = next_points.price_model_id
+            and points.scenario = next_points.scenario
+            and pairs.next_month = next_points.months_ahead
+),
+
+-- the rated months are the same for every account of an origin (projection_rated_months), so a
+-- span's next rated month is the bracket's upper month; at a rated month both are that month
+projection_account_months as (
+    select
+        projection_account_scenarios.origin_kind,
+        projection_account_scenarios.origin_month,
+        projection_account_scenarios.account_id,
+        projection_account_scenarios.segment,
+        projection_account_scenarios.scenario,
+        projection_account_scenarios.monthly_churn_rate,
+        projection_brackets.months_ahead,
+        projection_rated_spans.price_model_id,
+        projection_brackets.lower_month,
+        projection_brackets.upper_month,
+        projection_rated_spans.lower_usd,
+        case
+            when projection_brackets.upper_month = projection_brackets.lower_month
+                then projection_rated_spans.lower_usd
+            else projection_rated_spans.next_usd
+        end as upper_usd,
+        projection_rated_spans.origin_usd
+    from projection_account_scenarios
+    inner join projection_brackets
+        on projection_account_scenarios.origin_kind = projection_brackets.origin_kind
+    inner join projection_rated_spans
+        on projection_account_scenarios.origin_kind = projection_rated_spans.origin_kind
+            and projection_account_scenarios.account_id = projection_rated_spans.account_id
+            and projection_account_scenarios.scenario = projection_rated_spans.scenario
+            and projection_brackets.lower_month = projection_rated_spans.lower_month
+    -- as the joins did: a month whose upper rated month was not rated is not projected
+    where projection_brackets.upper_month = projection_brackets.lower_month
+        or projection_rated_spans.next_month = projection_brackets.upper_month
+),
+
+projection_weighted_months as (
+    select
+        *,
+        case
+            when upper_month = lower_month then 0
+            else cast(months_ahead - lower_month as double) / (upper_month - lower_month)
+        end as interpolation_weight
+    from projection_account_months
+),
+
+projection_interpolated as (
+    select
+        *,
+        case
+            when upper_month = lower_month then lower_usd
+            when lower_usd > 0 and upper_usd > 0
+                then lower_usd * power(cast(upper_usd as double) / lower_usd, interpolation_weight)
+            else lower_usd + (upper_usd - lower_usd) * interpolation_weight
+        end as interpolated_usd
+    from projection_weighted_months
+),
+
+projection_account_revenue as (
+    select
+        projection_interpolated.origin_kind,
+        projection_interpolated.origin_month,
+        projection_interpolated.segment,
+        projection_interpolated.price_model_id,
+        projection_interpolated.scenario,
+        projection_interpolated.months_ahead,
+        projection_interpolated.account_id,
+        -- never below 0, nor below month 0 when the month was a net credit (a proration credit
+        -- larger than the charges), so that month 0 is still exactly the bill
+        greatest(
+            projection_bases.base_usd + projection_interpolated.interpolated_usd
+            - projection_interpolated.origin_usd,
+            least(projection_bases.base_usd, 0)
+        ) as revenue_usd,
+        power(1 - projection_interpolated.monthly_churn_rate, projection_interpolated.months_ahead)
+        * case
+            when projection_bases.is_shocked_at_switch and projection_interpolated.months_ahead >= 1
+                then 1 - {{ shock_churn }}
+            else 1
+        end as survival
+    from projection_interpolated
+    inner join {{ bases }} as projection_bases
+        on projection_interpolated.origin_kind = projection_bases.origin_kind
+            and projection_interpolated.account_id = projection_bases.account_id
+            and projection_interpolated.price_model_id = projection_bases.price_model_id
+),
+
+projection_by_segment as (
+    select
+        origin_kind,
+        origin_month,
+        segment,
+        price_model_id,
+        scenario,
+        months_ahead,
+        cast({{ dbt.dateadd('month', 'months_ahead', 'origin_month') }} as date) as month,
+        -- rounded, so that equal projections (month 0 of every scenario) compare equal
+        -- each term as an exact decimal before the sum: a sum of doubles depends on the order
+        -- DuckDB's threads add them in, and a refresh with nothing new must give the same rows
+        cast(sum(cast(survival * revenue_usd as decimal(38, 10))) as decimal(18, 4))
+            as projected_revenue_usd,
+        cast(round(sum(cast(survival as decimal(38, 12))), 10) as double) as projected_accounts,
+        count(*) as base_accounts
+    from projection_account_revenue
+    group by origin_kind, origin_month, segment, price_model_id, scenario, months_ahead
+)
+{%- endmacro %}
+
+
+{#- What the rating engine rates for an origin: usage_grown's keys as rate_usage's accounts, each a
+    month of its own (a relation, in parentheses). -#}
+{% macro projection_rating_usage(usage_grown, origin_kind) -%}
+(
+    select
+        rating_key as account_id,
+        origin_month as period,
+        metric,
+        quantity,
+        events
+    from {{ usage_grown }}
+    where origin_kind = '{{ origin_kind }}'
+)
+{%- endmacro %}
+
+
+{#- The rated lines of an origin's projected months: the rating engine (rate_usage) over
+    projection_rating_usage's keys under `components` and `tiers`, cut to what
+    projection_revenue_by_segment reads (account_id is the rating key). -#}
+{% macro projection_rated_lines(usage_grown, origin_kind, components, tiers) -%}
+projection_rated_lines as (
+    select
+        account_id,
+        period,
+        price_model_id,
+        component_id,
+        amount
+    from (
+        {{ rate_usage(
+            projection_rating_usage(usage_grown, origin_kind), components, tiers
+        ) | indent(8) }}
+    ) as rated
+)
+{%- endmacro %}
