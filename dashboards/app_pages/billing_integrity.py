@@ -7,6 +7,7 @@ import streamlit as st
 from dashboards.lib import charts, queries, shaping
 from dashboards.lib.definitions import definition
 from dashboards.lib.format import count, percent, text, timestamp
+from dashboards.lib.kpis import Kpi, kpi_row
 from dashboards.lib.layout import (
     MONTH_COLUMN,
     current_filters,
@@ -22,32 +23,16 @@ scope = filters.scope
 totals = guarded(queries.billing_accuracy_totals, filters.segments, filters.period)
 subtotals = guarded(queries.billing_subtotal_mismatches)
 bar = None if totals is None else totals["accuracy_bar"]
-kpis = st.columns(4)
 if totals is not None and totals["judged_lines"] is not None and totals["judged_lines"] > 0:
-    latest = totals["latest_month"]
-    kpis[0].metric(
-        f"Line accuracy, {latest:%b %Y}",
-        percent(totals["latest_line_match_rate"]),
-        help=definition("invoice_accuracy"),
-        border=True,
-    )
-    kpis[1].metric(
-        "Line accuracy, period",
-        percent(totals["line_match_rate"]),
-        help=definition("invoice_accuracy"),
-        border=True,
-    )
-    kpis[2].metric(
-        "Amount accuracy, period",
-        percent(totals["amount_match_rate"]),
-        help=definition("invoice_amount_accuracy"),
-        border=True,
-    )
-    kpis[3].metric(
-        "Mismatched lines",
-        count(totals["mismatched_lines"]),
-        help=definition("invoice_mismatches"),
-        border=True,
+    kpi_row(
+        totals,
+        [
+            Kpi("invoice_accuracy", "latest_line_match_rate", "{label}, {latest:%b %Y}"),
+            Kpi("invoice_accuracy", "line_match_rate", "{label}, period"),
+            Kpi("invoice_amount_accuracy", "amount_match_rate", "{label}, period"),
+            Kpi("invoice_mismatches", "mismatched_lines"),
+        ],
+        latest=totals["latest_month"],
     )
     st.caption(
         f"{count(totals['judged_lines'])} invoice lines judged in {scope}; "

@@ -8,8 +8,8 @@ import streamlit as st
 
 from dashboards.lib import access, audit, charts, queries
 from dashboards.lib import docs as docs_links
-from dashboards.lib.definitions import definition
 from dashboards.lib.format import MISSING, count, pretty_json, timestamp
+from dashboards.lib.kpis import Kpi, kpi_row
 from dashboards.lib.layout import download_csv, guarded, quietly, table_with_download
 
 LATEST, ALL = "Latest refresh", "All refreshes"
@@ -35,14 +35,15 @@ loads = guarded(queries.load_totals, refresh_id)
 expectations = guarded(queries.expectation_totals, refresh_id)
 loads = {} if loads is None else loads
 expectations = {} if expectations is None else expectations
-kpis = [
-    ("Files loaded", loads.get("files_loaded"), "files_loaded"),
-    ("Rows loaded", loads.get("rows_loaded"), "rows_loaded"),
-    ("Rows quarantined", loads.get("rows_quarantined"), "rows_quarantined"),
-    ("Expectations failed", expectations.get("expectations_failed"), "expectations_failed"),
-]
-for column, (label, value, metric) in zip(st.columns(len(kpis)), kpis, strict=True):
-    column.metric(label, count(value), help=definition(metric), border=True)
+kpi_row(
+    {**loads, **expectations},
+    [
+        Kpi("files_loaded", "files_loaded"),
+        Kpi("rows_loaded", "rows_loaded"),
+        Kpi("rows_quarantined", "rows_quarantined"),
+        Kpi("expectations_failed", "expectations_failed"),
+    ],
+)
 if len(loads):
     st.caption(
         f"{count(loads['files_skipped'])} file(s) skipped as already loaded, "

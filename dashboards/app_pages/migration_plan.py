@@ -8,6 +8,7 @@ import streamlit as st
 from dashboards.lib import access, charts, decision, paper_invoice, queries, road_ahead
 from dashboards.lib.definitions import definition, label, settings
 from dashboards.lib.format import count, money
+from dashboards.lib.kpis import Kpi, kpi_row
 from dashboards.lib.layout import (
     download_button,
     download_csv,
@@ -68,35 +69,38 @@ st.caption(
 
 # ---- KPI row ----------------------------------------------------------------------------------
 first_year = road_ahead.impact_totals(impact, 12)
-with st.container(horizontal=True):
-    st.metric(
-        "Accounts in the plan", count(len(plan)), help=definition("migration_plan"), border=True
-    )
-    st.metric(
-        "Transition credits, whole plan",
-        money(float(plan["transition_credit_total_usd"].sum())),
-        help=definition("transition_credit"),
-        border=True,
-    )
-    st.metric(
-        "Shocked at the switch, without the credit",
-        count(int(plan["is_bill_shock_without_credit"].sum())),
-        border=True,
-    )
-    st.metric(
-        "Shocked at the switch, with the credit",
-        count(int(plan["is_bill_shock_at_switch"].sum())),
-        border=True,
-    )
-    st.metric(
-        "Plan: MRR, next 12 months (middle)",
-        money(first_year["plan_projected_revenue_usd"]),
-        delta=f"{money(first_year['current_projected_revenue_usd'])} if nobody moves",
-        delta_color="off",
-        delta_arrow="off",
-        help=definition("migration_plan_impact"),
-        border=True,
-    )
+kpi_row(
+    {
+        "accounts": len(plan),
+        "credits": float(plan["transition_credit_total_usd"].sum()),
+        "shocked_without_credit": int(plan["is_bill_shock_without_credit"].sum()),
+        "shocked_with_credit": int(plan["is_bill_shock_at_switch"].sum()),
+        "plan_mrr": first_year["plan_projected_revenue_usd"],
+        "if_nobody_moves": f"{money(first_year['current_projected_revenue_usd'])} if nobody moves",
+    },
+    [
+        Kpi("migration_plan", "accounts", "Accounts in the plan"),
+        Kpi("transition_credit", "credits", "Transition credits, whole plan"),
+        Kpi(
+            "bill_shock",
+            "shocked_without_credit",
+            "Shocked at the switch, without the credit",
+            unit="count",
+        ),
+        Kpi(
+            "bill_shock",
+            "shocked_with_credit",
+            "Shocked at the switch, with the credit",
+            unit="count",
+        ),
+        Kpi(
+            "migration_plan_impact",
+            "plan_mrr",
+            "Plan: MRR, next 12 months (middle)",
+            delta="if_nobody_moves",
+        ),
+    ],
+)
 
 # ---- waves and revenue --------------------------------------------------------------------
 st.subheader("Waves")

@@ -12,6 +12,7 @@ import streamlit as st
 from dashboards.lib import charts, queries, road_ahead
 from dashboards.lib.definitions import definition, label
 from dashboards.lib.format import money, percent
+from dashboards.lib.kpis import Kpi, kpi_row
 from dashboards.lib.layout import download_csv, guarded, segment_picker, table_with_download
 
 SEGMENT_KEY = "projection_segment"
@@ -133,45 +134,40 @@ if re_projected is not None:
 # ---- KPI row: the current model's middle totals and the method's backtest error -------------
 
 
-def kpi_row(totals_shown, backtest_shown, suffix: str = "", reference=None) -> None:
-    with st.container(horizontal=True):
-        for months in road_ahead.HORIZONS:
-            model = current[0] if current else None
-            middle, worst, best = (
-                road_ahead.total_of(totals_shown, model, scenario, months) if model else None
-                for scenario in ("middle", "worst", "best")
-            )
-            delta = f"{money(worst)} .. {money(best)}"
-            if reference is not None and model and middle is not None:
-                built = road_ahead.total_of(reference, model, "middle", months)
-                delta = f"as built {money(built)}; {delta}"
-            st.metric(
-                f"Current model: MRR, next {months} months (middle){suffix}",
-                money(middle),
-                delta=delta,
-                delta_color="off",
-                delta_arrow="off",
-                help=definition("projection_scenario"),
-                border=True,
-            )
-        st.metric(
-            label("projection_backtest_mape", "Backtest error (MAPE)") + suffix,
-            percent(road_ahead.backtest_mape(backtest_shown)),
-            delta=(
-                f"flat {percent(road_ahead.backtest_mape(backtest_shown, 'flat_mape'))}, "
-                "trailing NRR "
-                + percent(road_ahead.backtest_mape(backtest_shown, "trailing_nrr_mape"))
-            ),
-            delta_color="off",
-            delta_arrow="off",
-            help=definition("projection_backtest_mape"),
-            border=True,
+def projection_kpis(totals_shown, backtest_shown, suffix: str = "", reference=None) -> None:
+    model = current[0] if current else None
+    figures, kpis = {}, []
+    for months in road_ahead.HORIZONS:
+        middle, worst, best = (
+            road_ahead.total_of(totals_shown, model, scenario, months) if model else None
+            for scenario in ("middle", "worst", "best")
         )
+        spread = f"{money(worst)} .. {money(best)}"
+        if reference is not None and model and middle is not None:
+            spread = f"as built {money(road_ahead.total_of(reference, model, 'middle', months))}; "
+            spread += f"{money(worst)} .. {money(best)}"
+        figures |= {f"middle_{months}": middle, f"spread_{months}": spread}
+        kpis.append(
+            Kpi(
+                "projection_scenario",
+                f"middle_{months}",
+                unit="usd",
+                delta=f"spread_{months}",
+                wording=f"Current model: MRR, next {months} months (middle)",
+            )
+        )
+    figures["mape"] = road_ahead.backtest_mape(backtest_shown)
+    figures["baselines"] = (
+        f"flat {percent(road_ahead.backtest_mape(backtest_shown, 'flat_mape'))}, trailing NRR "
+        + percent(road_ahead.backtest_mape(backtest_shown, "trailing_nrr_mape"))
+    )
+    kpis.append(Kpi("projection_backtest_mape", "mape", delta="baselines"))
+    kpi_row(figures, kpis, suffix=suffix)
 
 
-kpi_row(totals, backtest)
+projection_kpis(totals, backtest)
 if re_projected is not None:
-    kpi_row(edited_totals, edited_backtest, " (edited)", totals)
+    projection_kpis(edited_totals, edited_backtest, " (edited)", totals)
 
 # ---- the band -----------------------------------------------------------------------------
 colors = charts.model_colors(names)
@@ -253,14 +249,16 @@ if st.toggle(
     new_business = guarded(queries.projection_new_business, segment)
     if new_business is not None and not new_business.empty:
         st.subheader("New business, beside today's base (not in the figures above)")
-        with st.container(horizontal=True):
-            for months in road_ahead.HORIZONS:
-                st.metric(
-                    f"New business, next {months} months",
-                    money(road_ahead.new_business_total(new_business, months)),
-                    help=definition("projection_new_business"),
-                    border=True,
-                )
+        kpi_row(
+            {
+                f"next_{months}": road_ahead.new_business_total(new_business, months)
+                for months in road_ahead.HORIZONS
+            },
+            [
+                Kpi("projection_new_business", f"next_{months}", f"{{label}}, next {months} months")
+                for months in road_ahead.HORIZONS
+            ],
+        )
         base = projection[projection["is_current_model"] & (projection["scenario"] == "middle")]
         st.plotly_chart(
             charts.new_business_line(new_business, base), key="projection_new_business_line"

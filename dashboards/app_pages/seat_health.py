@@ -8,7 +8,8 @@ import streamlit as st
 
 from dashboards.lib import charts, queries, shaping
 from dashboards.lib.definitions import definition, threshold
-from dashboards.lib.format import money, percent
+from dashboards.lib.format import percent
+from dashboards.lib.kpis import Kpi, kpi_row
 from dashboards.lib.layout import (
     MONTH_COLUMN,
     current_filters,
@@ -38,30 +39,17 @@ if portfolio is not None:
         f"{filters.scope.capitalize()}, month ending {shaping.latest_month(portfolio):%b %Y}."
     )
     for segment, row in latest.iterrows():
-        kpis = st.columns(5)
-        label = "" if len(latest) == 1 else f" · {segment}"
-        kpis[0].metric(
-            f"MRR{label}", money(row["ending_mrr_usd"]), help=definition("mrr"), border=True
+        kpi_row(
+            row,
+            [
+                Kpi("mrr", "ending_mrr_usd"),
+                Kpi("nrr", "nrr", "{label} (12 months)"),
+                Kpi("grr", "grr", "{label} (12 months)"),
+                Kpi("share_below_red_flag", "share_below_red_flag"),
+                Kpi("arpa", "arpa_usd"),
+            ],
+            suffix="" if len(latest) == 1 else f" · {segment}",
         )
-        kpis[1].metric(
-            f"NRR (12 months){label}",
-            percent(row["nrr"]),
-            help=definition("nrr"),
-            border=True,
-        )
-        kpis[2].metric(
-            f"GRR (12 months){label}",
-            percent(row["grr"]),
-            help=definition("grr"),
-            border=True,
-        )
-        kpis[3].metric(
-            f"Accounts below {percent(UTILIZATION_RED_FLAG, 0)}{label}",
-            percent(row["share_below_red_flag"]),
-            help=definition("share_below_red_flag"),
-            border=True,
-        )
-        kpis[4].metric(f"ARPA{label}", money(row["arpa_usd"]), help=definition("arpa"), border=True)
 
 # ---- utilization -----------------------------------------------------------------------------
 st.subheader("Seat utilization", help=definition("seat_utilization"))

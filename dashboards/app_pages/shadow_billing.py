@@ -12,6 +12,7 @@ import streamlit as st
 from dashboards.lib import access, charts, decision, queries, shaping
 from dashboards.lib.definitions import definition, threshold
 from dashboards.lib.format import percent
+from dashboards.lib.kpis import Kpi, kpi_row
 from dashboards.lib.layout import (
     MONTH_COLUMN,
     accept_ids_in_url,
@@ -77,42 +78,20 @@ def _shown(columns: list[str], **headers: str) -> dict:
     return {"column_order": columns, "column_config": config | headers}
 
 
+GUARDRAIL_KPIS = [
+    Kpi("shadow_invoice", "revenue_delta_pct", "Revenue vs. actual", unit="fraction"),
+    Kpi("gross_margin", "shadow_gross_margin", delta="actual_margin"),
+    Kpi("shadow_bill_shock", "bill_shock_rate", "Shadow bill-shock rate"),
+    Kpi("winners_losers", "winners_share", "Winners (pay less)", decimals=0),
+    Kpi("winners_losers", "losers_share", "Losers (pay more)", decimals=0),
+]
+
+
 def _guardrail_kpis(row: pd.Series) -> None:
     """The figures the guardrails judge for one row (a segment, or the pooled portfolio):
     revenue, margin and bill shock side by side, then who wins and who loses."""
-    kpis = st.columns(5)
-    kpis[0].metric(
-        "Revenue vs. actual",
-        percent(row["revenue_delta_pct"]),
-        help=definition("shadow_invoice"),
-        border=True,
-    )
-    kpis[1].metric(
-        "Gross margin",
-        percent(row["shadow_gross_margin"]),
-        delta=f"actual {percent(row['actual_gross_margin'])}",
-        delta_color="off",
-        help=definition("gross_margin"),
-        border=True,
-    )
-    kpis[2].metric(
-        "Shadow bill-shock rate",
-        percent(row["bill_shock_rate"]),
-        help=definition("shadow_bill_shock"),
-        border=True,
-    )
-    kpis[3].metric(
-        "Winners (pay less)",
-        percent(row["winners_share"], 0),
-        help=definition("winners_losers"),
-        border=True,
-    )
-    kpis[4].metric(
-        "Losers (pay more)",
-        percent(row["losers_share"], 0),
-        help=definition("winners_losers"),
-        border=True,
-    )
+    figures = {**row, "actual_margin": f"actual {percent(row['actual_gross_margin'])}"}
+    kpi_row(figures, GUARDRAIL_KPIS)
 
 
 def _segment_verdicts(

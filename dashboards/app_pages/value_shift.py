@@ -8,6 +8,7 @@ import streamlit as st
 from dashboards.lib import access, charts, queries, shaping
 from dashboards.lib.definitions import definition, threshold
 from dashboards.lib.format import count, number, percent
+from dashboards.lib.kpis import Kpi, kpi_row
 from dashboards.lib.layout import (
     MONTH_COLUMN,
     current_filters,
@@ -43,31 +44,15 @@ if portfolio is not None:
         f"{filters.scope.capitalize()}, month ending {shaping.latest_month(portfolio):%b %Y}."
     )
     for segment, row in latest.set_index("segment").iterrows():
-        label = "" if len(latest) == 1 else f" · {segment}"
-        kpis = st.columns(4)
-        kpis[0].metric(
-            f"Automation share{label}",
-            percent(row["automation_share"]),
-            help=definition("automation_share"),
-            border=True,
-        )
-        kpis[1].metric(
-            f"Tasks per seat{label}",
-            number(row["tasks_per_seat"]),
-            help=definition("usage_per_seat"),
-            border=True,
-        )
-        kpis[2].metric(
-            f"Gross margin{label}",
-            percent(row["gross_margin"]),
-            help=definition("gross_margin"),
-            border=True,
-        )
-        kpis[3].metric(
-            f"Power users{label}",
-            count(row["power_user_accounts"]),
-            help=definition("power_user"),
-            border=True,
+        kpi_row(
+            row,
+            [
+                Kpi("automation_share", "automation_share"),
+                Kpi("usage_per_seat", "tasks_per_seat", "Tasks per seat"),
+                Kpi("gross_margin", "gross_margin"),
+                Kpi("power_user", "power_user_accounts", "Power users", unit="count"),
+            ],
+            suffix="" if len(latest) == 1 else f" · {segment}",
         )
 
 # ---- automation share ------------------------------------------------------------------------

@@ -39,6 +39,12 @@ def label(metric: str, default: str | None = None) -> str:
     return entry[0] if entry else (default or metric.replace("_", " ").capitalize())
 
 
+def unit(metric: str, default: str = "text") -> str:
+    """The metric's unit in the glossary (fraction, usd, count, ...): how its values are written."""
+    entry = _definitions().get(metric)
+    return entry[2] if entry else default
+
+
 def settings() -> dict[str, str | None]:
     """Every setting in force of the published build, by name (values as text)."""
     if not queries.warehouse().exists:

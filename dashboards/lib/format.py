@@ -50,7 +50,7 @@ def money(value: float | None, currency_symbol: str = "$") -> str:
 
 
 def percent(fraction: float | None, decimals: int = 1) -> str:
-    """Ratios are stored as fractions (1.05 = 105%), as interfaces.md publishes them."""
+    """Ratios are stored as fractions (1.05 = 105%), as the marts publish them."""
     return MISSING if _is_missing(fraction) else f"{float(fraction) * 100:.{decimals}f}%"
 
 
@@ -96,3 +96,23 @@ def pretty_json(text: str | None) -> str:
         return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
     except (TypeError, ValueError):
         return str(text)
+
+
+def by_unit(value: object, unit: str, decimals: int | None = None) -> str:
+    """A value written as its glossary unit says: fraction 97.4%, usd $1.2M, count 1,204,
+    points +2.1 pts, multiple 1.5x, per_seat 12.3; anything else as text."""
+    if _is_missing(value):
+        return MISSING
+    if unit == "fraction":
+        return percent(value, 1 if decimals is None else decimals)
+    if unit == "usd":
+        return money(value)
+    if unit == "count":
+        return count(value)
+    if unit == "points":
+        return f"{float(value) * 100:+.{1 if decimals is None else decimals}f} pts"
+    if unit == "multiple":
+        return f"{float(value):.{2 if decimals is None else decimals}f}x"
+    if unit in ("per_seat", "per_100_accounts"):
+        return number(value, 1 if decimals is None else decimals)
+    return text(value)

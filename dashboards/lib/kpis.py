@@ -1,0 +1,45 @@
+"""KPI rows declared as data: each figure names its glossary metric, which gives the label, the
+unit it is written in and the definition shown on hover; a page says only where the value is.
+
+    kpi_row(row, [Kpi("mrr", "ending_mrr_usd"), Kpi("nrr", "nrr", "{label} (12 months)")])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import streamlit as st
+
+from dashboards.lib.definitions import definition, label, unit
+from dashboards.lib.format import by_unit
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One figure of a row."""
+
+    metric: str  # the glossary's key: label, unit and definition
+    value: str  # the key in the row that holds the figure
+    # The printed label: "{label}" is the glossary's; a page may qualify it ("{label}, period").
+    wording: str = "{label}"
+    # A figure that counts the metric's accounts (a flag's) is written as a count, not its unit.
+    unit: str | None = None
+    decimals: int | None = None
+    delta: str | None = None  # the key in the row of a text shown under the figure, uncoloured
+
+
+def kpi_row(row: Mapping, kpis: Sequence[Kpi], *, suffix: str = "", **context) -> None:
+    """The figures side by side in bordered cards. `context` fills the wordings' other fields;
+    `suffix` ends every label (" · smb", " (edited)")."""
+    for column, kpi in zip(st.columns(len(kpis)), kpis, strict=True):
+        delta = row.get(kpi.delta) if kpi.delta else None
+        column.metric(
+            kpi.wording.format(label=label(kpi.metric), **context) + suffix,
+            by_unit(row.get(kpi.value), kpi.unit or unit(kpi.metric), kpi.decimals),
+            delta=delta,
+            delta_color="off",
+            delta_arrow="off",
+            help=definition(kpi.metric),
+            border=True,
+        )
