@@ -13,7 +13,7 @@ export SEATSHIFT_LANDING ?= data/landing
 export SEATSHIFT_WAREHOUSE ?= data/seatshift.duckdb
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 export UV_COMPILE_BYTECODE := 1
-# Without precompiled bytecode `import great_expectations` costs seconds each time (STACK.md).
+# Without precompiled bytecode `import great_expectations` costs seconds each time (measured on this stack).
 export PYTHONDONTWRITEBYTECODE :=
 
 .PHONY: help demo test refresh dashboard docs dagster lint fmt contract bench seeds chromium clean

@@ -35,7 +35,7 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 README = settings.REPO_ROOT / "README.md"
 # Scales one run measures, in order (10M and 100M events in the same run by default).
 SCALES = {"small": (300_000,), "default": (10_000_000, 100_000_000)}
-PARQUET_FROM = 50_000_000  # CSV is 5.5x larger and 2.6x slower to load (STACK.md)
+PARQUET_FROM = 50_000_000  # CSV is 5.5x larger and 2.6x slower to load (measured on this stack)
 PANDAS_UP_TO = 20_000_000  # pandas needs about 12 GB per 100M rows for this rollup
 # The usage rollups: measures per account-month (actor type, feature, tier) and active actors.
 ROLLUP_MODELS = (

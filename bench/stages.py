@@ -231,7 +231,7 @@ def add_one_day(landing: Path, last_day: dt.date, events: int, fmt: str) -> NewD
 
     The day's events are the last week's events resampled (about events/365 of them, at the same
     times of day, under new ids); a few more are 10 days late; and the entitlement service sends
-    a `correction` voiding the latest loaded `seat_removed` event (exports.md: a correction
+    a `correction` voiding the latest loaded `seat_removed` event (the export contract: a correction
     voids the event it names), which restates seats, billing and the marts behind them.
     """
     day = last_day + dt.timedelta(days=1)

@@ -29,7 +29,7 @@ def _page(path: str, title: str, icon: str, *, default: bool = False) -> st.Page
     )
 
 
-# Grouped by who opens them (DASHBOARD.md): the first page is what a reader lands on.
+# Grouped by who opens them: the first page is what a reader lands on.
 PAGES = {
     "Decision": [
         _page("app_pages/overview.py", "Overview", ":material/flag:", default=True),

@@ -1,4 +1,4 @@
-"""Overview, for the revenue lead's weekly pricing review (DASHBOARD.md journey 1): which segment
+"""Overview, for the revenue lead's weekly pricing review: which segment
 has crossed the migration trigger, since when, on what evidence, with which proposal, and which
 accounts to pilot first; the decision pack for the review. The router has already drawn the as-of
 time and the sidebar filters; the threshold what-if controls are this page's own.

@@ -99,7 +99,7 @@ def _segment_verdicts(
 ) -> None:
     """A model's verdict, segment by segment: it passes only when every segment shown passes.
     The figures of the one chosen segment follow; with several, the pooled `all` row does, folded
-    away as reference, because pooling hides a failing segment (defect 3 of issue 9)."""
+    away as reference, because pooling hides a failing segment."""
     judged = shaping.guardrails_of_segments(model_rows, segments_shown)
     passes, headline = shaping.segment_verdict(judged, segments_shown)
     st.markdown(

@@ -25,7 +25,8 @@ STATUS_ICONS = {
 STATUS_COLORS = {"crossed": "red", "watch": "orange", "healthy": "green"}
 
 
-# The signals of DOMAIN.md's trigger, each with the setting it is compared against, the
+# The signals of the migration trigger (docs block migration_trigger), each with the setting it is
+# compared against, the
 # comparison that meets it, and the metric whose definition explains it.
 @dataclass(frozen=True)
 class Signal:

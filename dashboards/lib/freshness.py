@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-# DASHBOARD.md: stale data is said, not hidden. Exports arrive daily, so data more than two days
+# Stale data is said, not hidden. Exports arrive daily, so data more than two days
 # older than the refresh that loaded it means a source stopped delivering.
 STALE_AFTER = timedelta(days=2)
 

@@ -1,6 +1,6 @@
 """The paper invoice: one account's real invoice of a recent month beside what the proposal would
 have billed it, line by line, as one self-contained HTML file a customer can be sent before the
-switch (DOMAIN.md "Migration plan"). The numbers are the warehouse's own: the real lines from
+switch (docs block migration_plan). The numbers are the warehouse's own: the real lines from
 fct_invoice_reconciliation, the new ones from fct_shadow_invoice_lines, the totals from
 fct_shadow_invoice, the transition credit from fct_migration_plan. No script, font or image is
 loaded from anywhere: the file opens offline from file://. Used by `seatshift paper-invoice` and

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 SCENARIOS = ("worst", "middle", "best")
-HORIZONS = (6, 12, 24)  # the totals a pricing review asks for (issue 12)
+HORIZONS = (6, 12, 24)  # the totals a pricing review asks for
 
 
 def totals_table(totals: pd.DataFrame) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""The real `seatshift dashboard` server and headless Chromium (STACK.md's quiet flags), shared by
+"""The real `seatshift dashboard` server and headless Chromium (with quiet flags), shared by
 the browser tests; the `dashboard_url` fixture in conftest.py starts the server with these."""
 
 from __future__ import annotations

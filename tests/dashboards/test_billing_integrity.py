@@ -1,4 +1,4 @@
-"""The Billing integrity page (issue 3) for the Finance controller: in-process with AppTest, and
+"""The Billing integrity page for the Finance controller: in-process with AppTest, and
 the invoice explainer's one-click journey in a real browser against the real server."""
 
 from __future__ import annotations

@@ -65,7 +65,7 @@ def test_exposures_depend_on_marts_only(exposures):
     for exposure in exposures.values():
         for node in exposure["depends_on"]["nodes"]:
             assert node.startswith(f"model.{PROJECT}."), node
-        assert exposure["fqn"][1] == "marts", "dashboards read marts only (CONVENTIONS.md 1)"
+        assert exposure["fqn"][1] == "marts", "dashboards read marts only"
 
 
 def test_page_analysis_follows_lib_functions_to_the_sql(tmp_path, monkeypatch):

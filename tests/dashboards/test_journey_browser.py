@@ -1,4 +1,4 @@
-"""Journey 1 (DASHBOARD.md) on the real `seatshift dashboard` server in headless Chromium: the
+"""The revenue lead's journey on the real `seatshift dashboard` server in headless Chromium: the
 revenue lead opens the Overview, looks into the crossed segment (the choice lives in the URL),
 downloads the pilot list and writes the decision pack; every page is screenshot at 1280x800. The
 pack is then opened from file:// with the network blocked."""

@@ -362,7 +362,7 @@ def _segment_guardrails(passing: dict[str, bool]) -> pd.DataFrame:
 
 def test_a_model_passes_only_when_every_segment_shown_passes():
     # Regression: the page judged the pooled `all` row, so a model that passed pooled read as
-    # passing while it failed smb (issue 9, defect 3).
+    # passing while it failed smb.
     guardrails = _segment_guardrails(
         {"all": True, "enterprise": True, "mid_market": True, "smb": False}
     )

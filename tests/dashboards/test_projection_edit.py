@@ -1,7 +1,8 @@
-"""The Projection page's assumptions, edited in place (issue 12): the re-projection runs the
+"""The Projection page's assumptions, edited in place: the re-projection runs the
 build's own projection SQL (rpt_projection_sql) and rating SQL (rpt_rating_sql) over copies of
 its inputs, so with the settings in force it is fct_revenue_projection and its backtest row for
-row, and an edit moves the figures the way DOMAIN.md's "Projection" says it must."""
+row, and an edit moves the figures the way the projection's definition (docs block
+revenue_projection) says it must."""
 
 from __future__ import annotations
 
@@ -91,7 +92,7 @@ def test_an_edit_re_projects_while_the_build_stays_as_it_was(sample):
 
 
 def test_twice_the_churn_without_growth_decays_by_twice_the_measured_churn(sample):
-    # DOMAIN.md: the current model's month k is month 0 x (1 - monthly churn)^k when nothing
+    # The definition: the current model's month k is month 0 x (1 - monthly churn)^k when nothing
     # grows; with the churn multiplier 2 and no spread the churn is 2 x the measured one, which
     # _independent_churn measures in Python from fct_account_month.
     with duckdb.connect(str(sample), read_only=True) as connection:

@@ -206,7 +206,7 @@ def test_the_verdict_honours_the_sidebars_segments(sample):
 
 
 def test_a_pooled_pass_never_hides_a_failing_segment(sample, tmp_path, monkeypatch):
-    # Regression (issue 9, defect 3): the pooled `all` row was the headline, so a model passing
+    # Regression: the pooled `all` row was the headline, so a model passing
     # pooled read "passes" while it failed a segment (the demo's prepaid pool: smb +476%).
     warehouse = private_copy(sample, tmp_path)
     with duckdb.connect(str(warehouse)) as connection:

@@ -43,7 +43,7 @@ def test_the_samples_injected_rows_are_quarantined_exactly_and_the_as_of_time_ig
 
     assert {(file, number): rule for file, number, rule in quarantined} == bad
     # The as-of time, independently: the latest usage, seat or invoice time of the files' rows
-    # the generator did not break (DOMAIN.md: the latest occurred_at, effective_at, issued_at).
+    # the generator did not break (the as-of time: the latest occurred_at, effective_at, issued_at).
     latest = max(
         _utc(row[column])
         for path in sorted(SEEDS_DIR.glob("*.csv"))

@@ -1,4 +1,5 @@
-"""The loader against real DuckDB files: every rule of exports.md, duplicates, formats, audit."""
+"""The loader against real DuckDB files: every rule of the export contract, duplicates, formats,
+audit."""
 
 from __future__ import annotations
 
@@ -281,7 +282,7 @@ def test_every_value_rule_of_the_contract_quarantines_its_row_under_its_name(
     assert json.loads(raw_record) == rows[1]
 
 
-# Every time column of exports.md's "Plausible times", too late and too early.
+# Every time column the plausible-time rule judges, too late and too early.
 PLAUSIBLE_TIME_CASES = [
     (export.name, column.name, value)
     for export in EXPORTS.values()

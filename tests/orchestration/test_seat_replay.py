@@ -1,4 +1,4 @@
-"""Seat blame (exports.md, seat_events): the replay runs in effective order (ties by recorded_at,
+"""Seat blame (the seat_events export): the replay runs in effective order (ties by recorded_at,
 then event_id) and quarantines only the event whose own application takes the balance below zero.
 
 Real DuckDB files and real files on disk; each case's balance is worked by hand in a comment.
@@ -242,7 +242,7 @@ def test_replay_blame_by_itself():
 
 
 def test_on_a_generated_company_only_the_injected_event_is_blamed(tmp_path):
-    # Issue 10: on a 400-account company, seed 11, the genuine removal se_00001_0004 (2 of 47
+    # Found on a 400-account company, seed 11, the genuine removal se_00001_0004 (2 of 47
     # seats, effective 2025-12-08, recorded five days later) was quarantined beside the injected
     # se_q_0004 (remove 100,000). The seat ledger does not depend on the usage rate, so a tiny
     # one keeps the company quick to generate.

@@ -1,6 +1,7 @@
-"""DOMAIN.md's seats and migration-trigger signals, computed a second time without the dbt models.
+"""The seats and migration-trigger signals, computed a second time without the dbt models.
 
-Written from DOMAIN.md and exports.md, not from the SQL under dbt_project/: it reads only the
+Written from the metric definitions (docs blocks) and the export contract, not from the SQL under
+dbt_project/: it reads only the
 staging views (the exports as loaded: typed, one row per key, latest version of snapshots) and,
 for the proposals' shadow totals, fct_shadow_invoice.shadow_usd (the rating engine has its own
 hand-worked test in test_rating.py). Everything else (voids, cancellations, billable seats at month
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import duckdb
 
-# DOMAIN.md's defaults ("Migration trigger", "Metric definitions").
+# The settings' defaults (the migration trigger's and the metric definitions').
 AUTOMATION_SHARE_MIN = Fraction(30, 100)
 AUTOMATION_CHANGE_MIN = Fraction(10, 100)
 LOOKBACK_MONTHS = 6
@@ -61,7 +62,7 @@ def month_of(moment: datetime | date) -> date:
 
 
 def anchored(anchor: datetime, months: int) -> datetime:
-    """exports.md: the anchor moved by whole months, the day clamped to shorter months."""
+    """The export contract: the anchor moved by whole months, the day clamped to shorter months."""
     index = anchor.year * 12 + anchor.month - 1 + months
     year, month = index // 12, index % 12 + 1
     day = min(anchor.day, calendar.monthrange(year, month)[1])
@@ -189,7 +190,7 @@ class Company:
         return [usd for rate_date, usd in self.fx[currency] if rate_date <= day][-1]
 
     def account_months(self) -> list[tuple[str, date]]:
-        """DOMAIN.md: months run from each account's first month to the as-of month."""
+        """Account months run from each account's first month to the as-of month."""
         return [
             (account, month)
             for account, created in self.created.items()
@@ -260,7 +261,8 @@ def _ratio(numerator, denominator) -> Fraction | None:
 
 
 def _shocked(totals: list[tuple[date, Decimal]]) -> dict[date, tuple[bool, bool]]:
-    """DOMAIN.md's bill shock over one account's monthly totals: {month: (billed, shocked)}."""
+    """Bill shock (docs block bill_shock) over one account's monthly totals: {month: (billed,
+    shocked)}."""
     flags, billed = {}, []
     for month, total in sorted(totals):
         is_billed = total > 0
@@ -275,7 +277,8 @@ def _shocked(totals: list[tuple[date, Decimal]]) -> dict[date, tuple[bool, bool]
 
 
 def independent_triggers(company: Company) -> dict[tuple[str, date, str], dict]:
-    """DOMAIN.md "The trigger's signals, exactly", per segment (and `all`), month, proposal."""
+    """The trigger's signals (docs block migration_trigger), per segment (and `all`), month,
+    proposal."""
     account_months = independent_account_months(company)
     segments = [*sorted({row["segment"] for row in account_months.values()}), "all"]
 

@@ -1,9 +1,9 @@
 """The seat ledger, its prorations and the cohorts, replayed a second time without the dbt models.
 
-Issue 10's acceptance point: on a generated company the ledger, prorations and cohorts agree with
-an independent replay of the contract's seat rule, event for event. Written from exports.md
-(seat_events, subscriptions, plans) and DOMAIN.md (seat ledger, proration, cohort retention), not
-from the SQL under dbt_project/: it reads the loaded raw exports (the loader's tables, one row per
+On a generated company the ledger, prorations and cohorts agree with an independent replay of
+the contract's seat rule, event for event. Written from the export contract (seat_events,
+subscriptions, plans) and the definitions (seat ledger, proration, cohort retention), not from
+the SQL under dbt_project/: it reads the loaded raw exports (the loader's tables, one row per
 delivery kept; snapshots in every version), applies the contract's own key rules to them (first
 delivery of a seat event wins; the latest `updated_at` of a snapshot wins), and then, in plain
 Python with Decimal money and exact fractions:
@@ -36,14 +36,14 @@ from pathlib import Path
 
 import duckdb
 
-# exports.md, seat_events: adds and reactivations count up, removals and suspensions down;
+# The seat_events export: adds and reactivations count up, removals and suspensions down;
 # reassignments and corrections move no seats themselves.
 SIGNS = {"seat_added": 1, "seat_reactivated": 1, "seat_removed": -1, "seat_suspended": -1}
 INTERVAL_MONTHS = {"month": 1, "year": 12}
 CENT = Decimal("0.01")
 # nrr and logo_retention are doubles in the mart; the replay's are exact fractions.
 TOLERANCE = 1e-9
-# The raw tables whose load times bound the data's as-of time (exports.md, "Plausible times").
+# The raw tables whose load times bound the data's as-of time (the plausible-time rule).
 RAW_TABLES = (
     "crm.accounts",
     "billing.plans",
@@ -74,7 +74,7 @@ def months_apart(first: date, last: date) -> int:
 
 
 def anchored(anchor: datetime, months: int) -> datetime:
-    """exports.md: the anchor moved by whole months, the day clamped to shorter months."""
+    """The export contract: the anchor moved by whole months, the day clamped to shorter months."""
     index = anchor.year * 12 + anchor.month - 1 + months
     year, month = index // 12, index % 12 + 1
     day = min(anchor.day, calendar.monthrange(year, month)[1])
@@ -82,7 +82,7 @@ def anchored(anchor: datetime, months: int) -> datetime:
 
 
 def round_half_up_to_cents(value: Fraction) -> Decimal:
-    """DOMAIN.md: rounded half-up to cents per line (a credit away from zero, as a charge),
+    """Rounded half-up to cents per line (a credit away from zero, as a charge),
     decided on the exact fraction so a half-cent is never a float's guess."""
     cents = abs(value) * 100
     whole, rest = divmod(cents.numerator, cents.denominator)
@@ -167,8 +167,9 @@ class RawExports:
 
     @staticmethod
     def _as_of(conn: duckdb.DuckDBPyConnection) -> datetime:
-        """DOMAIN.md: the latest occurred_at, effective_at or issued_at loaded, never later than
-        the last load (exports.md: one wrong clock must never move the as-of time ahead)."""
+        """The as-of time: the latest occurred_at, effective_at or issued_at loaded, never later
+        than
+        the last load (one wrong clock must never move the as-of time ahead)."""
         (business_at,) = _rows(
             conn,
             """
@@ -192,7 +193,7 @@ class RawExports:
         return INTERVAL_MONTHS[next(iter(self.prices[plan_id].values()))[1]]
 
     def price(self, plan_id: str, period_start: datetime) -> tuple[str, Decimal]:
-        """exports.md, plans: a price applies to periods starting on or after its effective_from."""
+        """Plans: a price applies to periods starting on or after its effective_from."""
         effective_from = max(day for day in self.prices[plan_id] if day <= period_start.date())
         currency, _, seat_amount = self.prices[plan_id][effective_from]
         return currency, seat_amount
@@ -210,7 +211,7 @@ def replay_ledger(raw: RawExports) -> tuple[dict[str, dict], list[tuple]]:
         key=lambda event: (event.recorded_at, event.event_id),
     )
     for correction in corrections:
-        # exports.md says a correction voids the event it names; should two name the same event,
+        # The contract says a correction voids the event it names; should two name the same event,
         # the first recorded one is taken as the voiding event (the contract does not say).
         voided_by.setdefault(correction.corrects_event_id, correction.event_id)
 
@@ -225,7 +226,7 @@ def replay_ledger(raw: RawExports) -> tuple[dict[str, dict], list[tuple]]:
         balance = 0
         for sequence, event in enumerate(events, start=1):
             is_voided = event.event_id in voided_by
-            # A void reaches back: the voided event counts for nothing at any time (exports.md:
+            # A void reaches back: the voided event counts for nothing at any time (the contract:
             # billable seats at t sum the *non-voided* events effective at or before t).
             delta = 0 if is_voided else SIGNS.get(event.event_type, 0) * event.quantity
             balance += delta
@@ -278,7 +279,8 @@ def _units(rule: str, start: datetime, end: datetime, effective_at: datetime) ->
 
 
 def replay_prorations(raw: RawExports, ledger: dict[str, dict]) -> dict[str, dict]:
-    """DOMAIN.md "Proration": one line per non-voided seat change strictly inside a billing
+    """Proration (docs block proration): one line per non-voided seat change strictly inside a
+    billing
     period of a running subscription; a change exactly at a period start is that period's regular
     charge, and one at or after canceled_at changes no bill (billing ends there)."""
     lines = {}
@@ -305,7 +307,7 @@ def replay_prorations(raw: RawExports, ledger: dict[str, dict]) -> dict[str, dic
             "amount": round_half_up_to_cents(
                 Fraction(delta) * Fraction(unit_amount) * Fraction(remaining, total)
             ),
-            # exports.md, invoices: the invoice currency is the account's
+            # Invoices: the invoice currency is the account's
             "currency": raw.account_currency[event.account_id],
             "price_currency": currency,
         }
@@ -318,7 +320,8 @@ def replay_prorations(raw: RawExports, ledger: dict[str, dict]) -> dict[str, dic
 def replay_cohorts(
     account_months: list[tuple[str, date, date | None, Decimal | None]], as_of_month: date
 ) -> tuple[dict[tuple[date, int], dict], dict[str, date]]:
-    """DOMAIN.md "Cohort retention" over (account, month, published cohort_month, mrr_usd): a
+    """Cohort retention (docs block cohort_nrr) over (account, month, published cohort_month,
+    mrr_usd): a
     cohort is the month of an account's first MRR > 0; for k = 0 .. the as-of month, NRR_k = the
     cohort's MRR at cohort + k / at the cohort month, logo retention = accounts with MRR > 0 /
     cohort size."""

@@ -1,6 +1,6 @@
-"""Issue 10: the ledger, prorations and cohorts agree with an independent replay of the contract's
+"""The ledger, prorations and cohorts agree with an independent replay of the contract's
 seat rule, event for event (tests/warehouse/_replay.py reads the loaded raw exports and
-recomputes exports.md's seat rule and DOMAIN.md's proration and cohort definitions in Python).
+recomputes the contract's seat rule and the proration and cohort definitions in Python).
 """
 
 from __future__ import annotations

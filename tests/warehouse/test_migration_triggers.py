@@ -1,5 +1,6 @@
 """The migration decision's marts on the committed sample: the trigger and billable seats against an
-independent computation of DOMAIN.md, the definitions from the docs blocks, the settings in force.
+independent computation of the definitions, the definitions from the docs blocks, the settings in
+force.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def _glossary() -> dict[str, dict]:
 def test_triggers_and_billable_seats_agree_with_an_independent_computation(sample_warehouse):
     """fct_account_month.billable_seats for every account-month and every signal, verdict, run
     and status of fct_migration_triggers equal tests/warehouse/_independent.py, which
-    recomputes DOMAIN.md's definitions from the staging views (only the proposals' shadow totals
+    recomputes the definitions from the staging views (only the proposals' shadow totals
     come from the warehouse)."""
     differences = compare(sample_warehouse)
     account_months, trigger_rows = differences.pop("checked")

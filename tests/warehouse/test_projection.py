@@ -1,7 +1,7 @@
 """The revenue projection and the migration plan on real builds: the shape and the
 invariants on a generated company, and the projection rebuilt with `dbt build --vars` on a copy of
 the sample warehouse against an independent computation of the segments' trailing logo churn
-(DOMAIN.md "Projection"): with growth off, the current model's middle projection is month 0 x
+(docs block revenue_projection): with growth off, the current model's middle projection is month 0 x
 (1 - churn)^k; with churn, growth and the extra shock churn off, it is flat."""
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""`seatshift rate` against worked examples of every charge model of contracts/price_book.md.
+"""`seatshift rate` against worked examples of every charge model of the price book
+(docs/price-book.md).
 
-The expected amounts come from `_reference_amount`, a plain-Decimal reading of price_book.md
+The expected amounts come from `_reference_amount`, a plain-Decimal reading of docs/price-book.md
 written for this test (it never calls the SQL), and each case also states its hand figure in a
 comment. The rating SQL is the one the sample warehouse's build published (marts.rpt_rating_sql),
 i.e. the very text shadow billing ran.
@@ -163,7 +164,7 @@ def _tiers(model: str, component: str) -> list[tuple[Decimal | None, Decimal, De
 
 
 def _reference_amount(component: tuple, usage: dict[str, tuple[str, str]]) -> Decimal:
-    """One component's charge for one period, read straight from price_book.md."""
+    """One component's charge for one period, read straight from docs/price-book.md."""
     fields = dict(zip(rating.COMPONENT_COLUMNS, component, strict=True))
     metric, charge_model = fields["metric"], fields["charge_model"]
     unit_size, unit_amount, flat_amount = (

@@ -2,7 +2,7 @@
 cache, and the filters' SQL clauses.
 
 The published warehouse is one DuckDB file that the refresh replaces atomically. DuckDB's file
-locks are exclusive both ways (STACK.md), so each query opens the file read-only and closes it at
+locks are exclusive both ways, so each query opens the file read-only and closes it at
 once: a reader that lingers would make the next publish fail. Results are cached on the file's
 identity (inode, size, mtime) as well as a TTL, so a newly published build shows on the next rerun.
 """

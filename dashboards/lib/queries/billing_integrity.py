@@ -1,4 +1,4 @@
-"""Billing integrity (issue 3): invoice accuracy, mismatches, and one invoice's evidence."""
+"""Billing integrity: invoice accuracy, mismatches, and one invoice's evidence."""
 
 from __future__ import annotations
 

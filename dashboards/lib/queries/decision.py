@@ -1,4 +1,4 @@
-"""The migration decision (issue 9): the trigger as built and re-judged under other thresholds,
+"""The migration decision: the trigger as built and re-judged under other thresholds,
 the pilot list, the proposals' names.
 """
 

@@ -1,4 +1,4 @@
-"""The migration plan (issue 12): who switches when, the waves, what the plan does to revenue."""
+"""The migration plan: who switches when, the waves, what the plan does to revenue."""
 
 from __future__ import annotations
 

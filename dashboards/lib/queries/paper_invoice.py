@@ -1,4 +1,4 @@
-"""The paper invoice (issue 12): one account-month's real invoice beside its shadow invoice."""
+"""The paper invoice: one account-month's real invoice beside its shadow invoice."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The revenue projection (issue 12): as built, its backtest and rates, the new business beside
+"""The revenue projection: as built, its backtest and rates, the new business beside
 it, and the projection re-run under edited assumptions.
 """
 

@@ -1,4 +1,4 @@
-"""Revenue and retention (issue 4): the portfolio series, NRR and GRR, cohort retention."""
+"""Revenue and retention: the portfolio series, NRR and GRR, cohort retention."""
 
 from __future__ import annotations
 

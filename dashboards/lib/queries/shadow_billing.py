@@ -1,4 +1,4 @@
-"""Shadow billing (issue 5): the proposals, their guardrails and shadow invoices, the price
+"""Shadow billing: the proposals, their guardrails and shadow invoices, the price
 book, and the what-if re-rating of an edited price book.
 """
 
@@ -104,7 +104,7 @@ def shadow_account_deltas(
 
 
 def price_book(model: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A model's components and tiers, as the CSV columns of price_book.md."""
+    """A model's components and tiers, as the price book's CSV columns (docs/price-book.md)."""
     params = (model,)
     components = _read(
         "the price book",

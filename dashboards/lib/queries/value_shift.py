@@ -1,4 +1,4 @@
-"""Value shift (issues 4 and 9): automation share, bill shock, the accounts' value, the usage
+"""Value shift: automation share, bill shock, the accounts' value, the usage
 mix and seats against usage per seat.
 """
 
