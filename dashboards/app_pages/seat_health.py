@@ -45,10 +45,11 @@ if portfolio is not None:
                 Kpi("mrr", "ending_mrr_usd"),
                 Kpi("nrr", "nrr", "{label} (12 months)"),
                 Kpi("grr", "grr", "{label} (12 months)"),
-                Kpi("share_below_red_flag", "share_below_red_flag"),
+                Kpi("share_below_red_flag", "share_below_red_flag", "Accounts below {red_flag}"),
                 Kpi("arpa", "arpa_usd"),
             ],
             suffix="" if len(latest) == 1 else f" · {segment}",
+            red_flag=percent(UTILIZATION_RED_FLAG, 0),
         )
 
 # ---- utilization -----------------------------------------------------------------------------

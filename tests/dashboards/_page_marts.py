@@ -22,6 +22,7 @@ ROUTER = DASHBOARDS_DIR / "streamlit_app.py"
 MART = re.compile(r"\bmarts\.([a-z_][a-z0-9_]*)")
 DASHBOARD_PORT = 8501
 ORCHESTRATION_LIB = "orchestration.lib"
+DASHBOARDS_LIB = "dashboards.lib"
 
 
 @dataclass(frozen=True)
@@ -65,12 +66,14 @@ class _Module:
         self.imported: dict[str, tuple[str, str]] = {}  # local name -> (lib module, name)
         self.definitions: dict[str, ast.AST] = {}
         for node in self.tree.body:
-            if isinstance(node, ast.ImportFrom) and node.module == "lib":
+            if isinstance(node, ast.ImportFrom) and node.module == DASHBOARDS_LIB:
                 for alias in node.names:
                     self.aliases[alias.asname or alias.name] = alias.name
-            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("lib."):
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                DASHBOARDS_LIB + "."
+            ):
                 for alias in node.names:
-                    module = node.module.removeprefix("lib.")
+                    module = node.module.removeprefix(DASHBOARDS_LIB + ".")
                     self.imported[alias.asname or alias.name] = (module, alias.name)
             elif isinstance(node, ast.ImportFrom) and node.module == ORCHESTRATION_LIB:
                 for alias in node.names:  # the rating engine the what-if and re-projection run

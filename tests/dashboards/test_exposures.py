@@ -91,10 +91,13 @@ def test_page_analysis_follows_lib_functions_to_the_sql(tmp_path, monkeypatch):
             """
         )
     )
-    helpers = "from lib import queries\n\ndef helper():\n    queries.used()\n"
+    helpers = "from dashboards.lib import queries\n\ndef helper():\n    queries.used()\n"
     (lib / "helpers.py").write_text(helpers)
     page = tmp_path / "page.py"
-    page.write_text("from lib.helpers import helper\nfrom lib.layout import guarded\nhelper()\n")
+    page.write_text(
+        "from dashboards.lib.helpers import helper\nfrom dashboards.lib.layout import guarded\n"
+        "helper()\n"
+    )
     monkeypatch.setattr(_page_marts, "DASHBOARDS_DIR", tmp_path)
 
     assert marts_read_by([page]) == {"fct_used", "fct_constant"}
