@@ -2,7 +2,7 @@
 bench/results/bench-<N>.md per scale.
 
     python -m bench [--events N [N ...] | --scale small] [--format csv|parquet] [--keep DIR]
-                    [--readme]
+                    [--docs]
 
 For each scale, one after the other: generates the demo company at about N usage events, times
 a full `seatshift refresh` stage by stage with its peak memory, the lower bound (one DuckDB pass
@@ -32,7 +32,7 @@ from bench.measure import Measured, run_measured
 from orchestration.lib import settings
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-README = settings.REPO_ROOT / "README.md"
+BENCHMARKS_DOC = settings.REPO_ROOT / "docs" / "benchmarks.md"
 # Scales one run measures, in order (10M and 100M events in the same run by default).
 SCALES = {"small": (300_000,), "default": (10_000_000, 100_000_000)}
 PARQUET_FROM = 50_000_000  # CSV is 5.5x larger and 2.6x slower to load (measured on this stack)
@@ -66,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
         "inside it when there are several",
     )
     parser.add_argument(
-        "--readme", action="store_true", help="also write the table into README.md's Benchmarks"
+        "--docs", action="store_true", help="also write the tables into docs/benchmarks.md"
     )
     parser.add_argument(
         "--out", help="results file, with one scale (default bench/results/bench-<events>.md)"
@@ -158,7 +158,7 @@ def _stage_rows(refresh: stages.Refresh, label: str) -> list[list[str]]:
 
 
 def run(arguments: argparse.Namespace) -> list[Path]:
-    """Every scale asked for, one after the other, in this one run; the README gets them all."""
+    """Every scale asked for, one after the other, in one run; docs/benchmarks.md gets them all."""
     scales = list(arguments.events or SCALES[arguments.scale or "default"])
     if arguments.out and len(scales) > 1:
         raise SystemExit("--out names one results file: give it with one --events number")
@@ -171,10 +171,10 @@ def run(arguments: argparse.Namespace) -> list[Path]:
         out, summary = _run_scale(arguments, events, work)
         outs.append(out)
         summaries.append(summary)
-    if arguments.readme:  # the figures and targets; the per-query tables stay in the results
+    if arguments.docs:  # the figures and targets; the per-query tables stay in the results
         pointers = ", ".join(f"`{_repo_relative(out)}`" for out in outs)
         pointer = f"Every dashboard query's p50 and p95: {pointers}."
-        report.replace_readme_section(README, "\n\n".join(summaries) + f"\n\n{pointer}")
+        report.replace_docs_section(BENCHMARKS_DOC, "\n\n".join(summaries) + f"\n\n{pointer}")
     return outs
 
 
@@ -309,7 +309,7 @@ def _failed_document(*, events, fmt, generated, lower, failed, load) -> tuple[st
 
 
 def _document(**figures) -> tuple[str, str]:
-    """The whole results file, and its summary (heading and main table) for the README."""
+    """The whole results file, and its summary (heading and main table) for docs/benchmarks.md."""
     main, queries = _tables(**figures)
     events, fmt = figures["events"], figures["fmt"]
     summary = f"### `python -m bench --events {events}` ({fmt})\n\n{main}"

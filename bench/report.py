@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-README_START = "<!-- bench:start (python -m bench --readme writes between these lines) -->"
-README_END = "<!-- bench:end -->"
+DOCS_START = "<!-- bench:start (python -m bench --docs writes between these lines) -->"
+DOCS_END = "<!-- bench:end -->"
 
 
 def seconds(value: float | None) -> str:
@@ -49,11 +49,11 @@ def markdown_table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def replace_readme_section(readme: Path, text: str) -> None:
-    """Puts `text` between the bench markers of the README's Benchmarks section."""
-    content = readme.read_text(encoding="utf-8")
-    pattern = re.compile(re.escape(README_START) + r".*?" + re.escape(README_END), re.DOTALL)
+def replace_docs_section(doc: Path, text: str) -> None:
+    """Puts `text` between the bench markers of docs/benchmarks.md."""
+    content = doc.read_text(encoding="utf-8")
+    pattern = re.compile(re.escape(DOCS_START) + r".*?" + re.escape(DOCS_END), re.DOTALL)
     if not pattern.search(content):
-        raise ValueError(f"{readme.name} has no bench markers ({README_START})")
-    replacement = f"{README_START}\n{text.strip()}\n{README_END}"
-    readme.write_text(pattern.sub(lambda _: replacement, content), encoding="utf-8")
+        raise ValueError(f"{doc.name} has no bench markers ({DOCS_START})")
+    replacement = f"{DOCS_START}\n{text.strip()}\n{DOCS_END}"
+    doc.write_text(pattern.sub(lambda _: replacement, content), encoding="utf-8")

@@ -68,12 +68,14 @@ def test_each_step_of_the_refresh_job_belongs_to_one_stage(step_key, stage):
     assert stages.stage_group(step_key) == stage
 
 
-def test_the_readme_has_the_markers_the_bench_writes_between(tmp_path):
-    readme = tmp_path / "README.md"
-    readme.write_text((REPO_ROOT / "README.md").read_text(encoding="utf-8"), encoding="utf-8")
-    report.replace_readme_section(readme, "| what | figure | target |")
-    text = readme.read_text(encoding="utf-8")
-    assert f"{report.README_START}\n| what | figure | target |\n{report.README_END}" in text
+def test_the_benchmarks_doc_has_the_markers_the_bench_writes_between(tmp_path):
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text(
+        (REPO_ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    report.replace_docs_section(doc, "| what | figure | target |")
+    text = doc.read_text(encoding="utf-8")
+    assert f"{report.DOCS_START}\n| what | figure | target |\n{report.DOCS_END}" in text
 
 
 def test_every_dashboard_query_gets_its_arguments_and_answers_on_the_sample(sample_warehouse):

@@ -1,4 +1,4 @@
-"""Dagster started the way the README says: `seatshift dagster` (what `make dagster` runs).
+"""Dagster started the way docs/operations.md says: `seatshift dagster` (what `make dagster` runs).
 
 The web server and the daemon run as separate processes from the venv with the venv *not* on
 PATH (as the daemon's code servers get it), the code location must load there, the landing-folder

@@ -37,7 +37,7 @@ def test_an_analysts_dbt_build_reads_the_published_raw_layer_and_never_writes_it
         key: value for key, value in os.environ.items() if not key.startswith("SEATSHIFT_")
     }
     completed = subprocess.run(
-        # From the project folder with no target named, as the README tells an analyst.
+        # From the project folder with no target named, as docs/warehouse.md tells an analyst.
         # (cautious: only the tests whose every parent is selected).
         [str(DBT), "build", "--select", "+dim_accounts", "--indirect-selection", "cautious",
          "--exclude", "test_type:unit",
@@ -62,7 +62,7 @@ def test_an_analysts_dbt_build_reads_the_published_raw_layer_and_never_writes_it
 def _analyst_build(
     tmp_path: Path, published: Path, *args: str, project: Path | None = None
 ) -> subprocess.CompletedProcess:
-    """`dbt build` in the dev target from the project folder, as the README tells an analyst."""
+    """`dbt build` in the dev target from the project folder, as docs/warehouse.md says."""
     environment = {
         key: value for key, value in os.environ.items() if not key.startswith("SEATSHIFT_")
     }
