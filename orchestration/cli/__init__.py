@@ -6,9 +6,18 @@ from __future__ import annotations
 
 import argparse
 
-from orchestration.cli import dagster, dashboard, docs, documents, generate, rate, refresh
+from orchestration.cli import (
+    check,
+    dagster,
+    dashboard,
+    docs,
+    documents,
+    generate,
+    rate,
+    refresh,
+)
 
-COMMANDS = (generate, refresh, rate, dashboard, documents, docs, dagster)
+COMMANDS = (generate, check, refresh, rate, dashboard, documents, docs, dagster)
 
 
 def _parser() -> argparse.ArgumentParser:

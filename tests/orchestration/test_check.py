@@ -1,0 +1,155 @@
+"""`seatshift check`, the dry run of the load: it reports what the load then does, file for file
+and rule for rule, and changes nothing (not the landing folder, not the warehouse)."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.lib.loader.dry_run import dry_run
+from orchestration.lib.warehouse import new_refresh_id
+from tests.conftest import SEATSHIFT, SEEDS_DIR, refresh_environment
+from tests.orchestration.test_ingest import GOOD_ROWS, load_all, row, write_csv
+
+
+def _hostile_landing(folder: Path) -> Path:
+    """The committed sample (every value and cross-row rule broken somewhere, duplicates, a
+    redelivery), and beside it: files of no export, a file missing a column, files that cannot
+    be parsed, a ragged CSV row, a file in another encoding."""
+    shutil.copytree(SEEDS_DIR, folder)
+    (folder / "invoicez__x.csv").write_text("a\n1\n")
+    (folder / "accounts__x.xlsx").write_text("a\n1\n")
+    header = [name for name in GOOD_ROWS["accounts"] if name != "segment"]
+    write_csv(folder / "accounts__no_segment.csv", [row("accounts", account_id="a9")], header)
+    (folder / "accounts__garbage.parquet").write_bytes(b"\x00\x01 not parquet \xff" * 20)
+    (folder / "accounts__broken.jsonl").write_bytes(b'{"account_id": "a9", "segment": \n')
+    good = ",".join(GOOD_ROWS["support_tickets"])
+    (folder / "support_tickets__ragged.csv").write_text(
+        f"{good}\nt9,a1,2025-01-01T00:00:00Z,billing\nt10,a1,extra,field,here\n"
+    )
+    (folder / "support_tickets__latin1.csv").write_bytes(
+        f"{good}\nt11,a1,2025-01-01T00:00:00Z,caf\xe9\n".encode("latin-1")
+    )
+    return folder
+
+
+def _fingerprint(folder: Path) -> dict[str, str]:
+    return {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.iterdir())
+    }
+
+
+def _load_outcome(conn: duckdb.DuckDBPyConnection, reports: dict) -> dict[str, tuple]:
+    rules = {}
+    for file_name, rule, count in conn.execute(
+        "select file_name, rule, count(*) from audit.quarantine group by all"
+    ).fetchall():
+        rules.setdefault(file_name, {})[rule] = count
+    return {
+        name: (
+            report.export,
+            report.status,
+            report.rows_read,
+            report.rows_loaded,
+            report.rows_duplicate,
+            report.rows_quarantined,
+            report.message,
+            rules.get(name, {}),
+        )
+        for name, report in reports.items()
+    }
+
+
+def _check_outcome(verdicts) -> dict[str, tuple]:
+    return {
+        verdict.report.file_name: (
+            verdict.report.export,
+            verdict.report.status,
+            verdict.report.rows_read,
+            verdict.report.rows_loaded,
+            verdict.report.rows_duplicate,
+            verdict.report.rows_quarantined,
+            verdict.report.message,
+            verdict.rules,
+        )
+        for verdict in verdicts
+    }
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory) -> Path:
+    return _hostile_landing(tmp_path_factory.mktemp("check") / "landing")
+
+
+def test_the_dry_run_reports_what_the_load_then_does_file_for_file_and_rule_for_rule(
+    hostile, tmp_path
+):
+    checked = _check_outcome(dry_run(hostile, None))
+
+    with duckdb.connect(str(tmp_path / "loaded.duckdb")) as conn:
+        loaded = _load_outcome(conn, load_all(conn, hostile, refresh_id=new_refresh_id()))
+
+    assert checked == loaded
+    # the fixture does reach every outcome: rejected files, quarantined and duplicate rows
+    statuses = {outcome[1] for outcome in checked.values()}
+    assert statuses == {"loaded", "rejected"}
+    assert sum(1 for outcome in checked.values() if outcome[1] == "rejected") == 6
+    assert sum(outcome[5] for outcome in checked.values()) > 50
+    assert sum(outcome[4] for outcome in checked.values()) > 50
+    assert "malformed_row" in checked["support_tickets__ragged.csv"][7]
+
+
+def test_against_a_loaded_warehouse_it_says_what_is_already_there(tmp_path):
+    landing = shutil.copytree(SEEDS_DIR, tmp_path / "landing")
+    warehouse = tmp_path / "seatshift.duckdb"
+    with duckdb.connect(str(warehouse)) as conn:
+        load_all(conn, landing, refresh_id=new_refresh_id())
+    before = hashlib.sha256(warehouse.read_bytes()).hexdigest()
+    write_csv(landing / "support_tickets__new.csv", [row("support_tickets", ticket_id="t-new")])
+
+    verdicts = {verdict.report.file_name: verdict for verdict in dry_run(landing, warehouse)}
+
+    assert hashlib.sha256(warehouse.read_bytes()).hexdigest() == before
+    assert verdicts["support_tickets__new.csv"].report.status == "loaded"
+    already = [name for name, verdict in verdicts.items() if name != "support_tickets__new.csv"]
+    assert {verdicts[name].report.status for name in already} == {"skipped_already_loaded"}
+
+
+def test_the_command_prints_every_file_exits_non_zero_on_a_rejected_file_and_changes_nothing(
+    hostile, tmp_path
+):
+    before = _fingerprint(hostile)
+    warehouse = tmp_path / "none" / "seatshift.duckdb"
+    completed = subprocess.run(
+        [str(SEATSHIFT), "check", "--landing", str(hostile), "--warehouse", str(warehouse)],
+        capture_output=True,
+        text=True,
+        env=refresh_environment(),
+        timeout=600,
+    )
+
+    assert completed.returncode == 1, completed.stderr
+    for name in before:  # every landing file; notes (`_...`) are not landing files
+        assert (name in completed.stdout) != name.startswith("_"), name
+    assert "rejected: accounts__no_segment.csv" in completed.stderr
+    assert "quarantined by rule:" in completed.stdout
+    assert "2025-01..2026-02" in completed.stdout  # the months the usage covers
+    assert _fingerprint(hostile) == before
+    assert not warehouse.parent.exists()
+
+    clean = shutil.copytree(SEEDS_DIR, tmp_path / "clean")
+    completed = subprocess.run(
+        [str(SEATSHIFT), "check", "--landing", str(clean), "--warehouse", str(warehouse)],
+        capture_output=True,
+        text=True,
+        env=refresh_environment(),
+        timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "0 file(s) would be rejected" in completed.stdout
