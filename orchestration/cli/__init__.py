@@ -13,11 +13,12 @@ from orchestration.cli import (
     docs,
     documents,
     generate,
+    importing,
     rate,
     refresh,
 )
 
-COMMANDS = (generate, check, refresh, rate, dashboard, documents, docs, dagster)
+COMMANDS = (generate, importing, check, refresh, rate, dashboard, documents, docs, dagster)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -1,0 +1,1 @@
+"""Importers: a billing system's own export turned into the contract's exports."""

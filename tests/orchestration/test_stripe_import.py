@@ -1,0 +1,197 @@
+"""`seatshift import stripe` on a small Stripe account (tests/orchestration/stripe_sample.py, in
+the API's own shapes), then a real refresh of what it wrote.
+
+The figures, worked by hand from the sample's story (April and June have 30 days):
+
+- Seat ledger: sub_acme +10 on 1 Apr, +4 on 16 Apr (to 14), -2 on 16 Jun (to 12); sub_beta +3
+  on 1 Apr; sub_cumulus +20 on 1 Apr. A cancellation adds no event (sub_beta ends on 1 Jul).
+- Prorations (per second, as Stripe): the +4 of 16 Apr 00:00 in the period 1 Apr - 1 May has
+  15 of 30 days left: 4 x $50 x 15/30 = $100.00; Stripe billed it on 1 May as -$250.00 (10
+  seats x $50 x 1/2) and +$350.00 (14 seats), which net to the same $100.00. The -2 of 16 Jun
+  in 1 Jun - 1 Jul: -2 x $50 x 15/30 = -$50.00 (-$350.00 and +$300.00 on 1 Jul).
+- Invoice lines: every seat line is seats at the period start x the price (acme 10, 14, 14, 12
+  seats x $50 = $500, $700, $700, $600; beta 3 x $600 = $1,800 for the year; cumulus 20 x EUR 40
+  = EUR 800 a month), so each matches its expectation; the metered usage line (EUR 12.34) has
+  none, and says so.
+- MRR at each month end (USD; EUR at 1.10): acme $700 (14 x $50) in April and May, $600 (12)
+  in June and July; beta $150 (3 x $600 / 12) April to June, $0 in July (ended 1 Jul: churn);
+  cumulus 20 x EUR 40 x 1.10 = $880 every month.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.lib.importers import stripe
+from tests.conftest import SEATSHIFT, refresh_environment, run_refresh
+from tests.orchestration.stripe_sample import write_fx_rates, write_sample
+
+NOT_IMPORTED = [
+    ("customer", "cus_delta", "metadata['segment'] has none"),
+    ("price", "price_api_calls_eur", "a metered price"),
+    ("price", "price_tiered_usd", "a tiered price"),
+    ("event", "evt_paid_1", "'invoice.paid' is not a subscription's"),
+    ("subscription", "sub_delta", "its customer cus_delta was not imported"),
+    ("invoice", "in_delta_1", "its subscription sub_delta was not imported"),
+]
+
+
+def _import(tmp_path: Path, *, with_rates: bool = True) -> tuple[Path, stripe.ImportResult]:
+    source = write_sample(tmp_path / "stripe")
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    if with_rates:
+        write_fx_rates(landing)
+    return landing, stripe.import_stripe(source, landing)
+
+
+def _fingerprint(folder: Path) -> dict[str, str]:
+    return {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.iterdir())
+    }
+
+
+def test_every_object_maps_or_is_reported_with_its_reason(tmp_path):
+    landing, result = _import(tmp_path)
+
+    skipped = [(f.object_type, f.object_id, f.reason) for f in result.skipped]
+    assert len(skipped) == len(NOT_IMPORTED)
+    for (kind, object_id, reason), expected in zip(skipped, NOT_IMPORTED, strict=True):
+        assert (kind, object_id) == expected[:2]
+        assert expected[2] in reason
+    warnings = [(f.object_type, f.object_id) for f in result.findings if f.kind == "warning"]
+    assert warnings == [("subscription_item", "si_cumulus_calls")]
+    assert result.read == {
+        "customers": 4,
+        "prices": 5,
+        "subscriptions": 4,
+        "invoices": 10,
+        "events": 8,
+    }
+    # what maps: 3 of 4 customers, 3 seat prices, 3 subscriptions, 5 seat changes, 9 invoices,
+    # 12 lines (acme's 4 Stripe proration lines netted into 2)
+    assert result.written == {
+        "accounts": 3,
+        "plans": 3,
+        "subscriptions": 3,
+        "seat_events": 5,
+        "invoices": 9,
+        "invoice_lines": 12,
+    }
+    report = (landing / stripe.REPORT_FILE).read_text(encoding="utf-8").splitlines()
+    assert len(report) == 1 + len(result.findings)
+
+
+def test_a_currency_without_a_rate_is_reported(tmp_path):
+    _, result = _import(tmp_path, with_rates=False)
+    warned = [f for f in result.findings if f.kind == "warning" and f.object_id == "sub_cumulus"]
+    assert len(warned) == 1 and "no FX rate for EUR" in warned[0].reason
+
+
+def test_importing_the_same_files_twice_writes_the_same_exports(tmp_path):
+    source = write_sample(tmp_path / "stripe")
+    landing = tmp_path / "landing"
+    command = [str(SEATSHIFT), "import", "stripe", "--from", str(source), "--to", str(landing)]
+    first = subprocess.run(command, capture_output=True, text=True, env=refresh_environment())
+    assert first.returncode == 0, first.stderr
+    assert "6 object(s) not imported, 2 warning(s)" in first.stdout  # + EUR without a rate
+    before = _fingerprint(landing)
+    second = subprocess.run(command, capture_output=True, text=True, env=refresh_environment())
+    assert second.returncode == 0, second.stderr
+    assert _fingerprint(landing) == before
+    assert sorted(before) == [
+        "_import_report__stripe.csv",
+        "accounts__stripe.csv",
+        "invoice_lines__stripe.csv",
+        "invoices__stripe.csv",
+        "plans__stripe.csv",
+        "seat_events__stripe.csv",
+        "subscriptions__stripe.csv",
+    ]
+
+
+def test_a_line_that_is_not_json_is_a_clear_error(tmp_path):
+    source = write_sample(tmp_path / "stripe")
+    (source / "events_more.jsonl").write_text('{"id": "evt_x"\n', encoding="utf-8")
+    with pytest.raises(stripe.StripeImportError, match=r"events_more.jsonl, line 1"):
+        stripe.import_stripe(source, tmp_path / "landing")
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("stripe-refresh")
+    landing, _ = _import(folder)
+    run = run_refresh(landing, folder / "seatshift.duckdb")
+    assert run.returncode == 0, run.stderr
+    return run.warehouse
+
+
+def _rows(warehouse: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_the_seat_ledger_is_every_quantity_change(published):
+    assert _rows(
+        published,
+        """select event_id, seats_delta, billable_seats_after, strftime(effective_at, '%m-%d')
+        from marts.fct_seat_ledger order by subscription_id, effective_at""",
+    ) == [
+        ("evt_acme_1:si_acme_seats", 10, 10, "04-01"),
+        ("evt_acme_2:si_acme_seats", 4, 14, "04-16"),
+        ("evt_acme_3:si_acme_seats", -2, 12, "06-16"),
+        ("evt_beta_1:si_beta_seats", 3, 3, "04-01"),
+        ("evt_cumulus_1:si_cumulus_seats", 20, 20, "04-01"),
+    ]
+
+
+def test_the_prorations_are_stripes_netted_and_match_the_warehouse(published):
+    assert _rows(
+        published,
+        """select event_id, strftime(period_start, '%m-%d'), amount::double
+        from marts.fct_proration_lines order by effective_at""",
+    ) == [
+        ("evt_acme_2:si_acme_seats", "04-01", 100.0),
+        ("evt_acme_3:si_acme_seats", "06-01", -50.0),
+    ]
+    reconciled = _rows(
+        published,
+        """select line_id, line_type, invoiced_amount::double, is_match, mismatch_reason
+        from marts.fct_invoice_reconciliation order by line_id""",
+    )
+    assert [row for row in reconciled if not row[3]] == [
+        ("il_cumulus_2b", "usage", 12.34, False, "line_without_expectation")
+    ]
+    assert {row[0]: row[2] for row in reconciled if row[1] == "proration"} == {
+        "il_acme_2a": 100.0,
+        "il_acme_4a": -50.0,
+    }
+    assert len(reconciled) == 12
+
+
+def test_the_mrr_of_each_account_month(published):
+    mrr = _rows(
+        published,
+        """select account_id, strftime(month, '%Y-%m'), mrr_usd::double
+        from marts.fct_account_month where month >= '2025-04-01' order by 1, 2""",
+    )
+    assert mrr == [
+        ("cus_acme", "2025-04", 700.0),
+        ("cus_acme", "2025-05", 700.0),
+        ("cus_acme", "2025-06", 600.0),
+        ("cus_acme", "2025-07", 600.0),
+        ("cus_beta", "2025-04", 150.0),
+        ("cus_beta", "2025-05", 150.0),
+        ("cus_beta", "2025-06", 150.0),
+        ("cus_beta", "2025-07", 0.0),
+        ("cus_cumulus", "2025-04", 880.0),
+        ("cus_cumulus", "2025-05", 880.0),
+        ("cus_cumulus", "2025-06", 880.0),
+        ("cus_cumulus", "2025-07", 880.0),
+    ]
