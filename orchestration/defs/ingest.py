@@ -11,15 +11,51 @@ import dataclasses
 import dagster as dg
 
 from orchestration.defs.resources import WarehouseResource
-from orchestration.lib import loader
+from orchestration.lib import loader, settings
 from orchestration.lib.contract import EXPORTS, SEAT_SIGN_TABLE, Export
+from orchestration.lib.importers import stripe
 from orchestration.lib.loader.files import write_seat_signs
 
 LANDING_INVENTORY_KEY = dg.AssetKey(["landing", "inventory"])
+STRIPE_IMPORT_KEY = dg.AssetKey(["landing", "stripe_import"])
+
+
+@dg.asset(
+    key=STRIPE_IMPORT_KEY,
+    group_name="raw",
+    kinds={"stripe"},
+    description=(
+        "A Stripe account's objects (SEATSHIFT_STRIPE_EXPORT: JSON lines, as the API returns "
+        "them) written into the landing folder as the contract's exports, before the load; every "
+        "object that does not map is in the import report. Without the setting: nothing to do."
+    ),
+)
+def stripe_import(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    source = settings.stripe_export_dir()
+    if source is None:
+        return dg.MaterializeResult(metadata={"imported": False})
+    result = stripe.import_stripe(source, warehouse.landing_path, settings.stripe_segment_key())
+    for finding in result.findings:
+        context.log.info(
+            f"{finding.kind}: {finding.object_type} {finding.object_id}: {finding.reason}"
+        )
+    return dg.MaterializeResult(
+        metadata={
+            "imported": True,
+            "stripe_export": str(source),
+            "objects_read": result.read,
+            "rows_written": result.written,
+            "objects_not_imported": len(result.skipped),
+            "warnings": len(result.findings) - len(result.skipped),
+        }
+    )
 
 
 @dg.asset(
     key=LANDING_INVENTORY_KEY,
+    deps=[STRIPE_IMPORT_KEY],
     group_name="raw",
     kinds={"duckdb"},
     description=(
@@ -121,4 +157,6 @@ def export_assets() -> list[dg.AssetsDefinition]:
 @dg.definitions
 def ingest_definitions() -> dg.Definitions:
     # A module with @dg.definitions contributes only what it returns: list every asset here.
-    return dg.Definitions(assets=[landing_inventory, seat_event_signs, *export_assets()])
+    return dg.Definitions(
+        assets=[stripe_import, landing_inventory, seat_event_signs, *export_assets()]
+    )

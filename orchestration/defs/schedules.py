@@ -33,12 +33,21 @@ refresh_warehouse_schedule = dg.ScheduleDefinition(
     job=refresh_warehouse,
     minimum_interval_seconds=settings.sensor_interval_seconds(),
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Starts a refresh when a file lands or changes in the landing folder.",
+    description=(
+        "Starts a refresh when a file lands or changes in the landing folder (or in the Stripe "
+        "export folder, SEATSHIFT_STRIPE_EXPORT, when one is set)."
+    ),
 )
 def landing_folder_sensor(context: dg.SensorEvaluationContext):
     seen = json.loads(context.cursor) if context.cursor else {}
     # The loader's own reading of the landing folder: the sensor wakes for what a refresh loads.
     listing = loader.landing_listing(settings.landing_dir())
+    stripe_export = settings.stripe_export_dir()
+    if stripe_export is not None and stripe_export.is_dir():
+        listing |= {
+            f"stripe/{path.name}": [path.stat().st_size, path.stat().st_mtime_ns]
+            for path in sorted(stripe_export.glob("*.jsonl"))
+        }
     new = sorted(name for name, stamp in listing.items() if seen.get(name) != stamp)
     if not new:
         return dg.SkipReason("no new or changed files in the landing folder")

@@ -37,6 +37,10 @@ ENVIRONMENT_NAMES = {
     # How much memory DuckDB may hold in a refresh: the loader's and checks' connections to the
     # build, and dbt's (profiles.yml reads the same variable); past it DuckDB spills to disk.
     "duckdb_memory_limit": "SEATSHIFT_DUCKDB_MEMORY_LIMIT",
+    # A folder of a Stripe account's objects (JSON lines): every refresh imports it into the
+    # landing folder first, and the sensor watches it.
+    "stripe_export": "SEATSHIFT_STRIPE_EXPORT",
+    "stripe_segment_key": "SEATSHIFT_STRIPE_SEGMENT_KEY",
 }
 
 
@@ -57,6 +61,8 @@ class Settings:
     fault_pause_at: str = ""
     docs_url: str = ""
     duckdb_memory_limit: str = ""
+    stripe_export: str = ""
+    stripe_segment_key: str = ""
 
 
 _dotenv_cache: dict[tuple[str, float], dict[str, str]] = {}
@@ -161,6 +167,17 @@ def _from_repo(path: str | os.PathLike[str]) -> Path:
 
 def landing_dir(override: str | os.PathLike[str] | None = None) -> Path:
     return _from_repo(override or current().landing or DEFAULT_LANDING)
+
+
+def stripe_export_dir() -> Path | None:
+    """The Stripe export folder every refresh imports (`SEATSHIFT_STRIPE_EXPORT`), or None."""
+    folder = current().stripe_export
+    return _from_repo(folder) if folder else None
+
+
+def stripe_segment_key() -> str:
+    """The Stripe customer metadata key that holds the segment (default `segment`)."""
+    return current().stripe_segment_key or "segment"
 
 
 def warehouse_path(override: str | os.PathLike[str] | None = None) -> Path:

@@ -125,11 +125,40 @@ def test_a_line_that_is_not_json_is_a_clear_error(tmp_path):
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory) -> Path:
+    """A refresh whose Dagster run imports the Stripe folder (SEATSHIFT_STRIPE_EXPORT) into an
+    empty landing folder (the treasury's rates beside it) before it loads: the asset upstream of
+    the load, as the schedule and the sensor run it."""
     folder = tmp_path_factory.mktemp("stripe-refresh")
-    landing, _ = _import(folder)
-    run = run_refresh(landing, folder / "seatshift.duckdb")
+    source = write_sample(folder / "stripe")
+    landing = folder / "landing"
+    landing.mkdir()
+    write_fx_rates(landing)
+    env = refresh_environment(SEATSHIFT_STRIPE_EXPORT=str(source))
+    run = run_refresh(landing, folder / "seatshift.duckdb", env=env)
     assert run.returncode == 0, run.stderr
+    assert (landing / "seat_events__stripe.csv").is_file()
+    assert (landing / stripe.REPORT_FILE).is_file()
     return run.warehouse
+
+
+def test_the_sensor_wakes_for_a_new_stripe_export(tmp_path, monkeypatch):
+    import dagster as dg
+
+    from orchestration.defs.schedules import landing_folder_sensor
+
+    source = tmp_path / "stripe"
+    source.mkdir()
+    monkeypatch.setenv("SEATSHIFT_LANDING", str(tmp_path / "landing"))
+    monkeypatch.setenv("SEATSHIFT_STRIPE_EXPORT", str(source))
+    context = dg.build_sensor_context(cursor=None)
+    assert isinstance(landing_folder_sensor(context), dg.SkipReason)
+
+    write_sample(source)
+    woken = landing_folder_sensor(context)
+    assert isinstance(woken, dg.RunRequest)
+    assert "stripe/customers.jsonl" in woken.tags["seatshift/new_files"]
+    again = landing_folder_sensor(dg.build_sensor_context(cursor=context.cursor))
+    assert isinstance(again, dg.SkipReason)
 
 
 def _rows(warehouse: Path, sql: str) -> list[tuple]:
