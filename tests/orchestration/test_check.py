@@ -4,6 +4,7 @@ and rule for rule, and changes nothing (not the landing folder, not the warehous
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from orchestration.lib.loader.dry_run import dry_run
 from orchestration.lib.warehouse import new_refresh_id
 from tests.conftest import SEATSHIFT, SEEDS_DIR, refresh_environment
+from tests.orchestration.test_cloudevents import AGENT, HUMAN, cloudevent
 from tests.orchestration.test_ingest import GOOD_ROWS, load_all, row, write_csv
 
 
@@ -34,6 +36,14 @@ def _hostile_landing(folder: Path) -> Path:
     )
     (folder / "support_tickets__latin1.csv").write_bytes(
         f"{good}\nt11,a1,2025-01-01T00:00:00Z,caf\xe9\n".encode("latin-1")
+    )
+    # usage as CloudEvents, one of them for an account nobody knows
+    events = [
+        cloudevent("ce-1", "acc_00001", "2025-06-05T10:00:00Z", **AGENT),
+        cloudevent("ce-2", "nobody", "2025-06-05T10:00:00Z", **HUMAN),
+    ]
+    (folder / "usage_events__meter.jsonl").write_text(
+        "".join(json.dumps(event) + "\n" for event in events), encoding="utf-8"
     )
     return folder
 
@@ -103,6 +113,7 @@ def test_the_dry_run_reports_what_the_load_then_does_file_for_file_and_rule_for_
     assert sum(outcome[5] for outcome in checked.values()) > 50
     assert sum(outcome[4] for outcome in checked.values()) > 50
     assert "malformed_row" in checked["support_tickets__ragged.csv"][7]
+    assert checked["usage_events__meter.jsonl"][3:6] == (1, 0, 1)  # CloudEvents: one unknown
 
 
 def test_against_a_loaded_warehouse_it_says_what_is_already_there(tmp_path):

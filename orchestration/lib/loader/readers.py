@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.lib.contract import Export
+from orchestration.lib.loader import cloudevents
 from orchestration.lib.loader.sql import (
     OUR_BUGS,
     FileRejected,
@@ -69,7 +70,7 @@ def stage(
         return _stage_parquet(conn, path, export)
     encoding, note = _text_encoding(path, compression)
     if extension.startswith("jsonl"):
-        return _stage_jsonl(conn, path, compression, encoding, note)
+        return _stage_jsonl(conn, path, compression, encoding, note, export)
     return _stage_csv(conn, path, compression, encoding, note)
 
 
@@ -247,7 +248,12 @@ def _stage_csv(
 
 
 def _stage_jsonl(
-    conn: duckdb.DuckDBPyConnection, path: Path, compression: str, encoding: str, note: str | None
+    conn: duckdb.DuckDBPyConnection,
+    path: Path,
+    compression: str,
+    encoding: str,
+    note: str | None,
+    export: Export,
 ) -> StagedFile:
     # Lines as text first, so one broken line is one malformed row and not a broken file.
     _read_text_table(
@@ -289,18 +295,31 @@ def _stage_jsonl(
         raise FileRejected(
             f"{path.name}: no line is a JSON object (line {problem_line}: {problem})"
         )
+    # A usage event may come as a CloudEvent: its values are read from the event it maps to,
+    # its original line stays the row's raw record.
+    values = "line"
+    if export.name == cloudevents.EXPORT:
+        values = cloudevents.flattened_sql("line", cloudevents.mapping(path.parent))
+    conn.execute("alter table _jsonl_rows add column __values_line varchar")
+    conn.execute(f"update _jsonl_rows set __values_line = {values} where __problem is null")
     keys = [
         row[0]
         for row in conn.execute(
-            """select distinct unnest(json_keys(line)) as key
+            """select distinct unnest(json_keys(__values_line)) as key
             from _jsonl_rows where __problem is null order by key"""
         ).fetchall()
     ]
+    if values != "line" and cloudevents.holds_cloudevents(conn, "_jsonl_rows", "line"):
+        # A CloudEvent's data leaves out what it does not know: every column is then empty.
+        keys = sorted(set(keys) | set(export.column_names))
     if keys:
         # One parse per line: every value as text, as a CSV field would be.
         structure = literal(json.dumps(dict.fromkeys(keys, "VARCHAR")))
         source = f"""select __row_number, __raw_record, unnest(__values) from (
-            select __row_number, line as __raw_record, json_transform(line, {structure}) as __values
+            select
+                __row_number,
+                line as __raw_record,
+                json_transform(__values_line, {structure}) as __values
             from _jsonl_rows
             where __problem is null
         )"""
