@@ -1,4 +1,4 @@
-{#- Staging keeps one row per key (exports.md: a re-delivered key is a duplicate). The loader
+{#- Staging keeps one row per key (the export contract: a re-delivered key is a duplicate). The loader
     already keeps one row per key; staging re-applies the rule as a defence.
 
     one_row_per_key(relation, key_columns, keep) selects every column of `relation` (a CTE name)

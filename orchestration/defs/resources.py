@@ -1,6 +1,6 @@
 """The resources of every run: the warehouse (with this run's private build) and dbt.
 
-Only this module registers resources (CONVENTIONS.md 5).
+Only this module registers resources.
 """
 
 import contextlib

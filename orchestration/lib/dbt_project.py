@@ -3,7 +3,7 @@
 `@dbt_assets` reads `target/manifest.json` when the definitions load, and the definitions load in
 many processes: `seatshift refresh`, the Dagster web server's and the daemon's code servers, a run
 launched by the daemon. None of them may rely on `dbt` being on PATH or run a subprocess while
-importing (STACK.md: the code servers' PATH need not hold the venv). So the manifest is prepared
+importing (the code servers' PATH need not hold the venv). So the manifest is prepared
 explicitly where a command starts (`seatshift refresh`, `seatshift dagster`, `make dagster`), and
 `ensure_manifest` re-parses in this process, with dbt's own Python API, only when the manifest is
 missing or older than a project file (someone edited a model and started Dagster some other way).

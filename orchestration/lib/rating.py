@@ -322,7 +322,7 @@ def price_book_as_text(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFr
 def load_price_book_frames(
     conn: duckdb.DuckDBPyConnection, components: pd.DataFrame, tiers: pd.DataFrame
 ) -> None:
-    """An edited price book (price_book.md's columns) as the rating SQL's component and tier
+    """An edited price book (docs/price-book.md's columns) as the rating SQL's component and tier
     relations, on this connection only."""
     conn.register(COMPONENTS_RELATION, price_book_as_text(components, COMPONENT_COLUMNS))
     conn.register(TIERS_RELATION, price_book_as_text(tiers, TIER_COLUMNS))

@@ -1,6 +1,6 @@
 """Every setting of seatshift, resolved in one place: defaults < `.env` < environment < flags.
 
-`SEATSHIFT_LANDING` and `SEATSHIFT_WAREHOUSE` are the public settings of interfaces.md. The
+`SEATSHIFT_LANDING` and `SEATSHIFT_WAREHOUSE` are the public settings (docs/operations.md). The
 repository's `.env` (KEY=VALUE lines, as `dagster dev` reads it) is read by every command, so one
 `.env` gives the same settings to `seatshift refresh`, the dashboard and Dagster. Nothing is read
 when this module is imported: `current()` resolves the settings when asked, a command's flags
@@ -325,8 +325,9 @@ def sign_in_required() -> bool:
     return bool(current().sign_in_required)
 
 
-# exports.md, "Plausible times": a time at which something happened lies between the earliest
-# plausible time and the refresh's start plus a lead that absorbs clock skew between systems.
+# Plausible times (the export contract): a time at which something happened lies between the
+# earliest plausible time and the refresh's start plus a lead that absorbs clock skew between
+# systems.
 PLAUSIBLE_SINCE = dt.datetime(2000, 1, 1)
 PLAUSIBLE_AHEAD = dt.timedelta(days=1)
 

@@ -4,7 +4,7 @@ A refresh never writes into the published file. It copies the published warehous
 build file (raw tables and audit history carry over, so already-loaded exports are not reloaded),
 loads, validates and builds there, and only when every check passed publishes it with one
 `os.replace`: atomic on one filesystem, so a reader sees the old file or the new one, never half a
-build, and never a lock held by the writer (STACK.md: DuckDB locks are exclusive both ways).
+build, and never a lock held by the writer.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-{#- Billing-cycle arithmetic (exports.md, subscriptions.started_at): a period runs from the anchor
+{#- Billing-cycle arithmetic (the export contract, subscriptions.started_at): a period runs from the anchor
     to the same day-of-month and time `interval_months` later, the day clamped to the last day of
     shorter months. Period k is always computed from the anchor itself (anchor + k x interval),
     never from period k-1: an anchor on Jan 31 gives Feb 28 (29 in a leap year), then Mar 31. -#}

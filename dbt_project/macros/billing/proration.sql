@@ -1,4 +1,4 @@
-{#- The published proration rule (DOMAIN.md "Billing mechanics"), selected by the dbt var
+{#- The published proration rule, selected by the dbt var
     `proration_rule`:
       second (default, as Stripe): quantity x unit x (period_end - effective_at) / (period_end -
         period_start), both measured in seconds;

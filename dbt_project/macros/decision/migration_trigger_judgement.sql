@@ -1,4 +1,4 @@
-{#- The migration trigger's verdict (DOMAIN.md "The trigger's signals, exactly"), written once.
+{#- The migration trigger's verdict, written once.
 
     `signals` is a relation (or CTE) with one row per segment x month x proposal holding the
     segment's signals and the proposal's trailing shadow billing: segment, month, price_model_id,

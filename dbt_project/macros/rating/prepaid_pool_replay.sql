@@ -1,4 +1,4 @@
-{#- The replay of prepaid_pool components across periods (contracts/price_book.md), as CTEs named
+{#- The replay of prepaid_pool components across periods (docs/price-book.md), as CTEs named
     pool_periods and pool_replayed for rate_usage's WITH RECURSIVE list.
 
     Each period the account buys pool_units. Usage burns the oldest unexpired units first: units

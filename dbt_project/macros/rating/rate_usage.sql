@@ -1,4 +1,4 @@
-{#- The rating engine of contracts/price_book.md, written once.
+{#- The rating engine of docs/price-book.md, written once.
 
     rate_usage(usage, components, tiers) is a whole query over three relations:
       usage:      account_id, period (date), metric, quantity, events

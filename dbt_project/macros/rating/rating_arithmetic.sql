@@ -10,7 +10,7 @@
 {%- endmacro %}
 
 
-{#- A price-book cell as a number: empty text and null are both "not set" (price_book.md). Works
+{#- A price-book cell as a number: empty text and null are both "not set" (docs/price-book.md). Works
     on typed dbt seeds and on CSV text read by `seatshift rate` alike. -#}
 {% macro price_book_number(column) -%}
     cast(nullif(trim(cast({{ column }} as {{ dbt.type_string() }})), '') as {{ rating_decimal() }})
@@ -71,7 +71,7 @@
 {%- endmacro %}
 
 
-{#- Half-up to cents (price_book.md: a shadow invoice rounds each component's charge). DuckDB's
+{#- Half-up to cents (docs/price-book.md: a shadow invoice rounds each component's charge). DuckDB's
     round() rounds half away from zero, which differs from half-up on a negative charge. -#}
 {% macro round_half_up_to_cents(amount) -%}
     cast(floor(({{ amount }}) * 100 + 0.5) * cast(0.01 as decimal(4, 2)) as decimal(18, 4))

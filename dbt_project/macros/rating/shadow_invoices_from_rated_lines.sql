@@ -3,7 +3,7 @@
     on the shadow totals. `actuals`: account_id, month, segment, actual_usd, cost_to_serve_usd.
 
     The marts take their bill-shock flags from int_account_months_judged_for_bill_shock, the one
-    model that writes DOMAIN.md's rule for every price model; this macro restates that rule for
+    model that writes the bill-shock rule for every price model; this macro restates that rule for
     price books that exist only in the dashboard, and a test holds both to the same flags on the
     shipped price book. -#}
 {% macro shadow_invoices_from_rated_lines(rated_lines, actuals) -%}

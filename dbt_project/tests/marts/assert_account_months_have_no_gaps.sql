@@ -1,5 +1,5 @@
 -- Rule: every account has one row per month from its first month to the data's as-of month, with
--- no gaps (DOMAIN.md, "Months"). Exceptions: none; an account created after the as-of month has no
+-- no gaps. Exceptions: none; an account created after the as-of month has no
 -- rows at all, and an empty warehouse has none.
 with
 

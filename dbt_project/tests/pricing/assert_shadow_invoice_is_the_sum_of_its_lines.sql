@@ -1,5 +1,5 @@
 -- A shadow invoice's total is the sum of its lines, each rounded half-up to cents; no rounding
--- happens on the total (price_book.md).
+-- happens on the total (docs/price-book.md).
 with
 
 lines as (

@@ -1,5 +1,5 @@
--- Rule: for every segment, price model and month ahead, worst <= middle <= best (DOMAIN.md
--- "Projection"), and month 0 is the same in the three scenarios (nothing has happened yet).
+-- Rule: for every segment, price model and month ahead, worst <= middle <= best,
+-- and month 0 is the same in the three scenarios (nothing has happened yet).
 -- Exceptions: none.
 with
 

@@ -141,7 +141,7 @@ def build_bad_rows(
             seat_row(8, effective_at=ts(start).removesuffix("Z")),
         ),
         ("required:effective_at", seat_row(9, effective_at=None)),
-        # A wrong clock: a date nobody's ledger holds (exports.md, "Plausible times").
+        # A wrong clock: a date nobody's ledger holds (the export contract, "Plausible times").
         ("implausible_time", seat_row(11, effective_at="1970-01-01T00:00:00Z")),
     ]
     if corrections:

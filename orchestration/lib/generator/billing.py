@@ -1,4 +1,4 @@
-"""Invoices and invoice lines from the current per-seat rules (DOMAIN.md "Billing mechanics").
+"""Invoices and invoice lines from the current per-seat rules.
 
 The dbt models recompute these lines from the ledger and the price book and must agree to the
 cent, so every line here follows the published rule exactly, except the ~1% billing errors that
@@ -56,7 +56,7 @@ class Invoice:
             line.line_id = f"{self.invoice_id}_{number:02d}"
         self.subtotal = sum((line.amount for line in self.lines), Decimal(0))
         rate = TAX_RATES.get(self.subscription.account.country, Decimal(0))
-        # No tax on a net credit: tax is never negative (exports.md: tax >= 0).
+        # No tax on a net credit: tax is never negative (the export contract: tax >= 0).
         self.tax = round_cents(self.subtotal * rate) if self.subtotal > 0 else Decimal("0.00")
         self.total = self.subtotal + self.tax
 

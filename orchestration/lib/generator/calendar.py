@@ -46,7 +46,7 @@ def proration_amount(
     period_start_at: datetime,
     period_end_at: datetime,
 ) -> Decimal:
-    """DOMAIN.md's default (second-based) proration, rounded half-up to cents per line."""
+    """The default (second-based) proration, rounded half-up to cents per line."""
     remaining = int((period_end_at - effective_at).total_seconds())
     length = int((period_end_at - period_start_at).total_seconds())
     return round_cents(Decimal(seats_delta) * unit_amount * Decimal(remaining) / Decimal(length))

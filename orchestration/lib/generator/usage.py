@@ -28,7 +28,7 @@ BASE_INPUT_TOKENS = (900, 3500, 1800, 6000)
 AGENT_MEAN_TASKS = 3  # agent events complete 1-5 tasks, humans one
 # Tokens an event reads, as a multiple of its feature's base: a person's turn carries retrieved
 # context (about 9k input tokens on average), an agent's run loops over tools and documents (about
-# 300k per run of 1-5 tasks). With model_costs.csv's per-token prices (DOMAIN.md's range) that puts
+# 300k per run of 1-5 tasks). With model_costs.csv's per-token prices (a plausible range) that puts
 # an automating account's cost to serve at a third of its seat revenue by the end of the period,
 # while a seat-only account keeps a 90%+ margin.
 HUMAN_TOKEN_SCALE = 4.0
@@ -40,7 +40,7 @@ ENTERPRISE_HUMAN_TIERS = (14, 40)
 AGENT_TIERS = (30, 50)
 # Power users' people burn ~48x the tokens of their peers', mostly on the frontier tier, and their
 # agents run 6x longer (on the agents' tiers): their cost to serve tops their seat revenue, the
-# accounts a pure per-seat price loses money on (DOMAIN.md). Even their largest event stays under
+# accounts a pure per-seat price loses money on. Even their largest event stays under
 # the 10M-token plausibility bound of the usage expectations (about 2M for a person, 4M for an
 # agent).
 POWER_USER_TIERS = (75, 20)

@@ -75,7 +75,7 @@ def refresh_started_at(refresh_id: str) -> dt.datetime | None:
 def plausible_window(
     refresh_id: str, started_at: dt.datetime | None = None
 ) -> tuple[dt.datetime, dt.datetime]:
-    """(earliest, latest) plausible time for the rows of this refresh (exports.md)."""
+    """(earliest, latest) plausible time for the rows of this refresh (the export contract)."""
     start = started_at or refresh_started_at(refresh_id) or dt.datetime.now(dt.UTC)
     if start.tzinfo is not None:
         start = start.astimezone(dt.UTC).replace(tzinfo=None)

@@ -1,5 +1,5 @@
 -- Grain: exactly one row, also on an empty warehouse (then every timestamp is null).
--- The data's as-of time (DOMAIN.md): the latest occurred_at, effective_at or issued_at loaded,
+-- The data's as-of time: the latest occurred_at, effective_at or issued_at loaded,
 -- never later than the last load.
 with
 
@@ -116,7 +116,7 @@ latest_business_time as (
     from combined
 ),
 
--- The as-of time never runs ahead of the refresh that computed it (exports.md, "Plausible
+-- The as-of time never runs ahead of the refresh that computed it (the export contract, "Plausible
 -- times"): the loader admits a time up to a day past the refresh's start (clock skew), so such
 -- a time is capped at the last load, which no refresh's data can be ahead of.
 as_of as (

@@ -10,7 +10,8 @@ seat_intervals as (select * from {{ ref('int_subscription_seats_intervaled') }})
 
 prorations as (select * from {{ ref('int_seat_events_prorated') }}),
 
--- Seats at the period-start instant include the events effective exactly at it (exports.md).
+-- Seats at the period-start instant include the events effective exactly at it (the export
+-- contract).
 seats_at_start as (
     select
         periods.billing_period_id,

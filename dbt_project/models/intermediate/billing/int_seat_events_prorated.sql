@@ -2,7 +2,7 @@
 -- That is a non-voided event with a non-zero seat change effective strictly inside a billing
 -- period: a change exactly at a period start belongs to that period's regular charge; voided
 -- events, reassignments and corrections change nothing, and neither does a change effective at or
--- after the subscription's canceled_at (exports.md: billing ends there; the canceled
+-- after the subscription's canceled_at (the export contract: billing ends there; the canceled
 -- subscription's last period still runs to its end, so the period join alone lets one through).
 -- The amount follows the published rule (var proration_rule, macro proration_amount) at the seat
 -- price in effect for the period, and is invoiced on the next period's invoice

@@ -1,5 +1,6 @@
 -- Grain: one row per currency per published rate (currency + rate_date).
--- The rate in force on a day is the latest one published on or before it (exports.md): each rate
+-- The rate in force on a day is the latest one published on or before it (the export contract):
+-- each rate
 -- holds from its rate_date (valid_from, inclusive) to its currency's next rate_date (valid_to,
 -- exclusive; null while it is the latest). Models convert an amount of day d with the row where
 -- valid_from <= d < coalesce(valid_to, infinity); a day before a currency's first rate has no row,

@@ -1,7 +1,8 @@
 -- Grain: one row per rated account-month x price model x component
 -- (account_id, month, price_model_id, component_id).
 -- Every rated account-month under every model of the price book, by the one rating engine
--- (macro rate_usage, price_book.md). `amount` is exact; `amount_usd` is the shadow invoice's line,
+-- (macro rate_usage, docs/price-book.md). `amount` is exact; `amount_usd` is the shadow invoice's
+-- line,
 -- rounded half-up to cents.
 with
 

@@ -1,6 +1,6 @@
 -- Grain: one row per account per month per price model (as in
 -- int_account_month_billed_by_price_model), for every price model at once.
--- Bill shock (DOMAIN.md): a billed month whose total is more than `bill_shock_ratio` x the average
+-- Bill shock: a billed month whose total is more than `bill_shock_ratio` x the average
 -- of the account's previous three billed months and higher than it by at least
 -- `bill_shock_min_usd`. A month with fewer than three billed months before it is not judged; nor is
 -- one whose total, or one of the three before it, lacks an FX rate (null USD amount).

@@ -1,6 +1,6 @@
 -- Grain: one row per account per month of the account's month spine.
 -- MRR of the account at the month's end (its active subscriptions summed) and its movement
--- against the previous month (DOMAIN.md). The label compares MRR in the billing currency, so a
+-- against the previous month. The label compares MRR in the billing currency, so a
 -- euro account whose seats did not change is `unchanged` even though its USD value moved with the
 -- rate; that FX translation is its own amount, so the USD waterfall adds up exactly:
 -- previous_mrr_usd + mrr_movement_usd + mrr_fx_effect_usd = mrr_usd.

@@ -1,6 +1,7 @@
 -- Grain: one row per invoice (latest version), every status.
 -- Amounts are converted at the rate of the issue date: the latest rate on or before it
--- (exports.md), the interval of int_fx_rates_as_of_day that holds the day. USD needs no rate. A
+-- (the export contract), the interval of int_fx_rates_as_of_day that holds the day. USD needs no
+-- rate. A
 -- missing rate leaves the USD amounts null and is listed by rpt_missing_fx_rates; it is never
 -- guessed.
 with
@@ -47,7 +48,7 @@ final as (
         subscription_id,
         currency,
         status,
-        -- DOMAIN.md: void and draft invoices are not bills the customer received
+        -- void and draft invoices are not bills the customer received
         status not in ('void', 'draft') as is_billed,
         issued_at,
         issued_date,

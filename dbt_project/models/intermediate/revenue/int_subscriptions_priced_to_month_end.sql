@@ -1,7 +1,7 @@
 -- Grain: one row per subscription per month of its account's month spine in which the
 -- subscription is active at the month's end (started before, not canceled by, the first instant of
 -- the next month).
--- MRR (DOMAIN.md) at the month's end: billable seats (int_subscription_seats_netted_to_month_end,
+-- MRR at the month's end: billable seats (int_subscription_seats_netted_to_month_end,
 -- the one reading of the ledger at month ends) x the seat unit amount of the billing period in
 -- effect at that instant (+ its platform fee), normalised to one month (annual / 12), in the
 -- plan's currency and in USD at the month-end rate (int_fx_rates_as_of_day on the month's last

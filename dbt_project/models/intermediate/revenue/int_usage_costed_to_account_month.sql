@@ -1,5 +1,5 @@
 -- Grain: one row per account per month with usage.
--- Cost to serve (DOMAIN.md): input and output tokens of each LLM tier x that tier's cost per 1,000
+-- Cost to serve: input and output tokens of each LLM tier x that tier's cost per 1,000
 -- tokens from the analyst's price list (seed model_costs). A tier missing from the list makes the
 -- month's cost unknown (null), never zero; assert_every_usage_model_tier_has_a_cost names it.
 with

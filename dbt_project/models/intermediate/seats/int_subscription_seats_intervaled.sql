@@ -2,8 +2,10 @@
 -- takes effect, or the subscription is canceled): billable_seats holds from valid_from (inclusive)
 -- to valid_to (exclusive; null = still in effect). Seats at instant t: the row with
 -- valid_from <= t < coalesce(valid_to, ...); before a subscription's first event it has no row and
--- 0 seats. Events effective exactly at t count at t (exports.md: "effective at or before t").
--- Billing and access end at canceled_at (exports.md), so from that instant on the subscription has
+-- 0 seats. Events effective exactly at t count at t (the export contract: "effective at or before
+-- t").
+-- Billing and access end at canceled_at (the export contract), so from that instant on the
+-- subscription has
 -- 0 billable seats whatever its seat events say: the cancellation closes the last interval with a
 -- row of 0 seats, and an event effective at or after it changes nothing billable.
 with

@@ -1,4 +1,5 @@
--- Grain: one row per invoice (invoice_id). The invoice's own arithmetic (exports.md: subtotal
+-- Grain: one row per invoice (invoice_id). The invoice's own arithmetic (the export contract:
+-- subtotal
 -- equals the sum of its lines; total = subtotal + tax), reported, never hidden, and how many of
 -- its lines disagree with the rules.
 with

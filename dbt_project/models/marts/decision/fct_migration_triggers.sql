@@ -1,6 +1,6 @@
 -- Grain: one row per segment x month x proposal (segment, month, price_model_id): the segments of
 -- the accounts plus `all`, every month of data, every price model of the price book but the
--- current one. DOMAIN.md "The trigger's signals, exactly", written once: the signals pool the
+-- current one. The trigger's signals, written once: the signals pool the
 -- segment's account-months of fct_account_month (an account's segment is its current one), NRR
 -- comes from fct_nrr_monthly and the proposals' shadow bills from fct_shadow_invoice.
 -- Ratios are rounded to 10 decimals before they are compared, so a share of exactly 30% or a

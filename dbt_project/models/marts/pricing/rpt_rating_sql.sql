@@ -3,7 +3,7 @@
 -- `seatshift rate` and the dashboard's what-if run the very SQL of this build in DuckDB against
 -- their own tables:
 --   rate_usage       reads rating_usage (account_id, period, metric, quantity, events),
---                    rating_price_components and rating_price_tiers (price_book.md's CSVs);
+--                    rating_price_components and rating_price_tiers (docs/price-book.md's CSVs);
 --   shadow_invoices  reads rating_lines (rate_usage's output) and rating_actuals (account_id,
 --                    month, segment, actual_usd, cost_to_serve_usd);
 --   summarise        reads rating_shadow_invoices (shadow_invoices' output).

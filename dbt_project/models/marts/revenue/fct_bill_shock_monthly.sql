@@ -1,7 +1,7 @@
 -- Grain: one row per month x price_model_id x segment (plus segment `all`), for every month in
 -- which the model billed someone. `current` is the real invoices; shadow billing's models arrive
 -- through the same intermediate model, so this SQL never names one.
--- Bill-shock rate (DOMAIN.md) = accounts with a shock in the month / accounts billed in the month.
+-- Bill-shock rate = accounts with a shock in the month / accounts billed in the month.
 with
 
 judged as (select * from {{ ref('int_account_months_judged_for_bill_shock') }}),

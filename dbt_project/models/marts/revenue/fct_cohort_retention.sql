@@ -1,5 +1,5 @@
 -- Grain: one row per cohort_month x months_since_start, from 0 to the as-of month.
--- Cohort retention (DOMAIN.md): a cohort is the accounts whose first MRR > 0 fell in the month.
+-- Cohort retention: a cohort is the accounts whose first MRR > 0 fell in the month.
 -- Cohort NRR_k = the cohort's MRR at cohort + k / its MRR at the cohort month; logo retention =
 -- accounts with MRR > 0 at cohort + k / the cohort's size.
 with

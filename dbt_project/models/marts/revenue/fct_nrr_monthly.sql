@@ -1,5 +1,5 @@
 -- Grain: one row per month x segment (plus segment `all`), for every month from the first month
--- of data to the as-of month. Trailing-12-month NRR and GRR (DOMAIN.md): over the accounts with
+-- of data to the as-of month. Trailing-12-month NRR and GRR: over the accounts with
 -- MRR > 0 twelve months earlier (the base), their MRR now over their MRR then; accounts new since
 -- then are excluded and churned ones count as 0. GRR caps each account's MRR now at its MRR then.
 -- Null while there is no base (the first twelve months of data).

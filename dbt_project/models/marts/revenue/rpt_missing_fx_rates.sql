@@ -1,5 +1,6 @@
 -- Grain: one row per currency x purpose x date for which a USD amount needed a rate and found
--- none on or before that date (exports.md: a missing rate is reported, not guessed). Empty when
+-- none on or before that date (the export contract: a missing rate is reported, not guessed).
+-- Empty when
 -- every amount converted. purpose: `invoice` (issue date) or `mrr` (month end).
 with
 

@@ -13,7 +13,8 @@ renamed as (
         cast(occurred_at as {{ dbt.type_timestamp() }}) as occurred_at,
         cast(feature as {{ dbt.type_string() }}) as feature,
         cast(model as {{ dbt.type_string() }}) as model,
-        -- exports.md defaults for empty integers: 0 tokens, 1 task (the loader applies them too)
+        -- The export contract's defaults for empty integers: 0 tokens, 1 task (the loader applies
+        -- them too)
         cast(coalesce(input_tokens, 0) as {{ dbt.type_bigint() }}) as input_tokens,
         cast(coalesce(output_tokens, 0) as {{ dbt.type_bigint() }}) as output_tokens,
         cast(coalesce(tasks, 1) as {{ dbt.type_bigint() }}) as tasks,
