@@ -29,3 +29,50 @@ def test_no_module_edits_the_import_path():
     assert len(_tracked_python()) > 100  # the listing itself worked
     assert edits == []
     assert bare == []
+
+
+# Documents a reader of the repository does not have, and issue numbers, which say nothing to them.
+OUTSIDE = re.compile(
+    r"\.\./shared|(?<![\w-])(DOMAIN|STACK|DASHBOARD|CONVENTIONS|interfaces)\.md"
+    r"|contracts/(exports|price_book)\.md|\bissues? #?\d+\b",
+    flags=re.IGNORECASE,
+)
+TEXT_SUFFIXES = (".py", ".sql", ".md", ".yml", ".yaml", ".toml", ".txt", ".example", ".cfg")
+
+
+def _tracked_text() -> list[str]:
+    listed = subprocess.run(
+        ["git", "ls-files"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    )
+    return [
+        name
+        for name in listed.stdout.split()
+        if name.endswith(TEXT_SUFFIXES) or name in ("Makefile", ".ci/run")
+    ]
+
+
+def test_nothing_cites_a_document_outside_the_repository_or_an_issue():
+    found = []
+    for name in _tracked_text():
+        if name == "tests/test_repository.py":
+            continue
+        for number, line in enumerate((REPO_ROOT / name).read_text(encoding="utf-8").splitlines()):
+            if OUTSIDE.search(line):
+                found.append(f"{name}:{number + 1}: {line.strip()[:80]}")
+    assert OUTSIDE.search("see DOMAIN.md") and OUTSIDE.search("(issue 12)")  # the net holds
+    assert found == []
+
+
+def test_every_relative_link_of_the_docs_leads_to_a_file_of_the_repository():
+    broken = []
+    for name in _tracked_text():
+        if not name.endswith(".md"):
+            continue
+        path = REPO_ROOT / name
+        for target in re.findall(r"\]\(([^)\s]+)\)", path.read_text(encoding="utf-8")):
+            if re.match(r"[a-z]+:", target) or target.startswith("#"):
+                continue  # a web address, or a place on the same page
+            resolved = (path.parent / target.split("#", 1)[0]).resolve()
+            if not resolved.is_relative_to(REPO_ROOT) or not resolved.exists():
+                broken.append(f"{name}: {target}")
+    assert broken == []

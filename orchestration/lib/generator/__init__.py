@@ -1,4 +1,4 @@
-"""The synthetic vendor: `seatshift generate` writes the nine exports of contracts/exports.md.
+"""The synthetic vendor: `seatshift generate` writes the nine exports of the export contract.
 
 `generate()` is deterministic (same parameters and seed, same bytes) and tells the story the
 warehouse exists to find; `_manifest.json` lists what was injected on purpose (billing errors,
