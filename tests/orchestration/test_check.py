@@ -132,18 +132,22 @@ def test_against_a_loaded_warehouse_it_says_what_is_already_there(tmp_path):
     assert {verdicts[name].report.status for name in already} == {"skipped_already_loaded"}
 
 
-def test_the_command_prints_every_file_exits_non_zero_on_a_rejected_file_and_changes_nothing(
-    hostile, tmp_path
-):
-    before = _fingerprint(hostile)
-    warehouse = tmp_path / "none" / "seatshift.duckdb"
-    completed = subprocess.run(
-        [str(SEATSHIFT), "check", "--landing", str(hostile), "--warehouse", str(warehouse)],
+def _seatshift_check(landing: Path, warehouse: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(SEATSHIFT), "check", "--landing", str(landing), "--warehouse", str(warehouse)],
         capture_output=True,
         text=True,
         env=refresh_environment(),
         timeout=600,
     )
+
+
+def test_the_command_prints_every_file_exits_non_zero_on_a_rejected_file_and_changes_nothing(
+    hostile, tmp_path
+):
+    before = _fingerprint(hostile)
+    warehouse = tmp_path / "none" / "seatshift.duckdb"
+    completed = _seatshift_check(hostile, warehouse)
 
     assert completed.returncode == 1, completed.stderr
     for name in before:  # every landing file; notes (`_...`) are not landing files
@@ -154,13 +158,6 @@ def test_the_command_prints_every_file_exits_non_zero_on_a_rejected_file_and_cha
     assert _fingerprint(hostile) == before
     assert not warehouse.parent.exists()
 
-    clean = shutil.copytree(SEEDS_DIR, tmp_path / "clean")
-    completed = subprocess.run(
-        [str(SEATSHIFT), "check", "--landing", str(clean), "--warehouse", str(warehouse)],
-        capture_output=True,
-        text=True,
-        env=refresh_environment(),
-        timeout=600,
-    )
+    completed = _seatshift_check(shutil.copytree(SEEDS_DIR, tmp_path / "clean"), warehouse)
     assert completed.returncode == 0, completed.stderr
     assert "0 file(s) would be rejected" in completed.stdout
