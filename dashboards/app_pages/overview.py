@@ -11,7 +11,8 @@ import streamlit as st
 
 from dashboards.lib import access, charts, decision, queries, report
 from dashboards.lib.definitions import definition, label
-from dashboards.lib.format import count, percent
+from dashboards.lib.format import count
+from dashboards.lib.kpis import Kpi, kpi_row
 from dashboards.lib.layout import (
     MONTH_COLUMN,
     accept_ids_in_url,
@@ -79,12 +80,11 @@ def _card(column, row: pd.Series) -> None:
             passing = passing[passing["is_triggered"].astype(bool)]["price_model_id"]
             st.caption(f"since {since:%b %Y} with " + ", ".join(names.get(p, p) for p in passing))
         monthly = decision.signals_by_month(triggers, segment)
-        st.metric(
-            label("trigger_automation_share", "Automation share"),
-            percent(row["automation_share"]),
-            help=definition("trigger_automation_share"),
-            chart_data=(monthly["automation_share"].astype("float64") * 100).round(1).tolist(),
-            chart_type="line",
+        trend = (monthly["automation_share"].astype("float64") * 100).round(1).tolist()
+        kpi_row(
+            {**row, "trend": trend},
+            [Kpi("trigger_automation_share", "automation_share", chart="trend")],
+            border=False,
         )
         checks = decision.signal_checks(row, thresholds.values)
         for check in checks.itertuples():

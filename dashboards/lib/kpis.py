@@ -27,13 +27,17 @@ class Kpi:
     unit: str | None = None
     decimals: int | None = None
     delta: str | None = None  # the key in the row of a text shown under the figure, uncoloured
+    chart: str | None = None  # the key in the row of a series drawn under it as a sparkline
 
 
-def kpi_row(row: Mapping, kpis: Sequence[Kpi], *, suffix: str = "", **context) -> None:
-    """The figures side by side in bordered cards. `context` fills the wordings' other fields;
-    `suffix` ends every label (" · smb", " (edited)")."""
+def kpi_row(
+    row: Mapping, kpis: Sequence[Kpi], *, suffix: str = "", border: bool = True, **context
+) -> None:
+    """The figures side by side, in bordered cards unless `border` is False. `context` fills the
+    wordings' other fields; `suffix` ends every label (" · smb", " (edited)")."""
     for column, kpi in zip(st.columns(len(kpis)), kpis, strict=True):
         delta = row.get(kpi.delta) if kpi.delta else None
+        chart = row.get(kpi.chart) if kpi.chart else None
         column.metric(
             kpi.wording.format(label=label(kpi.metric), **context) + suffix,
             by_unit(row.get(kpi.value), kpi.unit or unit(kpi.metric), kpi.decimals),
@@ -41,5 +45,7 @@ def kpi_row(row: Mapping, kpis: Sequence[Kpi], *, suffix: str = "", **context) -
             delta_color="off",
             delta_arrow="off",
             help=definition(kpi.metric),
-            border=True,
+            border=border,
+            chart_data=chart,
+            chart_type="line",
         )
