@@ -100,6 +100,7 @@ kpi_row(
             delta="if_nobody_moves",
         ),
     ],
+    fit=True,
 )
 
 # ---- waves and revenue --------------------------------------------------------------------

@@ -162,7 +162,7 @@ def projection_kpis(totals_shown, backtest_shown, suffix: str = "", reference=No
         + percent(road_ahead.backtest_mape(backtest_shown, "trailing_nrr_mape"))
     )
     kpis.append(Kpi("projection_backtest_mape", "mape", delta="baselines"))
-    kpi_row(figures, kpis, suffix=suffix)
+    kpi_row(figures, kpis, suffix=suffix, fit=True)
 
 
 projection_kpis(totals, backtest)

@@ -31,11 +31,19 @@ class Kpi:
 
 
 def kpi_row(
-    row: Mapping, kpis: Sequence[Kpi], *, suffix: str = "", border: bool = True, **context
+    row: Mapping,
+    kpis: Sequence[Kpi],
+    *,
+    suffix: str = "",
+    border: bool = True,
+    fit: bool = False,
+    **context,
 ) -> None:
-    """The figures side by side, in bordered cards unless `border` is False. `context` fills the
+    """The figures side by side, in bordered cards unless `border` is False: in equal columns,
+    or with `fit` each as wide as its text (a long delta stays whole). `context` fills the
     wordings' other fields; `suffix` ends every label (" · smb", " (edited)")."""
-    for column, kpi in zip(st.columns(len(kpis)), kpis, strict=True):
+    holders = [st.container(horizontal=True)] * len(kpis) if fit else st.columns(len(kpis))
+    for column, kpi in zip(holders, kpis, strict=True):
         delta = row.get(kpi.delta) if kpi.delta else None
         chart = row.get(kpi.chart) if kpi.chart else None
         column.metric(
