@@ -76,3 +76,13 @@ def test_every_relative_link_of_the_docs_leads_to_a_file_of_the_repository():
             if not resolved.is_relative_to(REPO_ROOT) or not resolved.exists():
                 broken.append(f"{name}: {target}")
     assert broken == []
+
+
+def test_the_changelogs_latest_version_is_the_packages():
+    import tomllib
+
+    version = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["version"]
+    changelog = (REPO_ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    first = re.search(r"^## (\d+\.\d+\.\d+) \((\d{4}-\d{2}-\d{2})\)$", changelog, re.MULTILINE)
+    assert first is not None, "CHANGELOG.md's versions are '## X.Y.Z (YYYY-MM-DD)'"
+    assert first.group(1) == version
