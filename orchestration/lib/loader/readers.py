@@ -298,18 +298,18 @@ def _stage_jsonl(
     # A usage event may come as a CloudEvent: its values are read from the event it maps to,
     # its original line stays the row's raw record.
     values = "line"
-    if export.name == cloudevents.EXPORT:
+    if export.name == cloudevents.EXPORT and cloudevents.holds_cloudevents(
+        conn, "_jsonl_rows", "line"
+    ):
         values = cloudevents.flattened_sql("line", cloudevents.mapping(path.parent))
-    conn.execute("alter table _jsonl_rows add column __values_line varchar")
-    conn.execute(f"update _jsonl_rows set __values_line = {values} where __problem is null")
     keys = [
         row[0]
         for row in conn.execute(
-            """select distinct unnest(json_keys(__values_line)) as key
+            f"""select distinct unnest(json_keys({values})) as key
             from _jsonl_rows where __problem is null order by key"""
         ).fetchall()
     ]
-    if values != "line" and cloudevents.holds_cloudevents(conn, "_jsonl_rows", "line"):
+    if values != "line":
         # A CloudEvent's data leaves out what it does not know: every column is then empty.
         keys = sorted(set(keys) | set(export.column_names))
     if keys:
@@ -319,7 +319,7 @@ def _stage_jsonl(
             select
                 __row_number,
                 line as __raw_record,
-                json_transform(__values_line, {structure}) as __values
+                json_transform({values}, {structure}) as __values
             from _jsonl_rows
             where __problem is null
         )"""
