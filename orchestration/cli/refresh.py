@@ -76,6 +76,20 @@ def _file_reports(result) -> list[dict]:
     return files
 
 
+def _build_copy(result) -> str | None:
+    """What the build copied to start: the warehouse file, and no event part of the lake."""
+    for event in result.get_asset_materialization_events():
+        metadata = event.materialization.metadata
+        if "build_copied_bytes" in metadata:
+            values = {key: metadata[key].value for key in metadata}
+            return (
+                f"build: copied {values['build_copied_bytes']:,} bytes (the published warehouse "
+                f"file); the {values['lake_parts_listed']:,} lake part(s) it lists "
+                f"({values['lake_part_bytes_listed']:,} bytes of raw rows) are read in place"
+            )
+    return None
+
+
 def _unchanged_build(result) -> str | None:
     """The refresh whose dbt build still stands, when this one had nothing new to build."""
     for event in result.get_asset_materialization_events():
@@ -265,6 +279,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"refresh failed: {type(error).__name__}: {first_line}", file=sys.stderr)
         return 1
     print(_format_report(_file_reports(result)))
+    copied = _build_copy(result)
+    if copied is not None:
+        print(copied)
     built_by = _unchanged_build(result)
     if built_by is not None:
         print(

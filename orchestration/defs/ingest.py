@@ -69,7 +69,9 @@ def landing_inventory(
     warehouse.pause_for_fault_injection("load")
     files = loader.landing_files(warehouse.landing_path)
     with warehouse.connect() as conn:
-        rejected = loader.reject_unrecognised(conn, files.get(None, []), warehouse.refresh_id)
+        rejected = loader.reject_unrecognised(
+            conn, files.get(None, []), warehouse.refresh_id, lake=warehouse.lake_path
+        )
     counts = {export or "unrecognised": len(paths) for export, paths in files.items()}
     context.log.info(
         f"{sum(counts.values())} file(s) in {warehouse.landing_path}: "
@@ -81,6 +83,7 @@ def landing_inventory(
             "landing_folder": str(warehouse.landing_path),
             "files_by_export": counts,
             "files": [dataclasses.asdict(report) for report in rejected],
+            **warehouse.build_copy(),
         }
     )
 
@@ -94,7 +97,7 @@ def build_export_asset(export: Export) -> dg.AssetsDefinition:
         key=[export.schema, export.table],
         deps=deps,
         group_name="raw",
-        kinds={"duckdb"},
+        kinds={"duckdb", "parquet"},
         description=(
             f"Rows of every `{export.name}__*` file in the landing folder, as delivered, typed, "
             "with file name and row number; rule-breaking rows go to audit.quarantine."
@@ -105,7 +108,11 @@ def build_export_asset(export: Export) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         with warehouse.connect() as conn:
             reports = loader.load_export(
-                conn, warehouse.landing_path, export.name, warehouse.refresh_id
+                conn,
+                warehouse.landing_path,
+                export.name,
+                warehouse.refresh_id,
+                lake=warehouse.lake_path,
             )
             (row_count,) = conn.execute(f"select count(*) from {export.relation}").fetchone()
         for report in reports:

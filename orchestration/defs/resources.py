@@ -13,7 +13,7 @@ import duckdb
 from dagster_dbt import DbtCliResource
 from pydantic import PrivateAttr
 
-from orchestration.lib import loader, settings, warehouse
+from orchestration.lib import lake, loader, settings, warehouse
 from orchestration.lib.dbt_project import DBT_PROJECT, DBT_TARGET
 
 # dbt runs under a guard that stops it when the refresh process dies (even by kill -9), so no
@@ -38,10 +38,16 @@ class WarehouseResource(dg.ConfigurableResource):
     _started_at: dt.datetime | None = PrivateAttr(default=None)
     _stack: contextlib.ExitStack | None = PrivateAttr(default=None)
     _failures: list[str] = PrivateAttr(default_factory=list)
+    _copied_bytes: int = PrivateAttr(default=0)
 
     @property
     def published_path(self) -> Path:
         return settings.warehouse_path(self.warehouse)
+
+    @property
+    def lake_path(self) -> Path:
+        """The published warehouse's lake, where this run's loads write their parts."""
+        return settings.lake_dir(self.published_path)
 
     @property
     def landing_path(self) -> Path:
@@ -70,13 +76,15 @@ class WarehouseResource(dg.ConfigurableResource):
         interrupted = warehouse.recover_interrupted(self.published_path)
         if interrupted is not None:
             context.log.warning(f"an earlier refresh was interrupted: {interrupted['reason']}")
+        self._remove_unlisted_parts(context)
         self._started_at = warehouse.utc_now()
         self._refresh_id = warehouse.new_refresh_id(context.run.run_id if context.run else None)
         warehouse.mark_in_flight(self.published_path, self._refresh_id, self._started_at)
         try:
             self._build = warehouse.start_build(self.published_path, self._refresh_id)
+            self._copied_bytes = self._build.stat().st_size if self._build.exists() else 0
             with self.connect() as conn:
-                loader.ensure_warehouse_schema(conn)
+                loader.ensure_warehouse_schema(conn, self.lake_path)
         except Exception as error:  # no teardown follows a failed setup: clean up here
             self._failures.append(f"{type(error).__name__}: {error}")
             self.teardown_after_execution(context)
@@ -93,10 +101,20 @@ class WarehouseResource(dg.ConfigurableResource):
                     started_at=self._started_at or warehouse.utc_now(),
                     reason="; ".join(self._failures) or "the refresh stopped before publish",
                 )
+                self._remove_unlisted_parts(context)
         finally:
             warehouse.clear_in_flight(self.published_path)
             if self._stack is not None:
                 self._stack.close()
+
+    def _remove_unlisted_parts(self, context: dg.InitResourceContext) -> None:
+        """Parts no published build lists (a failed or killed refresh's), removed under the lock."""
+        removed = lake.remove_unlisted(self.published_path, self.lake_path)
+        if removed.files:
+            context.log.info(
+                f"removed {removed.files} lake part(s) no published build lists "
+                f"({removed.bytes / 1e6:.1f} MB)"
+            )
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         conn = duckdb.connect(str(self.build_path))
@@ -104,6 +122,16 @@ class WarehouseResource(dg.ConfigurableResource):
         # Spills past it go to DuckDB's default `<build>.tmp`, which publish and discard remove.
         conn.execute(f"set memory_limit = '{settings.duckdb_memory_limit()}'")
         return conn
+
+    def build_copy(self) -> dict:
+        """What starting this run's build copied (the published warehouse file, the one copy a
+        build makes) beside the lake parts it lists and reads in place."""
+        listed = lake.listed_part_totals(self.build_path) if self.build_path.exists() else (0, 0)
+        return {
+            "build_copied_bytes": self._copied_bytes,
+            "lake_parts_listed": listed[0],
+            "lake_part_bytes_listed": listed[1],
+        }
 
     def pause_for_fault_injection(self, stage: str) -> None:
         warehouse.pause_for_fault_injection(self.published_path, stage)

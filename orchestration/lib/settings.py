@@ -204,6 +204,12 @@ def build_dir(warehouse: Path) -> Path:
     return warehouse.parent / ".builds"
 
 
+def lake_dir(warehouse: Path) -> Path:
+    """The raw layer's Parquet parts (`orchestration.lib.lake`), beside the warehouse and named
+    after it. The warehouse file lists the parts each build reads."""
+    return warehouse.with_name(warehouse.name + ".lake")
+
+
 def refresh_status_path(warehouse: Path) -> Path:
     """The outcome of the last refresh attempt, kept outside the warehouse file.
 

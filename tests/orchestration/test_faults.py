@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.lib import settings
+from orchestration.lib import lake, settings
 from tests.conftest import REPO_ROOT, SEATSHIFT, refresh_environment, run_refresh
 from tests.orchestration._reader import PollingReader
 
@@ -29,6 +29,17 @@ pytestmark = pytest.mark.faults
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _listed_parts(warehouse: Path) -> dict[str, str]:
+    """Every lake part the warehouse lists, with its content's hash (a part is never rewritten)."""
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        paths = [path for (path,) in conn.sql("select part_path from audit.lake_parts").fetchall()]
+    return {path: _sha256(Path(path)) for path in paths}
+
+
+def _parts_on_disk(warehouse: Path) -> set[str]:
+    return {str(path) for path in settings.lake_dir(warehouse).rglob("*.parquet")}
 
 
 def _start_refresh(
@@ -112,11 +123,22 @@ def test_kill_9_at_every_stage_then_a_waiting_refresh_cleans_up_and_publishes(
     shutil.copytree(sample_landing, landing)
     warehouse = tmp_path / "warehouse" / "seatshift.duckdb"
     warehouse.parent.mkdir()
-    shutil.copy2(sample_warehouse, warehouse)  # the last good build, being served
+    lake.copy_warehouse(sample_warehouse, warehouse)  # the last good build, being served
     published_hash = _sha256(warehouse)
+    published_parts = _listed_parts(warehouse)
+    assert published_parts, "the sample's raw rows live in lake parts"
     builds = settings.build_dir(warehouse)
     in_flight = settings.refresh_in_flight_path(warehouse)
     paused = warehouse.with_name(warehouse.name + ".paused_at")
+    # A late event lands: every refresh below loads it (each writing its own lake part) until one
+    # publishes.
+    account_id, user_id, occurred_at = _late_usage_event(warehouse)
+    tasks_before = _account_month_tasks(warehouse, account_id, occurred_at)
+    (landing / "usage_events__late.csv").write_text(
+        "event_id,account_id,actor_type,user_id,agent_id,occurred_at,feature,model,"
+        "input_tokens,output_tokens,tasks,outcome\n"
+        f"ue_late_001,{account_id},human,{user_id},,{occurred_at},chat,small,100,10,3,\n"
+    )
     reader = PollingReader(warehouse)
     reader.start()
     try:
@@ -126,9 +148,7 @@ def test_kill_9_at_every_stage_then_a_waiting_refresh_cleans_up_and_publishes(
                 **({"SEATSHIFT_FAULT_PAUSE_AT": stage} if stage != "dbt" else {})
             )
             log = tmp_path / f"refresh-{stage}.log"
-            # Nothing new has landed, so only --full-refresh makes this refresh run dbt at all.
-            args = ("--full-refresh",) if stage == "dbt" else ()
-            refresh = _start_refresh(landing, warehouse, env, log, *args)
+            refresh = _start_refresh(landing, warehouse, env, log)
             if stage == "dbt":
                 # The guard runs `dbt build` against this refresh's build file.
                 _wait_until(
@@ -152,6 +172,9 @@ def test_kill_9_at_every_stage_then_a_waiting_refresh_cleans_up_and_publishes(
             )
             assert survivors is True
             assert _sha256(warehouse) == published_hash, f"kill -9 at {stage} changed the file"
+            assert _listed_parts(warehouse) == published_parts, f"kill -9 at {stage} hurt a part"
+            if stage == "dbt":  # every load ran before dbt: the killed refresh left its part
+                assert _parts_on_disk(warehouse) - set(published_parts), stage
             assert any(builds.iterdir()), f"kill -9 at {stage} left no build (nothing to clean)"
 
         # A refresh that has built everything holds the lock just before the swap; a second
@@ -167,13 +190,6 @@ def test_kill_9_at_every_stage_then_a_waiting_refresh_cleans_up_and_publishes(
         _wait_until("the holder to reach publish", paused.exists, 600, holder_log)
         paused.unlink()
 
-        account_id, user_id, occurred_at = _late_usage_event(warehouse)
-        tasks_before = _account_month_tasks(warehouse, account_id, occurred_at)
-        (landing / "usage_events__late.csv").write_text(
-            "event_id,account_id,actor_type,user_id,agent_id,occurred_at,feature,model,"
-            "input_tokens,output_tokens,tasks,outcome\n"
-            f"ue_late_001,{account_id},human,{user_id},,{occurred_at},chat,small,100,10,3,\n"
-        )
         waiter_log = tmp_path / "refresh-waiter.log"
         waiter = _start_refresh(landing, warehouse, refresh_environment(), waiter_log)
         _wait_until(
@@ -192,6 +208,12 @@ def test_kill_9_at_every_stage_then_a_waiting_refresh_cleans_up_and_publishes(
 
     assert _sha256(warehouse) != published_hash
     assert list(builds.iterdir()) == [], "the next refresh left builds behind"
+    # The parts the killed refreshes wrote are gone; every part of the old build is still listed
+    # (the late event added one of its own), and every part on disk is listed.
+    listed = _listed_parts(warehouse)
+    assert published_parts.items() <= listed.items()
+    assert len(listed) == len(published_parts) + 1
+    assert _parts_on_disk(warehouse) == set(listed)
     assert not in_flight.exists()
     assert not _processes_mentioning(str(tmp_path / "warehouse"))
     with duckdb.connect(str(warehouse), read_only=True) as conn:
@@ -219,15 +241,18 @@ def test_a_full_disk_during_a_build_keeps_the_published_file_and_says_so(
     mount = tmp_path / "small_disk"
     mount.mkdir()
     size = sample_warehouse.stat().st_size
-    # Room for the published file and its copy, and not for what dbt writes into the copy.
-    limit_kb = (2 * size + 256 * 1024) // 1024
+    parts = lake.listed_part_totals(sample_warehouse)[1]
+    # Room for the published file, its lake and the build's copy of the file (a build copies no
+    # part), and not for what dbt writes into the copy.
+    limit_kb = (2 * size + parts + 256 * 1024) // 1024
     subprocess.run(
         ["mount", "-t", "tmpfs", "-o", f"size={limit_kb}k", "tmpfs", str(mount)], check=True
     )
     try:
         warehouse = mount / "seatshift.duckdb"
-        shutil.copy2(sample_warehouse, warehouse)
+        lake.copy_warehouse(sample_warehouse, warehouse)
         published_hash = _sha256(warehouse)
+        published_parts = _listed_parts(warehouse)
         reader = PollingReader(warehouse)
         reader.start()
         try:
@@ -239,6 +264,8 @@ def test_a_full_disk_during_a_build_keeps_the_published_file_and_says_so(
         assert "no space left on device" in line.lower()
         assert "the previous build stays published" in line
         assert _sha256(warehouse) == published_hash
+        assert _listed_parts(warehouse) == published_parts
+        assert _parts_on_disk(warehouse) == set(published_parts)
         assert list(settings.build_dir(warehouse).glob("*")) == []
         assert reader.errors == [], reader.errors[:5]
     finally:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.lib.lake import copy_warehouse
 from tests.conftest import SEEDS_DIR, run_refresh
 from tests.orchestration._reader import polling_reader
 
@@ -60,7 +61,7 @@ def test_hostile_files_end_well_and_the_as_of_time_never_runs_ahead_of_the_refre
     sample_warehouse, sample_landing, tmp_path
 ):
     warehouse = tmp_path / "seatshift.duckdb"
-    shutil.copyfile(sample_warehouse, warehouse)
+    copy_warehouse(sample_warehouse, warehouse)
     landing = tmp_path / "landing"
     shutil.copytree(sample_landing, landing)
     template = next(csv.DictReader((SEEDS_DIR / "usage_events__2026-01.csv").open()))

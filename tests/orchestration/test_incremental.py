@@ -14,6 +14,7 @@ import shutil
 
 from bench.stages import add_one_day
 from orchestration.lib import settings
+from orchestration.lib.lake import copy_warehouse
 from tests.conftest import REPO_ROOT, copy_seeds, run_refresh
 from tests.orchestration.test_refresh import _query, _table_fingerprints
 
@@ -55,7 +56,7 @@ def test_a_new_day_with_late_events_and_a_correction_builds_incrementally_as_a_f
 ):
     warehouse = tmp_path / "warehouse" / "seatshift.duckdb"
     warehouse.parent.mkdir()
-    shutil.copyfile(sample_warehouse, warehouse)
+    copy_warehouse(sample_warehouse, warehouse)
     # Its dbt docs page too, as published beside it: the daily build's code, vars and relations
     # are the sample build's, so it keeps that page rather than making the same one again.
     shutil.copytree(settings.dbt_docs_dir(sample_warehouse), settings.dbt_docs_dir(warehouse))

@@ -13,6 +13,7 @@ import pytest
 
 from orchestration.lib import settings
 from orchestration.lib.contract import EXPORTS
+from orchestration.lib.lake import copy_warehouse
 from tests.conftest import REPO_ROOT, refresh_environment, run_refresh
 from tests.orchestration._reader import polling_reader
 
@@ -147,7 +148,7 @@ def test_bad_input_is_accounted_for_and_reloads_change_nothing(sample_warehouse,
     table changes; with no new row, neither refresh runs a dbt build (that a build gives the same
     marts as the last is test_incremental's)."""
     warehouse = tmp_path / "seatshift.duckdb"
-    shutil.copyfile(sample_warehouse, warehouse)
+    copy_warehouse(sample_warehouse, warehouse)
     before = _table_fingerprints(warehouse)
     landing = tmp_path / "landing"
     shutil.copytree(REPO_ROOT / "seeds", landing)
@@ -198,7 +199,7 @@ def test_failed_build_exits_non_zero_with_one_line_and_keeps_the_published_wareh
     sample_warehouse, tmp_path
 ):
     warehouse = tmp_path / "seatshift.duckdb"
-    shutil.copyfile(sample_warehouse, warehouse)
+    copy_warehouse(sample_warehouse, warehouse)
     published_hash = _sha256(warehouse)
     project = tmp_path / "dbt_project"
     shutil.copytree(

@@ -12,6 +12,7 @@ import duckdb
 import pytest
 import yaml
 
+from orchestration.lib.lake import copy_warehouse
 from orchestration.lib.settings import DASHBOARD_ENTRYPOINT
 from tests.conftest import REPO_ROOT, SEEDS_DIR, run_refresh
 from tests.warehouse._independent import compare
@@ -161,7 +162,7 @@ def test_refresh_vars_change_the_value_in_force_but_not_the_default(sample_wareh
     watch). The unit tests, worked by hand with the defaults, still run and pass: the refresh runs
     them without the analyst's vars. (A refresh of the already-loaded sample: nothing new loads.)"""
     warehouse = tmp_path / "seatshift.duckdb"
-    shutil.copyfile(sample_warehouse, warehouse)
+    copy_warehouse(sample_warehouse, warehouse)
     landing = tmp_path / "landing"
     shutil.copytree(SEEDS_DIR, landing)
     run = run_refresh(

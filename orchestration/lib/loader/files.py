@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.lib import lake as lake_parts
 from orchestration.lib import settings
 from orchestration.lib.contract import (
     AUDIT_DDL,
@@ -22,19 +23,24 @@ from orchestration.lib.contract import (
     SEAT_SIGN,
     SEAT_SIGN_TABLE,
     Export,
-    raw_table_ddl,
 )
 from orchestration.lib.contract.audit import LOAD_REPORT, LOADED, REJECTED, SKIPPED
 from orchestration.lib.loader import cross_row, readers, values
 from orchestration.lib.loader.insert import (
     FileReport,
-    insert_sql,
+    new_rows_sql,
     quarantine_malformed,
     quarantine_rule_breakers,
     write_report,
 )
 from orchestration.lib.loader.landing import file_sha256, landing_files, parse_file_name
 from orchestration.lib.loader.sql import OUR_BUGS, FileRejected, first_line, json_of, quote
+
+
+class LakeWriteError(RuntimeError):
+    """The clean rows of a file could not be written to the lake: the refresh fails (the file is
+    not to blame, so it is not rejected)."""
+
 
 # A modification time is trusted only when it was this much older than the refresh that saw it.
 _TRUSTED_MTIME_AGE_NS = 2_000_000_000
@@ -43,14 +49,15 @@ _WORK_TABLES = ("_checked", *readers.WORK_TABLES)
 _REFRESH_ID_TIME = "%Y%m%dT%H%M%SZ"
 
 
-def ensure_warehouse_schema(conn: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw schemas and tables and the audit tables; safe to run on every refresh."""
+def ensure_warehouse_schema(conn: duckdb.DuckDBPyConnection, lake: Path | None = None) -> None:
+    """Create the raw schemas, the audit tables and the raw relations (views over the lake's
+    listed parts, `orchestration.lib.lake`); safe to run on every refresh. `lake`: where parts
+    go, by default `<database file>.lake`."""
     for schema in sorted({export.schema for export in EXPORTS.values()}):
         conn.execute(f"create schema if not exists {schema}")
-    for export in EXPORTS.values():
-        conn.execute(raw_table_ddl(export))
     for statement in AUDIT_DDL:
         conn.execute(statement)
+    lake_parts.ensure_lake(conn, lake)
     write_seat_signs(conn)
 
 
@@ -83,10 +90,14 @@ def plausible_window(
 
 
 def reject_unrecognised(
-    conn: duckdb.DuckDBPyConnection, files: list[Path], refresh_id: str
+    conn: duckdb.DuckDBPyConnection,
+    files: list[Path],
+    refresh_id: str,
+    *,
+    lake: Path | None = None,
 ) -> list[FileReport]:
     """Report files that match no export name or accepted extension, so none is silently ignored."""
-    ensure_warehouse_schema(conn)
+    ensure_warehouse_schema(conn, lake)
     reports = []
     for path in files:
         export_part = path.name.split("__", 1)[0] if "__" in path.name else None
@@ -112,19 +123,23 @@ def load_export(
     refresh_id: str,
     *,
     refresh_started: dt.datetime | None = None,
+    lake: Path | None = None,
 ) -> list[FileReport]:
     """Load every new file of one export in name order; one load_report row per file.
 
     `refresh_started` (UTC) bounds the plausible times; by default the start the refresh id
-    carries, else now.
+    carries, else now. `lake`: where the clean rows go as Parquet parts, the warehouse's own
+    (a refresh names the published warehouse's); by default `<database file>.lake`, the list
+    left as it is (`lake.ensure_lake`).
     """
     spec = EXPORTS[export]
-    ensure_warehouse_schema(conn)
+    ensure_warehouse_schema(conn, lake)
+    lake = lake or lake_parts.lake_dir_of(conn)
     # Timestamps with an offset become naive UTC.
     conn.execute("set TimeZone = 'UTC'")
     window = plausible_window(refresh_id, refresh_started)
     return [
-        _load_file(conn, spec, path, refresh_id, window)
+        _load_file(conn, spec, path, refresh_id, window, lake)
         for path in landing_files(landing_dir).get(export, [])
     ]
 
@@ -135,6 +150,7 @@ def _load_file(
     path: Path,
     refresh_id: str,
     window: tuple[dt.datetime, dt.datetime],
+    lake: Path,
 ) -> FileReport:
     stat = path.stat()
     sha = _known_sha256(conn, export, path.name, stat) or file_sha256(path)
@@ -153,10 +169,15 @@ def _load_file(
 
     conn.begin()
     try:
-        report = replace(_load_file_rows(conn, export, path, sha, refresh_id, window), **stamp)
+        report = replace(
+            _load_file_rows(conn, export, path, sha, refresh_id, window, lake), **stamp
+        )
         write_report(conn, refresh_id, report)
         _drop_work_tables(conn)
         conn.commit()
+    except LakeWriteError:
+        conn.rollback()
+        raise
     except (FileRejected, duckdb.Error) as error:
         conn.rollback()
         if isinstance(error, OUR_BUGS):
@@ -208,6 +229,7 @@ def _load_file_rows(
     sha: str,
     refresh_id: str,
     window: tuple[dt.datetime, dt.datetime],
+    lake: Path,
 ) -> FileReport:
     _, extension = parse_file_name(path.name)
     extension = extension or ""
@@ -248,7 +270,18 @@ def _load_file_rows(
         malformed = quarantine_malformed(conn, staged.malformed_sql, lineage)
 
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    loaded = conn.execute(insert_sql(export), [refresh_id, path.name, loaded_at]).fetchall()[0][0]
+    try:
+        loaded = lake_parts.write_parts(
+            conn,
+            export,
+            new_rows_sql(export, refresh_id, path.name, loaded_at),
+            lake=lake,
+            refresh_id=refresh_id,
+            file_name=path.name,
+        )
+    except (OSError, duckdb.IOException) as error:
+        # Not the file's fault (a full disk, a lake folder one cannot write): fail the refresh.
+        raise LakeWriteError(f"{path.name}: cannot write its rows to {lake}: {error}") from error
     rows_read = counts[0] + malformed
     quarantined = counts[1] + malformed
     return FileReport(

@@ -10,7 +10,7 @@ import duckdb
 
 from orchestration.lib.contract import LINEAGE_COLUMNS, MALFORMED_ROW, Export
 from orchestration.lib.contract.audit import LOAD_REPORT, QUARANTINE
-from orchestration.lib.contract.sql import quote
+from orchestration.lib.contract.sql import literal, quote
 
 
 @dataclass(frozen=True)
@@ -87,12 +87,12 @@ def quarantine_malformed(
     ).fetchall()[0][0]
 
 
-def insert_sql(export: Export) -> str:
-    """Insert the clean rows that are not duplicate deliveries; params: refresh, file, loaded_at."""
+def new_rows_sql(export: Export, refresh_id: str, file_name: str, loaded_at: datetime) -> str:
+    """The clean rows that are not duplicate deliveries, as the raw relation's columns (contract
+    columns, then lineage): what the load writes as the file's new parts."""
     key = ", ".join(quote(name) for name in export.key)
     key_match = " and ".join(f"loaded.{quote(name)} = clean.{quote(name)}" for name in export.key)
     contract_columns = ", ".join(quote(name) for name in export.column_names)
-    lineage_columns = ", ".join(LINEAGE_COLUMNS)
     if export.latest_wins_by is None:
         # First delivery wins: a key already loaded, or seen earlier in this file, is a duplicate.
         # A grouped min is a hash aggregate (a row_number window would sort the whole file); the
@@ -128,10 +128,19 @@ def insert_sql(export: Export) -> str:
                 ) < clean.{version},
                 true
             )"""
-    return f"""insert into {export.relation} ({contract_columns}, {lineage_columns})
-        with
+    lineage = {
+        "_refresh_id": literal(refresh_id),
+        "_file_name": literal(file_name),
+        "_row_number": "__row_number",
+        "_loaded_at": literal(loaded_at.isoformat(sep=" ")),
+        "_extra": "__extra",
+    }
+    lineage_select = ", ".join(
+        f"cast({lineage[name]} as {sql_type}) as {name}"
+        for name, sql_type in LINEAGE_COLUMNS.items()
+    )
+    return f"""with
         clean as (select * from _checked where len(__rules) = 0),
         new_rows as ({new_rows})
-        select {contract_columns}, ? as _refresh_id, ? as _file_name, __row_number,
-            ? as _loaded_at, __extra
+        select {contract_columns}, {lineage_select}
         from new_rows"""

@@ -1,0 +1,154 @@
+"""The raw layer as a lake: immutable Parquet parts beside the warehouse, listed inside it.
+
+Real refreshes and real DuckDB files: the warehouse holds no raw row, a build copies the warehouse
+file and no part, a part once written is never touched again, and a warehouse copied or moved
+with its lake reads its own parts.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from orchestration.lib import lake, loader, settings
+from orchestration.lib.contract import EXPORTS, raw_table_ddl
+from tests.conftest import run_refresh
+
+
+def _parts(warehouse: Path) -> list[tuple[str, str, int]]:
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        return conn.execute(
+            "select part_path, export, row_count from audit.lake_parts order by part_path"
+        ).fetchall()
+
+
+def _identity(path: str) -> tuple[int, int, int]:
+    """What a rewrite or a copy would change: the inode, the size and the modification time."""
+    stat = Path(path).stat()
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+def test_the_warehouse_file_holds_no_raw_row_and_every_raw_relation_reads_its_parts(
+    sample_warehouse,
+):
+    parts = _parts(sample_warehouse)
+    lake_folder = settings.lake_dir(sample_warehouse)
+    assert parts, "the sample's rows are in lake parts"
+    with duckdb.connect(str(sample_warehouse), read_only=True) as conn:
+        kinds = dict(
+            conn.execute(
+                "select table_schema || '.' || table_name, table_type "
+                "from information_schema.tables"
+            ).fetchall()
+        )
+        for export in EXPORTS.values():
+            assert kinds[export.relation] == "VIEW", export.relation
+            (rows,) = conn.execute(f"select count(*) from {export.relation}").fetchone()
+            listed = sum(count for _, name, count in parts if name == export.name)
+            assert rows == listed, export.name
+    for path, export, _ in parts:
+        assert Path(path).is_file() and Path(path).is_relative_to(lake_folder)
+        if export == "usage_events":  # the big export, one folder per month
+            assert re.fullmatch(r"month=\d{4}-\d{2}", Path(path).parent.name), path
+    # Every part on disk is listed: the sample's refresh left nothing behind.
+    assert {str(path) for path in lake_folder.rglob("*.parquet")} == {p for p, _, _ in parts}
+
+
+def test_a_second_refresh_copies_the_warehouse_file_and_no_part(sample_warehouse, tmp_path):
+    warehouse = tmp_path / "warehouse" / "seatshift.duckdb"
+    lake.copy_warehouse(sample_warehouse, warehouse)
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    # One new usage event for an account the sample has: a new day, as a daily export brings it.
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        account_id, user_id, occurred_at = conn.execute(
+            """select account_id, user_id, max(occurred_at) from telemetry.usage_events
+            where actor_type = 'human' group by all order by all limit 1"""
+        ).fetchone()
+    (landing / "usage_events__next_day.csv").write_text(
+        "event_id,account_id,actor_type,user_id,agent_id,occurred_at,feature,model,"
+        "input_tokens,output_tokens,tasks,outcome\n"
+        f"ue_next_day_001,{account_id},human,{user_id},,"
+        f"{occurred_at:%Y-%m-%d}T23:59:00Z,chat,small,100,10,1,\n"
+    )
+    before = {path: _identity(path) for path, _, _ in _parts(warehouse)}
+    file_size = warehouse.stat().st_size
+
+    run = run_refresh(landing, warehouse)
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    (line,) = [line for line in run.stdout.splitlines() if line.startswith("build: copied")]
+    copied = int(re.search(r"copied ([\d,]+) bytes", line).group(1).replace(",", ""))
+    assert copied == file_size, line  # the warehouse file, the one copy a build makes
+    after = _parts(warehouse)
+    # Every part the first build listed is still listed, untouched: not copied, not rewritten.
+    assert {path: _identity(path) for path in before} == before
+    assert set(before) < {path for path, _, _ in after}
+    (new,) = [(path, export, rows) for path, export, rows in after if path not in before]
+    assert new[1:] == ("usage_events", 1)
+    assert Path(new[0]).is_relative_to(settings.lake_dir(warehouse))
+
+
+def test_a_copy_with_its_lake_reads_its_own_parts(sample_warehouse, tmp_path):
+    copy = lake.copy_warehouse(sample_warehouse, tmp_path / "elsewhere" / "copy.duckdb")
+    own = settings.lake_dir(copy)
+    parts = _parts(copy)
+    assert parts and all(Path(path).is_relative_to(own) for path, _, _ in parts)
+    # Moved again with its lake: the next refresh's ensure_lake points the list at the new place.
+    moved = tmp_path / "moved" / "copy.duckdb"
+    moved.parent.mkdir()
+    shutil.move(copy, moved)
+    shutil.move(own, settings.lake_dir(moved))
+    with duckdb.connect(str(moved)) as conn:
+        lake.ensure_lake(conn, settings.lake_dir(moved))
+        (rows,) = conn.execute("select count(*) from telemetry.usage_events").fetchone()
+    assert rows == sum(count for _, export, count in parts if export == "usage_events")
+    assert all(Path(path).is_relative_to(settings.lake_dir(moved)) for path, _, _ in _parts(moved))
+
+
+def test_a_warehouse_from_before_the_lake_moves_its_raw_tables_into_parts(tmp_path):
+    warehouse = tmp_path / "old.duckdb"
+    export = EXPORTS["support_tickets"]
+    with duckdb.connect(str(warehouse)) as conn:
+        conn.execute(f"create schema {export.schema}")
+        conn.execute(raw_table_ddl(export))
+        conn.execute(
+            f"""insert into {export.relation} (ticket_id, account_id, created_at, category,
+                _refresh_id, _file_name, _row_number, _loaded_at)
+            values ('t1', 'acc_1', '2026-01-02 03:04:05', 'billing', 'r1', 'f.csv', 1,
+                '2026-01-03 00:00:00')"""
+        )
+        loader.ensure_warehouse_schema(conn)  # what every refresh runs first
+        kind = conn.execute(
+            "select table_type from information_schema.tables "
+            "where table_schema = ? and table_name = ?",
+            [export.schema, export.table],
+        ).fetchone()[0]
+        rows = conn.execute(f"select ticket_id, category from {export.relation}").fetchall()
+    assert kind == "VIEW"
+    assert rows == [("t1", "billing")]
+    ((path, name, count),) = _parts(warehouse)
+    assert (name, count) == ("support_tickets", 1)
+    assert Path(path).is_relative_to(settings.lake_dir(warehouse))
+
+
+def test_parts_no_published_build_lists_are_removed(sample_warehouse, tmp_path):
+    warehouse = lake.copy_warehouse(sample_warehouse, tmp_path / "seatshift.duckdb")
+    folder = lake.export_dir(settings.lake_dir(warehouse), EXPORTS["usage_events"])
+    orphan = folder / "month=2026-01" / "killed-refresh.parquet"
+    orphan.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect() as conn:
+        conn.execute(f"copy (select 1 as x) to '{orphan}' (format parquet)")
+    incoming = folder / ".incoming-killed"
+    incoming.mkdir()
+    (incoming / "half.parquet").write_bytes(b"PAR1")
+    listed = {path for path, _, _ in _parts(warehouse)}
+
+    removed = lake.remove_unlisted(warehouse, settings.lake_dir(warehouse))
+
+    assert removed.files == 1 and removed.bytes > 0
+    assert not orphan.exists() and not incoming.exists()
+    assert {str(p) for p in settings.lake_dir(warehouse).rglob("*.parquet")} == listed
