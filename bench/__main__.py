@@ -130,6 +130,14 @@ def _memory(measured: Measured) -> str:
     )
 
 
+def _copied(refresh: stages.Refresh) -> str:
+    copy = stages.build_copy(refresh.report)
+    if copy is None:
+        return "n/a"
+    copied, listed = copy
+    return f"{copied / 1e6:,.1f} MB, beside {listed / 1e6:,.1f} MB of parts read in place"
+
+
 def _stage_rows(refresh: stages.Refresh, label: str) -> list[list[str]]:
     s, steps = refresh.stages, refresh.steps
     wall = refresh.measured.seconds
@@ -151,6 +159,8 @@ def _stage_rows(refresh: stages.Refresh, label: str) -> list[list[str]]:
          f"{report.seconds(_dbt_rollup_seconds(refresh.dbt_models))}; "
          + ("full re-parse" if refresh.full_parse else "partial parse"), ""],
         [f"{label}: publish (`audit__refresh_log`)", report.seconds(s.get("publish")), ""],
+        [f"{label}: bytes the build copied (the warehouse file; lake parts are read in place)",
+         _copied(refresh), ""],
         [f"{label}: after the last step and between steps",
          report.seconds(wall - accounted) if s else "n/a", ""],
     ]  # fmt: skip

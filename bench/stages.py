@@ -62,6 +62,18 @@ class Refresh:
     report: str = ""
 
 
+BUILD_COPY = re.compile(r"build: copied ([\d,]+) bytes .*\(([\d,]+) bytes of raw rows\)")
+
+
+def build_copy(report: str) -> tuple[int, int] | None:
+    """(bytes the build copied, bytes of lake parts it read in place) from a refresh's report."""
+    found = BUILD_COPY.search(report)
+    if found is None:
+        return None
+    copied, listed = (int(group.replace(",", "")) for group in found.groups())
+    return copied, listed
+
+
 def accounts_for(events: int) -> int:
     return max(2, round(events / EVENTS_PER_ACCOUNT))
 
