@@ -16,7 +16,7 @@ export UV_COMPILE_BYTECODE := 1
 # Without precompiled bytecode `import great_expectations` costs seconds each time (measured on this stack).
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: help demo test refresh dashboard docs dagster lint fmt contract bench seeds chromium clean
+.PHONY: help demo test test-spark java refresh dashboard docs dagster lint fmt contract bench seeds chromium clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -46,6 +46,30 @@ PYTEST_WORKERS ?= 2
 
 test: $(STAMP) chromium ## set up and run the whole test suite
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
+
+# The Spark build of the sample against the DuckDB build (tests/warehouse/test_spark.py): the
+# `spark` extra (dbt-spark, pyspark: about 500 MB, which `make test` never installs) and Java.
+SPARK_STAMP := $(VENV)/.installed-spark-extra
+JAVA := /usr/bin/java
+
+$(SPARK_STAMP): $(STAMP)
+	$(BIN)/uv sync --locked --inexact --extra spark --python $(BIN)/python
+	@touch $@
+
+test-spark: $(SPARK_STAMP) java ## build the sample on Spark and compare every mart with DuckDB's
+	SPARK_LOCAL_IP=127.0.0.1 $(BIN)/pytest -m spark tests/warehouse/test_spark.py
+
+java: ## Debian's Java runtime for Spark (installed with apt when root)
+	@if [ ! -x $(JAVA) ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing Debian's Java runtime for Spark"; \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless) >/dev/null \
+				|| { echo "apt-get install default-jre-headless failed"; exit 1; }; \
+		else \
+			echo "Spark needs Java 17 or newer: run 'sudo apt-get install default-jre-headless', then 'make test-spark'."; \
+			exit 1; \
+		fi; \
+	fi
 
 refresh: $(STAMP) ## load new files, validate, build, publish
 	$(BIN)/seatshift refresh

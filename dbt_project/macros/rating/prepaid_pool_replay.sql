@@ -144,3 +144,143 @@ pool_replayed as (
     ) }}
 )
 {%- endmacro %}
+
+{#- Spark (4.1 and later has recursive CTEs): the same replay over arrays. Arrays are 1-based for
+    element_at and slice and 0-based in transform's index; a sum of an array is an aggregate held
+    at the rating decimal (Spark would otherwise widen it at each step). -#}
+{% macro _spark_array_sum(array) -%}
+    aggregate(
+        {{ array }},
+        cast(0 as {{ rating_decimal() }}),
+        (total, units) -> cast(total + units as {{ rating_decimal() }})
+    )
+{%- endmacro %}
+
+{% macro _spark_pool_step(step_query) -%}
+    select
+        burned.account_id,
+        burned.period,
+        burned.price_model_id,
+        burned.component_id,
+        burned.period_number,
+        burned.units,
+        burned.pool_units,
+        burned.rollover_cap,
+        burned.rollover_periods,
+        burned.carry_in,
+        burned.opening_units,
+        burned.opening_units + burned.pool_units as available_units,
+        least(burned.units, burned.opening_units + burned.pool_units) as used_units,
+        greatest(burned.units - burned.from_carry - burned.pool_units, 0) as overage_units,
+        cast(
+            case
+                when burned.rollover_periods >= 1
+                    then coalesce(try_element_at(burned.carry_left, 1), 0)
+                else 0
+            end
+            + burned.allotment_left - burned.allotment_rolled
+            as {{ rating_decimal() }}
+        ) as expired_units,
+        cast(
+            case
+                when burned.rollover_periods >= 1
+                    then concat(
+                        slice(burned.carry_left, 2, greatest(size(burned.carry_left), 1)),
+                        array(burned.allotment_rolled)
+                    )
+                else array()
+            end as array<{{ rating_decimal() }}>
+        ) as carry_out,
+        cast(
+            case
+                when burned.rollover_periods >= 1
+                    then {{ _spark_array_sum(
+                        'slice(burned.carry_left, 2, greatest(size(burned.carry_left), 1))'
+                    ) }} + burned.allotment_rolled
+                else 0
+            end as {{ rating_decimal() }}
+        ) as closing_units,
+        case
+            when burned.units >= burned.opening_units + burned.pool_units
+                and burned.units > 0 then 100
+            when burned.units >= 0.9 * (burned.opening_units + burned.pool_units)
+                and burned.units > 0 then 90
+            when burned.units >= 0.7 * (burned.opening_units + burned.pool_units)
+                and burned.units > 0 then 70
+            else 0
+        end as alert_pct
+    from (
+        select
+            drawn.*,
+            case
+                when drawn.rollover_periods >= 1
+                    then least(drawn.allotment_left, drawn.rollover_cap)
+                else 0
+            end as allotment_rolled
+        from (
+            select
+                step.*,
+                {{ _spark_array_sum('step.carry_in') }} as opening_units,
+                least(step.units, {{ _spark_array_sum('step.carry_in') }}) as from_carry,
+                greatest(
+                    step.pool_units - (step.units - least(step.units, {{ _spark_array_sum('step.carry_in') }})),
+                    0
+                ) as allotment_left,
+                -- oldest first: what is left of each rolled vintage after this period's usage
+                transform(
+                    step.carry_in,
+                    (carried, earlier) -> cast(greatest(
+                        carried - greatest(
+                            step.units - {{ _spark_array_sum('slice(step.carry_in, 1, earlier)') }}, 0
+                        ),
+                        0
+                    ) as {{ rating_decimal() }})
+                ) as carry_left
+            from ({{ step_query }}) as step
+        ) as drawn
+    ) as burned
+{%- endmacro %}
+
+{% macro spark__prepaid_pool_replay(component_units) -%}
+pool_periods as (
+    select
+        account_id,
+        period,
+        price_model_id,
+        component_id,
+        units,
+        pool_units,
+        cast(pool_units * rollover_pct * 0.01 as {{ rating_decimal() }}) as rollover_cap,
+        greatest(rollover_periods, 0) as rollover_periods,
+        row_number() over (
+            partition by account_id, price_model_id, component_id
+            order by period
+        ) as period_number
+    from {{ component_units }}
+    where charge_model = 'prepaid_pool'
+),
+
+pool_replayed as (
+    {{ _spark_pool_step(
+        "select
+            pool_periods.*,
+            array_repeat(
+                cast(0 as " ~ rating_decimal() ~ "), cast(pool_periods.rollover_periods as int)
+            ) as carry_in
+        from pool_periods
+        where pool_periods.period_number = 1"
+    ) }}
+    union all
+    {{ _spark_pool_step(
+        "select
+            pool_periods.*,
+            pool_replayed.carry_out as carry_in
+        from pool_replayed
+        inner join pool_periods
+            on pool_replayed.account_id = pool_periods.account_id
+                and pool_replayed.price_model_id = pool_periods.price_model_id
+                and pool_replayed.component_id = pool_periods.component_id
+                and pool_periods.period_number = pool_replayed.period_number + 1"
+    ) }}
+)
+{%- endmacro %}

@@ -83,8 +83,11 @@ def dbt_sources() -> dict[Path, str]:
             "sources:",
             f"  - name: {schema}",
             f"    schema: {schema}",
-            "    # dev reads the published raw layer, attached read-only (profiles.yml)",
-            "    database: \"{{ 'published' if target.name == 'dev' else target.database }}\"",
+            "    # dev reads the published raw layer, attached read-only (profiles.yml); Spark has"
+            " no",
+            "    # database above a schema (dbt-spark takes the schema's name for it)",
+            "    database: \"{{ 'published' if target.name == 'dev' else (target.database or "
+            f"'{schema}') }}}}\"",
             f"    description: {_quoted(f'{about} {LOADED}')}",
             "    tables:",
         ]

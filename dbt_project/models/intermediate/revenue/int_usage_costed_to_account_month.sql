@@ -19,13 +19,19 @@ tiers_by_account_month as (
     group by account_id, month, model
 ),
 
+-- The cost is a double, as DuckDB's decimal division always gave it: written out, Spark (which
+-- divides decimals exactly) computes the same value, and rounds it to the same cents.
 costed as (
     select
         tiers_by_account_month.account_id,
         tiers_by_account_month.month,
         tiers_by_account_month.model,
-        tiers_by_account_month.input_tokens * model_costs.input_usd_per_1k_tokens / 1000
-        + tiers_by_account_month.output_tokens * model_costs.output_usd_per_1k_tokens / 1000
+        cast(
+            tiers_by_account_month.input_tokens * model_costs.input_usd_per_1k_tokens as double
+        ) / 1000
+        + cast(
+            tiers_by_account_month.output_tokens * model_costs.output_usd_per_1k_tokens as double
+        ) / 1000
             as cost_usd
     from tiers_by_account_month
     left join model_costs

@@ -40,8 +40,12 @@ aggregated as (
 costed as (
     select
         aggregated.*,
-        aggregated.input_tokens * model_costs.input_usd_per_1k_tokens / 1000
-        + aggregated.output_tokens * model_costs.output_usd_per_1k_tokens / 1000
+        cast(
+            aggregated.input_tokens * model_costs.input_usd_per_1k_tokens as double
+        ) / 1000
+        + cast(
+            aggregated.output_tokens * model_costs.output_usd_per_1k_tokens as double
+        ) / 1000
             as cost_to_serve_usd
     from aggregated
     left join model_costs
