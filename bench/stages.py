@@ -69,7 +69,7 @@ def build_copy(report: str) -> tuple[int, int] | None:
     """(bytes the build copied, bytes of lake parts it read in place) from a refresh's report."""
     found = BUILD_COPY.search(report)
     if found is None:
-        return None
+        return (0, 0) if "build: copied 0 bytes" in report else None
     copied, listed = (int(group.replace(",", "")) for group in found.groups())
     return copied, listed
 

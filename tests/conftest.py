@@ -75,7 +75,9 @@ def refresh_environment(**overrides: str) -> dict[str, str]:
     return env
 
 
-def run_refresh(landing: Path, warehouse: Path, *args: str, env: dict | None = None) -> RefreshRun:
+def run_refresh(
+    landing: Path, warehouse: Path, *args: str, env: dict | None = None, timeout: float = 600
+) -> RefreshRun:
     completed = subprocess.run(
         [
             str(SEATSHIFT),
@@ -90,7 +92,7 @@ def run_refresh(landing: Path, warehouse: Path, *args: str, env: dict | None = N
         text=True,
         env=env or refresh_environment(),
         cwd=REPO_ROOT,
-        timeout=600,
+        timeout=timeout,
     )
     return RefreshRun(landing, warehouse, completed.returncode, completed.stdout, completed.stderr)
 

@@ -47,6 +47,13 @@ def register(commands) -> None:
         "--rebuild-months",
         help="re-aggregate these months of the usage rollup, e.g. 2026-01,2026-02",
     )
+    refresh.add_argument(
+        "--engine",
+        choices=("duckdb", "spark"),
+        default="duckdb",
+        help="where dbt builds: duckdb (default) or spark (dbt-spark over the lake's parts; "
+        "needs the spark extra and Java); the marts are published into the same DuckDB file",
+    )
     refresh.set_defaults(handler=run)
 
 
@@ -82,6 +89,8 @@ def _build_copy(result) -> str | None:
         metadata = event.materialization.metadata
         if "build_copied_bytes" in metadata:
             values = {key: metadata[key].value for key in metadata}
+            if not values["build_copied_bytes"]:
+                return "build: copied 0 bytes (no published warehouse yet: a new build)"
             return (
                 f"build: copied {values['build_copied_bytes']:,} bytes (the published warehouse "
                 f"file); the {values['lake_parts_listed']:,} lake part(s) it lists "
@@ -158,6 +167,8 @@ def _refresh_run_config(args: argparse.Namespace) -> dict:
         dbt_config["full_refresh"] = True
     if args.rebuild_months:
         dbt_config["rebuild_months"] = [m.strip() for m in args.rebuild_months.split(",") if m]
+    if getattr(args, "engine", "duckdb") != "duckdb":
+        dbt_config["engine"] = args.engine
     config = dict(QUIET_RUN_CONFIG)
     if dbt_config:
         config["ops"] = {"dbt_models": {"config": dbt_config}}

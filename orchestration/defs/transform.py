@@ -6,10 +6,11 @@ import graphlib
 import json
 import os
 import shutil
+import subprocess
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import dagster as dg
 import yaml
@@ -22,7 +23,7 @@ from dagster_dbt import (
 from pydantic import Field
 
 from orchestration.defs.resources import WarehouseResource
-from orchestration.lib import settings
+from orchestration.lib import settings, spark
 from orchestration.lib.contract.audit import DBT_BUILDS
 from orchestration.lib.dbt_project import (
     DBT_PROJECT,
@@ -56,6 +57,14 @@ class DbtBuildConfig(dg.Config):
         description=(
             "Months of the usage rollup to re-aggregate from their events, as YYYY-MM "
             "(e.g. ['2026-01', '2026-02']); the dbt var usage_rollup_rebuild_months."
+        ),
+    )
+    engine: Literal["duckdb", "spark"] = Field(
+        default="duckdb",
+        description=(
+            "Where dbt builds: `duckdb` (in the build file) or `spark` (the same project with "
+            "dbt-spark over the lake's Parquet parts; the marts are then published into the "
+            "build file, which the dashboard reads). Spark needs the `spark` extra and Java."
         ),
     )
 
@@ -171,6 +180,9 @@ def dbt_models(
 ):
     # dbt's profile reads the database path from the environment: point it at this run's build.
     settings.point_dbt_at(warehouse.build_path)
+    if config.engine == "spark":
+        yield from _build_on_spark(context, config, warehouse)
+        return
     fingerprint = code_fingerprint()
     unit_tests_due = config.full_refresh or not unit_tests_passed_for(fingerprint)
     if not unit_tests_due:
@@ -233,6 +245,63 @@ def dbt_models(
         shutil.rmtree(target, ignore_errors=True)
     if unit_tests_due:
         record_unit_tests_passed(fingerprint)
+
+
+def _build_on_spark(
+    context: dg.AssetExecutionContext, config: DbtBuildConfig, warehouse: WarehouseResource
+):
+    """`dbt build` of the whole project on Spark over the lake, then the marts into the build file.
+
+    Spark reads each raw relation's lake folder whole: at this point it holds exactly the parts
+    this build lists, since the refresh removed every part no published build lists before it
+    loaded, under the refresh lock. Every model is built each time (Spark keeps no state between
+    refreshes here); the DuckDB build's dbt docs and deferral state stay as they were.
+    """
+    if config.rebuild_months:
+        reason = "rebuild_months is for the DuckDB engine's incremental rollup; Spark builds all"
+        warehouse.note_failure(reason)
+        raise dg.Failure(description=reason)
+    missing = spark.missing_requirements()
+    if missing:
+        reason = f"the spark engine needs {missing}"
+        warehouse.note_failure(reason)
+        raise dg.Failure(description=reason)
+    context.log.info(f"dbt build --target spark over {warehouse.lake_path}")
+    try:
+        build = spark.build_on_spark(
+            warehouse.lake_path,
+            warehouse.build_path,
+            work=settings.spark_dir(warehouse.published_path),
+            dbt_vars=warehouse.dbt_vars,
+            project_dir=settings.dbt_project_dir(),
+        )
+    except (OSError, RuntimeError, subprocess.SubprocessError) as error:
+        reason = f"dbt build on Spark failed: {error}"
+        warehouse.note_failure(reason.splitlines()[0])
+        raise dg.Failure(description=reason) from error
+    print(build.log[-20000:], flush=True)  # the refresh's dbt log
+    if build.returncode != 0:
+        failed = [f"{node.split('.', 2)[-1]}: {status}" for node, status in build.failed.items()]
+        last_lines = build.log.strip().splitlines()[-1:] or ["no output"]
+        reason = "dbt build on Spark failed: " + "; ".join(failed[:3] or last_lines)
+        warehouse.note_failure(reason)
+        raise dg.Failure(description=reason)
+    message = (
+        f"dbt build on Spark: {build.passed} node(s) passed in {build.seconds:.0f} s; "
+        f"{len(build.marts)} marts published into the build file"
+    )
+    context.log.info(message)
+    print(message, flush=True)
+    with warehouse.connect() as conn:
+        conn.execute(
+            f"insert into {DBT_BUILDS} values (?, ?, ?, current_timestamp::timestamp)",
+            [warehouse.refresh_id, "spark", json.dumps(["build", "--target", "spark"])],
+        )
+    selected = set(context.selected_asset_keys)
+    deps = context.assets_def.asset_deps
+    order = graphlib.TopologicalSorter({key: deps.get(key, set()) & selected for key in selected})
+    for key in order.static_order():
+        yield dg.MaterializeResult(asset_key=key, metadata={"dbt": "built on spark"})
 
 
 def _generate_docs(

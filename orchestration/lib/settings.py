@@ -210,6 +210,12 @@ def lake_dir(warehouse: Path) -> Path:
     return warehouse.with_name(warehouse.name + ".lake")
 
 
+def spark_dir(warehouse: Path) -> Path:
+    """Spark's working folder for builds of this warehouse (its catalog, the marts it wrote):
+    beside the warehouse and named after it."""
+    return warehouse.with_name(warehouse.name + ".spark")
+
+
 def refresh_status_path(warehouse: Path) -> Path:
     """The outcome of the last refresh attempt, kept outside the warehouse file.
 

@@ -142,6 +142,21 @@ def lake_from_warehouse(warehouse: str | Path, lake: str | Path) -> dict[str, in
     return written
 
 
+def missing_requirements() -> str | None:
+    """What this machine lacks to build on Spark, in words, or None."""
+    import importlib.util
+
+    missing = []
+    if (
+        importlib.util.find_spec("pyspark") is None
+        or importlib.util.find_spec("dbt.adapters.spark") is None
+    ):
+        missing.append("the `spark` extra (`uv sync --extra spark`; `make test-spark` installs it)")
+    if shutil.which("java") is None:
+        missing.append("Java (Debian: `apt-get install default-jre-headless`)")
+    return " and ".join(missing) or None
+
+
 def spark_dir(override: str | Path | None = None) -> Path:
     """Spark's catalog (Derby metastore) and tables: `$SEATSHIFT_SPARK_DIR`, else `data/spark`."""
     chosen = override or os.environ.get("SEATSHIFT_SPARK_DIR") or settings.REPO_ROOT / "data/spark"
