@@ -9,9 +9,9 @@ import functools
 import pandas as pd
 import streamlit as st
 
-from dashboards.lib import access, charts, decision, queries, report
-from dashboards.lib.definitions import definition, label
-from dashboards.lib.format import count
+from dashboards.lib import access, charts, choice, decision, queries, report
+from dashboards.lib.definitions import definition, label, threshold
+from dashboards.lib.format import count, percent
 from dashboards.lib.kpis import Kpi, kpi_row
 from dashboards.lib.layout import (
     MONTH_COLUMN,
@@ -216,6 +216,10 @@ st.caption(
     help=definition("is_triggered"),
 )
 
+# The recommended proposal offered beside the seats: drawn here, filled once the pilot list below
+# has settled which proposal that is (the one chosen there, else the Overview's recommendation).
+choice_slot = st.container()
+
 # ---- the pilot list ------------------------------------------------------------------------------
 
 st.markdown("#### Pilot list")
@@ -288,6 +292,85 @@ elif pilots is not None:
         role=access.FINANCE,  # account names and what each account pays: account-level
         context={"focus": focus, "price_model_id": pilot_model},
     )
+
+# ---- customer choice: the proposal offered beside the seats ------------------------------------
+
+CHOICE_KPIS = [
+    Kpi("choice_current_revenue", "current_usd"),
+    Kpi("forced_switch_revenue", "forced_switch_usd", delta="forced_change"),
+    Kpi("choice_revenue", "choice_usd", delta="choice_change"),
+    Kpi("adverse_selection", "adverse_selection_usd", delta="switching"),
+]
+
+
+def _choice_section(model: str, focus: str) -> None:
+    """Revenue under the forced switch and under choice, per segment, for one proposal: the
+    adverse selection the vendor bears by offering it beside the seats instead of moving
+    everyone."""
+    name = names.get(model, model)
+    rows = guarded(queries.customer_choice_by_segment, (model,))
+    if rows is None:
+        return
+    if rows.empty:
+        st.markdown(f"#### {name}: forced switch or offered beside the seats")
+        st.info("No account pays at the last month of data: there is nobody to offer a choice to.")
+        return
+    row = choice.segment_row(rows, focus)
+    if row is None:
+        row = choice.segment_row(rows, choice.PORTFOLIO)
+        focus = choice.PORTFOLIO
+    st.markdown(
+        f"#### {name}: forced switch or offered beside the seats · {decision.segment_label(focus)}",
+        help=definition("customer_choice"),
+    )
+    figures = {
+        **row,
+        "forced_change": _signed(row["forced_switch_change_pct"]),
+        "choice_change": _signed(row["choice_change_pct"]),
+        "switching": f"{count(row['switching_accounts'])} of {count(row['accounts'])} switch",
+    }
+    kpi_row(figures, CHOICE_KPIS)
+    st.dataframe(
+        choice.table(rows, list(segments)),
+        hide_index=True,
+        column_config=choice.column_config(definition),
+    )
+    offered = str(row["offered_as"])
+    inertia = threshold("choice_inertia_pct")
+    st.caption(
+        "Changes are against the revenue if nobody moves. "
+        f"MRR basis, summed over {choice.window_text(rows)}, for the accounts paying at "
+        f"{month:%b %Y}. Offered beside the seats, an account takes {name} when it would have "
+        f"paid less under it over those months, by at least {percent(inertia, 0)} of its bill; "
+        "otherwise it stays. The price book offers it "
+        + (
+            "**as an option**: the revenue to expect is the revenue under choice."
+            if offered == "option"
+            else "**as a replacement** (everyone moves); the revenue under choice is what "
+            "offering it as an option would bring instead."
+        )
+        + " Which accounts switch, and what each saves: the Shadow billing page.",
+        help=definition("adverse_selection"),
+    )
+
+
+def _signed(fraction: float | None) -> str:
+    text = percent(fraction)
+    return text if text.startswith("-") or text == "—" else f"+{text}"
+
+
+recommended = pilot_model or decision.recommended_proposal(triggers)
+with choice_slot:
+    if recommended is None:
+        st.markdown(
+            "#### Forced switch or offered beside the seats", help=definition("customer_choice")
+        )
+        st.info(
+            "No proposal passes in any segment: none is recommended, so none is weighed as "
+            "an option beside the seats here (the Shadow billing page weighs every one)."
+        )
+    else:
+        _choice_section(recommended, focus)
 
 # ---- the decision pack ---------------------------------------------------------------------------
 

@@ -9,15 +9,16 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboards.lib import access, charts, decision, queries, shaping
+from dashboards.lib import access, charts, choice, decision, queries, shaping
 from dashboards.lib.definitions import definition, threshold
-from dashboards.lib.format import percent
+from dashboards.lib.format import count, money, percent
 from dashboards.lib.kpis import Kpi, kpi_row
 from dashboards.lib.layout import (
     MONTH_COLUMN,
     accept_ids_in_url,
     current_filters,
     download_button,
+    download_csv,
     explain,
     guarded,
     quietly,
@@ -27,6 +28,9 @@ from orchestration.lib import price_book
 
 MODELS_KEY = "models"  # also the URL query parameter: the chosen models can be shared
 EDITED_MODEL_KEY = "what_if_model"
+CHOICE_MODEL_KEY = "choice_model"
+CHOICE_ACCOUNTS_KEY = "choice_accounts"
+SWITCH, STAY = "Would switch", "Would stay"
 # The build's settings (rpt_settings): below the guardrail is good, above the red flag is bad; an
 # account wins (loses) when it would pay more than the threshold less (more).
 BILL_SHOCK_GOOD = threshold("guardrail_max_bill_shock_rate")
@@ -95,11 +99,16 @@ def _guardrail_kpis(row: pd.Series) -> None:
 
 
 def _segment_verdicts(
-    model_rows: pd.DataFrame, title: str, segments_shown: list[str], scope_segment: str
+    model_rows: pd.DataFrame,
+    title: str,
+    segments_shown: list[str],
+    scope_segment: str,
+    choice_rows: pd.DataFrame | None = None,
 ) -> None:
     """A model's verdict, segment by segment: it passes only when every segment shown passes.
     The figures of the one chosen segment follow; with several, the pooled `all` row does, folded
-    away as reference, because pooling hides a failing segment."""
+    away as reference, because pooling hides a failing segment. A proposal's cards also say what
+    offering it beside the seats would bring (`choice_rows`, its customer choice by segment)."""
     judged = shaping.guardrails_of_segments(model_rows, segments_shown)
     passes, headline = shaping.segment_verdict(judged, segments_shown)
     st.markdown(
@@ -118,6 +127,9 @@ def _segment_verdicts(
             if not row["is_passing"]:
                 st.caption(f"**{shaping.failure_reason(row)}**")
             st.caption(shaping.guardrail_figures(row))
+            offered = choice.segment_row(choice_rows, shown) if choice_rows is not None else None
+            if offered is not None:
+                st.caption(choice.card_text(offered), help=definition("customer_choice"))
     if scope_segment != shaping.PORTFOLIO:
         row = shaping.segment_row(model_rows, scope_segment)
         if row is not None:
@@ -296,6 +308,7 @@ if edited is not None:
         )
 
 # ---- verdicts --------------------------------------------------------------------------------
+choices = guarded(queries.customer_choice_by_segment, tuple(chosen))
 st.subheader("Verdict by segment", help=definition("price_model_guardrails"))
 st.caption(
     "Each proposal re-rates every account-month of the history. A proposal passes only where it "
@@ -309,7 +322,13 @@ if guardrails is not None and not guardrails.empty:
         if model_rows is None or model_rows.empty:
             continue
         reference = " (current model, for reference)" if model in current_model else ""
-        _segment_verdicts(model_rows, f"{names[model]}{reference}", segments_shown, segment)
+        _segment_verdicts(
+            model_rows,
+            f"{names[model]}{reference}",
+            segments_shown,
+            segment,
+            choices[choices["price_model_id"] == model] if choices is not None else None,
+        )
 
     st.subheader("Guardrails by segment", help=definition("price_model_guardrails"))
     table_with_download(
@@ -340,6 +359,87 @@ if guardrails is not None and not guardrails.empty:
             verdict="Guardrails",
         ),
     )
+
+# ---- customer choice: each proposal offered beside the seats ----------------------------------
+st.subheader("Forced switch or offered beside the seats", help=definition("customer_choice"))
+if choices is not None and not choices.empty:
+    inertia = threshold("choice_inertia_pct")
+    st.caption(
+        "Shadow billing moves every account to a proposal (the forced switch). Offered as an "
+        "option beside the seats instead, each account paying now takes the proposal only when it "
+        f"would have paid at least {percent(inertia, 0)} less under it; the rest stay, so the "
+        "vendor gives up the adverse selection. MRR basis, summed over "
+        f"{choice.window_text(choices)}. *(option)* marks a proposal the price book offers as an "
+        "option (`offered_as`)."
+        + (
+            f" The figures are the build's: the edited {names[edited_model]} is not weighed as "
+            "an option yet."
+            if edited is not None
+            else ""
+        ),
+        help=definition("adverse_selection"),
+    )
+    st.dataframe(
+        choice.table(choices[choices["segment"] == segment], by="proposal"),
+        hide_index=True,
+        column_config=choice.column_config(definition),
+    )
+    st.caption(
+        f"{scope[:1].upper()}{scope[1:]}. Each proposal's figures per segment are in its "
+        "verdict cards above; every proposal and segment is in the download."
+    )
+    download_csv(
+        choice.download_table(choices),
+        "customer_choice_by_segment.csv",
+        key="download_choice",
+    )
+    offered_models = [model for model in chosen if model in set(choices["price_model_id"])]
+    triggers_now = quietly(queries.migration_triggers)
+    suggested = (
+        decision.recommended_proposal(triggers_now, segment) if triggers_now is not None else None
+    )
+    left, right = st.columns([2, 1])
+    choice_model = left.selectbox(
+        "Accounts offered",
+        offered_models,
+        index=offered_models.index(suggested) if suggested in offered_models else 0,
+        format_func=lambda model: names.get(model, model),
+        key=CHOICE_MODEL_KEY,
+        help="The proposal the Overview recommends comes selected.",
+    )
+    who = right.segmented_control(
+        "Which accounts",
+        [SWITCH, STAY],
+        default=SWITCH,
+        key=CHOICE_ACCOUNTS_KEY,
+        required=True,
+        help=definition("is_choosing_proposal"),
+    )
+    accounts = guarded(queries.choice_accounts, choice_model, tuple(filters.segments), who != STAY)
+    if accounts is not None:
+        model_name = names.get(choice_model, choice_model)
+        saved = accounts["saving_usd"].astype("float64").sum()
+        if who == STAY:
+            sentence = (
+                f"{count(len(accounts))} accounts would stay on the seats if offered {model_name}; "
+                f"moved to it by force, they would together have paid {money(-saved)} more over "
+                "the window (one that would save less than the inertia threshold counts with its "
+                "small saving): that sum is the adverse selection."
+            )
+        else:
+            sentence = (
+                f"{count(len(accounts))} accounts would switch to {model_name}, saving "
+                f"{money(saved)} together over the window, the largest saving first."
+            )
+        st.caption(sentence, help=definition("customer_choice"))
+        table_with_download(
+            choice.accounts_table(accounts),
+            f"customer_choice_{choice_model}_{'stay' if who == STAY else 'switch'}.csv",
+            key="download_choice_accounts",
+            download_role=access.FINANCE,  # what named accounts pay and would pay: account-level
+            context={"price_model_id": choice_model, "accounts": who},
+            column_config=choice.accounts_column_config(definition),
+        )
 
 # ---- revenue ---------------------------------------------------------------------------------
 revenue = guarded(queries.shadow_revenue_monthly, chosen_models, filters.segments, filters.period)

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 
 import pandas as pd
 
-from dashboards.lib import charts, decision, queries, road_ahead
+from dashboards.lib import charts, choice, decision, queries, road_ahead
 from dashboards.lib.format import MISSING, count, money, percent, timestamp
 
 PILOT_ROWS = 25
@@ -90,6 +90,7 @@ def build_pack(
         _status_section(status, triggers, names, values),
         _evidence_section(triggers, segment, status, values),
         _proposals_section(triggers, segment, names),
+        _choice_section(segment, price_model_id, names, month, values),
         _shadow_section(names),
         _pilot_section(
             segment, price_model_id, names, decision.passing_proposals(triggers, segment)
@@ -204,6 +205,46 @@ def _proposals_section(triggers, segment, names) -> str:
         f"<h2>Which proposal passes in {_e(decision.segment_label(segment))}</h2>"
         + _table(table)
         + f"<p class='muted'>Over the trailing {window} months.</p>"
+    )
+
+
+def _choice_section(segment: str, price_model_id: str, names, month, values) -> str:
+    """The proposal offered beside the seats against the forced switch, per segment (the
+    Overview's numbers): the adverse selection of offering it as an option."""
+    name = names.get(price_model_id, price_model_id)
+    title = f"<h2>{_e(name)}: forced switch or offered beside the seats</h2>"
+    rows = queries.customer_choice_by_segment((price_model_id,))
+    if rows.empty:
+        return title + "<p>No account pays at the last month of data: nobody to offer it to.</p>"
+    table = choice.table(rows)
+    offered = str(rows["offered_as"].iloc[0])
+    focus = choice.segment_row(rows, segment)
+    headline = ""
+    if focus is not None:
+        headline = (
+            f"<p>In {_e(decision.segment_label(segment))}: "
+            f"{_e(money(focus['forced_switch_usd']))} under the forced switch, "
+            f"{_e(money(focus['choice_usd']))} under choice "
+            f"({_e(count(focus['switching_accounts']))} of {_e(count(focus['accounts']))} accounts "
+            f"would switch), against {_e(money(focus['current_usd']))} if nobody moves: an adverse "
+            f"selection of {_e(money(focus['adverse_selection_usd']))}.</p>"
+        )
+    inertia = values.get("choice_inertia_pct")
+    return (
+        title
+        + headline
+        + _table(table)
+        + f"<p class='muted'>MRR basis, summed over {_e(choice.window_text(rows))}, for the "
+        f"accounts paying at {month:%b %Y}. Offered beside the seats, an account takes the "
+        f"proposal when it would have paid at least {_e(percent(inertia, 0))} less under it over "
+        "those months; otherwise it stays. The price book offers it "
+        + (
+            "as an option: the revenue to expect is the revenue under choice."
+            if offered == "option"
+            else "as a replacement (everyone moves); the revenue under choice is what offering "
+            "it as an option would bring instead."
+        )
+        + "</p>"
     )
 
 

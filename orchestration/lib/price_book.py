@@ -1,7 +1,7 @@
 """The price book's format, checked before anything is rated (docs/price-book.md).
 
-`problems(components, tiers)` returns every cell or row that breaks the format, each with the
-table, the row (1-based, as the reader counts it), the column and the rule in words. The
+`problems(components, tiers, models)` returns every cell or row that breaks the format, each with
+the table, the row (1-based, as the reader counts it), the column and the rule in words. The
 *Shadow billing* page's what-if re-rates nothing until the list is empty; `seatshift rate` and a
 refresh read the same CSVs the rating SQL checks again when it casts them.
 """
@@ -57,11 +57,16 @@ NON_NEGATIVE = (
 )
 PERCENTS = ("rate_pct", "rollover_pct")
 TEXT_COLUMNS = ("price_model_id", "component_id", "metric", "charge_model", "free_units_per_metric")
+# How a proposal is offered (price_models.csv `offered_as`; empty means the first): it replaces the
+# current model for every account, or it is an option beside it and each account takes the cheaper.
+OFFERED_AS = ("replacement", "option")
+# The model every account keeps when it declines an option; it cannot be an option itself.
+CURRENT_MODEL = "current_per_seat"
 
 
 @dataclass(frozen=True)
 class Problem:
-    table: str  # "components" or "tiers"
+    table: str  # "models", "components" or "tiers"
     row: int  # 1-based
     column: str
     message: str
@@ -108,10 +113,52 @@ def _numbers(frame: pd.DataFrame, table: str, columns) -> tuple[list[dict], list
     return parsed, found
 
 
-def problems(components: pd.DataFrame, tiers: pd.DataFrame) -> list[Problem]:
-    """Every break of the price-book format in one model's (or a whole book's) components and
-    tiers. An empty list means the book can be rated."""
+def model_problems(models: pd.DataFrame) -> list[Problem]:
+    """Every break of the format in price_models.csv: a model needs an id, once, and `offered_as`
+    (when set) is `replacement` or `option`; the current model cannot be an option (it is what
+    an account keeps when it declines one)."""
     found: list[Problem] = []
+    seen: set[str] = set()
+    for position, (_, row) in enumerate(models.iterrows(), start=1):
+        model = "" if _is_empty(row.get("price_model_id")) else str(row["price_model_id"]).strip()
+        if not model:
+            found.append(Problem("models", position, "price_model_id", "every model needs an id"))
+        elif model in seen:
+            found.append(Problem("models", position, "price_model_id", f"{model!r} appears twice"))
+        seen.add(model)
+        offered = row.get("offered_as")
+        if _is_empty(offered):
+            continue
+        offered = str(offered).strip()
+        if offered not in OFFERED_AS:
+            found.append(
+                Problem(
+                    "models",
+                    position,
+                    "offered_as",
+                    f"{offered!r} is not how a proposal is offered (one of {', '.join(OFFERED_AS)}"
+                    ", or empty for replacement)",
+                )
+            )
+        elif offered == "option" and model == CURRENT_MODEL:
+            found.append(
+                Problem(
+                    "models",
+                    position,
+                    "offered_as",
+                    "the current model is what an account keeps when it declines an option; it "
+                    "cannot be offered as one",
+                )
+            )
+    return found
+
+
+def problems(
+    components: pd.DataFrame, tiers: pd.DataFrame, models: pd.DataFrame | None = None
+) -> list[Problem]:
+    """Every break of the price-book format in one model's (or a whole book's) components and
+    tiers, and in its models' rows when given. An empty list means the book can be rated."""
+    found: list[Problem] = [] if models is None else model_problems(models)
     numeric = tuple(column for column in COMPONENT_COLUMNS if column not in TEXT_COLUMNS)
     parsed, bad = _numbers(components, "components", numeric)
     found += bad

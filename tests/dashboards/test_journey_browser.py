@@ -112,7 +112,9 @@ def test_revenue_lead_walks_journey_one_in_a_real_browser(dashboard_url, request
         download.value.save_as(pack)
         assert pack.name == "seatshift_decision_pack_mid_market_hybrid_seat_plus_tokens.html"
         cards = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
-        assert len(cards) == 3
+        # a card per segment, then the recommended proposal's revenue if nobody moves, under the
+        # forced switch, under choice and the adverse selection
+        assert len(cards) == 3 + 4
 
         for path in PAGES:
             page.goto(f"{dashboard_url}/{path}", wait_until="domcontentloaded")

@@ -29,8 +29,31 @@ def _found(components, tiers) -> list[tuple[str, int, str]]:
     return [(p.table, p.row, p.column) for p in price_book.problems(components, tiers)]
 
 
+def _models() -> pd.DataFrame:
+    return pd.read_csv(BOOK / "price_models.csv", dtype=str, keep_default_na=False)
+
+
 def test_the_shipped_price_book_is_valid():
     assert price_book.problems(*_shipped()) == []
+    assert price_book.problems(*_shipped(), _models()) == []
+
+
+def test_how_a_proposal_is_offered_is_replacement_option_or_empty_and_never_the_current_model():
+    models = _models()
+    # the shipped book offers one proposal as an option beside the seats
+    assert "option" in set(models["offered_as"])
+    models["offered_as"] = ""  # empty everywhere: every proposal replaces the current model
+    assert price_book.model_problems(models) == []
+    rows = {model: position for position, model in enumerate(models["price_model_id"], start=1)}
+    models.loc[models["price_model_id"] == "per_token", "offered_as"] = "beside"
+    models.loc[models["price_model_id"] == "current_per_seat", "offered_as"] = "option"
+    found = price_book.model_problems(models)
+    assert [(p.table, p.row, p.column) for p in found] == [
+        ("models", rows["current_per_seat"], "offered_as"),
+        ("models", rows["per_token"], "offered_as"),
+    ]
+    assert "'beside' is not how a proposal is offered" in str(found[1])
+    assert "cannot be offered as one" in str(found[0])
 
 
 def test_a_price_typed_into_the_unit_size_is_named_and_a_negative_price_too():

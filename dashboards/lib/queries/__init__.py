@@ -32,6 +32,8 @@ from .data_health import (
 )
 from .decision import (
     TRIGGER_VERDICT_COLUMNS,
+    choice_accounts,
+    customer_choice_by_segment,
     migration_triggers,
     pilot_accounts,
     price_model_names,
@@ -120,8 +122,10 @@ __all__ = [
     "billing_line_events",
     "billing_mismatches",
     "billing_subtotal_mismatches",
+    "choice_accounts",
     "clear_cache",
     "cohort_retention",
+    "customer_choice_by_segment",
     "data_as_of",
     "expectation_results",
     "expectation_totals",

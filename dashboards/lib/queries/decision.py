@@ -107,6 +107,47 @@ def pilot_accounts(segment: str, price_model_id: str) -> pd.DataFrame:
     )
 
 
+def customer_choice_by_segment(models: tuple[str, ...]) -> pd.DataFrame:
+    """Revenue if nobody moves, under the forced switch and under choice, per segment (and `all`)
+    of each of the proposals, with their names (fct_customer_choice_by_segment)."""
+    return _read(
+        "the revenue under customer choice",
+        """
+        select choice.*, models.name
+        from marts.fct_customer_choice_by_segment as choice
+        inner join marts.dim_price_models as models
+            on choice.price_model_id = models.price_model_id
+        where list_contains(?, choice.price_model_id)
+        order by choice.price_model_id, choice.segment
+        """,
+        (list(models),),
+    )
+
+
+def choice_accounts(
+    price_model_id: str, segments: tuple[str, ...] = (), switching: bool = True
+) -> pd.DataFrame:
+    """The accounts that would take the proposal if offered beside the current model (or, with
+    `switching` False, those that would stay), of the segments (every segment when none), the
+    largest saving first (fct_customer_choice)."""
+    return _read(
+        "the accounts that would switch",
+        """
+        select
+            choices.account_id, accounts.account_name, choices.segment, choices.price_model_id,
+            choices.current_usd, choices.proposal_usd, choices.saving_usd, choices.saving_pct,
+            choices.choice_reason, choices.window_start_month, choices.as_of_month,
+            choices.window_months
+        from marts.fct_customer_choice as choices
+        left join marts.dim_accounts as accounts on choices.account_id = accounts.account_id
+        where choices.is_choosing_proposal = ? and choices.price_model_id = ?
+            and (len(?) = 0 or list_contains(?, choices.segment))
+        order by choices.saving_usd desc, choices.account_id
+        """,
+        (switching, price_model_id, list(segments), list(segments)),
+    )
+
+
 def price_model_names() -> dict[str, str]:
     frame = _read("the price models", "select price_model_id, name from marts.dim_price_models")
     return dict(zip(frame["price_model_id"], frame["name"], strict=True))

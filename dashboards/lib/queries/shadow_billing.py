@@ -168,7 +168,8 @@ def what_if(
 def full_price_book() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The whole price book of the build (models, components, tiers), for the CSV download."""
     models = _read(
-        "the price models", "select price_model_id, name, description from marts.dim_price_models"
+        "the price models",
+        "select price_model_id, name, description, offered_as from marts.dim_price_models",
     )
     components = _read(
         "the price book",
