@@ -16,6 +16,26 @@ from dashboards.lib.layout import (
     table_with_download,
 )
 
+# The seat events behind an invoice line, in the ledger's words.
+SEAT_EVENT_COLUMNS = {
+    "evidence_role": "Role",
+    "event_id": "Seat event",
+    "event_type": "Type",
+    "quantity": st.column_config.NumberColumn("Seats", format="localized"),
+    "seats_delta": st.column_config.NumberColumn("Seat change", format="localized"),
+    "effective_at": st.column_config.DatetimeColumn("Effective", format="YYYY-MM-DD HH:mm"),
+    "recorded_at": st.column_config.DatetimeColumn("Recorded", format="YYYY-MM-DD HH:mm"),
+    "is_back_dated": "Back-dated",
+    "is_voided": "Voided",
+    "voided_by_event_id": "Voided by",
+    "corrects_event_id": "Corrects",
+    "billable_seats_before": st.column_config.NumberColumn("Seats before", format="localized"),
+    "billable_seats_after": st.column_config.NumberColumn("Seats after", format="localized"),
+    "user_id": "User",
+    "source": "Source",
+    "ledger_sequence": st.column_config.NumberColumn("Ledger order", format="plain"),
+}
+
 filters = current_filters()
 scope = filters.scope
 
@@ -155,7 +175,24 @@ if subtotals is not None and not subtotals.empty:
         f"{count(len(subtotals))} invoice(s) whose subtotal or total does not add up.",
         icon=":material/calculate:",
     )
-    table_with_download(subtotals, "invoice_subtotal_checks.csv", key="billing_subtotals_download")
+    table_with_download(
+        subtotals,
+        "invoice_subtotal_checks.csv",
+        key="billing_subtotals_download",
+        column_config={
+            "invoice_id": "Invoice",
+            "account_id": "Account",
+            "invoice_status": "Status",
+            "issued_at": st.column_config.DatetimeColumn("Issued", format="YYYY-MM-DD"),
+            "currency": "Currency",
+            "subtotal": st.column_config.NumberColumn("Subtotal", format="%.2f"),
+            "lines_amount": st.column_config.NumberColumn("Sum of lines", format="%.2f"),
+            "tax": st.column_config.NumberColumn("Tax", format="%.2f"),
+            "total": st.column_config.NumberColumn("Total", format="%.2f"),
+            "is_subtotal_match": "Subtotal adds up",
+            "is_total_match": "Total adds up",
+        },
+    )
 
 # ---- invoice explainer -----------------------------------------------------------------------
 st.subheader("Invoice explainer")
@@ -241,16 +278,17 @@ elif accounts is not None:
                     "correction_trail": "Corrections",
                     "mismatch_detail": st.column_config.TextColumn("Evidence", width="large"),
                 },
+                # What decides a line comes first, so status, reason and amounts show at 1280 px.
                 column_order=[
                     "line_id",
-                    "line_kind",
-                    "description",
-                    "invoiced_quantity",
-                    "expected_quantity",
-                    "invoiced_amount",
-                    "expected_amount",
                     "reconciliation_status",
                     "mismatch_reason",
+                    "line_kind",
+                    "invoiced_amount",
+                    "expected_amount",
+                    "invoiced_quantity",
+                    "expected_quantity",
+                    "description",
                     "source_event_id",
                     "seats_before_source_event",
                     "seats_after_source_event",
@@ -279,6 +317,7 @@ elif accounts is not None:
                         events,
                         f"seat_events_{line['reconciliation_id'].replace('|', '_')}.csv",
                         key="billing_events_download",
+                        column_config=SEAT_EVENT_COLUMNS,
                         context={
                             "account_id": account_id,
                             "invoice_id": invoice_id,

@@ -63,6 +63,10 @@ COLUMNS = {
     "shadow_usd": st.column_config.NumberColumn("Shadow billings", format="dollar"),
     "delta_usd": st.column_config.NumberColumn("Δ", format="dollar"),
     "delta_pct": st.column_config.NumberColumn("Δ %", format="percent"),
+    "cost_to_serve_usd": st.column_config.NumberColumn("Cost to serve", format="dollar"),
+    "billed_accounts": st.column_config.NumberColumn("Accounts billed", format="localized"),
+    "shocked_accounts": st.column_config.NumberColumn("Accounts shocked", format="localized"),
+    "month": MONTH_COLUMN,
 }
 
 
@@ -460,10 +464,10 @@ with left:
         figure.update_xaxes(title=None)
         st.plotly_chart(_layout(figure), width="stretch")
         table_with_download(
-            revenue,
+            shaping.with_model_names(revenue, names, unnamed="Actual invoices"),
             "shadow_revenue.csv",
             key="download_revenue",
-            column_config={"month": MONTH_COLUMN},
+            **_shown(["month", "model", "actual_usd", "shadow_usd", "cost_to_serve_usd"]),
         )
 with right:
     st.subheader("Bill-shock rate", help=definition("shadow_bill_shock"))
@@ -488,7 +492,7 @@ with right:
             shock,
             "shadow_bill_shock.csv",
             key="download_shock",
-            column_config={"month": MONTH_COLUMN},
+            **_shown(["month", "model", "billed_accounts", "shocked_accounts", "bill_shock_rate"]),
         )
 
 # ---- winners and losers ----------------------------------------------------------------------

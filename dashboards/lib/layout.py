@@ -79,13 +79,26 @@ def table_with_download(
     context: dict[str, Any] | None = None,
 ) -> None:
     st.dataframe(
-        frame,
+        blank_missing_text(frame),
         hide_index=True,
         column_order=column_order,
         column_config=column_config,
         height=height,
     )
     download_csv(frame, file_name, key=key, role=download_role, context=context)
+
+
+def blank_missing_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text columns with a missing value shown as an empty cell (a table otherwise prints
+    "None"); numbers, dates and every other column stay as they are."""
+    text = [
+        column
+        for column in frame.columns
+        if frame[column].dtype == object
+        and frame[column].isna().any()
+        and frame[column].dropna().map(lambda value: isinstance(value, str)).all()
+    ]
+    return frame.assign(**{column: frame[column].fillna("") for column in text}) if text else frame
 
 
 def download_csv(
