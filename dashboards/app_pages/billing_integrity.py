@@ -10,6 +10,7 @@ from dashboards.lib.format import count, percent, text, timestamp
 from dashboards.lib.kpis import Kpi, kpi_row
 from dashboards.lib.layout import (
     MONTH_COLUMN,
+    blank_missing_text,
     current_filters,
     download_csv,
     guarded,
@@ -255,8 +256,11 @@ elif accounts is not None:
         )
         lines = guarded(queries.billing_invoice_lines, invoice_id)
         if lines is not None:
+            readable_lines = blank_missing_text(
+                lines.assign(mismatch_reason=lines["mismatch_reason"].str.replace("_", " "))
+            )
             selection = st.dataframe(
-                lines,
+                readable_lines,
                 hide_index=True,
                 on_select="rerun",
                 selection_mode="single-row",
