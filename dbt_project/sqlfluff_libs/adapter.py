@@ -8,6 +8,8 @@ _RENDERINGS = {
     "divide_rounding_half_up_to_cents": lambda n, d: f"round(({n}) / ({d}), 2)",
     "divide_exactly": lambda numerator, denominator: f"(({numerator}) / ({denominator}))",
     "ceil_divide_exactly": lambda n, d: f"ceil(({n}) / ({d}))",
+    "double_quotient": lambda n, d: f"{n} / {d}",
+    "double_to_decimal": lambda value, p, s: f"cast({value} as decimal({p}, {s}))",
     "prepaid_pool_replay": lambda component_units: (
         "pool_replayed as (select account_id, period, price_model_id, component_id, opening_units,"
         " available_units, used_units, overage_units, expired_units, closing_units, alert_pct from "

@@ -56,7 +56,8 @@ per_account as (
 per_account_deltas as (
     select
         *,
-        case when actual_usd > 0 then shadow_usd / actual_usd - 1 end as delta_pct,
+        case when actual_usd > 0 then {{ double_quotient('shadow_usd', 'actual_usd') }} - 1 end
+        {#- one line once compiled, as the dashboard's SQL has it #} as delta_pct,
         case when mean_shadow_usd > 0 then stddev_shadow_usd / mean_shadow_usd end
             as invoice_variance
     from per_account

@@ -68,7 +68,7 @@ final as (
         cast(input_tokens as {{ dbt.type_bigint() }}) as input_tokens,
         cast(output_tokens as {{ dbt.type_bigint() }}) as output_tokens,
         cast(input_tokens + output_tokens as {{ dbt.type_bigint() }}) as tokens,
-        cast(cost_to_serve_usd as decimal(18, 4)) as cost_to_serve_usd
+        {{ double_to_decimal('cost_to_serve_usd', 18, 4) }} as cost_to_serve_usd
     from costed
 )
 
