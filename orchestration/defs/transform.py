@@ -271,7 +271,7 @@ def _build_on_spark(
         build = spark.build_on_spark(
             warehouse.lake_path,
             warehouse.build_path,
-            work=settings.spark_dir(warehouse.published_path),
+            work=settings.warehouse_spark_dir(warehouse.published_path),
             dbt_vars=warehouse.dbt_vars,
             project_dir=settings.dbt_project_dir(),
         )

@@ -41,6 +41,10 @@ ENVIRONMENT_NAMES = {
     # landing folder first, and the sensor watches it.
     "stripe_export": "SEATSHIFT_STRIPE_EXPORT",
     "stripe_segment_key": "SEATSHIFT_STRIPE_SEGMENT_KEY",
+    # The Spark engine (orchestration/lib/spark.py): its local catalog and tables, and the memory
+    # of its JVM (dbt_project/profiles.yml reads both too).
+    "spark_dir": "SEATSHIFT_SPARK_DIR",
+    "spark_driver_memory": "SEATSHIFT_SPARK_DRIVER_MEMORY",
 }
 
 
@@ -63,6 +67,8 @@ class Settings:
     duckdb_memory_limit: str = ""
     stripe_export: str = ""
     stripe_segment_key: str = ""
+    spark_dir: str = ""
+    spark_driver_memory: str = ""
 
 
 _dotenv_cache: dict[tuple[str, float], dict[str, str]] = {}
@@ -133,6 +139,12 @@ def child_environment(**extra: str) -> dict[str, str]:
             environment[ENVIRONMENT_NAMES[field]] = value
     environment.update(extra)
     return environment
+
+
+def environment() -> dict[str, str]:
+    """A copy of this process's environment, for a library that takes one (dbt's invocation
+    context): the one place besides `load` that reads it."""
+    return dict(os.environ)
 
 
 def point_dbt_at(database: Path) -> None:
@@ -210,10 +222,25 @@ def lake_dir(warehouse: Path) -> Path:
     return warehouse.with_name(warehouse.name + ".lake")
 
 
-def spark_dir(warehouse: Path) -> Path:
-    """Spark's working folder for builds of this warehouse (its catalog, the marts it wrote):
-    beside the warehouse and named after it."""
-    return warehouse.with_name(warehouse.name + ".spark")
+def spark_dir(override: str | os.PathLike[str] | None = None) -> Path:
+    """The Spark engine's catalog (a Derby metastore) and tables: `SEATSHIFT_SPARK_DIR`, else
+    `data/spark`."""
+    return _from_repo(override or current().spark_dir or "data/spark").resolve()
+
+
+# Spark's share of a machine the suite shares.
+DEFAULT_SPARK_DRIVER_MEMORY = "4g"
+
+
+def spark_driver_memory() -> str:
+    return current().spark_driver_memory or DEFAULT_SPARK_DRIVER_MEMORY
+
+
+def warehouse_spark_dir(warehouse: Path) -> Path:
+    """Spark's working folder for a refresh of this warehouse (its catalog, the marts it wrote):
+    `SEATSHIFT_SPARK_DIR` when set, else beside the warehouse and named after it, so two
+    warehouses never share a Derby metastore (one process at a time may use one)."""
+    return spark_dir(current().spark_dir or warehouse.with_name(warehouse.name + ".spark"))
 
 
 def refresh_status_path(warehouse: Path) -> Path:

@@ -20,18 +20,22 @@ registers the tables, runs dbt in-process (dbt-spark's `session` method takes th
 session) and writes the marts, and its embedded metastore is released when it exits. pyspark and
 dbt-spark are the optional extra `spark` (`uv sync --extra spark`); nothing here imports them at
 module level.
+
+On a cluster, the same steps go through its Spark Thrift server (profiles.yml, target `thrift`):
+`register_lake_over_thrift`, `build_on_thrift`, then `publish_marts_over_thrift` reads the marts
+back through the server (docs/warehouse.md, "Running the same project on a Spark cluster").
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -47,7 +51,7 @@ MARTS_SCHEMA = "marts"
 # other's (dbt re-parses everything when the profile changes).
 TARGET_PATH = "target/spark"
 # Spark's share of a machine the suite shares; `SEATSHIFT_SPARK_DRIVER_MEMORY` overrides it.
-DEFAULT_DRIVER_MEMORY = "4g"
+DEFAULT_DRIVER_MEMORY = settings.DEFAULT_SPARK_DRIVER_MEMORY
 
 _SPARK_TYPES = {"varchar": "string"}
 
@@ -105,43 +109,6 @@ def registration_statements(lake: str | Path, empty_root: str | Path) -> list[st
     return statements
 
 
-# Exports whose parts are split by the month of a timestamp column (the lake's layout).
-PARTITIONED_BY_MONTH = {"usage_events": "occurred_at"}
-
-
-def lake_from_warehouse(warehouse: str | Path, lake: str | Path) -> dict[str, int]:
-    """Write the raw tables of a DuckDB warehouse (the raw layer kept inside the file) as a lake:
-    `<lake>/<schema>/<table>/part-0.parquet`, the usage events as `month=YYYY-MM/part-0.parquet`.
-    An export without rows gets no part. Returns the rows written per relation."""
-    lake = Path(lake)
-    written = {}
-    with duckdb.connect(str(warehouse), read_only=True) as conn:
-        for export in EXPORTS.values():
-            folder = lake / export.schema / export.table
-            folder.mkdir(parents=True, exist_ok=True)
-            (rows,) = conn.execute(f"select count(*) from {export.relation}").fetchone()
-            written[export.relation] = rows
-            if not rows:
-                continue
-            by_month = PARTITIONED_BY_MONTH.get(export.name)
-            if by_month is None:
-                target = (folder / "part-0.parquet").as_posix()
-                conn.execute(f"copy {export.relation} to '{target}' (format parquet)")
-                continue
-            months = conn.execute(
-                f"select distinct strftime({by_month}, '%Y-%m') from {export.relation} order by 1"
-            ).fetchall()
-            for (month,) in months:
-                part = folder / f"month={month}"
-                part.mkdir(exist_ok=True)
-                conn.execute(
-                    f"copy (select * from {export.relation} "
-                    f"where strftime({by_month}, '%Y-%m') = '{month}') "
-                    f"to '{(part / 'part-0.parquet').as_posix()}' (format parquet)"
-                )
-    return written
-
-
 def missing_requirements() -> str | None:
     """What this machine lacks to build on Spark, in words, or None."""
     import importlib.util
@@ -159,8 +126,7 @@ def missing_requirements() -> str | None:
 
 def spark_dir(override: str | Path | None = None) -> Path:
     """Spark's catalog (Derby metastore) and tables: `$SEATSHIFT_SPARK_DIR`, else `data/spark`."""
-    chosen = override or os.environ.get("SEATSHIFT_SPARK_DIR") or settings.REPO_ROOT / "data/spark"
-    return Path(chosen).resolve()
+    return settings.spark_dir(override)
 
 
 @dataclass
@@ -187,17 +153,15 @@ class SparkBuild:
 
 
 def _child_environment(work: Path, driver_memory: str | None) -> dict[str, str]:
-    environment = dict(os.environ)
-    environment["SEATSHIFT_SPARK_DIR"] = str(work)
-    environment.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # no lookup of the host's name
-    if driver_memory:
-        environment["SEATSHIFT_SPARK_DRIVER_MEMORY"] = driver_memory
-    environment.setdefault("SEATSHIFT_SPARK_DRIVER_MEMORY", DEFAULT_DRIVER_MEMORY)
-    # pyspark starts its JVM with the driver's memory from spark-submit's arguments.
-    environment["PYSPARK_SUBMIT_ARGS"] = (
-        f"--driver-memory {environment['SEATSHIFT_SPARK_DRIVER_MEMORY']} pyspark-shell"
+    memory = driver_memory or settings.spark_driver_memory()
+    environment = settings.child_environment(
+        SEATSHIFT_SPARK_DIR=str(work),
+        SEATSHIFT_SPARK_DRIVER_MEMORY=memory,
+        # pyspark starts its JVM with the driver's memory from spark-submit's arguments.
+        PYSPARK_SUBMIT_ARGS=f"--driver-memory {memory} pyspark-shell",
+        PYTHONUNBUFFERED="1",
     )
-    environment["PYTHONUNBUFFERED"] = "1"
+    environment.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # no lookup of the host's name
     return environment
 
 
@@ -235,8 +199,8 @@ def build_on_spark(
         command.append("--full-refresh")
     if keep_marts:
         command.append("--keep-marts")
-    for arg in extra_dbt_args:
-        command += ["--dbt-arg", arg]
+    # `--dbt-arg=--select`: a separate value that starts with a dash would be read as an option.
+    command += [f"--dbt-arg={arg}" for arg in extra_dbt_args]
     started = time.monotonic()
     completed = subprocess.run(
         command,
@@ -275,11 +239,18 @@ def contract_types(project: Path, target_path: str = TARGET_PATH) -> dict[str, d
 
 
 def publish_marts(
-    parquet_root: Path, serving: Path, project: Path, marts: list[str], *, dbt_vars: str = ""
+    parquet_root: Path,
+    serving: Path,
+    project: Path,
+    marts: list[str],
+    *,
+    dbt_vars: str = "",
+    target_path: str = TARGET_PATH,
 ) -> None:
     """Copy each mart Spark wrote (`<parquet_root>/<mart>/*.parquet`) into `serving`'s schema
-    `marts`, cast to its contract's types, then build the dashboard's SQL marts with dbt-duckdb."""
-    types = contract_types(project)
+    `marts`, cast to its contract's types, then build the dashboard's SQL marts with dbt-duckdb.
+    `target_path`: the dbt target folder (under `project`) of the build that made them."""
+    types = contract_types(project, target_path)
     serving.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(serving)) as conn:
         conn.execute("begin")
@@ -288,26 +259,34 @@ def publish_marts(
             if mart in DASHBOARD_SQL_MARTS:
                 continue
             files = (parquet_root / mart).as_posix() + "/*.parquet"
-            present = [
-                name
-                for (name,) in conn.execute(
-                    "select column_name from (describe select * from read_parquet(?))", [files]
-                ).fetchall()
-            ]
-            declared = types.get(mart, {})
-            columns = ", ".join(
-                f'cast("{name}" as {declared[name]}) as "{name}"'
-                if declared.get(name)
-                else f'"{name}"'
-                for name in present
-            )
-            conn.execute(
-                f'create or replace table {MARTS_SCHEMA}."{mart}" as '
-                f"select {columns} from read_parquet(?)",
-                [files],
-            )
+            _copy_mart(conn, mart, "read_parquet(?)", [files], types.get(mart, {}))
         conn.execute("commit")
     build_dashboard_sql_marts(serving, project, dbt_vars=dbt_vars)
+
+
+def _copy_mart(
+    conn: duckdb.DuckDBPyConnection,
+    mart: str,
+    source: str,
+    parameters: list,
+    declared: dict[str, str],
+) -> None:
+    """`marts.<mart>` in `conn` from `source` (a table function or relation), every column cast to
+    the type its contract declares."""
+    present = [
+        name
+        for (name,) in conn.execute(
+            f"select column_name from (describe select * from {source})", parameters
+        ).fetchall()
+    ]
+    columns = ", ".join(
+        f'cast("{name}" as {declared[name]}) as "{name}"' if declared.get(name) else f'"{name}"'
+        for name in present
+    )
+    conn.execute(
+        f'create or replace table {MARTS_SCHEMA}."{mart}" as select {columns} from {source}',
+        parameters,
+    )
 
 
 def build_dashboard_sql_marts(serving: Path, project: Path, *, dbt_vars: str = "") -> None:
@@ -332,6 +311,144 @@ def build_dashboard_sql_marts(serving: Path, project: Path, *, dbt_vars: str = "
         )
 
 
+# ---------------------------------------------------------------- a cluster's Spark Thrift server
+
+THRIFT_TARGET = "thrift"
+THRIFT_TARGET_PATH = "target/thrift"
+
+
+def thrift_connection(host: str, port: int, user: str = "seatshift"):
+    """A HiveServer2 connection to a Spark Thrift server (PyHive, of the `spark` extra)."""
+    from pyhive import hive
+
+    return hive.connect(host=host, port=int(port), username=user)
+
+
+def register_lake_over_thrift(connection, lake: str | Path, empty_root: str | Path) -> None:
+    """Register the lake's raw relations in the server's metastore (`registration_statements`):
+    the server's Spark must read `lake` at that path (on a cluster: HDFS, S3, a shared mount)."""
+    cursor = connection.cursor()
+    for statement in registration_statements(lake, empty_root):
+        cursor.execute(statement)
+    cursor.close()
+
+
+def build_on_thrift(
+    host: str,
+    port: int,
+    *,
+    user: str = "seatshift",
+    threads: int = 4,
+    project_dir: str | Path | None = None,
+    dbt_vars: str = "",
+    full_refresh: bool = True,
+    extra_dbt_args: tuple[str, ...] = (),
+    timeout: float = 3600,
+) -> SparkBuild:
+    """`dbt build --target thrift` against a Spark Thrift server whose metastore has the raw
+    relations (`register_lake_over_thrift`). `marts`: the marts the build wrote."""
+    project = Path(project_dir or settings.dbt_project_dir()).resolve()
+    dbt = Path(sys.executable).with_name("dbt")
+    command = [
+        str(dbt), "build", "--target", THRIFT_TARGET, "--project-dir", str(project),
+        "--profiles-dir", str(project), "--target-path", str(project / THRIFT_TARGET_PATH),
+    ]  # fmt: skip
+    if dbt_vars.strip():
+        command += ["--vars", dbt_vars]
+    if full_refresh:
+        command.append("--full-refresh")
+    command += list(extra_dbt_args)
+    environment = settings.child_environment(
+        SEATSHIFT_SPARK_THRIFT_HOST=host,
+        SEATSHIFT_SPARK_THRIFT_PORT=str(port),
+        SEATSHIFT_SPARK_THRIFT_USER=user,
+        SEATSHIFT_SPARK_THRIFT_THREADS=str(threads),
+    )
+    run_results = project / THRIFT_TARGET_PATH / "run_results.json"
+    run_results.unlink(missing_ok=True)
+    started = time.monotonic()
+    completed = subprocess.run(
+        command, env=environment, cwd=project, capture_output=True, text=True, timeout=timeout
+    )
+    seconds = time.monotonic() - started
+    results = {}
+    if run_results.exists():
+        results = {
+            result["unique_id"]: result["status"]
+            for result in json.loads(run_results.read_text())["results"]
+        }
+    marts_by_node = {
+        unique_id: name
+        for unique_id, name in _mart_nodes(project, THRIFT_TARGET_PATH).items()
+        if name not in DASHBOARD_SQL_MARTS
+    }
+    return SparkBuild(
+        returncode=completed.returncode,
+        seconds=seconds,
+        results=results,
+        marts=sorted(
+            name for node, name in marts_by_node.items() if results.get(node) == "success"
+        ),
+        log=completed.stdout + completed.stderr,
+    )
+
+
+def _mart_nodes(project: Path, target_path: str) -> dict[str, str]:
+    """unique_id -> name of the project's marts (the manifest of the build)."""
+    manifest = json.loads((project / target_path / "manifest.json").read_text())
+    return {
+        unique_id: node["alias"] or node["name"]
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] == "model" and node["schema"] == MARTS_SCHEMA
+    }
+
+
+def _as_text(value) -> str | None:
+    """A value as the server returned it, as text DuckDB casts back exactly (a double's repr
+    round-trips; a decimal without an exponent)."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def publish_marts_over_thrift(
+    connection, serving: Path, project: Path, marts: list[str], *, dbt_vars: str = ""
+) -> None:
+    """Publish the marts a Thrift server built into `serving`, as `publish_marts` does: the marts
+    are small, so their rows come through the connection (as text, cast to the contracts' types),
+    and the cluster needs no path the orchestrating machine can read."""
+    import pyarrow as pa
+
+    types = contract_types(project, THRIFT_TARGET_PATH)
+    serving.parent.mkdir(parents=True, exist_ok=True)
+    cursor = connection.cursor()
+    with duckdb.connect(str(serving)) as conn:
+        conn.execute("begin")
+        conn.execute(f"create schema if not exists {MARTS_SCHEMA}")
+        for mart in marts:
+            if mart in DASHBOARD_SQL_MARTS:
+                continue
+            cursor.execute(f"select * from {MARTS_SCHEMA}.{mart}")
+            names = [column[0].split(".")[-1] for column in cursor.description]
+            rows = cursor.fetchall()
+            incoming = pa.table(
+                {
+                    name: pa.array([_as_text(row[i]) for row in rows], type=pa.string())
+                    for i, name in enumerate(names)
+                }
+            )
+            conn.register("incoming_mart", incoming)
+            _copy_mart(conn, mart, "incoming_mart", [], types.get(mart, {}))
+            conn.unregister("incoming_mart")
+        conn.execute("commit")
+    cursor.close()
+    build_dashboard_sql_marts(serving, project, dbt_vars=dbt_vars)
+
+
 # ---------------------------------------------------------------- the child process (one JVM)
 
 
@@ -344,7 +461,7 @@ def _profile_session_parameters(project: Path) -> dict[str, str]:
     from dbt_common.context import set_invocation_context
 
     set_from_args(argparse.Namespace(), None)
-    set_invocation_context(os.environ)
+    set_invocation_context(settings.environment())
     raw = read_profile(str(project))
     profile = Profile.from_raw_profiles(
         raw, "seatshift", ProfileRenderer({}), target_override=SPARK_TARGET

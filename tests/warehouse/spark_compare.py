@@ -32,9 +32,14 @@ def _close(left, right) -> bool:
 
 
 def compare_marts(
-    expected: Path, actual: Path, *, skip_columns: dict[str, set[str]] | None = None
+    expected: Path,
+    actual: Path,
+    *,
+    skip_columns: dict[str, set[str]] | None = None,
+    only: set[str] | None = None,
 ) -> dict[str, str]:
-    """mart -> what differs, for every mart of `expected` (empty when all agree)."""
+    """mart -> what differs, for every mart of `expected` (or those in `only`; empty when all
+    agree)."""
     skip_columns = skip_columns or {}
     differences: dict[str, str] = {}
     with duckdb.connect() as conn:
@@ -42,6 +47,8 @@ def compare_marts(
         conn.execute(f"attach '{actual}' as actual (read_only)")
         wanted, got = mart_columns(conn, "expected"), mart_columns(conn, "actual")
         for mart, columns in sorted(wanted.items()):
+            if only is not None and mart not in only:
+                continue
             if mart not in got:
                 differences[mart] = "missing"
                 continue
