@@ -56,8 +56,8 @@ $(SPARK_STAMP): $(STAMP)
 	$(BIN)/uv sync --locked --inexact --extra spark --python $(BIN)/python
 	@touch $@
 
-test-spark: $(SPARK_STAMP) java ## build the sample on Spark and compare every mart with DuckDB's
-	SPARK_LOCAL_IP=127.0.0.1 $(BIN)/pytest -m spark tests/warehouse/test_spark.py
+test-spark: $(SPARK_STAMP) java chromium ## the Spark tests: every mart equal to DuckDB's, a refresh --engine spark, the dashboard on it
+	SPARK_LOCAL_IP=127.0.0.1 $(BIN)/pytest -m spark tests/warehouse/test_spark.py tests/dashboards/test_spark_build.py
 
 java: ## Debian's Java runtime for Spark (installed with apt when root)
 	@if [ ! -x $(JAVA) ]; then \
