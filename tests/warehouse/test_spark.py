@@ -96,7 +96,7 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def thrift_server(tmp_path_factory):
     """A Spark Thrift server (HiveThriftServer2) from the pyspark package's jars, on 127.0.0.1 and
     a free port, with a Derby metastore of its own; stopped (its process group, by the PID this
