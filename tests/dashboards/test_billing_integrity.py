@@ -71,7 +71,7 @@ def test_invoice_explainer_lists_the_lines_of_the_chosen_invoice(sample, monkeyp
     assert not app.exception
     lines = app.dataframe[-1].value
     stale = lines.set_index("line_id").loc[error["line_id"]]
-    assert stale["mismatch_reason"] == "stale_quantity"
+    assert stale["mismatch_reason"] == "stale quantity"  # the mart's reason, read as words
     assert float(stale["expected_amount"]) == float(error["expected_amount"])
     assert float(stale["invoiced_amount"]) == float(error["invoiced_amount"])
 
