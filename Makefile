@@ -16,7 +16,7 @@ export UV_COMPILE_BYTECODE := 1
 # Without precompiled bytecode `import great_expectations` costs seconds each time (measured on this stack).
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: help demo test test-spark java refresh dashboard docs dagster lint fmt contract bench seeds chromium clean
+.PHONY: help demo test test-spark test-scale java refresh dashboard docs dagster lint fmt contract bench seeds chromium clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -58,6 +58,11 @@ $(SPARK_STAMP): $(STAMP)
 
 test-spark: $(SPARK_STAMP) java chromium ## the Spark tests: every mart equal to DuckDB's, a refresh --engine spark, the dashboard on it
 	SPARK_LOCAL_IP=127.0.0.1 $(BIN)/pytest -m spark tests/warehouse/test_spark.py tests/dashboards/test_spark_build.py
+
+# Checks that need a generated company of 1,000+ accounts (a generate and a refresh of a few
+# minutes), against independent computations.
+test-scale: $(STAMP) ## the checks on a generated 1,000-account company
+	$(BIN)/pytest -m scale tests
 
 java: ## Debian's Java runtime for Spark (installed with apt when root)
 	@if [ ! -x $(JAVA) ]; then \

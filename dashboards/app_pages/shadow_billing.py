@@ -9,7 +9,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboards.lib import access, charts, choice, decision, queries, shaping
+from dashboards.lib import access, caps, charts, choice, decision, queries, shaping
 from dashboards.lib.definitions import definition, threshold
 from dashboards.lib.format import count, money, percent
 from dashboards.lib.kpis import Kpi, kpi_row
@@ -226,11 +226,44 @@ if access.may(access.ANALYST):
                 num_rows="dynamic",
                 key=f"what_if_tiers_{edited_model}",
             ).assign(price_model_id=edited_model)
+            # the model's own spend cap, on its whole bill (a component's is a cell above)
+            shipped_cap = shaping.as_price_book_text(
+                models.loc[models["price_model_id"] == edited_model, ["cap_amount", "cap_policy"]]
+            ).iloc[0]
+            cap_left, cap_right = st.columns([1, 1])
+            cap_amount = cap_left.text_input(
+                "Spend cap on the whole bill, per month (USD; empty: none)",
+                value=shipped_cap["cap_amount"],
+                key=f"what_if_cap_{edited_model}",
+                help=definition("spend_cap"),
+            ).strip()
+            cap_policy = cap_right.segmented_control(
+                "At the cap",
+                ["hard", "soft"],
+                default=shipped_cap["cap_policy"] or "hard",
+                format_func={
+                    "hard": "Hard: the bill stops",
+                    "soft": "Soft: an alert only",
+                }.get,
+                required=True,
+                key=f"what_if_cap_policy_{edited_model}",
+            )
+            edited_model_caps = pd.DataFrame(
+                [
+                    {
+                        "price_model_id": edited_model,
+                        "cap_amount": cap_amount,
+                        "cap_policy": cap_policy if cap_amount else "",
+                    }
+                ]
+            )
             changed = not (
                 shaping.same_book(components, edited_components)
                 and shaping.same_book(tiers, edited_tiers)
+                and cap_amount == shipped_cap["cap_amount"]
+                and (not cap_amount or cap_policy == (shipped_cap["cap_policy"] or "hard"))
             )
-            found = price_book.problems(edited_components, edited_tiers)
+            found = price_book.problems(edited_components, edited_tiers, edited_model_caps)
             if found:
                 st.error(
                     "**Not re-rated: the edit breaks the price-book format.** Every figure "
@@ -242,7 +275,11 @@ if access.may(access.ANALYST):
                 started = time.perf_counter()
                 try:
                     edited = queries.what_if(
-                        edited_components, edited_tiers, filters.segments, filters.period
+                        edited_components,
+                        edited_tiers,
+                        filters.segments,
+                        filters.period,
+                        model_caps=edited_model_caps,
                     )
                 except queries.QueryFailed as failure:
                     explain(failure)
@@ -273,7 +310,9 @@ if access.may(access.ANALYST):
                 all_models, all_components, all_tiers = whole_book
                 archive = shaping.csv_archive(
                     {
-                        "price_models.csv": all_models,
+                        "price_models.csv": shaping.with_model_cap(
+                            all_models, edited_model, cap_amount, cap_policy
+                        ),
                         "price_components.csv": shaping.replace_model_rows(
                             all_components, edited_model, edited_components
                         ),
@@ -363,6 +402,38 @@ if guardrails is not None and not guardrails.empty:
             verdict="Guardrails",
         ),
     )
+
+# ---- spend caps: what a cap gives up, blocks and avoids ----------------------------------------
+st.subheader("Spend caps", help=definition("spend_cap"))
+cap_rows = guarded(queries.spend_caps, tuple(chosen))
+if cap_rows is not None and edited is not None:
+    cap_rows = caps.with_edited(
+        cap_rows, edited["caps"], edited_model, edited_components, edited_model_caps
+    )
+if cap_rows is not None and guardrails is not None:
+    if cap_rows.empty:
+        st.caption(
+            "No proposal shown carries a spend cap. A cap goes on a component (its `cap_amount` "
+            "and `cap_policy` cells) or on a model's whole bill; set one in the what-if above to "
+            "see the revenue it gives up, the usage it blocks and the bill shock it avoids."
+        )
+    else:
+        st.caption(
+            "Each capped proposal re-rated with its caps: how many account-months the uncapped "
+            "bill passed a cap, the revenue its hard caps gave up, the usage they blocked (service "
+            "stops at a hard cap; counted per capped component, as a whole-bill cap stops every "
+            "metric at once) and the bill shocks they avoided. A soft cap only alerts."
+        )
+        st.dataframe(
+            caps.table(cap_rows, guardrails, names, segments_shown),
+            hide_index=True,
+            column_config=caps.column_config(definition),
+        )
+        download_csv(
+            caps.download_table(cap_rows, guardrails, names),
+            "spend_caps.csv",
+            key="download_spend_caps",
+        )
 
 # ---- customer choice: each proposal offered beside the seats ----------------------------------
 st.subheader("Forced switch or offered beside the seats", help=definition("customer_choice"))

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 
 import pandas as pd
 
-from dashboards.lib import charts, choice, decision, queries, road_ahead
+from dashboards.lib import caps, charts, choice, decision, queries, road_ahead
 from dashboards.lib.format import MISSING, count, money, percent, timestamp
 
 PILOT_ROWS = 25
@@ -92,6 +92,7 @@ def build_pack(
         _proposals_section(triggers, segment, names),
         _choice_section(segment, price_model_id, names, month, values),
         _shadow_section(names),
+        _caps_section(names),
         _pilot_section(
             segment, price_model_id, names, decision.passing_proposals(triggers, segment)
         ),
@@ -266,6 +267,23 @@ def _shadow_section(names) -> str:
         }
     )
     return "<h2>Shadow billing: every model over the whole history, by segment</h2>" + _table(frame)
+
+
+def _caps_section(names) -> str:
+    """What each capped proposal's spend caps did over the history, per segment."""
+    proposals = tuple(model for model in names if model != "current_per_seat")
+    rows = queries.spend_caps(proposals)
+    title = "<h2>Spend caps: revenue given up, usage blocked, bill shock avoided</h2>"
+    if rows.empty:
+        return title + "<p class='muted'>No proposal of the price book carries a spend cap.</p>"
+    guardrails = queries.price_model_guardrails(proposals)
+    return (
+        title
+        + "<p class='muted'>Each capped proposal re-rated with its caps over the whole history: "
+        "a hard cap stops the bill and the service at the cap, a soft cap only alerts. Bill "
+        "shock avoided counts the account-months the uncapped bill would have shocked.</p>"
+        + _table(caps.table(rows, guardrails, names))
+    )
 
 
 def _pilot_section(segment: str, price_model_id: str, names, passing: list[str]) -> str:

@@ -310,6 +310,17 @@ def replace_model_rows(book: pd.DataFrame, model: str, edited: pd.DataFrame) -> 
     return pd.concat([book[book["price_model_id"] != model], edited])
 
 
+def with_model_cap(
+    models: pd.DataFrame, model: str, cap_amount: str, cap_policy: str | None
+) -> pd.DataFrame:
+    """price_models.csv with `model`'s own spend cap as edited (an empty amount: no cap)."""
+    edited = models.copy().astype({"cap_amount": object, "cap_policy": object})
+    chosen = edited["price_model_id"] == model
+    edited.loc[chosen, "cap_amount"] = cap_amount or None
+    edited.loc[chosen, "cap_policy"] = (cap_policy or "hard") if cap_amount else None
+    return edited
+
+
 def csv_archive(tables: dict[str, pd.DataFrame]) -> bytes:
     """A zip of one CSV per table, named by its key."""
     archive = io.BytesIO()

@@ -54,9 +54,22 @@ NON_NEGATIVE = (
     "fixed_amount",
     "minimum_amount",
     "pool_units",
+    "cap_amount",
 )
 PERCENTS = ("rate_pct", "rollover_pct")
-TEXT_COLUMNS = ("price_model_id", "component_id", "metric", "charge_model", "free_units_per_metric")
+TEXT_COLUMNS = (
+    "price_model_id",
+    "component_id",
+    "metric",
+    "charge_model",
+    "free_units_per_metric",
+    "cap_policy",
+)
+# What a spend cap does when the charge passes it (empty means the first): `hard` bills the cap and
+# blocks the usage beyond it, `soft` bills in full and alerts.
+CAP_POLICIES = ("hard", "soft")
+# The line a model's own cap adds to each invoice; no component may take its id.
+MODEL_CAP_COMPONENT = "model_cap"
 # How a proposal is offered (price_models.csv `offered_as`; empty means the first): it replaces the
 # current model for every account, or it is an option beside it and each account takes the cheaper.
 OFFERED_AS = ("replacement", "option")
@@ -113,6 +126,46 @@ def _numbers(frame: pd.DataFrame, table: str, columns) -> tuple[list[dict], list
     return parsed, found
 
 
+def _cap_problems(
+    table: str, position: int, row: pd.Series, cap: float | None, floor: tuple[str, float] | None
+) -> list[Problem]:
+    """A spend cap's cells: money in cents, a known policy, a policy only with a cap, and not below
+    what the line bills whatever the usage (`floor`: its column and amount)."""
+    found: list[Problem] = []
+    policy = row.get("cap_policy")
+    if not _is_empty(policy) and str(policy).strip().lower() not in CAP_POLICIES:
+        found.append(
+            Problem(
+                table,
+                position,
+                "cap_policy",
+                f"{str(policy).strip()!r} is not a cap policy (hard: the bill stops at the cap; "
+                "soft: an alert only; empty means hard)",
+            )
+        )
+    if cap is None:
+        if not _is_empty(policy):
+            found.append(
+                Problem(table, position, "cap_amount", "a cap policy needs its cap_amount")
+            )
+        return found
+    if cap < 0:
+        return found  # said already: a negative amount
+    if round(cap, 2) != cap:
+        found.append(Problem(table, position, "cap_amount", f"{cap:g} is not an amount in cents"))
+    if floor is not None and floor[1] is not None and cap < floor[1]:
+        found.append(
+            Problem(
+                table,
+                position,
+                "cap_amount",
+                f"{cap:g} is below the {floor[0]} ({floor[1]:g}), which is billed whatever the "
+                "usage: a cap cannot be lower",
+            )
+        )
+    return found
+
+
 def model_problems(models: pd.DataFrame) -> list[Problem]:
     """Every break of the format in price_models.csv: a model needs an id, once, and `offered_as`
     (when set) is `replacement` or `option`; the current model cannot be an option (it is what
@@ -126,6 +179,16 @@ def model_problems(models: pd.DataFrame) -> list[Problem]:
         elif model in seen:
             found.append(Problem("models", position, "price_model_id", f"{model!r} appears twice"))
         seen.add(model)
+        try:
+            cap = _number(row.get("cap_amount"))
+        except ValueError:
+            found.append(
+                Problem("models", position, "cap_amount", f"{row['cap_amount']!r} is not a number")
+            )
+            cap = None
+        if cap is not None and cap < 0:
+            found.append(Problem("models", position, "cap_amount", f"{cap:g} is negative"))
+        found += _cap_problems("models", position, row, cap, None)
         offered = row.get("offered_as")
         if _is_empty(offered):
             continue
@@ -177,6 +240,8 @@ def problems(
             problem("component_id", "every component needs an id")
         elif (model, component) in seen:
             problem("component_id", f"{component!r} appears twice in the model")
+        elif component == MODEL_CAP_COMPONENT:
+            problem("component_id", f"{component!r} is the line of a model's own spend cap")
         seen.add((model, component))
         metric = "" if _is_empty(row.get("metric")) else str(row["metric"]).strip()
         if not metric:
@@ -230,6 +295,13 @@ def problems(
             periods = values["rollover_periods"]
             if periods is not None and (periods < 0 or periods != int(periods)):
                 problem("rollover_periods", f"{periods:g} is not a whole number of months")
+        floor = None
+        if values["minimum_amount"] is not None:
+            floor = ("minimum_amount", values["minimum_amount"])
+        if charge in ("flat_fee", "prepaid_pool") and values["flat_amount"] is not None:
+            floor = max(floor or ("", -math.inf), ("flat_amount", values["flat_amount"]),
+                        key=lambda item: item[1])  # fmt: skip
+        found.extend(_cap_problems("components", position, row, values["cap_amount"], floor))
 
     tier_parsed, bad = _numbers(tiers, "tiers", ("tier", "up_to", "per_unit_amount", "rate_pct"))
     found += bad

@@ -35,6 +35,7 @@ SUMMARY_SQL_NAME = "summarise"
 USAGE_RELATION = "rating_usage"
 COMPONENTS_RELATION = "rating_price_components"
 TIERS_RELATION = "rating_price_tiers"
+MODELS_RELATION = "rating_price_models"
 LINES_RELATION = "rating_lines"
 ACTUALS_RELATION = "rating_actuals"
 SHADOW_INVOICES_RELATION = "rating_shadow_invoices"
@@ -56,7 +57,11 @@ COMPONENT_COLUMNS = (
     "rollover_pct",
     "rollover_periods",
     "minimum_amount",
+    "cap_amount",
+    "cap_policy",
 )
+# price_models.csv's columns the rating reads: a model's own spend cap.
+MODEL_CAP_COLUMNS = ("price_model_id", "cap_amount", "cap_policy")
 TIER_COLUMNS = (
     "price_model_id",
     "component_id",
@@ -68,6 +73,8 @@ TIER_COLUMNS = (
 )
 USAGE_COLUMNS = ("account_id", "period", "metric", "quantity", "events")
 OUTPUT_COLUMNS = ("account_id", "period", "price_model_id", "component_id", "amount")
+# Half-up to cents, as the shadow invoice rounds a line (the dbt macro round_half_up_to_cents).
+ROUND_TO_CENTS = "cast(floor(({}) * 100 + 0.5) * 0.01 as decimal(18, 4))"
 
 
 def default_price_book() -> Path:
@@ -111,7 +118,7 @@ def compile_rating_sql() -> str:
     project_dir = settings.dbt_project_dir()
     inline = (
         "{{ rate_usage('" + USAGE_RELATION + "', '" + COMPONENTS_RELATION + "', '"
-        "" + TIERS_RELATION + "') }}"
+        "" + TIERS_RELATION + "', '" + MODELS_RELATION + "') }}"
     )
     with tempfile.TemporaryDirectory(prefix="seatshift-rate-") as scratch:
         env = settings.child_environment(
@@ -175,6 +182,13 @@ def load_price_book(conn: duckdb.DuckDBPyConnection, folder: Path) -> None:
     else:  # a price book without tiered components may omit the file
         columns = ", ".join(f"cast(null as varchar) as {name}" for name in TIER_COLUMNS)
         conn.execute(f"create or replace temp table {TIERS_RELATION} as select {columns} limit 0")
+    models_path = folder / "price_models.csv"
+    if models_path.is_file():
+        models = _read_csv_text(conn, models_path, MODEL_CAP_COLUMNS)
+        conn.execute(f"create or replace temp table {MODELS_RELATION} as {models}")
+    else:  # rating needs the models' own caps only: a book without the file has none
+        columns = ", ".join(f"cast(null as varchar) as {name}" for name in MODEL_CAP_COLUMNS)
+        conn.execute(f"create or replace temp table {MODELS_RELATION} as select {columns} limit 0")
 
 
 def load_usage(conn: duckdb.DuckDBPyConnection, usage_file: Path) -> None:
@@ -320,12 +334,18 @@ def price_book_as_text(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFr
 
 
 def load_price_book_frames(
-    conn: duckdb.DuckDBPyConnection, components: pd.DataFrame, tiers: pd.DataFrame
+    conn: duckdb.DuckDBPyConnection,
+    components: pd.DataFrame,
+    tiers: pd.DataFrame,
+    models: pd.DataFrame | None = None,
 ) -> None:
-    """An edited price book (docs/price-book.md's columns) as the rating SQL's component and tier
-    relations, on this connection only."""
+    """An edited price book (docs/price-book.md's columns) as the rating SQL's component, tier and
+    model relations, on this connection only; without `models`, no model has a cap of its own."""
     conn.register(COMPONENTS_RELATION, price_book_as_text(components, COMPONENT_COLUMNS))
     conn.register(TIERS_RELATION, price_book_as_text(tiers, TIER_COLUMNS))
+    if models is None:
+        models = pd.DataFrame(columns=list(MODEL_CAP_COLUMNS))
+    conn.register(MODELS_RELATION, price_book_as_text(models, MODEL_CAP_COLUMNS))
 
 
 # The re-rated months by segment, as the page's revenue and bill-shock charts read the marts: a
@@ -350,21 +370,61 @@ _MONTHLY_SQL = f"""
 """
 
 
+# What each spend cap did under the edited book, per segment (and `all`) and capped line: as
+# fct_shadow_spend_caps reads the build's lines.
+_CAPS_SQL = f"""
+    with capped as (
+        select lines.price_model_id, actuals.segment, lines.component_id, lines.account_id,
+            case when lines.component_id = 'model_cap' then null else lines.metric end as metric,
+            lines.is_over_cap,
+            {ROUND_TO_CENTS.format("lines.uncapped_amount")}
+            - {ROUND_TO_CENTS.format("lines.amount")} as capped_amount_usd,
+            lines.blocked_units
+        from {LINES_RELATION} as lines
+        inner join {ACTUALS_RELATION} as actuals
+            on lines.account_id = actuals.account_id and lines.period = actuals.month
+        where lines.component_id = 'model_cap'
+            or (lines.price_model_id, lines.component_id) in (
+                select (price_model_id, component_id) from {COMPONENTS_RELATION}
+                where nullif(trim(cast(cap_amount as varchar)), '') is not null
+            )
+    ),
+    segmented as (
+        select * from capped
+        union all
+        select * replace ('all' as segment) from capped
+    )
+    select price_model_id, segment, component_id, max(metric) as metric,
+        count(*) as account_months,
+        count(*) filter (where is_over_cap) as over_cap_account_months,
+        count(distinct account_id) filter (where is_over_cap) as over_cap_accounts,
+        sum(capped_amount_usd) as revenue_given_up_usd,
+        sum(blocked_units) as blocked_units
+    from segmented
+    group by price_model_id, segment, component_id
+    order by price_model_id, segment, component_id
+"""
+
+
 def what_if(
     workspace: WhatIfWorkspace,
     components: pd.DataFrame,
     tiers: pd.DataFrame,
     *,
+    models: pd.DataFrame | None = None,
     segments: tuple[str, ...] = (),
     period: tuple | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Re-rate every rated account-month of the build under an edited price book.
+    """Re-rate every rated account-month of the build under an edited price book (`models`: the
+    models' own spend caps, price_models.csv's cap columns; none when omitted).
 
     Returns `guardrails` (model x segment, as fct_price_model_guardrails), `accounts` (per
     account and model over the chosen segments and period: actual, shadow, delta, months
-    shocked) and `monthly` (per month, segment and model: actual and shadow revenue, cost, billed,
-    shocked and judged accounts). Raises RatingError with DuckDB's reason when the book cannot be
-    rated (a cell that is not a number, an unknown charge model).
+    shocked), `monthly` (per month, segment and model: actual and shadow revenue, cost, billed,
+    shocked and judged accounts) and `caps` (per model, segment and capped line, as
+    fct_shadow_spend_caps: months over the cap, revenue given up, blocked units). Raises
+    RatingError with DuckDB's reason when the book cannot be rated (a cell that is not a number,
+    an unknown charge model).
     """
     where, parameters = ["true"], []
     if segments:
@@ -375,7 +435,7 @@ def what_if(
         parameters += [period[0], period[1]]
     try:
         with workspace.connection.cursor() as cursor:
-            load_price_book_frames(cursor, components, tiers)
+            load_price_book_frames(cursor, components, tiers, models)
             rate_usage_into_lines(cursor, workspace.sql[RATING_SQL_NAME])
             cursor.execute(
                 f"create or replace temp table {SHADOW_INVOICES_RELATION} as "
@@ -386,9 +446,10 @@ def what_if(
                 account_deltas_sql(SHADOW_INVOICES_RELATION, " and ".join(where)), parameters
             ).df()
             monthly = cursor.execute(_MONTHLY_SQL).df()
+            caps = cursor.execute(_CAPS_SQL).df()
     except duckdb.Error as error:
         raise RatingError(f"{type(error).__name__}: {error}") from error
-    return {"guardrails": guardrails, "accounts": accounts, "monthly": monthly}
+    return {"guardrails": guardrails, "accounts": accounts, "monthly": monthly, "caps": caps}
 
 
 def format_amount(amount: Decimal) -> str:

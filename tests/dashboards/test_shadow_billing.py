@@ -55,8 +55,23 @@ def test_shadow_billing_page_renders_verdicts_without_an_error(sample):
 def test_what_if_on_the_shipped_price_book_reproduces_the_marts(sample):
     """The dashboard's in-memory path (published SQL, restated bill-shock rule) and dbt's marts
     agree on every model, segment and flag when nothing is edited."""
-    _, components, tiers = queries.full_price_book()
-    result = queries.what_if(components, tiers)["guardrails"]
+    models, components, tiers = queries.full_price_book()
+    rerated = queries.what_if(components, tiers, model_caps=models)
+    result = rerated["guardrails"]
+    with duckdb.connect(str(sample), read_only=True) as connection:
+        spend_caps = connection.execute(
+            """
+            select price_model_id, segment, component_id, over_cap_account_months,
+                revenue_given_up_usd
+            from marts.fct_shadow_spend_caps
+            """
+        ).fetchall()
+    assert spend_caps  # the shipped book caps a proposal
+    assert {
+        (row.price_model_id, row.segment, row.component_id, row.over_cap_account_months,
+         Decimal(str(row.revenue_given_up_usd)))
+        for row in rerated["caps"].itertuples()
+    } == set(spend_caps)  # fmt: skip
     for model in components["price_model_id"].unique():
         expected = _marts_guardrails(sample, model)
         got = result[result["price_model_id"] == model].set_index("segment")
@@ -316,3 +331,54 @@ def test_the_what_if_rejects_an_invalid_edit_in_a_real_browser(dashboard_url, tm
         assert "Re-rated" not in body
         assert "(edited)" not in body
         page.screenshot(path=str(ARTIFACTS / "shadow_billing_invalid_edit.png"))
+
+
+def test_the_analyst_sets_a_hard_cap_in_the_what_if_and_sees_what_it_gives_up(
+    dashboard_url, tmp_path, sample
+):
+    """A hard cap of $1,000 on the recommended proposal's whole bill: the Spend caps section
+    shows the edited proposal with the revenue it gives up and the bill shock it avoids, the
+    figures of the same re-rating run here through the query layer (rating.what_if)."""
+    import pandas as pd
+    from playwright.sync_api import expect
+
+    components, tiers = queries.price_book(HYBRID)
+    capped = pd.DataFrame([{"price_model_id": HYBRID, "cap_amount": "1000", "cap_policy": "hard"}])
+    expected = queries.what_if(components, tiers, model_caps=capped)["guardrails"]
+    expected = expected[expected["price_model_id"] == HYBRID].set_index("segment")
+    # the build's hybrid has no cap: nothing given up, nothing avoided; the cap changes both
+    assert expected.loc["all", "revenue_given_up_usd"] > 0
+    assert expected.loc["all", "bill_shock_avoided_account_months"] > 0
+
+    with chromium_page(tmp_path / "chromium-profile") as page:
+        page.set_viewport_size({"width": 1280, "height": 1800})
+        page.goto(f"{dashboard_url}/shadow_billing", wait_until="domcontentloaded")
+        expect(page.get_by_text("Spend caps", exact=True)).to_be_visible(timeout=WAIT_MS)
+        wait_for_app_run(page)
+        body = page.locator("[data-testid='stMain']").first.inner_text()
+        assert "(edited)" not in body
+        page.get_by_text("What-if: edit a proposal and re-rate the history").click()
+        cap = page.get_by_label(
+            "Spend cap on the whole bill, per month (USD; empty: none)", exact=True
+        ).and_(page.get_by_test_id("stTextInputField"))
+        expect(cap).to_be_visible(timeout=WAIT_MS)
+        cap.fill("1000")
+        cap.press("Enter")
+        expect(page.get_by_text("Re-rated", exact=False).first).to_be_visible(timeout=WAIT_MS)
+        wait_for_app_run(page)
+        with page.expect_download(timeout=WAIT_MS) as download:
+            page.locator(".st-key-download_spend_caps button").click()
+        shown = pd.read_csv(download.value.path())
+        page.get_by_text("Spend caps", exact=True).scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "shadow_billing_hard_cap.png"))
+    edited = shown[shown["Proposal"].str.endswith("(edited)")].set_index("Segment")
+    assert list(edited["Capped line"].unique()) == ["whole bill"]
+    assert list(edited["Policy"].unique()) == ["hard"]
+    portfolio = edited.loc["All segments"]
+    assert portfolio["Revenue given up"] == pytest.approx(
+        float(expected.loc["all", "revenue_given_up_usd"]), abs=0.005
+    )
+    assert (
+        portfolio["Bill shock avoided (the proposal's)"]
+        == (expected.loc["all", "bill_shock_avoided_account_months"])
+    )

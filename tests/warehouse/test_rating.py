@@ -299,6 +299,10 @@ def test_pool_balances_breakage_and_alerts_follow_the_replay(sample_warehouse, t
             f"create temp table {rating.TIERS_RELATION} as select * from (values "
             "('x', 'x', '1', '', '', '', '')) as t(" + ", ".join(TIER_HEADER) + ") where false"
         )
+        conn.execute(  # no model has a cap of its own
+            f"create temp table {rating.MODELS_RELATION} as select * from (values "
+            "('x', '', '')) as m(" + ", ".join(rating.MODEL_CAP_COLUMNS) + ") where false"
+        )
         conn.execute(
             f"create temp table {rating.USAGE_RELATION} as select 'pool' as account_id, "
             "cast(period || '-01' as date) as period, 'tokens' as metric, "
@@ -433,19 +437,28 @@ def _shipped_price_book() -> tuple[pd.DataFrame, pd.DataFrame]:
     )
 
 
+def _shipped_model_caps() -> pd.DataFrame:
+    """The shipped models' own spend caps (price_models.csv), as text."""
+    models = pd.read_csv(
+        rating.default_price_book() / "price_models.csv", dtype=str, keep_default_na=False
+    )
+    return models[list(rating.MODEL_CAP_COLUMNS)]
+
+
 def test_the_what_if_runner_rates_the_builds_quantities_as_shadow_billing_did(sample_warehouse):
     """The what-if's workspace (the build's quantities, its rating SQL) under the shipped price
     book gives every line of fct_shadow_invoice_lines, and its guardrails are the mart's."""
     workspace = rating.what_if_workspace(sample_warehouse)
     components, tiers = _shipped_price_book()
+    model_caps = _shipped_model_caps()
     with workspace.connection.cursor() as cursor:
-        rating.load_price_book_frames(cursor, components, tiers)
+        rating.load_price_book_frames(cursor, components, tiers, model_caps)
         rating.rate_usage_into_lines(cursor, workspace.sql[rating.RATING_SQL_NAME])
         rated = cursor.execute(
             f"select account_id, period, price_model_id, component_id, amount"
             f" from {rating.LINES_RELATION}"
         ).fetchall()
-    guardrails = rating.what_if(workspace, components, tiers)["guardrails"]
+    guardrails = rating.what_if(workspace, components, tiers, models=model_caps)["guardrails"]
     with duckdb.connect(str(sample_warehouse), read_only=True) as conn:
         shadow = conn.execute(
             """

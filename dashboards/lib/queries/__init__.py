@@ -77,6 +77,7 @@ from .shadow_billing import (
     shadow_account_deltas,
     shadow_bill_shock_monthly,
     shadow_revenue_monthly,
+    spend_caps,
     what_if,
 )
 from .value_shift import (
@@ -171,6 +172,7 @@ __all__ = [
     "shadow_account_deltas",
     "shadow_bill_shock_monthly",
     "shadow_revenue_monthly",
+    "spend_caps",
     "trigger_threshold_names",
     "trigger_what_if",
     "usage_mix_monthly",

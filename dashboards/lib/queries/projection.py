@@ -130,6 +130,10 @@ _PROJECTION_INPUTS = {
     "rating_price_tiers": f"""
         select {", ".join(TIER_COLUMNS)} from published.marts.dim_price_tiers
         """,
+    # the models' own spend caps, which the rating engine applies to each invoice total
+    "rating_price_models": """
+        select price_model_id, cap_amount, cap_policy from published.marts.dim_price_models
+        """,
 }
 
 

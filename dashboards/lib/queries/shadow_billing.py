@@ -20,7 +20,8 @@ def price_models() -> pd.DataFrame:
     return _read(
         "the price models",
         """
-        select price_model_id, name, description, is_current_model, components
+        select price_model_id, name, description, is_current_model, components, cap_amount,
+            cap_policy
         from marts.dim_price_models
         order by is_current_model desc, price_model_id
         """,
@@ -103,6 +104,22 @@ def shadow_account_deltas(
     )
 
 
+def spend_caps(models: tuple[str, ...]) -> pd.DataFrame:
+    """What each spend cap of the chosen models did, per segment (and `all`) and capped line."""
+    return _read(
+        "the spend caps",
+        """
+        select caps.*, models.name
+        from marts.fct_shadow_spend_caps as caps
+        inner join marts.dim_price_models as models
+            on caps.price_model_id = models.price_model_id
+        where list_contains(?, caps.price_model_id)
+        order by caps.price_model_id, caps.segment, caps.component_id
+        """,
+        (list(models),),
+    )
+
+
 def price_book(model: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A model's components and tiers, as the price book's CSV columns (docs/price-book.md)."""
     params = (model,)
@@ -138,13 +155,16 @@ def what_if(
     tiers: pd.DataFrame,
     segments: tuple[str, ...] = (),
     period: tuple | None = None,
+    model_caps: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every rated account-month re-rated under an edited price book by the rating runner
     (rating.what_if, the build's own rating, shadow-invoice and guardrail SQL).
 
     Returns `guardrails` (model x segment, as fct_price_model_guardrails), `accounts` (per account
-    over the chosen segments and period: actual, shadow, delta) and `monthly` (per month, segment
-    and model). Raises QueryFailed with the reason when the book cannot be rated.
+    over the chosen segments and period: actual, shadow, delta), `monthly` (per month, segment
+    and model), and `caps` (per model, segment and capped line: what its spend caps did).
+    `model_caps` holds the edited models' own caps (price_models.csv's cap columns). Raises
+    QueryFailed with the reason when the book cannot be rated.
     """
     current = warehouse()
     if not current.exists:
@@ -158,7 +178,9 @@ def what_if(
             "Could not read the rated quantities.", f"{type(error).__name__}: {error}"
         ) from error
     try:
-        return rating.what_if(workspace, components, tiers, segments=segments, period=period)
+        return rating.what_if(
+            workspace, components, tiers, models=model_caps, segments=segments, period=period
+        )
     except rating.RatingError as error:
         raise QueryFailed(
             "Could not rate the edited price book; check its cells.", str(error)
@@ -169,7 +191,8 @@ def full_price_book() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The whole price book of the build (models, components, tiers), for the CSV download."""
     models = _read(
         "the price models",
-        "select price_model_id, name, description, offered_as from marts.dim_price_models",
+        "select price_model_id, name, description, offered_as, cap_amount, cap_policy "
+        "from marts.dim_price_models",
     )
     components = _read(
         "the price book",

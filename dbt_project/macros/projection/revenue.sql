@@ -284,9 +284,9 @@ projection_by_segment as (
 
 
 {#- The rated lines of an origin's projected months: the rating engine (rate_usage) over
-    projection_rating_usage's keys under `components` and `tiers`, cut to what
-    projection_revenue_by_segment reads (account_id is the rating key). -#}
-{% macro projection_rated_lines(usage_grown, origin_kind, components, tiers) -%}
+    projection_rating_usage's keys under `components`, `tiers` and the `models`' own spend caps,
+    cut to what projection_revenue_by_segment reads (account_id is the rating key). -#}
+{% macro projection_rated_lines(usage_grown, origin_kind, components, tiers, models=none) -%}
 projection_rated_lines as (
     select
         account_id,
@@ -296,7 +296,7 @@ projection_rated_lines as (
         amount
     from (
         {{ rate_usage(
-            projection_rating_usage(usage_grown, origin_kind), components, tiers
+            projection_rating_usage(usage_grown, origin_kind), components, tiers, models
         ) | indent(8) }}
     ) as rated
 )

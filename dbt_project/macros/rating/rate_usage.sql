@@ -1,17 +1,28 @@
 {#- The rating engine of docs/price-book.md, written once.
 
-    rate_usage(usage, components, tiers) is a whole query over three relations:
+    rate_usage(usage, components, tiers, models) is a whole query over four relations:
       usage:      account_id, period (date), metric, quantity, events
       components: the columns of price_components.csv (typed seeds or CSV text alike)
       tiers:      the columns of price_tiers.csv
+      models:     price_models.csv's price_model_id, cap_amount and cap_policy (optional: without
+                  it no model has a spend cap of its own)
     It returns one row per account-period of the usage x every component of every price model,
     with the exact charge (`amount`, no intermediate rounding) and, for `prepaid_pool`, the pool's
-    balances, breakage and usage alerts.
+    balances, breakage and usage alerts; plus, for each model with a spend cap, one `model_cap`
+    line per account-period (the cap's adjustment of the invoice total, in cents).
+
+    Spend caps come after the minimum. A component's `hard` cap bills at most the cap, and its line
+    reports the uncapped charge, what the cap gave up (`capped_amount`) and the units beyond the
+    point where the charge reached the cap (`blocked_units`: exact on the charge curve of
+    `standard`, `package`, `graduated`, `graduated_percentage` and a pool's overage, pro rata to
+    the amount given up for `volume` and `percentage`). A `soft` cap bills in full and reports
+    `is_over_cap`. A model's cap applies the same rule to the sum of its lines rounded to cents, as
+    the invoice adds them, so a hard-capped invoice totals exactly the cap.
 
     Shadow billing calls it from dbt over the account-month metrics; rpt_rating_sql publishes the
     same text compiled over placeholder relations, which `seatshift rate` and the dashboard's what-if
     run in DuckDB: one implementation, three callers. -#}
-{% macro rate_usage(usage, components, tiers) -%}
+{% macro rate_usage(usage, components, tiers, models=none) -%}
 with recursive
 
 components_typed as (
@@ -34,8 +45,28 @@ components_typed as (
         coalesce({{ price_book_number('rollover_pct') }}, 100) as rollover_pct,
         cast(coalesce({{ price_book_number('rollover_periods') }}, 1) as integer)
             as rollover_periods,
-        {{ price_book_number('minimum_amount') }} as minimum_amount
+        {{ price_book_number('minimum_amount') }} as minimum_amount,
+        {{ price_book_number('cap_amount') }} as cap_amount,
+        -- a cap without a policy stops the bill: `hard` is the default
+        coalesce(lower({{ price_book_text('cap_policy') }}), 'hard') as cap_policy
     from {{ components }}
+),
+
+model_caps as (
+    {%- if models is none %}
+    select
+        cast(null as {{ dbt.type_string() }}) as price_model_id,
+        cast(null as {{ rating_decimal() }}) as cap_amount,
+        cast(null as {{ dbt.type_string() }}) as cap_policy
+    where 1 = 0
+    {%- else %}
+    select
+        {{ price_book_text('price_model_id') }} as price_model_id,
+        {{ price_book_number('cap_amount') }} as cap_amount,
+        coalesce(lower({{ price_book_text('cap_policy') }}), 'hard') as cap_policy
+    from {{ models }}
+    where {{ price_book_number('cap_amount') }} is not null
+    {%- endif %}
 ),
 
 -- Only the metrics some component prices or counts an allowance by are summed (a what-if of
@@ -90,6 +121,72 @@ tiers_bounded as (
         row_number() over (partition by price_model_id, component_id order by tier)
             as tier_position
     from tiers_typed
+),
+
+-- Where a capped graduated component's charge reaches its cap: in the first tier whose charge
+-- range ends at or above the cap, the tier's start plus the cap's remainder at the tier's price;
+-- at the tier's start when entering it (its flat amount) already passes the cap.
+graduated_cap_tiers as (
+    select
+        components_typed.price_model_id,
+        components_typed.component_id,
+        components_typed.cap_amount,
+        tiers_bounded.tier,
+        tiers_bounded.up_to,
+        tiers_bounded.previous_up_to,
+        tiers_bounded.flat_amount,
+        case
+            when components_typed.charge_model = 'graduated_percentage'
+                then tiers_bounded.rate_pct * 0.01
+            else tiers_bounded.per_unit_amount
+        end as unit_price
+    from components_typed
+    inner join tiers_bounded
+        on components_typed.price_model_id = tiers_bounded.price_model_id
+            and components_typed.component_id = tiers_bounded.component_id
+    where components_typed.charge_model in ('graduated', 'graduated_percentage')
+        and components_typed.cap_amount is not null
+),
+
+graduated_cap_ranges as (
+    select
+        *,
+        -- the charge of every tier before this one, filled to its upper bound
+        coalesce(
+            sum(
+                {{ multiply_exactly('up_to - previous_up_to', 'unit_price') }} + flat_amount
+            ) over (
+                partition by price_model_id, component_id
+                order by tier
+                rows between unbounded preceding and 1 preceding
+            ),
+            0
+        ) as charge_before
+    from graduated_cap_tiers
+),
+
+graduated_cap_reach as (
+    select
+        price_model_id,
+        component_id,
+        min(
+            case
+                when charge_before + flat_amount > cap_amount then previous_up_to
+                else previous_up_to
+                    + {{ divide_exactly('cap_amount - charge_before - flat_amount', 'unit_price') }}
+            end
+        ) as reach_units
+    from graduated_cap_ranges
+    where charge_before + flat_amount > cap_amount
+        or (
+            unit_price > 0
+            and (
+                up_to is null
+                or charge_before + flat_amount
+                + {{ multiply_exactly('up_to - previous_up_to', 'unit_price') }} >= cap_amount
+            )
+        )
+    group by price_model_id, component_id
 ),
 
 component_periods as (
@@ -227,6 +324,7 @@ charged as (
         component_units.quantity,
         component_units.events,
         component_units.units,
+        component_units.free,
         component_units.minimum_amount,
         case component_units.charge_model
             when 'flat_fee' then component_units.flat_amount
@@ -287,31 +385,169 @@ charged as (
             and component_units.component_id = pool_replayed.component_id
 ),
 
-rated as (
+minimum_applied as (
     select
-        account_id,
-        period,
-        price_model_id,
-        component_id,
-        metric,
-        charge_model,
-        quantity,
-        events,
-        units,
+        charged.*,
         cast(
             case
                 when minimum_amount is not null and charge < minimum_amount then minimum_amount
                 else charge
             end as {{ rating_decimal() }}
-        ) as amount,
-        pool_opening_units,
-        pool_available_units,
-        pool_used_units,
-        pool_overage_units,
-        pool_expired_units,
-        pool_closing_units,
-        pool_alert_pct
+        ) as uncapped_amount
     from charged
+),
+
+components_capped as (
+    select
+        minimum_applied.account_id,
+        minimum_applied.period,
+        minimum_applied.price_model_id,
+        minimum_applied.component_id,
+        minimum_applied.metric,
+        minimum_applied.charge_model,
+        minimum_applied.quantity,
+        minimum_applied.events,
+        minimum_applied.units,
+        cast(
+            case
+                when component_caps.cap_policy = 'hard'
+                    and minimum_applied.uncapped_amount > component_caps.cap_amount
+                    then component_caps.cap_amount
+                else minimum_applied.uncapped_amount
+            end as {{ rating_decimal() }}
+        ) as amount,
+        minimum_applied.uncapped_amount,
+        cast(
+            case
+                when component_caps.cap_policy = 'hard'
+                    and minimum_applied.uncapped_amount > component_caps.cap_amount
+                    then minimum_applied.uncapped_amount - component_caps.cap_amount
+                else 0
+            end as {{ rating_decimal() }}
+        ) as capped_amount,
+        cast(
+            case
+                when component_caps.cap_policy <> 'hard'
+                    or not minimum_applied.uncapped_amount > component_caps.cap_amount
+                    or component_caps.cap_amount is null
+                    then 0
+                when minimum_applied.charge_model = 'standard'
+                    and component_caps.unit_amount > 0
+                    then greatest(
+                        minimum_applied.units - minimum_applied.free
+                        - {{ divide_exactly('component_caps.cap_amount', 'component_caps.unit_amount') }},
+                        0
+                    )
+                when minimum_applied.charge_model = 'package'
+                    then greatest(
+                        minimum_applied.units - minimum_applied.free
+                        - floor({{ divide_exactly(
+                            'component_caps.cap_amount', 'component_caps.package_amount'
+                        ) }}) * component_caps.package_size,
+                        0
+                    )
+                when minimum_applied.charge_model in ('graduated', 'graduated_percentage')
+                    then greatest(minimum_applied.units - graduated_cap_reach.reach_units, 0)
+                when minimum_applied.charge_model = 'prepaid_pool'
+                    and component_caps.unit_amount > 0
+                    then greatest(
+                        minimum_applied.pool_overage_units
+                        - {{ divide_exactly(
+                            'component_caps.cap_amount - component_caps.flat_amount',
+                            'component_caps.unit_amount'
+                        ) }},
+                        0
+                    )
+                -- volume and percentage: pro rata to the amount the cap gave up
+                else {{ divide_exactly(
+                    multiply_exactly(
+                        'minimum_applied.units',
+                        'minimum_applied.uncapped_amount - component_caps.cap_amount'
+                    ),
+                    'minimum_applied.uncapped_amount'
+                ) }}
+            end as {{ rating_decimal() }}
+        ) as blocked_units,
+        coalesce(minimum_applied.uncapped_amount > component_caps.cap_amount, false)
+            as is_over_cap,
+        minimum_applied.pool_opening_units,
+        minimum_applied.pool_available_units,
+        minimum_applied.pool_used_units,
+        minimum_applied.pool_overage_units,
+        minimum_applied.pool_expired_units,
+        minimum_applied.pool_closing_units,
+        minimum_applied.pool_alert_pct
+    from minimum_applied
+    inner join components_typed as component_caps
+        on minimum_applied.price_model_id = component_caps.price_model_id
+            and minimum_applied.component_id = component_caps.component_id
+    left join graduated_cap_reach
+        on minimum_applied.price_model_id = graduated_cap_reach.price_model_id
+            and minimum_applied.component_id = graduated_cap_reach.component_id
+),
+
+-- A model's cap judges the invoice's total: the sum of its lines rounded to cents.
+model_totals as (
+    select
+        components_capped.account_id,
+        components_capped.period,
+        components_capped.price_model_id,
+        model_caps.cap_amount,
+        model_caps.cap_policy,
+        sum({{ round_half_up_to_cents('components_capped.amount') }}) as total_amount
+    from components_capped
+    inner join model_caps
+        on components_capped.price_model_id = model_caps.price_model_id
+    group by
+        components_capped.account_id,
+        components_capped.period,
+        components_capped.price_model_id,
+        model_caps.cap_amount,
+        model_caps.cap_policy
+),
+
+model_cap_lines as (
+    select
+        account_id,
+        period,
+        price_model_id,
+        cast('model_cap' as {{ dbt.type_string() }}) as component_id,
+        cast('platform' as {{ dbt.type_string() }}) as metric,
+        cast('model_cap' as {{ dbt.type_string() }}) as charge_model,
+        cast(0 as {{ rating_decimal() }}) as quantity,
+        cast(0 as {{ rating_decimal() }}) as events,
+        cast(0 as {{ rating_decimal() }}) as units,
+        cast(
+            case
+                when cap_policy = 'hard' and total_amount > cap_amount
+                    then cap_amount - total_amount
+                else 0
+            end as {{ rating_decimal() }}
+        ) as amount,
+        cast(0 as {{ rating_decimal() }}) as uncapped_amount,
+        cast(
+            case
+                when cap_policy = 'hard' and total_amount > cap_amount
+                    then total_amount - cap_amount
+                else 0
+            end as {{ rating_decimal() }}
+        ) as capped_amount,
+        cast(null as {{ rating_decimal() }}) as blocked_units,
+        total_amount > cap_amount as is_over_cap,
+        cast(null as {{ rating_decimal() }}) as pool_opening_units,
+        cast(null as {{ rating_decimal() }}) as pool_available_units,
+        cast(null as {{ rating_decimal() }}) as pool_used_units,
+        cast(null as {{ rating_decimal() }}) as pool_overage_units,
+        cast(null as {{ rating_decimal() }}) as pool_expired_units,
+        cast(null as {{ rating_decimal() }}) as pool_closing_units,
+        cast(null as integer) as pool_alert_pct
+    from model_totals
+),
+
+rated as (
+    select * from components_capped
+    union all
+    select * from model_cap_lines
 )
 
 select * from rated

@@ -3,7 +3,8 @@
     dashboard's what-if, so an edited proposal is judged exactly as a shipped one.
 
     `shadow_invoices` holds one row per account-month and model: account_id, month, segment,
-    price_model_id, actual_usd, shadow_usd, cost_to_serve_usd, is_billed, is_bill_shock.
+    price_model_id, actual_usd, shadow_usd, cost_to_serve_usd, is_billed, is_bill_shock,
+    shadow_uncapped_usd, is_over_cap and is_bill_shock_uncapped (the spend caps' effect).
     Winners and losers, and the delta distribution, compare each account's totals over all its
     rated months (annual plans bill once a year, so a single month says little). -#}
 {% macro summarise_shadow_billing(shadow_invoices) -%}
@@ -19,7 +20,10 @@ shadow_invoices as (
         shadow_usd,
         cost_to_serve_usd,
         is_billed,
-        is_bill_shock
+        is_bill_shock,
+        shadow_uncapped_usd,
+        is_over_cap,
+        is_bill_shock_uncapped
     from {{ shadow_invoices }}
 ),
 
@@ -35,7 +39,10 @@ segmented as (
         shadow_usd,
         cost_to_serve_usd,
         is_billed,
-        is_bill_shock
+        is_bill_shock,
+        shadow_uncapped_usd,
+        is_over_cap,
+        is_bill_shock_uncapped
     from shadow_invoices
 ),
 
@@ -119,7 +126,11 @@ money_summary as (
         count(*) as account_months,
         sum(actual_usd) as actual_usd,
         sum(shadow_usd) as shadow_usd,
-        sum(cost_to_serve_usd) as cost_to_serve_usd
+        sum(cost_to_serve_usd) as cost_to_serve_usd,
+        sum(shadow_uncapped_usd - shadow_usd) as revenue_given_up_usd,
+        sum(case when is_over_cap then 1 else 0 end) as over_cap_account_months,
+        sum(case when is_bill_shock_uncapped and not is_bill_shock then 1 else 0 end)
+            as bill_shock_avoided_account_months
     from segmented
     group by price_model_id, segment
 ),
@@ -154,7 +165,10 @@ summary as (
         shock_summary.shocked_account_months,
         cast(shock_summary.shocked_account_months as double)
         / nullif(shock_summary.billed_account_months, 0) as bill_shock_rate,
-        shock_summary.max_monthly_bill_shock_rate
+        shock_summary.max_monthly_bill_shock_rate,
+        cast(money_summary.revenue_given_up_usd as decimal(18, 4)) as revenue_given_up_usd,
+        money_summary.over_cap_account_months,
+        money_summary.bill_shock_avoided_account_months
     from money_summary
     inner join account_summary
         on money_summary.price_model_id = account_summary.price_model_id

@@ -25,7 +25,9 @@ shadow_totals as (
         account_id,
         month,
         price_model_id,
-        sum(amount_usd) as shadow_usd
+        sum(amount_usd) as shadow_usd,
+        sum(uncapped_amount_usd) as shadow_uncapped_usd,
+        max(case when is_over_cap then 1 else 0 end) = 1 as is_over_cap
     from rated_lines
     group by account_id, month, price_model_id
 ),
@@ -111,6 +113,10 @@ joined as (
         ) as {{ column }},
         {%- endfor %}
         cast(shadow_totals.shadow_usd as decimal(18, 4)) as shadow_usd,
+        -- what the invoice would have totalled without the model's spend caps, and whether a cap
+        -- was passed (a hard cap billed at it, a soft one alerted)
+        cast(shadow_totals.shadow_uncapped_usd as decimal(18, 4)) as shadow_uncapped_usd,
+        shadow_totals.is_over_cap,
         cast(costs.cost_to_serve_usd as decimal(18, 4)) as cost_to_serve_usd
     from shadow_totals
     inner join accounts

@@ -10,6 +10,7 @@ with
     'backtest',
     projection_backtest_components(ref('price_components'), ref('int_projection_bases')),
     ref('price_tiers'),
+    ref('price_models'),
 ) }}
 
 select * from projection_rated_lines

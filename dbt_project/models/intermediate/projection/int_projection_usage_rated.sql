@@ -8,7 +8,11 @@
 with
 
 {{ projection_rated_lines(
-    ref('int_projection_usage_grown'), 'projection', ref('price_components'), ref('price_tiers')
+    ref('int_projection_usage_grown'),
+    'projection',
+    ref('price_components'),
+    ref('price_tiers'),
+    ref('price_models'),
 ) }}
 
 select * from projection_rated_lines

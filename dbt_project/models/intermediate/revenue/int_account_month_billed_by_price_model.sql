@@ -1,4 +1,6 @@
 -- Grain: one row per account per month of the account's month spine per price model.
+-- uncapped_usd is the same bill without the model's spend caps (equal to billed_usd for a model
+-- without caps and for the real invoices).
 -- What each price model billed the account in the month: for `current`, the real invoices issued
 -- in the month (void and draft ignored), their totals summed in USD at each issue date's rate.
 -- Shadow billing adds one block per proposed model here (a union on the same columns), so the
@@ -34,7 +36,15 @@ current_model as (
                 else invoiced_months.billed_usd
             end as decimal(18, 4)
         ) as billed_usd,
-        invoiced_months.account_id is not null as is_billed
+        invoiced_months.account_id is not null as is_billed,
+        -- real invoices have no model spend cap: uncapped is what they billed
+        cast(
+            case
+                when invoiced_months.account_id is null then 0
+                else invoiced_months.billed_usd
+            end as decimal(18, 4)
+        ) as uncapped_usd,
+        invoiced_months.account_id is not null as is_uncapped_billed
     from account_months
     inner join accounts
         on account_months.account_id = accounts.account_id
@@ -52,7 +62,10 @@ shadow_models as (
         segment,
         price_model_id,
         cast(shadow_usd as decimal(18, 4)) as billed_usd,
-        shadow_usd > 0 as is_billed
+        shadow_usd > 0 as is_billed,
+        -- the same invoice without the model's spend caps: what bill shock the caps avoided
+        cast(shadow_uncapped_usd as decimal(18, 4)) as uncapped_usd,
+        shadow_uncapped_usd > 0 as is_uncapped_billed
     from {{ ref('int_account_months_shadow_billed') }}
 )
 

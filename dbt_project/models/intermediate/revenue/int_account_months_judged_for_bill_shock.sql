@@ -4,6 +4,8 @@
 -- of the account's previous three billed months and higher than it by at least
 -- `bill_shock_min_usd`. A month with fewer than three billed months before it is not judged; nor is
 -- one whose total, or one of the three before it, lacks an FX rate (null USD amount).
+-- The rule (macro is_bill_shock) judges the bill (billed_usd) and the same bill without the model's
+-- spend caps (uncapped_usd), so a capped proposal shows the bill shock its caps avoided.
 with
 
 billed as (select * from {{ ref('int_account_month_billed_by_price_model') }}),
@@ -13,7 +15,6 @@ billed_months as (
         account_id,
         month,
         price_model_id,
-        billed_usd,
         count(*) over (
             partition by account_id, price_model_id
             order by month
@@ -33,6 +34,30 @@ billed_months as (
     where is_billed
 ),
 
+uncapped_months as (
+    select
+        account_id,
+        month,
+        price_model_id,
+        count(*) over (
+            partition by account_id, price_model_id
+            order by month
+            rows between unbounded preceding and 1 preceding
+        ) as prior_billed_months,
+        count(uncapped_usd) over (
+            partition by account_id, price_model_id
+            order by month
+            rows between 3 preceding and 1 preceding
+        ) as prior_three_known,
+        sum(uncapped_usd) over (
+            partition by account_id, price_model_id
+            order by month
+            rows between 3 preceding and 1 preceding
+        ) as prior_three_total_usd
+    from billed
+    where is_uncapped_billed
+),
+
 judged as (
     select
         billed.account_id,
@@ -41,8 +66,10 @@ judged as (
         billed.price_model_id,
         billed.billed_usd,
         billed.is_billed,
+        billed.uncapped_usd,
         coalesce(billed_months.prior_billed_months, 0) as prior_billed_months,
         billed_months.prior_three_total_usd,
+        uncapped_months.prior_three_total_usd as prior_three_uncapped_usd,
         cast(billed_months.prior_three_total_usd / 3 as decimal(18, 4)) as prior_three_average_usd,
         coalesce(
             billed.is_billed
@@ -50,16 +77,25 @@ judged as (
             and billed_months.prior_three_known = 3
             and billed.billed_usd is not null,
             false
-        ) as is_judged
+        ) as is_judged,
+        coalesce(
+            billed.is_uncapped_billed
+            and uncapped_months.prior_billed_months >= 3
+            and uncapped_months.prior_three_known = 3
+            and billed.uncapped_usd is not null,
+            false
+        ) as is_uncapped_judged
     from billed
     left join billed_months
         on billed.account_id = billed_months.account_id
             and billed.month = billed_months.month
             and billed.price_model_id = billed_months.price_model_id
+    left join uncapped_months
+        on billed.account_id = uncapped_months.account_id
+            and billed.month = uncapped_months.month
+            and billed.price_model_id = uncapped_months.price_model_id
 ),
 
--- Compared as totals of three (3 x total vs ratio x the three's sum), so a boundary case is decided
--- in exact decimals, never by a rounded average.
 flagged as (
     select
         account_id,
@@ -71,12 +107,9 @@ flagged as (
         prior_billed_months,
         prior_three_average_usd,
         is_judged,
-        coalesce(
-            is_judged
-            and 3 * billed_usd > {{ var('bill_shock_ratio') }} * prior_three_total_usd
-            and 3 * billed_usd - prior_three_total_usd >= 3 * {{ var('bill_shock_min_usd') }},
-            false
-        ) as is_bill_shock
+        {{ is_bill_shock('is_judged', 'billed_usd', 'prior_three_total_usd') }} as is_bill_shock,
+        {{ is_bill_shock('is_uncapped_judged', 'uncapped_usd', 'prior_three_uncapped_usd') }}
+            as is_bill_shock_uncapped
     from judged
 )
 

@@ -16,5 +16,7 @@ select
     pool_units,
     rollover_pct,
     rollover_periods,
-    minimum_amount
+    minimum_amount,
+    cap_amount,
+    cap_policy
 from {{ ref('price_components') }}

@@ -6,7 +6,8 @@ with
 guardrails as (
     {{ summarise_shadow_billing(
         "(select account_id, month, segment, price_model_id, actual_usd, shadow_usd,
-            cost_to_serve_usd, is_billed, is_bill_shock from "
+            cost_to_serve_usd, is_billed, is_bill_shock, shadow_uncapped_usd, is_over_cap,
+            is_bill_shock_uncapped from "
             ~ ref('fct_shadow_invoice') ~ ")"
     ) | indent(4) }}
 ),
@@ -58,7 +59,12 @@ final as (
         guardrails.min_revenue_delta_pct,
         guardrails.max_revenue_delta_pct,
         guardrails.is_passing,
-        guardrails.failure_reason
+        guardrails.failure_reason,
+        guardrails.revenue_given_up_usd,
+        cast(guardrails.over_cap_account_months as {{ dbt.type_bigint() }})
+            as over_cap_account_months,
+        cast(guardrails.bill_shock_avoided_account_months as {{ dbt.type_bigint() }})
+            as bill_shock_avoided_account_months
     from guardrails
     left join adjustments
         on guardrails.price_model_id = adjustments.price_model_id

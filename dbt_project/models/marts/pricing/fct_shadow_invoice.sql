@@ -73,7 +73,12 @@ final as (
         / nullif(shadow_billed.shadow_usd, 0) as shadow_gross_margin,
         coalesce(judged.is_billed, false) as is_billed,
         coalesce(judged.is_judged, false) as is_bill_shock_judged,
-        coalesce(judged.is_bill_shock, false) as is_bill_shock
+        coalesce(judged.is_bill_shock, false) as is_bill_shock,
+        shadow_billed.shadow_uncapped_usd,
+        cast(shadow_billed.shadow_uncapped_usd - shadow_billed.shadow_usd as decimal(18, 4))
+            as revenue_given_up_usd,
+        coalesce(shadow_billed.is_over_cap, false) as is_over_cap,
+        coalesce(judged.is_bill_shock_uncapped, false) as is_bill_shock_uncapped
     from shadow_billed
     left join judged
         on shadow_billed.account_id = judged.account_id

@@ -3,12 +3,15 @@
 -- `seatshift rate` and the dashboard's what-if run the very SQL of this build in DuckDB against
 -- their own tables:
 --   rate_usage       reads rating_usage (account_id, period, metric, quantity, events),
---                    rating_price_components and rating_price_tiers (docs/price-book.md's CSVs);
+--                    rating_price_components, rating_price_tiers and rating_price_models
+--                    (docs/price-book.md's CSVs; of the models, their spend caps);
 --   shadow_invoices  reads rating_lines (rate_usage's output) and rating_actuals (account_id,
 --                    month, segment, actual_usd, cost_to_serve_usd);
 --   summarise        reads rating_shadow_invoices (shadow_invoices' output).
 {%- set queries = [
-    ('rate_usage', rate_usage('rating_usage', 'rating_price_components', 'rating_price_tiers')),
+    ('rate_usage', rate_usage(
+        'rating_usage', 'rating_price_components', 'rating_price_tiers', 'rating_price_models'
+    )),
     ('shadow_invoices', shadow_invoices_from_rated_lines('rating_lines', 'rating_actuals')),
     ('summarise', summarise_shadow_billing('rating_shadow_invoices')),
 ] %}

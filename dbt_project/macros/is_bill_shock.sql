@@ -1,0 +1,13 @@
+{#- The bill-shock rule on one bill (docs block bill_shock): a judged month whose total is more than
+    `bill_shock_ratio` x the average of the three billed months before it, and higher than that
+    average by at least `bill_shock_min_usd`. Compared as totals of three (3 x total against ratio
+    x the three's sum), so a boundary case is decided in exact decimals, never by a rounded
+    average. -#}
+{% macro is_bill_shock(is_judged, amount, prior_three_total) -%}
+    coalesce(
+        {{ is_judged }}
+        and 3 * {{ amount }} > {{ var('bill_shock_ratio') }} * {{ prior_three_total }}
+        and 3 * {{ amount }} - {{ prior_three_total }} >= 3 * {{ var('bill_shock_min_usd') }},
+        false
+    )
+{%- endmacro %}
