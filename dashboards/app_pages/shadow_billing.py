@@ -9,7 +9,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboards.lib import access, caps, charts, choice, decision, queries, shaping
+from dashboards.lib import access, caps, charts, choice, decision, pools, queries, shaping
 from dashboards.lib.definitions import definition, threshold
 from dashboards.lib.format import count, money, percent
 from dashboards.lib.kpis import Kpi, kpi_row
@@ -434,6 +434,45 @@ if cap_rows is not None and guardrails is not None:
             "spend_caps.csv",
             key="download_spend_caps",
         )
+
+# ---- prepaid pools: alerts, liability and breakage ---------------------------------------------
+pool_rows = guarded(queries.prepaid_pools, tuple(chosen), segment)
+if pool_rows is not None and not pool_rows.empty:
+    st.subheader("Prepaid pools: alerts, liability and breakage", help=definition("pool_alerts"))
+    st.caption(
+        f"{scope[:1].upper()}{scope[1:]}. Each proposal with a prepaid pool, re-rated over the "
+        "history: how many accounts its usage alerts would have reached each month (70%, 90% and "
+        "100% of the month's available units), the unused balance carried into the next month "
+        "(prepaid, not yet served: a liability) and the units that expired (breakage), both at "
+        "the pool's price per unit."
+        + (
+            f" The figures are the build's: the edited {names[edited_model]} is not shown here."
+            if edited is not None
+            else ""
+        )
+    )
+    st.dataframe(
+        pools.summary(pool_rows, names), hide_index=True, column_config=pools.column_config()
+    )
+    several = pool_rows["price_model_id"].nunique() > 1  # one line style per proposal then
+    left, right = st.columns(2)
+    alerts = pools.alert_series(pool_rows, names)
+    figure = px.line(
+        alerts, x="month", y="accounts_reaching", color="level",
+        line_dash="proposal" if several else None,
+        labels={"month": "", "accounts_reaching": "Accounts", "level": "Alert"},
+        title="Accounts reaching each alert",
+    )  # fmt: skip
+    left.plotly_chart(charts.legend_below(figure), width="stretch")
+    money_rows = pools.money_series(pool_rows, names)
+    figure = px.line(
+        money_rows, x="month", y="usd", color="what",
+        line_dash="proposal" if several else None,
+        labels={"month": "", "usd": "USD", "what": ""},
+        title=f"{pools.header('prepaid_liability')} and {pools.header('breakage').lower()}",
+    )  # fmt: skip
+    right.plotly_chart(charts.legend_below(figure), width="stretch")
+    download_csv(pools.download_table(pool_rows, names), "prepaid_pools.csv", key="download_pools")
 
 # ---- customer choice: each proposal offered beside the seats ----------------------------------
 st.subheader("Forced switch or offered beside the seats", help=definition("customer_choice"))

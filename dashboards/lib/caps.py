@@ -114,10 +114,7 @@ def column_config(definition: Callable[[str], str]) -> dict:
     """Each header of `table` with its metric's definition on hover."""
     import streamlit as st
 
-    config = {
-        "Proposal": st.column_config.TextColumn(width="medium"),
-        "Segment": st.column_config.TextColumn(width="small"),
-    }
+    config = {}
     for metric in COLUMNS:
         config[header(metric)] = st.column_config.TextColumn(
             help=definition(metric),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboards.lib import queries
+from dashboards.lib import pools, queries
 from dashboards.lib.format import MISSING
 from dashboards.lib.report import _e, _signed_percent
 
@@ -65,6 +65,7 @@ def build_paper_invoice(
     actual_lines = queries.paper_invoice_actual_lines(account_id, chosen)
     shadow_lines = queries.paper_invoice_shadow_lines(account_id, price_model_id, chosen)
     plan = queries.paper_invoice_plan(account_id, price_model_id)
+    alerts = queries.paper_invoice_pool_alerts(account_id, price_model_id)
     model_name = str(total["name"])
     title = f"Your {chosen:%B %Y} invoice, today and under {model_name}"
     body = (
@@ -76,6 +77,7 @@ def build_paper_invoice(
         + _shadow_side(shadow_lines, total, model_name)
         + "</div>"
         + _difference(total)
+        + _pool_alerts(shadow_lines, alerts, chosen)
         + _transition(plan)
     )
     html = (
@@ -152,12 +154,16 @@ def _actual_side(lines: pd.DataFrame, total: pd.Series) -> str:
 
 
 def _component_label(row) -> str:
+    if row.component_id == "model_cap":
+        return "Spend cap on the whole bill"
     label = str(row.component_id).replace("_", " ").capitalize()
     metric = str(row.metric).replace("_", " ")
     return label if metric in ("platform", label.lower()) else f"{label} ({metric})"
 
 
 def _component_rate(row) -> str:
+    if row.component_id == "model_cap":
+        return "the bill stops at the cap"
     if row.charge_model != "standard" or row.unit_amount is None or pd.isna(row.unit_amount):
         return str(row.charge_model).replace("_", " ")
     size = float(row.unit_size) if row.unit_size is not None and not pd.isna(row.unit_size) else 1
@@ -183,6 +189,31 @@ def _shadow_side(lines: pd.DataFrame, total: pd.Series, model_name: str) -> str:
         + "".join(rows)
         + _total_row("Charges", total["shadow_usd"], "shadow_usd")
         + "</tbody></table></div>"
+    )
+
+
+def _pool_alerts(lines: pd.DataFrame, alerts: pd.DataFrame, month: pd.Timestamp) -> str:
+    """A prepaid pool's usage alerts: the month's highest, and when the account's usage reached
+    each level over the whole history (docs block pool_alerts)."""
+    pool = lines[lines["charge_model"] == "prepaid_pool"]
+    if pool.empty:
+        return ""
+    parts = []
+    for row in pool.itertuples(index=False):
+        reached = getattr(row, "pool_alert_pct", None)
+        now = (
+            f"this month your usage reached {int(reached)}% of the units available"
+            if reached is not None and not pd.isna(reached) and int(reached) > 0
+            else "this month your usage stayed below the first alert (70%)"
+        )
+        history = pools.account_alert_text(alerts[alerts["component_id"] == row.component_id])
+        parts.append(
+            f"<li data-pool-alerts='{_e(row.component_id)}'>{_e(_component_label(row))}: "
+            f"{_e(now)}; alerts over your history: {_e(history)}.</li>"
+        )
+    return (
+        "<p class='note'>Prepaid pool alerts (sent at 70%, 90% and 100% of the month's available "
+        f"units), {month:%B %Y}:</p><ul>" + "".join(parts) + "</ul>"
     )
 
 

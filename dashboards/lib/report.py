@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 
 import pandas as pd
 
-from dashboards.lib import caps, charts, choice, decision, queries, road_ahead
+from dashboards.lib import caps, charts, choice, decision, pools, queries, road_ahead
 from dashboards.lib.format import MISSING, count, money, percent, timestamp
 
 PILOT_ROWS = 25
@@ -93,6 +93,7 @@ def build_pack(
         _choice_section(segment, price_model_id, names, month, values),
         _shadow_section(names),
         _caps_section(names),
+        _pools_section(names),
         _pilot_section(
             segment, price_model_id, names, decision.passing_proposals(triggers, segment)
         ),
@@ -283,6 +284,20 @@ def _caps_section(names) -> str:
         "a hard cap stops the bill and the service at the cap, a soft cap only alerts. Bill "
         "shock avoided counts the account-months the uncapped bill would have shocked.</p>"
         + _table(caps.table(rows, guardrails, names))
+    )
+
+
+def _pools_section(names) -> str:
+    """Each pool proposal's alerts, liability and breakage over the history, the portfolio."""
+    rows = queries.prepaid_pools(tuple(names))
+    if rows.empty:
+        return ""
+    return (
+        "<h2>Prepaid pools: alerts, liability and breakage</h2>"
+        "<p class='muted'>Every segment. The latest month's accounts whose usage reached each "
+        "alert (70%, 90%, 100% of the month's available units) and the unused balance they carry "
+        "(prepaid, not yet served: a liability), and the units that expired over every month "
+        "(breakage), both at the pool's price per unit.</p>" + _table(pools.summary(rows, names))
     )
 
 

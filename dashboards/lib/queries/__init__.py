@@ -55,6 +55,7 @@ from .paper_invoice import (
     paper_invoice_actual_lines,
     paper_invoice_month,
     paper_invoice_plan,
+    paper_invoice_pool_alerts,
     paper_invoice_shadow_lines,
     paper_invoice_totals,
 )
@@ -71,6 +72,7 @@ from .projection import (
 from .revenue import cohort_retention, nrr_monthly, revenue_portfolio
 from .shadow_billing import (
     full_price_book,
+    prepaid_pools,
     price_book,
     price_model_guardrails,
     price_models,
@@ -146,9 +148,11 @@ __all__ = [
     "paper_invoice_actual_lines",
     "paper_invoice_month",
     "paper_invoice_plan",
+    "paper_invoice_pool_alerts",
     "paper_invoice_shadow_lines",
     "paper_invoice_totals",
     "pilot_accounts",
+    "prepaid_pools",
     "price_book",
     "price_model_guardrails",
     "price_model_names",

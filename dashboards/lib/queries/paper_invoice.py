@@ -71,7 +71,7 @@ def paper_invoice_shadow_lines(
         "the shadow invoice's lines",
         """
         select lines.component_id, lines.metric, lines.charge_model, lines.quantity, lines.units,
-            components.unit_size, components.unit_amount, lines.amount_usd
+            components.unit_size, components.unit_amount, lines.amount_usd, lines.pool_alert_pct
         from marts.fct_shadow_invoice_lines as lines
         left join marts.dim_price_components as components
             on lines.price_model_id = components.price_model_id
@@ -88,5 +88,20 @@ def paper_invoice_plan(account_id: str, price_model_id: str) -> pd.DataFrame:
     return _read(
         "the account's migration plan",
         "select * from marts.fct_migration_plan where account_id = ? and price_model_id = ?",
+        (account_id, price_model_id),
+    )
+
+
+def paper_invoice_pool_alerts(account_id: str, price_model_id: str) -> pd.DataFrame:
+    """When the account's usage would have reached each alert of the model's prepaid pool
+    (fct_prepaid_pool_alerts); empty for a model without a pool."""
+    return _read(
+        "the account's pool alerts",
+        """
+        select component_id, alert_pct, first_month, latest_month, months_reached
+        from marts.fct_prepaid_pool_alerts
+        where account_id = ? and price_model_id = ?
+        order by component_id, alert_pct desc
+        """,
         (account_id, price_model_id),
     )

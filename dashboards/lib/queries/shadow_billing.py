@@ -120,6 +120,23 @@ def spend_caps(models: tuple[str, ...]) -> pd.DataFrame:
     )
 
 
+def prepaid_pools(models: tuple[str, ...], segment: str = "all") -> pd.DataFrame:
+    """Per pool proposal and month, in one segment (`all`: the portfolio): the accounts its
+    alerts reached, the liability carried and the breakage (fct_prepaid_pool_monthly)."""
+    return _read(
+        "the prepaid pools",
+        """
+        select pools.*, models.name
+        from marts.fct_prepaid_pool_monthly as pools
+        inner join marts.dim_price_models as models
+            on pools.price_model_id = models.price_model_id
+        where list_contains(?, pools.price_model_id) and pools.segment = ?
+        order by pools.price_model_id, pools.component_id, pools.month
+        """,
+        (list(models), segment),
+    )
+
+
 def price_book(model: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A model's components and tiers, as the price book's CSV columns (docs/price-book.md)."""
     params = (model,)
