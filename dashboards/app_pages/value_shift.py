@@ -6,7 +6,7 @@ as-of time and the sidebar filters (segment, period)."""
 import streamlit as st
 
 from dashboards.lib import access, charts, queries, shaping
-from dashboards.lib.definitions import definition, threshold
+from dashboards.lib.definitions import definition, label, threshold
 from dashboards.lib.format import count, number, percent
 from dashboards.lib.kpis import Kpi, kpi_row
 from dashboards.lib.layout import (
@@ -264,6 +264,37 @@ elif accounts is not None:
                 ),
             },
         )
+
+# ---- what a token costs, and how fast it falls -------------------------------------------------
+st.subheader("Model costs over time", help=definition("model_cost_decline"))
+curve = guarded(queries.model_cost_curve)
+if curve is not None and not curve.empty:
+    st.caption(
+        "The cost to serve prices each month's tokens at the cost in force that month, from the "
+        "price list the analyst maintains (`model_costs`, a row per price change): "
+        + definition("model_cost_in_force").removeprefix("**Model cost in force**: ")
+    )
+    st.dataframe(
+        curve,
+        hide_index=True,
+        column_config={
+            "model": "Model tier",
+            "dated_prices": st.column_config.NumberColumn("Prices"),
+            "first_effective_from": st.column_config.DateColumn("First price from"),
+            "first_usd_per_1k_in_and_out": st.column_config.NumberColumn(
+                "First, per 1k in + 1k out", format="$%.5f"
+            ),
+            "latest_effective_from": st.column_config.DateColumn("Latest price from"),
+            "latest_usd_per_1k_in_and_out": st.column_config.NumberColumn(
+                "Latest, per 1k in + 1k out", format="$%.5f"
+            ),
+            "yearly_decline": st.column_config.NumberColumn(
+                label("model_cost_decline", "Yearly cost decline"),
+                format="percent",
+                help=definition("model_cost_decline"),
+            ),
+        },
+    )
 
 # ---- bill shock ------------------------------------------------------------------------------
 st.subheader("Bill shock over time", help=definition("bill_shock_rate"))

@@ -94,6 +94,7 @@ def build_pack(
         _shadow_section(names),
         _caps_section(names),
         _pools_section(names),
+        _model_costs_section(),
         _pilot_section(
             segment, price_model_id, names, decision.passing_proposals(triggers, segment)
         ),
@@ -298,6 +299,28 @@ def _pools_section(names) -> str:
         "alert (70%, 90%, 100% of the month's available units) and the unused balance they carry "
         "(prepaid, not yet served: a liability), and the units that expired over every month "
         "(breakage), both at the pool's price per unit.</p>" + _table(pools.summary(rows, names))
+    )
+
+
+def _model_costs_section() -> str:
+    """Each LLM tier's first and latest price and the yearly decline measured between them."""
+    curve = queries.model_cost_curve()
+    if curve.empty:
+        return ""
+    frame = pd.DataFrame(
+        {
+            "Model tier": curve["model"],
+            "First price from": curve["first_effective_from"].map(_text),
+            "First, per 1k in + 1k out (USD)": curve["first_usd_per_1k_in_and_out"].map(_text),
+            "Latest price from": curve["latest_effective_from"].map(_text),
+            "Latest, per 1k in + 1k out (USD)": curve["latest_usd_per_1k_in_and_out"].map(_text),
+            "Yearly cost decline": curve["yearly_decline"].map(percent),
+        }
+    )
+    return (
+        "<h2>Model costs over time</h2><p class='muted'>The cost to serve uses each month's price "
+        "in force from the analyst's price list; the decline is measured between a tier's first "
+        "and latest dated price (0 with one price).</p>" + _table(frame)
     )
 
 

@@ -1,8 +1,9 @@
-"""Spend caps and prepaid pools where people read them (AppTest, `seatshift report` and
+"""Spend caps, prepaid pools and model costs where people read them (AppTest, `seatshift report` and
 `seatshift paper-invoice` against the real sample warehouse): the Shadow billing page draws both
 sections without an error, the decision pack states each pool proposal's liability and breakage as
 fct_prepaid_pool_monthly holds them, and a pool account's paper invoice gives its own alert
-months from fct_prepaid_pool_alerts."""
+months from fct_prepaid_pool_alerts; the Value shift page and the pack give each LLM tier's
+yearly cost decline as fct_model_cost_curve measures it."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboards.lib.format import money
+from dashboards.lib.format import money, percent
 from tests.conftest import SEATSHIFT
 from tests.dashboards._support import ENTRYPOINT, decision_pack, published_warehouse
 
@@ -83,3 +84,21 @@ def test_a_pool_accounts_paper_invoice_gives_its_own_alert_months(sample, tmp_pa
     first, latest = pd.Timestamp(first), pd.Timestamp(latest)
     when = f"{first:%b %Y}" if first == latest else f"first {first:%b %Y}, latest {latest:%b %Y}"
     assert f"70%: {when}" in html
+
+
+def test_the_model_cost_curve_is_on_the_value_shift_page_and_in_the_pack(sample, tmp_path):
+    with duckdb.connect(str(sample), read_only=True) as conn:
+        curve = conn.execute(
+            "select model, yearly_decline from marts.fct_model_cost_curve order by model"
+        ).fetchall()
+    # the shipped price list cuts every tier's price by a third a year after its first price
+    assert curve and all(decline > 0.3 for _, decline in curve)
+    app = AppTest.from_file(ENTRYPOINT, default_timeout=90).run()
+    app.switch_page("app_pages/value_shift.py").run()
+    assert not app.exception
+    assert "Model costs over time" in [header.value for header in app.subheader]
+    html = decision_pack(sample, tmp_path / "pack", "mid_market", "hybrid_seat_plus_tokens")
+    assert "Model costs over time" in html
+    for model, decline in curve:
+        assert f"<td>{model}</td>" in html
+        assert f">{percent(decline)}<" in html

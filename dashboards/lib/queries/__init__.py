@@ -87,6 +87,7 @@ from .value_shift import (
     account_value,
     automation_by_segment,
     bill_shock_monthly,
+    model_cost_curve,
     seats_and_usage_per_seat,
     usage_mix_monthly,
 )
@@ -142,6 +143,7 @@ __all__ = [
     "migration_plan_impact",
     "migration_triggers",
     "migration_waves",
+    "model_cost_curve",
     "months",
     "nrr_monthly",
     "paper_invoice_account",

@@ -1,12 +1,13 @@
--- Rule: every LLM tier that served usage has a row in the analyst's price list (seed model_costs),
--- otherwise cost to serve and margin of its months are unknown. Warns, naming the tiers, so a new
+-- Rule: every LLM tier that served usage has a price in force in each month it served (seed
+-- model_costs, dated by int_model_costs_in_force), otherwise cost to serve and margin of those
+-- months are unknown. Warns, naming the tiers, so a new
 -- tier never blocks a refresh but is seen at once.
 {{ config(severity='warn') }}
 with
 
 usage_rolled_up as (select * from {{ ref('int_usage_events_rolled_up_to_account_month') }}),
 
-model_costs as (select * from {{ ref('model_costs') }}),
+model_costs as (select * from {{ ref('int_model_costs_in_force') }}),
 
 unpriced as (
     select
@@ -16,7 +17,7 @@ unpriced as (
         max(usage_rolled_up.month) as last_month
     from usage_rolled_up
     left join model_costs
-        on usage_rolled_up.model = model_costs.model
+        on {{ model_cost_in_force('model_costs', 'usage_rolled_up.model', 'usage_rolled_up.month') }}
     where model_costs.model is null
     group by usage_rolled_up.model
 )

@@ -1,12 +1,13 @@
 -- Grain: one row per account per month with usage.
 -- Cost to serve: input and output tokens of each LLM tier x that tier's cost per 1,000
--- tokens from the analyst's price list (seed model_costs). A tier missing from the list makes the
--- month's cost unknown (null), never zero; assert_every_usage_model_tier_has_a_cost names it.
+-- tokens in force in the month, from the analyst's price list (seed model_costs, dated by
+-- int_model_costs_in_force). A tier without a price in force makes the month's cost unknown
+-- (null), never zero; assert_every_usage_model_tier_has_a_cost names it.
 with
 
 usage_rolled_up as (select * from {{ ref('int_usage_events_rolled_up_to_account_month') }}),
 
-model_costs as (select * from {{ ref('model_costs') }}),
+model_costs as (select * from {{ ref('int_model_costs_in_force') }}),
 
 tiers_by_account_month as (
     select
@@ -35,7 +36,9 @@ costed as (
             as cost_usd
     from tiers_by_account_month
     left join model_costs
-        on tiers_by_account_month.model = model_costs.model
+        on {{ model_cost_in_force(
+            'model_costs', 'tiers_by_account_month.model', 'tiers_by_account_month.month'
+        ) }}
 ),
 
 final as (

@@ -7,7 +7,7 @@ usage_rolled_up as (select * from {{ ref('int_usage_events_rolled_up_to_account_
 
 accounts as (select * from {{ ref('dim_accounts') }}),
 
-model_costs as (select * from {{ ref('model_costs') }}),
+model_costs as (select * from {{ ref('int_model_costs_in_force') }}),
 
 -- an account's segment is its current segment, as in fct_account_month
 usage_with_segment as (
@@ -49,7 +49,7 @@ costed as (
             as cost_to_serve_usd
     from aggregated
     left join model_costs
-        on aggregated.model_tier = model_costs.model
+        on {{ model_cost_in_force('model_costs', 'aggregated.model_tier', 'aggregated.month') }}
 ),
 
 final as (
