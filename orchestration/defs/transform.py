@@ -31,6 +31,7 @@ from orchestration.lib.dbt_project import (
     code_fingerprint,
     deferral_manifest,
     docs_inputs_key,
+    drop_seeds_with_changed_columns,
     ensure_manifest,
     record_unit_tests_passed,
     unit_tests_passed_for,
@@ -209,6 +210,16 @@ def dbt_models(
             # The project's parse describes the same code as the build that stands.
             warehouse.stage_dbt_state(deferral_manifest(Path(DBT_PROJECT.manifest_path)))
         return
+    with warehouse.connect() as conn:
+        reseeded = drop_seeds_with_changed_columns(
+            conn, Path(DBT_PROJECT.manifest_path), Path(DBT_PROJECT.project_dir)
+        )
+    if reseeded:
+        message = "seeds whose columns changed are created again from their CSV: " + ", ".join(
+            reseeded
+        )
+        context.log.info(message)
+        print(message, flush=True)  # the refresh's dbt log
     context.log.info(f"dbt {' '.join(args)}")
     target = _target_with_parse_state(warehouse)
     try:

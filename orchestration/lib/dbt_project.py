@@ -13,6 +13,7 @@ missing or older than a project file (someone edited a model and started Dagster
 from __future__ import annotations
 
 import contextlib
+import csv
 import fcntl
 import hashlib
 import json
@@ -224,3 +225,58 @@ def docs_inputs_key(conn: duckdb.DuckDBPyConnection, *, code: str, build_vars: d
     ).fetchall()
     digest.update(repr(columns).encode())
     return digest.hexdigest()
+
+
+# A seed's column type as dbt writes it in `column_types`, as DuckDB names it.
+_SEED_TYPE_ALIASES = {"string": "varchar", "text": "varchar", "int": "integer"}
+
+
+def _normalised_type(name: str) -> str:
+    text = "".join(str(name).lower().split())
+    return _SEED_TYPE_ALIASES.get(text, text)
+
+
+def drop_seeds_with_changed_columns(
+    conn: duckdb.DuckDBPyConnection, manifest_path: Path, project_dir: Path
+) -> list[str]:
+    """Drop each seed table of the build whose columns no longer match its CSV (the header's names
+    in order, and the types its `column_types` declare); `schema.table` of those dropped.
+
+    dbt loads a seed that exists by truncating it and copying the CSV into it, so a seed that
+    gained or lost a column (a new price-book or price-list column, after an upgrade of the
+    project) fails to load until someone runs `dbt seed --full-refresh`. Dropped from the build
+    file (never the published one), it is created again from its CSV by the build that follows.
+    """
+    manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
+    dropped: list[str] = []
+    for node in manifest.get("nodes", {}).values():
+        if node.get("resource_type") != "seed":
+            continue
+        csv_file = Path(project_dir) / node["original_file_path"]
+        if not csv_file.is_file():
+            continue
+        with open(csv_file, encoding="utf-8", newline="") as handle:
+            header = [name.strip().lower() for name in next(csv.reader(handle), [])]
+        schema, table = node["schema"], node.get("alias") or node["name"]
+        existing = conn.execute(
+            """
+            select lower(column_name), data_type from information_schema.columns
+            where table_schema = ? and table_name = ? and table_catalog = current_database()
+            order by ordinal_position
+            """,
+            [schema, table],
+        ).fetchall()
+        if not existing:
+            continue
+        declared = {
+            name.lower(): _normalised_type(kind)
+            for name, kind in (node.get("config", {}).get("column_types") or {}).items()
+        }
+        names_differ = [name for name, _ in existing] != header
+        types_differ = any(
+            name in declared and _normalised_type(kind) != declared[name] for name, kind in existing
+        )
+        if names_differ or types_differ:
+            conn.execute(f'drop table "{schema}"."{table}"')
+            dropped.append(f"{schema}.{table}")
+    return dropped
