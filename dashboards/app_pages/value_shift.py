@@ -270,9 +270,8 @@ st.subheader("Model costs over time", help=definition("model_cost_decline"))
 curve = guarded(queries.model_cost_curve)
 if curve is not None and not curve.empty:
     st.caption(
-        "The cost to serve prices each month's tokens at the cost in force that month, from the "
-        "price list the analyst maintains (`model_costs`, a row per price change): "
-        + definition("model_cost_in_force").removeprefix("**Model cost in force**: ")
+        definition("model_cost_in_force")
+        + " The list is `dbt_project/seeds/model_costs.csv`, a row per tier and price change."
     )
     st.dataframe(
         curve,
