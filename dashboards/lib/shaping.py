@@ -217,8 +217,10 @@ def guardrails_of_segments(guardrails: pd.DataFrame, segments: list[str]) -> pd.
 
 
 def guardrails_table(guardrails: pd.DataFrame, segments: list[str]) -> pd.DataFrame:
-    """The guardrail rows of `segments` and the pooled `all` (labelled as such), with verdicts."""
-    return with_verdicts(guardrails[guardrails["segment"].isin([*segments, PORTFOLIO])])
+    """The guardrail rows of `segments` and the pooled `all` (labelled as such), with verdicts,
+    the segment as a reader says it ("Mid market", "All segments")."""
+    table = with_verdicts(guardrails[guardrails["segment"].isin([*segments, PORTFOLIO])])
+    return table.assign(segment=table["segment"].map(segment_label))
 
 
 def segment_verdict(rows: pd.DataFrame, segments: list[str]) -> tuple[bool, str]:
