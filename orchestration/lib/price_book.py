@@ -295,6 +295,11 @@ def problems(
             periods = values["rollover_periods"]
             if periods is not None and (periods < 0 or periods != int(periods)):
                 problem("rollover_periods", f"{periods:g} is not a whole number of months")
+            term = values["pool_term_periods"]
+            if term is not None and (term < 1 or term != int(term)):
+                problem(
+                    "pool_term_periods", f"{term:g} is not a whole number of months of at least 1"
+                )
         floor = None
         if values["minimum_amount"] is not None:
             floor = ("minimum_amount", values["minimum_amount"])

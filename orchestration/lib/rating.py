@@ -56,6 +56,7 @@ COMPONENT_COLUMNS = (
     "pool_units",
     "rollover_pct",
     "rollover_periods",
+    "pool_term_periods",
     "minimum_amount",
     "cap_amount",
     "cap_policy",

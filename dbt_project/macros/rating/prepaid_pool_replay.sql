@@ -21,7 +21,11 @@
     ) }}
 {%- endmacro %}
 
-{#- One period's outcome from `step` (a pool period with its carry_in list). -#}
+{#- One period's outcome from `step`: a pool period with the state carried into it (carry_in, the
+    rolled-over vintages, oldest first; term_left_in, what is left of the term's allotment; and the
+    term's usage and available units so far). A term's first period buys the allotment; its last
+    rolls the unused allotment over (capped) and ages the vintages, the oldest expiring. With one
+    period per term (the default) every period is a term. -#}
 {% macro _duckdb_pool_step(step_query) -%}
     select
         burned.account_id,
@@ -33,67 +37,101 @@
         burned.pool_units,
         burned.rollover_cap,
         burned.rollover_periods,
+        burned.term_periods,
+        burned.is_term_start,
+        burned.is_term_end,
         burned.carry_in,
-        burned.opening_units,
-        burned.opening_units + burned.pool_units as available_units,
-        least(burned.units, burned.opening_units + burned.pool_units) as used_units,
-        greatest(burned.units - burned.from_carry - burned.pool_units, 0) as overage_units,
+        burned.carry_sum + burned.allotment_in - burned.new_allotment as opening_units,
+        burned.carry_sum + burned.allotment_in as available_units,
+        least(burned.units, burned.carry_sum + burned.allotment_in) as used_units,
+        greatest(burned.units - burned.from_carry - burned.allotment_in, 0) as overage_units,
         cast(
-            case when burned.rollover_periods >= 1 then coalesce(burned.carry_left[1], 0) else 0 end
-            + burned.allotment_left - burned.allotment_rolled
-            as {{ rating_decimal() }}
+            case
+                when not burned.is_term_end then 0
+                when burned.rollover_periods >= 1
+                    then coalesce(burned.carry_left[1], 0)
+                    + burned.allotment_left - burned.allotment_rolled
+                else burned.allotment_left
+            end as {{ rating_decimal() }}
         ) as expired_units,
         cast(
             case
+                when not burned.is_term_end then burned.carry_left
                 when burned.rollover_periods >= 1
                     then burned.carry_left[2:] || [burned.allotment_rolled]
                 else []
             end as {{ rating_decimal() }}[]
         ) as carry_out,
         cast(
+            case when burned.is_term_end then 0 else burned.allotment_left end
+            as {{ rating_decimal() }}
+        ) as term_left_out,
+        cast(
             case
+                when not burned.is_term_end
+                    then coalesce(list_sum(burned.carry_left), 0) + burned.allotment_left
                 when burned.rollover_periods >= 1
                     then coalesce(list_sum(burned.carry_left[2:]), 0) + burned.allotment_rolled
                 else 0
             end as {{ rating_decimal() }}
         ) as closing_units,
+        burned.term_used,
+        burned.term_available,
         case
-            when burned.units >= burned.opening_units + burned.pool_units
-                and burned.units > 0 then 100
-            when burned.units >= 0.9 * (burned.opening_units + burned.pool_units)
-                and burned.units > 0 then 90
-            when burned.units >= 0.7 * (burned.opening_units + burned.pool_units)
-                and burned.units > 0 then 70
+            when burned.term_used >= burned.term_available
+                and burned.term_used > 0 then 100
+            when burned.term_used >= 0.9 * burned.term_available
+                and burned.term_used > 0 then 90
+            when burned.term_used >= 0.7 * burned.term_available
+                and burned.term_used > 0 then 70
             else 0
         end as alert_pct
     from (
         select
             drawn.*,
             case
-                when drawn.rollover_periods >= 1
+                when drawn.is_term_end and drawn.rollover_periods >= 1
                     then least(drawn.allotment_left, drawn.rollover_cap)
                 else 0
-            end as allotment_rolled
+            end as allotment_rolled,
+            cast(
+                case when drawn.is_term_start then drawn.units else drawn.term_used_in + drawn.units end
+                as {{ rating_decimal() }}
+            ) as term_used,
+            cast(
+                case
+                    when drawn.is_term_start then drawn.carry_sum + drawn.pool_units
+                    else drawn.term_available_in
+                end as {{ rating_decimal() }}
+            ) as term_available
         from (
             select
-                step.*,
-                coalesce(list_sum(step.carry_in), 0) as opening_units,
-                least(step.units, coalesce(list_sum(step.carry_in), 0)) as from_carry,
+                bought.*,
+                least(bought.units, bought.carry_sum) as from_carry,
                 greatest(
-                    step.pool_units - (step.units - least(step.units, coalesce(list_sum(step.carry_in), 0))),
+                    bought.allotment_in - (bought.units - least(bought.units, bought.carry_sum)),
                     0
                 ) as allotment_left,
                 -- oldest first: what is left of each rolled vintage after this period's usage
                 list_transform(
-                    step.carry_in,
+                    bought.carry_in,
                     lambda carried, position: greatest(
                         carried - greatest(
-                            step.units - coalesce(list_sum(step.carry_in[1:position - 1]), 0), 0
+                            bought.units - coalesce(list_sum(bought.carry_in[1:position - 1]), 0), 0
                         ),
                         0
                     )
                 ) as carry_left
-            from ({{ step_query }}) as step
+            from (
+                select
+                    step.*,
+                    coalesce(list_sum(step.carry_in), 0) as carry_sum,
+                    case when step.is_term_start then step.pool_units else 0 end as new_allotment,
+                    case
+                        when step.is_term_start then step.pool_units else step.term_left_in
+                    end as allotment_in
+                from ({{ step_query }}) as step
+            ) as bought
         ) as drawn
     ) as burned
 {%- endmacro %}
@@ -109,12 +147,22 @@ pool_periods as (
         pool_units,
         cast(pool_units * rollover_pct * 0.01 as {{ rating_decimal() }}) as rollover_cap,
         greatest(rollover_periods, 0) as rollover_periods,
-        row_number() over (
-            partition by account_id, price_model_id, component_id
-            order by period
-        ) as period_number
-    from {{ component_units }}
-    where charge_model = 'prepaid_pool'
+        term_periods,
+        -- terms run from the account's first rated period: periods 1..n, n+1..2n, ...
+        (period_number - 1) % term_periods = 0 as is_term_start,
+        period_number % term_periods = 0 as is_term_end,
+        period_number
+    from (
+        select
+            *,
+            greatest(pool_term_periods, 1) as term_periods,
+            row_number() over (
+                partition by account_id, price_model_id, component_id
+                order by period
+            ) as period_number
+        from {{ component_units }}
+        where charge_model = 'prepaid_pool'
+    ) as numbered
 ),
 
 pool_replayed as (
@@ -126,7 +174,10 @@ pool_replayed as (
                     range(pool_periods.rollover_periods),
                     lambda position: 0
                 ) as " ~ rating_decimal() ~ "[]
-            ) as carry_in
+            ) as carry_in,
+            cast(0 as " ~ rating_decimal() ~ ") as term_left_in,
+            cast(0 as " ~ rating_decimal() ~ ") as term_used_in,
+            cast(0 as " ~ rating_decimal() ~ ") as term_available_in
         from pool_periods
         where pool_periods.period_number = 1"
     ) }}
@@ -134,7 +185,10 @@ pool_replayed as (
     {{ _duckdb_pool_step(
         "select
             pool_periods.*,
-            pool_replayed.carry_out as carry_in
+            pool_replayed.carry_out as carry_in,
+            pool_replayed.term_left_out as term_left_in,
+            pool_replayed.term_used as term_used_in,
+            pool_replayed.term_available as term_available_in
         from pool_replayed
         inner join pool_periods
             on pool_replayed.account_id = pool_periods.account_id
@@ -167,22 +221,27 @@ pool_replayed as (
         burned.pool_units,
         burned.rollover_cap,
         burned.rollover_periods,
+        burned.term_periods,
+        burned.is_term_start,
+        burned.is_term_end,
         burned.carry_in,
-        burned.opening_units,
-        burned.opening_units + burned.pool_units as available_units,
-        least(burned.units, burned.opening_units + burned.pool_units) as used_units,
-        greatest(burned.units - burned.from_carry - burned.pool_units, 0) as overage_units,
+        cast(burned.carry_sum + burned.allotment_in - burned.new_allotment as {{ rating_decimal() }})
+            as opening_units,
+        cast(burned.carry_sum + burned.allotment_in as {{ rating_decimal() }}) as available_units,
+        least(burned.units, burned.carry_sum + burned.allotment_in) as used_units,
+        greatest(burned.units - burned.from_carry - burned.allotment_in, 0) as overage_units,
         cast(
             case
+                when not burned.is_term_end then 0
                 when burned.rollover_periods >= 1
                     then coalesce(try_element_at(burned.carry_left, 1), 0)
-                else 0
-            end
-            + burned.allotment_left - burned.allotment_rolled
-            as {{ rating_decimal() }}
+                    + burned.allotment_left - burned.allotment_rolled
+                else burned.allotment_left
+            end as {{ rating_decimal() }}
         ) as expired_units,
         cast(
             case
+                when not burned.is_term_end then burned.carry_left
                 when burned.rollover_periods >= 1
                     then concat(
                         slice(burned.carry_left, 2, greatest(size(burned.carry_left), 1)),
@@ -192,7 +251,13 @@ pool_replayed as (
             end as array<{{ rating_decimal() }}>
         ) as carry_out,
         cast(
+            case when burned.is_term_end then 0 else burned.allotment_left end
+            as {{ rating_decimal() }}
+        ) as term_left_out,
+        cast(
             case
+                when not burned.is_term_end
+                    then {{ _spark_array_sum('burned.carry_left') }} + burned.allotment_left
                 when burned.rollover_periods >= 1
                     then {{ _spark_array_sum(
                         'slice(burned.carry_left, 2, greatest(size(burned.carry_left), 1))'
@@ -200,43 +265,68 @@ pool_replayed as (
                 else 0
             end as {{ rating_decimal() }}
         ) as closing_units,
+        burned.term_used,
+        burned.term_available,
         case
-            when burned.units >= burned.opening_units + burned.pool_units
-                and burned.units > 0 then 100
-            when burned.units >= 0.9 * (burned.opening_units + burned.pool_units)
-                and burned.units > 0 then 90
-            when burned.units >= 0.7 * (burned.opening_units + burned.pool_units)
-                and burned.units > 0 then 70
+            when burned.term_used >= burned.term_available
+                and burned.term_used > 0 then 100
+            when burned.term_used >= 0.9 * burned.term_available
+                and burned.term_used > 0 then 90
+            when burned.term_used >= 0.7 * burned.term_available
+                and burned.term_used > 0 then 70
             else 0
         end as alert_pct
     from (
         select
             drawn.*,
             case
-                when drawn.rollover_periods >= 1
+                when drawn.is_term_end and drawn.rollover_periods >= 1
                     then least(drawn.allotment_left, drawn.rollover_cap)
                 else 0
-            end as allotment_rolled
+            end as allotment_rolled,
+            cast(
+                case when drawn.is_term_start then drawn.units else drawn.term_used_in + drawn.units end
+                as {{ rating_decimal() }}
+            ) as term_used,
+            cast(
+                case
+                    when drawn.is_term_start then drawn.carry_sum + drawn.pool_units
+                    else drawn.term_available_in
+                end as {{ rating_decimal() }}
+            ) as term_available
         from (
             select
-                step.*,
-                {{ _spark_array_sum('step.carry_in') }} as opening_units,
-                least(step.units, {{ _spark_array_sum('step.carry_in') }}) as from_carry,
-                greatest(
-                    step.pool_units - (step.units - least(step.units, {{ _spark_array_sum('step.carry_in') }})),
+                bought.*,
+                least(bought.units, bought.carry_sum) as from_carry,
+                cast(greatest(
+                    bought.allotment_in - (bought.units - least(bought.units, bought.carry_sum)),
                     0
-                ) as allotment_left,
+                ) as {{ rating_decimal() }}) as allotment_left,
                 -- oldest first: what is left of each rolled vintage after this period's usage
                 transform(
-                    step.carry_in,
+                    bought.carry_in,
                     (carried, earlier) -> cast(greatest(
                         carried - greatest(
-                            step.units - {{ _spark_array_sum('slice(step.carry_in, 1, earlier)') }}, 0
+                            bought.units - {{ _spark_array_sum('slice(bought.carry_in, 1, earlier)') }}, 0
                         ),
                         0
                     ) as {{ rating_decimal() }})
                 ) as carry_left
-            from ({{ step_query }}) as step
+            from (
+                select
+                    step.*,
+                    {{ _spark_array_sum('step.carry_in') }} as carry_sum,
+                    cast(
+                        case when step.is_term_start then step.pool_units else 0 end
+                        as {{ rating_decimal() }}
+                    ) as new_allotment,
+                    cast(
+                        case
+                            when step.is_term_start then step.pool_units else step.term_left_in
+                        end as {{ rating_decimal() }}
+                    ) as allotment_in
+                from ({{ step_query }}) as step
+            ) as bought
         ) as drawn
     ) as burned
 {%- endmacro %}
@@ -252,12 +342,22 @@ pool_periods as (
         pool_units,
         cast(pool_units * rollover_pct * 0.01 as {{ rating_decimal() }}) as rollover_cap,
         greatest(rollover_periods, 0) as rollover_periods,
-        row_number() over (
-            partition by account_id, price_model_id, component_id
-            order by period
-        ) as period_number
-    from {{ component_units }}
-    where charge_model = 'prepaid_pool'
+        term_periods,
+        -- terms run from the account's first rated period: periods 1..n, n+1..2n, ...
+        (period_number - 1) % term_periods = 0 as is_term_start,
+        period_number % term_periods = 0 as is_term_end,
+        period_number
+    from (
+        select
+            *,
+            greatest(pool_term_periods, 1) as term_periods,
+            row_number() over (
+                partition by account_id, price_model_id, component_id
+                order by period
+            ) as period_number
+        from {{ component_units }}
+        where charge_model = 'prepaid_pool'
+    ) as numbered
 ),
 
 pool_replayed as (
@@ -266,7 +366,10 @@ pool_replayed as (
             pool_periods.*,
             array_repeat(
                 cast(0 as " ~ rating_decimal() ~ "), cast(pool_periods.rollover_periods as int)
-            ) as carry_in
+            ) as carry_in,
+            cast(0 as " ~ rating_decimal() ~ ") as term_left_in,
+            cast(0 as " ~ rating_decimal() ~ ") as term_used_in,
+            cast(0 as " ~ rating_decimal() ~ ") as term_available_in
         from pool_periods
         where pool_periods.period_number = 1"
     ) }}
@@ -274,7 +377,10 @@ pool_replayed as (
     {{ _spark_pool_step(
         "select
             pool_periods.*,
-            pool_replayed.carry_out as carry_in
+            pool_replayed.carry_out as carry_in,
+            pool_replayed.term_left_out as term_left_in,
+            pool_replayed.term_used as term_used_in,
+            pool_replayed.term_available as term_available_in
         from pool_replayed
         inner join pool_periods
             on pool_replayed.account_id = pool_periods.account_id

@@ -45,6 +45,9 @@ components_typed as (
         coalesce({{ price_book_number('rollover_pct') }}, 100) as rollover_pct,
         cast(coalesce({{ price_book_number('rollover_periods') }}, 1) as integer)
             as rollover_periods,
+        -- a pool is bought once per term of this many periods (default: every period)
+        cast(coalesce({{ price_book_number('pool_term_periods') }}, 1) as integer)
+            as pool_term_periods,
         {{ price_book_number('minimum_amount') }} as minimum_amount,
         {{ price_book_number('cap_amount') }} as cap_amount,
         -- a cap without a policy stops the bill: `hard` is the default
@@ -355,7 +358,9 @@ charged as (
             when 'graduated' then coalesce(graduated_tier_charges.amount, 0)
             when 'graduated_percentage' then coalesce(graduated_tier_charges.amount, 0)
             when 'volume' then coalesce(volume_tier_charges.amount, 0)
-            when 'prepaid_pool' then component_units.flat_amount
+            -- the pool's price is billed in its term's first period
+            when 'prepaid_pool' then
+                case when pool_replayed.is_term_start then component_units.flat_amount else 0 end
                 + {{ multiply_exactly(
                     'pool_replayed.overage_units', 'component_units.unit_amount'
                 ) }}
@@ -366,7 +371,8 @@ charged as (
         pool_replayed.overage_units as pool_overage_units,
         pool_replayed.expired_units as pool_expired_units,
         pool_replayed.closing_units as pool_closing_units,
-        pool_replayed.alert_pct as pool_alert_pct
+        pool_replayed.alert_pct as pool_alert_pct,
+        pool_replayed.is_term_start as pool_is_term_start
     from component_units
     left join graduated_tier_charges
         on component_units.account_id = graduated_tier_charges.account_id
@@ -453,7 +459,11 @@ components_capped as (
                     then greatest(
                         minimum_applied.pool_overage_units
                         - {{ divide_exactly(
-                            'component_caps.cap_amount - component_caps.flat_amount',
+                            "component_caps.cap_amount - case
+                                when minimum_applied.pool_is_term_start
+                                    then component_caps.flat_amount
+                                else 0
+                            end",
                             'component_caps.unit_amount'
                         ) }},
                         0

@@ -16,6 +16,7 @@ select
     pool_units,
     rollover_pct,
     rollover_periods,
+    pool_term_periods,
     minimum_amount,
     cap_amount,
     cap_policy
