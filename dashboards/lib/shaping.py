@@ -8,6 +8,7 @@ import zipfile
 
 import pandas as pd
 
+from dashboards.lib.decision import segment_label as segment_heading  # "Mid market"
 from dashboards.lib.format import percent, text
 
 # ---- months and segments ---------------------------------------------------------------------
@@ -220,7 +221,7 @@ def guardrails_table(guardrails: pd.DataFrame, segments: list[str]) -> pd.DataFr
     """The guardrail rows of `segments` and the pooled `all` (labelled as such), with verdicts,
     the segment as a reader says it ("Mid market", "All segments")."""
     table = with_verdicts(guardrails[guardrails["segment"].isin([*segments, PORTFOLIO])])
-    return table.assign(segment=table["segment"].map(segment_label))
+    return table.assign(segment=table["segment"].map(segment_heading))
 
 
 def segment_verdict(rows: pd.DataFrame, segments: list[str]) -> tuple[bool, str]:
