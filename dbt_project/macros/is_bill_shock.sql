@@ -11,3 +11,31 @@
         false
     )
 {%- endmacro %}
+
+
+{#- The windows the bill-shock rule reads, over the billed months of `relation` (those where
+    `billed` holds): per account and model, how many months were billed before, and how many of
+    the three before carry an amount and their sum. -#}
+{% macro prior_billed_months(relation, amount, billed) -%}
+    select
+        account_id,
+        month,
+        price_model_id,
+        count(*) over (
+            partition by account_id, price_model_id
+            order by month
+            rows between unbounded preceding and 1 preceding
+        ) as prior_billed_months,
+        count({{ amount }}) over (
+            partition by account_id, price_model_id
+            order by month
+            rows between 3 preceding and 1 preceding
+        ) as prior_three_known,
+        sum({{ amount }}) over (
+            partition by account_id, price_model_id
+            order by month
+            rows between 3 preceding and 1 preceding
+        ) as prior_three_total_usd
+    from {{ relation }}
+    where {{ billed }}
+{%- endmacro %}

@@ -49,22 +49,7 @@ joined as (
     {'suffix': '_uncapped', 'amount': 'shadow_uncapped_usd', 'billed': 'is_uncapped_billed'},
 ] %}
 billed_months{{ v.suffix }} as (
-    select
-        account_id,
-        month,
-        price_model_id,
-        count(*) over (
-            partition by account_id, price_model_id
-            order by month
-            rows between unbounded preceding and 1 preceding
-        ) as prior_billed_months,
-        sum({{ v.amount }}) over (
-            partition by account_id, price_model_id
-            order by month
-            rows between 3 preceding and 1 preceding
-        ) as prior_three_total_usd
-    from joined
-    where {{ v.billed }}
+    {{ prior_billed_months('joined', v.amount, v.billed) }}
 ),
 {% endfor %}
 flagged as (

@@ -4,58 +4,19 @@
 -- of the account's previous three billed months and higher than it by at least
 -- `bill_shock_min_usd`. A month with fewer than three billed months before it is not judged; nor is
 -- one whose total, or one of the three before it, lacks an FX rate (null USD amount).
--- The rule (macro is_bill_shock) judges the bill (billed_usd) and the same bill without the model's
--- spend caps (uncapped_usd), so a capped proposal shows the bill shock its caps avoided.
+-- The rule (macros prior_billed_months and is_bill_shock) judges the bill (billed_usd) and the same
+-- bill without the model's spend caps (uncapped_usd), so a capped proposal shows the bill shock its
+-- caps avoided.
 with
 
 billed as (select * from {{ ref('int_account_month_billed_by_price_model') }}),
 
 billed_months as (
-    select
-        account_id,
-        month,
-        price_model_id,
-        count(*) over (
-            partition by account_id, price_model_id
-            order by month
-            rows between unbounded preceding and 1 preceding
-        ) as prior_billed_months,
-        count(billed_usd) over (
-            partition by account_id, price_model_id
-            order by month
-            rows between 3 preceding and 1 preceding
-        ) as prior_three_known,
-        sum(billed_usd) over (
-            partition by account_id, price_model_id
-            order by month
-            rows between 3 preceding and 1 preceding
-        ) as prior_three_total_usd
-    from billed
-    where is_billed
+    {{ prior_billed_months('billed', 'billed_usd', 'is_billed') }}
 ),
 
 uncapped_months as (
-    select
-        account_id,
-        month,
-        price_model_id,
-        count(*) over (
-            partition by account_id, price_model_id
-            order by month
-            rows between unbounded preceding and 1 preceding
-        ) as prior_billed_months,
-        count(uncapped_usd) over (
-            partition by account_id, price_model_id
-            order by month
-            rows between 3 preceding and 1 preceding
-        ) as prior_three_known,
-        sum(uncapped_usd) over (
-            partition by account_id, price_model_id
-            order by month
-            rows between 3 preceding and 1 preceding
-        ) as prior_three_total_usd
-    from billed
-    where is_uncapped_billed
+    {{ prior_billed_months('billed', 'uncapped_usd', 'is_uncapped_billed') }}
 ),
 
 judged as (
