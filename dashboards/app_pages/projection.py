@@ -9,7 +9,7 @@ the build's until reset. The router has already drawn the as-of time and the sid
 import pandas as pd
 import streamlit as st
 
-from dashboards.lib import charts, queries, road_ahead
+from dashboards.lib import charts, margin, queries, road_ahead
 from dashboards.lib.definitions import definition, label
 from dashboards.lib.format import money, percent
 from dashboards.lib.kpis import Kpi, kpi_row
@@ -19,6 +19,8 @@ SEGMENT_KEY = "projection_segment"
 NEW_BUSINESS_KEY = "projection_new_business"
 MODELS_KEY = "projection_models"
 ASSUMPTION_KEY = "projection_assumption_{}"
+COST_DECLINE_KEY = "projection_cost_decline_{}"
+MARGIN_MODEL_KEY = "projection_margin_model"
 # A multiplier above this is no longer an assumption but a stress test nobody asked for.
 MAX_MULTIPLE = 10.0
 
@@ -109,14 +111,48 @@ with st.container(border=True):
                 icon=":material/restart_alt:",
             )
 
+# ---- the cost curve: each model tier's yearly decline, editable the same way ----------------
+cost_curve = guarded(queries.projection_cost_curve)
+curve_edits: tuple[tuple[str, float], ...] = ()
+if cost_curve is not None and not cost_curve.empty:
+    curve_frame = margin.cost_curve_editor_frame(cost_curve)
+    with st.expander(
+        f"**{margin.header('projection_cost_curve')}**: each model tier's cost falls by a yearly "
+        "decline; edit one to re-project the cost to serve and the margin.",
+    ):
+        tier_columns = st.columns(len(curve_frame) + 1)
+        applied = []
+        for column, row in zip(tier_columns, curve_frame.itertuples(), strict=False):
+            key = COST_DECLINE_KEY.format(row.model)
+            st.session_state.setdefault(key, float(row.applied_pct))
+            with column:
+                applied.append(
+                    st.number_input(
+                        f"{row.model}: yearly decline, %",
+                        min_value=0.0,
+                        max_value=99.0,
+                        step=5.0,
+                        format="%.2f",
+                        key=key,
+                        help=f"{definition('projection_cost_curve')} Measured on the price list: "
+                        f"{row.measured_pct:.2f}%; latest cost ${row.latest_usd_per_1k:g} per "
+                        "1,000 input and 1,000 output tokens.",
+                    )
+                )
+        curve_frame["applied_pct"] = applied
+        curve_edits = margin.edited_curve(curve_frame, cost_curve)
+
 re_projected = None
-if edited:
+if edited or curve_edits:
     with st.spinner("Re-projecting with the build's SQL…", show_time=True):
-        re_projected = guarded(queries.re_projection, edited)
+        re_projected = guarded(queries.re_projection, edited, curve_edits)
 if re_projected is not None:
     changes = ", ".join(
-        f"{road_ahead.assumption_label(name).lower()} {in_force[name]:g} → {value:g}"
-        for name, value in edited
+        [
+            f"{road_ahead.assumption_label(name).lower()} {in_force[name]:g} → {value:g}"
+            for name, value in edited
+        ]
+        + [f"{tier} cost decline → {decline:.2%}" for tier, decline in curve_edits]
     )
     st.info(
         f"**Edited**: {changes}. The figures marked *edited* re-project the build's data with "
@@ -238,6 +274,41 @@ for (caption, frame, file_name), tab in zip(
             column_config=totals_config,
             column_order=list(totals_config),
         )
+
+# ---- cost to serve, margin and cash ---------------------------------------------------------
+margins = guarded(queries.projection_margin_and_cash, segment, tuple(chosen))
+if re_projected is not None and "margin" in re_projected:
+    edited_margin = re_projected["margin"]
+    margins = edited_margin[
+        (edited_margin["segment"] == segment) & edited_margin["price_model_id"].isin(chosen)
+    ]
+if margins is not None and not margins.empty:
+    edited_mark = " (edited)" if re_projected is not None else ""
+    st.subheader(f"Cost to serve, margin and cash{edited_mark}")
+    st.caption(
+        "Middle scenario. The margin is the MRR less the projected cost to serve"
+        " (tokens grown with the segment's usage, priced along the cost curve above); cash is "
+        "when the money arrives: annual plans whole when billed, usage a month late.",
+        help=definition("projected_cash"),
+    )
+    margin_totals = margin.totals(margins, names)
+    st.dataframe(
+        margin.table(margin_totals),
+        hide_index=True,
+        column_config=margin.column_config(definition),
+    )
+    download_csv(margins, f"seatshift_projection_margin_{segment}.csv", key="projection_margin_csv")
+    shown_model = st.selectbox(
+        "Cash and cost of",
+        list(dict.fromkeys(margins["price_model_id"])),
+        key=MARGIN_MODEL_KEY,
+        format_func=lambda model: names.get(model, model),
+    )
+    middle = margins[(margins["price_model_id"] == shown_model) & (margins["scenario"] == "middle")]
+    st.plotly_chart(
+        charts.mrr_cash_and_cost(middle, names.get(shown_model, shown_model)),
+        key="projection_cash_chart",
+    )
 
 # ---- new business: a line of its own, off unless switched on --------------------------------
 if st.toggle(

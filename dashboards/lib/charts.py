@@ -498,3 +498,43 @@ def plan_impact_lines(long: pd.DataFrame) -> go.Figure:
     )
     figure.update_xaxes(title=None, tickformat="%b %Y")
     return legend_below(figure, height=320)
+
+
+def mrr_cash_and_cost(frame: pd.DataFrame, model_name: str) -> go.Figure:
+    """One model's projected MRR (a line), the cash it brings in each month (bars: annual plans
+    land whole, usage a month late) and its cost to serve (dotted), middle scenario."""
+    rows = frame.sort_values("month")
+    figure = go.Figure()
+    figure.add_trace(
+        go.Bar(
+            x=rows["month"],
+            y=rows["projected_cash_usd"].astype(float),
+            marker={"color": _rgba(OKABE_ITO[4], 0.55)},
+            name="Cash in the month",
+            hovertemplate="%{x|%b %Y}: $%{y:,.0f}<extra>cash</extra>",
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=rows["month"],
+            y=rows["projected_revenue_usd"].astype(float),
+            mode="lines",
+            line={"color": ACTUAL, "width": 2},
+            name="MRR",
+            hovertemplate="%{x|%b %Y}: $%{y:,.0f}<extra>MRR</extra>",
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=rows["month"],
+            y=rows["projected_cost_usd"].astype(float),
+            mode="lines",
+            line={"color": BAD, "width": 2, "dash": "dot"},
+            name="Cost to serve",
+            hovertemplate="%{x|%b %Y}: $%{y:,.0f}<extra>cost to serve</extra>",
+        )
+    )
+    figure.update_layout(title={"text": f"{model_name} (middle)", "font": {"size": 14}})
+    figure.update_yaxes(title="USD a month", tickformat="~s", rangemode="tozero")
+    figure.update_xaxes(title=None, tickformat="%b %Y")
+    return legend_below(figure, height=320)

@@ -75,6 +75,56 @@ def test_re_projection_with_the_settings_in_force_is_the_build_row_for_row(
     assert len(merged) == len(rates)
     for column in ("monthly_churn_rate", "monthly_growth_rate"):
         assert (merged[column] == merged[f"{column}_page"]).all(), column
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        margin = connection.execute(
+            "select * from marts.fct_projection_margin_and_cash order by projection_margin_id"
+        ).df()
+    assert len(margin) == len(projection)
+    pd.testing.assert_frame_equal(_sorted(result["margin"], "projection_margin_id"), margin)
+
+
+def test_the_cost_curve_edited_lowers_the_cost_by_its_decline_and_leaves_the_mrr(sample):
+    # With nothing growing or churning, a tier's cost k months ahead is its cost at the origin x
+    # (1 - d)^(k / 12): every tier falling by 0.36 a year costs 0.64 of month 0 at month 12 and
+    # 0.8 at month 6 (0.64^0.5); with no decline at all it stays at month 0's. The MRR does not
+    # move with the cost curve.
+    with duckdb.connect(str(sample), read_only=True) as connection:
+        tiers = [
+            row[0]
+            for row in connection.execute("select model from marts.fct_model_cost_curve").fetchall()
+        ]
+    flat = queries.re_projection(NOTHING_MOVES, tuple((tier, 0.0) for tier in tiers))["margin"]
+    falling = queries.re_projection(NOTHING_MOVES, tuple((tier, 0.36) for tier in tiers))["margin"]
+
+    key = ["segment", "price_model_id", "scenario", "months_ahead"]
+    both = flat.merge(falling, on=key, suffixes=("_flat", "_falling"))
+    assert len(both) == len(flat) > 0
+    assert (both["projected_revenue_usd_flat"] == both["projected_revenue_usd_falling"]).all()
+    origin = both[both["months_ahead"] == 0].set_index(key[:3])["projected_cost_usd_flat"]
+    assert (origin > 0).any(), "the sample's base uses tokens"
+    for months, factor in ((0, 1.0), (6, 0.8), (12, 0.64), (24, 0.64**2)):
+        rows = both[both["months_ahead"] == months].set_index(key[:3])
+        assert (rows["projected_cost_usd_flat"] == origin.loc[rows.index]).all(), months
+        for index, cost in rows["projected_cost_usd_falling"].items():
+            assert float(cost) == pytest.approx(float(origin[index]) * factor, abs=0.0002), index
+
+
+def test_with_nothing_moving_twelve_months_of_cash_are_twelve_months_of_mrr(sample):
+    # Cash moves money in time, never creates it: an annual plan pays 12 x its MRR once in any
+    # twelve consecutive months, usage arrives a month late (of the same MRR when nothing moves),
+    # so months 1 .. 12 of cash add up to months 1 .. 12 of MRR for every model and segment.
+    margin = queries.re_projection(NOTHING_MOVES)["margin"]
+    middle = margin[(margin["scenario"] == "middle") & margin["months_ahead"].between(1, 12)]
+    sums = middle.groupby(["segment", "price_model_id"])[
+        ["projected_revenue_usd", "projected_cash_usd"]
+    ].sum()
+    assert len(sums) > 0
+    for index, row in sums.iterrows():
+        assert float(row["projected_cash_usd"]) == pytest.approx(
+            float(row["projected_revenue_usd"]), abs=0.01
+        ), index
+    current = margin[margin["is_current_model"] & (margin["segment"] == "all")]
+    assert current["projected_cash_usd"].nunique() > 1, "annual plans make the cash line lumpy"
 
 
 def test_an_edit_re_projects_while_the_build_stays_as_it_was(sample):

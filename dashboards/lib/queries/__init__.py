@@ -62,6 +62,8 @@ from .paper_invoice import (
 from .projection import (
     projection_assumption_names,
     projection_backtest,
+    projection_cost_curve,
+    projection_margin_and_cash,
     projection_new_business,
     projection_rates,
     projection_settings,
@@ -161,6 +163,8 @@ __all__ = [
     "price_models",
     "projection_assumption_names",
     "projection_backtest",
+    "projection_cost_curve",
+    "projection_margin_and_cash",
     "projection_new_business",
     "projection_rates",
     "projection_settings",

@@ -134,6 +134,12 @@ _PROJECTION_INPUTS = {
     "rating_price_models": """
         select price_model_id, cap_amount, cap_policy from published.marts.dim_price_models
         """,
+    # the cost to serve and the cash timing of the base at the origin, and the cost curve in force
+    "projection_cost_bases": "select * from published.marts.fct_projection_cost_bases",
+    "projection_cash_bases": "select * from published.marts.fct_projection_cash_bases",
+    "build_cost_curve": """
+        select model, projection_yearly_decline from published.marts.fct_model_cost_curve
+        """,
 }
 
 
@@ -202,10 +208,14 @@ def projection_assumption_names() -> list[str]:
 
 
 def _re_project(
-    cursor: duckdb.DuckDBPyConnection, workspace: _ProjectionWorkspace, values: dict[str, float]
+    cursor: duckdb.DuckDBPyConnection,
+    workspace: _ProjectionWorkspace,
+    values: dict[str, float],
+    cost_curve: tuple[tuple[str, float], ...] = (),
 ) -> dict[str, pd.DataFrame]:
     """rpt_projection_sql's queries in their order on `cursor`, each result stored as a temp table
-    under its name; the grown quantities rated with rpt_rating_sql's rate_usage."""
+    under its name; the grown quantities rated with rpt_rating_sql's rate_usage. `cost_curve`:
+    (model tier, yearly decline) replacing the build's decline of the tiers it names."""
     sql = workspace.sql
 
     def run(name: str, into: str | None = None) -> pd.DataFrame | None:
@@ -248,26 +258,51 @@ def _re_project(
         cursor.execute(f"create or replace temp view {name} as select * from {name}_arrow")
     run("projection_by_segment", into="projection_by_segment")
     run("projection_backtest", into="projection_backtest")
-    projection = run("revenue_projection")
+    run("revenue_projection", into="revenue_projection")
+    # the cost curve as edited (a tier not given keeps the build's decline)
+    edited = pd.DataFrame(
+        list(cost_curve), columns=["model", "projection_yearly_decline"], dtype=object
+    ).astype({"model": str, "projection_yearly_decline": float})
+    cursor.register("edited_cost_curve", edited)
+    cursor.execute(
+        """
+        create or replace temp table projection_cost_curve as
+        select build.model,
+            coalesce(edited.projection_yearly_decline, build.projection_yearly_decline)
+                as projection_yearly_decline
+        from build_cost_curve as build
+        left join edited_cost_curve as edited on build.model = edited.model
+        """
+    )
+    cursor.unregister("edited_cost_curve")
+    margin = run("projection_margin_and_cash")
+    projection = cursor.execute("select * from revenue_projection").df()
     backtest = cursor.execute("select * from projection_backtest").df()
     rates = cursor.execute("select * from projection_rates where origin_kind = 'projection'").df()
-    return {"projection": projection, "backtest": backtest, "rates": rates}
+    return {"projection": projection, "backtest": backtest, "rates": rates, "margin": margin}
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=32, show_spinner=False)
 def _cached_re_projection(
-    path: str, version: str, assumptions: tuple[tuple[str, float], ...]
+    path: str,
+    version: str,
+    assumptions: tuple[tuple[str, float], ...],
+    cost_curve: tuple[tuple[str, float], ...] = (),
 ) -> dict[str, pd.DataFrame]:
     workspace = _projection_workspace(path, version)
     with workspace.connection.cursor() as cursor:
-        return _re_project(cursor, workspace, dict(assumptions))
+        return _re_project(cursor, workspace, dict(assumptions), cost_curve)
 
 
-def re_projection(assumptions: tuple[tuple[str, float], ...]) -> dict[str, pd.DataFrame]:
-    """fct_revenue_projection (`projection`), its backtest (`backtest`) and the rates applied
-    (`rates`, origin `projection`) re-projected under other assumptions (setting name, value) with
-    the build's own projection and rating SQL; an assumption not given keeps its value in force.
-    With none given it is the build's projection, row for row."""
+def re_projection(
+    assumptions: tuple[tuple[str, float], ...],
+    cost_curve: tuple[tuple[str, float], ...] = (),
+) -> dict[str, pd.DataFrame]:
+    """fct_revenue_projection (`projection`), its backtest (`backtest`), the rates applied
+    (`rates`, origin `projection`) and fct_projection_margin_and_cash (`margin`) re-projected
+    under other assumptions (setting name, value) and another cost curve (model tier, yearly
+    decline) with the build's own projection and rating SQL; an assumption or a tier not given
+    keeps its value in force. With none given it is the build's projection, row for row."""
     current = warehouse()
     if not current.exists:
         raise QueryFailed(
@@ -278,12 +313,46 @@ def re_projection(assumptions: tuple[tuple[str, float], ...]) -> dict[str, pd.Da
         names = projection_assumption_names()
         values = {name: float(in_force[name]) for name in names} | dict(assumptions)
         key = tuple((name, float(values[name])) for name in names)
-        return _cached_re_projection(str(current.path), current.version, key)
+        curve = tuple(sorted((str(model), float(decline)) for model, decline in cost_curve))
+        return _cached_re_projection(str(current.path), current.version, key, curve)
     except (duckdb.Error, KeyError, ValueError) as error:
         raise QueryFailed(
             "Could not re-project the revenue with these assumptions.",
             f"{type(error).__name__}: {error}",
         ) from error
+
+
+def projection_margin_and_cash(segment: str, models: tuple[str, ...]) -> pd.DataFrame:
+    """fct_projection_margin_and_cash of one segment (or `all`) for the chosen models, every
+    scenario: the projected MRR beside its cost to serve, gross margin and cash."""
+    return _read(
+        "the projection's margin and cash",
+        """
+        select margin.*, models.name
+        from marts.fct_projection_margin_and_cash as margin
+        inner join marts.dim_price_models as models
+            on margin.price_model_id = models.price_model_id
+        where margin.segment = ? and list_contains(?, margin.price_model_id)
+        order by models.is_current_model desc, margin.price_model_id, margin.scenario,
+            margin.months_ahead
+        """,
+        (segment, list(models)),
+    )
+
+
+def projection_cost_curve() -> pd.DataFrame:
+    """fct_model_cost_curve: each tier's measured yearly decline and the one the projection
+    applies (the setting's where it names the tier)."""
+    return _read(
+        "the projection's cost curve",
+        """
+        select model, dated_prices, first_effective_from, latest_effective_from,
+            latest_usd_per_1k_in_and_out, yearly_decline, projection_yearly_decline,
+            is_projection_decline_set
+        from marts.fct_model_cost_curve
+        order by model
+        """,
+    )
 
 
 def projection_new_business(segment: str) -> pd.DataFrame:

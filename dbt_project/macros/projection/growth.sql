@@ -116,51 +116,7 @@ projection_segment_rates as (
     from {{ rates }}
 ),
 
--- each month's growth rate of every rate set and metric: the history's line (its level at the
--- origin plus its slope per month, the pooled rate where the history shows no trend), bounded
--- (projection_bounded_growth);
--- compounded month after month into the factor a quantity has grown by k months ahead
-projection_growth_steps as (
-    select
-        projection_rates.origin_kind,
-        projection_rates.segment,
-        projection_rates.scenario,
-        projection_rates.metric,
-        projection_months_ahead.months_ahead,
-        {{ projection_bounded_growth(
-            'projection_rates.growth_trend_level + projection_rates.growth_trend_slope * '
-            ~ projection_trend_months('projection_months_ahead.months_ahead'),
-            'projection_rates.growth_rate_shift',
-            'projection_rates.growth_multiplier'
-        ) }} as growth_rate
-    from {{ rates }} as projection_rates
-    cross join projection_months_ahead
-    where projection_months_ahead.months_ahead > 0
-),
-
-projection_growth_path as (
-    select
-        origin_kind,
-        segment,
-        scenario,
-        metric,
-        months_ahead,
-        exp(sum(ln(1 + growth_rate)) over (
-            partition by origin_kind, segment, scenario, metric
-            order by months_ahead
-            rows between unbounded preceding and current row
-        )) as growth_factor
-    from projection_growth_steps
-    union all
-    select distinct
-        origin_kind,
-        segment,
-        scenario,
-        metric,
-        0 as months_ahead,
-        cast(1 as double) as growth_factor
-    from {{ rates }}
-),
+{{ projection_growth_paths(rates) }},
 
 projection_keys as (
     select
@@ -236,5 +192,59 @@ projection_usage_grown as (
             and projection_keys.segment = projection_rates.segment
             and projection_keys.scenario = projection_rates.scenario
             and projection_quantities.metric = projection_rates.metric
+)
+{%- endmacro %}
+
+
+{#- The factor by which a metric of a segment has grown k months ahead along its rate set's path,
+    as CTEs `projection_growth_steps` and `projection_growth_path` (origin_kind, segment, scenario,
+    metric, months_ahead, growth_factor) over `rates` (projection_rates_applied's rows); reads a
+    CTE `projection_months_ahead` (months_ahead 0 .. the longest horizon) the caller defines. The
+    one growth path of the usage the projection rates and of the tokens its cost to serve counts. -#}
+{% macro projection_growth_paths(rates) -%}
+-- each month's growth rate of every rate set and metric: the history's line (its level at the
+-- origin plus its slope per month, the pooled rate where the history shows no trend), bounded
+-- (projection_bounded_growth);
+-- compounded month after month into the factor a quantity has grown by k months ahead
+projection_growth_steps as (
+    select
+        projection_rates.origin_kind,
+        projection_rates.segment,
+        projection_rates.scenario,
+        projection_rates.metric,
+        projection_months_ahead.months_ahead,
+        {{ projection_bounded_growth(
+            'projection_rates.growth_trend_level + projection_rates.growth_trend_slope * '
+            ~ projection_trend_months('projection_months_ahead.months_ahead'),
+            'projection_rates.growth_rate_shift',
+            'projection_rates.growth_multiplier'
+        ) }} as growth_rate
+    from {{ rates }} as projection_rates
+    cross join projection_months_ahead
+    where projection_months_ahead.months_ahead > 0
+),
+
+projection_growth_path as (
+    select
+        origin_kind,
+        segment,
+        scenario,
+        metric,
+        months_ahead,
+        exp(sum(ln(1 + growth_rate)) over (
+            partition by origin_kind, segment, scenario, metric
+            order by months_ahead
+            rows between unbounded preceding and current row
+        )) as growth_factor
+    from projection_growth_steps
+    union all
+    select distinct
+        origin_kind,
+        segment,
+        scenario,
+        metric,
+        0 as months_ahead,
+        cast(1 as double) as growth_factor
+    from {{ rates }}
 )
 {%- endmacro %}

@@ -23,6 +23,12 @@
 --                             fct_revenue_projection_backtest's rows
 --   revenue_projection        reads projection_by_segment, projection_backtest and
 --                             projection_price_models (dim_price_models): fct_revenue_projection
+--   projection_margin_and_cash reads revenue_projection, projection_rates,
+--                             projection_cost_bases (fct_projection_cost_bases),
+--                             projection_cost_curve (fct_model_cost_curve: model,
+--                             projection_yearly_decline) and projection_cash_bases
+--                             (fct_projection_cash_bases); binds $projection_shock_churn:
+--                             fct_projection_margin_and_cash
 {%- set queries = [
     ('projection_origins',
         'select distinct origin_kind, origin_month, horizon_months\nfrom projection_bases', []),
@@ -60,6 +66,12 @@
         'with ' ~ revenue_projection_results(
             'projection_by_segment', 'projection_backtest', 'projection_price_models')
         ~ ' select * from revenue_projection_rows', []),
+    ('projection_margin_and_cash',
+        'with ' ~ projection_margin_and_cash(
+            'revenue_projection', 'projection_rates', 'projection_cost_bases',
+            'projection_cost_curve', 'projection_cash_bases', as_parameters=true)
+        ~ ' select * from projection_margin_and_cash_rows',
+        ['projection_shock_churn']),
 ] %}
 
 with

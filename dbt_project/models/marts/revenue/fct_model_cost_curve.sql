@@ -2,7 +2,25 @@
 -- How fast each tier's cost falls, measured on the analyst's price list: the first and the latest
 -- dated price of the tier, each as the cost of 1,000 input plus 1,000 output tokens, and the
 -- yearly decline between them, 1 - (latest / first)^(365.25 / days between); 0 for a tier with
--- fewer than two dated prices.
+-- fewer than two dated prices. projection_yearly_decline is the decline the projection applies to
+-- the tier's cost (docs block projection_cost_curve): the setting projection_yearly_cost_decline's
+-- for a tier it names, else the measured one.
+{%- set set_declines = var('projection_yearly_cost_decline') or {} %}
+{#- (a linter renders this file without dbt: its stand-in for a var is a string) #}
+{%- if set_declines is string %}{% set set_declines = {} %}{% endif %}
+{%- if set_declines is not mapping %}
+    {{ exceptions.raise_compiler_error(
+        'projection_yearly_cost_decline must map model tiers to a yearly decline, e.g. '
+        ~ '{frontier: 0.40}; got ' ~ set_declines) }}
+{%- endif %}
+{%- for tier in set_declines %}
+    {%- set decline = set_declines[tier] %}
+    {%- if decline is not number or decline < 0 or decline >= 1 %}
+        {{ exceptions.raise_compiler_error(
+            'projection_yearly_cost_decline: the decline of ' ~ tier
+            ~ ' must be a fraction from 0 up to (not including) 1; got ' ~ decline) }}
+    {%- endif %}
+{%- endfor %}
 with
 
 prices as (
@@ -48,7 +66,7 @@ tiers as (
     select distinct model from {{ ref('int_model_costs_in_force') }}
 ),
 
-final as (
+measured_tiers as (
     select
         tiers.model,
         cast(coalesce(ends.dated_prices, 0) as {{ dbt.type_bigint() }}) as dated_prices,
@@ -66,6 +84,26 @@ final as (
         on tiers.model = ends.model
     left join measured
         on tiers.model = measured.model
+),
+
+final as (
+    select
+        *,
+        {%- if set_declines %}
+        case model
+            {%- for tier in set_declines %}
+            when {{ sql_text_literal(tier) }} then cast({{ set_declines[tier] }} as double)
+            {%- endfor %}
+            else yearly_decline
+        end as projection_yearly_decline,
+        model in (
+            {%- for tier in set_declines %}{{ sql_text_literal(tier) }}{{ ", " if not loop.last }}{% endfor -%}
+        ) as is_projection_decline_set
+        {%- else %}
+        yearly_decline as projection_yearly_decline,
+        false as is_projection_decline_set
+        {%- endif %}
+    from measured_tiers
 )
 
 select * from final
