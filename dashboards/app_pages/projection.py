@@ -112,7 +112,7 @@ with st.container(border=True):
             )
 
 # ---- the cost curve: each model tier's yearly decline, editable the same way ----------------
-cost_curve = guarded(queries.projection_cost_curve)
+cost_curve = guarded(queries.model_cost_curve)
 curve_edits: tuple[tuple[str, float], ...] = ()
 if cost_curve is not None and not cost_curve.empty:
     curve_frame = margin.cost_curve_editor_frame(cost_curve)

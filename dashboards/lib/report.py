@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 
 import pandas as pd
 
-from dashboards.lib import caps, charts, choice, decision, pools, queries, road_ahead
+from dashboards.lib import caps, charts, choice, decision, margin, pools, queries, road_ahead
 from dashboards.lib.format import MISSING, count, money, percent, timestamp
 
 PILOT_ROWS = 25
@@ -99,6 +99,7 @@ def build_pack(
             segment, price_model_id, names, decision.passing_proposals(triggers, segment)
         ),
         _projection_section(segment, price_model_id, names),
+        _margin_and_cash_section(segment, price_model_id),
         _plan_section(segment, price_model_id, names),
         _settings_section(settings, thresholds),
         _quality_section(),
@@ -315,6 +316,14 @@ def _model_costs_section() -> str:
             "Latest price from": curve["latest_effective_from"].map(_text),
             "Latest, per 1k in + 1k out (USD)": curve["latest_usd_per_1k_in_and_out"].map(_text),
             "Yearly cost decline": curve["yearly_decline"].map(percent),
+            "Decline in the projection": [
+                percent(applied) + (" (set)" if is_set else "")
+                for applied, is_set in zip(
+                    curve["projection_yearly_decline"],
+                    curve["is_projection_decline_set"],
+                    strict=True,
+                )
+            ],
         }
     )
     return (
@@ -404,6 +413,35 @@ def _projection_section(segment: str, price_model_id: str, names) -> str:
         + band
         + _table(frame)
         + f"<p class='{'muted' if beats is not False else 'warn'}'>{_e(errors)}</p>"
+    )
+
+
+def _margin_and_cash_section(segment: str, price_model_id: str) -> str:
+    """Beside the road ahead: the cost to serve along the cost curve, the margin, and the cash
+    the current model and the proposal bring in (the Projection page's numbers)."""
+    models = queries.price_models()
+    current = [str(m) for m in models.loc[models["is_current_model"], "price_model_id"]]
+    shown = tuple(dict.fromkeys([*current, price_model_id]))
+    all_names = dict(zip(models["price_model_id"], models["name"], strict=True))
+    rows = queries.projection_margin_and_cash(segment, shown)
+    if rows.empty:
+        return ""
+    totals = margin.totals(rows, all_names)
+    middle = rows[(rows["price_model_id"] == price_model_id) & (rows["scenario"] == "middle")]
+    chart = charts.mrr_cash_and_cost(middle, all_names.get(price_model_id, price_model_id))
+    return (
+        f"<h2>Margin and cash: {_e(decision.segment_label(segment))}</h2>"
+        "<p class='muted'>Middle scenario. The cost to serve grows with the segment's projected "
+        "tokens and falls along each tier's cost curve (the table above); the margin is the MRR "
+        "less that cost. Cash is when the money arrives: seat and flat fees in their month, "
+        "usage a month late, an annual plan whole when it is billed. Cash - MRR below 0 is "
+        "revenue earned before it is collected.</p>"
+        + _table(margin.table(totals))
+        + chart.to_html(
+            full_html=False,
+            include_plotlyjs=False,  # the evidence section inlined the library already
+            config={"displayModeBar": False, "responsive": True},
+        )
     )
 
 

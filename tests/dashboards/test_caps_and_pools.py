@@ -102,3 +102,63 @@ def test_the_model_cost_curve_is_on_the_value_shift_page_and_in_the_pack(sample,
     for model, decline in curve:
         assert f"<td>{model}</td>" in html
         assert f">{percent(decline)}<" in html
+
+
+def test_the_projection_page_and_the_pack_show_margin_and_cash_beside_the_mrr(sample, tmp_path):
+    # The pack's table is margin.totals over fct_projection_margin_and_cash: the 24-month sums of
+    # the middle scenario, worked here from the mart in SQL, must be the figures it prints.
+    with duckdb.connect(str(sample), read_only=True) as conn:
+        sums = conn.execute(
+            """
+            select price_model_id, sum(projected_revenue_usd), sum(projected_cost_usd),
+                sum(projected_margin_usd),
+                sum(projected_cash_usd) filter (where months_ahead <= 12)
+            from marts.fct_projection_margin_and_cash
+            where segment = 'mid_market' and scenario = 'middle' and months_ahead between 1 and 24
+                and price_model_id in ('current_per_seat', 'hybrid_seat_plus_tokens')
+            group by price_model_id
+            """
+        ).fetchall()
+    assert len(sums) == 2
+    html = decision_pack(sample, tmp_path / "pack", "mid_market", "hybrid_seat_plus_tokens")
+    assert "Margin and cash: Mid market" in html
+    assert "Decline in the projection" in html
+    for _, revenue, cost, gross_margin, cash in sums:
+        assert cost > 0 and gross_margin == revenue - cost
+        for figure in (revenue, cost, gross_margin, cash):
+            assert f">{money(float(figure))}<" in html
+
+    app = AppTest.from_file(ENTRYPOINT, default_timeout=120).run()
+    app.switch_page("app_pages/projection.py").run()
+    assert not app.exception
+    headers = [header.value for header in app.subheader]
+    assert "Cost to serve, margin and cash" in headers
+    # an edited cost curve re-projects: every tier falling by 90% a year costs less than along
+    # the build's curve (a third a year), so the current model's 24-month cost is lower
+    with duckdb.connect(str(sample), read_only=True) as conn:
+        tiers = [
+            row[0]
+            for row in conn.execute("select model from marts.fct_model_cost_curve").fetchall()
+        ]
+    built = _cost_column(app)
+    for tier in tiers:
+        app.number_input(key=f"projection_cost_decline_{tier}").set_value(90.0)
+    app.run()
+    assert not app.exception
+    assert "Cost to serve, margin and cash (edited)" in [h.value for h in app.subheader]
+    edited = _cost_column(app)
+    assert set(edited) == set(built)
+    for model, cost in edited.items():
+        assert cost < built[model], model
+
+
+def _cost_column(app: AppTest) -> dict[str, float]:
+    """The margin table's 24-month cost to serve per model, as the page prints it ($1.2M)."""
+    table = next(f.value for f in app.dataframe if "Cost to serve, 24 mo." in f.value.columns)
+    scale = {"K": 1e3, "M": 1e6, "B": 1e9}
+
+    def value(text: str) -> float:
+        text = text.replace("$", "").replace(",", "")
+        return float(text[:-1]) * scale[text[-1]] if text[-1] in scale else float(text)
+
+    return dict(zip(table["Model"], table["Cost to serve, 24 mo."].map(value), strict=True))

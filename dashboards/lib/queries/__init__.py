@@ -62,7 +62,6 @@ from .paper_invoice import (
 from .projection import (
     projection_assumption_names,
     projection_backtest,
-    projection_cost_curve,
     projection_margin_and_cash,
     projection_new_business,
     projection_rates,
@@ -163,7 +162,6 @@ __all__ = [
     "price_models",
     "projection_assumption_names",
     "projection_backtest",
-    "projection_cost_curve",
     "projection_margin_and_cash",
     "projection_new_business",
     "projection_rates",

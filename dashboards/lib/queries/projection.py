@@ -340,21 +340,6 @@ def projection_margin_and_cash(segment: str, models: tuple[str, ...]) -> pd.Data
     )
 
 
-def projection_cost_curve() -> pd.DataFrame:
-    """fct_model_cost_curve: each tier's measured yearly decline and the one the projection
-    applies (the setting's where it names the tier)."""
-    return _read(
-        "the projection's cost curve",
-        """
-        select model, dated_prices, first_effective_from, latest_effective_from,
-            latest_usd_per_1k_in_and_out, yearly_decline, projection_yearly_decline,
-            is_projection_decline_set
-        from marts.fct_model_cost_curve
-        order by model
-        """,
-    )
-
-
 def projection_new_business(segment: str) -> pd.DataFrame:
     """fct_projection_new_business of one segment (or `all`): the line of new business carried
     forward beside the projection of today's base, never part of it."""

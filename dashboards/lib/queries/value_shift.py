@@ -155,13 +155,15 @@ def seats_and_usage_per_seat(segments: tuple[str, ...], period: tuple | None) ->
 
 
 def model_cost_curve() -> pd.DataFrame:
-    """Each LLM tier's first and latest price (per 1,000 input plus 1,000 output tokens) and the
-    yearly decline measured between them (fct_model_cost_curve)."""
+    """Each LLM tier's first and latest price (per 1,000 input plus 1,000 output tokens), the
+    yearly decline measured between them, and the decline the projection applies (the setting's
+    where it names the tier) (fct_model_cost_curve)."""
     return _read(
         "the model cost curve",
         """
         select model, dated_prices, first_effective_from, first_usd_per_1k_in_and_out,
-            latest_effective_from, latest_usd_per_1k_in_and_out, yearly_decline
+            latest_effective_from, latest_usd_per_1k_in_and_out, yearly_decline,
+            projection_yearly_decline, is_projection_decline_set
         from marts.fct_model_cost_curve
         order by latest_usd_per_1k_in_and_out
         """,
