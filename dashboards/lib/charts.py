@@ -489,6 +489,7 @@ def plan_impact_lines(long: pd.DataFrame) -> go.Figure:
         "Stay on the current model": ACTUAL,
         "Everyone switches at once, no credit": NEUTRAL,
         "The plan": OKABE_ITO[0],
+        "The plan, offered as an option": OKABE_ITO[1],
     }
     figure = px.line(
         long, x="month", y="revenue_usd", color="line", color_discrete_map=palette, markers=True
