@@ -329,6 +329,19 @@ if proposals:
     choice_kpis(totals)
     if re_projected is not None:
         choice_kpis(edited_totals, " (edited)")
+    # month by month: the proposal forced, offered, and the current model (edited when edited)
+    if re_projected is not None:
+        monthly = road_ahead.projection_of(
+            re_projected["projection"], segment, (*current, offered), names
+        )
+    else:
+        monthly = guarded(queries.revenue_projection, segment, (*current, offered))
+    if monthly is not None and not monthly.empty:
+        lines = road_ahead.choice_long(monthly, offered, current[0] if current else None, names)
+        st.plotly_chart(charts.choice_lines(lines), key="projection_choice_lines")
+        download_csv(
+            lines, f"seatshift_projection_choice_{segment}_{offered}.csv", key="choice_csv"
+        )
 
 # ---- new business: a line of its own, off unless switched on --------------------------------
 if st.toggle(

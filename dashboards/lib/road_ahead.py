@@ -190,6 +190,33 @@ def impact_long(impact: pd.DataFrame) -> pd.DataFrame:
     return long
 
 
+def choice_long(
+    projection: pd.DataFrame, proposal: str, current: str | None, names: dict[str, str]
+) -> pd.DataFrame:
+    """A proposal's monthly MRR (middle scenario) forced on everyone and under customer choice,
+    beside the current model's, one row per month and line, for a chart and its download."""
+    middle = projection[projection["scenario"] == "middle"]
+    offered = middle[middle["price_model_id"] == proposal]
+    name = names.get(proposal, proposal)
+    parts = [
+        offered.assign(line=f"{name}: forced switch", revenue_usd=offered["projected_revenue_usd"]),
+        offered.assign(
+            line=f"{name}: under choice", revenue_usd=offered["projected_choice_revenue_usd"]
+        ),
+    ]
+    if current is not None:
+        stay = middle[middle["price_model_id"] == current]
+        parts.insert(
+            0,
+            stay.assign(
+                line="Stay on the current model", revenue_usd=stay["projected_revenue_usd"]
+            ),
+        )
+    long = pd.concat(parts, ignore_index=True)
+    long["revenue_usd"] = long["revenue_usd"].astype("float64")
+    return long[["month", "months_ahead", "line", "revenue_usd"]]
+
+
 # ---- the projection re-projected under edited assumptions (queries.re_projection) -------------
 
 

@@ -453,3 +453,23 @@ def test_revenue_lead_reads_the_projection_under_choice_in_a_real_browser(
     assert value == money(float(chosen))
     assert forced_value == money(float(forced))
     assert delta == f"{int(choosing):,} of {int(base):,} accounts take it"
+
+
+def test_the_choice_chart_draws_the_proposal_forced_and_offered_beside_the_current_model():
+    # middle scenario only: per seat 100 then 90; p1 forced 80 then 70, under choice 95 then 85
+    projection = pd.DataFrame(
+        {
+            "price_model_id": ["seat", "seat", "p1", "p1", "p1"],
+            "scenario": ["middle", "middle", "middle", "middle", "best"],
+            "months_ahead": [0, 1, 0, 1, 1],
+            "month": pd.to_datetime(["2026-02-01", "2026-03-01"] * 2 + ["2026-03-01"]),
+            "projected_revenue_usd": [100.0, 90.0, 80.0, 70.0, 999.0],
+            "projected_choice_revenue_usd": [100.0, 90.0, 95.0, 85.0, 999.0],
+        }
+    )
+    long = road_ahead.choice_long(projection, "p1", "seat", {"p1": "Tokens", "seat": "Seats"})
+    assert long.groupby("line", sort=False)["revenue_usd"].apply(list).to_dict() == {
+        "Stay on the current model": [100.0, 90.0],
+        "Tokens: forced switch": [80.0, 70.0],
+        "Tokens: under choice": [95.0, 85.0],
+    }
