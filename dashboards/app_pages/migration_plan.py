@@ -77,6 +77,11 @@ kpi_row(
         "shocked_with_credit": int(plan["is_bill_shock_at_switch"].sum()),
         "plan_mrr": first_year["plan_projected_revenue_usd"],
         "if_nobody_moves": f"{money(first_year['current_projected_revenue_usd'])} if nobody moves",
+        "plan_choice_mrr": first_year.get("plan_choice_projected_revenue_usd"),
+        "choosing": f"{count(int(impact['choosing_accounts'].max()))} of {count(len(plan))} "
+        "take the proposal"
+        if "choosing_accounts" in impact and not impact.empty
+        else None,
     },
     [
         Kpi("migration_plan", "accounts", "Accounts in the plan"),
@@ -98,6 +103,12 @@ kpi_row(
             "plan_mrr",
             "Plan: MRR, next 12 months (middle)",
             delta="if_nobody_moves",
+        ),
+        Kpi(
+            "migration_plan_choice",
+            "plan_choice_mrr",
+            "{label}: MRR, next 12 months (middle)",
+            delta="choosing",
         ),
     ],
     fit=True,
@@ -127,7 +138,8 @@ st.dataframe(
 st.subheader("What the plan does to MRR")
 st.caption(
     f"MRR of the plan's {count(len(plan))} {label('revenue_existing_base').lower()}, middle "
-    "scenario of the projection; staying on the current model is the Projection page's line.",
+    "scenario of the projection; staying on the current model is the Projection page's line. "
+    "Offered as an option, only the accounts that would take the proposal follow the plan.",
     help=definition("revenue_vocabulary"),
 )
 st.plotly_chart(charts.plan_impact_lines(road_ahead.impact_long(impact)), key="plan_impact")

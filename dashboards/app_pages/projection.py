@@ -9,15 +9,22 @@ the build's until reset. The router has already drawn the as-of time and the sid
 import pandas as pd
 import streamlit as st
 
-from dashboards.lib import charts, margin, queries, road_ahead
+from dashboards.lib import charts, decision, margin, queries, road_ahead
 from dashboards.lib.definitions import definition, label
-from dashboards.lib.format import money, percent
+from dashboards.lib.format import MISSING, money, percent
 from dashboards.lib.kpis import Kpi, kpi_row
-from dashboards.lib.layout import download_csv, guarded, segment_picker, table_with_download
+from dashboards.lib.layout import (
+    download_csv,
+    guarded,
+    quietly,
+    segment_picker,
+    table_with_download,
+)
 
 SEGMENT_KEY = "projection_segment"
 NEW_BUSINESS_KEY = "projection_new_business"
 MODELS_KEY = "projection_models"
+CHOICE_KEY = "projection_choice_model"
 ASSUMPTION_KEY = "projection_assumption_{}"
 COST_DECLINE_KEY = "projection_cost_decline_{}"
 MARGIN_MODEL_KEY = "projection_margin_model"
@@ -234,6 +241,17 @@ totals_config = (
         for months in road_ahead.HORIZONS
     }
     | {
+        f"choice_{months}m_text": st.column_config.TextColumn(
+            f"{label('projection_choice_revenue')}, {months} mo.",
+            help=definition("projection_choice_revenue"),
+        )
+        for months in road_ahead.HORIZONS
+    }
+    | {
+        "choosing": st.column_config.TextColumn(
+            label("projection_choosing_accounts"),
+            help=definition("projection_choosing_accounts"),
+        ),
         "band_24m": st.column_config.TextColumn(
             "24 mo., worst .. best", help=definition("projection_scenario")
         ),
@@ -257,6 +275,22 @@ for (caption, frame, file_name), tab in zip(
         if not table.empty:
             for months in road_ahead.HORIZONS:
                 table[f"next_{months}m"] = table[f"middle_{months}m"].map(money)
+                # the current model under choice is itself: only a proposal has a figure of its own
+                table[f"choice_{months}m_text"] = [
+                    MISSING if is_current else money(value)
+                    for is_current, value in zip(
+                        table["is_current_model"], table[f"choice_{months}m"], strict=True
+                    )
+                ]
+            table["choosing"] = [
+                MISSING if is_current else f"{int(choosing):,} of {int(accounts):,}"
+                for is_current, choosing, accounts in zip(
+                    table["is_current_model"],
+                    table["choosing_accounts"],
+                    table["base_accounts"],
+                    strict=True,
+                )
+            ]
             table["band_24m"] = [
                 f"{money(worst)} .. {money(best)}"
                 for worst, best in zip(table["worst_24m"], table["best_24m"], strict=True)
@@ -273,6 +307,76 @@ for (caption, frame, file_name), tab in zip(
             key=f"projection_totals_csv_{caption.lower().replace(' ', '_')}",
             column_config=totals_config,
             column_order=list(totals_config),
+        )
+
+# ---- a proposal forced on everyone or offered as an option -------------------------------------
+proposals = [model for model in names if model not in current]
+if proposals:
+    st.subheader("A proposal forced on everyone, or offered beside the current model")
+    triggers = quietly(queries.migration_triggers)
+    recommended = decision.recommended_proposal(triggers, segment) if triggers is not None else None
+    offered = st.selectbox(
+        "Proposal",
+        proposals,
+        index=proposals.index(recommended) if recommended in proposals else 0,
+        key=CHOICE_KEY,
+        format_func=lambda model: names.get(model, model),
+        help=definition("customer_choice"),
+        width=420,
+    )
+    st.caption(
+        "Each existing account is projected under the option it takes by the customer-choice "
+        "rule at the as-of month; the forced switch moves every account. Middle scenario, MRR "
+        "of months 1 .. 12.",
+        help=definition("projection_choice_revenue"),
+    )
+
+    def choice_kpis(totals_shown, suffix: str = "") -> None:
+        forced = road_ahead.total_of(totals_shown, offered, "middle", 12)
+        chosen_total = road_ahead.choice_total_of(totals_shown, offered, 12)
+        kpi_row(
+            {
+                "forced": forced,
+                "choice": chosen_total,
+                "choosing": road_ahead.choosing_text(totals_shown, offered),
+                "adverse": None
+                if forced is None or chosen_total is None
+                else forced - chosen_total,
+            },
+            [
+                Kpi("forced_switch_revenue", "forced", "{label}: MRR, next 12 months (middle)"),
+                Kpi(
+                    "projection_choice_revenue",
+                    "choice",
+                    "{label}: MRR, next 12 months (middle)",
+                    delta="choosing",
+                ),
+                # the projected adverse selection: the projection-under-choice block defines it
+                Kpi(
+                    "projection_choice_revenue",
+                    "adverse",
+                    label("adverse_selection") + ", next 12 months (middle)",
+                ),
+            ],
+            suffix=suffix,
+            fit=True,
+        )
+
+    choice_kpis(totals)
+    if re_projected is not None:
+        choice_kpis(edited_totals, " (edited)")
+    # month by month: the proposal forced, offered, and the current model (edited when edited)
+    if re_projected is not None:
+        monthly = road_ahead.projection_of(
+            re_projected["projection"], segment, (*current, offered), names
+        )
+    else:
+        monthly = guarded(queries.revenue_projection, segment, (*current, offered))
+    if monthly is not None and not monthly.empty:
+        lines = road_ahead.choice_long(monthly, offered, current[0] if current else None, names)
+        st.plotly_chart(charts.choice_lines(lines), key="projection_choice_lines")
+        download_csv(
+            lines, f"seatshift_projection_choice_{segment}_{offered}.csv", key="choice_csv"
         )
 
 # ---- cost to serve, margin and cash ---------------------------------------------------------

@@ -352,6 +352,16 @@ if edited is not None:
 
 # ---- verdicts --------------------------------------------------------------------------------
 choices = guarded(queries.customer_choice_by_segment, tuple(chosen))
+# while a proposal is edited, its choice is the build's rule over the edited book (rpt_rating_sql)
+edited_choice = (
+    edited["choice"]
+    if edited is not None and not edited.get("choice", pd.DataFrame()).empty
+    else None
+)
+if edited_choice is not None:
+    choices = choice.with_edited(
+        choices, edited["choice_by_segment"], edited_model, names[edited_model]
+    )
 st.subheader("Verdict by segment", help=definition("price_model_guardrails"))
 st.caption(
     "Each proposal re-rates every account-month of the history. A proposal passes only where it "
@@ -486,9 +496,9 @@ if choices is not None and not choices.empty:
         f"{choice.window_text(choices)}. *(option)* marks a proposal the price book offers as an "
         "option (`offered_as`)."
         + (
-            f" The figures are the build's: the edited {names[edited_model]} is not weighed as "
-            "an option yet."
-            if edited is not None
+            f" {names[edited_model]} is weighed as edited: the build's customer-choice rule over "
+            "the edited book's shadow invoices; the other proposals are the build's."
+            if edited_choice is not None
             else ""
         ),
         help=definition("adverse_selection"),
@@ -529,7 +539,19 @@ if choices is not None and not choices.empty:
         required=True,
         help=definition("is_choosing_proposal"),
     )
-    accounts = guarded(queries.choice_accounts, choice_model, tuple(filters.segments), who != STAY)
+    if edited_choice is not None and choice_model == edited_model:
+        account_names = guarded(queries.account_names)
+        accounts = (
+            None
+            if account_names is None
+            else choice.edited_accounts(
+                edited_choice, choice_model, tuple(filters.segments), who != STAY, account_names
+            )
+        )
+    else:
+        accounts = guarded(
+            queries.choice_accounts, choice_model, tuple(filters.segments), who != STAY
+        )
     if accounts is not None:
         model_name = names.get(choice_model, choice_model)
         saved = accounts["saving_usd"].astype("float64").sum()

@@ -484,11 +484,33 @@ def backtest_lines(backtest: pd.DataFrame) -> go.Figure:
     return legend_below(figure, height=320)
 
 
+def choice_lines(long: pd.DataFrame) -> go.Figure:
+    """A proposal forced on everyone and offered as an option (road_ahead.choice_long), beside
+    the current model: the gap between the first two is the adverse selection."""
+    lines = list(dict.fromkeys(long["line"]))
+    palette = {
+        line: ACTUAL if line.startswith("Stay") else OKABE_ITO[index % len(OKABE_ITO)]
+        for index, line in enumerate(lines)
+    }
+    figure = px.line(
+        long, x="month", y="revenue_usd", color="line", color_discrete_map=palette, markers=True
+    )
+    for trace in figure.data:
+        if trace.name.endswith("under choice"):
+            trace.line.dash = "dash"
+    figure.update_yaxes(
+        title="MRR, USD a month (projected, middle)", tickformat="~s", rangemode="tozero"
+    )
+    figure.update_xaxes(title=None, tickformat="%b %Y")
+    return legend_below(figure, height=320)
+
+
 def plan_impact_lines(long: pd.DataFrame) -> go.Figure:
     palette = {
         "Stay on the current model": ACTUAL,
         "Everyone switches at once, no credit": NEUTRAL,
         "The plan": OKABE_ITO[0],
+        "The plan, offered as an option": OKABE_ITO[1],
     }
     figure = px.line(
         long, x="month", y="revenue_usd", color="line", color_discrete_map=palette, markers=True

@@ -194,6 +194,42 @@ def window_text(rows: pd.DataFrame) -> str:
     return f"{start:%b %Y} .. {end:%b %Y}"
 
 
+def with_edited(
+    rows: pd.DataFrame | None, edited: pd.DataFrame, model: str, name: str
+) -> pd.DataFrame | None:
+    """The build's choice by segment with the edited proposal's rows replaced by the what-if's
+    (the build's own rule over the edited book's shadow invoices), named as edited."""
+    if rows is None or edited is None or edited.empty:
+        return rows
+    replaced = edited[edited["price_model_id"] == model].assign(name=name)
+    if replaced.empty:
+        return rows
+    kept = rows[rows["price_model_id"] != model]
+    return pd.concat(
+        [kept, replaced[rows.columns.intersection(replaced.columns)]], ignore_index=True
+    )
+
+
+def edited_accounts(
+    choices: pd.DataFrame,
+    model: str,
+    segments: tuple[str, ...],
+    switching: bool,
+    account_names: pd.DataFrame,
+) -> pd.DataFrame:
+    """The what-if's accounts that would take (or, with `switching` False, refuse) the edited
+    proposal, in queries.choice_accounts' columns and order: the largest saving first."""
+    rows = choices[
+        (choices["price_model_id"] == model)
+        & (choices["is_choosing_proposal"] == switching)
+        & (choices["segment"].isin(segments) if segments else True)
+    ]
+    rows = rows.merge(account_names, on="account_id", how="left")
+    return rows.sort_values(["saving_usd", "account_id"], ascending=[False, True]).reset_index(
+        drop=True
+    )
+
+
 def segment_row(rows: pd.DataFrame, segment: str) -> pd.Series | None:
     found = rows[rows["segment"] == segment]
     return None if found.empty else found.iloc[0]

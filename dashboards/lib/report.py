@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 import pandas as pd
 
 from dashboards.lib import caps, charts, choice, decision, margin, pools, queries, road_ahead
+from dashboards.lib.definitions import label
 from dashboards.lib.format import MISSING, count, money, percent, timestamp
 
 PILOT_ROWS = 25
@@ -388,6 +389,30 @@ def _projection_section(segment: str, price_model_id: str, names) -> str:
         percent(error) + (" (carried)" if carried else "")
         for error, carried in zip(table["backtest_mape"], table["is_backtest_carried"], strict=True)
     ]
+    # the recommended proposal forced on everyone beside offered as an option (middle scenario)
+    if price_model_id not in current:
+        choice_frame = pd.DataFrame(
+            {
+                "Next": [f"{months} months" for months in road_ahead.HORIZONS],
+                label("forced_switch_revenue"): [
+                    money(road_ahead.total_of(totals, price_model_id, "middle", months))
+                    for months in road_ahead.HORIZONS
+                ],
+                label("projection_choice_revenue"): [
+                    money(road_ahead.choice_total_of(totals, price_model_id, months))
+                    for months in road_ahead.HORIZONS
+                ],
+            }
+        )
+        choice_html = (
+            f"<h3>{_e(all_names.get(price_model_id, price_model_id))}: forced switch or offered "
+            "as an option</h3><p class='muted'>MRR of months 1 .. <i>h</i>, middle scenario; "
+            "under choice each existing account is projected under the option it takes by the "
+            f"customer-choice rule ({_e(road_ahead.choosing_text(totals, price_model_id))}).</p>"
+            + _table(choice_frame)
+        )
+    else:
+        choice_html = ""
     band = charts.projection_band(projection, charts.model_colors(all_names)).to_html(
         full_html=False,
         include_plotlyjs=False,  # the evidence section inlined the library already
@@ -413,6 +438,7 @@ def _projection_section(segment: str, price_model_id: str, names) -> str:
         + band
         + _table(frame)
         + f"<p class='{'muted' if beats is not False else 'warn'}'>{_e(errors)}</p>"
+        + choice_html
     )
 
 
@@ -480,7 +506,9 @@ def _plan_section(segment: str, price_model_id: str, names) -> str:
         f"{_e(money(impact['plan_projected_revenue_usd']))} under the plan, "
         f"{_e(money(impact['current_projected_revenue_usd']))} if nobody moves, "
         f"{_e(money(impact['proposed_projected_revenue_usd']))} if everyone switches at once "
-        f"without a credit; transition credits {_e(money(impact['transition_credits_usd']))}.</p>"
+        f"without a credit; transition credits {_e(money(impact['transition_credits_usd']))}; "
+        f"{_e(money(impact.get('plan_choice_projected_revenue_usd')))} if the plan offers the "
+        "proposal as an option and only the accounts that would take it follow it.</p>"
     )
 
 

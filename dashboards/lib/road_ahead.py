@@ -22,10 +22,25 @@ def totals_table(totals: pd.DataFrame) -> pd.DataFrame:
     wide.columns = [f"{scenario}_{months}m" for months, scenario in wide.columns]
     ordered = [f"{scenario}_{months}m" for months in HORIZONS for scenario in SCENARIOS]
     wide = wide[[column for column in ordered if column in wide.columns]].reset_index()
-    errors = totals.groupby("price_model_id", as_index=False).agg(
-        backtest_mape=("backtest_mape", "first"),
-        is_backtest_carried=("is_backtest_carried", "first"),
-    )
+    if "projected_choice_revenue_usd" in totals:
+        # under customer choice, middle scenario: what offering the proposal as an option brings
+        middle = totals[totals["scenario"] == "middle"]
+        choice = middle.pivot_table(
+            index="price_model_id",
+            columns="horizon_months",
+            values="projected_choice_revenue_usd",
+            aggfunc="sum",
+        )
+        choice.columns = [f"choice_{months}m" for months in choice.columns]
+        wide = wide.merge(choice.reset_index(), on="price_model_id", how="left")
+    aggregates = {
+        "backtest_mape": ("backtest_mape", "first"),
+        "is_backtest_carried": ("is_backtest_carried", "first"),
+    }
+    for column in ("choosing_accounts", "base_accounts"):
+        if column in totals:
+            aggregates[column] = (column, "max")
+    errors = totals.groupby("price_model_id", as_index=False).agg(**aggregates)
     table = wide.merge(errors, on="price_model_id", how="left")
     return table.sort_values(["is_current_model", "price_model_id"], ascending=[False, True])
 
@@ -37,6 +52,32 @@ def total_of(totals: pd.DataFrame, price_model_id: str, scenario: str, months: i
         & (totals["horizon_months"] == months)
     ]
     return None if rows.empty else float(rows["projected_revenue_usd"].iloc[0])
+
+
+def choice_total_of(
+    totals: pd.DataFrame, price_model_id: str, months: int, scenario: str = "middle"
+) -> float | None:
+    """A proposal's projected total under customer choice (docs block projection_choice_revenue)
+    over months 1 .. `months`."""
+    rows = totals[
+        (totals["price_model_id"] == price_model_id)
+        & (totals["scenario"] == scenario)
+        & (totals["horizon_months"] == months)
+    ]
+    if rows.empty or "projected_choice_revenue_usd" not in rows:
+        return None
+    return float(rows["projected_choice_revenue_usd"].iloc[0])
+
+
+def choosing_text(totals: pd.DataFrame, price_model_id: str) -> str:
+    """ "10 of 37 accounts take it": the base's accounts that would take the proposal."""
+    rows = totals[totals["price_model_id"] == price_model_id]
+    if rows.empty or "choosing_accounts" not in rows:
+        return ""
+    return (
+        f"{int(rows['choosing_accounts'].max()):,} of {int(rows['base_accounts'].max()):,} "
+        "accounts take it"
+    )
 
 
 def backtest_mape(backtest: pd.DataFrame, column: str = "backtest_mape") -> float | None:
@@ -126,6 +167,8 @@ def impact_totals(impact: pd.DataFrame, months: int = 12) -> dict[str, float]:
             "current_projected_revenue_usd",
             "proposed_projected_revenue_usd",
             "plan_projected_revenue_usd",
+            "plan_choice_revenue_usd",
+            "plan_choice_projected_revenue_usd",
         )
         if column in window
     }
@@ -137,12 +180,41 @@ def impact_long(impact: pd.DataFrame) -> pd.DataFrame:
         "current_projected_revenue_usd": "Stay on the current model",
         "proposed_projected_revenue_usd": "Everyone switches at once, no credit",
         "plan_projected_revenue_usd": "The plan",
+        "plan_choice_projected_revenue_usd": "The plan, offered as an option",
     }
+    lines = {column: line for column, line in lines.items() if column in impact}
     long = impact.melt(
         id_vars=["month"], value_vars=list(lines), var_name="line", value_name="revenue_usd"
     )
     long["line"] = long["line"].map(lines)
     return long
+
+
+def choice_long(
+    projection: pd.DataFrame, proposal: str, current: str | None, names: dict[str, str]
+) -> pd.DataFrame:
+    """A proposal's monthly MRR (middle scenario) forced on everyone and under customer choice,
+    beside the current model's, one row per month and line, for a chart and its download."""
+    middle = projection[projection["scenario"] == "middle"]
+    offered = middle[middle["price_model_id"] == proposal]
+    name = names.get(proposal, proposal)
+    parts = [
+        offered.assign(line=f"{name}: forced switch", revenue_usd=offered["projected_revenue_usd"]),
+        offered.assign(
+            line=f"{name}: under choice", revenue_usd=offered["projected_choice_revenue_usd"]
+        ),
+    ]
+    if current is not None:
+        stay = middle[middle["price_model_id"] == current]
+        parts.insert(
+            0,
+            stay.assign(
+                line="Stay on the current model", revenue_usd=stay["projected_revenue_usd"]
+            ),
+        )
+    long = pd.concat(parts, ignore_index=True)
+    long["revenue_usd"] = long["revenue_usd"].astype("float64")
+    return long[["month", "months_ahead", "line", "revenue_usd"]]
 
 
 # ---- the projection re-projected under edited assumptions (queries.re_projection) -------------
@@ -188,13 +260,22 @@ def totals_of(
     parts = []
     for months in horizons:
         window = rows[(rows["months_ahead"] >= 1) & (rows["months_ahead"] <= months)]
+        aggregates = {
+            "projected_revenue_usd": ("projected_revenue_usd", "sum"),
+            "backtest_mape": ("backtest_mape", "first"),
+            "is_backtest_carried": ("is_backtest_carried", "any"),
+        }
+        # under customer choice, where the projection has it (a build before it has not)
+        for column, how in (
+            ("projected_choice_revenue_usd", "sum"),
+            ("choosing_accounts", "max"),
+            ("base_accounts", "max"),
+        ):
+            if column in rows:
+                aggregates[column] = (column, how)
         summed = window.groupby(
             ["price_model_id", "is_current_model", "scenario"], as_index=False
-        ).agg(
-            projected_revenue_usd=("projected_revenue_usd", "sum"),
-            backtest_mape=("backtest_mape", "first"),
-            is_backtest_carried=("is_backtest_carried", "any"),
-        )
+        ).agg(**aggregates)
         summed["horizon_months"] = months
         parts.append(summed)
     if not parts:

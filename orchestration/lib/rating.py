@@ -39,6 +39,14 @@ MODELS_RELATION = "rating_price_models"
 LINES_RELATION = "rating_lines"
 ACTUALS_RELATION = "rating_actuals"
 SHADOW_INVOICES_RELATION = "rating_shadow_invoices"
+CHOICE_SQL_NAME = "customer_choice"
+CHOICE_BY_SEGMENT_SQL_NAME = "customer_choice_by_segment"
+CHOICE_MONTHS_RELATION = "rating_choice_months"
+CHOICE_MODELS_RELATION = "rating_choice_models"
+CHOICE_RELATION = "rating_customer_choice"
+# The build's price models (offered_as, is_current_model), of which the what-if's choice weighs
+# those it rated.
+BUILD_MODELS_RELATION = "build_price_models"
 COMPONENT_COLUMNS = (
     "price_model_id",
     "component_id",
@@ -312,6 +320,21 @@ def what_if_workspace(warehouse: Path) -> WhatIfWorkspace:
                 from published.marts.fct_rating_quantities
                 """
             )
+            # customer choice weighs each account's MRR over the window against the re-rating
+            connection.execute(
+                f"""
+                create table {CHOICE_MONTHS_RELATION} as
+                select account_id, segment, month, mrr_usd
+                from published.marts.fct_account_month
+                """
+            )
+            connection.execute(
+                f"""
+                create table {BUILD_MODELS_RELATION} as
+                select price_model_id, offered_as, is_current_model
+                from published.marts.dim_price_models
+                """
+            )
             sql = read_rating_sql(connection, "published")
         finally:
             connection.execute("detach published")
@@ -422,8 +445,10 @@ def what_if(
     Returns `guardrails` (model x segment, as fct_price_model_guardrails), `accounts` (per
     account and model over the chosen segments and period: actual, shadow, delta, months
     shocked), `monthly` (per month, segment and model: actual and shadow revenue, cost, billed,
-    shocked and judged accounts) and `caps` (per model, segment and capped line, as
-    fct_shadow_spend_caps: months over the cap, revenue given up, blocked units). Raises
+    shocked and judged accounts), `caps` (per model, segment and capped line, as
+    fct_shadow_spend_caps: months over the cap, revenue given up, blocked units), and `choice`
+    and `choice_by_segment` (each rated proposal offered beside the current model: the rows of
+    fct_customer_choice and fct_customer_choice_by_segment, by the build's own rule). Raises
     RatingError with DuckDB's reason when the book cannot be rated (a cell that is not a number,
     an unknown charge model).
     """
@@ -448,9 +473,42 @@ def what_if(
             ).df()
             monthly = cursor.execute(_MONTHLY_SQL).df()
             caps = cursor.execute(_CAPS_SQL).df()
+            choice, choice_by_segment = _customer_choice(cursor, workspace.sql)
     except duckdb.Error as error:
         raise RatingError(f"{type(error).__name__}: {error}") from error
-    return {"guardrails": guardrails, "accounts": accounts, "monthly": monthly, "caps": caps}
+    return {
+        "guardrails": guardrails,
+        "accounts": accounts,
+        "monthly": monthly,
+        "caps": caps,
+        "choice": choice,
+        "choice_by_segment": choice_by_segment,
+    }
+
+
+def _customer_choice(
+    cursor: duckdb.DuckDBPyConnection, sql: dict[str, str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The build's customer-choice SQL (rpt_rating_sql's customer_choice and its sums by segment,
+    the rule of fct_customer_choice) over the re-rated shadow invoices, for the models the edited
+    book rated: per account and per segment (and `all`). Empty for a build published before the
+    rule was."""
+    if CHOICE_SQL_NAME not in sql or CHOICE_BY_SEGMENT_SQL_NAME not in sql:
+        return pd.DataFrame(), pd.DataFrame()
+    cursor.execute(
+        f"""
+        create or replace temp view {CHOICE_MODELS_RELATION} as
+        select * from {BUILD_MODELS_RELATION}
+        where price_model_id in (select price_model_id from {SHADOW_INVOICES_RELATION})
+        """
+    )
+    cursor.execute(f"create or replace temp table {CHOICE_RELATION} as " + sql[CHOICE_SQL_NAME])
+    choice = cursor.execute(f"select * from {CHOICE_RELATION} order by customer_choice_id").df()
+    by_segment = cursor.execute(
+        f"select * from ({sql[CHOICE_BY_SEGMENT_SQL_NAME]}) as by_segment"
+        " order by customer_choice_segment_id"
+    ).df()
+    return choice, by_segment
 
 
 def format_amount(amount: Decimal) -> str:

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboards.lib import queries
 from dashboards.lib.format import money
 from tests.dashboards._support import ENTRYPOINT, decision_pack, published_warehouse
 
@@ -145,3 +146,77 @@ def test_the_decision_pack_states_forced_and_choice_revenue_per_segment(sample, 
         assert f"<td>{_label(segment)}</td>" in html
         for column in ("forced_switch_usd", "choice_usd", "adverse_selection_usd"):
             assert money(float(row[column])) in html, (segment, column)
+
+
+def _marts_choice(warehouse: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        return (
+            conn.execute(
+                "select * from marts.fct_customer_choice order by customer_choice_id"
+            ).df(),
+            conn.execute(
+                "select * from marts.fct_customer_choice_by_segment"
+                " order by customer_choice_segment_id"
+            ).df(),
+        )
+
+
+def test_the_what_if_on_the_shipped_book_weighs_every_proposal_as_the_marts_do(sample):
+    # the what-if runs the build's own choice SQL (rpt_rating_sql) over its re-rating: with
+    # nothing edited it is fct_customer_choice and its sums by segment, every column and row
+    models, components, tiers = queries.full_price_book()
+    rerated = queries.what_if(components, tiers, model_caps=models)
+    choices, by_segment = _marts_choice(sample)
+    assert len(choices) > 0 and choices["is_choosing_proposal"].any()
+    pd.testing.assert_frame_equal(rerated["choice"], choices)
+    pd.testing.assert_frame_equal(rerated["choice_by_segment"], by_segment)
+
+
+HYBRID = "hybrid_seat_plus_tokens"
+
+
+def test_an_edited_proposal_is_weighed_as_an_option_by_the_build_rule_on_the_page(sample):
+    """A hard cap of $300 a month on the hybrid's whole bill makes it cheaper for its largest
+    accounts, so more of them would take it: the page's choice row for the edited hybrid is the
+    what-if's (the build's rule over the edited book), not the build's."""
+    components, tiers = queries.price_book(HYBRID)
+    capped = pd.DataFrame([{"price_model_id": HYBRID, "cap_amount": "300", "cap_policy": "hard"}])
+    expected = queries.what_if(components, tiers, model_caps=capped)["choice_by_segment"]
+    expected = expected.set_index("segment").loc["all"]
+    built = _by_segment(sample, HYBRID).loc["all"]
+    assert int(expected["switching_accounts"]) > int(built["switching_accounts"])
+
+    app = AppTest.from_file(ENTRYPOINT, default_timeout=120).run()
+    app.switch_page(SHADOW_BILLING).run()
+    app.selectbox(key="what_if_model").set_value(HYBRID).run()
+    app.text_input(key=f"what_if_cap_{HYBRID}").set_value("300").run()
+    assert not app.exception, app.exception
+
+    table = _choice_table(app)
+    (shown,) = [row for _, row in table.iterrows() if "(edited)" in row["Proposal"]]
+    assert shown["Proposal"].startswith("Hybrid")
+    _assert_row_equals_the_mart(shown, expected)
+    assert any("is weighed as edited" in caption.value for caption in app.caption)
+    # the accounts offered the edited hybrid (the recommended proposal, selected) are the
+    # what-if's switchers
+    assert app.selectbox(key="choice_model").value == HYBRID
+    accounts = next(frame.value for frame in app.dataframe if "Saves" in frame.value.columns)
+    assert len(accounts) == int(expected["switching_accounts"])
+
+
+def test_the_decision_pack_states_the_projection_forced_and_under_choice(sample, tmp_path):
+    html = decision_pack(sample, tmp_path / "pack", "mid_market", HYBRID)
+    with duckdb.connect(str(sample), read_only=True) as conn:
+        forced, chosen = conn.execute(
+            """
+            select sum(projected_revenue_usd), sum(projected_choice_revenue_usd)
+            from marts.fct_revenue_projection
+            where segment = 'mid_market' and price_model_id = ? and scenario = 'middle'
+                and months_ahead between 1 and 12
+            """,
+            [HYBRID],
+        ).fetchone()
+    assert forced != chosen  # some mid-market accounts would refuse the hybrid
+    assert "forced switch or offered as an option" in html
+    assert money(float(forced)) in html
+    assert money(float(chosen)) in html

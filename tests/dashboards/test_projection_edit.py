@@ -63,6 +63,11 @@ def test_re_projection_with_the_settings_in_force_is_the_build_row_for_row(
     result = queries.re_projection(())
 
     assert len(projection) > 0 and len(backtest) > 0
+    # the projection under customer choice is among the columns compared, and not a copy of the
+    # forced switch: some proposal's choosers change what it brings in
+    proposals = projection[~projection["is_current_model"]]
+    assert (proposals["projected_choice_revenue_usd"] != proposals["projected_revenue_usd"]).any()
+    assert "projected_choice_revenue_usd" in result["projection"]
     # every column, every row, the same values and types: one SQL, two callers
     pd.testing.assert_frame_equal(
         _sorted(result["projection"], "revenue_projection_id"), projection
@@ -185,6 +190,66 @@ def test_zero_churn_growth_and_shock_churn_give_a_flat_re_projection(sample):
     assert (joined["projected_accounts"] == joined["base_accounts"]).all()
 
 
+def test_with_nothing_moving_choice_is_each_account_on_the_option_it_takes(sample):
+    """Flat (no churn, growth or shock churn), every month under choice is month 0's bills with
+    each account on the option it takes: the proposal's shadow revenue of the as-of month for the
+    accounts fct_customer_choice says would take it, their MRR for the others. Summed here in
+    pandas from fct_account_month, fct_shadow_invoice and fct_customer_choice."""
+    with duckdb.connect(str(sample), read_only=True) as connection:
+        expected = connection.execute(
+            """
+            with as_of as (select max(month) as month from marts.fct_account_month),
+            base as (
+                select months.account_id, months.segment, months.mrr_usd
+                from marts.fct_account_month as months
+                where months.month = (select month from as_of) and months.mrr_usd > 0
+            ),
+            shadow as (
+                select account_id, price_model_id, shadow_usd
+                from marts.fct_shadow_invoice
+                where month = (select month from as_of)
+            )
+            select choices.price_model_id, base.segment, base.account_id, base.mrr_usd,
+                coalesce(shadow.shadow_usd, 0) as shadow_usd, choices.is_choosing_proposal
+            from base
+            inner join marts.fct_customer_choice as choices on base.account_id = choices.account_id
+            left join shadow
+                on base.account_id = shadow.account_id
+                    and choices.price_model_id = shadow.price_model_id
+            """
+        ).df()
+    expected["chosen"] = [
+        float(shadow) if choosing else float(mrr)
+        for shadow, mrr, choosing in zip(
+            expected["shadow_usd"],
+            expected["mrr_usd"],
+            expected["is_choosing_proposal"],
+            strict=True,
+        )
+    ]
+    by_segment = expected.groupby(["price_model_id", "segment"])["chosen"].sum()
+    by_segment = pd.concat(
+        [
+            by_segment,
+            expected.groupby("price_model_id")["chosen"].sum().rename(lambda m: (m, "all")),
+        ]
+    )
+    choosers = expected.groupby("price_model_id")["is_choosing_proposal"].sum()
+
+    flat = queries.re_projection(NOTHING_MOVES)["projection"]
+    proposals = flat[~flat["is_current_model"]]
+    assert len(proposals) == len(by_segment) * 3 * 25  # every segment, scenario and month
+    for row in proposals.itertuples():
+        assert float(row.projected_choice_revenue_usd) == pytest.approx(
+            by_segment[(row.price_model_id, row.segment)], abs=0.01
+        ), row
+        if row.segment == "all":
+            assert row.choosing_accounts == choosers[row.price_model_id]
+    assert (expected["chosen"] != expected["shadow_usd"].astype(float)).any(), (
+        "some account stays, so choice differs from the forced switch"
+    )
+
+
 def _open(monkeypatch: pytest.MonkeyPatch, warehouse: Path) -> AppTest:
     monkeypatch.setenv("SEATSHIFT_WAREHOUSE", str(warehouse))
     app = AppTest.from_file(ENTRYPOINT, default_timeout=120).run()
@@ -286,6 +351,34 @@ def test_re_projected_totals_sum_months_one_to_the_horizon():
     assert set(totals["name"]) == {"Per seat"}
 
 
+def test_re_projected_totals_under_choice_sum_months_one_to_the_horizon():
+    # a proposal's months 0..3 at 100, 10, 20, 30 forced and 100, 5, 10, 15 under choice (2 of 4
+    # accounts take it): under choice the 2-month total is 5 + 10 = 15, the 3-month one
+    # 5 + 10 + 15 = 30; forced 30 and 60 as above
+    projection = pd.DataFrame(
+        {
+            "segment": "all",
+            "price_model_id": "p1",
+            "is_current_model": False,
+            "scenario": "middle",
+            "months_ahead": [0, 1, 2, 3],
+            "projected_revenue_usd": [100.0, 10.0, 20.0, 30.0],
+            "projected_choice_revenue_usd": [100.0, 5.0, 10.0, 15.0],
+            "choosing_accounts": 2,
+            "base_accounts": 4,
+            "backtest_mape": 0.1,
+            "is_backtest_carried": True,
+        }
+    )
+    totals = road_ahead.totals_of(projection, "all", (2, 3), {"p1": "Proposal"})
+    assert road_ahead.total_of(totals, "p1", "middle", 3) == 60.0
+    assert road_ahead.choice_total_of(totals, "p1", 2) == 15.0
+    assert road_ahead.choice_total_of(totals, "p1", 3) == 30.0
+    assert road_ahead.choosing_text(totals, "p1") == "2 of 4 accounts take it"
+    table = road_ahead.totals_table(totals)
+    assert table[["choice_2m", "choice_3m"]].iloc[0].tolist() == [15.0, 30.0]
+
+
 def test_new_business_is_a_separate_line_the_analyst_switches_on(sample, monkeypatch):
     with duckdb.connect(str(sample), read_only=True) as connection:
         # the window's new logos' starting MRR, a month: the new-business line's month 1
@@ -360,3 +453,73 @@ def test_analyst_edits_an_assumption_and_resets_it_in_a_real_browser(dashboard_u
         ).to_have_count(0, timeout=WAIT_MS)
         wait_for_app_run(page)
         expect(churn).to_have_value("1.00")
+
+
+CHOICE_TWELVE_MONTHS = "Projected under choice: MRR, next 12 months (middle)"
+
+
+@pytest.mark.browser
+def test_revenue_lead_reads_the_projection_under_choice_in_a_real_browser(
+    dashboard_url, tmp_path, sample
+):
+    """The Projection page opens on the proposal the Overview recommends and states, beside its
+    forced switch, its MRR under customer choice over the next 12 months: the sum of
+    fct_revenue_projection's projected_choice_revenue_usd over months 1 .. 12 (middle, every
+    segment)."""
+    from playwright.sync_api import expect
+
+    from dashboards.lib import decision
+    from tests.dashboards._browser import ARTIFACTS, WAIT_MS, chromium_page, wait_for_app_run
+
+    recommended = decision.recommended_proposal(queries.migration_triggers(), "all")
+    assert recommended is not None
+    with duckdb.connect(str(sample), read_only=True) as connection:
+        forced, chosen, choosing, base = connection.execute(
+            """
+            select sum(projected_revenue_usd), sum(projected_choice_revenue_usd),
+                max(choosing_accounts), max(base_accounts)
+            from marts.fct_revenue_projection
+            where segment = 'all' and price_model_id = ? and scenario = 'middle'
+                and months_ahead between 1 and 12
+            """,
+            [recommended],
+        ).fetchone()
+    assert money(float(forced)) != money(float(chosen)), "choice differs from the forced switch"
+
+    with chromium_page(tmp_path / "chromium-profile") as page:
+        page.set_viewport_size({"width": 1280, "height": 2400})
+        page.goto(f"{dashboard_url}/projection", wait_until="domcontentloaded")
+        card = page.locator("[data-testid='stMetric']").filter(has_text=CHOICE_TWELVE_MONTHS)
+        expect(card).to_be_visible(timeout=WAIT_MS)
+        wait_for_app_run(page)
+        card.scroll_into_view_if_needed()
+        value = card.locator("[data-testid='stMetricValue']").inner_text().strip()
+        delta = card.locator("[data-testid='stMetricDelta']").inner_text().strip()
+        forced_card = page.locator("[data-testid='stMetric']").filter(
+            has_text="Forced switch: MRR, next 12 months (middle)"
+        )
+        forced_value = forced_card.locator("[data-testid='stMetricValue']").inner_text().strip()
+        page.screenshot(path=str(ARTIFACTS / "projection_under_choice.png"))
+    assert value == money(float(chosen))
+    assert forced_value == money(float(forced))
+    assert delta == f"{int(choosing):,} of {int(base):,} accounts take it"
+
+
+def test_the_choice_chart_draws_the_proposal_forced_and_offered_beside_the_current_model():
+    # middle scenario only: per seat 100 then 90; p1 forced 80 then 70, under choice 95 then 85
+    projection = pd.DataFrame(
+        {
+            "price_model_id": ["seat", "seat", "p1", "p1", "p1"],
+            "scenario": ["middle", "middle", "middle", "middle", "best"],
+            "months_ahead": [0, 1, 0, 1, 1],
+            "month": pd.to_datetime(["2026-02-01", "2026-03-01"] * 2 + ["2026-03-01"]),
+            "projected_revenue_usd": [100.0, 90.0, 80.0, 70.0, 999.0],
+            "projected_choice_revenue_usd": [100.0, 90.0, 95.0, 85.0, 999.0],
+        }
+    )
+    long = road_ahead.choice_long(projection, "p1", "seat", {"p1": "Tokens", "seat": "Seats"})
+    assert long.groupby("line", sort=False)["revenue_usd"].apply(list).to_dict() == {
+        "Stay on the current model": [100.0, 90.0],
+        "Tokens: forced switch": [80.0, 70.0],
+        "Tokens: under choice": [95.0, 85.0],
+    }

@@ -84,6 +84,22 @@ def test_migration_plan_page_shows_the_plan_and_offers_the_paper_invoice(sample,
     assert metric(app, "Accounts in the plan").value == f"{accounts:,}"
     assert metric(app, "Transition credits, whole plan").value == _money(float(credits))
     assert metric(app, "Shocked at the switch, without the credit").value == f"{shocked:,}"
+    # the plan offered as an option: only its accounts that would take the proposal follow it
+    with duckdb.connect(str(sample), read_only=True) as conn:
+        plan_12, choice_12, choosing = conn.execute(
+            """
+            select sum(plan_projected_revenue_usd), sum(plan_choice_projected_revenue_usd),
+                max(choosing_accounts)
+            from marts.rpt_migration_plan_impact
+            where segment = 'all' and price_model_id = ? and months_ahead between 1 and 12
+            """,
+            [model],
+        ).fetchone()
+    assert metric(app, "Plan: MRR, next 12 months (middle)").value == _money(float(plan_12))
+    under_choice = metric(app, "Plan under choice: MRR, next 12 months (middle)")
+    assert under_choice.value == _money(float(choice_12))
+    assert under_choice.delta == f"{choosing:,} of {accounts:,} take the proposal"
+    assert 0 < choosing < accounts, "some accounts of the plan would refuse the proposal"
     labels = [button.label for button in app.get("download_button")]
     assert "Download the paper invoice" in labels
     assert "Download CSV" in labels

@@ -138,3 +138,50 @@ def test_revenue_under_choice_is_the_sum_of_the_option_each_account_takes(wareho
     assert len(built) == choices.groupby(["segment", "price_model_id"]).ngroups + len(
         choices["price_model_id"].unique()
     )
+
+
+def test_the_plan_under_choice_moves_only_the_accounts_that_would_take_the_proposal(
+    sample_warehouse,
+):
+    # Offered as an option, the plan moves only its accounts that would take the proposal: where
+    # all of a segment's accounts would, it is the plan itself; where none would, it is staying
+    # on the current model, month for month; in between it lies elsewhere. The sample has all
+    # three (every account takes per-token pricing; no smb account takes the hybrid).
+    with duckdb.connect(str(sample_warehouse), read_only=True) as conn:
+        impact = conn.execute(
+            """
+            select segment, price_model_id, months_ahead, plan_accounts, choosing_accounts,
+                current_projected_revenue_usd, plan_projected_revenue_usd,
+                plan_choice_projected_revenue_usd, current_revenue_usd, plan_revenue_usd,
+                plan_choice_revenue_usd
+            from marts.rpt_migration_plan_impact
+            where segment <> 'all'
+            """
+        ).df()
+        choosers = conn.execute(
+            """
+            select segment, price_model_id, count(*) filter (where is_choosing_proposal)
+            from marts.fct_customer_choice group by all
+            """
+        ).fetchall()
+    counts = {(segment, model): chosen for segment, model, chosen in choosers}
+    for row in impact.itertuples():
+        assert row.choosing_accounts == counts[(row.segment, row.price_model_id)], row
+    everyone = impact[impact["choosing_accounts"] == impact["plan_accounts"]]
+    nobody = impact[impact["choosing_accounts"] == 0]
+    assert len(everyone) > 0 and len(nobody) > 0
+    assert (
+        everyone["plan_choice_projected_revenue_usd"] == everyone["plan_projected_revenue_usd"]
+    ).all()
+    assert (everyone["plan_choice_revenue_usd"] == everyone["plan_revenue_usd"]).all()
+    assert (
+        nobody["plan_choice_projected_revenue_usd"] == nobody["current_projected_revenue_usd"]
+    ).all()
+    assert (nobody["plan_choice_revenue_usd"] == nobody["current_revenue_usd"]).all()
+    some = impact[
+        (impact["choosing_accounts"] > 0)
+        & (impact["choosing_accounts"] < impact["plan_accounts"])
+        & (impact["months_ahead"] >= 1)
+    ]
+    assert len(some) > 0
+    assert (some["plan_choice_projected_revenue_usd"] != some["plan_projected_revenue_usd"]).any()

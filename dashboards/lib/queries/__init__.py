@@ -32,6 +32,7 @@ from .data_health import (
 )
 from .decision import (
     TRIGGER_VERDICT_COLUMNS,
+    account_names,
     choice_accounts,
     customer_choice_by_segment,
     migration_triggers,
@@ -115,6 +116,7 @@ __all__ = [
     "QueryFailed",
     "RefreshAttempt",
     "Warehouse",
+    "account_names",
     "account_value",
     "automation_by_segment",
     "bill_shock_monthly",

@@ -124,6 +124,11 @@ def customer_choice_by_segment(models: tuple[str, ...]) -> pd.DataFrame:
     )
 
 
+def account_names() -> pd.DataFrame:
+    """Every account's name (dim_accounts), for the what-if's accounts offered a proposal."""
+    return _read("the accounts' names", "select account_id, account_name from marts.dim_accounts")
+
+
 def choice_accounts(
     price_model_id: str, segments: tuple[str, ...] = (), switching: bool = True
 ) -> pd.DataFrame:

@@ -38,13 +38,17 @@ def revenue_projection(segment: str, models: tuple[str, ...]) -> pd.DataFrame:
 
 def projection_totals(segment: str, horizons: tuple[int, ...]) -> pd.DataFrame:
     """Projected revenue over the next 1..h months (months_ahead 1 .. h: month 0 has happened),
-    per model and scenario, for each horizon h, with the model's backtest error."""
+    per model and scenario, for each horizon h, forced and under customer choice (with the base's
+    accounts that would take the proposal), with the model's backtest error."""
     return _read(
         "the projection's totals",
         """
         select projection.price_model_id, models.name, models.is_current_model,
             projection.scenario, horizons.horizon_months,
             sum(projection.projected_revenue_usd) as projected_revenue_usd,
+            sum(projection.projected_choice_revenue_usd) as projected_choice_revenue_usd,
+            max(projection.choosing_accounts) as choosing_accounts,
+            max(projection.base_accounts) as base_accounts,
             any_value(projection.backtest_mape) as backtest_mape,
             bool_or(projection.is_backtest_carried) as is_backtest_carried
         from marts.fct_revenue_projection as projection

@@ -13,7 +13,13 @@
     account is still a customer:
         survival_k = (1 - monthly churn)^k x (1 - projection_shock_churn if shocked at the switch
                      and k >= 1)
-    and is summed by segment: one row per origin x segment x model x rate set x months ahead. -#}
+    and is summed by segment: one row per origin x segment x model x rate set x months ahead.
+    Beside it, the projection under customer choice (docs block projection_choice_revenue): offered
+    a proposal beside the current model, the accounts of `bases` that would take it
+    (is_choosing_proposal) are projected under it, the others under the current model, each with
+    the survival of the model it is on:
+        choice = sum of current_k over the base + sum over the choosers of (proposal_k - current_k)
+    a join of the choosers' rows to their own current-model rows, one to one. -#}
 {% macro projection_revenue_by_segment(
     usage_grown, rated_projection, rated_backtest, bases, origins, as_parameters=false
 ) -%}
@@ -237,7 +243,9 @@ projection_account_revenue as (
             when projection_bases.is_shocked_at_switch and projection_interpolated.months_ahead >= 1
                 then 1 - {{ shock_churn }}
             else 1
-        end as survival
+        end as survival,
+        coalesce(projection_bases.is_current_model, false) as is_current_model,
+        coalesce(projection_bases.is_choosing_proposal, false) as is_choosing_proposal
     from projection_interpolated
     inner join {{ bases }} as projection_bases
         on projection_interpolated.origin_kind = projection_bases.origin_kind
@@ -245,7 +253,7 @@ projection_account_revenue as (
             and projection_interpolated.price_model_id = projection_bases.price_model_id
 ),
 
-projection_by_segment as (
+projection_forced_by_segment as (
     select
         origin_kind,
         origin_month,
@@ -253,16 +261,85 @@ projection_by_segment as (
         price_model_id,
         scenario,
         months_ahead,
-        cast({{ dbt.dateadd('month', 'months_ahead', 'origin_month') }} as date) as month,
-        -- rounded, so that equal projections (month 0 of every scenario) compare equal
+        max(case when is_current_model then 1 else 0 end) as is_current_model,
         -- each term as an exact decimal before the sum: a sum of doubles depends on the order
         -- DuckDB's threads add them in, and a refresh with nothing new must give the same rows
-        cast(sum(cast(survival * revenue_usd as decimal(38, 10))) as decimal(18, 4))
-            as projected_revenue_usd,
+        sum(cast(survival * revenue_usd as decimal(38, 10))) as projected_revenue_exact_usd,
         cast(round(sum(cast(survival as decimal(38, 12))), 10) as double) as projected_accounts,
         count(*) as base_accounts
     from projection_account_revenue
     group by origin_kind, origin_month, segment, price_model_id, scenario, months_ahead
+),
+
+-- what the accounts that would take a proposal add or remove by taking it: their bill and
+-- survival under it less theirs under the current model, the same month and scenario (one
+-- current-model row per chooser: the join does not multiply rows)
+projection_choice_changes as (
+    select
+        choosers.origin_kind,
+        choosers.segment,
+        choosers.price_model_id,
+        choosers.scenario,
+        choosers.months_ahead,
+        sum(
+            cast(choosers.survival * choosers.revenue_usd as decimal(38, 10))
+            - cast(stayers.survival * stayers.revenue_usd as decimal(38, 10))
+        ) as choice_change_usd,
+        count(*) as choosing_accounts
+    from projection_account_revenue as choosers
+    inner join projection_account_revenue as stayers
+        on choosers.origin_kind = stayers.origin_kind
+            and choosers.account_id = stayers.account_id
+            and choosers.scenario = stayers.scenario
+            and choosers.months_ahead = stayers.months_ahead
+            and stayers.is_current_model
+    where choosers.is_choosing_proposal
+    group by
+        choosers.origin_kind,
+        choosers.segment,
+        choosers.price_model_id,
+        choosers.scenario,
+        choosers.months_ahead
+),
+
+projection_by_segment as (
+    select
+        forced.origin_kind,
+        forced.origin_month,
+        forced.segment,
+        forced.price_model_id,
+        forced.scenario,
+        forced.months_ahead,
+        cast({{ dbt.dateadd('month', 'forced.months_ahead', 'forced.origin_month') }} as date)
+            as month,
+        -- rounded, so that equal projections (month 0 of every scenario) compare equal
+        cast(forced.projected_revenue_exact_usd as decimal(18, 4)) as projected_revenue_usd,
+        forced.projected_accounts,
+        forced.base_accounts,
+        -- the current model under choice is itself; a proposal is the current model's projection
+        -- of the segment plus what its choosers change
+        cast(
+            case
+                when forced.is_current_model = 1 then forced.projected_revenue_exact_usd
+                else coalesce(current_model.projected_revenue_exact_usd, 0)
+                    + coalesce(choice_changes.choice_change_usd, 0)
+            end
+            as decimal(18, 4)
+        ) as projected_choice_revenue_usd,
+        coalesce(choice_changes.choosing_accounts, 0) as choosing_accounts
+    from projection_forced_by_segment as forced
+    left join projection_forced_by_segment as current_model
+        on forced.origin_kind = current_model.origin_kind
+            and forced.segment = current_model.segment
+            and forced.scenario = current_model.scenario
+            and forced.months_ahead = current_model.months_ahead
+            and current_model.is_current_model = 1
+    left join projection_choice_changes as choice_changes
+        on forced.origin_kind = choice_changes.origin_kind
+            and forced.segment = choice_changes.segment
+            and forced.price_model_id = choice_changes.price_model_id
+            and forced.scenario = choice_changes.scenario
+            and forced.months_ahead = choice_changes.months_ahead
 )
 {%- endmacro %}
 

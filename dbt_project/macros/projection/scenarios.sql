@@ -4,7 +4,8 @@
 {#- fct_revenue_projection's rows (docs block projection_scenario): the projection origin's three
     rate sets become the scenarios, for each segment, model and month `worst` the lowest of the
     three projections, `middle` the median and `best` the highest (rate_scenario says which set it
-    was); `all` is the sum of the segments; backtest_mape is the current model's error over the
+    was); the projection under customer choice of a row is that of the same rate set;
+    `all` is the sum of the segments; backtest_mape is the current model's error over the
     backtest (`backtest`: projection_backtest_rows), carried by the proposals. `price_models`:
     price_model_id, is_current_model. -#}
 {% macro revenue_projection_results(by_segment, backtest, price_models) -%}
@@ -19,6 +20,8 @@ projection_ordered_by_segment as (
         projected_revenue_usd,
         projected_accounts,
         base_accounts,
+        projected_choice_revenue_usd,
+        choosing_accounts,
         row_number() over (
             partition by segment, price_model_id, months_ahead
             order by
@@ -48,7 +51,9 @@ projection_with_all as (
         origin_month,
         projected_revenue_usd,
         projected_accounts,
-        base_accounts
+        base_accounts,
+        projected_choice_revenue_usd,
+        choosing_accounts
     from projection_ordered
     union all
     select
@@ -64,7 +69,10 @@ projection_with_all as (
         -- and a refresh with nothing new must give the same rows
         sum(cast(projected_revenue_usd as decimal(38, 10))) as projected_revenue_usd,
         sum(cast(projected_accounts as decimal(38, 10))) as projected_accounts,
-        sum(base_accounts) as base_accounts
+        sum(base_accounts) as base_accounts,
+        sum(cast(projected_choice_revenue_usd as decimal(38, 10)))
+            as projected_choice_revenue_usd,
+        sum(choosing_accounts) as choosing_accounts
     from projection_ordered
     group by price_model_id, scenario, months_ahead, month, origin_month
 ),
@@ -101,7 +109,10 @@ revenue_projection_rows as (
         not projection_price_models.is_current_model as is_backtest_carried,
         projection_mape.backtest_origin_month,
         projection_mape.flat_mape,
-        projection_mape.trailing_nrr_mape
+        projection_mape.trailing_nrr_mape,
+        cast(projection_with_all.projected_choice_revenue_usd as decimal(18, 4))
+            as projected_choice_revenue_usd,
+        cast(projection_with_all.choosing_accounts as {{ dbt.type_bigint() }}) as choosing_accounts
     from projection_with_all
     inner join {{ price_models }} as projection_price_models
         on projection_with_all.price_model_id = projection_price_models.price_model_id

@@ -13,6 +13,9 @@
 --     survival_k = (1 - monthly churn)^k x (1 - projection_shock_churn if shocked at the switch
 --                  and k >= 1)
 -- and is summed by segment. The backtest runs the middle scenario only, under the current model.
+-- Beside each proposal's forced switch, its projection under customer choice: the accounts that
+-- would take it (int_projection_bases.is_choosing_proposal) projected under it, the others under
+-- the current model (docs block projection_choice_revenue).
 -- The SQL after the rating is macro projection_revenue_by_segment, which rpt_projection_sql
 -- publishes for the Projection page's re-projection (it rates with rpt_rating_sql).
 with

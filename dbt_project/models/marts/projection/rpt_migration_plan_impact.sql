@@ -10,6 +10,10 @@
 -- the plan is a projection scenario too. Every bill is on the MRR basis (fct_migration_plan), so
 -- current_projected_revenue_usd is the projection's middle scenario of the current model, month
 -- for month, and proposed_projected_revenue_usd the proposal's.
+-- Under customer choice (docs block migration_plan_choice): the plan offers the proposal as an
+-- option instead of imposing it. The plan's accounts that would take it (fct_customer_choice)
+-- follow the plan, wave, credit and all; the others stay on their current bill, scaled by the
+-- current model's projection, every month.
 {%- set horizon = var('projection_horizon_months') | int %}
 with
 
@@ -18,6 +22,8 @@ plan as (select * from {{ ref('fct_migration_plan') }}),
 projection as (select * from {{ ref('fct_revenue_projection') }}),
 
 price_models as (select * from {{ ref('dim_price_models') }}),
+
+choices as (select * from {{ ref('fct_customer_choice') }}),
 
 months_ahead as (
     select generated_number - 1 as months_ahead
@@ -61,9 +67,13 @@ account_months as (
         plan.proposed_monthly_usd,
         plan.transition_credit_usd,
         plan.is_bill_shock_without_credit,
-        plan.is_bill_shock_at_switch
+        plan.is_bill_shock_at_switch,
+        coalesce(choices.is_choosing_proposal, false) as is_choosing_proposal
     from plan
     cross join months_ahead
+    left join choices
+        on plan.account_id = choices.account_id
+            and plan.price_model_id = choices.price_model_id
 ),
 
 account_bills as (
@@ -134,7 +144,22 @@ by_segment as (
                 when is_switched then plan_usd * proposal_index
                 else plan_usd * current_index
             end
-        ) as plan_projected_revenue_usd
+        ) as plan_projected_revenue_usd,
+        sum(case when is_choosing_proposal then 1 else 0 end) as choosing_accounts,
+        sum(
+            case
+                when months_ahead = 0 or not is_choosing_proposal then current_monthly_usd
+                else plan_usd
+            end
+        ) as plan_choice_revenue_usd,
+        sum(
+            case
+                when months_ahead = 0 then current_monthly_usd
+                when not is_choosing_proposal then current_monthly_usd * current_index
+                when is_switched then plan_usd * proposal_index
+                else plan_usd * current_index
+            end
+        ) as plan_choice_projected_revenue_usd
     from account_plan_bills
     group by segment, price_model_id, months_ahead, month
 ),
@@ -159,7 +184,10 @@ with_all as (
         sum(transition_credits_usd) as transition_credits_usd,
         sum(current_projected_revenue_usd) as current_projected_revenue_usd,
         sum(proposed_projected_revenue_usd) as proposed_projected_revenue_usd,
-        sum(plan_projected_revenue_usd) as plan_projected_revenue_usd
+        sum(plan_projected_revenue_usd) as plan_projected_revenue_usd,
+        sum(choosing_accounts) as choosing_accounts,
+        sum(plan_choice_revenue_usd) as plan_choice_revenue_usd,
+        sum(plan_choice_projected_revenue_usd) as plan_choice_projected_revenue_usd
     from by_segment
     group by price_model_id, months_ahead, month
 ),
@@ -185,7 +213,11 @@ final as (
         cast(transition_credits_usd as decimal(18, 4)) as transition_credits_usd,
         cast(current_projected_revenue_usd as decimal(18, 4)) as current_projected_revenue_usd,
         cast(proposed_projected_revenue_usd as decimal(18, 4)) as proposed_projected_revenue_usd,
-        cast(plan_projected_revenue_usd as decimal(18, 4)) as plan_projected_revenue_usd
+        cast(plan_projected_revenue_usd as decimal(18, 4)) as plan_projected_revenue_usd,
+        cast(choosing_accounts as {{ dbt.type_bigint() }}) as choosing_accounts,
+        cast(plan_choice_revenue_usd as decimal(18, 4)) as plan_choice_revenue_usd,
+        cast(plan_choice_projected_revenue_usd as decimal(18, 4))
+            as plan_choice_projected_revenue_usd
     from with_all
 )
 

@@ -16,7 +16,8 @@
 --   backtest_rating_usage     projection and the backtest (rated into projection_rated_lines and
 --   backtest_price_components backtest_rated_lines, the backtest under these components)
 --   projection_by_segment     reads projection_usage_grown, projection_rated_lines,
---                             backtest_rated_lines, projection_bases, projection_origins;
+--                             backtest_rated_lines, projection_bases (with its accounts'
+--                             customer choice, is_choosing_proposal), projection_origins;
 --                             binds $projection_shock_churn
 --   projection_backtest       reads projection_by_segment, projection_bases and
 --                             projection_actuals (fct_shadow_invoice):
