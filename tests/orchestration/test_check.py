@@ -48,7 +48,12 @@ def _hostile_landing(folder: Path) -> Path:
         folder / "price_model_assignments__bad.csv",
         [
             row("price_model_assignments", assignment_id="pa-x", account_id="nobody"),
-            row("price_model_assignments", assignment_id="pa-y", price_model_id="per_vibe"),
+            row(
+                "price_model_assignments",
+                assignment_id="pa-y",
+                account_id="acc_00002",  # a sample account
+                price_model_id="per_vibe",
+            ),
         ],
     )
     # usage as CloudEvents, one of them for an account nobody knows
