@@ -125,3 +125,17 @@ def test_a_control_account_stays_whole_on_the_current_model_marked_as_control(wa
     # cohort in October and the unassigned first part of October are the same model.
     assert len(rows) == 5 * len(controls)
     assert {row[2:] for row in rows} == {("current_per_seat", "control", 1.0)}
+
+
+def test_the_generator_pilots_the_proposal_the_warehouse_recommends_for_that_segment(warehouse):
+    # The generator cannot read the warehouse: it pilots the proposal its story is built for.
+    # The sample's trigger must agree, or the demo's pilot tests a proposal nobody would pick.
+    pilot = json.loads((SEEDS_DIR / "_manifest.json").read_text(encoding="utf-8"))["story"]["pilot"]
+    triggered = warehouse.execute(
+        """select segment, price_model_id from marts.fct_migration_triggers
+        where month = (select max(month) from marts.fct_migration_triggers)
+            and segment = ? and is_triggered
+        order by price_model_id""",
+        [pilot["segment"]],
+    ).fetchall()
+    assert triggered == [(pilot["segment"], pilot["price_model_id"])]

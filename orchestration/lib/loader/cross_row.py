@@ -2,7 +2,9 @@
 
 Row and reference rules become SQL conditions over the file's typed rows (`this_row`), with one
 lookup per referenced export. The seat balance is a replay, event after event, and is kept
-small: only the subscriptions the file touches, and only their seat events.
+small: only the subscriptions the file touches, and only their seat events. Overlapping periods
+(price model assignments) are judged between the latest versions of the file's and the loaded
+rows, only of the accounts the file touches.
 """
 
 from __future__ import annotations
