@@ -42,6 +42,7 @@ PAGES = {
         _page("app_pages/shadow_billing.py", "Shadow billing", ":material/price_change:"),
         _page("app_pages/projection.py", "Projection", ":material/query_stats:"),
         _page("app_pages/migration_plan.py", "Migration plan", ":material/route:"),
+        _page("app_pages/pilot.py", "Pilot", ":material/science:"),
     ],
     "Finance": [
         _page("app_pages/billing_integrity.py", "Billing integrity", ":material/receipt_long:"),

@@ -9,7 +9,7 @@ import functools
 import pandas as pd
 import streamlit as st
 
-from dashboards.lib import access, charts, choice, decision, queries, report
+from dashboards.lib import access, charts, choice, decision, pilot, queries, report
 from dashboards.lib.definitions import definition, label, threshold
 from dashboards.lib.format import count, percent
 from dashboards.lib.kpis import Kpi, kpi_row
@@ -21,6 +21,7 @@ from dashboards.lib.layout import (
     download_csv,
     explain,
     guarded,
+    quietly,
     table_with_download,
     trigger_thresholds,
 )
@@ -59,6 +60,27 @@ st.caption(
     f"Migration trigger at **{month:%B %Y}**, the last month of data.",
     help=definition("migration_trigger"),
 )
+
+# ---- the pilots running: a crossed rollback trigger is red here -------------------------------
+rollback = quietly(queries.pilot_rollback_triggers)
+if rollback is not None and not rollback.empty:
+    for _pilot_model, judged in rollback.groupby("pilot_model_id", sort=True):
+        pilot_name = str(judged["name"].iloc[0])
+        evidence = pilot.crossed(judged)
+        if evidence:
+            st.error(
+                f"**Pilot of {pilot_name}: roll back.** "
+                + "; ".join(evidence)
+                + ". The Pilot page has the readout.",
+                icon=":material/undo:",
+            )
+        else:
+            months = judged["months_observed"].max()
+            st.caption(
+                f"Pilot of **{pilot_name}**: no rollback trigger crossed after "
+                f"{count(months)} months (the Pilot page has the readout).",
+                help=definition("rollback_triggers"),
+            )
 
 # ---- a card per segment ----------------------------------------------------------------------
 

@@ -559,4 +559,45 @@ def mrr_cash_and_cost(frame: pd.DataFrame, model_name: str) -> go.Figure:
     figure.update_layout(title={"text": f"{model_name} (middle)", "font": {"size": 14}})
     figure.update_yaxes(title="USD a month", tickformat="~s", rangemode="tozero")
     figure.update_xaxes(title=None, tickformat="%b %Y")
+
+
+def pilot_months(
+    monthly: pd.DataFrame,
+    title: str,
+    threshold: float | None = None,
+    threshold_label: str = "rollback threshold",
+    percent_axis: bool = False,
+) -> go.Figure:
+    """One readout metric month by month around the switch (0): the pilot arm and the control
+    arm, a line at the switch, and a rollback trigger's threshold dashed where one judges it."""
+    figure = go.Figure()
+    for arm, color in (("pilot", OKABE_ITO[5]), ("control", OKABE_ITO[0])):
+        rows = monthly[monthly["arm"] == arm].sort_values("months_from_switch")
+        figure.add_trace(
+            go.Scatter(
+                x=rows["months_from_switch"],
+                y=rows["mean_value"].astype(float),
+                mode="lines+markers",
+                line={"color": color, "width": 2},
+                name=arm.capitalize(),
+                customdata=rows["units"],
+                hovertemplate="month %{x:+d}: %{y:,.3~f} (%{customdata} accounts)<extra>"
+                + arm
+                + "</extra>",
+            )
+        )
+    figure.add_vline(x=-0.5, line={"color": THRESHOLD, "width": 1, "dash": "dot"})
+    figure.add_annotation(
+        x=-0.5, y=1, yref="paper", text="switch", showarrow=False, yanchor="bottom"
+    )
+    if threshold is not None:
+        figure.add_hline(
+            y=threshold,
+            line={"color": BAD, "width": 1.5, "dash": "dash"},
+            annotation_text=threshold_label,
+            annotation_position="top left",
+        )
+    figure.update_layout(title={"text": title, "font": {"size": 14}})
+    figure.update_xaxes(title="Months from the switch", dtick=1)
+    figure.update_yaxes(title=None, rangemode="tozero", tickformat=".0%" if percent_axis else "~s")
     return legend_below(figure, height=320)

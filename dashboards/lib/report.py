@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 
 import pandas as pd
 
-from dashboards.lib import caps, charts, choice, decision, margin, pools, queries, road_ahead
+from dashboards.lib import caps, charts, choice, decision, margin, pilot, pools, queries, road_ahead
 from dashboards.lib.definitions import label
 from dashboards.lib.format import MISSING, count, money, percent, timestamp
 
@@ -102,6 +102,7 @@ def build_pack(
         _projection_section(segment, price_model_id, names),
         _margin_and_cash_section(segment, price_model_id),
         _plan_section(segment, price_model_id, names),
+        _after_the_switch_section(),
         _settings_section(settings, thresholds),
         _quality_section(),
     ]
@@ -510,6 +511,46 @@ def _plan_section(segment: str, price_model_id: str, names) -> str:
         f"{_e(money(impact.get('plan_choice_projected_revenue_usd')))} if the plan offers the "
         "proposal as an option and only the accounts that would take it follow it.</p>"
     )
+
+
+def _after_the_switch_section() -> str:
+    """Each pilot running: its rollback triggers, and the readout against its control group with
+    the months of MRR around the switch (the Pilot page's numbers)."""
+    readout = queries.pilot_readout()
+    if readout.empty:
+        return ""
+    triggers = queries.pilot_rollback_triggers()
+    html_parts = ["<h2>After the switch: the pilots against their control groups</h2>"]
+    for model, rows in readout.groupby("pilot_model_id", sort=True):
+        first = rows.iloc[0]
+        judged = triggers[triggers["pilot_model_id"] == model]
+        evidence = pilot.crossed(judged)
+        html_parts.append(
+            f"<h3>{_e(first['name'])}</h3><p class='muted'>{count(first['pilot_accounts'])} "
+            f"pilot accounts against {count(first['control_accounts'])} control accounts, "
+            f"{count(first['months_observed'])} months observed since the switch; the "
+            "difference in differences is (pilot after - pilot before) - (control after - "
+            "control before), its interval from resampling the accounts.</p>"
+        )
+        if evidence:
+            html_parts.append(
+                "<p class='warn'><b>Roll back</b>: " + _e("; ".join(evidence)) + ".</p>"
+            )
+        else:
+            html_parts.append("<p>No rollback trigger crossed.</p>")
+        html_parts.append(_table(pilot.readout_table(rows)))
+        html_parts.append(_table(pilot.trigger_table(judged)))
+        monthly = queries.pilot_readout_monthly(str(model))
+        mrr = monthly[monthly["metric"] == "mrr"]
+        if not mrr.empty:
+            html_parts.append(
+                charts.pilot_months(mrr, pilot.metric_label("mrr")).to_html(
+                    full_html=False,
+                    include_plotlyjs=False,  # the evidence section inlined the library already
+                    config={"displayModeBar": False, "responsive": True},
+                )
+            )
+    return "".join(html_parts)
 
 
 def _settings_section(settings: pd.DataFrame, thresholds: tuple) -> str:

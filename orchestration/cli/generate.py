@@ -18,6 +18,12 @@ def register(commands) -> None:
     generate.add_argument("--seed", type=int, default=7)
     generate.add_argument("--format", choices=["csv", "parquet", "jsonl"], default="csv")
     generate.add_argument("--usage-per-seat-day", type=float, default=1.0)
+    generate.add_argument(
+        "--no-pilot",
+        dest="pilot",
+        action="store_false",
+        help="write no price_model_assignments export (by default: a pilot and its control)",
+    )
     generate.set_defaults(handler=run)
 
 
@@ -35,10 +41,11 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         fmt=args.format,
         usage_per_seat_day=args.usage_per_seat_day,
+        pilot=args.pilot,
         progress=lambda text: say_progress(began, text),
     )
     counts = summary.get("row_counts", {})
     print(f"wrote {sum(counts.values()):,} rows of {len(counts)} exports into {out}")
     for export, rows in counts.items():
-        print(f"  {export:<16} {rows:>12,}")
+        print(f"  {export:<23} {rows:>12,}")
     return 0

@@ -16,7 +16,13 @@ from orchestration.lib.loader.dry_run import dry_run
 from orchestration.lib.warehouse import new_refresh_id
 from tests.conftest import SEATSHIFT, SEEDS_DIR, refresh_environment
 from tests.orchestration.test_cloudevents import AGENT, HUMAN, cloudevent
-from tests.orchestration.test_ingest import GOOD_ROWS, load_all, row, write_csv
+from tests.orchestration.test_ingest import (
+    GOOD_ROWS,
+    load_all,
+    reference_files,
+    row,
+    write_csv,
+)
 
 
 def _hostile_landing(folder: Path) -> Path:
@@ -36,6 +42,19 @@ def _hostile_landing(folder: Path) -> Path:
     )
     (folder / "support_tickets__latin1.csv").write_bytes(
         f"{good}\nt11,a1,2025-01-01T00:00:00Z,caf\xe9\n".encode("latin-1")
+    )
+    # price model assignments naming an account nobody knows and a model of no price book
+    write_csv(
+        folder / "price_model_assignments__bad.csv",
+        [
+            row("price_model_assignments", assignment_id="pa-x", account_id="nobody"),
+            row(
+                "price_model_assignments",
+                assignment_id="pa-y",
+                account_id="acc_00002",  # a sample account
+                price_model_id="per_vibe",
+            ),
+        ],
     )
     # usage as CloudEvents, one of them for an account nobody knows
     events = [
@@ -114,6 +133,45 @@ def test_the_dry_run_reports_what_the_load_then_does_file_for_file_and_rule_for_
     assert sum(outcome[4] for outcome in checked.values()) > 50
     assert "malformed_row" in checked["support_tickets__ragged.csv"][7]
     assert checked["usage_events__meter.jsonl"][3:6] == (1, 0, 1)  # CloudEvents: one unknown
+    assert checked["price_model_assignments__bad.csv"][7] == {
+        "unknown_account": 1,
+        "unknown_price_model": 1,
+    }
+
+
+def test_the_dry_run_reports_the_assignments_problems_rule_by_rule(tmp_path):
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    reference_files(landing)  # accounts a1 and a2
+    assignment = lambda key, **changes: row(  # noqa: E731
+        "price_model_assignments", assignment_id=key, **changes
+    )
+    write_csv(
+        landing / "price_model_assignments__pilot.csv",
+        [
+            assignment("clean"),  # a1 from 2025-02-01, open-ended
+            assignment("late", effective_from="2025-04-15T00:00:00Z"),  # overlaps `clean`
+            assignment("model", account_id="a2", price_model_id="per_vibe"),
+            assignment("who", account_id="a9"),
+            assignment("backwards", account_id="a2", effective_to="2025-01-01T00:00:00Z"),
+        ],
+    )
+
+    verdicts = {verdict.report.file_name: verdict for verdict in dry_run(landing, None)}
+
+    verdict = verdicts["price_model_assignments__pilot.csv"]
+    report = verdict.report
+    # 5 read = 1 loaded + 0 duplicates + 4 quarantined, one a rule.
+    assert (report.rows_read, report.rows_loaded, report.rows_duplicate) == (5, 1, 0)
+    assert report.rows_quarantined == 4
+    assert verdict.rules == {
+        "effective_to_not_after_from": 1,
+        "overlapping_assignment": 1,
+        "unknown_account": 1,
+        "unknown_price_model": 1,
+    }
+    # The months the loaded row covers, by its first time column (effective_from).
+    assert (str(verdict.first_month), str(verdict.last_month)) == ("2025-02-01", "2025-02-01")
 
 
 def test_against_a_loaded_warehouse_it_says_what_is_already_there(tmp_path):

@@ -101,6 +101,15 @@ GOOD_ROWS = {
         "source_event_id": "",
     },
     "fx_rates": {"rate_date": "2025-01-01", "currency": "EUR", "usd_per_unit": "1.08"},
+    "price_model_assignments": {
+        "assignment_id": "pa1",
+        "account_id": "a1",
+        "price_model_id": "hybrid_seat_plus_tokens",
+        "effective_from": "2025-02-01T00:00:00Z",
+        "effective_to": "",
+        "cohort": "pilot",
+        "updated_at": "2025-01-20T00:00:00Z",
+    },
     "support_tickets": {
         "ticket_id": "t1",
         "account_id": "a1",
@@ -345,6 +354,23 @@ CROSS_ROW_CASES = [
         "period_end_not_after_start",
     ),
     ("invoice_lines", [], {"invoice_id": "iz"}, "unknown_invoice"),
+    # The good assignment runs from 2025-02-01 on, open-ended: a bad row of another account, or
+    # one that breaks its rule before any overlap is judged, overlaps nothing.
+    ("price_model_assignments", [], {"account_id": "zz"}, "unknown_account"),
+    ("price_model_assignments", [], {"price_model_id": "per_vibe"}, "unknown_price_model"),
+    (
+        "price_model_assignments",
+        [],
+        {"effective_to": "2025-02-01T00:00:00Z"},
+        "effective_to_not_after_from",
+    ),
+    # Starts a month after the good one, which never ends: the later-starting one is blamed.
+    (
+        "price_model_assignments",
+        [],
+        {"effective_from": "2025-03-01T00:00:00Z"},
+        "overlapping_assignment",
+    ),
 ]
 
 

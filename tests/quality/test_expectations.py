@@ -19,9 +19,11 @@ from great_expectations.execution_engine import sqlalchemy_execution_engine
 
 from orchestration.lib import contract, expectations, loader, settings
 from orchestration.lib.expectations import validation
+from orchestration.lib.loader.files import write_price_book_models
 
 T0 = datetime(2025, 1, 1, 9, 0)
 T1 = datetime(2025, 2, 1, 9, 0)
+T2026_03 = datetime(2026, 3, 1)
 
 # Rows that meet every rule of the contract and every plausibility check.
 VALID_ROWS: dict[str, list[dict]] = {
@@ -210,6 +212,37 @@ VALID_ROWS: dict[str, list[dict]] = {
             "source_event_id": None,
         },
     ],
+    # a1 under the current model from T0, then a newer version ends it at T1 to make room for
+    # the pilot from T1: only the latest versions count, so the first version overlaps nothing.
+    "price_model_assignments": [
+        {
+            "assignment_id": "pa1",
+            "account_id": "a1",
+            "price_model_id": "current_per_seat",
+            "effective_from": T0,
+            "effective_to": None,
+            "cohort": None,
+            "updated_at": T0,
+        },
+        {
+            "assignment_id": "pa1",
+            "account_id": "a1",
+            "price_model_id": "current_per_seat",
+            "effective_from": T0,
+            "effective_to": T1,
+            "cohort": None,
+            "updated_at": T1,
+        },
+        {
+            "assignment_id": "pa2",
+            "account_id": "a1",
+            "price_model_id": "hybrid_seat_plus_tokens",
+            "effective_from": T1,
+            "effective_to": None,
+            "cohort": "pilot",
+            "updated_at": T1,
+        },
+    ],
     "support_tickets": [
         {"ticket_id": "k1", "account_id": "a1", "created_at": T0, "category": "billing"},
     ],
@@ -350,6 +383,54 @@ BAD_BATCHES = {
         [_valid("invoice_lines", line_id="l7", invoice_id="iz")],
         "billing.invoice_lines: invoice_id must exist in invoices failed for 1 of 1 rows",
     ),
+    # The assignment batches are of account a2, each in its own years, so none overlaps another.
+    "unknown_price_model": (
+        "price_model_assignments",
+        [
+            _valid(
+                "price_model_assignments",
+                2,
+                assignment_id="pa7",
+                account_id="a2",
+                price_model_id="gold",
+                effective_from=datetime(2022, 1, 1),
+                effective_to=datetime(2022, 2, 1),
+            )
+        ],
+        "billing.price_model_assignments: price_model_id must exist in the price book's models"
+        " failed for 1 of 1 rows",
+    ),
+    "effective_to_not_after_from": (
+        "price_model_assignments",
+        [
+            _valid(
+                "price_model_assignments",
+                2,
+                assignment_id="pa8",
+                account_id="a2",
+                effective_from=datetime(2021, 2, 1),
+                effective_to=datetime(2021, 1, 1),
+            )
+        ],
+        "billing.price_model_assignments: effective_to, when given, must be later than"
+        " effective_from failed for 1 of 1 rows",
+    ),
+    # Two assignments of a2 both from 2026 on: both rows are shown.
+    "overlapping_assignment": (
+        "price_model_assignments",
+        [
+            _valid(
+                "price_model_assignments",
+                2,
+                assignment_id=assignment_id,
+                account_id="a2",
+                effective_from=starts,
+            )
+            for assignment_id, starts in (("pa5", datetime(2026, 1, 1)), ("pa6", T2026_03))
+        ],
+        "billing.price_model_assignments: the assignment's period overlaps an earlier-starting"
+        " (or already loaded) assignment of the same account failed for 2 of 2 rows",
+    ),
     "implausible_time": (
         "usage_events",
         [_valid("usage_events", event_id="u6", occurred_at=datetime(2099, 2, 10, 10))],
@@ -398,6 +479,8 @@ def _create_raw_tables(database: Path) -> None:
         for spec in contract.EXPORTS.values():
             conn.execute(f"create schema if not exists {spec.schema}")
             conn.execute(contract.raw_table_ddl(spec))
+        # What the assignments' model rule looks up, as every load writes it.
+        write_price_book_models(conn)
 
 
 @pytest.fixture(scope="module")

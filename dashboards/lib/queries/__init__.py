@@ -60,6 +60,12 @@ from .paper_invoice import (
     paper_invoice_shadow_lines,
     paper_invoice_totals,
 )
+from .pilot import (
+    pilot_match_quality,
+    pilot_readout,
+    pilot_readout_monthly,
+    pilot_rollback_triggers,
+)
 from .projection import (
     projection_assumption_names,
     projection_backtest,
@@ -157,6 +163,10 @@ __all__ = [
     "paper_invoice_shadow_lines",
     "paper_invoice_totals",
     "pilot_accounts",
+    "pilot_match_quality",
+    "pilot_readout",
+    "pilot_readout_monthly",
+    "pilot_rollback_triggers",
     "prepaid_pools",
     "price_book",
     "price_model_guardrails",

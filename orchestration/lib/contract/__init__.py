@@ -2,10 +2,10 @@
 
 One place says which exports exist, where they land in the warehouse, their columns, types and
 keys (`exports.py`), every rule a row is judged by (`rules.py`: value rules, plausible times,
-foreign keys, rules between rows, the seat balance) and what the audit schema records
-(`audit.py`). The loader compiles it into SQL, the GX suites into expectations, the generator
-writes by it, and the dbt sources and docs/exports.md are rendered from it (`make contract`,
-checked by a test): change a rule here, not in four places.
+foreign keys, rules between rows, the seat balance, periods that may not overlap) and what the
+audit schema records (`audit.py`). The loader compiles it into SQL, the GX suites into
+expectations, the generator writes by it, and the dbt sources and docs/exports.md are rendered
+from it (`make contract`, checked by a test): change a rule here, not in four places.
 """
 
 from orchestration.lib.contract.audit import AUDIT_DDL, AUDIT_TABLES

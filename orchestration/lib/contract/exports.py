@@ -40,7 +40,10 @@ LINEAGE_DESCRIPTIONS = {
 LOADED = "Loaded by the ingest step, one raw table an export: the contract's columns, then lineage."
 SCHEMAS = {
     "crm": "The CRM export: accounts.",
-    "billing": "The billing system's exports: plans, subscriptions, invoices and invoice lines.",
+    "billing": (
+        "The billing system's exports: plans, subscriptions, invoices, invoice lines and the price"
+        " model assignments (optional)."
+    ),
     "entitlements": "The entitlement service's seat ledger input.",
     "telemetry": "The metering pipeline's usage events.",
     "helpdesk": "The help desk export (optional).",
@@ -566,6 +569,77 @@ EXPORTS: dict[str, Export] = {
             description="Invoice lines. Key: line_id.",
         ),
         Export(
+            "price_model_assignments",
+            "billing",
+            "price_model_assignments",
+            (
+                Column(
+                    "assignment_id",
+                    "string",
+                    required=True,
+                    description="The assignment's key.",
+                ),
+                Column(
+                    "account_id",
+                    "string",
+                    required=True,
+                    description="The account the assignment moves.",
+                ),
+                Column(
+                    "price_model_id",
+                    "string",
+                    required=True,
+                    description=(
+                        "The price model the account is billed under from effective_from: a model"
+                        " of the price book (dbt_project/seeds/price_book/price_models.csv)."
+                    ),
+                ),
+                Column(
+                    "effective_from",
+                    "timestamp",
+                    required=True,
+                    description=(
+                        "From when the account is billed under the model (UTC); may lie ahead (a"
+                        " scheduled switch)."
+                    ),
+                ),
+                Column(
+                    "effective_to",
+                    "timestamp",
+                    optional=True,
+                    description=(
+                        "Until when (UTC, exclusive); empty while the assignment lasts (optional"
+                        " column). When given, later than effective_from; may lie ahead."
+                    ),
+                ),
+                Column(
+                    "cohort",
+                    "string",
+                    allowed=("pilot", "control", "rollout"),
+                    description=(
+                        "Why the account was assigned: `pilot`, `control` (kept on a model to be"
+                        " compared with a pilot), `rollout` or empty."
+                    ),
+                ),
+                Column(
+                    "updated_at",
+                    "timestamp",
+                    required=True,
+                    description="When this version was written (UTC); the latest wins.",
+                ),
+            ),
+            key=("assignment_id",),
+            latest_wins_by="updated_at",
+            depends_on=("accounts",),
+            optional_export=True,
+            description=(
+                "Which price model an account is really billed under, from when: written by the"
+                " billing system when a pilot or a rollout moves accounts (optional export; an"
+                " account without an assignment is billed under the current model). A snapshot"
+                " export (latest `updated_at` wins downstream). Key: assignment_id."
+            ),
+        ),
+        Export(
             "support_tickets",
             "helpdesk",
             "support_tickets",
@@ -637,6 +711,7 @@ LOAD_ORDER = [
     "usage_events",
     "invoices",
     "invoice_lines",
+    "price_model_assignments",
     "support_tickets",
 ]
 

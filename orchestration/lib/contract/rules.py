@@ -151,6 +151,9 @@ class Lookup:
     latest: bool = False  # a snapshot's latest version only (who owns it *now*)
     # Rows of the file being loaded may be named too (a correction of an event in its file).
     same_file: bool = False
+    # A table the warehouse writes from the project's own files instead of an export (the price
+    # book's models): `export` is then only the lookup's name.
+    relation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -214,10 +217,41 @@ class SeatBalanceRule:
     columns: tuple[str, ...] = ("event_id", "subscription_id", "event_type", "quantity")
 
 
+# The price book is the dbt project's seeds, not an export: every refresh writes its model ids
+# into this table (from PRICE_BOOK_MODELS_FILE under the dbt project in force), so the loader and
+# the expectations can look a row's model up as they look an account up.
+PRICE_BOOK_MODELS_TABLE = "billing.price_book_models"
+PRICE_BOOK_MODELS_FILE = ("seeds", "price_book", "price_models.csv")
+
+
+@dataclass(frozen=True)
+class PeriodOverlapRule:
+    """Periods of one `partition_by` never overlap (price_model_assignments).
+
+    A period runs from `starts` (inclusive) to `ends` (exclusive; empty: open-ended). Only the
+    latest version of each key counts (a snapshot: a newer version that ends an assignment makes
+    room for the next). Of an overlapping pair, the later-starting one is quarantined (equal
+    starts: the greater key); a row loaded by an earlier refresh stays, so a new row that
+    overlaps one is quarantined itself. A rejected row does not make room: the loader judges
+    again until no row is blamed (`loader.cross_row.blame_overlaps`).
+    """
+
+    name: str
+    export: str
+    description: str
+    partition_by: str
+    starts: str
+    ends: str
+    columns: tuple[str, ...]
+
+
 ACCOUNTS = Lookup("accounts", (("account_id", "account_id"),), latest=True)
 SUBSCRIPTIONS = Lookup("subscriptions", (("subscription_id", "subscription_id"),), latest=True)
 PLANS = Lookup("plans", (("plan_id", "plan_id"),))
 INVOICES = Lookup("invoices", (("invoice_id", "invoice_id"),))
+PRICE_MODELS = Lookup(
+    "price_models", (("price_model_id", "price_model_id"),), relation=PRICE_BOOK_MODELS_TABLE
+)
 CORRECTED_EVENT = Lookup(
     "seat_events",
     (("corrects_event_id", "event_id"), ("subscription_id", "subscription_id")),
@@ -240,7 +274,7 @@ def _unknown(export: str, name: str, lookup: Lookup, what: str) -> ReferenceRule
     )
 
 
-CrossRowRule = RowRule | ReferenceRule | SeatBalanceRule
+CrossRowRule = RowRule | ReferenceRule | SeatBalanceRule | PeriodOverlapRule
 
 CROSS_ROW: tuple[CrossRowRule, ...] = (
     _unknown("subscriptions", "unknown_account", ACCOUNTS, "accounts"),
@@ -333,6 +367,27 @@ CROSS_ROW: tuple[CrossRowRule, ...] = (
         ("period_start", "period_end"),
     ),
     _unknown("invoice_lines", "unknown_invoice", INVOICES, "invoices"),
+    _unknown("price_model_assignments", "unknown_account", ACCOUNTS, "accounts"),
+    _unknown(
+        "price_model_assignments", "unknown_price_model", PRICE_MODELS, "the price book's models"
+    ),
+    RowRule(
+        "effective_to_not_after_from",
+        "price_model_assignments",
+        "effective_to, when given, must be later than effective_from",
+        "this_row.effective_to <= this_row.effective_from",
+        ("effective_from", "effective_to"),
+    ),
+    PeriodOverlapRule(
+        "overlapping_assignment",
+        "price_model_assignments",
+        "the assignment's period overlaps an earlier-starting (or already loaded) assignment of"
+        " the same account",
+        partition_by="account_id",
+        starts="effective_from",
+        ends="effective_to",
+        columns=("assignment_id", "account_id", "effective_from", "effective_to"),
+    ),
 )
 
 # Rule name -> what it asks, for documentation and tests (one name may serve several exports).

@@ -46,8 +46,10 @@ def lookup_columns(lookup: Lookup, rules: Iterable[ReferenceRule]) -> list[str]:
 
 def lookup_sql(lookup: Lookup, columns: list[str], same_file_rows: str | None = None) -> str:
     """A select of the rows a lookup can find; `same_file_rows` names the file's own rows."""
-    spec = EXPORTS[lookup.export]
     selected = ", ".join(quote(column) for column in columns)
+    if lookup.relation is not None:
+        return f"select distinct {selected} from {lookup.relation}"
+    spec = EXPORTS[lookup.export]
     if lookup.latest and spec.latest_wins_by:
         # The latest version by the export's own rule; ties (equal updated_at) by load order.
         key = ", ".join(quote(column) for column in spec.key)

@@ -189,6 +189,9 @@ def _cross_row_rules(spec: contract.Export) -> list[gxe.Expectation]:
         if isinstance(rule, contract_rules.SeatBalanceRule):
             expectations.append(_seat_balance(spec, rule))
             continue
+        if isinstance(rule, contract_rules.PeriodOverlapRule):
+            expectations.append(_period_overlap(spec, rule))
+            continue
         relation = None
         if isinstance(rule, contract_rules.ReferenceRule):
             columns = lookup_columns(rule.lookup, references)
@@ -231,6 +234,37 @@ def _seat_balance(spec: contract.Export, rule: contract_rules.SeatBalanceRule) -
         where events.{partition} in (select {partition} from {{batch}})
     ) as replayed
     where billable_seats < 0"""
+    return _rows_query(
+        query,
+        description=rule.description,
+        meta=_meta(rule.description, list(rule.columns), [rule.name]),
+    )
+
+
+def _period_overlap(
+    spec: contract.Export, rule: contract_rules.PeriodOverlapRule
+) -> gxe.Expectation:
+    """No validated row that is its key's latest version overlaps another key's latest version
+    of the same partition. Stored rows are all loaded, so both rows of a pair are shown (the
+    loader quarantines one of them; two stored means one bypassed it)."""
+    key = quote(spec.key[0])
+    version = quote(spec.latest_wins_by or "")
+    partition, starts, ends = (quote(rule.partition_by), quote(rule.starts), quote(rule.ends))
+    query = f"""with latest as (
+        select {key}, {partition}, {starts}, {ends}, {version} from {spec.relation}
+        qualify row_number() over (partition by {key} order by {version} desc) = 1
+    )
+    select this_row.{key}, this_row.{partition}, this_row.{starts}, this_row.{ends}
+    from (select * from {{batch}}) as this_row
+    semi join latest as mine
+        on mine.{key} = this_row.{key} and mine.{version} = this_row.{version}
+    where exists (
+        select 1 from latest as other
+        where other.{partition} = this_row.{partition}
+            and other.{key} <> this_row.{key}
+            and (this_row.{ends} is null or other.{starts} < this_row.{ends})
+            and (other.{ends} is null or this_row.{starts} < other.{ends})
+    )"""
     return _rows_query(
         query,
         description=rule.description,

@@ -1,4 +1,4 @@
-"""The synthetic vendor: `seatshift generate` writes the nine exports of the export contract.
+"""The synthetic vendor: `seatshift generate` writes the exports of the export contract.
 
 `generate()` is deterministic (same parameters and seed, same bytes) and tells the story the
 warehouse exists to find; `_manifest.json` lists what was injected on purpose (billing errors,
@@ -21,6 +21,7 @@ SAMPLE_PARAMETERS: dict = {
     "fmt": "csv",
     "usage_per_seat_day": 0.15,
     "bad_rows": True,
+    "pilot": True,
 }
 
 __all__ = ["FORMATS", "SAMPLE_PARAMETERS", "generate", "generated_files", "write_sample"]

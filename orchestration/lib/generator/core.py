@@ -1,4 +1,4 @@
-"""`generate()`: writes a synthetic vendor's nine exports and a manifest of what was injected."""
+"""`generate()`: writes a synthetic vendor's exports and a manifest of what was injected."""
 
 from __future__ import annotations
 
@@ -14,6 +14,14 @@ from pathlib import Path
 import duckdb
 
 from orchestration.lib.contract import EXPORTS
+from orchestration.lib.generator.assignments import (
+    CONTROL_PRICE_MODEL,
+    PILOT_PRICE_MODEL,
+    PILOT_SEGMENT,
+    Assignment,
+    build_assignments,
+    switch_month,
+)
 from orchestration.lib.generator.bad_rows import build_bad_rows
 from orchestration.lib.generator.billing import Invoice, build_invoices
 from orchestration.lib.generator.calendar import add_months, day, money, month_start, ts
@@ -48,9 +56,14 @@ def generate(
     fmt: str = "csv",
     usage_per_seat_day: float = 1.0,
     bad_rows: bool = True,
+    pilot: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> dict:
     """Writes the exports into out_dir and returns a summary dict (also out_dir/_manifest.json).
+
+    `pilot`: also write the optional `price_model_assignments` export, the pilot of a proposal
+    and its control cohort (`assignments.py`); off, or when the period is too short for a pilot
+    with its history, the folder holds no such file.
 
     Files of the same names are overwritten; other files in out_dir are left alone. `progress`,
     when given, hears what runs as each stage starts (`seatshift generate` prints it).
@@ -73,6 +86,7 @@ def generate(
         for account, anchor in zip(account_list, anchors, strict=True)
     ]
     invoices, billing_errors = build_invoices(subscriptions, plans, end_at, seed)
+    assignments = build_assignments(subscriptions, start_at, months, seed) if pilot else []
 
     files: dict[str, int] = {}
     injected: list[dict] = []
@@ -91,6 +105,12 @@ def generate(
         export_files = _export_files(
             account_list, plans, subscriptions, invoices, start_at, end_at, seed
         )
+        if assignments:  # a period too short for a pilot writes none: the export is optional
+            assignment_rows = ExportFile(
+                "price_model_assignments", "price_model_assignments__billing"
+            )
+            assignment_rows.rows = [assignment.row() for assignment in assignments]
+            export_files.append(assignment_rows)
         if bad_rows:
             last_month = add_months(start_at, months - 1).strftime("%Y-%m")
             backfill = ExportFile("usage_events", f"usage_events__{last_month}-backfill")
@@ -127,6 +147,7 @@ def generate(
             "format": fmt,
             "usage_per_seat_day": usage_per_seat_day,
             "bad_rows": bad_rows,
+            "pilot": pilot,
         },
         "period": {"start": ts(start_at), "end": ts(end_at)},
         "row_counts": {export: row_counts[export] for export in EXPORTS},
@@ -141,12 +162,27 @@ def generate(
             "power_user_accounts": [a.account_id for a in account_list if a.power_user],
             "low_utilization_accounts": [a.account_id for a in account_list if a.low_utilization],
             "agent_task_share_by_segment_and_year": usage_stats,
+            "pilot": _pilot_story(assignments, start_at, months) if pilot else None,
         },
     }
     (out_dir / "_manifest.json").write_text(
         json.dumps(manifest, indent=2, sort_keys=False) + "\n", encoding="utf-8"
     )
     return manifest
+
+
+def _pilot_story(assignments: list[Assignment], start: datetime, months: int) -> dict:
+    by_cohort: dict[str, list[str]] = defaultdict(list)
+    for assignment in assignments:
+        by_cohort[assignment.cohort].append(assignment.account_id)
+    return {
+        "segment": PILOT_SEGMENT,
+        "price_model_id": PILOT_PRICE_MODEL,
+        "control_price_model_id": CONTROL_PRICE_MODEL,
+        "switch_month": switch_month(start, months).strftime("%Y-%m"),
+        "pilot_accounts": by_cohort["pilot"],
+        "control_accounts": by_cohort["control"],
+    }
 
 
 def _usage_sample(connection: duckdb.DuckDBPyConnection) -> dict[str, str | None]:

@@ -29,6 +29,10 @@ What it writes into the landing folder, and how:
   price x the share of the period left), which names the seat event it bills. A metered item's
   line is a `usage` line, a negative one-off item a `credit`.
 
+It writes no `price_model_assignments`: Stripe knows its own prices, not the price book's models
+that a pilot or a rollout moves accounts between (a move to a new Stripe price is a plan change,
+which the subscriptions above already carry); the billing system that runs the pilot writes them.
+
 Every object either maps or is listed, with its reason, in the import report
 (`_import_report__stripe.csv` in the landing folder, a note the loader ignores, and printed). An
 object in a currency other than USD with no rate in the landing folder's `fx_rates` files is

@@ -2,7 +2,9 @@
 
 Row and reference rules become SQL conditions over the file's typed rows (`this_row`), with one
 lookup per referenced export. The seat balance is a replay, event after event, and is kept
-small: only the subscriptions the file touches, and only their seat events.
+small: only the subscriptions the file touches, and only their seat events. Overlapping periods
+(price model assignments) are judged between the latest versions of the file's and the loaded
+rows, only of the accounts the file touches.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import duckdb
 
 from orchestration.lib.contract import Export
 from orchestration.lib.contract.rules import (
+    PeriodOverlapRule,
     ReferenceRule,
     RowRule,
     SeatBalanceRule,
@@ -237,3 +240,81 @@ def _balances(
         running += step
         balances.append(running)
     return balances
+
+
+# --------------------------------------------------------------------------- period overlaps
+
+
+def blame_overlaps(conn: duckdb.DuckDBPyConnection, export: Export) -> int:
+    """Append the overlap rule to the file's rows whose period overlaps another's.
+
+    Works on `_checked` like `blame_below_zero`; returns how many rows were blamed. Judged again
+    until no row is blamed: a blamed row no longer counts as a version, so the version it would
+    have replaced (or an older version of its own key) is judged in the next round.
+    """
+    rule = next((r for r in cross_row_rules(export.name) if isinstance(r, PeriodOverlapRule)), None)
+    if rule is None:
+        return 0
+    blamed_total = 0
+    while True:
+        blamed = [row for (row,) in conn.execute(_overlap_sql(rule, export)).fetchall()]
+        if not blamed:
+            return blamed_total
+        conn.execute(
+            """update _checked
+            set __rules = list_append(__rules, ?)
+            where __row_number in (select unnest(?::bigint[]))""",
+            [rule.name, blamed],
+        )
+        blamed_total += len(blamed)
+
+
+def _overlap_sql(rule: PeriodOverlapRule, export: Export) -> str:
+    """Row numbers of the file's rows that are their key's latest version and overlap another
+    key's latest version of the same partition that starts earlier, or that was loaded before.
+
+    Versions are the loaded rows and the file's rows that broke no rule so far; a file's row no
+    newer than a loaded version of its key is a duplicate delivery and never the latest (the
+    loader keeps the first delivery of a version), nor is a later row of the file with the
+    same version as an earlier one.
+    """
+    assert export.latest_wins_by is not None, "overlaps are judged between snapshot versions"
+    key = quote(export.key[0])
+    version = quote(export.latest_wins_by)
+    partition, starts, ends = (quote(rule.partition_by), quote(rule.starts), quote(rule.ends))
+    selected = f"{key}, {partition}, {starts}, {ends}, {version}"
+    return f"""with
+        candidates as (
+            select __row_number, {selected}, false as __loaded
+            from _checked
+            where len(__rules) = 0
+        ),
+        versions as (
+            select null::bigint as __row_number, {selected}, true as __loaded
+            from {export.relation}
+            where {partition} in (select {partition} from candidates)
+            union all
+            select * from candidates
+        ),
+        latest as (
+            select * from versions
+            qualify row_number() over (
+                partition by {key} order by {version} desc, __loaded desc, __row_number
+            ) = 1
+        )
+        select this_row.__row_number
+        from latest as this_row
+        where not this_row.__loaded
+            and exists (
+                select 1 from latest as other
+                where other.{partition} = this_row.{partition}
+                    and other.{key} <> this_row.{key}
+                    and (this_row.{ends} is null or other.{starts} < this_row.{ends})
+                    and (other.{ends} is null or this_row.{starts} < other.{ends})
+                    and (
+                        other.__loaded
+                        or other.{starts} < this_row.{starts}
+                        or (other.{starts} = this_row.{starts} and other.{key} < this_row.{key})
+                    )
+            )
+        order by this_row.__row_number"""

@@ -7,6 +7,7 @@ then by the seat replay where the export has one.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import os
 from dataclasses import replace
@@ -25,6 +26,7 @@ from orchestration.lib.contract import (
     Export,
 )
 from orchestration.lib.contract.audit import LOAD_REPORT, LOADED, REJECTED, SKIPPED
+from orchestration.lib.contract.rules import PRICE_BOOK_MODELS_FILE, PRICE_BOOK_MODELS_TABLE
 from orchestration.lib.loader import cross_row, readers, values
 from orchestration.lib.loader.insert import (
     FileReport,
@@ -59,6 +61,7 @@ def ensure_warehouse_schema(conn: duckdb.DuckDBPyConnection, lake: Path | None =
         conn.execute(statement)
     lake_parts.ensure_lake(conn, lake)
     write_seat_signs(conn)
+    write_price_book_models(conn)
 
 
 def write_seat_signs(conn: duckdb.DuckDBPyConnection) -> int:
@@ -69,6 +72,33 @@ def write_seat_signs(conn: duckdb.DuckDBPyConnection) -> int:
     )
     conn.executemany(f"insert into {SEAT_SIGN_TABLE} values (?, ?)", list(SEAT_SIGN.items()))
     return len(SEAT_SIGN)
+
+
+def write_price_book_models(conn: duckdb.DuckDBPyConnection) -> int:
+    """The price book's model ids, for the rule that an assignment names a model of it.
+
+    Read from the dbt project in force (the seeds dbt builds the price book from), so the load
+    judges by the very price book the build rates with. A project without the file has no
+    models: every assignment is then quarantined as naming an unknown model, and says so.
+    """
+    path = settings.dbt_project_dir().joinpath(*PRICE_BOOK_MODELS_FILE)
+    models: list[str] = []
+    if path.is_file():
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            models = [
+                row["price_model_id"].strip()
+                for row in csv.DictReader(handle)
+                if (row.get("price_model_id") or "").strip()
+            ]
+    conn.execute(
+        f"create or replace table {PRICE_BOOK_MODELS_TABLE} (price_model_id varchar not null)"
+    )
+    unique = sorted(set(models))
+    if unique:
+        conn.executemany(
+            f"insert into {PRICE_BOOK_MODELS_TABLE} values (?)", [(model,) for model in unique]
+        )
+    return len(unique)
 
 
 def refresh_started_at(refresh_id: str) -> dt.datetime | None:
@@ -253,6 +283,7 @@ def _load_file_rows(
         )
     conn.execute(checked_sql(export, staged, window))
     cross_row.blame_below_zero(conn, export)
+    cross_row.blame_overlaps(conn, export)
 
     lineage = [refresh_id, export.name, path.name]
     counts = conn.execute(

@@ -1,0 +1,177 @@
+"""After the switch, shaped for the Pilot page, the Overview and the decision pack: the pilot
+against its control group (fct_pilot_readout and its months), how alike the arms were before
+(fct_pilot_match_quality) and the rollback triggers (fct_pilot_rollback_triggers). Every label,
+unit and definition is the glossary's (`readout_<metric>`, docs blocks pilot_readout,
+rollback_triggers, pilot_control_group).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dashboards.lib.definitions import label, unit
+from dashboards.lib.format import MISSING, by_unit, money, number
+
+# The readout's metrics in the order the page lists them (macro pilot_readout_metric_sql).
+METRICS = (
+    "mrr",
+    "logo_churn",
+    "bill_shock_rate",
+    "billing_tickets_per_100_accounts",
+    "usage_per_account",
+    "gross_margin",
+)
+# Which readout metric each rollback trigger judges.
+TRIGGER_METRICS = {
+    "logo_churn": "logo_churn",
+    "bill_shock_rate": "bill_shock_rate",
+    "billing_tickets": "billing_tickets_per_100_accounts",
+}
+TRIGGER_WORDS = {
+    "logo_churn": "Logo churn above the control's",
+    "bill_shock_rate": "Bill-shock rate",
+    "billing_tickets": "Billing tickets against the control's",
+}
+
+
+def metric_label(metric: str) -> str:
+    return label(f"readout_{metric}", metric.replace("_", " ").capitalize())
+
+
+def metric_unit(metric: str) -> str:
+    return unit(f"readout_{metric}")
+
+
+def value_text(metric: str, value: object) -> str:
+    return by_unit(value, metric_unit(metric))
+
+
+def difference_text(metric: str, value: object) -> str:
+    """A difference of the metric, signed: points for a share, dollars, or a plain number."""
+    if value is None or pd.isna(value):
+        return MISSING
+    kind = metric_unit(metric)
+    if kind == "fraction":
+        return f"{float(value) * 100:+.1f} pts"
+    if kind == "usd":
+        return ("+" if float(value) >= 0 else "-") + money(abs(float(value)))
+    return f"{float(value):+,.1f}" if abs(float(value)) < 1000 else f"{float(value):+,.0f}"
+
+
+def readout_table(readout: pd.DataFrame) -> pd.DataFrame:
+    """One row per metric: each arm before and after, the difference in differences and its
+    interval, in words."""
+    rows = []
+    for metric in METRICS:
+        found = readout[readout["metric"] == metric]
+        if found.empty:
+            continue
+        row = found.iloc[0]
+        level = float(row["interval_level"])
+        rows.append(
+            {
+                "Metric": metric_label(metric),
+                "Pilot before": value_text(metric, row["pilot_before"]),
+                "Pilot after": value_text(metric, row["pilot_after"]),
+                "Control before": value_text(metric, row["control_before"]),
+                "Control after": value_text(metric, row["control_after"]),
+                f"Difference in differences ({level:.0%} interval)": (
+                    f"{difference_text(metric, row['difference_in_differences'])} "
+                    f"({difference_text(metric, row['interval_low'])} .. "
+                    f"{difference_text(metric, row['interval_high'])})"
+                ),
+                "Shown": _holds_zero(row),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _holds_zero(row: pd.Series) -> str:
+    low, high = row["interval_low"], row["interval_high"]
+    if low is None or high is None or pd.isna(low) or pd.isna(high):
+        return MISSING
+    return "not yet (holds 0)" if float(low) <= 0 <= float(high) else "yes"
+
+
+def trigger_table(triggers: pd.DataFrame) -> pd.DataFrame:
+    """One row per rollback trigger: what it measures, its threshold, crossed or not."""
+    rows = []
+    for row in triggers.itertuples():
+        name = str(row.trigger_name)
+        rows.append(
+            {
+                "Trigger": TRIGGER_WORDS.get(name, name),
+                "Measured": _trigger_text(name, row.trigger_value),
+                "Threshold": _trigger_text(name, row.threshold),
+                "Status": "CROSSED: roll back" if row.is_crossed else "within",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _trigger_text(name: str, value: object) -> str:
+    if value is None or pd.isna(value):
+        return MISSING
+    if name == "logo_churn":
+        return f"{float(value) * 100:+.1f} pts"
+    return f"{float(value):.1%}" if name == "bill_shock_rate" else f"{float(value):+.0%}"
+
+
+def crossed(triggers: pd.DataFrame) -> list[str]:
+    """The crossed triggers' evidence, one sentence each."""
+    sentences = []
+    for row in triggers[triggers["is_crossed"].astype(bool)].itertuples():
+        name = str(row.trigger_name)
+        metric = TRIGGER_METRICS.get(name, name)
+        sentences.append(
+            f"{TRIGGER_WORDS.get(name, name)}: {_trigger_text(name, row.trigger_value)} against "
+            f"a threshold of {_trigger_text(name, row.threshold)} (pilot "
+            f"{value_text(metric, row.pilot_after)}, control "
+            f"{value_text(metric, row.control_after)}, {number(row.months_observed, 0)} months "
+            "after the switch)"
+        )
+    return sentences
+
+
+def threshold_line(metric: str, triggers: pd.DataFrame) -> float | None:
+    """Where a rollback trigger draws its line on the metric's monthly chart: the bill-shock
+    threshold itself, or the control's level after the switch moved by the threshold."""
+    for row in triggers.itertuples():
+        if TRIGGER_METRICS.get(str(row.trigger_name)) != metric:
+            continue
+        if row.trigger_name == "bill_shock_rate":
+            return float(row.threshold)
+        if row.control_after is None or pd.isna(row.control_after):
+            return None
+        if row.trigger_name == "logo_churn":
+            return float(row.control_after) + float(row.threshold)
+        return float(row.control_after) * (1 + float(row.threshold))
+    return None
+
+
+def match_table(quality: pd.DataFrame) -> pd.DataFrame:
+    """How alike the arms were before the switch, per feature."""
+    words = {
+        "mrr_usd": "MRR",
+        "billable_seats": "Billable seats",
+        "automation_share": "Automation share",
+        "seat_utilization": "Seat utilization",
+    }
+    units = {"mrr_usd": "usd", "automation_share": "fraction", "seat_utilization": "fraction"}
+    return pd.DataFrame(
+        {
+            "Feature": [words.get(f, f) for f in quality["feature"]],
+            "Pilot": [
+                by_unit(v, units.get(f, "per_seat"))
+                for f, v in zip(quality["feature"], quality["pilot_mean"], strict=True)
+            ],
+            "Control": [
+                by_unit(v, units.get(f, "per_seat"))
+                for f, v in zip(quality["feature"], quality["control_mean"], strict=True)
+            ],
+            "Standardised difference": [
+                MISSING if pd.isna(v) else f"{float(v):+.2f}"
+                for v in quality["standardised_difference"]
+            ],
+        }
+    )
