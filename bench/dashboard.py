@@ -41,12 +41,15 @@ def _arguments(queries) -> dict[str, object]:
     invoice_id = str(queries.billing_invoices(account_id)["invoice_id"].iloc[0])
     lines = queries.billing_invoice_lines(invoice_id)
     components, tiers = queries.price_book(models[0])
+    piloted = queries.pilot_readout()["pilot_model_id"]
     return {
         "refresh_id": queries.latest_refresh_id(),
         "segments": (),  # every segment, the pages' default
         "period": (months[0], months[-1]),
         "segment": segments[0],
         "price_model_id": models[0],
+        # the Pilot page's proposal: the one piloted (any model where nothing is)
+        "pilot_model_id": str(piloted.iloc[0]) if len(piloted) else models[0],
         "model": models[0],
         "models": tuple(models),
         "thresholds": (),
@@ -61,6 +64,8 @@ def _arguments(queries) -> dict[str, object]:
         "tiers": tiers,
         # the Projection page's worst edit: growth moves every rated quantity, so it re-rates
         "assumptions": (("projection_growth_multiplier", 1.5),),
+        # the Projection page's cost curve as built (an edit adds tiers with their decline)
+        "cost_curve": (),
     }
 
 

@@ -559,6 +559,7 @@ def mrr_cash_and_cost(frame: pd.DataFrame, model_name: str) -> go.Figure:
     figure.update_layout(title={"text": f"{model_name} (middle)", "font": {"size": 14}})
     figure.update_yaxes(title="USD a month", tickformat="~s", rangemode="tozero")
     figure.update_xaxes(title=None, tickformat="%b %Y")
+    return legend_below(figure, height=320)
 
 
 def pilot_months(

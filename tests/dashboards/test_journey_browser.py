@@ -177,8 +177,9 @@ def _the_pack_opens_offline_with_the_pages_numbers(
         finally:
             browser.close()
     assert requested == []
-    # the six signal trends and the projection's band, drawn by the inline plotly.js
-    assert charts == 7
+    # the six signal trends, the projection's band, the proposal's MRR beside its cash and cost,
+    # and the sample pilot's MRR month by month around its switch, drawn by the inline plotly.js
+    assert charts == 9
     for value in cards:  # the Overview's cards
         assert value in text
     for account in accounts:

@@ -149,18 +149,24 @@ def test_the_readout_equals_an_independent_computation(generated_company, genera
         assert readout[metric]["difference_in_differences"] == pytest.approx(did, abs=1e-9)
 
 
-def _latest_subscriptions(landing: Path) -> tuple[dict[str, dict[str, str]], list[str]]:
-    latest: dict[str, dict[str, str]] = {}
-    fields: list[str] = []
-    for name in ("subscriptions__billing.csv", "subscriptions__updates.csv"):
-        with (landing / name).open(newline="") as handle:
-            reader = csv.DictReader(handle)
-            fields = list(reader.fieldnames or [])
-            for row in reader:
-                seen = latest.get(row["subscription_id"])
-                if seen is None or row["updated_at"] > seen["updated_at"]:
-                    latest[row["subscription_id"]] = row
-    return latest, fields
+SUBSCRIPTION_FIELDS = (
+    "subscription_id", "account_id", "plan_id", "status", "started_at", "canceled_at", "updated_at",
+)  # fmt: skip
+
+
+def _subscriptions(warehouse: Path) -> list[dict[str, str]]:
+    """The subscriptions the build holds (each one's latest clean version), as export rows."""
+    stamp = "%Y-%m-%dT%H:%M:%SZ"
+    return [
+        dict(zip(SUBSCRIPTION_FIELDS, row, strict=True))
+        for row in _rows(
+            warehouse,
+            f"""select subscription_id, account_id, plan_id, status,
+                strftime(started_at, '{stamp}'), coalesce(strftime(canceled_at, '{stamp}'), ''),
+                strftime(updated_at, '{stamp}')
+            from staging.stg_billing__subscriptions order by subscription_id""",
+        )
+    ]
 
 
 def _arms(landing: Path) -> dict[str, tuple[str, datetime]]:
@@ -175,46 +181,43 @@ def _arms(landing: Path) -> dict[str, tuple[str, datetime]]:
         }
 
 
-def _append_versions(landing: Path, fields: list[str], rows: list[dict[str, str]]) -> None:
+def _append_versions(landing: Path, rows: list[dict[str, str]]) -> None:
     with (landing / "subscriptions__updates.csv").open("a", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields)
-        writer.writerows(rows)
+        csv.DictWriter(handle, fieldnames=SUBSCRIPTION_FIELDS).writerows(rows)
 
 
-def _without_churn_after_the_switch(landing: Path, stamp: str) -> int:
-    """A company without an effect: every pilot or control account that churned after its
-    switch keeps paying (a newer version of its subscription, not canceled). Returns how many."""
+def _without_churn_after_the_switch(landing: Path, warehouse: Path, stamp: str) -> int:
+    """A company without an effect: every subscription of a pilot or control account canceled
+    after its switch keeps running (a newer version, not canceled). Returns how many."""
     arms = _arms(landing)
-    latest, fields = _latest_subscriptions(landing)
     kept = [
         row | {"status": "active", "canceled_at": "", "updated_at": stamp}
-        for row in latest.values()
+        for row in _subscriptions(warehouse)
         if row["account_id"] in arms
         and row["canceled_at"]
         and datetime.strptime(row["canceled_at"], "%Y-%m-%dT%H:%M:%SZ")
         >= _month(arms[row["account_id"]][1])
     ]
-    _append_versions(landing, fields, kept)
+    _append_versions(landing, kept)
     return len(kept)
 
 
-def _plant_churn(landing: Path, stamp: str) -> tuple[int, int]:
-    """Cancel half the pilot's accounts (those still paying) the month after their switch: a
-    newer version of each one's subscription. Returns (planted, pilot accounts)."""
+def _plant_churn(landing: Path, warehouse: Path, stamp: str) -> tuple[int, int]:
+    """Cancel every subscription of half the pilot's accounts the month after their switch (a
+    newer version of each). Returns (accounts planted, pilot accounts)."""
     arms = _arms(landing)
     pilots = {account: start for account, (cohort, start) in arms.items() if cohort == "pilot"}
-    latest, fields = _latest_subscriptions(landing)
-    running = sorted(
-        (row for row in latest.values() if row["account_id"] in pilots and not row["canceled_at"]),
-        key=lambda row: row["account_id"],
-    )
-    planted = running[: len(pilots) // 2]
+    planted = sorted(pilots)[: len(pilots) // 2]
     rows = []
-    for row in planted:
+    for row in _subscriptions(warehouse):
+        if row["account_id"] not in planted:
+            continue
         canceled = _add_months(_month(pilots[row["account_id"]]), 1) + timedelta(days=9)
         when = canceled.strftime("%Y-%m-%dT%H:%M:%SZ")
+        if row["canceled_at"] and row["canceled_at"] < when:
+            continue  # ended before: nothing to cancel
         rows.append(row | {"status": "canceled", "canceled_at": when, "updated_at": stamp})
-    _append_versions(landing, fields, rows)
+    _append_versions(landing, rows)
     return len(planted), len(pilots)
 
 
@@ -229,19 +232,20 @@ def _churn_trigger(warehouse: Path) -> tuple[float, bool]:
 
 @pytest.mark.scale
 def test_churn_planted_in_a_pilot_crosses_the_rollback_trigger_and_is_recovered(
-    generated_company, tmp_path
+    generated_company, generated_warehouse, tmp_path
 ):
     # Two versions of the generated company: without an effect (nobody in either arm churns
     # after the switch), and the same with half the pilot canceled the month after its switch.
     source = Path(generated_company["warehouse"]).parent / "landing"
-    stamp = "2099-01-01T00:00:00Z"  # newer than every delivered version
+    # newer than every delivered version, and still a plausible time
+    stamp, later = "2026-11-20T00:00:00Z", "2026-11-21T00:00:00Z"
     runs = {}
     for name in ("without", "planted"):
         landing = tmp_path / name / "landing"
         shutil.copytree(source, landing)
-        _without_churn_after_the_switch(landing, stamp)
+        _without_churn_after_the_switch(landing, generated_warehouse, stamp)
         if name == "planted":
-            planted, pilots = _plant_churn(landing, "2099-01-02T00:00:00Z")
+            planted, pilots = _plant_churn(landing, generated_warehouse, later)
         run = run_refresh(landing, tmp_path / name / "seatshift.duckdb")
         assert run.returncode == 0, run.stdout + run.stderr
         runs[name] = run.warehouse
