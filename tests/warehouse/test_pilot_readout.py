@@ -183,7 +183,7 @@ def _arms(landing: Path) -> dict[str, tuple[str, datetime]]:
 
 def _append_versions(landing: Path, rows: list[dict[str, str]]) -> None:
     with (landing / "subscriptions__updates.csv").open("a", newline="") as handle:
-        csv.DictWriter(handle, fieldnames=SUBSCRIPTION_FIELDS).writerows(rows)
+        csv.DictWriter(handle, fieldnames=SUBSCRIPTION_FIELDS, lineterminator="\n").writerows(rows)
 
 
 def _without_churn_after_the_switch(landing: Path, warehouse: Path, stamp: str) -> int:
