@@ -61,7 +61,8 @@ margin_token_growth as (
     group by segment, scenario, months_ahead
 ),
 
--- each row's cost: its segment, model and rate set (a tier without a token path stays flat)
+-- each row's cost: its segment, model and rate set (a tier without a token path stays flat); the
+-- exponent k / 12 is a double, as Spark's decimal division would keep 6 digits of it
 margin_costs as (
     select
         margin_segment_rows.segment,
@@ -72,7 +73,7 @@ margin_costs as (
             power(1 - margin_churn.monthly_churn_rate, margin_segment_rows.months_ahead)
             * power(
                 1 - coalesce(margin_cost_curve.projection_yearly_decline, 0),
-                margin_segment_rows.months_ahead / 12.0
+                cast(margin_segment_rows.months_ahead as double) / 12
             )
             * (
                 coalesce(margin_token_growth.input_growth, 1)
