@@ -20,20 +20,20 @@ tiers_by_account_month as (
     group by account_id, month, model
 ),
 
--- The cost is a double, as DuckDB's decimal division always gave it: written out, Spark (which
--- divides decimals exactly) computes the same value, and rounds it to the same cents.
+-- Exact decimal arithmetic, so every engine sums the tiers to the same value and rounds it to the
+-- same fourth decimal: tokens x cost per 1,000 is exact in decimal(36, 8); the tiers' sum is
+-- scaled to one token by multiplying by 0.001 (a decimal division would be a double on DuckDB,
+-- whose sum in another order could round the other way).
 costed as (
     select
         tiers_by_account_month.account_id,
         tiers_by_account_month.month,
         tiers_by_account_month.model,
-        cast(
-            tiers_by_account_month.input_tokens * model_costs.input_usd_per_1k_tokens as double
-        ) / 1000
-        + cast(
-            tiers_by_account_month.output_tokens * model_costs.output_usd_per_1k_tokens as double
-        ) / 1000
-            as cost_usd
+        cast(tiers_by_account_month.input_tokens as decimal(18, 0))
+        * model_costs.input_usd_per_1k_tokens
+        + cast(tiers_by_account_month.output_tokens as decimal(18, 0))
+        * model_costs.output_usd_per_1k_tokens
+            as cost_usd_per_1k
     from tiers_by_account_month
     left join model_costs
         on {{ model_cost_in_force(
@@ -46,7 +46,11 @@ final as (
         account_id,
         month,
         cast(
-            case when count(cost_usd) = count(*) then sum(cost_usd) end as decimal(18, 4)
+            case
+                when count(cost_usd_per_1k) = count(*)
+                    then cast(sum(cost_usd_per_1k) as decimal(28, 8))
+                        * cast(0.001 as decimal(4, 3))
+            end as decimal(18, 4)
         ) as cost_to_serve_usd
     from costed
     group by account_id, month
