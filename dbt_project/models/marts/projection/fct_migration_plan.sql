@@ -13,7 +13,8 @@
 --   the first window, wave 3 in the next ... Within a wave, the pilot list's fit rank orders
 --   the accounts (plan_position).
 -- - transition_credit_usd = greatest(proposed - current x (1 + migration_max_increase_pct), 0) a
---   month, for migration_grandfathering_months from the switch; then the full proposed bill.
+--   month (exact, rounded half-up to 4 decimals), for migration_grandfathering_months from the
+--   switch; then the full proposed bill. The total is that monthly credit x the months.
 {%- set pilots = var('migration_pilot_accounts') | int %}
 {%- set wave_months = var('migration_wave_months') | int %}
 {%- set max_increase = var('migration_max_increase_pct') %}
@@ -95,8 +96,16 @@ switched as (
                 then plan_start_month
             else {{ month_of('renewal_date') }}
         end as switch_month,
-        greatest(proposed_monthly_usd - current_monthly_usd * (1 + {{ max_increase }}), 0)
-            as monthly_credit_usd
+        -- in exact decimals, rounded to the cent's hundredth once: a double product fell just
+        -- under a half (655.93815) where Spark's exact one did not
+        cast(
+            greatest(
+                cast(proposed_monthly_usd as decimal(18, 4))
+                - cast(current_monthly_usd as decimal(18, 4))
+                * (1 + cast({{ max_increase }} as decimal(9, 6))),
+                0
+            ) as decimal(18, 4)
+        ) as monthly_credit_usd
     from waved
 ),
 
