@@ -17,6 +17,25 @@ reconciled as (select * from {{ ref('int_invoice_lines_reconciled') }}),
 
 invoices as (select * from {{ ref('int_invoices_converted_to_usd') }}),
 
+models_in_force as (select * from {{ ref('int_account_months_split_by_price_model') }}),
+
+-- Months whose invoices are (in part) another model's: a model other than the current one was
+-- assigned in the month or the month before (an assigned month is invoiced the month after).
+-- The current model's shadow still re-rates them per seat; the real bill is the assigned model's.
+assigned_invoice_months as (
+    select distinct
+        account_id,
+        month
+    from models_in_force
+    where is_assigned and price_model_id <> 'current_per_seat'
+    union
+    select distinct
+        account_id,
+        cast({{ dbt.dateadd('month', 1, 'month') }} as date) as month
+    from models_in_force
+    where is_assigned and price_model_id <> 'current_per_seat'
+),
+
 -- Billing errors the reconciliation found on the month's issued invoices, by reason.
 billing_errors as (
     select
@@ -65,6 +84,7 @@ final as (
             when billing_errors.mismatch_reasons is not null and draft_months.account_id is not null
                 then 'draft_invoice, ' || billing_errors.mismatch_reasons
             when billing_errors.mismatch_reasons is not null then billing_errors.mismatch_reasons
+            when assigned_invoice_months.account_id is not null then 'billed_under_assigned_model'
             when draft_months.account_id is not null then 'draft_invoice'
             else 'unexplained'
         end as gap_reason,
@@ -90,6 +110,9 @@ final as (
     left join draft_months
         on shadow_billed.account_id = draft_months.account_id
             and shadow_billed.month = draft_months.month
+    left join assigned_invoice_months
+        on shadow_billed.account_id = assigned_invoice_months.account_id
+            and shadow_billed.month = assigned_invoice_months.month
 )
 
 select * from final
