@@ -125,10 +125,10 @@ assigned_parts_billed as (
     from assigned_parts
     inner join subscriptions
         on assigned_parts.account_id = subscriptions.account_id
-            and subscriptions.started_at < assigned_parts.part_end_at
+            and assigned_parts.part_end_at > subscriptions.started_at
             and (
                 subscriptions.canceled_at is null
-                or subscriptions.canceled_at > assigned_parts.part_start_at
+                or assigned_parts.part_start_at < subscriptions.canceled_at
             )
     cross join export_timestamps
     where assigned_parts.part_end_at <= export_timestamps.data_as_of

@@ -36,17 +36,37 @@ assigned_invoice_months as (
     where is_assigned and price_model_id <> 'current_per_seat'
 ),
 
--- Billing errors the reconciliation found on the month's issued invoices, by reason.
-billing_errors as (
+-- Billing errors the reconciliation found on the month's issued invoices, or on the lines of the
+-- periods starting in the month (which the current model's shadow rates in that month, even when
+-- the invoice paired with them was issued in another month), by reason. A seat invoice is issued
+-- at its period's start: for it both months are the same.
+errors_by_month as (
     select
         account_id,
         invoice_month as month,
-        {{ dbt.listagg('distinct mismatch_reason', "', '", 'order by mismatch_reason') }}
-            as mismatch_reasons
+        mismatch_reason
     from reconciled
     where is_match = false
         and coalesce(invoice_status, '') <> 'draft'
-    group by account_id, invoice_month
+    union all
+    select
+        account_id,
+        {{ month_of('period_start') }} as month,
+        mismatch_reason
+    from reconciled
+    where is_match = false
+        and coalesce(invoice_status, '') <> 'draft'
+        and period_start is not null
+),
+
+billing_errors as (
+    select
+        account_id,
+        month,
+        {{ dbt.listagg('distinct mismatch_reason', "', '", 'order by mismatch_reason') }}
+            as mismatch_reasons
+    from errors_by_month
+    group by account_id, month
 ),
 
 -- A draft is the period's bill not yet issued: the model bills the period, actual_usd does not.
