@@ -187,3 +187,21 @@ def warehouse_path(connection: duckdb.DuckDBPyConnection) -> str:
     return connection.execute(
         "select path from duckdb_databases() where not internal and database_name <> 'memory'"
     ).fetchall()[0][0]
+
+
+def test_bill_shock_judges_the_monthly_invoices_actually_issued(warehouse):
+    # acc_00008's October under the hybrid is invoiced on November 1: 36.43 + 700.68 + 0.00
+    # (its tokens stay within the 16 x 3M allowance) = 737.11, no tax (US). October itself has
+    # no invoice: its last seat invoice was issued on September 20, so it is not billed.
+    rows = dict(
+        (month.isoformat(), (billed, total, judged))
+        for month, billed, total, judged in warehouse.execute(
+            """select month, is_billed, invoiced_usd, is_bill_shock_judged
+            from marts.fct_account_month
+            where account_id = 'acc_00008' and month between '2025-10-01' and '2025-12-01'"""
+        ).fetchall()
+    )
+    assert rows["2025-10-01"][0] is False
+    assert rows["2025-11-01"] == (True, Decimal("737.11"), True)
+    # December's invoice is November's whole month: 99 + 16 x 119 = 1,904 + 0.00 = 2,003.
+    assert rows["2025-12-01"][:2] == (True, Decimal("2003.00"))
