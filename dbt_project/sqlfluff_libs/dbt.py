@@ -40,5 +40,9 @@ def listagg(measure, delimiter_text="','", order_by_clause=None, limit_num=None)
     return f"string_agg({measure}, {delimiter_text} {order_by_clause or ''})"
 
 
-def split_part(string_text, delimiter_text, part_number):
-    return f"split_part({string_text}, {delimiter_text}, {part_number})"
+def length(expression):
+    return f"length({expression})"
+
+
+def right(string_text, length_expression):
+    return f"right({string_text}, {length_expression})"

@@ -63,8 +63,18 @@ period_invoices as (
     where period_invoice_rank = 1
 ),
 
-{%- set bracketed = dbt.split_part(
-    dbt.split_part('invoice_lines.description', "'['", 2), "']'", 1) %}
+-- The components an assigned month expects, each with the tag that names it at the end of a
+-- line's description: `[<model>:<component>]`.
+assigned_components as (
+    select distinct
+        billing_period_id,
+        component_id,
+        '[' || price_model_id || ':' || component_id || ']' as component_tag
+    from expected
+    where line_kind = 'assigned_model'
+),
+
+{%- set tag_length = dbt.length('assigned_components.component_tag') %}
 
 lines_classified as (
     select
@@ -85,12 +95,7 @@ lines_classified as (
         invoices_to_periods.billing_period_id,
         invoices_to_periods.period_invoice_rank,
         invoices_to_periods.price_model_id,
-        case
-            when invoices_to_periods.period_kind = 'assigned_month'
-                and invoice_lines.line_type in ('subscription', 'usage')
-                and {{ dbt.split_part(bracketed, "':'", 1) }} = invoices_to_periods.price_model_id
-                then {{ dbt.split_part(bracketed, "':'", 2) }}
-        end as component_id,
+        assigned_components.component_id,
         case
             when invoice_lines.line_type = 'proration' then 'proration'
             when invoices_to_periods.period_kind = 'assigned_month'
@@ -104,6 +109,12 @@ lines_classified as (
     from invoice_lines
     left join invoices_to_periods
         on invoice_lines.invoice_id = invoices_to_periods.invoice_id
+    left join assigned_components
+        on invoices_to_periods.billing_period_id = assigned_components.billing_period_id
+            and invoices_to_periods.period_kind = 'assigned_month'
+            and invoice_lines.line_type in ('subscription', 'usage')
+            and {{ dbt.right('invoice_lines.description', tag_length) }}
+            = assigned_components.component_tag
 ),
 
 lines_keyed as (
@@ -257,7 +268,8 @@ explained as (
                             then 'the current per-seat plans have no usage charge'
                         when line_kind = 'assigned_model' and component_id is null
                             then 'the line names no component of ' || price_model_id
-                                || ' (expected [' || price_model_id || ':<component>])'
+                                || ' expected for the period ([' || price_model_id
+                                || ':<component>] at the end of its description)'
                         else 'a second ' || replace(line_kind, '_', ' ')
                             || ' line for the period, or a second invoice for it'
                     end
