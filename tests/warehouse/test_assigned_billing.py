@@ -80,6 +80,15 @@ def test_the_switch_month_invoice_is_the_hybrid_prorated_to_the_second(warehouse
     assert by_component["platform"][1:] == (Decimal("36.43"), Decimal("36.43"), True)
     assert by_component["seats"][0] == 16
     assert by_component["seats"][1:] == (Decimal("700.68"), Decimal("700.68"), True)
+    # The evidence packet of those lines names the model, the component and the part of October.
+    evidence = warehouse.execute(
+        """select distinct price_model_id, strftime(period_start, '%Y-%m-%d %H:%M:%S'),
+            strftime(period_end, '%Y-%m-%d')
+        from marts.fct_invoice_line_evidence
+        where account_id = 'acc_00008' and line_kind = 'assigned_model'
+            and invoice_id = 'inv_00008_m202510'"""
+    ).fetchall()
+    assert evidence == [("hybrid_seat_plus_tokens", "2025-10-20 14:12:24", "2025-11-01")]
     # No seat invoice is expected for the seat period starting at the switch.
     seat_lines = warehouse.execute(
         """select count(*) from marts.fct_invoice_reconciliation
