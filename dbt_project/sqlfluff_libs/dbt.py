@@ -38,3 +38,11 @@ def generate_series(upper_bound):
 
 def listagg(measure, delimiter_text="','", order_by_clause=None, limit_num=None):
     return f"string_agg({measure}, {delimiter_text} {order_by_clause or ''})"
+
+
+def length(expression):
+    return f"length({expression})"
+
+
+def right(string_text, length_expression):
+    return f"right({string_text}, {length_expression})"

@@ -27,6 +27,12 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.lib.generator.assigned_billing import (
+    full_month_charge,
+    month_quantities,
+    price_components,
+)
+
 # The settings' defaults (the migration trigger's and the metric definitions').
 AUTOMATION_SHARE_MIN = Fraction(30, 100)
 AUTOMATION_CHANGE_MIN = Fraction(10, 100)
@@ -174,6 +180,17 @@ class Company:
                 if value is not None
             )
             self.months = months_between(month_of(min(self.created.values())), month_of(as_of))
+            # Assignments to a model other than the current one: account -> [(model, from, to)].
+            self.assigned = defaultdict(list)
+            for account, model, effective_from, effective_to in _rows(
+                conn,
+                """
+                select account_id, price_model_id, effective_from, effective_to
+                from staging.stg_billing__price_model_assignments
+                where price_model_id <> 'current_per_seat'
+                """,
+            ):
+                self.assigned[account].append((model, effective_from, effective_to))
             self.shadow = defaultdict(dict)  # model -> {(account, month): shadow_usd}
             for account, month, model, shadow in _rows(
                 conn,
@@ -232,6 +249,25 @@ class Company:
         return recurring / interval * self.rate(currency, last_day)
 
 
+def model_at_month_end(company: Company, account: str, month: date) -> str | None:
+    """The assigned model other than the current one in force at the month's end, if any."""
+    boundary = datetime.combine(add_months(month, 1), datetime.min.time())
+    for model, effective_from, effective_to in company.assigned.get(account, []):
+        if effective_from < boundary and (effective_to is None or effective_to >= boundary):
+            return model
+    return None
+
+
+def assigned_model_mrr(model: str, seats: int, tokens: int) -> Decimal:
+    """A whole month's charges under the assigned model, each line rounded to cents, as the
+    billing system invoices them (the price book read by the generator, not the warehouse)."""
+    quantities = month_quantities(seats, tokens)
+    return sum(
+        (full_month_charge(component, quantities) for component in price_components(model)),
+        Decimal(0),
+    )
+
+
 def independent_account_months(company: Company) -> dict[tuple[str, date], dict]:
     """Per account-month: billable seats, MRR (USD), tasks, agent tasks, tokens, utilization."""
     by_account = defaultdict(list)
@@ -242,10 +278,19 @@ def independent_account_months(company: Company) -> dict[tuple[str, date], dict]
         subscriptions = by_account[account]
         seats = sum(company.subscription_seats(s, month) for s in subscriptions)
         tasks, agent_tasks, tokens, humans = company.usage.get((account, month), (0, 0, 0, 0))
+        mrr = sum((company.mrr(s, month) for s in subscriptions), Decimal(0))
+        model = model_at_month_end(company, account, month)
+        boundary = datetime.combine(add_months(month, 1), datetime.min.time())
+        active = any(
+            s.started_at < boundary and (s.canceled_at is None or s.canceled_at >= boundary)
+            for s in subscriptions
+        )
+        if model is not None:  # billed under its assigned model: what that model charges
+            mrr = assigned_model_mrr(model, seats, tokens) if active else Decimal(0)
         result[(account, month)] = {
             "segment": company.segment[account],
             "billable_seats": seats,
-            "mrr": sum((company.mrr(s, month) for s in subscriptions), Decimal(0)),
+            "mrr": mrr,
             "tasks": tasks,
             "agent_tasks": agent_tasks,
             "tokens": tokens,

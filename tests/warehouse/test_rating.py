@@ -14,6 +14,7 @@ import json
 import math
 import subprocess
 import sys
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -379,6 +380,24 @@ def test_current_model_reproduces_the_real_invoices_except_where_they_were_broke
             [list(broken)],
         ).fetchall():
             expected.setdefault((account, month), set()).add(broken.get(reason, "draft_invoice"))
+        # A pilot account is billed under the hybrid from its switch (the month of its switch on,
+        # while the current model still rates it per seat): its gap is the assigned model's.
+        with (sample_landing / "price_model_assignments__billing.csv").open(newline="") as handle:
+            switches = {
+                row["account_id"]: row["effective_from"][:7] + "-01"
+                for row in csv.DictReader(handle)
+                if row["price_model_id"] != "current_per_seat"
+            }
+        for account, month in conn.execute(
+            """
+            select account_id, month from marts.fct_shadow_invoice
+            where price_model_id = 'current_per_seat' and list_contains(?, account_id)
+            """,
+            [list(switches)],
+        ).fetchall():
+            if month >= date.fromisoformat(switches[account]) and (account, month) not in expected:
+                expected[(account, month)] = {"billed_under_assigned_model"}
+        assert any("billed_under_assigned_model" in reasons for reasons in expected.values())
         gaps = {
             (account, month): set(reason.split(", "))
             for account, month, reason in conn.execute(

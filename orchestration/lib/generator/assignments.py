@@ -11,8 +11,9 @@ pilot list (it churned, or its bill would rise past the limit), as a real pilot'
 
 The pilot starts `PILOT_MONTHS_BEFORE_AS_OF` months before the last month of data, each account
 at its own renewal in that month (the first period boundary on or after the month's start), so
-a switch falls mid-month as real ones do. Eligible are the segment's monthly subscriptions that
-have billed `PILOT_HISTORY_MONTHS` months before the switch and are not canceled by then. They
+a switch falls mid-month as real ones do. Eligible are the segment's monthly subscriptions in USD
+(the price book's currency, so the proposal's invoices are its amounts) that have billed
+`PILOT_HISTORY_MONTHS` months before the switch and are not canceled by then. They
 are ranked by billable seats at the switch and taken in neighbouring pairs: a coin toss (seeded)
 puts one of each pair in the pilot and the other in the `control` cohort, kept on the current
 model, so the two cohorts are alike in size. At most `PILOT_MAX_PAIRS` pairs.
@@ -31,6 +32,8 @@ PILOT_PRICE_MODEL = "hybrid_seat_plus_tokens"
 PILOT_SEGMENT = AUTOMATING_SEGMENT
 # The control cohort stays where every account is: the price book's current model.
 CONTROL_PRICE_MODEL = "current_per_seat"
+# The price book's currency: both cohorts are drawn among accounts billed in it.
+PILOT_CURRENCY = "USD"
 PILOT_MONTHS_BEFORE_AS_OF = 4
 # The readout compares the 6 months before a switch with the months after it.
 PILOT_HISTORY_MONTHS = 6
@@ -85,6 +88,9 @@ def build_assignments(
     for subscription in subscriptions:
         account = subscription.account
         if account.segment != PILOT_SEGMENT or subscription.interval_months != 1:
+            continue
+        # the price book is in USD: a pilot's invoices under the proposal are its USD amounts
+        if account.currency != PILOT_CURRENCY:
             continue
         if subscription.started_at >= history_from:
             continue

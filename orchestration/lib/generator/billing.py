@@ -46,10 +46,13 @@ class Invoice:
     subtotal: Decimal = Decimal(0)
     tax: Decimal = Decimal(0)
     total: Decimal = Decimal(0)
+    # A seat invoice is issued at its period's start (in advance); an invoice of a month of usage
+    # under an assigned model at the first instant after the month (in arrears).
+    issued: datetime | None = None
 
     @property
     def issued_at(self) -> datetime:
-        return self.period_start
+        return self.issued if self.issued is not None else self.period_start
 
     def finalize(self) -> None:
         for number, line in enumerate(self.lines, start=1):
@@ -132,8 +135,15 @@ def build_invoices(
     plans: list[PlanPrice],
     end: datetime,
     seed: int,
+    seat_billing_ends: dict[str, datetime] | None = None,
 ) -> tuple[list[Invoice], list[dict]]:
-    """Every invoice with its versions, and the list of injected billing errors."""
+    """Every invoice with its versions, and the list of injected billing errors.
+
+    `seat_billing_ends`: per subscription id, the instant its seats stop being invoiced (a switch
+    to another price model): its periods starting at or after it get no seat invoice. Those
+    invoices are drawn as before and dropped at the end, with any error injected into them, so the
+    other subscriptions' invoices stay exactly those of a company without the switch.
+    """
     rng = random.Random(f"{seed}:invoices")
     invoices: list[Invoice] = []
     last_update = end - timedelta(seconds=1)
@@ -197,6 +207,14 @@ def build_invoices(
     errors = _inject_errors(invoices, plans, rng)
     erroneous = {error["invoice"].invoice_id for error in errors}
     invoices = _void_and_reissue(invoices, rng, last_update, erroneous)
+    ends = seat_billing_ends or {}
+
+    def kept(invoice: Invoice) -> bool:
+        end_at = ends.get(invoice.subscription.subscription_id)
+        return end_at is None or invoice.period_start < end_at
+
+    invoices = [invoice for invoice in invoices if kept(invoice)]
+    errors = [error for error in errors if kept(error["invoice"])]
     for invoice in invoices:
         invoice.finalize()
     for error in errors:

@@ -14,6 +14,10 @@ from pathlib import Path
 import duckdb
 
 from orchestration.lib.contract import EXPORTS
+from orchestration.lib.generator.assigned_billing import (
+    build_assigned_invoices,
+    tokens_by_account_month,
+)
 from orchestration.lib.generator.assignments import (
     CONTROL_PRICE_MODEL,
     PILOT_PRICE_MODEL,
@@ -85,8 +89,16 @@ def generate(
         build_subscription(account, anchor, plans, start_at, end_at, seed)
         for account, anchor in zip(account_list, anchors, strict=True)
     ]
-    invoices, billing_errors = build_invoices(subscriptions, plans, end_at, seed)
     assignments = build_assignments(subscriptions, start_at, months, seed) if pilot else []
+    # From its switch a pilot account is billed under the proposal (assigned_billing.py), not per
+    # seat: its seat periods starting at or after the switch get no seat invoice.
+    by_account = {subscription.account.account_id: subscription for subscription in subscriptions}
+    seat_billing_ends = {
+        by_account[assignment.account_id].subscription_id: assignment.effective_from
+        for assignment in assignments
+        if assignment.price_model_id != CONTROL_PRICE_MODEL
+    }
+    invoices, billing_errors = build_invoices(subscriptions, plans, end_at, seed, seat_billing_ends)
 
     files: dict[str, int] = {}
     injected: list[dict] = []
@@ -101,6 +113,19 @@ def generate(
         say(f"generating usage events ({len(account_days):,} account-days of activity)")
         generate_usage_sql(connection, account_days, seed)
         files |= write_usage_files(connection, out_dir, start, months, fmt, progress=say)
+        if seat_billing_ends:
+            piloted = sorted(
+                {a.account_id for a in assignments if a.price_model_id != CONTROL_PRICE_MODEL}
+            )
+            invoices += build_assigned_invoices(
+                assignments,
+                subscriptions,
+                plans,
+                tokens_by_account_month(connection, piloted),
+                end_at,
+                seed,
+                CONTROL_PRICE_MODEL,
+            )
         usage_sample = _usage_sample(connection)
         export_files = _export_files(
             account_list, plans, subscriptions, invoices, start_at, end_at, seed
@@ -411,15 +436,22 @@ def _support_tickets(
     for invoice in invoices:
         if invoice.status not in ("void", "draft"):
             billed[invoice.subscription.account.account_id].append(invoice)
+    # An account billed under an assigned model (monthly invoices, period_index -1) draws its
+    # tickets from a stream of its own, so a pilot leaves every other account's tickets as they
+    # were without it.
+    assigned = {
+        invoice.subscription.account.account_id for invoice in invoices if invoice.period_index < 0
+    }
     for account_id, history in billed.items():
+        draw = random.Random(f"{seed}:tickets:{account_id}") if account_id in assigned else rng
         history.sort(key=lambda invoice: invoice.issued_at)
         for previous, current in itertools.pairwise(history):
             if current.total > previous.total * 14 / 10 and current.total - previous.total > 50:
-                for _ in range(rng.randint(1, 3)):
-                    moment = current.issued_at + timedelta(seconds=rng.randint(3600, 10 * 86400))
+                for _ in range(draw.randint(1, 3)):
+                    moment = current.issued_at + timedelta(seconds=draw.randint(3600, 10 * 86400))
                     if moment < end:
                         raw.append(
-                            (moment, account_id, rng.choice(("billing", "billing", "pricing")))
+                            (moment, account_id, draw.choice(("billing", "billing", "pricing")))
                         )
     raw.sort()
     return [

@@ -7,6 +7,10 @@
 --   A second non-void invoice for the same period is a double bill: its lines have no expectation.
 -- * Discount and credit lines are manual adjustments outside the ledger and the price book: kept,
 --   not judged (reconciliation_status adjustment), excluded from accuracy.
+-- * The periods are those of the model in force (int_billing_periods_in_force): seat periods
+--   under the current model, month parts under an assigned model. On an assigned month's invoice a
+--   subscription or usage line is a component of the assigned model, named in brackets at the end
+--   of its description (`[<model>:<component>]`), and pairs with that component's expected line.
 -- * A subscription line whose description names the platform fee is the fee line; any other
 --   subscription line is the seat line. Lines pair with expected lines by period, kind and (for
 --   prorations) source event; a second line of the same kind on one invoice has no expectation.
@@ -18,7 +22,7 @@ invoices as (select * from {{ ref('stg_billing__invoices') }}),
 
 invoice_lines as (select * from {{ ref('stg_billing__invoice_lines') }}),
 
-periods as (select * from {{ ref('int_subscription_periods_spined') }}),
+periods as (select * from {{ ref('int_billing_periods_in_force') }}),
 
 expected as (select * from {{ ref('int_invoice_lines_expected') }}),
 
@@ -34,6 +38,8 @@ invoices_to_periods as (
         invoices.issued_at,
         invoices.period_start as invoice_period_start,
         periods.billing_period_id,
+        periods.period_kind,
+        periods.price_model_id,
         case
             when invoices.status = 'void' or periods.billing_period_id is null then null
             else row_number() over (
@@ -57,6 +63,19 @@ period_invoices as (
     where period_invoice_rank = 1
 ),
 
+-- The components an assigned month expects, each with the tag that names it at the end of a
+-- line's description: `[<model>:<component>]`.
+assigned_components as (
+    select distinct
+        billing_period_id,
+        component_id,
+        '[' || price_model_id || ':' || component_id || ']' as component_tag
+    from expected
+    where line_kind = 'assigned_model'
+),
+
+{%- set tag_length = dbt.length('assigned_components.component_tag') %}
+
 lines_classified as (
     select
         invoice_lines.line_id,
@@ -75,8 +94,12 @@ lines_classified as (
         invoices_to_periods.invoice_period_start,
         invoices_to_periods.billing_period_id,
         invoices_to_periods.period_invoice_rank,
+        invoices_to_periods.price_model_id,
+        assigned_components.component_id,
         case
             when invoice_lines.line_type = 'proration' then 'proration'
+            when invoices_to_periods.period_kind = 'assigned_month'
+                and invoice_lines.line_type in ('subscription', 'usage') then 'assigned_model'
             when invoice_lines.line_type = 'subscription'
                 and lower(invoice_lines.description) like '%platform fee%' then 'platform_fee'
             when invoice_lines.line_type = 'subscription' then 'seats'
@@ -86,6 +109,12 @@ lines_classified as (
     from invoice_lines
     left join invoices_to_periods
         on invoice_lines.invoice_id = invoices_to_periods.invoice_id
+    left join assigned_components
+        on invoices_to_periods.billing_period_id = assigned_components.billing_period_id
+            and invoices_to_periods.period_kind = 'assigned_month'
+            and invoice_lines.line_type in ('subscription', 'usage')
+            and {{ dbt.right('invoice_lines.description', tag_length) }}
+            = assigned_components.component_tag
 ),
 
 lines_keyed as (
@@ -97,12 +126,14 @@ lines_keyed as (
         end as not_judged_because,
         case
             when period_invoice_rank = 1
-                and line_kind in ('seats', 'platform_fee', 'proration')
+                and line_kind in ('seats', 'platform_fee', 'proration', 'assigned_model')
+                and (line_kind <> 'assigned_model' or component_id is not null)
                 and row_number() over (
-                    partition by invoice_id, line_kind, coalesce(source_event_id, '')
+                    partition by invoice_id, line_kind, coalesce(source_event_id, component_id, '')
                     order by line_id
                 ) = 1
                 then billing_period_id || '|' || line_kind || coalesce('|' || source_event_id, '')
+                    || coalesce('|' || component_id, '')
         end as expected_line_key
     from lines_classified
 ),
@@ -130,6 +161,8 @@ paired as (
         coalesce(judged_lines.line_kind, expected.line_kind) as line_kind,
         judged_lines.description,
         coalesce(judged_lines.source_event_id, expected.source_event_id) as source_event_id,
+        coalesce(judged_lines.component_id, expected.component_id) as component_id,
+        coalesce(judged_lines.price_model_id, expected.price_model_id) as price_model_id,
         judged_lines.quantity as invoiced_quantity,
         judged_lines.unit_amount as invoiced_unit_amount,
         -- an expected line nobody invoiced was invoiced at zero
@@ -199,7 +232,12 @@ explained as (
                     || cast(period_start as {{ dbt.type_string() }})
             when 'expected_line_never_invoiced'
                 then
-                    'no invoice line charges the ' || replace(line_kind, '_', ' ')
+                    'no invoice line charges the '
+                    || case
+                        when line_kind = 'assigned_model'
+                            then 'component ' || component_id || ' of ' || price_model_id
+                        else replace(line_kind, '_', ' ')
+                    end
                     || ' of the period starting ' || cast(period_start as {{ dbt.type_string() }})
                     || case when invoice_id is null then ' (no invoice for the period)' else '' end
             when 'unknown_source_event'
@@ -228,6 +266,10 @@ explained as (
                                 || ' is not a mid-period change of the previous period'
                         when line_kind = 'usage'
                             then 'the current per-seat plans have no usage charge'
+                        when line_kind = 'assigned_model' and component_id is null
+                            then 'the line names no component of ' || price_model_id
+                                || ' expected for the period ([' || price_model_id
+                                || ':<component>] at the end of its description)'
                         else 'a second ' || replace(line_kind, '_', ' ')
                             || ' line for the period, or a second invoice for it'
                     end
@@ -268,6 +310,8 @@ judged as (
         line_kind,
         description,
         source_event_id,
+        component_id,
+        price_model_id,
         invoiced_quantity,
         invoiced_unit_amount,
         cast(invoiced_amount as decimal(18, 4)) as invoiced_amount,
@@ -300,6 +344,8 @@ not_judged as (
         line_kind,
         description,
         source_event_id,
+        component_id,
+        price_model_id,
         quantity as invoiced_quantity,
         unit_amount as invoiced_unit_amount,
         amount as invoiced_amount,

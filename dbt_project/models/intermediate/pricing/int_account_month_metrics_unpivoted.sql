@@ -16,7 +16,7 @@ actors_rolled_up as (select * from {{ ref('int_usage_events_rolled_up_to_actor_m
 
 credit_rates as (select * from {{ ref('credit_rates') }}),
 
-expected_lines as (select * from {{ ref('int_invoice_lines_expected') }}),
+expected_lines as (select * from {{ ref('int_invoice_lines_under_seat_rules') }}),
 
 invoices as (select * from {{ ref('int_invoices_converted_to_usd') }}),
 

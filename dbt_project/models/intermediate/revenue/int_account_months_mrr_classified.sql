@@ -4,11 +4,45 @@
 -- euro account whose seats did not change is `unchanged` even though its USD value moved with the
 -- rate; that FX translation is its own amount, so the USD waterfall adds up exactly:
 -- previous_mrr_usd + mrr_movement_usd + mrr_fx_effect_usd = mrr_usd.
+-- An account-month that belongs to a model other than the current one (an assignment in force at
+-- the month's end, int_account_months_split_by_price_model) has as MRR what that model charges it
+-- for the month (docs block billed_under_assigned_model): its shadow invoice of the month in USD,
+-- the price book's currency, for a whole month, while the account has an active subscription at
+-- the month's end (0 otherwise, as for the current model).
 with
 
 account_months as (select * from {{ ref('int_account_months_spined') }}),
 
 subscription_months as (select * from {{ ref('int_subscriptions_priced_to_month_end') }}),
+
+models_in_force as (select * from {{ ref('int_account_months_split_by_price_model') }}),
+
+rated as (select * from {{ ref('int_account_months_rated_by_price_model') }}),
+
+-- dim_price_models.is_current_model
+assigned_month_models as (
+    select
+        account_id,
+        month,
+        price_model_id
+    from models_in_force
+    where is_month_model
+        and is_assigned
+        and price_model_id <> 'current_per_seat'
+),
+
+assigned_month_charges as (
+    select
+        assigned_month_models.account_id,
+        assigned_month_models.month,
+        coalesce(sum(rated.amount_usd), 0) as charges_usd
+    from assigned_month_models
+    left join rated
+        on assigned_month_models.account_id = rated.account_id
+            and assigned_month_models.month = rated.month
+            and assigned_month_models.price_model_id = rated.price_model_id
+    group by assigned_month_models.account_id, assigned_month_models.month
+),
 
 subscriptions_summed as (
     select
@@ -27,19 +61,34 @@ spined as (
     select
         account_months.account_id,
         account_months.month,
-        cast(coalesce(subscriptions_summed.mrr, 0) as decimal(18, 4)) as mrr,
+        cast(
+            case
+                when subscriptions_summed.account_id is null then 0
+                when assigned_month_charges.account_id is not null
+                    then assigned_month_charges.charges_usd
+                else subscriptions_summed.mrr
+            end as decimal(18, 4)
+        ) as mrr,
         -- an account with no active subscription has MRR 0 in every currency
         cast(
             case
                 when subscriptions_summed.account_id is null then 0
+                when assigned_month_charges.account_id is not null
+                    then assigned_month_charges.charges_usd
                 else subscriptions_summed.mrr_usd
             end as decimal(18, 4)
         ) as mrr_usd,
-        coalesce(subscriptions_summed.usd_per_unit, 1) as usd_per_unit
+        case
+            when assigned_month_charges.account_id is not null then 1
+            else coalesce(subscriptions_summed.usd_per_unit, 1)
+        end as usd_per_unit
     from account_months
     left join subscriptions_summed
         on account_months.account_id = subscriptions_summed.account_id
             and account_months.month = subscriptions_summed.month
+    left join assigned_month_charges
+        on account_months.account_id = assigned_month_charges.account_id
+            and account_months.month = assigned_month_charges.month
 ),
 
 with_history as (

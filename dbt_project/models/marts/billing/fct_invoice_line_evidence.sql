@@ -8,6 +8,8 @@ reconciled as (select * from {{ ref('int_invoice_lines_reconciled') }}),
 
 periods as (select * from {{ ref('int_subscription_periods_spined') }}),
 
+periods_in_force as (select * from {{ ref('int_billing_periods_in_force') }}),
+
 seat_intervals as (select * from {{ ref('int_subscription_seats_intervaled') }}),
 
 ledger as (select * from {{ ref('int_seat_events_sequenced') }}),
@@ -72,11 +74,14 @@ final as (
         reconciled.subscription_id,
         period_windows.plan_id,
         period_windows.plan_name,
-        period_windows.period_start,
-        period_windows.period_end,
+        -- a month under an assigned model is no seat period: its own bounds
+        coalesce(period_windows.period_start, periods_in_force.period_start) as period_start,
+        coalesce(period_windows.period_end, periods_in_force.period_end) as period_end,
         period_windows.previous_period_start,
         reconciled.line_type,
         reconciled.line_kind,
+        reconciled.price_model_id,
+        reconciled.component_id,
         reconciled.description,
         reconciled.source_event_id,
         ledger.event_type as source_event_type,
@@ -105,6 +110,8 @@ final as (
     from reconciled
     left join period_windows
         on reconciled.billing_period_id = period_windows.billing_period_id
+    left join periods_in_force
+        on reconciled.billing_period_id = periods_in_force.billing_period_id
     left join seats_at_previous_start
         on reconciled.billing_period_id = seats_at_previous_start.billing_period_id
     left join ledger

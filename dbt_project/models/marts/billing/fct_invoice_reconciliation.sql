@@ -23,6 +23,8 @@ final as (
         reconciled.line_kind,
         reconciled.description,
         reconciled.source_event_id,
+        reconciled.price_model_id,
+        reconciled.component_id,
         reconciled.invoiced_quantity,
         reconciled.expected_quantity,
         reconciled.invoiced_unit_amount,

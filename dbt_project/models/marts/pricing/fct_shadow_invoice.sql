@@ -17,17 +17,56 @@ reconciled as (select * from {{ ref('int_invoice_lines_reconciled') }}),
 
 invoices as (select * from {{ ref('int_invoices_converted_to_usd') }}),
 
--- Billing errors the reconciliation found on the month's issued invoices, by reason.
-billing_errors as (
+models_in_force as (select * from {{ ref('int_account_months_split_by_price_model') }}),
+
+-- Months whose invoices are (in part) another model's: a model other than the current one was
+-- assigned in the month or the month before (an assigned month is invoiced the month after).
+-- The current model's shadow still re-rates them per seat; the real bill is the assigned model's.
+assigned_invoice_months as (
+    select distinct
+        account_id,
+        month
+    from models_in_force
+    where is_assigned and price_model_id <> 'current_per_seat'
+    union
+    select distinct
+        account_id,
+        cast({{ dbt.dateadd('month', 1, 'month') }} as date) as month
+    from models_in_force
+    where is_assigned and price_model_id <> 'current_per_seat'
+),
+
+-- Billing errors the reconciliation found on the month's issued invoices, or on the lines of the
+-- periods starting in the month (which the current model's shadow rates in that month, even when
+-- the invoice paired with them was issued in another month), by reason. A seat invoice is issued
+-- at its period's start: for it both months are the same.
+errors_by_month as (
     select
         account_id,
         invoice_month as month,
-        {{ dbt.listagg('distinct mismatch_reason', "', '", 'order by mismatch_reason') }}
-            as mismatch_reasons
+        mismatch_reason
     from reconciled
     where is_match = false
         and coalesce(invoice_status, '') <> 'draft'
-    group by account_id, invoice_month
+    union all
+    select
+        account_id,
+        {{ month_of('period_start') }} as month,
+        mismatch_reason
+    from reconciled
+    where is_match = false
+        and coalesce(invoice_status, '') <> 'draft'
+        and period_start is not null
+),
+
+billing_errors as (
+    select
+        account_id,
+        month,
+        {{ dbt.listagg('distinct mismatch_reason', "', '", 'order by mismatch_reason') }}
+            as mismatch_reasons
+    from errors_by_month
+    group by account_id, month
 ),
 
 -- A draft is the period's bill not yet issued: the model bills the period, actual_usd does not.
@@ -65,6 +104,7 @@ final as (
             when billing_errors.mismatch_reasons is not null and draft_months.account_id is not null
                 then 'draft_invoice, ' || billing_errors.mismatch_reasons
             when billing_errors.mismatch_reasons is not null then billing_errors.mismatch_reasons
+            when assigned_invoice_months.account_id is not null then 'billed_under_assigned_model'
             when draft_months.account_id is not null then 'draft_invoice'
             else 'unexplained'
         end as gap_reason,
@@ -90,6 +130,9 @@ final as (
     left join draft_months
         on shadow_billed.account_id = draft_months.account_id
             and shadow_billed.month = draft_months.month
+    left join assigned_invoice_months
+        on shadow_billed.account_id = assigned_invoice_months.account_id
+            and shadow_billed.month = assigned_invoice_months.month
 )
 
 select * from final
