@@ -1,8 +1,9 @@
 """Pilot, for the revenue lead once accounts have really switched: each piloted proposal against
 its control group before and after the switch (difference in differences with bootstrap
 intervals), the months of both arms around the switch, how alike the arms were before, and the
-rollback triggers with their thresholds (fct_pilot_readout, fct_pilot_readout_monthly,
-fct_pilot_match_quality, fct_pilot_rollback_triggers). The router has already drawn the as-of time
+rollback triggers with their thresholds, and the prediction made at the switch beside what happened
+(fct_pilot_readout, fct_pilot_readout_monthly, fct_pilot_match_quality, fct_pilot_rollback_triggers,
+fct_pilot_prediction). The router has already drawn the as-of time
 and the sidebar filters (the readout follows the pilot's own accounts, not the segment filter)."""
 
 import streamlit as st
@@ -122,6 +123,25 @@ if monthly is not None and not monthly.empty:
         key="pilot_months_chart",
     )
     download_csv(monthly, f"seatshift_pilot_months_{model}.csv", key="pilot_months_csv")
+
+# ---- the forecast judged too: predicted at the switch, and what happened ----------------------
+prediction = guarded(queries.pilot_prediction, model)
+if prediction is not None and not prediction.empty:
+    st.subheader("Predicted at the switch, and what happened")
+    summary = pilot.prediction_summary(prediction)
+    st.caption(
+        (summary + " " if summary else "")
+        + "Per account, a month on average: MRR before the switch under the current model, what "
+        "shadow billing charged it under the piloted model over those months (the prediction), and "
+        "its MRR since the switch, billed under that model.",
+        help=definition("pilot_prediction"),
+    )
+    st.dataframe(pilot.prediction_table(prediction), hide_index=True)
+    download_csv(
+        prediction.drop(columns=["account_name"]),
+        f"seatshift_pilot_prediction_{model}.csv",
+        key="pilot_prediction_csv",
+    )
 
 # ---- how alike the arms were ------------------------------------------------------------------
 quality = guarded(queries.pilot_match_quality, model)

@@ -1,8 +1,9 @@
 """After the switch, shaped for the Pilot page, the Overview and the decision pack: the pilot
 against its control group (fct_pilot_readout and its months), how alike the arms were before
-(fct_pilot_match_quality) and the rollback triggers (fct_pilot_rollback_triggers). Every label,
-unit and definition is the glossary's (`readout_<metric>`, docs blocks pilot_readout,
-rollback_triggers, pilot_control_group).
+(fct_pilot_match_quality), the rollback triggers (fct_pilot_rollback_triggers) and the prediction
+made at the switch beside what happened (fct_pilot_prediction). Every label, unit and definition
+is the glossary's (`readout_<metric>`, docs blocks pilot_readout, rollback_triggers,
+pilot_control_group, pilot_prediction).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from dashboards.lib.definitions import label, unit
-from dashboards.lib.format import MISSING, by_unit, money, number
+from dashboards.lib.format import MISSING, by_unit, count, money, number, text
 
 # The readout's metrics in the order the page lists them (macro pilot_readout_metric_sql).
 METRICS = (
@@ -175,3 +176,51 @@ def match_table(quality: pd.DataFrame) -> pd.DataFrame:
             ],
         }
     )
+
+
+def prediction_table(prediction: pd.DataFrame) -> pd.DataFrame:
+    """The prediction at the switch beside what happened: the whole pilot, then each account."""
+    return pd.DataFrame(
+        {
+            "Account": [
+                "The whole pilot" if scope == "pilot" else text(name or account)
+                for scope, name, account in zip(
+                    prediction["scope"],
+                    prediction["account_name"],
+                    prediction["account_id"],
+                    strict=True,
+                )
+            ],
+            "MRR before": prediction["mrr_before_usd"].map(money),
+            "Predicted": prediction["predicted_mrr_usd"].map(money),
+            "What happened": prediction["mrr_after_usd"].map(money),
+            "Predicted change": prediction["predicted_change_pct"].map(_signed_percent),
+            "Realised change": prediction["realised_change_pct"].map(_signed_percent),
+            "Prediction error": prediction["prediction_error_pct"].map(_signed_percent),
+            "Months before / after": [
+                f"{count(before)} / {count(after)}"
+                for before, after in zip(
+                    prediction["months_before"], prediction["months_after"], strict=True
+                )
+            ],
+        }
+    )
+
+
+def prediction_summary(prediction: pd.DataFrame) -> str | None:
+    """One sentence on the whole pilot's prediction, or None before any account paid after."""
+    whole = prediction[prediction["scope"] == "pilot"]
+    if whole.empty:
+        return None
+    row = whole.iloc[0]
+    return (
+        f"At the switch, shadow billing predicted {money(row['predicted_mrr_usd'])} a month from "
+        f"these {count(row['accounts'])} accounts ({_signed_percent(row['predicted_change_pct'])} "
+        f"against their {money(row['mrr_before_usd'])} before); they paid "
+        f"{money(row['mrr_after_usd'])} ({_signed_percent(row['realised_change_pct'])}): "
+        f"{_signed_percent(row['prediction_error_pct'])} against the prediction."
+    )
+
+
+def _signed_percent(value: object) -> str:
+    return MISSING if pd.isna(value) else f"{float(value) * 100:+.1f}%"

@@ -514,8 +514,9 @@ def _plan_section(segment: str, price_model_id: str, names) -> str:
 
 
 def _after_the_switch_section() -> str:
-    """Each pilot running: its rollback triggers, and the readout against its control group with
-    the months of MRR around the switch (the Pilot page's numbers)."""
+    """Each pilot running: its rollback triggers, the readout against its control group, the
+    prediction made at the switch beside what happened, and the months of MRR around the switch
+    (the Pilot page's numbers)."""
     readout = queries.pilot_readout()
     if readout.empty:
         return ""
@@ -540,6 +541,14 @@ def _after_the_switch_section() -> str:
             html_parts.append("<p>No rollback trigger crossed.</p>")
         html_parts.append(_table(pilot.readout_table(rows)))
         html_parts.append(_table(pilot.trigger_table(judged)))
+        prediction = queries.pilot_prediction(str(model))
+        if not prediction.empty:
+            summary = pilot.prediction_summary(prediction)
+            html_parts.append(
+                "<h4>Predicted at the switch, and what happened</h4>"
+                + (f"<p>{_e(summary)}</p>" if summary else "")
+                + _table(pilot.prediction_table(prediction))
+            )
         monthly = queries.pilot_readout_monthly(str(model))
         mrr = monthly[monthly["metric"] == "mrr"]
         if not mrr.empty:

@@ -62,6 +62,7 @@ from .paper_invoice import (
 )
 from .pilot import (
     pilot_match_quality,
+    pilot_prediction,
     pilot_readout,
     pilot_readout_monthly,
     pilot_rollback_triggers,
@@ -164,6 +165,7 @@ __all__ = [
     "paper_invoice_totals",
     "pilot_accounts",
     "pilot_match_quality",
+    "pilot_prediction",
     "pilot_readout",
     "pilot_readout_monthly",
     "pilot_rollback_triggers",

@@ -1,5 +1,6 @@
 """After the switch: the pilot read out against its control group, the months of both arms, how
-alike they were before, and the rollback triggers.
+alike they were before, the rollback triggers, and the prediction made at the switch beside what
+happened.
 """
 
 from __future__ import annotations
@@ -63,6 +64,23 @@ def pilot_match_quality(pilot_model_id: str) -> pd.DataFrame:
         from marts.fct_pilot_match_quality
         where pilot_model_id = ?
         order by feature
+        """,
+        (pilot_model_id,),
+    )
+
+
+def pilot_prediction(pilot_model_id: str) -> pd.DataFrame:
+    """fct_pilot_prediction of one piloted proposal: the whole pilot first, then each account (with
+    its name), the prediction at the switch beside what happened."""
+    return _read(
+        "the prediction at the switch",
+        """
+        select prediction.*, accounts.account_name
+        from marts.fct_pilot_prediction as prediction
+        left join marts.dim_accounts as accounts
+            on prediction.account_id = accounts.account_id
+        where prediction.pilot_model_id = ?
+        order by case when prediction.scope = 'pilot' then 0 else 1 end, prediction.account_id
         """,
         (pilot_model_id,),
     )

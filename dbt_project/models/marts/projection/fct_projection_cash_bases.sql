@@ -10,7 +10,10 @@
 --               invoice), next billed months_to_billing months after the origin, then every
 --               term_months.
 -- The current model reads the subscriptions' MRR at the origin (the plan's interval and period
--- start), a proposal its shadow invoice lines of the origin month. The projection's cash line
+-- start), a proposal its shadow invoice lines of the origin month. An account billed at the origin
+-- under a model it was assigned to (docs block billed_under_assigned_model) has that model's
+-- charges as its MRR on the current model's row too, so its cash there is timed by that model's
+-- lines as well. The projection's cash line
 -- (fct_projection_margin_and_cash) applies this mix to every projected month.
 {%- set in_advance_list = "'" ~ (cash_in_advance_metrics() | join("', '")) ~ "'" %}
 with
@@ -23,15 +26,38 @@ shadow_lines as (select * from {{ ref('fct_shadow_invoice_lines') }}),
 
 components as (select * from {{ ref('dim_price_components') }}),
 
+models_in_force as (select * from {{ ref('int_account_months_split_by_price_model') }}),
+
+-- dim_price_models.is_current_model
+assigned_month_models as (
+    select
+        account_id,
+        month,
+        price_model_id
+    from models_in_force
+    where is_month_model
+        and is_assigned
+        and price_model_id <> 'current_per_seat'
+),
+
+-- billed_model_id: the model whose charges make the row's MRR at the origin
 origin_bases as (
     select
-        origin_month,
-        account_id,
-        segment,
-        price_model_id,
-        is_current_model
+        bases.origin_month,
+        bases.account_id,
+        bases.segment,
+        bases.price_model_id,
+        bases.is_current_model,
+        case
+            when bases.is_current_model and assigned_month_models.price_model_id is not null
+                then assigned_month_models.price_model_id
+            else bases.price_model_id
+        end as billed_model_id
     from bases
-    where origin_kind = 'projection'
+    left join assigned_month_models
+        on bases.account_id = assigned_month_models.account_id
+            and bases.origin_month = assigned_month_models.month
+    where bases.origin_kind = 'projection'
 ),
 
 -- the current model: each subscription's MRR at the origin, by its plan's interval; a plan
@@ -53,6 +79,7 @@ current_subscriptions as (
         on origin_bases.account_id = subscriptions.account_id
             and origin_bases.origin_month = subscriptions.month
     where origin_bases.is_current_model
+        and origin_bases.billed_model_id = origin_bases.price_model_id
 ),
 
 current_timed as (
@@ -73,8 +100,8 @@ current_timed as (
     from current_subscriptions
 ),
 
--- a proposal: the shadow lines of the origin month; a prepaid pool's price is paid up front, its
--- overage in arrears
+-- a proposal (or the model an account is billed under at the origin): the shadow lines of the
+-- origin month; a prepaid pool's price is paid up front, its overage in arrears
 proposal_lines as (
     select
         origin_bases.segment,
@@ -89,12 +116,13 @@ proposal_lines as (
     from origin_bases
     inner join shadow_lines
         on origin_bases.account_id = shadow_lines.account_id
-            and origin_bases.price_model_id = shadow_lines.price_model_id
+            and origin_bases.billed_model_id = shadow_lines.price_model_id
             and origin_bases.origin_month = shadow_lines.month
     left join components
         on shadow_lines.price_model_id = components.price_model_id
             and shadow_lines.component_id = components.component_id
     where not origin_bases.is_current_model
+        or origin_bases.billed_model_id <> origin_bases.price_model_id
 ),
 
 proposal_timed as (
