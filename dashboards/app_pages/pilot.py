@@ -133,7 +133,8 @@ if prediction is not None and not prediction.empty:
         (summary + " " if summary else "")
         + "Per account, a month on average: MRR before the switch under the current model, what "
         "shadow billing charged it under the piloted model over those months (the prediction), and "
-        "its MRR since the switch, billed under that model.",
+        "its MRR since the switch, billed under that model; Months counts the paying months "
+        "before / after the switch.",
         help=definition("pilot_prediction"),
     )
     st.dataframe(pilot.prediction_table(prediction), hide_index=True)

@@ -197,7 +197,7 @@ def prediction_table(prediction: pd.DataFrame) -> pd.DataFrame:
             "Predicted change": prediction["predicted_change_pct"].map(_signed_percent),
             "Realised change": prediction["realised_change_pct"].map(_signed_percent),
             "Prediction error": prediction["prediction_error_pct"].map(_signed_percent),
-            "Months before / after": [
+            "Months": [
                 f"{count(before)} / {count(after)}"
                 for before, after in zip(
                     prediction["months_before"], prediction["months_after"], strict=True
