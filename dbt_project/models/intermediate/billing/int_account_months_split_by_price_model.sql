@@ -85,7 +85,7 @@ unassigned_parts as (
     select
         months_measured.account_id,
         months_measured.month,
-        'current_per_seat' as price_model_id,
+        {{ current_price_model_id() }} as price_model_id,
         cast(null as {{ dbt.type_string() }}) as cohort,
         months_measured.seconds_in_month
         - coalesce(assigned_totals.assigned_seconds, 0) as seconds_in_force,

@@ -28,7 +28,7 @@ assigned_elsewhere as (
         effective_from,
         effective_to
     from assignments
-    where price_model_id <> 'current_per_seat'
+    where price_model_id <> {{ current_price_model_id() }}
 ),
 
 seat_periods_judged as (
@@ -63,7 +63,7 @@ seat_periods as (
         billing_period_id,
         subscription_id,
         account_id,
-        'current_per_seat' as price_model_id,
+        {{ current_price_model_id() }} as price_model_id,
         'seat_period' as period_kind,
         cast(null as date) as month,
         period_start,

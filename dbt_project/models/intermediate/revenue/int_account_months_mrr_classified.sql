@@ -28,7 +28,7 @@ assigned_month_models as (
     from models_in_force
     where is_month_model
         and is_assigned
-        and price_model_id <> 'current_per_seat'
+        and price_model_id <> {{ current_price_model_id() }}
 ),
 
 assigned_month_charges as (

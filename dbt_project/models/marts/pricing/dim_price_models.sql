@@ -18,7 +18,7 @@ final as (
         models.price_model_id,
         models.name,
         models.description,
-        models.price_model_id = 'current_per_seat' as is_current_model,
+        models.price_model_id = {{ current_price_model_id() }} as is_current_model,
         -- an empty cell is the default: the proposal replaces the current model
         coalesce(nullif(trim(models.offered_as), ''), 'replacement') as offered_as,
         cast(coalesce(component_counts.components, 0) as {{ dbt.type_bigint() }}) as components,

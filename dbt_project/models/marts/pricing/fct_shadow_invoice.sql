@@ -27,13 +27,13 @@ assigned_invoice_months as (
         account_id,
         month
     from models_in_force
-    where is_assigned and price_model_id <> 'current_per_seat'
+    where is_assigned and price_model_id <> {{ current_price_model_id() }}
     union
     select distinct
         account_id,
         cast({{ dbt.dateadd('month', 1, 'month') }} as date) as month
     from models_in_force
-    where is_assigned and price_model_id <> 'current_per_seat'
+    where is_assigned and price_model_id <> {{ current_price_model_id() }}
 ),
 
 -- Billing errors the reconciliation found on the month's issued invoices, or on the lines of the
@@ -95,7 +95,7 @@ final as (
         cast(shadow_billed.shadow_usd - shadow_billed.actual_usd as double)
         / nullif(shadow_billed.actual_usd, 0) as delta_pct,
         case
-            when shadow_billed.price_model_id <> 'current_per_seat' then null
+            when shadow_billed.price_model_id <> {{ current_price_model_id() }} then null
             when shadow_billed.actual_usd is null then 'missing_fx_rate'
             -- Rounding, not a gap: the shadow rounds each of the model's (at most four) components
             -- to cents after converting a non-USD line, the invoice converts unrounded: half a
