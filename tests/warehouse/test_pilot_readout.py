@@ -6,8 +6,9 @@
   fct_account_month and the assignments export alone;
 - the generated company made into two (`make test-scale`): one without an effect (nobody in either
   arm churns after the switch) does not cross the churn rollback trigger; the same with half its
-  pilot canceled the month after the switch crosses it, and the readout recovers the planted
-  churn and the MRR it took, each within its interval.
+  pilot canceled the month after the switch crosses it; the readout recovers the planted churn,
+  and in both the interval of the MRR's difference in differences holds the pilot's true effect on
+  its MRR (billed under the hybrid, against a third build in which nobody switched).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import pytest
 from tests.conftest import run_refresh
 
 HISTORY_MONTHS = 6  # readout_history_months, the default
+ASSIGNMENTS = "price_model_assignments__billing.csv"
 
 
 def _rows(warehouse: Path, sql: str, params: tuple = ()) -> list[tuple]:
@@ -240,12 +242,16 @@ def test_churn_planted_in_a_pilot_crosses_the_rollback_trigger_and_is_recovered(
     # newer than every delivered version, and still a plausible time
     stamp, later = "2026-11-20T00:00:00Z", "2026-11-21T00:00:00Z"
     runs = {}
-    for name in ("without", "planted"):
+    # A third build of the company without an effect, with no assignments export: nobody switched,
+    # so every pilot account's MRR is what its seats bill, the world the pilot is measured against.
+    for name in ("without", "planted", "never_switched"):
         landing = tmp_path / name / "landing"
         shutil.copytree(source, landing)
         _without_churn_after_the_switch(landing, generated_warehouse, stamp)
         if name == "planted":
             planted, pilots = _plant_churn(landing, generated_warehouse, later)
+        if name == "never_switched":
+            (landing / ASSIGNMENTS).rename(tmp_path / name / ASSIGNMENTS)
         run = run_refresh(landing, tmp_path / name / "seatshift.duckdb")
         assert run.returncode == 0, run.stdout + run.stderr
         runs[name] = run.warehouse
@@ -262,12 +268,20 @@ def test_churn_planted_in_a_pilot_crosses_the_rollback_trigger_and_is_recovered(
     churn = with_plant["logo_churn"]
     assert churn["difference_in_differences"] == pytest.approx(planted_effect, abs=1e-9)
     assert churn["interval_low"] <= planted_effect <= churn["interval_high"], churn
-    # the MRR the planted accounts stopped paying: its effect on the estimate is inside the
-    # interval, and the interval of the company without it holds 0
+    # the MRR the planted accounts stopped paying lowers the estimate
     mrr_effect = (
         with_plant["mrr"]["difference_in_differences"] - without["mrr"]["difference_in_differences"]
     )
     assert mrr_effect < 0
-    mrr = with_plant["mrr"]
-    assert mrr["interval_low"] <= mrr_effect <= mrr["interval_high"], (mrr_effect, mrr)
-    assert without["mrr"]["interval_low"] <= 0 <= without["mrr"]["interval_high"], without["mrr"]
+    # The pilot's true effect on its MRR: the pilot accounts' mean MRR after the switch as billed
+    # (under the hybrid; and, planted, with half of them gone) less the same accounts' mean MRR
+    # had nobody switched (their seats, the build without the export). Both planted effects, the
+    # new price and the churn, are recovered: each build's interval holds its true effect.
+    arms = tmp_path / "without" / "landing"
+    seats_only = _independent_readout(arms, runs["never_switched"])["mrr"]["pilot_after"]
+    for name in ("without", "planted"):
+        billed = _independent_readout(arms, runs[name])["mrr"]["pilot_after"]
+        mrr = _readout(runs[name])["mrr"]
+        true_effect = billed - seats_only
+        assert mrr["interval_low"] <= true_effect <= mrr["interval_high"], (name, true_effect, mrr)
+        print(f"{name}: true MRR effect {true_effect:+.2f}, estimated {mrr}")
