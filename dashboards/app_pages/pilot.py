@@ -131,10 +131,10 @@ if prediction is not None and not prediction.empty:
     summary = pilot.prediction_summary(prediction)
     st.caption(
         (summary + " " if summary else "")
-        + "Per account, a month on average: MRR before the switch under the current model, what "
-        "shadow billing charged it under the piloted model over those months (the prediction), and "
-        "its MRR since the switch, billed under that model; Months counts the paying months "
-        "before / after the switch.",
+        + "Per account, a month on average: its MRR before the switch under the current model, "
+        "what shadow billing charged it under the piloted model over those months (Predicted), "
+        "and its MRR since the switch, billed under that model (Paid since); Error is Paid since "
+        "against Predicted; Months counts the paying months before / after the switch.",
         help=definition("pilot_prediction"),
     )
     st.dataframe(pilot.prediction_table(prediction), hide_index=True)

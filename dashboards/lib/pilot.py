@@ -191,12 +191,12 @@ def prediction_table(prediction: pd.DataFrame) -> pd.DataFrame:
                     strict=True,
                 )
             ],
-            "MRR before": prediction["mrr_before_usd"].map(money),
+            "Before": prediction["mrr_before_usd"].map(money),
             "Predicted": prediction["predicted_mrr_usd"].map(money),
-            "What happened": prediction["mrr_after_usd"].map(money),
+            "Paid since": prediction["mrr_after_usd"].map(money),
             "Predicted change": prediction["predicted_change_pct"].map(_signed_percent),
             "Realised change": prediction["realised_change_pct"].map(_signed_percent),
-            "Prediction error": prediction["prediction_error_pct"].map(_signed_percent),
+            "Error": prediction["prediction_error_pct"].map(_signed_percent),
             "Months": [
                 f"{count(before)} / {count(after)}"
                 for before, after in zip(

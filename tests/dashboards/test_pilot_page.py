@@ -126,11 +126,13 @@ def test_the_pilot_page_shows_the_prediction_beside_what_happened(sample):
     assert "Predicted at the switch, and what happened" in [s.value for s in app.subheader]
     mart = _mart(sample)
     table = next(
-        frame.value for frame in app.dataframe if "Prediction error" in frame.value.columns
+        frame.value
+        for frame in app.dataframe
+        if "Error" in frame.value.columns and "Paid since" in frame.value.columns
     )
     assert table.iloc[0]["Account"] == "The whole pilot"
     assert table.iloc[0]["Predicted"] == money(float(mart[None]["predicted_mrr_usd"]))
-    assert table.iloc[0]["What happened"] == money(float(mart[None]["mrr_after_usd"]))
+    assert table.iloc[0]["Paid since"] == money(float(mart[None]["mrr_after_usd"]))
     assert len(table) == len(mart)
 
 
