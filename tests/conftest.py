@@ -185,6 +185,21 @@ def sample_warehouse(sample_refresh) -> Path:
 
 
 @pytest.fixture(scope="session")
+def spark_refresh(tmp_path_factory) -> RefreshRun:
+    """`seatshift refresh --engine spark` of the committed sample, as an operator runs it: the one
+    Spark build of the whole project the Spark tests share (a build takes minutes). Its node
+    results stay in `<warehouse>.spark/build.json`. Marked tests only (`make test-spark`)."""
+    folder = tmp_path_factory.mktemp("spark-refresh")
+    return run_refresh(
+        copy_seeds(folder / "landing"),
+        folder / "warehouse" / "seatshift.duckdb",
+        "--engine",
+        "spark",
+        timeout=2400,
+    )
+
+
+@pytest.fixture(scope="session")
 def generated_company(tmp_path_factory) -> dict:
     """A 150-account, 12-month company (seed 5), generated and refreshed as an operator would:
     the independent computations check the warehouse beyond the hand-made sample."""
