@@ -106,6 +106,48 @@ def _peer(
     return result
 
 
+def _floor(work: Path, fmt: str, files: list[Path]) -> dict:
+    """bench.floor in a process of its own: the usage files written once as parts, then checked
+    once (its JSON line)."""
+    command = [sys.executable, "-m", "bench.floor", "--format", fmt, "--work", str(work)]
+    command += ["--files", *map(str, files)]
+    output = work / "floor.out"
+    measured = run_measured(command, env=dict(os.environ), output=output, cwd=settings.REPO_ROOT)
+    lines = output.read_text(errors="replace").strip().splitlines()
+    if measured.exit_code != 0 or not lines:
+        raise RuntimeError("bench.floor failed:\n" + "\n".join(lines[-20:]))
+    return json.loads(lines[-1])
+
+
+def _floor_row(floor: dict, full: stages.Refresh, bound: float) -> list[str]:
+    """The floor of a full refresh against the target: when the floor alone is above 6 times the
+    lower bound, no code on this layout and machine meets the target."""
+    r = report
+    rollups = _dbt_rollup_seconds(full.dbt_models)
+    total = floor["write_seconds"] + floor["checks_seconds"] + (rollups or 0)
+    over = r.ratio(total, bound)
+    figure = (
+        f"{r.seconds(total)} = {r.times(over)} the lower bound: the usage files written once as "
+        f"parts, nothing judged ({r.seconds(floor['write_seconds'])}, "
+        f"{floor['bytes_written'] / 1e6:,.0f} MB); the parts read once for an empty required "
+        f"value and once for a key delivered twice ({r.seconds(floor['checks_seconds'])}); the "
+        f"two usage rollup models of this refresh ({r.seconds(rollups)}); peak "
+        f"{r.gigabytes(floor['peak_bytes'])}"
+    )
+    if over is None:
+        verdict = "n/a"
+    elif over > FULL_OVER_BOUND_TARGET:
+        verdict = f"above {FULL_OVER_BOUND_TARGET:g}x: the full-refresh target is below the floor"
+    else:
+        verdict = f"within {FULL_OVER_BOUND_TARGET:g}x: the target is above the floor"
+    return [
+        "floor of a full refresh on this layout (the least a refresh of these files can spend: "
+        "`bench/floor.py`)",
+        figure,
+        verdict,
+    ]
+
+
 def _dbt_rollup_seconds(dbt_models: dict[str, float]) -> float | None:
     """The usage rollup models' seconds in a refresh's dbt log, together; None if one is absent."""
     seconds = [dbt_models.get(model) for model in USAGE_ROLLUPS]
@@ -262,6 +304,9 @@ def _run_scale(
         say(f"generated {generated.events:,} events in {generated.seconds:.1f} s")
         lower = _peer("duckdb", work, fmt, files, repeat=3)
         say(f"lower bound: cold {lower['cold']:.2f} s, warm {lower['warm']:.2f} s")
+        floor = _floor(work, fmt, files)
+        say(f"floor: parts written once {floor['write_seconds']:.1f} s, "
+            f"checked once {floor['checks_seconds']:.1f} s")  # fmt: skip
         try:
             full = stages.run_refresh(landing, warehouse, dagster_home, work / "refresh-full.out")
         except stages.RefreshFailed as failed:  # a figure too: the run goes on to the next scale
@@ -306,7 +351,7 @@ def _run_scale(
     text, summary = _document(
         events=events, fmt=fmt, generated=generated, lower=lower, full=full, ours=ours,
         polars=polars, pandas=pandas, dashboard=dashboard, day=day, incremental=incremental,
-        nothing_new=nothing_new, load=(load_at_start, load_at_end),
+        nothing_new=nothing_new, load=(load_at_start, load_at_end), floor=floor,
     )  # fmt: skip
     compared = {
         "dashboard": {name: p95 for name, (_, p95) in dashboard.items()},
@@ -394,6 +439,7 @@ def _tables(
     incremental,
     nothing_new,
     load,
+    floor,
 ) -> tuple[str, str]:
     r = report
     full_seconds = full.measured.seconds
@@ -428,6 +474,7 @@ def _tables(
          r.seconds(full_seconds),
          f"<= {FULL_OVER_BOUND_TARGET:g}x the lower bound: {r.times(full_over_bound)} "
          f"({r.verdict(full_over_bound, FULL_OVER_BOUND_TARGET)})"],
+        _floor_row(floor, full, bound),
         ["full refresh: the load's share (raw assets over the whole refresh)",
          f"{load_share * 100:.1f}%" if load_share is not None else "n/a",
          f"<= half of {LOAD_SHARE_BEFORE_LAKE * 100:.1f}% (before the lake): "

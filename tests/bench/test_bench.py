@@ -116,6 +116,7 @@ def test_accounts_scale_with_the_events_asked_for():
 
 ROWS = (
     "scale", "machine", "generate", "lower bound", "full `seatshift refresh`",
+    "floor of a full refresh",
     "full refresh: peak memory", "full refresh: load", "full refresh: checks",
     "full refresh: dbt", "full refresh: publish", "full refresh: slowest dbt models",
     "full refresh: projection and migration plan",
