@@ -94,7 +94,9 @@ def blank_missing_text(frame: pd.DataFrame) -> pd.DataFrame:
     text = [
         column
         for column in frame.columns
-        if frame[column].dtype == object
+        # object columns of strings, and pandas' string dtype (`str`, which a text column gets
+        # after a `.str` method and which the table also prints as "None")
+        if (frame[column].dtype == object or isinstance(frame[column].dtype, pd.StringDtype))
         and frame[column].isna().any()
         and frame[column].dropna().map(lambda value: isinstance(value, str)).all()
     ]

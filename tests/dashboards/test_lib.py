@@ -328,6 +328,24 @@ def test_accounts_and_invoices_are_labelled_with_their_mismatches():
     }
 
 
+def test_missing_text_reads_empty_in_object_and_string_columns_alike():
+    """pandas' `str` dtype (what `.str.replace` returns) printed "None" in the explainer's Reason
+    column; numbers and all-missing columns stay as they are."""
+    from dashboards.lib.layout import blank_missing_text
+
+    frame = pd.DataFrame(
+        {
+            "object_text": pd.Series(["a", None], dtype=object),
+            "string_text": pd.Series(["stale_quantity", None], dtype="str").str.replace("_", " "),
+            "number": [1.0, None],
+        }
+    )
+    shown = blank_missing_text(frame)
+    assert shown["object_text"].tolist() == ["a", ""]
+    assert shown["string_text"].tolist() == ["stale quantity", ""]
+    assert shown["number"].isna().tolist() == [False, True]
+
+
 def test_the_diagonal_spans_both_columns_and_stays_above_zero_for_log_axes():
     accounts = pd.DataFrame({"mrr_usd": [0.0, 50.0], "cost_to_serve_usd": [5.0, 400.0]})
     # min(0, 5) = 0 is raised to 0.01; max(50, 400) = 400.
