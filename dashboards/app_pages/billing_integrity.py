@@ -2,6 +2,7 @@
 mismatches with their evidence, and an invoice explainer that shows each line with the seat events
 and seat counts behind it. The router has already drawn the as-of time and the sidebar filters."""
 
+import pandas as pd
 import streamlit as st
 
 from dashboards.lib import charts, queries, shaping
@@ -196,25 +197,62 @@ if subtotals is not None and not subtotals.empty:
     )
 
 # ---- invoice explainer -----------------------------------------------------------------------
-st.subheader("Invoice explainer")
-st.caption(
-    "Find an invoice by its id, or pick an account and an invoice (an account's mismatched "
-    "invoice comes first), then click a line to see the seat events behind it."
-)
-searched = st.text_input(
-    "Find an invoice by id", key="billing_invoice_search", placeholder="an invoice id"
-).strip()
-if searched and searched != st.session_state.get(SEARCHED_KEY):
-    st.session_state[SEARCHED_KEY] = searched
-    found = guarded(queries.billing_invoice_account, searched)
-    if found is None or found.empty:
-        st.warning(f"No invoice {searched!r} in this warehouse.", icon=":material/search_off:")
-    else:
-        open_invoice(str(found["account_id"].iloc[0]), searched)
-accounts = guarded(queries.billing_accounts)
-if accounts is not None and accounts.empty:
-    st.info("No invoices in this warehouse.")
-elif accounts is not None:
+# Names and widths of the explainer's line table; what decides a line comes first, so status,
+# reason and amounts show at 1280 px.
+LINE_COLUMNS = {
+    "line_id": "Line",
+    "line_kind": "Kind",
+    "description": st.column_config.TextColumn("Description", width="medium"),
+    "invoiced_quantity": st.column_config.NumberColumn("Invoiced qty"),
+    "expected_quantity": st.column_config.NumberColumn("Expected qty"),
+    "invoiced_amount": st.column_config.NumberColumn("Invoiced", format="%.2f"),
+    "expected_amount": st.column_config.NumberColumn("Expected", format="%.2f"),
+    "reconciliation_status": "Status",
+    "mismatch_reason": "Reason",
+    "source_event_id": "Seat event",
+    "seats_before_source_event": "Seats before",
+    "seats_after_source_event": "Seats after",
+    "billable_seats_at_previous_period_start": "Seats at previous period start",
+    "correction_trail": "Corrections",
+    "mismatch_detail": st.column_config.TextColumn("Evidence", width="large"),
+}
+LINE_ORDER = [
+    "line_id",
+    "reconciliation_status",
+    "mismatch_reason",
+    "line_kind",
+    "invoiced_amount",
+    "expected_amount",
+    "invoiced_quantity",
+    "expected_quantity",
+    "description",
+    "source_event_id",
+    "seats_before_source_event",
+    "seats_after_source_event",
+    "billable_seats_at_previous_period_start",
+    "correction_trail",
+    "mismatch_detail",
+]
+
+
+def pick_invoice() -> tuple[str, str, pd.Series] | None:
+    """The search box and the account and invoice pickers; the account, the invoice id and the
+    invoice's row (None when there is nothing to pick)."""
+    searched = st.text_input(
+        "Find an invoice by id", key="billing_invoice_search", placeholder="an invoice id"
+    ).strip()
+    if searched and searched != st.session_state.get(SEARCHED_KEY):
+        st.session_state[SEARCHED_KEY] = searched
+        found = guarded(queries.billing_invoice_account, searched)
+        if found is None or found.empty:
+            st.warning(f"No invoice {searched!r} in this warehouse.", icon=":material/search_off:")
+        else:
+            open_invoice(str(found["account_id"].iloc[0]), searched)
+    accounts = guarded(queries.billing_accounts)
+    if accounts is not None and accounts.empty:
+        st.info("No invoices in this warehouse.")
+    if accounts is None or accounts.empty:
+        return None
     account_labels = shaping.account_labels(accounts)
     left, right = st.columns(2)
     account_id = left.selectbox(
@@ -224,107 +262,101 @@ elif accounts is not None:
         format_func=account_labels.get,
     )
     invoices = guarded(queries.billing_invoices, account_id)
-    if invoices is not None and not invoices.empty:
-        labels = shaping.invoice_labels(invoices)
-        options = list(labels)
-        if st.session_state.get("billing_invoice") not in options:
-            # a new account: open on its mismatched invoice, if it has one
-            st.session_state.pop("billing_invoice", None)
-            mismatched = invoices.loc[invoices["mismatched_lines"] > 0, "invoice_id"]
-            if not mismatched.empty:
-                st.session_state["billing_invoice"] = str(mismatched.iloc[0])
-        invoice_id = right.selectbox(
-            "Invoice", options, key="billing_invoice", format_func=labels.get
+    if invoices is None or invoices.empty:
+        return None
+    labels = shaping.invoice_labels(invoices)
+    options = list(labels)
+    if st.session_state.get("billing_invoice") not in options:
+        # a new account: open on its mismatched invoice, if it has one
+        st.session_state.pop("billing_invoice", None)
+        mismatched = invoices.loc[invoices["mismatched_lines"] > 0, "invoice_id"]
+        if not mismatched.empty:
+            st.session_state["billing_invoice"] = str(mismatched.iloc[0])
+    invoice_id = right.selectbox("Invoice", options, key="billing_invoice", format_func=labels.get)
+    return account_id, invoice_id, invoices.set_index("invoice_id").loc[invoice_id]
+
+
+def describe_invoice(invoice: pd.Series) -> None:
+    # Names and exact amounts do not fit a metric card at 1280 px: one line of text instead.
+    st.markdown(
+        f"**{text(invoice['account_name'])}** ({text(invoice['segment'])}) · "
+        f"subtotal **{invoice['currency']} {float(invoice['subtotal']):,.2f}** · "
+        f"status **{invoice['invoice_status']}** · "
+        f"**{count(invoice['mismatched_lines'])}** mismatch(es) on this invoice",
+        help=definition("invoice_subtotal_checks"),
+    )
+    st.caption(
+        f"Period {timestamp(invoice['period_start'])} to {timestamp(invoice['period_end'])}, "
+        f"issued {timestamp(invoice['issued_at'])}. "
+        + (
+            "Subtotal equals the sum of the lines."
+            if invoice["is_subtotal_match"]
+            else f"Subtotal differs from the sum of the lines ({invoice['lines_amount']})."
         )
-        invoice = invoices.set_index("invoice_id").loc[invoice_id]
-        # Names and exact amounts do not fit a metric card at 1280 px: one line of text instead.
-        st.markdown(
-            f"**{text(invoice['account_name'])}** ({text(invoice['segment'])}) · "
-            f"subtotal **{invoice['currency']} {float(invoice['subtotal']):,.2f}** · "
-            f"status **{invoice['invoice_status']}** · "
-            f"**{count(invoice['mismatched_lines'])}** mismatch(es) on this invoice",
-            help=definition("invoice_subtotal_checks"),
-        )
+    )
+
+
+def line_seat_events(line: pd.Series, account_id: str, invoice_id: str) -> None:
+    """The seat events behind one invoice line, with their download."""
+    st.markdown(f"**Seat events behind `{text(line['line_id'])}`**")
+    seats_before = line["billable_seats_at_previous_period_start"]
+    if line["line_kind"] == "seats" and seats_before:
         st.caption(
-            f"Period {timestamp(invoice['period_start'])} to {timestamp(invoice['period_end'])}, "
-            f"issued {timestamp(invoice['issued_at'])}. "
-            + (
-                "Subtotal equals the sum of the lines."
-                if invoice["is_subtotal_match"]
-                else f"Subtotal differs from the sum of the lines ({invoice['lines_amount']})."
-            )
+            f"{count(seats_before)} seat(s) at the previous period start, then these changes "
+            "up to this period's start."
         )
-        lines = guarded(queries.billing_invoice_lines, invoice_id)
-        if lines is not None:
-            readable_lines = blank_missing_text(
-                lines.assign(mismatch_reason=lines["mismatch_reason"].str.replace("_", " "))
-            )
-            selection = st.dataframe(
-                readable_lines,
-                hide_index=True,
-                on_select="rerun",
-                selection_mode="single-row",
-                key="billing_lines",
-                column_config={
-                    "line_id": "Line",
-                    "line_kind": "Kind",
-                    "description": st.column_config.TextColumn("Description", width="medium"),
-                    "invoiced_quantity": st.column_config.NumberColumn("Invoiced qty"),
-                    "expected_quantity": st.column_config.NumberColumn("Expected qty"),
-                    "invoiced_amount": st.column_config.NumberColumn("Invoiced", format="%.2f"),
-                    "expected_amount": st.column_config.NumberColumn("Expected", format="%.2f"),
-                    "reconciliation_status": "Status",
-                    "mismatch_reason": "Reason",
-                    "source_event_id": "Seat event",
-                    "seats_before_source_event": "Seats before",
-                    "seats_after_source_event": "Seats after",
-                    "billable_seats_at_previous_period_start": "Seats at previous period start",
-                    "correction_trail": "Corrections",
-                    "mismatch_detail": st.column_config.TextColumn("Evidence", width="large"),
-                },
-                # What decides a line comes first, so status, reason and amounts show at 1280 px.
-                column_order=[
-                    "line_id",
-                    "reconciliation_status",
-                    "mismatch_reason",
-                    "line_kind",
-                    "invoiced_amount",
-                    "expected_amount",
-                    "invoiced_quantity",
-                    "expected_quantity",
-                    "description",
-                    "source_event_id",
-                    "seats_before_source_event",
-                    "seats_after_source_event",
-                    "billable_seats_at_previous_period_start",
-                    "correction_trail",
-                    "mismatch_detail",
-                ],
-            )
-            # A row picked on a longer invoice may point past the end of this one (an IndexError).
-            rows = [row for row in selection.selection.rows if row < len(lines)]
-            if not rows:
-                st.caption("Click a line (its first column) to see its seat events.")
-            else:
-                line = lines.iloc[rows[0]]
-                st.markdown(f"**Seat events behind `{text(line['line_id'])}`**")
-                if line["line_kind"] == "seats" and line["billable_seats_at_previous_period_start"]:
-                    st.caption(
-                        f"{count(line['billable_seats_at_previous_period_start'])} seat(s) at the "
-                        f"previous period start, then these changes up to this period's start."
-                    )
-                events = guarded(queries.billing_line_events, line["reconciliation_id"])
-                if events is not None and events.empty:
-                    st.info("No seat events stand behind this line (a fee or an adjustment).")
-                elif events is not None:
-                    table_with_download(
-                        events,
-                        f"seat_events_{line['reconciliation_id'].replace('|', '_')}.csv",
-                        key="billing_events_download",
-                        column_config=SEAT_EVENT_COLUMNS,
-                        context={
-                            "account_id": account_id,
-                            "invoice_id": invoice_id,
-                            "reconciliation_id": line["reconciliation_id"],
-                        },
-                    )
+    events = guarded(queries.billing_line_events, line["reconciliation_id"])
+    if events is not None and events.empty:
+        st.info("No seat events stand behind this line (a fee or an adjustment).")
+    elif events is not None:
+        table_with_download(
+            events,
+            f"seat_events_{line['reconciliation_id'].replace('|', '_')}.csv",
+            key="billing_events_download",
+            column_config=SEAT_EVENT_COLUMNS,
+            context={
+                "account_id": account_id,
+                "invoice_id": invoice_id,
+                "reconciliation_id": line["reconciliation_id"],
+            },
+        )
+
+
+# A fragment: picking an account, an invoice or a line reruns the explainer alone, not the
+# accuracy chart and the mismatch tables above it, which an explainer pick does not change.
+@st.fragment
+def invoice_explainer() -> None:
+    st.subheader("Invoice explainer")
+    st.caption(
+        "Find an invoice by its id, or pick an account and an invoice (an account's mismatched "
+        "invoice comes first), then click a line to see the seat events behind it."
+    )
+    picked = pick_invoice()
+    if picked is None:
+        return
+    account_id, invoice_id, invoice = picked
+    describe_invoice(invoice)
+    lines = guarded(queries.billing_invoice_lines, invoice_id)
+    if lines is None:
+        return
+    readable_lines = blank_missing_text(
+        lines.assign(mismatch_reason=lines["mismatch_reason"].str.replace("_", " "))
+    )
+    selection = st.dataframe(
+        readable_lines,
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="billing_lines",
+        column_config=LINE_COLUMNS,
+        column_order=LINE_ORDER,
+    )
+    # A row picked on a longer invoice may point past the end of this one (an IndexError).
+    rows = [row for row in selection.selection.rows if row < len(lines)]
+    if not rows:
+        st.caption("Click a line (its first column) to see its seat events.")
+    else:
+        line_seat_events(lines.iloc[rows[0]], account_id, invoice_id)
+
+
+invoice_explainer()
