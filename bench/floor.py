@@ -4,7 +4,7 @@ spend at least, whatever its code, measured on this machine in the bench's own r
 Three passes, each the least its stage can do:
 
 - `write`: the usage files read once and written once as month-partitioned Parquet parts with
-  the lineage columns, as the load writes them (the same compression), in one DuckDB statement:
+  the lineage columns, as the load writes them (the same compression, one statement per file):
   no rule judged, no duplicate looked for, nothing quarantined.
 - `checks`: the written parts scanned once for a required column left empty (every required
   column of the contract in one pass) and once for a key delivered twice (one grouping by the
@@ -39,7 +39,7 @@ def floor(files: list[str], fmt: str, work: Path) -> dict:
 
     parts = work / "floor-parts"
     shutil.rmtree(parts, ignore_errors=True)
-    work.mkdir(parents=True, exist_ok=True)
+    parts.mkdir(parents=True)
     connection = duckdb.connect()
     connection.execute("set timezone = 'UTC'")
     connection.execute("set preserve_insertion_order = false")
@@ -47,24 +47,31 @@ def floor(files: list[str], fmt: str, work: Path) -> dict:
     # a row's number in its file: Parquet gives it; a CSV reader has none, so every CSV row gets
     # the same number (a constant column writes for nothing, so the floor can only be lower)
     numbered = ", file_row_number = true" if fmt == "parquet" else ""
-    source = _duckdb_source(files, fmt)[:-1] + f", filename = true{numbered})"
     row_number = "file_row_number + 1" if fmt == "parquet" else "cast(0 as bigint)"
     dropped = "filename, file_row_number" if fmt == "parquet" else "filename"
+    rows = 0
     started = time.perf_counter()
     try:
-        (rows, _) = connection.execute(
-            f"""copy (
-                select * exclude ({dropped}),
-                    'floor' as _refresh_id, filename as _file_name,
-                    {row_number} as _row_number,
-                    current_timestamp::timestamp as _loaded_at, null::varchar as _extra,
-                    strftime({month}, '%Y-%m') as __month
-                from {source}
-            ) to '{parts}' ({PARQUET_OPTIONS}, partition_by (__month), return_files true)"""
-        ).fetchone()
+        # One statement per file, as the load writes each landing file's rows (lake.write_parts).
+        # One statement over every file at once held every month's partition open until the end:
+        # 11.7 GiB at 100M, against 9.6 GiB file by file, at the same 3.3-3.4x the lower bound.
+        for index, name in enumerate(files):
+            source = _duckdb_source([name], fmt)[:-1] + f", filename = true{numbered})"
+            (written_rows, _) = connection.execute(
+                f"""copy (
+                    select * exclude ({dropped}),
+                        'floor' as _refresh_id, filename as _file_name,
+                        {row_number} as _row_number,
+                        current_timestamp::timestamp as _loaded_at, null::varchar as _extra,
+                        strftime({month}, '%Y-%m') as __month
+                    from {source}
+                ) to '{parts / f"file-{index}"}'
+                ({PARQUET_OPTIONS}, partition_by (__month), return_files true)"""
+            ).fetchone()
+            rows += written_rows
         write = time.perf_counter() - started
         written = sum(path.stat().st_size for path in parts.rglob("*.parquet"))
-        lake = f"read_parquet('{parts}/*/*.parquet')"
+        lake = f"read_parquet('{parts}/*/*/*.parquet')"
         required = " or ".join(
             f"{quote(column.name)} is null" for column in EXPORT.columns if column.required
         )
