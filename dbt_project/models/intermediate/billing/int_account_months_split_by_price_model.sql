@@ -134,6 +134,10 @@ final as (
         cast(by_model.seconds_in_force as double)
         / months_measured.seconds_in_month as month_fraction,
         by_model.is_in_force_at_month_end = 1 as is_month_model,
+        -- the month is billed under an assigned model, not the current one (is_current_model)
+        by_model.is_in_force_at_month_end = 1
+        and by_model.is_assigned = 1
+        and by_model.price_model_id <> {{ current_price_model_id() }} as is_billed_under_assignment,
         count(*) over (
             partition by by_model.account_id, by_model.month
         ) > 1 as is_switch_month

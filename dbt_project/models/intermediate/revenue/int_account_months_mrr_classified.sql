@@ -19,16 +19,13 @@ models_in_force as (select * from {{ ref('int_account_months_split_by_price_mode
 
 rated as (select * from {{ ref('int_account_months_rated_by_price_model') }}),
 
--- dim_price_models.is_current_model
 assigned_month_models as (
     select
         account_id,
         month,
         price_model_id
     from models_in_force
-    where is_month_model
-        and is_assigned
-        and price_model_id <> {{ current_price_model_id() }}
+    where is_billed_under_assignment
 ),
 
 assigned_month_charges as (
