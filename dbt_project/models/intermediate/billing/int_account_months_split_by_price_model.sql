@@ -10,12 +10,7 @@ account_months as (select * from {{ ref('int_account_months_spined') }}),
 assignments as (select * from {{ ref('stg_billing__price_model_assignments') }}),
 
 month_bounds as (
-    select
-        account_id,
-        month,
-        cast(month as {{ dbt.type_timestamp() }}) as month_start_at,
-        cast({{ dbt.dateadd('month', 1, 'month') }} as {{ dbt.type_timestamp() }}) as month_end_at
-    from account_months
+    {{ month_bounds_of('account_months') }}
 ),
 
 months_measured as (
@@ -31,31 +26,7 @@ months_measured as (
 -- The part of each month an assignment covers: from the later of its start and the month's
 -- start to the earlier of its end (none: still running) and the month's end.
 assigned_parts as (
-    select
-        months_measured.account_id,
-        months_measured.month,
-        months_measured.month_end_at,
-        assignments.price_model_id,
-        assignments.cohort,
-        case
-            when assignments.effective_from > months_measured.month_start_at
-                then assignments.effective_from
-            else months_measured.month_start_at
-        end as part_start_at,
-        case
-            when assignments.effective_to is null
-                or assignments.effective_to > months_measured.month_end_at
-                then months_measured.month_end_at
-            else assignments.effective_to
-        end as part_end_at
-    from months_measured
-    inner join assignments
-        on months_measured.account_id = assignments.account_id
-            and months_measured.month_end_at > assignments.effective_from
-            and (
-                assignments.effective_to is null
-                or months_measured.month_start_at < assignments.effective_to
-            )
+    {{ assignment_month_parts('months_measured', 'assignments', ['price_model_id', 'cohort']) }}
 ),
 
 assigned_parts_measured as (

@@ -77,41 +77,13 @@ seat_periods as (
 ),
 
 month_bounds as (
-    select
-        account_id,
-        month,
-        cast(month as {{ dbt.type_timestamp() }}) as month_start_at,
-        cast({{ dbt.dateadd('month', 1, 'month') }} as {{ dbt.type_timestamp() }}) as month_end_at
-    from account_months
+    {{ month_bounds_of('account_months') }}
 ),
 
 assigned_parts as (
-    select
-        month_bounds.account_id,
-        month_bounds.month,
-        month_bounds.month_start_at,
-        month_bounds.month_end_at,
-        assigned_elsewhere.price_model_id,
-        assigned_elsewhere.effective_from,
-        case
-            when assigned_elsewhere.effective_from > month_bounds.month_start_at
-                then assigned_elsewhere.effective_from
-            else month_bounds.month_start_at
-        end as part_start_at,
-        case
-            when assigned_elsewhere.effective_to is null
-                or assigned_elsewhere.effective_to > month_bounds.month_end_at
-                then month_bounds.month_end_at
-            else assigned_elsewhere.effective_to
-        end as part_end_at
-    from month_bounds
-    inner join assigned_elsewhere
-        on month_bounds.account_id = assigned_elsewhere.account_id
-            and month_bounds.month_end_at > assigned_elsewhere.effective_from
-            and (
-                assigned_elsewhere.effective_to is null
-                or month_bounds.month_start_at < assigned_elsewhere.effective_to
-            )
+    {{ assignment_month_parts(
+        'month_bounds', 'assigned_elsewhere', ['price_model_id', 'effective_from']
+    ) }}
 ),
 
 assigned_parts_billed as (
