@@ -57,7 +57,7 @@ month = decision.as_of_month(triggers)
 segments = filters.segments or decision.segments_of(triggers)
 status = decision.latest_status(triggers, tuple(segments))
 st.caption(
-    f"Migration trigger at **{month:%B %Y}**, the last month of data.",
+    f"Migration trigger at **{month:%B %Y}**, the last complete month of data.",
     help=definition("migration_trigger"),
 )
 

@@ -91,6 +91,14 @@ def test_a_new_day_with_late_events_and_a_correction_builds_incrementally_as_a_f
         "select is_voided from marts.fct_seat_ledger where event_id = ?",
         [day.correction_of],
     ) == [(True,)]
+    # One day of March is loaded and checked, but March is in progress: every monthly mart still
+    # ends at February, the last complete month (a day of usage read as a month fell by 9/10ths).
+    (data_as_of, as_of_month), *_ = _query(
+        warehouse, "select data_as_of, as_of_month from marts.rpt_data_as_of"
+    )
+    assert data_as_of.date() == day.day and as_of_month == last_day.replace(day=1)
+    for mart in ("fct_account_month", "fct_migration_triggers", "fct_shadow_invoice"):
+        assert _query(warehouse, f"select max(month) from marts.{mart}") == [(as_of_month,)]
     incremental = _table_fingerprints(warehouse)
     assert "dbt docs kept:" in dbt_log and ", kept (the same project code" in daily.stdout
     assert docs_page.read_bytes() == sample_page

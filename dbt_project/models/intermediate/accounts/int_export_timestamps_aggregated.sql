@@ -135,7 +135,14 @@ as_of as (
 final as (
     select
         data_as_of,
-        {{ month_of('data_as_of') }} as as_of_month,
+        -- the last complete month (docs block months): the month of data_as_of once the data has
+        -- reached the month's last day, else the month before it
+        case
+            when {{ dbt.dateadd('day', 1, 'data_as_of') }}
+                >= {{ dbt.dateadd('month', 1, month_of('data_as_of')) }}
+                then {{ month_of('data_as_of') }}
+            else cast({{ dbt.dateadd('month', -1, month_of('data_as_of')) }} as date)
+        end as as_of_month,
         accounts_last_updated_at,
         plans_last_effective_from,
         subscriptions_last_updated_at,

@@ -9,7 +9,10 @@ accounts as (select * from {{ ref('dim_accounts') }}),
 
 model_costs as (select * from {{ ref('int_model_costs_in_force') }}),
 
--- an account's segment is its current segment, as in fct_account_month
+export_timestamps as (select * from {{ ref('int_export_timestamps_aggregated') }}),
+
+-- an account's segment is its current segment, as in fct_account_month; the months of
+-- fct_account_month too, up to the last complete month (docs block months)
 usage_with_segment as (
     select
         usage_rolled_up.*,
@@ -17,6 +20,8 @@ usage_with_segment as (
     from usage_rolled_up
     inner join accounts
         on usage_rolled_up.account_id = accounts.account_id
+    inner join export_timestamps
+        on usage_rolled_up.month <= export_timestamps.as_of_month
 ),
 
 aggregated as (
