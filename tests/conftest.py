@@ -225,3 +225,24 @@ def generated_warehouse(generated_company) -> Path:
         f"the refresh failed:\n{generated_company['output']}"
     )
     return Path(generated_company["warehouse"])
+
+
+@pytest.fixture(scope="session")
+def thousand_account_warehouse(tmp_path_factory) -> Path:
+    """A 1,000-account, 12-month company (seed 9191), generated and refreshed: the checks at
+    scale (`make test-scale`) hold the warehouse to independent computations on it."""
+
+    def build(folder: Path) -> dict:
+        landing = folder / "landing"
+        subprocess.run(
+            [str(SEATSHIFT), "generate", "--out", str(landing), "--accounts", "1000",
+             "--months", "12", "--seed", "9191"],
+            check=True, capture_output=True, text=True, cwd=REPO_ROOT, timeout=600,
+        )  # fmt: skip
+        run = run_refresh(landing, folder / "seatshift.duckdb", timeout=1800)
+        return {"warehouse": str(run.warehouse), "returncode": run.returncode,
+                "output": run.stdout[-4000:] + run.stderr[-4000:]}  # fmt: skip
+
+    built = shared_by_workers(tmp_path_factory, "thousand-accounts", build)
+    assert built["returncode"] == 0, built["output"]
+    return Path(built["warehouse"])

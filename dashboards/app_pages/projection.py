@@ -28,6 +28,7 @@ CHOICE_KEY = "projection_choice_model"
 ASSUMPTION_KEY = "projection_assumption_{}"
 COST_DECLINE_KEY = "projection_cost_decline_{}"
 MARGIN_MODEL_KEY = "projection_margin_model"
+EXACT_KEY = "projection_edit_exact"
 # A multiplier above this is no longer an assumption but a stress test nobody asked for.
 MAX_MULTIPLE = 10.0
 
@@ -150,9 +151,18 @@ if cost_curve is not None and not cost_curve.empty:
         curve_edits = margin.edited_curve(curve_frame, cost_curve)
 
 re_projected = None
+exact = False
 if edited or curve_edits:
+    exact = st.toggle(
+        "Re-project every account exactly",
+        key=EXACT_KEY,
+        help="An edit re-projects the edit sample and moves the build's figures by what it moved "
+        "the sample's, in a moment whatever the number of accounts. This re-projects every "
+        "account of the base instead: exact, and slower the more accounts there are. "
+        + definition("projection_edit_estimate"),
+    )
     with st.spinner("Re-projecting with the build's SQL…", show_time=True):
-        re_projected = guarded(queries.re_projection, edited, curve_edits)
+        re_projected = guarded(queries.re_projection, edited, curve_edits, exact=exact)
 if re_projected is not None:
     changes = ", ".join(
         [
@@ -163,7 +173,8 @@ if re_projected is not None:
     )
     st.info(
         f"**Edited**: {changes}. The figures marked *edited* re-project the build's data with "
-        "the build's own projection SQL; nothing is published. Reset to return to the build's.",
+        "the build's own projection SQL; nothing is published. Reset to return to the build's. "
+        + road_ahead.edit_method(exact, described),
         icon=":material/edit:",
     )
     edited_projection = road_ahead.projection_of(

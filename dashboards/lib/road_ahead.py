@@ -225,6 +225,22 @@ def assumption_label(name: str) -> str:
     return name.removeprefix("projection_").replace("_", " ").capitalize()
 
 
+def edit_method(exact: bool, settings: dict[str, dict]) -> str:
+    """How the edited figures were computed, for the page's note: every account, or the edit
+    sample with its size and the tolerance the tests hold it to (rpt_settings' rows by name)."""
+    if exact:
+        return "Every account of the base was re-projected: the figures are exact."
+    sample = settings.get("projection_edit_sample_accounts", {}).get("value")
+    tolerance = settings.get("projection_edit_tolerance", {}).get("value")
+    if sample is None or tolerance is None:
+        return "The figures are estimated from the edit sample."
+    return (
+        f"The figures are estimated from the edit sample (at most {float(sample):,.0f} accounts "
+        f"per segment and model, each standing for its stratum), within ±{float(tolerance):.0%} "
+        "of an exact re-projection; switch on the exact re-projection to check one."
+    )
+
+
 def edited_assumptions(
     chosen: dict[str, float], in_force: dict[str, float]
 ) -> tuple[tuple[str, float], ...]:

@@ -46,3 +46,7 @@ def length(expression):
 
 def right(string_text, length_expression):
     return f"right({string_text}, {length_expression})"
+
+
+def hash(field):  # the name of dbt's macro
+    return f"md5(cast({field} as varchar))"

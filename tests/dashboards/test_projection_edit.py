@@ -523,3 +523,107 @@ def test_the_choice_chart_draws_the_proposal_forced_and_offered_beside_the_curre
         "Tokens: forced switch": [80.0, 70.0],
         "Tokens: under choice": [95.0, 85.0],
     }
+
+
+# ---- the edit estimate (docs block projection_edit_estimate) ---------------------------------
+
+EDITS = (
+    ((GROWTH, 1.5),),
+    ((GROWTH, 0.5),),
+    ((SPREAD, 2.0),),
+    ((CHURN, 2.0),),
+    ((SHOCK, 0.6),),
+    ((CHURN, 1.5), (GROWTH, 1.25), (SHOCK, 0.4)),
+)
+
+
+def _setting(warehouse: Path, name: str) -> float:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        (value,) = connection.execute(
+            "select value from marts.rpt_settings where name = ?", [name]
+        ).fetchone()
+    return float(value)
+
+
+def _page_totals(projection: pd.DataFrame) -> pd.DataFrame:
+    """Every total the page shows: per segment (and all), model and scenario, the MRR of months
+    1 .. h for h = 6, 12, 24, forced and under choice."""
+    totals = []
+    for horizon in road_ahead.HORIZONS:
+        months = projection[projection["months_ahead"].between(1, horizon)]
+        summed = months.groupby(["segment", "price_model_id", "scenario"])[
+            ["projected_revenue_usd", "projected_choice_revenue_usd"]
+        ].sum()
+        totals.append(summed.astype(float).assign(horizon=horizon))
+    return (
+        pd.concat(totals)
+        .reset_index()
+        .set_index(["segment", "price_model_id", "scenario", "horizon"])
+    )
+
+
+def _largest_errors(warehouse: Path, edits) -> dict[tuple, float]:
+    """The largest relative error of the estimate against the exact re-projection, per edit,
+    over every total the page shows."""
+    errors = {}
+    for edit in edits:
+        estimate = _page_totals(queries.re_projection(edit)["projection"])
+        exact = _page_totals(queries.re_projection(edit, exact=True)["projection"])
+        assert estimate.index.equals(exact.index)
+        relative = (estimate - exact).abs() / exact.abs().where(exact.abs() > 0)
+        errors[edit] = float(relative.max().max())
+    return errors
+
+
+def test_where_every_segment_is_sampled_whole_the_estimate_is_the_exact_re_projection(sample):
+    # The sample's segments are smaller than the edit sample's strata, so every account stands for
+    # itself: the estimate moves the build's figures by exactly what the edit moves them.
+    with duckdb.connect(str(sample), read_only=True) as connection:
+        weights = connection.execute(
+            "select min(sample_weight), max(sample_weight), count(distinct account_id)"
+            " from marts.fct_projection_edit_sample"
+        ).fetchone()
+        based = connection.execute(
+            "select count(distinct account_id) from marts.fct_projection_bases"
+        ).fetchone()[0]
+    assert weights[:2] == (1, 1) and weights[2] == based
+    for edit in EDITS[:3]:
+        estimate = queries.re_projection(edit)
+        exact = queries.re_projection(edit, exact=True)
+        for name in ("projection", "backtest", "margin"):
+            key = {"projection": "revenue_projection_id", "backtest": "backtest_id"}.get(
+                name, "projection_margin_id"
+            )
+            pd.testing.assert_frame_equal(_sorted(estimate[name], key), _sorted(exact[name], key))
+
+
+def test_on_a_generated_company_the_estimate_stays_within_the_tolerance(
+    generated_warehouse, monkeypatch
+):
+    # 150 accounts: some segments have more accounts than strata, so the estimate is a real one.
+    monkeypatch.setenv("SEATSHIFT_WAREHOUSE", str(generated_warehouse))
+    with duckdb.connect(str(generated_warehouse), read_only=True) as connection:
+        (drawn,) = connection.execute(
+            "select count(*) from marts.fct_projection_edit_sample where sample_weight > 1"
+        ).fetchone()
+    assert drawn > 0, "no stratum stands for more than one account: nothing is estimated"
+    tolerance = _setting(generated_warehouse, "projection_edit_tolerance")
+    errors = _largest_errors(generated_warehouse, EDITS)
+    assert max(errors.values()) <= tolerance, errors
+    # an edit of the churn or of the shock churn moves every account of a part alike: exact
+    assert errors[((CHURN, 2.0),)] < 1e-9 and errors[((SHOCK, 0.6),)] < 1e-3, errors
+
+
+@pytest.mark.scale
+def test_on_a_thousand_account_company_the_estimate_stays_within_the_tolerance(
+    thousand_account_warehouse, monkeypatch
+):
+    monkeypatch.setenv("SEATSHIFT_WAREHOUSE", str(thousand_account_warehouse))
+    with duckdb.connect(str(thousand_account_warehouse), read_only=True) as connection:
+        (largest,) = connection.execute(
+            "select max(sample_weight) from marts.fct_projection_edit_sample"
+        ).fetchone()
+    assert largest >= 5, "the strata stand for several accounts each"
+    tolerance = _setting(thousand_account_warehouse, "projection_edit_tolerance")
+    errors = _largest_errors(thousand_account_warehouse, EDITS)
+    assert max(errors.values()) <= tolerance, errors

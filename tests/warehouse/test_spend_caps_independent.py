@@ -14,7 +14,6 @@ uses) in `make test-scale`.
 
 from __future__ import annotations
 
-import subprocess
 from collections import defaultdict
 from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
@@ -23,7 +22,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from tests.conftest import REPO_ROOT, SEATSHIFT, run_refresh, shared_by_workers
+from tests.conftest import REPO_ROOT
 
 PRICE_BOOK = REPO_ROOT / "dbt_project" / "seeds" / "price_book"
 MODEL = "per_token"
@@ -106,24 +105,6 @@ def _check(warehouse: Path, *, at_least_capped: int) -> None:
 
 def test_capped_invoices_agree_with_an_independent_computation(generated_warehouse):
     _check(generated_warehouse, at_least_capped=1)
-
-
-@pytest.fixture(scope="session")
-def thousand_account_warehouse(tmp_path_factory) -> Path:
-    def build(folder: Path) -> dict:
-        landing = folder / "landing"
-        subprocess.run(
-            [str(SEATSHIFT), "generate", "--out", str(landing), "--accounts", "1000",
-             "--months", "12", "--seed", "9191"],
-            check=True, capture_output=True, text=True, cwd=REPO_ROOT, timeout=600,
-        )  # fmt: skip
-        run = run_refresh(landing, folder / "seatshift.duckdb", timeout=1800)
-        return {"warehouse": str(run.warehouse), "returncode": run.returncode,
-                "output": run.stdout[-4000:] + run.stderr[-4000:]}  # fmt: skip
-
-    built = shared_by_workers(tmp_path_factory, "thousand-accounts", build)
-    assert built["returncode"] == 0, built["output"]
-    return Path(built["warehouse"])
 
 
 @pytest.mark.scale

@@ -107,20 +107,26 @@ def projection_settings() -> pd.DataFrame:
 # The re-projection runs the projection SQL the build published (marts.rpt_projection_sql, the
 # macros of the projection's models with the editable assumptions as $parameters) in an in-memory
 # DuckDB over copies of its inputs, and rates the grown quantities with the build's rating SQL
-# (marts.rpt_rating_sql's rate_usage): with the settings in force it gives fct_revenue_projection
-# row for row, and an edited assumption is projected exactly as the build would project it.
+# (marts.rpt_rating_sql's rate_usage). An edit re-projects the edit sample only
+# (fct_projection_edit_sample: at most projection_edit_sample_accounts accounts per segment and
+# origin, each standing for its stratum) and moves the build's exact projection by segment by
+# what the edit moved the sample's (fct_projection_edit_anchors, projection_by_segment_estimated;
+# docs block projection_edit_estimate), so an edit costs the same whatever the size of the base;
+# everything after the projection by segment runs as the build runs it. With the settings in
+# force it gives fct_revenue_projection row for row. `exact=True` re-projects every account (the
+# tests' reference for the estimate).
 
-# The relations rpt_projection_sql's queries read, copied once per published build (`published`
-# is the warehouse, attached read-only for the copy only).
+# The relations rpt_projection_sql's queries read, copied per published build (`published` is
+# the warehouse, attached read-only for the copy only). The bases and quantities are the edit
+# sample's (or, exact, every account's).
 _PROJECTION_INPUTS = {
-    "projection_bases": "select * from published.marts.fct_projection_bases",
     "projection_measured_rates": "select * from published.marts.fct_projection_measured_rates",
-    "projection_quantities": """
-        select account_id, month, metric, quantity, events, momentum_log_growth
-        from published.marts.fct_projection_quantities
+    # the backtest reads the bases of its origin (every account: the MRR it starts from and the
+    # accounts it follows), the MRR its base had from its origin on, and its trailing-NRR
+    # forecast the months before the origin
+    "projection_backtest_bases": """
+        select * from published.marts.fct_projection_bases where origin_kind = 'backtest'
         """,
-    # the backtest compares with the MRR its base had from its origin on, and its trailing-NRR
-    # forecast reads the months before the origin
     "projection_actuals": """
         select account_id, segment, month, mrr_usd
         from published.marts.fct_account_month
@@ -145,6 +151,29 @@ _PROJECTION_INPUTS = {
         select model, projection_yearly_decline from published.marts.fct_model_cost_curve
         """,
 }
+_QUANTITY_COLUMNS = "account_id, month, metric, quantity, events, momentum_log_growth"
+_SAMPLED_INPUTS = {
+    "projection_rated_bases": """
+        select bases.*, edit_sample.sample_weight
+        from published.marts.fct_projection_bases as bases
+        inner join published.marts.fct_projection_edit_sample as edit_sample
+            on bases.origin_kind = edit_sample.origin_kind
+                and bases.account_id = edit_sample.account_id
+                and bases.price_model_id = edit_sample.price_model_id
+        """,
+    "projection_quantities": f"""
+        select {_QUANTITY_COLUMNS}
+        from published.marts.fct_projection_quantities
+        where account_id in (select account_id from published.marts.fct_projection_edit_sample)
+        """,
+    "projection_edit_anchors": "select * from published.marts.fct_projection_edit_anchors",
+}
+_EXACT_INPUTS = {
+    "projection_rated_bases": "select * from published.marts.fct_projection_bases",
+    "projection_quantities": f"""
+        select {_QUANTITY_COLUMNS} from published.marts.fct_projection_quantities
+        """,
+}
 
 
 @dataclass(frozen=True)
@@ -164,20 +193,30 @@ _RATED_KEPT = 8
 class _ProjectionWorkspace:
     connection: duckdb.DuckDBPyConnection
     sql: _ProjectionSql
+    exact: bool
     rated: dict[tuple[float, ...], dict[str, pa.Table]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-@st.cache_resource(max_entries=2, show_spinner=False)
-def _projection_workspace(path: str, version: str) -> _ProjectionWorkspace:
-    """An in-memory DuckDB holding the build's projection inputs and its projection and rating
-    SQL, with the parts that no assumption moves (the origins, the backtest's price book) stored."""
+def _use_bases(cursor: duckdb.DuckDBPyConnection, relation: str) -> None:
+    """Point projection_bases, which rpt_projection_sql's queries read, at `relation`: the
+    accounts re-projected (the edit sample) up to the projection by segment, then the
+    backtest's whole base."""
+    cursor.execute(f"create or replace temp view projection_bases as select * from {relation}")
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _projection_workspace(path: str, version: str, exact: bool = False) -> _ProjectionWorkspace:
+    """An in-memory DuckDB holding the build's projection inputs (the edit sample's bases and
+    quantities, or every account's with `exact`) and its projection and rating SQL, with the
+    parts that no assumption moves (the origins, the backtest's price book) stored."""
     del version  # only part of the cache key
     workspace = duckdb.connect()
     escaped = path.replace("'", "''")
     workspace.execute(f"attach '{escaped}' as published (read_only)")
     try:
-        for name, sql in _PROJECTION_INPUTS.items():
+        inputs = _PROJECTION_INPUTS | (_EXACT_INPUTS if exact else _SAMPLED_INPUTS)
+        for name, sql in inputs.items():
             workspace.execute(f"create table {name} as {sql}")
         rows = workspace.execute(
             "select sql_name, sql_text, parameter_names from published.marts.rpt_projection_sql"
@@ -191,13 +230,15 @@ def _projection_workspace(path: str, version: str) -> _ProjectionWorkspace:
         parameters={name: [p for p in names.split(",") if p] for name, _, names in rows},
         rate_usage=rate_usage,
     )
+    _use_bases(workspace, "projection_rated_bases")
     workspace.execute("create view rating_price_components as select * from price_book_components")
     workspace.execute(f"create table projection_origins as {sql.queries['projection_origins']}")
     workspace.execute(
         f"create table backtest_components as {sql.queries['backtest_price_components']}"
     )
     workspace.execute("drop view rating_price_components")
-    return _ProjectionWorkspace(workspace, sql)
+    workspace.execute("drop view projection_bases")
+    return _ProjectionWorkspace(workspace, sql, exact)
 
 
 def projection_assumption_names() -> list[str]:
@@ -243,6 +284,7 @@ def _re_project(
     cursor.execute(
         "create or replace temp view rating_price_components as select * from price_book_components"
     )
+    _use_bases(cursor, "projection_rated_bases")
     run("projection_rates", into="projection_rates")
     run("projection_usage_grown", into="projection_usage_grown")
     rated_key = tuple(float(values[name]) for name in _RATED_BY)
@@ -260,7 +302,12 @@ def _re_project(
     for name, lines in rated.items():
         cursor.register(f"{name}_arrow", lines)
         cursor.execute(f"create or replace temp view {name} as select * from {name}_arrow")
-    run("projection_by_segment", into="projection_by_segment")
+    if workspace.exact:
+        run("projection_by_segment", into="projection_by_segment")
+    else:
+        run("projection_by_segment_sampled", into="projection_by_segment_sampled")
+        run("projection_by_segment_estimated", into="projection_by_segment")
+    _use_bases(cursor, "projection_backtest_bases")
     run("projection_backtest", into="projection_backtest")
     run("revenue_projection", into="revenue_projection")
     # the cost curve as edited (a tier not given keeps the build's decline)
@@ -292,8 +339,9 @@ def _cached_re_projection(
     version: str,
     assumptions: tuple[tuple[str, float], ...],
     cost_curve: tuple[tuple[str, float], ...] = (),
+    exact: bool = False,
 ) -> dict[str, pd.DataFrame]:
-    workspace = _projection_workspace(path, version)
+    workspace = _projection_workspace(path, version, exact)
     with workspace.connection.cursor() as cursor:
         return _re_project(cursor, workspace, dict(assumptions), cost_curve)
 
@@ -301,12 +349,16 @@ def _cached_re_projection(
 def re_projection(
     assumptions: tuple[tuple[str, float], ...],
     cost_curve: tuple[tuple[str, float], ...] = (),
+    *,
+    exact: bool = False,
 ) -> dict[str, pd.DataFrame]:
     """fct_revenue_projection (`projection`), its backtest (`backtest`), the rates applied
     (`rates`, origin `projection`) and fct_projection_margin_and_cash (`margin`) re-projected
     under other assumptions (setting name, value) and another cost curve (model tier, yearly
-    decline) with the build's own projection and rating SQL; an assumption or a tier not given
-    keeps its value in force. With none given it is the build's projection, row for row."""
+    decline) with the build's own projection and rating SQL over the edit sample (docs block
+    projection_edit_estimate), or with `exact` over every account of the base; an assumption or a
+    tier not given keeps its value in force. With none given it is the build's projection, row for
+    row."""
     current = warehouse()
     if not current.exists:
         raise QueryFailed(
@@ -318,7 +370,7 @@ def re_projection(
         values = {name: float(in_force[name]) for name in names} | dict(assumptions)
         key = tuple((name, float(values[name])) for name in names)
         curve = tuple(sorted((str(model), float(decline)) for model, decline in cost_curve))
-        return _cached_re_projection(str(current.path), current.version, key, curve)
+        return _cached_re_projection(str(current.path), current.version, key, curve, exact)
     except (duckdb.Error, KeyError, ValueError) as error:
         raise QueryFailed(
             "Could not re-project the revenue with these assumptions.",

@@ -21,9 +21,16 @@
         choice = sum of current_k over the base + sum over the choosers of (proposal_k - current_k)
     a join of the choosers' rows to their own current-model rows, one to one. -#}
 {% macro projection_revenue_by_segment(
-    usage_grown, rated_projection, rated_backtest, bases, origins, as_parameters=false
+    usage_grown, rated_projection, rated_backtest, bases, origins, as_parameters=false,
+    weighted=false
 ) -%}
 {%- set shock_churn = projection_assumption('projection_shock_churn', as_parameters) -%}
+{#- weighted: each row of `bases` (an account under a model) carries sample_weight, the accounts
+    of its stratum it stands for in the edit sample (fct_projection_edit_sample; 0 under a model
+    it was not drawn for), and every sum and count over accounts counts the row that many times,
+    a chooser's change by its weight under the proposal: the sample's estimate of the whole
+    base. -#}
+{%- set weight = 'projection_bases.sample_weight' if weighted else '1' -%}
 projection_months as (
     select generated_number - 1 as months_ahead
     from ({{ dbt.generate_series((projection_longest_horizon() | int) + 1) }}) as month_offsets
@@ -245,7 +252,9 @@ projection_account_revenue as (
             else 1
         end as survival,
         coalesce(projection_bases.is_current_model, false) as is_current_model,
-        coalesce(projection_bases.is_choosing_proposal, false) as is_choosing_proposal
+        coalesce(projection_bases.is_choosing_proposal, false) as is_choosing_proposal,
+        coalesce(projection_bases.is_shocked_at_switch, false) as is_shocked_at_switch,
+        {{ weight }} as account_weight
     from projection_interpolated
     inner join {{ bases }} as projection_bases
         on projection_interpolated.origin_kind = projection_bases.origin_kind
@@ -264,16 +273,34 @@ projection_forced_by_segment as (
         max(case when is_current_model then 1 else 0 end) as is_current_model,
         -- each term as an exact decimal before the sum: a sum of doubles depends on the order
         -- DuckDB's threads add them in, and a refresh with nothing new must give the same rows
+        {%- if weighted %}
+        sum(cast(account_weight * survival * revenue_usd as decimal(38, 10)))
+            as projected_revenue_exact_usd,
+        cast(round(sum(cast(account_weight * survival as decimal(38, 12))), 10) as double)
+            as projected_accounts,
+        sum(account_weight) as base_accounts,
+        sum(case when is_shocked_at_switch then
+            cast(account_weight * survival * revenue_usd as decimal(38, 10))
+        else 0 end) as projected_shocked_usd
+        {%- else %}
         sum(cast(survival * revenue_usd as decimal(38, 10))) as projected_revenue_exact_usd,
         cast(round(sum(cast(survival as decimal(38, 12))), 10) as double) as projected_accounts,
-        count(*) as base_accounts
+        count(*) as base_accounts,
+        -- the part of the accounts the switch would shock (the edit estimate moves each part)
+        sum(case when is_shocked_at_switch then
+            cast(survival * revenue_usd as decimal(38, 10))
+        else 0 end) as projected_shocked_usd
+        {%- endif %}
     from projection_account_revenue
     group by origin_kind, origin_month, segment, price_model_id, scenario, months_ahead
 ),
 
 -- what the accounts that would take a proposal add or remove by taking it: their bill and
 -- survival under it less theirs under the current model, the same month and scenario (one
--- current-model row per chooser: the join does not multiply rows)
+-- current-model row per account: the join does not multiply rows). Beside it, the proposal's
+-- projection under choice in parts, the accounts that keep the current model (their bill under
+-- it) and those that take the proposal (their bill under it), the switch shocking them or not,
+-- which the edit estimate moves each by itself (projection_edit_estimate).
 projection_choice_changes as (
     select
         choosers.origin_kind,
@@ -281,11 +308,43 @@ projection_choice_changes as (
         choosers.price_model_id,
         choosers.scenario,
         choosers.months_ahead,
-        sum(
+        {%- if weighted %}
+        sum(case when choosers.is_choosing_proposal then
+            cast(choosers.account_weight * choosers.survival * choosers.revenue_usd
+                as decimal(38, 10))
+            - cast(choosers.account_weight * stayers.survival * stayers.revenue_usd
+                as decimal(38, 10))
+        end) as choice_change_usd,
+        sum(case when choosers.is_choosing_proposal then choosers.account_weight else 0 end)
+            as choosing_accounts,
+        sum(case when not choosers.is_choosing_proposal then
+            cast(choosers.account_weight * stayers.survival * stayers.revenue_usd
+                as decimal(38, 10))
+        else 0 end) as choice_stayers_usd,
+        sum(case when choosers.is_choosing_proposal and not choosers.is_shocked_at_switch then
+            cast(choosers.account_weight * choosers.survival * choosers.revenue_usd
+                as decimal(38, 10))
+        else 0 end) as choice_movers_usd,
+        sum(case when choosers.is_choosing_proposal and choosers.is_shocked_at_switch then
+            cast(choosers.account_weight * choosers.survival * choosers.revenue_usd
+                as decimal(38, 10))
+        else 0 end) as choice_shocked_movers_usd
+        {%- else %}
+        sum(case when choosers.is_choosing_proposal then
             cast(choosers.survival * choosers.revenue_usd as decimal(38, 10))
             - cast(stayers.survival * stayers.revenue_usd as decimal(38, 10))
-        ) as choice_change_usd,
-        count(*) as choosing_accounts
+        end) as choice_change_usd,
+        count(case when choosers.is_choosing_proposal then 1 end) as choosing_accounts,
+        sum(case when not choosers.is_choosing_proposal then
+            cast(stayers.survival * stayers.revenue_usd as decimal(38, 10))
+        else 0 end) as choice_stayers_usd,
+        sum(case when choosers.is_choosing_proposal and not choosers.is_shocked_at_switch then
+            cast(choosers.survival * choosers.revenue_usd as decimal(38, 10))
+        else 0 end) as choice_movers_usd,
+        sum(case when choosers.is_choosing_proposal and choosers.is_shocked_at_switch then
+            cast(choosers.survival * choosers.revenue_usd as decimal(38, 10))
+        else 0 end) as choice_shocked_movers_usd
+        {%- endif %}
     from projection_account_revenue as choosers
     inner join projection_account_revenue as stayers
         on choosers.origin_kind = stayers.origin_kind
@@ -293,7 +352,7 @@ projection_choice_changes as (
             and choosers.scenario = stayers.scenario
             and choosers.months_ahead = stayers.months_ahead
             and stayers.is_current_model
-    where choosers.is_choosing_proposal
+    where not choosers.is_current_model
     group by
         choosers.origin_kind,
         choosers.segment,
@@ -326,7 +385,18 @@ projection_by_segment as (
             end
             as decimal(18, 4)
         ) as projected_choice_revenue_usd,
-        coalesce(choice_changes.choosing_accounts, 0) as choosing_accounts
+        coalesce(choice_changes.choosing_accounts, 0) as choosing_accounts,
+        -- the projected MRR of the accounts the switch would shock, and of the others
+        -- (unrounded, so that the parts add up to the figure to the last decimal)
+        forced.projected_shocked_usd,
+        forced.projected_revenue_exact_usd - forced.projected_shocked_usd
+            as projected_unshocked_usd,
+        -- a proposal's figure under choice in parts (null on the current model's rows): the
+        -- accounts that keep the current model, those that take the proposal and it would not
+        -- shock, and those it would
+        choice_changes.choice_stayers_usd as projected_choice_stayers_usd,
+        choice_changes.choice_movers_usd as projected_choice_movers_usd,
+        choice_changes.choice_shocked_movers_usd as projected_choice_shocked_movers_usd
     from projection_forced_by_segment as forced
     left join projection_forced_by_segment as current_model
         on forced.origin_kind = current_model.origin_kind

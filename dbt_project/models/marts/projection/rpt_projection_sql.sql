@@ -19,6 +19,14 @@
 --                             backtest_rated_lines, projection_bases (with its accounts'
 --                             customer choice, is_choosing_proposal), projection_origins;
 --                             binds $projection_shock_churn
+--   projection_by_segment_sampled  the same over the edit sample (projection_bases then holds
+--                             the sampled accounts with their sample_weight,
+--                             fct_projection_edit_sample), each account counted for its stratum;
+--                             binds $projection_shock_churn
+--   projection_by_segment_estimated reads projection_edit_anchors (fct_projection_edit_anchors)
+--                             and projection_by_segment_sampled: the build's projection by segment
+--                             moved by what the edit moved the sample's (projection_edit_estimate),
+--                             which the page stores as projection_by_segment
 --   projection_backtest       reads projection_by_segment, projection_bases and
 --                             projection_actuals (fct_shadow_invoice):
 --                             fct_revenue_projection_backtest's rows
@@ -59,6 +67,16 @@
             'projection_bases', 'projection_origins', as_parameters=true)
         ~ ' select * from projection_by_segment',
         ['projection_shock_churn']),
+    ('projection_by_segment_sampled',
+        'with ' ~ projection_revenue_by_segment(
+            'projection_usage_grown', 'projection_rated_lines', 'backtest_rated_lines',
+            'projection_bases', 'projection_origins', as_parameters=true, weighted=true)
+        ~ ' select * from projection_by_segment',
+        ['projection_shock_churn']),
+    ('projection_by_segment_estimated',
+        'with ' ~ projection_edit_estimate(
+            'projection_edit_anchors', 'projection_by_segment_sampled')
+        ~ ' select * from projection_edit_estimated', []),
     ('projection_backtest',
         'with ' ~ projection_backtest_results(
             'projection_by_segment', 'projection_bases', 'projection_actuals')
