@@ -600,18 +600,15 @@ def test_where_every_segment_is_sampled_whole_the_estimate_is_the_exact_re_proje
 def test_on_a_generated_company_the_estimate_stays_within_the_tolerance(
     generated_warehouse, monkeypatch
 ):
-    # 150 accounts: some segments have more accounts than strata, so the estimate is a real one.
+    # 150 accounts: where a segment has no more accounts than the sample's strata, every account
+    # stands for itself and the estimate is the exact re-projection; elsewhere it is an estimate
+    # within the tolerance.
     monkeypatch.setenv("SEATSHIFT_WAREHOUSE", str(generated_warehouse))
-    with duckdb.connect(str(generated_warehouse), read_only=True) as connection:
-        (drawn,) = connection.execute(
-            "select count(*) from marts.fct_projection_edit_sample where sample_weight > 1"
-        ).fetchone()
-    assert drawn > 0, "no stratum stands for more than one account: nothing is estimated"
     tolerance = _setting(generated_warehouse, "projection_edit_tolerance")
     errors = _largest_errors(generated_warehouse, EDITS)
     assert max(errors.values()) <= tolerance, errors
     # an edit of the churn or of the shock churn moves every account of a part alike: exact
-    assert errors[((CHURN, 2.0),)] < 1e-9 and errors[((SHOCK, 0.6),)] < 1e-3, errors
+    assert errors[((CHURN, 2.0),)] < 1e-9 and errors[((SHOCK, 0.6),)] < 1e-9, errors
 
 
 @pytest.mark.scale
@@ -623,7 +620,8 @@ def test_on_a_thousand_account_company_the_estimate_stays_within_the_tolerance(
         (largest,) = connection.execute(
             "select max(sample_weight) from marts.fct_projection_edit_sample"
         ).fetchone()
-    assert largest >= 5, "the strata stand for several accounts each"
+    assert largest >= 2, "some strata stand for several accounts: the figures are estimated"
     tolerance = _setting(thousand_account_warehouse, "projection_edit_tolerance")
     errors = _largest_errors(thousand_account_warehouse, EDITS)
     assert max(errors.values()) <= tolerance, errors
+    assert errors[((CHURN, 2.0),)] < 1e-9 and errors[((SHOCK, 0.6),)] < 1e-9, errors
