@@ -12,8 +12,8 @@
     (the shift alone where the sample's figure is 0; the sample's own figure where the sample is
     the whole segment). A figure in parts is the sum of its parts moved, so that an edit of the
     churn or the shock churn, which moves every account of a part alike, moves the build's figure
-    exactly. The parts are kept unrounded, so that with the assumptions in force they add up to
-    the build's figure. The current model's MRR under choice is its projected MRR. With the assumptions in force every shift is
+    exactly. The parts add up to the build's figure to the last decimal (one of them is the
+    figure less the others). The current model's MRR under choice is its projected MRR. With the assumptions in force every shift is
     0 and the estimate is the build's figure; where the sample is the whole segment it is the
     exact re-projection. The base's and the choosers' counts are the build's: no assumption moves
     them. One row per row of `anchors`, the columns of projection_revenue_by_segment's
@@ -35,6 +35,8 @@ projection_edit_estimated as (
             case
                 when anchors.price_model_id = {{ current_price_model_id() }}
                     then {{ projection_edit_forced() }}
+                when anchors.projected_choice_stayers_usd is null
+                    then anchors.projected_choice_revenue_usd
                 else {{ projection_edit_moved('projected_choice_stayers_usd') }}
                     + {{ projection_edit_moved('projected_choice_movers_usd') }}
                     + {{ projection_edit_moved('projected_choice_shocked_movers_usd') }}
@@ -73,8 +75,8 @@ end
 
 
 {#- The projected MRR of projection_edit_estimate: its part of the accounts the switch would shock
-    and its part of the others, each moved (unrounded: with the assumptions in force they add up
-    to the build's figure before it is rounded to 4 decimals). -#}
+    and its part of the others, each moved (with the assumptions in force they add up to the
+    build's figure). -#}
 {% macro projection_edit_forced() -%}
 (
     {{ projection_edit_moved('projected_shocked_usd') }}

@@ -387,16 +387,31 @@ projection_by_segment as (
         ) as projected_choice_revenue_usd,
         coalesce(choice_changes.choosing_accounts, 0) as choosing_accounts,
         -- the projected MRR of the accounts the switch would shock, and of the others
-        -- (unrounded, so that the parts add up to the figure to the last decimal)
-        forced.projected_shocked_usd,
-        forced.projected_revenue_exact_usd - forced.projected_shocked_usd
-            as projected_unshocked_usd,
+        -- (the second the rounded figure less the first, so that the parts add up to it)
+        cast(forced.projected_shocked_usd as decimal(18, 4)) as projected_shocked_usd,
+        cast(
+            cast(forced.projected_revenue_exact_usd as decimal(18, 4))
+            - cast(forced.projected_shocked_usd as decimal(18, 4))
+            as decimal(18, 4)
+        ) as projected_unshocked_usd,
         -- a proposal's figure under choice in parts (null on the current model's rows): the
         -- accounts that keep the current model, those that take the proposal and it would not
         -- shock, and those it would
-        choice_changes.choice_stayers_usd as projected_choice_stayers_usd,
-        choice_changes.choice_movers_usd as projected_choice_movers_usd,
-        choice_changes.choice_shocked_movers_usd as projected_choice_shocked_movers_usd
+        -- (the movers not shocked: the parts' rounded sum less the other two, so that the parts
+        -- add up to it; unweighted, that sum is the figure under choice itself)
+        cast(choice_changes.choice_stayers_usd as decimal(18, 4)) as projected_choice_stayers_usd,
+        cast(
+            cast(
+                choice_changes.choice_stayers_usd + choice_changes.choice_movers_usd
+                + choice_changes.choice_shocked_movers_usd
+                as decimal(18, 4)
+            )
+            - cast(choice_changes.choice_stayers_usd as decimal(18, 4))
+            - cast(choice_changes.choice_shocked_movers_usd as decimal(18, 4))
+            as decimal(18, 4)
+        ) as projected_choice_movers_usd,
+        cast(choice_changes.choice_shocked_movers_usd as decimal(18, 4))
+            as projected_choice_shocked_movers_usd
     from projection_forced_by_segment as forced
     left join projection_forced_by_segment as current_model
         on forced.origin_kind = current_model.origin_kind

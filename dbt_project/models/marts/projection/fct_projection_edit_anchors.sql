@@ -73,33 +73,33 @@ final as (
         cast(exact.months_ahead as integer) as months_ahead,
         exact.month,
         cast(exact.projected_revenue_usd as decimal(18, 4)) as projected_revenue_usd,
-        cast(exact.projected_shocked_usd as decimal(38, 10)) as projected_shocked_usd,
-        cast(exact.projected_unshocked_usd as decimal(38, 10)) as projected_unshocked_usd,
+        cast(exact.projected_shocked_usd as decimal(18, 4)) as projected_shocked_usd,
+        cast(exact.projected_unshocked_usd as decimal(18, 4)) as projected_unshocked_usd,
         cast(exact.projected_accounts as double) as projected_accounts,
         cast(exact.base_accounts as {{ dbt.type_bigint() }}) as base_accounts,
         cast(exact.projected_choice_revenue_usd as decimal(18, 4))
             as projected_choice_revenue_usd,
         cast(exact.choosing_accounts as {{ dbt.type_bigint() }}) as choosing_accounts,
-        cast(exact.projected_choice_stayers_usd as decimal(38, 10))
+        cast(exact.projected_choice_stayers_usd as decimal(18, 4))
             as projected_choice_stayers_usd,
-        cast(exact.projected_choice_movers_usd as decimal(38, 10)) as projected_choice_movers_usd,
-        cast(exact.projected_choice_shocked_movers_usd as decimal(38, 10))
+        cast(exact.projected_choice_movers_usd as decimal(18, 4)) as projected_choice_movers_usd,
+        cast(exact.projected_choice_shocked_movers_usd as decimal(18, 4))
             as projected_choice_shocked_movers_usd,
         cast(coalesce(sampled.projected_revenue_usd, 0) as decimal(18, 4))
             as sample_projected_revenue_usd,
-        cast(coalesce(sampled.projected_shocked_usd, 0) as decimal(38, 10))
+        cast(coalesce(sampled.projected_shocked_usd, 0) as decimal(18, 4))
             as sample_projected_shocked_usd,
-        cast(coalesce(sampled.projected_unshocked_usd, 0) as decimal(38, 10))
+        cast(coalesce(sampled.projected_unshocked_usd, 0) as decimal(18, 4))
             as sample_projected_unshocked_usd,
         cast(coalesce(sampled.projected_accounts, 0) as double) as sample_projected_accounts,
         cast(coalesce(sampled.base_accounts, 0) as {{ dbt.type_bigint() }}) as sample_base_accounts,
         cast(coalesce(sampled.projected_choice_revenue_usd, 0) as decimal(18, 4))
             as sample_projected_choice_revenue_usd,
-        cast(sampled.projected_choice_stayers_usd as decimal(38, 10))
+        cast(sampled.projected_choice_stayers_usd as decimal(18, 4))
             as sample_projected_choice_stayers_usd,
-        cast(sampled.projected_choice_movers_usd as decimal(38, 10))
+        cast(sampled.projected_choice_movers_usd as decimal(18, 4))
             as sample_projected_choice_movers_usd,
-        cast(sampled.projected_choice_shocked_movers_usd as decimal(38, 10))
+        cast(sampled.projected_choice_shocked_movers_usd as decimal(18, 4))
             as sample_projected_choice_shocked_movers_usd
     from exact
     left join projection_by_segment as sampled
