@@ -235,9 +235,10 @@ def edit_method(exact: bool, settings: dict[str, dict]) -> str:
     if sample is None or tolerance is None:
         return "The figures are estimated from the edit sample."
     return (
-        f"The figures are estimated from the edit sample (at most {float(sample):,.0f} accounts "
-        f"per segment and model, each standing for its stratum), within ±{float(tolerance):.0%} "
-        "of an exact re-projection; switch on the exact re-projection to check one."
+        f"The figures are estimated from the edit sample (at most {float(sample):,.0f} strata of "
+        "accounts per segment and model, one account standing for each): the tests hold every "
+        f"total within ±{float(tolerance):.0%} of an exact re-projection; switch on the exact "
+        "re-projection to check one."
     )
 
 

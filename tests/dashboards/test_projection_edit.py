@@ -625,3 +625,14 @@ def test_on_a_thousand_account_company_the_estimate_stays_within_the_tolerance(
     errors = _largest_errors(thousand_account_warehouse, EDITS)
     assert max(errors.values()) <= tolerance, errors
     assert errors[((CHURN, 2.0),)] < 1e-9 and errors[((SHOCK, 0.6),)] < 1e-9, errors
+
+
+def test_the_page_says_whether_the_edited_figures_are_estimated_or_exact():
+    settings = {
+        "projection_edit_sample_accounts": {"value": "80"},
+        "projection_edit_tolerance": {"value": "0.05"},
+    }
+    estimated = road_ahead.edit_method(False, settings)
+    assert "at most 80 strata" in estimated and "±5%" in estimated
+    assert "exact" in road_ahead.edit_method(True, settings)
+    assert "estimated" in road_ahead.edit_method(False, {})
