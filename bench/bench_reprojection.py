@@ -2,15 +2,16 @@
 warehouse.
 
 Times `queries.re_projection`, the very function the page calls when the analyst edits an
-assumption: the build's projection SQL (marts.rpt_projection_sql) with the edited value bound,
-over the edit sample (fct_projection_edit_sample: its cost does not grow with the accounts), the
-grown quantities rated by the build's rating SQL (marts.rpt_rating_sql), the build's projection
-by segment moved by the sample's change, the scenarios and the backtest, in an in-memory DuckDB.
-The inputs are copied once and kept, as on the page (the first call, not timed). Each timed run
-is a new value (a cache miss, as an edit is), of one of two kinds: an edit of the growth multiplier or the scenario spread moves every
-rated quantity and re-rates them all; an edit of the churn multiplier or the shock churn keeps the
-rated lines of the values in force and re-projects from them. The bar is under one second on the
-demo warehouse (`seatshift generate` defaults: 300 accounts, 24 months, then `seatshift refresh`).
+assumption: the build's projection SQL (marts.rpt_projection_sql) with the edited value bound, over
+the edit sample (fct_projection_edit_sample: its cost does not grow with the accounts), the grown
+quantities rated by the build's rating SQL (marts.rpt_rating_sql), the build's projection by
+segment moved by the sample's change, the scenarios and the backtest, in an in-memory DuckDB. The
+inputs are copied once and kept, as on the page (the first call, not timed). Each timed run is a
+new value (a cache miss, as an edit is), of one of two kinds: an edit of the growth multiplier or
+the scenario spread moves every rated quantity and re-rates them all; an edit of the churn
+multiplier or the shock churn keeps the rated lines of the values in force and re-projects from
+them. The bar is under one second on the demo warehouse (`seatshift generate` defaults: 300
+accounts, 24 months, then `seatshift refresh`).
 
     .venv/bin/python -m bench.bench_reprojection [--warehouse PATH] [--runs N]
 
