@@ -108,8 +108,8 @@ def projection_settings() -> pd.DataFrame:
 # macros of the projection's models with the editable assumptions as $parameters) in an in-memory
 # DuckDB over copies of its inputs, and rates the grown quantities with the build's rating SQL
 # (marts.rpt_rating_sql's rate_usage). An edit re-projects the edit sample only
-# (fct_projection_edit_sample: at most projection_edit_sample_accounts accounts per segment and
-# origin, each standing for its stratum) and moves the build's exact projection by segment by
+# (fct_projection_edit_sample: at most projection_edit_sample_accounts strata per segment, origin
+# and model, one account standing for each) and moves the build's exact projection by segment by
 # what the edit moved the sample's (fct_projection_edit_anchors, projection_by_segment_estimated;
 # docs block projection_edit_estimate), so an edit costs the same whatever the size of the base;
 # everything after the projection by segment runs as the build runs it. With the settings in
