@@ -607,8 +607,9 @@ def test_on_a_generated_company_the_estimate_stays_within_the_tolerance(
     tolerance = _setting(generated_warehouse, "projection_edit_tolerance")
     errors = _largest_errors(generated_warehouse, EDITS)
     assert max(errors.values()) <= tolerance, errors
-    # an edit of the churn or of the shock churn moves every account of a part alike: exact
-    assert errors[((CHURN, 2.0),)] < 1e-9 and errors[((SHOCK, 0.6),)] < 1e-9, errors
+    # an edit of the churn or of the shock churn moves every account of a part alike: exact, but
+    # for the parts' rounding to 4 decimals (a relative 1e-9 on these totals)
+    assert errors[((CHURN, 2.0),)] < 1e-7 and errors[((SHOCK, 0.6),)] < 1e-7, errors
 
 
 @pytest.mark.scale
@@ -624,7 +625,8 @@ def test_on_a_thousand_account_company_the_estimate_stays_within_the_tolerance(
     tolerance = _setting(thousand_account_warehouse, "projection_edit_tolerance")
     errors = _largest_errors(thousand_account_warehouse, EDITS)
     assert max(errors.values()) <= tolerance, errors
-    assert errors[((CHURN, 2.0),)] < 1e-9 and errors[((SHOCK, 0.6),)] < 1e-9, errors
+    # exact but for the parts' rounding to 4 decimals, as on the generated company
+    assert errors[((CHURN, 2.0),)] < 1e-7 and errors[((SHOCK, 0.6),)] < 1e-7, errors
 
 
 def test_the_page_says_whether_the_edited_figures_are_estimated_or_exact():
