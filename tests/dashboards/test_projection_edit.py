@@ -6,6 +6,7 @@ revenue_projection) says it must."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import duckdb
@@ -15,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboards.lib import queries, road_ahead
 from dashboards.lib.format import money
+from dashboards.lib.queries import projection as projection_queries
 from tests.dashboards._support import ENTRYPOINT, published_warehouse
 from tests.warehouse.test_projection import _independent_churn
 
@@ -638,3 +640,60 @@ def test_the_page_says_whether_the_edited_figures_are_estimated_or_exact():
     assert "at most 80 strata" in estimated and "±5%" in estimated
     assert "exact" in road_ahead.edit_method(True, settings)
     assert "estimated" in road_ahead.edit_method(False, {})
+
+
+def test_rating_each_sampled_account_only_under_its_models_changes_no_figure(
+    generated_warehouse, monkeypatch
+):
+    # An edit rates a sampled account under the models it was drawn for and the current model
+    # (projection_edit_account_models); under any other model it counts 0 times. The 150-account
+    # company's segments are sampled whole, so half its proposal rows are set to weight 0 here (in
+    # a workspace of this test's own) as if they had not been drawn. Rated under every model
+    # instead, the estimate must be the same, frame for frame.
+    monkeypatch.setenv("SEATSHIFT_WAREHOUSE", str(generated_warehouse))
+    current = queries.warehouse()
+    workspace = projection_queries._projection_workspace.__wrapped__(
+        str(current.path), current.version, False
+    )
+    workspace.connection.execute(
+        """
+        update projection_rated_bases set sample_weight = 0
+        where hash(account_id || price_model_id) % 2 = 0
+            and price_model_id in (
+                select price_model_id from projection_price_models where not is_current_model
+            )
+        """
+    )
+    every_model = dataclasses.replace(
+        workspace,
+        sql=dataclasses.replace(
+            workspace.sql,
+            queries=workspace.sql.queries | {"projection_edit_rating": workspace.sql.rate_usage},
+        ),
+        rated={},
+    )
+    values = workspace.in_force | {GROWTH: 1.5, SPREAD: 2.0}
+    with workspace.connection.cursor() as cursor:
+        restricted = projection_queries._re_project(cursor, workspace, values)
+        pairs, every_pair = cursor.execute(
+            """
+            select (select count(*) from projection_edit_account_models),
+                (
+                    select count(distinct rating_key) from projection_usage_grown
+                    where origin_kind = 'projection'
+                )
+                * (select count(*) from projection_price_models)
+            """
+        ).fetchone()
+    assert 0 < pairs < every_pair, "some sampled accounts are rated under fewer models"
+    with workspace.connection.cursor() as cursor:
+        unrestricted = projection_queries._re_project(cursor, every_model, values)
+    for name, key in (
+        ("projection", "revenue_projection_id"),
+        ("backtest", "backtest_id"),
+        ("margin", "projection_margin_id"),
+    ):
+        pd.testing.assert_frame_equal(
+            _sorted(restricted[name], key), _sorted(unrestricted[name], key)
+        )
+    workspace.connection.close()

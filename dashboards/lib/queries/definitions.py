@@ -17,14 +17,16 @@ def metric_definitions() -> pd.DataFrame:
     )
 
 
+# Every setting of the published build in its order (also read by the Projection page's
+# workspace, over the warehouse attached as `published`).
+SETTINGS_IN_FORCE_SQL = """
+    select name, value, default_value, description, unit, is_overridden
+    from marts.rpt_settings
+    where is_known_setting
+    order by setting_position
+"""
+
+
 def settings_in_force() -> pd.DataFrame:
     """Every setting of the published build: name, value, default_value, description, unit."""
-    return _read(
-        "the settings in force",
-        """
-        select name, value, default_value, description, unit, is_overridden
-        from marts.rpt_settings
-        where is_known_setting
-        order by setting_position
-        """,
-    )
+    return _read("the settings in force", SETTINGS_IN_FORCE_SQL)

@@ -16,7 +16,7 @@ from orchestration.lib import rating
 from orchestration.lib.rating import COMPONENT_COLUMNS, TIER_COLUMNS
 
 from ._core import CACHE_TTL, QueryFailed, _read, warehouse
-from .definitions import settings_in_force
+from .definitions import SETTINGS_IN_FORCE_SQL, settings_in_force
 
 
 def revenue_projection(segment: str, models: tuple[str, ...]) -> pd.DataFrame:
@@ -194,6 +194,9 @@ class _ProjectionWorkspace:
     connection: duckdb.DuckDBPyConnection
     sql: _ProjectionSql
     exact: bool
+    # the editable assumptions (projection_assumption_names' order) and their values in force,
+    # read with the inputs: an edit opens the warehouse once, for the workspace, or not at all
+    in_force: dict[str, float]
     rated: dict[tuple[float, ...], dict[str, pa.Table]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -223,6 +226,12 @@ def _projection_workspace(path: str, version: str, exact: bool = False) -> _Proj
             " order by run_order"
         ).fetchall()
         rate_usage = rating.read_rating_sql(workspace, "published")[rating.RATING_SQL_NAME]
+        settings = [
+            (row[0], row[1])  # name, value
+            for row in workspace.execute(
+                SETTINGS_IN_FORCE_SQL.replace("marts.", "published.marts.")
+            ).fetchall()
+        ]
     finally:
         workspace.execute("detach published")
     sql = _ProjectionSql(
@@ -238,7 +247,21 @@ def _projection_workspace(path: str, version: str, exact: bool = False) -> _Proj
     )
     workspace.execute("drop view rating_price_components")
     workspace.execute("drop view projection_bases")
-    return _ProjectionWorkspace(workspace, sql, exact)
+    values = dict(settings)
+    names = _assumption_names([names for _, _, names in rows], list(values))
+    return _ProjectionWorkspace(
+        workspace, sql, exact, {name: float(values[name]) for name in names}
+    )
+
+
+def _assumption_names(parameter_names: list[str], setting_names: list[str]) -> list[str]:
+    """The settings rpt_projection_sql's queries bind (their comma-separated parameter_names),
+    in the order of the settings (rpt_settings)."""
+    names = {name for text in parameter_names for name in str(text).split(",") if name}
+    return sorted(
+        names,
+        key=lambda name: setting_names.index(name) if name in setting_names else len(setting_names),
+    )
 
 
 def projection_assumption_names() -> list[str]:
@@ -247,9 +270,9 @@ def projection_assumption_names() -> list[str]:
         "the projection's assumptions",
         "select parameter_names from marts.rpt_projection_sql order by run_order",
     )
-    names = [name for text in frame["parameter_names"] for name in str(text).split(",") if name]
-    in_force = settings_in_force()["name"].tolist()
-    return sorted(set(names), key=lambda name: in_force.index(name) if name in in_force else 999)
+    return _assumption_names(
+        frame["parameter_names"].tolist(), settings_in_force()["name"].astype(str).tolist()
+    )
 
 
 def _re_project(
@@ -271,14 +294,15 @@ def _re_project(
         cursor.execute(f"create or replace temp table {into} as {text}", params)
         return None
 
-    def rate(usage_query: str, components: str) -> pa.Table:
+    def rate(usage_query: str, components: str, engine: str | None = None) -> pa.Table:
         run(usage_query, into="rating_usage")
         cursor.execute(
             f"create or replace temp view rating_price_components as select * from {components}"
         )
         # the projection reads a line's account (the rating key), model and amount only
         return cursor.sql(
-            f"select account_id, price_model_id, amount from ({sql.rate_usage}) as rated_lines"
+            f"select account_id, price_model_id, amount from ({engine or sql.rate_usage})"
+            " as rated_lines"
         ).to_arrow_table()
 
     cursor.execute(
@@ -291,8 +315,15 @@ def _re_project(
     with workspace.lock:
         rated = workspace.rated.get(rated_key)
     if rated is None:
+        engine = None
+        if not workspace.exact:
+            # each sampled account under the models it stands for (and the current model)
+            run("projection_edit_account_models", into="projection_edit_account_models")
+            engine = sql.queries["projection_edit_rating"]
         rated = {
-            "projection_rated_lines": rate("projection_rating_usage", "price_book_components"),
+            "projection_rated_lines": rate(
+                "projection_rating_usage", "price_book_components", engine
+            ),
             "backtest_rated_lines": rate("backtest_rating_usage", "backtest_components"),
         }
         with workspace.lock:
@@ -364,11 +395,10 @@ def re_projection(
         raise QueryFailed(
             "Could not re-project the revenue.", f"No warehouse file at {current.path}."
         )
-    in_force = settings_in_force().set_index("name")["value"]
     try:
-        names = projection_assumption_names()
-        values = {name: float(in_force[name]) for name in names} | dict(assumptions)
-        key = tuple((name, float(values[name])) for name in names)
+        workspace = _projection_workspace(str(current.path), current.version, exact)
+        values = workspace.in_force | dict(assumptions)
+        key = tuple((name, float(values[name])) for name in workspace.in_force)
         curve = tuple(sorted((str(model), float(decline)) for model, decline in cost_curve))
         return _cached_re_projection(str(current.path), current.version, key, curve, exact)
     except (duckdb.Error, KeyError, ValueError) as error:

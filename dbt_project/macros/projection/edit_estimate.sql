@@ -83,3 +83,26 @@ end
     + {{ projection_edit_moved('projected_unshocked_usd') }}
 )
 {%- endmacro %}
+
+
+{#- Which projected rating keys of the edit sample the rating engine rates under which model
+    (rate_usage's account_models): a sampled account under each model it was drawn for
+    (sample_weight > 0), and under the current model whatever it was drawn for, since a chooser's
+    change under choice is its bill under the proposal less its own bill under the current model.
+    The figures weighted by sample_weight count an account under any other model 0 times, so
+    rating it there changes no figure and cost about a third of an edit. -#}
+{% macro projection_edit_account_models(usage_grown, bases, price_models) -%}
+(
+    select distinct
+        usage_grown.rating_key as account_id,
+        bases.price_model_id
+    from {{ usage_grown }} as usage_grown
+    inner join {{ bases }} as bases
+        on usage_grown.origin_kind = bases.origin_kind
+            and usage_grown.account_id = bases.account_id
+    inner join {{ price_models }} as price_models
+        on bases.price_model_id = price_models.price_model_id
+    where usage_grown.origin_kind = 'projection'
+        and (bases.sample_weight > 0 or price_models.is_current_model)
+)
+{%- endmacro %}

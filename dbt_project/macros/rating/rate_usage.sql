@@ -6,6 +6,10 @@
       tiers:      the columns of price_tiers.csv
       models:     price_models.csv's price_model_id, cap_amount and cap_policy (optional: without
                   it no model has a spend cap of its own)
+      account_models: account_id, price_model_id (optional: without it every account is rated
+                  under every model; with it, each account only under the models it names, which
+                  the Projection page's edit estimate uses to rate each sampled account under the
+                  models it stands for and no other)
     It returns one row per account-period of the usage x every component of every price model,
     with the exact charge (`amount`, no intermediate rounding) and, for `prepaid_pool`, the pool's
     balances, breakage and usage alerts; plus, for each model with a spend cap, one `model_cap`
@@ -22,7 +26,7 @@
     Shadow billing calls it from dbt over the account-month metrics; rpt_rating_sql publishes the
     same text compiled over placeholder relations, which `seatshift rate` and the dashboard's what-if
     run in DuckDB: one implementation, three callers. -#}
-{% macro rate_usage(usage, components, tiers, models=none) -%}
+{% macro rate_usage(usage, components, tiers, models=none, account_models=none) -%}
 with recursive
 
 components_typed as (
@@ -214,7 +218,14 @@ component_periods as (
             end"
         ) }} as free
     from account_periods
+    {%- if account_models is none %}
     cross join components_typed
+    {%- else %}
+    inner join {{ account_models }} as account_models
+        on account_periods.account_id = account_models.account_id
+    inner join components_typed
+        on account_models.price_model_id = components_typed.price_model_id
+    {%- endif %}
     left join usage_input as metric_usage
         on account_periods.account_id = metric_usage.account_id
             and account_periods.period = metric_usage.period

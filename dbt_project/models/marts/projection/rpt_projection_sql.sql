@@ -15,6 +15,12 @@
 --   projection_rating_usage   reads projection_usage_grown: rate_usage's rating_usage for the
 --   backtest_rating_usage     projection and the backtest (rated into projection_rated_lines and
 --   backtest_price_components backtest_rated_lines, the backtest under these components)
+--   projection_edit_account_models  reads projection_usage_grown, projection_bases (the edit
+--                             sample's) and projection_price_models: the models each sampled
+--                             projection key is rated under (projection_edit_account_models)
+--   projection_edit_rating    rate_usage restricted to those pairs: reads rating_usage,
+--                             rating_price_components, rating_price_tiers, rating_price_models and
+--                             projection_edit_account_models (the edit sample's projection lines)
 --   projection_by_segment     reads projection_usage_grown, projection_rated_lines,
 --                             backtest_rated_lines, projection_bases (with its accounts'
 --                             customer choice, is_choosing_proposal), projection_origins;
@@ -57,6 +63,14 @@
     ('backtest_rating_usage',
         'select * from ' ~ projection_rating_usage('projection_usage_grown', 'backtest')
         ~ ' as rating_usage', []),
+    ('projection_edit_account_models',
+        'select * from ' ~ projection_edit_account_models(
+            'projection_usage_grown', 'projection_bases', 'projection_price_models')
+        ~ ' as account_models', []),
+    ('projection_edit_rating',
+        rate_usage(
+            'rating_usage', 'rating_price_components', 'rating_price_tiers',
+            'rating_price_models', account_models='projection_edit_account_models'), []),
     ('backtest_price_components',
         'select * from ' ~ projection_backtest_components(
             'rating_price_components', 'projection_bases')
