@@ -316,8 +316,9 @@ def _re_project(
         rated = workspace.rated.get(rated_key)
     if rated is None:
         engine = None
-        if not workspace.exact:
-            # each sampled account under the models it stands for (and the current model)
+        # each sampled account under the models it stands for (and the current model); a build
+        # published before the restricted rating rates it under every model, to the same figures
+        if not workspace.exact and "projection_edit_rating" in sql.queries:
             run("projection_edit_account_models", into="projection_edit_account_models")
             engine = sql.queries["projection_edit_rating"]
         rated = {
