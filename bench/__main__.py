@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from bench import report, stages
-from bench.dashboard import CALLS, time_queries
+from bench.dashboard import CALLS, VARIANTS, time_queries
 from bench.measure import Measured, run_measured
 from orchestration.lib import settings
 
@@ -51,7 +51,7 @@ LOAD_SHARE_BEFORE_LAKE = 170 / 355
 # Across the scales of one run: an edit on a page costs what the price book costs, so the
 # re-projection and the what-if take at most 50% longer at the largest scale than at the smallest;
 # a one-day refresh costs what the day costs, so at most 1.3 times.
-EDITS = ("re_projection", "what_if")
+EDITS = ("re_projection", "re_projection (spread)", "what_if")
 EDIT_GROWTH_TARGET = 1.5
 DAY_GROWTH_TARGET = 1.3
 
@@ -417,8 +417,9 @@ def _document(**figures) -> tuple[str, str]:
     summary = f"### `python -m bench --events {events}` ({fmt})\n\n{main}"
     return (
         f"{summary}\n\n"
-        f"Dashboard queries ({len(figures['dashboard'])} public functions of "
-        f"`dashboards/lib/queries/`, {CALLS} calls each, Streamlit caches cleared before every "
+        f"Dashboard queries ({len(figures['dashboard']) - len(VARIANTS)} public functions of "
+        f"`dashboards/lib/queries/`, and {', '.join(f'`{name}`' for name in VARIANTS)} with "
+        f"other arguments; {CALLS} calls each, Streamlit caches cleared before every "
         "call; p95 by nearest rank, i.e. the slowest of 7):\n\n"
         f"{queries}\n"
     ), summary

@@ -234,12 +234,20 @@ def edit_method(exact: bool, settings: dict[str, dict]) -> str:
     tolerance = settings.get("projection_edit_tolerance", {}).get("value")
     if sample is None or tolerance is None:
         return "The figures are estimated from the edit sample."
-    return (
+    note = (
         f"The figures are estimated from the edit sample (at most {float(sample):,.0f} strata of "
         "accounts per segment and model, one account standing for each): the tests hold every "
         f"total within ±{float(tolerance):.0%} of an exact re-projection; switch on the exact "
         "re-projection to check one."
     )
+    grid = settings.get("projection_edit_growth_grid", {}).get("value")
+    if grid:
+        note += (
+            f" The build rated the sample at the growth multipliers {grid} and the one in force: "
+            "an edit of the growth alone between two of them moves each bill between its two "
+            "rated amounts."
+        )
+    return note
 
 
 def edited_assumptions(

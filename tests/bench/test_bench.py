@@ -86,6 +86,7 @@ def test_every_dashboard_query_gets_its_arguments_and_answers_on_the_sample(samp
 
     timings = time_queries(sample_warehouse, calls=1)
     assert "paper_invoice_actual_lines" in timings and "re_projection" in timings
+    assert "re_projection (spread)" in timings  # the edit that rates, timed beside the growth
     assert all(p95 >= p50 > 0 for p50, p95 in timings.values())
 
 

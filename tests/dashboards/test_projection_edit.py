@@ -536,6 +536,10 @@ EDITS = (
     ((CHURN, 2.0),),
     ((SHOCK, 0.6),),
     ((CHURN, 1.5), (GROWTH, 1.25), (SHOCK, 0.4)),
+    # between the growth grid's multipliers (projection_edit_growth_grid): interpolated
+    ((GROWTH, 1.8),),
+    ((GROWTH, 0.6),),
+    ((CHURN, 1.5), (GROWTH, 1.1)),
 )
 
 
@@ -638,6 +642,11 @@ def test_the_page_says_whether_the_edited_figures_are_estimated_or_exact():
     }
     estimated = road_ahead.edit_method(False, settings)
     assert "at most 80 strata" in estimated and "±5%" in estimated
+    assert "rated the sample at the growth multipliers" not in estimated
+    settings["projection_edit_growth_grid"] = {"value": "[0.5, 1.5]"}
+    assert "at the growth multipliers [0.5, 1.5] and the one in force" in road_ahead.edit_method(
+        False, settings
+    )
     assert "exact" in road_ahead.edit_method(True, settings)
     assert "estimated" in road_ahead.edit_method(False, {})
 
@@ -696,4 +705,72 @@ def test_rating_each_sampled_account_only_under_its_models_changes_no_figure(
         pd.testing.assert_frame_equal(
             _sorted(restricted[name], key), _sorted(unrestricted[name], key)
         )
+    workspace.connection.close()
+
+
+def test_an_edit_of_the_growth_alone_reads_the_build_s_grid_instead_of_rating(
+    generated_warehouse, monkeypatch
+):
+    # The build rated the edit sample at each multiplier of projection_edit_growth_grid and at
+    # the one in force (fct_projection_edit_growth_grid). At one of them the page's figures are the
+    # same as rating the sample on the edit, frame for frame; between two of them each line moves
+    # by its driver, within the tolerance of the rating's own figures; outside the grid, or with
+    # the spread edited, the page rates the sample.
+    monkeypatch.setenv("SEATSHIFT_WAREHOUSE", str(generated_warehouse))
+    current = queries.warehouse()
+    workspace = projection_queries._projection_workspace.__wrapped__(
+        str(current.path), current.version, False
+    )
+    with duckdb.connect(str(generated_warehouse), read_only=True) as connection:
+        (grid_setting,) = connection.execute(
+            "select value from marts.rpt_settings where name = 'projection_edit_growth_grid'"
+        ).fetchone()
+    expected = sorted({float(value) for value in grid_setting.strip("[]").split(",")})
+    expected = sorted(set(expected) | {workspace.in_force[GROWTH]})
+    assert list(workspace.growth_grid) == expected
+    rating = dataclasses.replace(workspace, growth_grid=(), rated={})
+    tolerance = _setting(generated_warehouse, "projection_edit_tolerance")
+
+    def both(values: dict[str, float]) -> tuple[dict, dict]:
+        workspace.rated.clear()
+        rating.rated.clear()
+        with workspace.connection.cursor() as cursor:
+            read = projection_queries._re_project(cursor, workspace, values)
+        with workspace.connection.cursor() as cursor:
+            rated = projection_queries._re_project(cursor, rating, values)
+        return read, rated
+
+    on_grid = workspace.in_force | {GROWTH: 1.5}
+    with workspace.connection.cursor() as cursor:
+        projection_queries._re_project(cursor, workspace, on_grid)
+        assert projection_queries._rated_from_grid(cursor, workspace, on_grid) is not None
+        # outside the grid, or with the spread edited, the sample is rated
+        for outside in (0.3, 4.0):
+            assert (
+                projection_queries._rated_from_grid(cursor, workspace, on_grid | {GROWTH: outside})
+                is None
+            )
+        assert (
+            projection_queries._rated_from_grid(
+                cursor, workspace, on_grid | {SPREAD: workspace.in_force[SPREAD] + 1}
+            )
+            is None
+        )
+    read, rated = both(on_grid)
+    for name, key in (
+        ("projection", "revenue_projection_id"),
+        ("backtest", "backtest_id"),
+        ("margin", "projection_margin_id"),
+    ):
+        pd.testing.assert_frame_equal(_sorted(read[name], key), _sorted(rated[name], key))
+
+    for growth in (0.6, 1.1, 1.8, 2.6):
+        read, rated = both(workspace.in_force | {GROWTH: growth})
+        interpolated = _page_totals(read["projection"])
+        exact = _page_totals(rated["projection"])
+        assert interpolated.index.equals(exact.index)
+        relative = (interpolated - exact).abs() / exact.abs().where(exact.abs() > 0)
+        assert float(relative.max().max()) <= tolerance, (growth, relative.max())
+        # an interpolation, not the rating's figures by another path
+        assert not interpolated.equals(exact)
     workspace.connection.close()

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import streamlit as st
 
 from orchestration.lib import rating
@@ -185,8 +186,15 @@ class _ProjectionSql:
 
 # Only the assumptions that move the quantities (what the rating engine rates) need a re-rating:
 # the rated lines are kept per value of these, so an edit of churn reuses them.
-_RATED_BY = ("projection_scenario_spread", "projection_growth_multiplier")
+_SPREAD, _GROWTH = "projection_scenario_spread", "projection_growth_multiplier"
+_RATED_BY = (_SPREAD, _GROWTH)
 _RATED_KEPT = 8
+
+# The build rates the edit sample in advance at each growth multiplier of its grid
+# (fct_projection_edit_growth_grid): an edit of the growth alone moves each rated line between
+# its bills at the grid's multipliers on either side (rpt_projection_sql's
+# projection_edit_grid_lines, docs block projection_edit_estimate) instead of rating the sample.
+_GROWTH_GRID = "projection_growth_grid"
 
 
 @dataclass
@@ -197,6 +205,9 @@ class _ProjectionWorkspace:
     # the editable assumptions (projection_assumption_names' order) and their values in force,
     # read with the inputs: an edit opens the warehouse once, for the workspace, or not at all
     in_force: dict[str, float]
+    # the growth multipliers the build rated the sample at (none for an exact workspace, or a
+    # build published before the grid)
+    growth_grid: tuple[float, ...] = ()
     rated: dict[tuple[float, ...], dict[str, pa.Table]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -232,6 +243,23 @@ def _projection_workspace(path: str, version: str, exact: bool = False) -> _Proj
                 SETTINGS_IN_FORCE_SQL.replace("marts.", "published.marts.")
             ).fetchall()
         ]
+        growth_grid: tuple[float, ...] = ()
+        # a build published before the grid has neither it nor the query that reads it
+        if not exact and any(name == "projection_edit_grid_lines" for name, _, _ in rows):
+            workspace.execute(
+                f"""
+                create table {_GROWTH_GRID} as
+                select line_id, growth_multiplier, origin_kind, rating_key, price_model_id,
+                    component_id, driver, rated_usd
+                from published.marts.fct_projection_edit_growth_grid
+                """
+            )
+            growth_grid = tuple(
+                float(value)
+                for (value,) in workspace.execute(
+                    f"select distinct growth_multiplier from {_GROWTH_GRID} order by 1"
+                ).fetchall()
+            )
     finally:
         workspace.execute("detach published")
     sql = _ProjectionSql(
@@ -250,8 +278,50 @@ def _projection_workspace(path: str, version: str, exact: bool = False) -> _Proj
     values = dict(settings)
     names = _assumption_names([names for _, _, names in rows], list(values))
     return _ProjectionWorkspace(
-        workspace, sql, exact, {name: float(values[name]) for name in names}
+        workspace, sql, exact, {name: float(values[name]) for name in names}, growth_grid
     )
+
+
+def _grid_bracket(grid: tuple[float, ...], value: float) -> tuple[float, float] | None:
+    """The growth multipliers of the grid on either side of `value` (the same one twice where it
+    is one of them), or None outside the grid."""
+    near = [point for point in grid if abs(point - value) < 1e-9]
+    if near:
+        return near[0], near[0]
+    lower = [point for point in grid if point < value]
+    upper = [point for point in grid if point > value]
+    if not lower or not upper:
+        return None
+    return lower[-1], upper[0]
+
+
+def _rated_from_grid(
+    cursor: duckdb.DuckDBPyConnection, workspace: _ProjectionWorkspace, values: dict[str, float]
+) -> dict[str, pa.Table] | None:
+    """The sample's rated bills read from the build's growth grid, for an edit that moves the
+    quantities by the growth multiplier alone (the spread in force) within the grid; else None."""
+    if workspace.exact or not workspace.growth_grid:
+        return None
+    if abs(float(values[_SPREAD]) - workspace.in_force[_SPREAD]) > 1e-12:
+        return None
+    bracket = _grid_bracket(workspace.growth_grid, float(values[_GROWTH]))
+    if bracket is None:
+        return None
+    lower, upper = bracket
+    share = 0.0 if upper == lower else (float(values[_GROWTH]) - lower) / (upper - lower)
+    lines = cursor.sql(
+        workspace.sql.queries["projection_edit_grid_lines"],
+        params={"lower": lower, "upper": upper, "share": share},
+    ).to_arrow_table()
+    origin = lines.column("origin_kind")
+    columns = ["account_id", "price_model_id", "amount"]
+    return {
+        name: lines.filter(pc.equal(origin, kind)).select(columns)
+        for name, kind in (
+            ("projection_rated_lines", "projection"),
+            ("backtest_rated_lines", "backtest"),
+        )
+    }
 
 
 def _assumption_names(parameter_names: list[str], setting_names: list[str]) -> list[str]:
@@ -315,6 +385,8 @@ def _re_project(
     with workspace.lock:
         rated = workspace.rated.get(rated_key)
     if rated is None:
+        rated = _rated_from_grid(cursor, workspace, values)
+    if rated is None:
         engine = None
         # each sampled account under the models it stands for (and the current model); a build
         # published before the restricted rating rates it under every model, to the same figures
@@ -327,7 +399,8 @@ def _re_project(
             ),
             "backtest_rated_lines": rate("backtest_rating_usage", "backtest_components"),
         }
-        with workspace.lock:
+    with workspace.lock:
+        if rated_key not in workspace.rated:
             while len(workspace.rated) >= _RATED_KEPT:
                 workspace.rated.pop(next(iter(workspace.rated)))
             workspace.rated[rated_key] = rated

@@ -37,10 +37,16 @@
     them gives the same rates). Scenarios move each rate by projection_scenario_spread standard
     errors (worst: churn up, growth down; best: the reverse); the multipliers scale a rate and its
     spread alike. Churn stays within 0..1, growth at or above -1. -#}
-{% macro projection_rates_applied(measured, as_parameters=false) -%}
+{% macro projection_rates_applied(measured, as_parameters=false, growth_multiplier=none) -%}
 {%- set spread = projection_assumption('projection_scenario_spread', as_parameters) -%}
 {%- set churn_multiplier = projection_assumption('projection_churn_multiplier', as_parameters) -%}
+{#- growth_multiplier: a value of its own instead of the one in force (the edit's growth grid,
+    fct_projection_edit_growth_grid) -#}
+{%- if growth_multiplier is none -%}
 {%- set growth_multiplier = projection_assumption('projection_growth_multiplier', as_parameters) -%}
+{%- else -%}
+{%- set growth_multiplier = 'cast(' ~ (growth_multiplier | float) ~ ' as double)' -%}
+{%- endif -%}
 projection_scenarios as (
     select
         cast('worst' as {{ dbt.type_string() }}) as scenario,

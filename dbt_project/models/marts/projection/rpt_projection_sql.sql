@@ -71,6 +71,10 @@
         rate_usage(
             'rating_usage', 'rating_price_components', 'rating_price_tiers',
             'rating_price_models', account_models='projection_edit_account_models'), []),
+    ('projection_edit_grid_lines',
+        projection_edit_grid_lines(
+            'projection_growth_grid', 'projection_usage_grown', 'rating_price_components',
+            'rating_price_models'), []),
     ('backtest_price_components',
         'select * from ' ~ projection_backtest_components(
             'rating_price_components', 'projection_bases')
