@@ -50,3 +50,7 @@ def right(string_text, length_expression):
 
 def hash(field):  # the name of dbt's macro
     return f"md5(cast({field} as varchar))"
+
+
+def split_part(string_text, delimiter_text, part_number):
+    return f"split_part({string_text}, {delimiter_text}, {part_number})"

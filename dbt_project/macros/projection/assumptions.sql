@@ -40,12 +40,12 @@
 {% macro projection_rates_applied(measured, as_parameters=false, growth_multiplier=none) -%}
 {%- set spread = projection_assumption('projection_scenario_spread', as_parameters) -%}
 {%- set churn_multiplier = projection_assumption('projection_churn_multiplier', as_parameters) -%}
-{#- growth_multiplier: a value of its own instead of the one in force (the edit's growth grid,
-    fct_projection_edit_growth_grid) -#}
+{#- growth_multiplier: an expression over `measured`'s row (projection_measured) instead of the
+    multiplier in force (the edit's growth grid, fct_projection_edit_growth_grid) -#}
 {%- if growth_multiplier is none -%}
 {%- set growth_multiplier = projection_assumption('projection_growth_multiplier', as_parameters) -%}
 {%- else -%}
-{%- set growth_multiplier = 'cast(' ~ (growth_multiplier | float) ~ ' as double)' -%}
+{%- set growth_multiplier = 'cast(' ~ growth_multiplier ~ ' as double)' -%}
 {%- endif -%}
 projection_scenarios as (
     select

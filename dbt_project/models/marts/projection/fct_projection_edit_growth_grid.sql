@@ -1,14 +1,22 @@
--- Grain: one row per growth multiplier x origin x rating key x price model
--- (growth_multiplier, rating_key, price_model_id; the rating key names its origin).
+-- Grain: one row per growth multiplier x rated line (growth_multiplier, rating_key,
+-- price_model_id, component_id; the rating key names its origin).
 -- The edit sample (fct_projection_edit_sample) rated in advance at each growth multiplier of
--- projection_edit_growth_grid (the one in force among them), with the scenario spread and the
--- churn in force: what the Projection page's re-projection would rate on an edit of the growth
--- multiplier alone, by the same macros (projection_rates_applied, projection_usage_growth,
--- rate_usage restricted to projection_edit_account_models; the backtest under its own price
--- book). rated_usd is the sum of a key's lines under a model, each rounded to cents, as the
--- projection sums them. At a multiplier of the grid the page reads these bills; between two it
--- interpolates each bill (docs block projection_edit_estimate).
+-- projection_edit_growth_grid (the one in force among them), with the scenario spread in force:
+-- what the Projection page's re-projection would rate on an edit of the growth multiplier alone,
+-- by the same macros (projection_rates_applied, projection_usage_growth, rate_usage restricted to
+-- projection_edit_account_models; the backtest under its own price book), in one pass: each
+-- multiplier grows a copy of the sample whose accounts and segments carry its tag. rated_usd is
+-- a line's amount rounded to cents, as the projection sums it; driver what the line moves with
+-- (projection_edit_line_drivers). At a multiplier of the grid the page reads these lines; between
+-- two it moves each by its driver (docs block projection_edit_estimate).
 {%- set grid = projection_edit_growth_grid() %}
+{#- a copy's multiplier, from the tag its segment carries (projection_rates_applied's row) #}
+{%- set cases = [] %}
+{%- for value in grid %}
+{%- set tag = "'%#" ~ loop.index ~ "'" %}
+{%- do cases.append('when projection_measured.segment like ' ~ tag ~ ' then ' ~ value) %}
+{%- endfor %}
+{%- set grid_multiplier_case = 'case ' ~ (cases | join(' ')) ~ ' end' %}
 with
 
 edit_sample as (select * from {{ ref('fct_projection_edit_sample') }}),
@@ -53,33 +61,85 @@ price_models as (
     from {{ ref('dim_price_models') }}
 ),
 
--- the sample's quantities grown at each multiplier of the grid, each key tagged with its value
-usage_grown as (
+-- the grid's multipliers, each with a tag that names its copy of an account and a segment
+grid_points as (
     {%- for value in grid %}
     select
         cast({{ value }} as double) as growth_multiplier,
-        grown.rating_key || '@{{ loop.index }}' as grid_rating_key,
-        grown.rating_key,
-        grown.origin_kind,
-        grown.origin_month,
-        grown.account_id,
-        grown.metric,
-        grown.quantity,
-        grown.events
-    from (
-        with
-        {{ projection_rates_applied('measured_rates', growth_multiplier=value) | indent(8) }},
-        {{ projection_usage_growth(
-            'projection_rates', 'sampled_bases', 'sampled_origins', 'sampled_quantities',
-            ref('price_components')
-        ) | indent(8) }}
-
-        select * from projection_usage_grown
-    ) as grown
+        '{{ loop.index }}' as grid_index,
+        '#{{ loop.index }}' as grid_tag
     {%- if not loop.last %}
     union all
     {%- endif %}
     {%- endfor %}
+),
+
+-- the measured rates, the bases and the quantities once per multiplier: each copy's segment and
+-- account carry the multiplier's tag, so that one pass of the projection's macros grows every
+-- copy by its own multiplier, under rating keys of its own
+grid_measured_rates as (
+    select
+        measured_rates.origin_kind,
+        measured_rates.segment || grid_points.grid_tag as segment,
+        measured_rates.metric,
+        measured_rates.measured_churn_rate,
+        measured_rates.churn_rate_error,
+        measured_rates.measured_growth_rate,
+        measured_rates.growth_rate_error,
+        measured_rates.is_growth_trended,
+        measured_rates.growth_trend_level,
+        measured_rates.growth_trend_slope
+    from measured_rates
+    cross join grid_points
+),
+
+grid_bases as (
+    select
+        sampled_bases.origin_kind,
+        sampled_bases.origin_month,
+        sampled_bases.account_id || grid_points.grid_tag as account_id,
+        sampled_bases.segment || grid_points.grid_tag as segment,
+        sampled_bases.price_model_id,
+        sampled_bases.sample_weight
+    from sampled_bases
+    cross join grid_points
+),
+
+grid_quantities as (
+    select
+        sampled_quantities.account_id || grid_points.grid_tag as account_id,
+        sampled_quantities.month,
+        sampled_quantities.metric,
+        sampled_quantities.quantity,
+        sampled_quantities.events,
+        sampled_quantities.momentum_log_growth
+    from sampled_quantities
+    cross join grid_points
+),
+
+{{ projection_rates_applied('grid_measured_rates', growth_multiplier=grid_multiplier_case) }},
+
+{{ projection_usage_growth(
+    'projection_rates', 'grid_bases', 'sampled_origins', 'grid_quantities', ref('price_components')
+) }},
+
+-- each copy's keys with its multiplier; rating_key as the projection names it (no tag)
+usage_grown as (
+    select
+        grid_points.growth_multiplier,
+        projection_usage_grown.rating_key as grid_rating_key,
+        replace(projection_usage_grown.rating_key, grid_points.grid_tag, '') as rating_key,
+        projection_usage_grown.origin_kind,
+        projection_usage_grown.origin_month,
+        projection_usage_grown.account_id,
+        projection_usage_grown.metric,
+        projection_usage_grown.quantity,
+        projection_usage_grown.events
+    from projection_usage_grown
+    inner join grid_points
+        on
+            {{ dbt.split_part('projection_usage_grown.segment', "'#'", 2) }}
+            = grid_points.grid_index
 ),
 
 grid_usage as (
@@ -95,7 +155,7 @@ grid_usage as (
 ),
 
 grid_account_models as {{ projection_edit_account_models(
-    'grid_usage', 'sampled_bases', 'price_models'
+    'grid_usage', 'grid_bases', 'price_models'
 ) }},
 
 projection_rated as (
