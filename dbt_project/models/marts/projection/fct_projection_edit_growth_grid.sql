@@ -205,9 +205,9 @@ final as (
         cast(grid_keys.growth_multiplier as {{ dbt.type_string() }}) || '|' || grid_keys.rating_key
         || '|' || rated.price_model_id || '|' || rated.component_id as projection_edit_grid_id,
         -- the line, the same at every multiplier: what the page pairs a line's two amounts by
-        dense_rank() over (
+        cast(dense_rank() over (
             order by grid_keys.rating_key, rated.price_model_id, rated.component_id
-        ) as line_id,
+        ) as {{ dbt.type_bigint() }}) as line_id,
         grid_keys.growth_multiplier,
         grid_keys.origin_kind,
         grid_keys.rating_key,
