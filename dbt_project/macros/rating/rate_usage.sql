@@ -327,19 +327,13 @@ volume_tier_charges as (
 
 {{ prepaid_pool_replay('component_units') }},
 
+-- A prepaid pool's rows take their charge from the pool's replay, every other row from itself
+-- and its tiers: two branches, so that only the pool's rows meet the replay (a join of every row
+-- with it was a third of a whole price book's rating, the replay's size being unknown to the
+-- planner).
 charged as (
     select
-        component_units.account_id,
-        component_units.period,
-        component_units.price_model_id,
-        component_units.component_id,
-        component_units.metric,
-        component_units.charge_model,
-        component_units.quantity,
-        component_units.events,
-        component_units.units,
-        component_units.free,
-        component_units.minimum_amount,
+        {{ _charged_columns() }},
         case component_units.charge_model
             when 'flat_fee' then component_units.flat_amount
             when 'standard' then {{ multiply_exactly(
@@ -369,21 +363,15 @@ charged as (
             when 'graduated' then coalesce(graduated_tier_charges.amount, 0)
             when 'graduated_percentage' then coalesce(graduated_tier_charges.amount, 0)
             when 'volume' then coalesce(volume_tier_charges.amount, 0)
-            -- the pool's price is billed in its term's first period
-            when 'prepaid_pool' then
-                case when pool_replayed.is_term_start then component_units.flat_amount else 0 end
-                + {{ multiply_exactly(
-                    'pool_replayed.overage_units', 'component_units.unit_amount'
-                ) }}
         end as charge,
-        pool_replayed.opening_units as pool_opening_units,
-        pool_replayed.available_units as pool_available_units,
-        pool_replayed.used_units as pool_used_units,
-        pool_replayed.overage_units as pool_overage_units,
-        pool_replayed.expired_units as pool_expired_units,
-        pool_replayed.closing_units as pool_closing_units,
-        pool_replayed.alert_pct as pool_alert_pct,
-        pool_replayed.is_term_start as pool_is_term_start
+        cast(null as {{ rating_decimal() }}) as pool_opening_units,
+        cast(null as {{ rating_decimal() }}) as pool_available_units,
+        cast(null as {{ rating_decimal() }}) as pool_used_units,
+        cast(null as {{ rating_decimal() }}) as pool_overage_units,
+        cast(null as {{ rating_decimal() }}) as pool_expired_units,
+        cast(null as {{ rating_decimal() }}) as pool_closing_units,
+        cast(null as integer) as pool_alert_pct,
+        cast(null as boolean) as pool_is_term_start
     from component_units
     left join graduated_tier_charges
         on component_units.account_id = graduated_tier_charges.account_id
@@ -395,11 +383,29 @@ charged as (
             and component_units.period = volume_tier_charges.period
             and component_units.price_model_id = volume_tier_charges.price_model_id
             and component_units.component_id = volume_tier_charges.component_id
+    where coalesce(component_units.charge_model, '') <> 'prepaid_pool'
+    union all
+    select
+        {{ _charged_columns() }},
+        -- the pool's price is billed in its term's first period
+        case when pool_replayed.is_term_start then component_units.flat_amount else 0 end
+        + {{ multiply_exactly('pool_replayed.overage_units', 'component_units.unit_amount') }}
+            as charge,
+        pool_replayed.opening_units as pool_opening_units,
+        pool_replayed.available_units as pool_available_units,
+        pool_replayed.used_units as pool_used_units,
+        pool_replayed.overage_units as pool_overage_units,
+        pool_replayed.expired_units as pool_expired_units,
+        pool_replayed.closing_units as pool_closing_units,
+        pool_replayed.alert_pct as pool_alert_pct,
+        pool_replayed.is_term_start as pool_is_term_start
+    from component_units
     left join pool_replayed
         on component_units.account_id = pool_replayed.account_id
             and component_units.period = pool_replayed.period
             and component_units.price_model_id = pool_replayed.price_model_id
             and component_units.component_id = pool_replayed.component_id
+    where component_units.charge_model = 'prepaid_pool'
 ),
 
 minimum_applied as (
@@ -572,4 +578,20 @@ rated as (
 )
 
 select * from rated
+{%- endmacro %}
+
+
+{#- The columns of a rated row that both branches of `charged` carry from component_units. -#}
+{% macro _charged_columns() -%}
+        component_units.account_id,
+        component_units.period,
+        component_units.price_model_id,
+        component_units.component_id,
+        component_units.metric,
+        component_units.charge_model,
+        component_units.quantity,
+        component_units.events,
+        component_units.units,
+        component_units.free,
+        component_units.minimum_amount
 {%- endmacro %}
