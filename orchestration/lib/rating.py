@@ -231,10 +231,17 @@ def load_usage(conn: duckdb.DuckDBPyConnection, usage_file: Path) -> None:
         )
 
 
-def rate_usage_into_lines(conn: duckdb.DuckDBPyConnection, sql: str) -> None:
+def rate_usage_into_lines(
+    conn: duckdb.DuckDBPyConnection, sql: str, columns: Iterable[str] | None = None
+) -> None:
     """Run the rating SQL over the loaded usage and price-book relations into `rating_lines`,
-    the relation the build's shadow-invoice SQL reads."""
-    conn.execute(f"create or replace temp table {LINES_RELATION} as {sql}")
+    the relation the build's shadow-invoice SQL reads: every column of a rated line, or only
+    `columns` (what is not kept is not computed)."""
+    select_list = ", ".join(columns) if columns is not None else "*"
+    conn.execute(
+        f"create or replace temp table {LINES_RELATION} as"
+        f" select {select_list} from ({sql}) as rated_lines"
+    )
 
 
 def rate_lines(
@@ -273,6 +280,22 @@ class WhatIfWorkspace:
 
     connection: duckdb.DuckDBPyConnection
     sql: dict[str, str]
+
+
+# What the what-if reads of a rated line: the build's shadow-invoice SQL its amounts and cap flag,
+# the spend caps' summary (_CAPS_SQL) its metric and blocked units. The rest of a line (its
+# quantity, units, a pool's balances) is neither stored nor computed.
+WHAT_IF_LINE_COLUMNS = (
+    "account_id",
+    "period",
+    "price_model_id",
+    "component_id",
+    "metric",
+    "amount",
+    "uncapped_amount",
+    "is_over_cap",
+    "blocked_units",
+)
 
 
 # Per account and model over every rated month; the same figures as the dashboard's
@@ -462,7 +485,7 @@ def what_if(
     try:
         with workspace.connection.cursor() as cursor:
             load_price_book_frames(cursor, components, tiers, models)
-            rate_usage_into_lines(cursor, workspace.sql[RATING_SQL_NAME])
+            rate_usage_into_lines(cursor, workspace.sql[RATING_SQL_NAME], WHAT_IF_LINE_COLUMNS)
             cursor.execute(
                 f"create or replace temp table {SHADOW_INVOICES_RELATION} as "
                 + workspace.sql[SHADOW_INVOICES_SQL_NAME]

@@ -230,7 +230,11 @@ component_periods as (
         on account_periods.account_id = metric_usage.account_id
             and account_periods.period = metric_usage.period
             and components_typed.metric = metric_usage.metric
-    left join usage_input as free_metric_usage
+    -- only the metrics an allowance is counted by: the join builds on a few rows, not on all
+    left join (
+        select * from usage_input
+        where metric in (select free_units_per_metric from components_typed)
+    ) as free_metric_usage
         on account_periods.account_id = free_metric_usage.account_id
             and account_periods.period = free_metric_usage.period
             and components_typed.free_units_per_metric = free_metric_usage.metric
