@@ -331,10 +331,10 @@ volume_tier_charges as (
 
 {{ prepaid_pool_replay('component_units') }},
 
--- A prepaid pool's rows take their charge from the pool's replay, every other row from itself
--- and its tiers: two branches, so that only the pool's rows meet the replay (a join of every row
--- with it was a third of a whole price book's rating, the replay's size being unknown to the
--- planner).
+-- Each row takes its charge from itself, its tiers or its pool's replay, in a branch per kind,
+-- so that only the rows of a tiered or pooled component meet their tiers' charges or the
+-- replay (a join of every row with the replay was a third of a whole price book's rating, the
+-- replay's size being unknown to the planner).
 charged as (
     select
         {{ _charged_columns() }},
@@ -364,30 +364,36 @@ charged as (
                         ) }}
                     else 0
                 end
-            when 'graduated' then coalesce(graduated_tier_charges.amount, 0)
-            when 'graduated_percentage' then coalesce(graduated_tier_charges.amount, 0)
-            when 'volume' then coalesce(volume_tier_charges.amount, 0)
         end as charge,
-        cast(null as {{ rating_decimal() }}) as pool_opening_units,
-        cast(null as {{ rating_decimal() }}) as pool_available_units,
-        cast(null as {{ rating_decimal() }}) as pool_used_units,
-        cast(null as {{ rating_decimal() }}) as pool_overage_units,
-        cast(null as {{ rating_decimal() }}) as pool_expired_units,
-        cast(null as {{ rating_decimal() }}) as pool_closing_units,
-        cast(null as integer) as pool_alert_pct,
-        cast(null as boolean) as pool_is_term_start
+        {{ _no_pool_columns() }}
+    from component_units
+    -- an unknown charge model is charged nothing here (null), as before the branches
+    where coalesce(component_units.charge_model, '')
+        not in ('graduated', 'graduated_percentage', 'volume', 'prepaid_pool')
+    union all
+    select
+        {{ _charged_columns() }},
+        coalesce(graduated_tier_charges.amount, 0) as charge,
+        {{ _no_pool_columns() }}
     from component_units
     left join graduated_tier_charges
         on component_units.account_id = graduated_tier_charges.account_id
             and component_units.period = graduated_tier_charges.period
             and component_units.price_model_id = graduated_tier_charges.price_model_id
             and component_units.component_id = graduated_tier_charges.component_id
+    where component_units.charge_model in ('graduated', 'graduated_percentage')
+    union all
+    select
+        {{ _charged_columns() }},
+        coalesce(volume_tier_charges.amount, 0) as charge,
+        {{ _no_pool_columns() }}
+    from component_units
     left join volume_tier_charges
         on component_units.account_id = volume_tier_charges.account_id
             and component_units.period = volume_tier_charges.period
             and component_units.price_model_id = volume_tier_charges.price_model_id
             and component_units.component_id = volume_tier_charges.component_id
-    where coalesce(component_units.charge_model, '') <> 'prepaid_pool'
+    where component_units.charge_model = 'volume'
     union all
     select
         {{ _charged_columns() }},
@@ -598,4 +604,17 @@ select * from rated
         component_units.units,
         component_units.free,
         component_units.minimum_amount
+{%- endmacro %}
+
+
+{#- A row's pool columns where no pool is replayed. -#}
+{% macro _no_pool_columns() -%}
+        cast(null as {{ rating_decimal() }}) as pool_opening_units,
+        cast(null as {{ rating_decimal() }}) as pool_available_units,
+        cast(null as {{ rating_decimal() }}) as pool_used_units,
+        cast(null as {{ rating_decimal() }}) as pool_overage_units,
+        cast(null as {{ rating_decimal() }}) as pool_expired_units,
+        cast(null as {{ rating_decimal() }}) as pool_closing_units,
+        cast(null as integer) as pool_alert_pct,
+        cast(null as boolean) as pool_is_term_start
 {%- endmacro %}
