@@ -371,29 +371,9 @@ charged as (
     where coalesce(component_units.charge_model, '')
         not in ('graduated', 'graduated_percentage', 'volume', 'prepaid_pool')
     union all
-    select
-        {{ _charged_columns() }},
-        coalesce(graduated_tier_charges.amount, 0) as charge,
-        {{ _no_pool_columns() }}
-    from component_units
-    left join graduated_tier_charges
-        on component_units.account_id = graduated_tier_charges.account_id
-            and component_units.period = graduated_tier_charges.period
-            and component_units.price_model_id = graduated_tier_charges.price_model_id
-            and component_units.component_id = graduated_tier_charges.component_id
-    where component_units.charge_model in ('graduated', 'graduated_percentage')
+    {{ _charged_from_tiers('graduated_tier_charges', "'graduated', 'graduated_percentage'") }}
     union all
-    select
-        {{ _charged_columns() }},
-        coalesce(volume_tier_charges.amount, 0) as charge,
-        {{ _no_pool_columns() }}
-    from component_units
-    left join volume_tier_charges
-        on component_units.account_id = volume_tier_charges.account_id
-            and component_units.period = volume_tier_charges.period
-            and component_units.price_model_id = volume_tier_charges.price_model_id
-            and component_units.component_id = volume_tier_charges.component_id
-    where component_units.charge_model = 'volume'
+    {{ _charged_from_tiers('volume_tier_charges', "'volume'") }}
     union all
     select
         {{ _charged_columns() }},
@@ -617,4 +597,21 @@ select * from rated
         cast(null as {{ rating_decimal() }}) as pool_closing_units,
         cast(null as integer) as pool_alert_pct,
         cast(null as boolean) as pool_is_term_start
+{%- endmacro %}
+
+
+{#- The rows of the charge models `charge_models` (quoted, comma-separated), each charged what
+    `tier_charges` (account_id, period, price_model_id, component_id, amount) holds for it. -#}
+{% macro _charged_from_tiers(tier_charges, charge_models) -%}
+    select
+        {{ _charged_columns() }},
+        coalesce({{ tier_charges }}.amount, 0) as charge,
+        {{ _no_pool_columns() }}
+    from component_units
+    left join {{ tier_charges }}
+        on component_units.account_id = {{ tier_charges }}.account_id
+            and component_units.period = {{ tier_charges }}.period
+            and component_units.price_model_id = {{ tier_charges }}.price_model_id
+            and component_units.component_id = {{ tier_charges }}.component_id
+    where component_units.charge_model in ({{ charge_models }})
 {%- endmacro %}
