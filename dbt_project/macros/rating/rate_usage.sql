@@ -551,13 +551,7 @@ model_cap_lines as (
         ) as capped_amount,
         cast(null as {{ rating_decimal() }}) as blocked_units,
         total_amount > cap_amount as is_over_cap,
-        cast(null as {{ rating_decimal() }}) as pool_opening_units,
-        cast(null as {{ rating_decimal() }}) as pool_available_units,
-        cast(null as {{ rating_decimal() }}) as pool_used_units,
-        cast(null as {{ rating_decimal() }}) as pool_overage_units,
-        cast(null as {{ rating_decimal() }}) as pool_expired_units,
-        cast(null as {{ rating_decimal() }}) as pool_closing_units,
-        cast(null as integer) as pool_alert_pct
+        {{ _no_pool_columns(term_start=false) }}
     from model_totals
 ),
 
@@ -571,7 +565,7 @@ select * from rated
 {%- endmacro %}
 
 
-{#- The columns of a rated row that both branches of `charged` carry from component_units. -#}
+{#- The columns of a rated row that every branch of `charged` carries from component_units. -#}
 {% macro _charged_columns() -%}
         component_units.account_id,
         component_units.period,
@@ -587,16 +581,19 @@ select * from rated
 {%- endmacro %}
 
 
-{#- A row's pool columns where no pool is replayed. -#}
-{% macro _no_pool_columns() -%}
+{#- A row's pool columns where no pool is replayed (with `term_start`, the flag `charged` carries
+    for the pool's price; a rated line has no such column). -#}
+{% macro _no_pool_columns(term_start=true) -%}
         cast(null as {{ rating_decimal() }}) as pool_opening_units,
         cast(null as {{ rating_decimal() }}) as pool_available_units,
         cast(null as {{ rating_decimal() }}) as pool_used_units,
         cast(null as {{ rating_decimal() }}) as pool_overage_units,
         cast(null as {{ rating_decimal() }}) as pool_expired_units,
         cast(null as {{ rating_decimal() }}) as pool_closing_units,
-        cast(null as integer) as pool_alert_pct,
+        cast(null as integer) as pool_alert_pct
+        {%- if term_start %},
         cast(null as boolean) as pool_is_term_start
+        {%- endif %}
 {%- endmacro %}
 
 
