@@ -154,3 +154,5 @@ def test_the_refresh_builds_the_prod_target():
 
     assert DBT_TARGET == "prod"
     assert dbt_resource().target == "prod"
+    # dbt's debug file log would go to the invocation's own target folder, removed after the step
+    assert dbt_resource().global_config_flags == ["--log-level-file", "none"]
