@@ -184,6 +184,41 @@ def sample_warehouse(sample_refresh) -> Path:
     return sample_refresh.warehouse
 
 
+# The analyst's settings of the shared refresh with vars (an unknown name among them).
+REFRESH_VARS = "{utilization_red_flag: 0.6, trigger_automation_share_min: 0, not_a_setting: 1}"
+
+
+@pytest.fixture(scope="session")
+def sample_refreshed_with_vars(sample_warehouse, tmp_path_factory) -> RefreshRun:
+    """A copy of the sample's warehouse as an older project left it, refreshed again with
+    REFRESH_VARS (nothing new loads: the vars are why dbt builds). Older: its price list has no
+    dates and its price book's components no spend cap yet (an integer where a decimal is
+    declared now). One refresh read by the tests of `--vars` (test_migration_triggers) and of the
+    seed upgrade (test_seed_upgrade): a refresh of the sample costs minutes. Read it only."""
+
+    def build(folder: Path) -> dict:
+        import duckdb
+
+        from orchestration.lib.lake import copy_warehouse
+
+        warehouse = folder / "seatshift.duckdb"
+        copy_warehouse(sample_warehouse, warehouse)
+        with duckdb.connect(str(warehouse)) as conn:
+            conn.execute(
+                "create or replace table reference.model_costs as select model, "
+                "input_usd_per_1k_tokens, output_usd_per_1k_tokens from reference.model_costs"
+            )
+            conn.execute("alter table price_book.price_components drop column cap_policy")
+            conn.execute("alter table price_book.price_components drop column cap_amount")
+        run = run_refresh(copy_seeds(folder / "landing"), warehouse, "--vars", REFRESH_VARS)
+        return {**asdict(run), "landing": str(run.landing), "warehouse": str(run.warehouse)}
+
+    record = shared_by_workers(tmp_path_factory, "sample-with-vars", build)
+    return RefreshRun(landing=Path(record["landing"]), warehouse=Path(record["warehouse"]),
+                      returncode=record["returncode"], stdout=record["stdout"],
+                      stderr=record["stderr"])  # fmt: skip
+
+
 @pytest.fixture(scope="session")
 def spark_refresh(tmp_path_factory) -> RefreshRun:
     """`seatshift refresh --engine spark` of the committed sample, as an operator runs it: the one

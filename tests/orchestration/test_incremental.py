@@ -4,18 +4,23 @@ The sample's warehouse receives the next day: the day's usage events, events 10 
 (inside the contract's 35-day window, so they restate closed months) and a seat `correction` that
 voids an event loaded long ago (bench/stages.add_one_day, the bench's own one-day increment). The
 incremental refresh, then `--full-refresh` of the same warehouse, must agree row for row on every
-raw and mart table; and a refresh with nothing new runs no dbt build at all.
+raw and mart table; and a refresh with nothing new runs no dbt build at all. The daily refresh is
+also the lake's second refresh: it copies the warehouse file and no part, and leaves every part
+the first build listed as it was.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
+from pathlib import Path
 
 from bench.stages import add_one_day
 from orchestration.lib import settings
 from orchestration.lib.lake import copy_warehouse
 from tests.conftest import REPO_ROOT, copy_seeds, run_refresh
+from tests.orchestration.test_lake import _identity, _parts
 from tests.orchestration.test_refresh import _query, _table_fingerprints
 
 LATE_DAYS = 34
@@ -78,9 +83,22 @@ def test_a_new_day_with_late_events_and_a_correction_builds_incrementally_as_a_f
         [day.correction_of],
     )[0]
     assert voided_before is False
+    parts_before = {path: _identity(path) for path, _, _ in _parts(warehouse)}
+    file_size = warehouse.stat().st_size
 
     daily = run_refresh(landing, warehouse)
     assert daily.returncode == 0, daily.stdout + daily.stderr
+    # The lake: the build copied the warehouse file, its one copy, and no part; every part the
+    # sample's build listed is still listed, untouched (not copied, not rewritten), and the new
+    # parts, in this warehouse's lake, hold the day's rows.
+    (line,) = [line for line in daily.stdout.splitlines() if line.startswith("build: copied")]
+    copied = int(re.search(r"copied ([\d,]+) bytes", line).group(1).replace(",", ""))
+    assert copied == file_size, line
+    parts_after = _parts(warehouse)
+    assert {path: _identity(path) for path in parts_before} == parts_before
+    new_parts = [(path, export) for path, export, _ in parts_after if path not in parts_before]
+    assert {export for _, export in new_parts} == {"usage_events", "seat_events"}, new_parts
+    assert all(Path(path).is_relative_to(settings.lake_dir(warehouse)) for path, _ in new_parts)
     dbt_log = settings.refresh_log_path(warehouse).read_text()
     # The usage rollup ran as an increment (the months the new rows touch), not a rebuild.
     assert "incremental model intermediate.int_usage_events_rolled_up_to_account_month" in dbt_log

@@ -1,8 +1,9 @@
 """The raw layer as a lake: immutable Parquet parts beside the warehouse, listed inside it.
 
-Real refreshes and real DuckDB files: the warehouse holds no raw row, a build copies the warehouse
-file and no part, a part once written is never touched again, and a warehouse copied or moved
-with its lake reads its own parts.
+Real refreshes and real DuckDB files: the warehouse holds no raw row, and a warehouse copied or
+moved with its lake reads its own parts. That a second refresh copies the warehouse file and no
+part, and never touches a part once written, is held by the daily refresh of
+tests/orchestration/test_incremental.py (a refresh of the sample costs minutes; one does both).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import duckdb
 
 from orchestration.lib import lake, loader, settings
 from orchestration.lib.contract import EXPORTS, raw_table_ddl
-from tests.conftest import run_refresh
 
 
 def _parts(warehouse: Path) -> list[tuple[str, str, int]]:
@@ -55,41 +55,6 @@ def test_the_warehouse_file_holds_no_raw_row_and_every_raw_relation_reads_its_pa
             assert re.fullmatch(r"month=\d{4}-\d{2}", Path(path).parent.name), path
     # Every part on disk is listed: the sample's refresh left nothing behind.
     assert {str(path) for path in lake_folder.rglob("*.parquet")} == {p for p, _, _ in parts}
-
-
-def test_a_second_refresh_copies_the_warehouse_file_and_no_part(sample_warehouse, tmp_path):
-    warehouse = tmp_path / "warehouse" / "seatshift.duckdb"
-    lake.copy_warehouse(sample_warehouse, warehouse)
-    landing = tmp_path / "landing"
-    landing.mkdir()
-    # One new usage event for an account the sample has: a new day, as a daily export brings it.
-    with duckdb.connect(str(warehouse), read_only=True) as conn:
-        account_id, user_id, occurred_at = conn.execute(
-            """select account_id, user_id, max(occurred_at) from telemetry.usage_events
-            where actor_type = 'human' group by all order by all limit 1"""
-        ).fetchone()
-    (landing / "usage_events__next_day.csv").write_text(
-        "event_id,account_id,actor_type,user_id,agent_id,occurred_at,feature,model,"
-        "input_tokens,output_tokens,tasks,outcome\n"
-        f"ue_next_day_001,{account_id},human,{user_id},,"
-        f"{occurred_at:%Y-%m-%d}T23:59:00Z,chat,small,100,10,1,\n"
-    )
-    before = {path: _identity(path) for path, _, _ in _parts(warehouse)}
-    file_size = warehouse.stat().st_size
-
-    run = run_refresh(landing, warehouse)
-
-    assert run.returncode == 0, run.stdout + run.stderr
-    (line,) = [line for line in run.stdout.splitlines() if line.startswith("build: copied")]
-    copied = int(re.search(r"copied ([\d,]+) bytes", line).group(1).replace(",", ""))
-    assert copied == file_size, line  # the warehouse file, the one copy a build makes
-    after = _parts(warehouse)
-    # Every part the first build listed is still listed, untouched: not copied, not rewritten.
-    assert {path: _identity(path) for path in before} == before
-    assert set(before) < {path for path, _, _ in after}
-    (new,) = [(path, export, rows) for path, export, rows in after if path not in before]
-    assert new[1:] == ("usage_events", 1)
-    assert Path(new[0]).is_relative_to(settings.lake_dir(warehouse))
 
 
 def test_a_copy_with_its_lake_reads_its_own_parts(sample_warehouse, tmp_path):

@@ -6,15 +6,13 @@ force.
 from __future__ import annotations
 
 import re
-import shutil
 
 import duckdb
 import pytest
 import yaml
 
-from orchestration.lib.lake import copy_warehouse
 from orchestration.lib.settings import DASHBOARD_ENTRYPOINT
-from tests.conftest import REPO_ROOT, SEEDS_DIR, run_refresh
+from tests.conftest import REPO_ROOT
 from tests.warehouse._independent import compare
 
 DBT_PROJECT = REPO_ROOT / "dbt_project"
@@ -155,23 +153,16 @@ def test_every_setting_is_listed_with_its_default_and_a_description(sample_wareh
     assert set(project["vars"]) - {"setting_defaults"} == set(defaults)
 
 
-def test_refresh_vars_change_the_value_in_force_but_not_the_default(sample_warehouse, tmp_path):
+def test_refresh_vars_change_the_value_in_force_but_not_the_default(sample_refreshed_with_vars):
     """`seatshift refresh --vars` moves rpt_settings.value and leaves default_value at
     dbt_project.yml's; an unknown name is listed, not ignored; the trigger follows the value in
     force (with the automation-share bar at 0, every segment-month with tasks is at least on
     watch). The unit tests, worked by hand with the defaults, still run and pass: the refresh runs
-    them without the analyst's vars. (A refresh of the already-loaded sample: nothing new loads.)"""
-    warehouse = tmp_path / "seatshift.duckdb"
-    copy_warehouse(sample_warehouse, warehouse)
-    landing = tmp_path / "landing"
-    shutil.copytree(SEEDS_DIR, landing)
-    run = run_refresh(
-        landing,
-        warehouse,
-        "--vars",
-        "{utilization_red_flag: 0.6, trigger_automation_share_min: 0, not_a_setting: 1}",
-    )
+    them without the analyst's vars. (A refresh of the already-loaded sample, conftest's
+    REFRESH_VARS: nothing new loads.)"""
+    run = sample_refreshed_with_vars
     assert run.returncode == 0, run.stdout + run.stderr
+    warehouse = run.warehouse
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         settings = {
             name: (value, default_value, overridden, known)
