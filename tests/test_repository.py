@@ -86,3 +86,20 @@ def test_the_changelogs_latest_version_is_the_packages():
     first = re.search(r"^## (\d+\.\d+\.\d+) \((\d{4}-\d{2}-\d{2})\)$", changelog, re.MULTILINE)
     assert first is not None, "CHANGELOG.md's versions are '## X.Y.Z (YYYY-MM-DD)'"
     assert first.group(1) == version
+
+
+def test_a_marts_not_null_is_a_constraint_of_its_contract_not_a_data_test():
+    """docs/warehouse.md: on the marts, not null is a `not_null` constraint, which the engine
+    enforces as the table is written (and a post-hook on Spark); a not_null data test beside it
+    would be one more dbt node in every build (about 75 ms each) checking the same thing."""
+    import yaml
+
+    tested = []
+    for path in sorted((REPO_ROOT / "dbt_project" / "models" / "marts").rglob("*.yml")):
+        for model in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models", []):
+            for column in model.get("columns", []):
+                tests = column.get("data_tests") or column.get("tests") or []
+                names = [test if isinstance(test, str) else next(iter(test)) for test in tests]
+                if "not_null" in names:
+                    tested.append(f"{model['name']}.{column['name']}")
+    assert tested == []
