@@ -56,13 +56,18 @@ $(SPARK_STAMP): $(STAMP)
 	$(BIN)/uv sync --locked --inexact --extra spark --python $(BIN)/python
 	@touch $@
 
+# Two workers, whole files each: the first runs the whole-project Spark refresh (test_spark.py),
+# the second meanwhile the Thrift server's build (test_spark_thrift.py), then the dashboard on the
+# Spark refresh's warehouse once it is there (a session fixture the workers share).
 test-spark: $(SPARK_STAMP) java chromium ## the Spark tests: every mart equal to DuckDB's, a refresh --engine spark, the dashboard on it
-	SPARK_LOCAL_IP=127.0.0.1 $(BIN)/pytest -m spark tests/warehouse/test_spark.py tests/dashboards/test_spark_build.py
+	SPARK_LOCAL_IP=127.0.0.1 $(BIN)/pytest -m spark -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder \
+		tests/warehouse/test_spark.py tests/warehouse/test_spark_thrift.py tests/dashboards/test_spark_build.py
 
 # Checks that need a generated company of 1,000+ accounts (a generate and a refresh of a few
-# minutes), against independent computations.
+# minutes), against independent computations. Two workers: one builds the 1,000-account company
+# (shared by the files that read it), the other meanwhile the planted pilot's companies.
 test-scale: $(STAMP) ## the checks on a generated 1,000-account company
-	$(BIN)/pytest -m scale tests
+	$(BIN)/pytest -m scale -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder tests
 
 java: ## Debian's Java runtime for Spark (installed with apt when root)
 	@if [ ! -x $(JAVA) ]; then \

@@ -223,15 +223,23 @@ def sample_refreshed_with_vars(sample_warehouse, tmp_path_factory) -> RefreshRun
 def spark_refresh(tmp_path_factory) -> RefreshRun:
     """`seatshift refresh --engine spark` of the committed sample, as an operator runs it: the one
     Spark build of the whole project the Spark tests share (a build takes minutes). Its node
-    results stay in `<warehouse>.spark/build.json`. Marked tests only (`make test-spark`)."""
-    folder = tmp_path_factory.mktemp("spark-refresh")
-    return run_refresh(
-        copy_seeds(folder / "landing"),
-        folder / "warehouse" / "seatshift.duckdb",
-        "--engine",
-        "spark",
-        timeout=2400,
-    )
+    results stay in `<warehouse>.spark/build.json`. Marked tests only (`make test-spark`, whose
+    two workers share it: the other one meanwhile builds through the Thrift server)."""
+
+    def build(folder: Path) -> dict:
+        run = run_refresh(
+            copy_seeds(folder / "landing"),
+            folder / "warehouse" / "seatshift.duckdb",
+            "--engine",
+            "spark",
+            timeout=2400,
+        )
+        return {**asdict(run), "landing": str(run.landing), "warehouse": str(run.warehouse)}
+
+    record = shared_by_workers(tmp_path_factory, "spark-refresh", build)
+    return RefreshRun(landing=Path(record["landing"]), warehouse=Path(record["warehouse"]),
+                      returncode=record["returncode"], stdout=record["stdout"],
+                      stderr=record["stderr"])  # fmt: skip
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.lib import lake as lake_module
+from orchestration.lib import settings
+
 RELATIVE_TOLERANCE = 1e-9
 FLOAT_TYPES = {"DOUBLE", "FLOAT", "REAL"}
 
@@ -92,3 +95,12 @@ def compare_marts(
                     differences[mart] = f"row {number} ({left[0]}): {columns_differing}"
                     break
     return differences
+
+
+def sample_lake(warehouse: Path) -> Path:
+    """The published warehouse's lake, holding exactly the parts the warehouse lists (Spark reads
+    every part in a folder)."""
+    lake = settings.lake_dir(warehouse)
+    on_disk = {str(part) for part in lake.rglob("*.parquet") if not part.name.startswith(".")}
+    assert on_disk == lake_module.published_parts(warehouse)
+    return lake
