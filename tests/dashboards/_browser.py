@@ -4,6 +4,7 @@ the browser tests; the `dashboard_url` fixture in conftest.py starts the server 
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -40,9 +41,21 @@ WAIT_MS = 30_000
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A port free on 127.0.0.1 whose next port is free too: `seatshift dashboard` serves the
+    docs on the port after its own. Both are drawn below Linux's ephemeral range (32768 and up),
+    where the kernel hands out the local ports of outgoing connections: an OS-chosen port's
+    neighbour was taken by one (the browser's, the other worker's) often enough under load that
+    the dashboard could not serve its docs there and the links were refused."""
+    for _ in range(500):
+        port = random.randint(20000, 32000)
+        try:
+            with socket.socket() as first, socket.socket() as second:
+                first.bind(("127.0.0.1", port))
+                second.bind(("127.0.0.1", port + 1))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError("no two adjacent free ports between 20000 and 32001 on 127.0.0.1")
 
 
 def wait_until_healthy(url: str, server: subprocess.Popen) -> None:
