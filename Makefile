@@ -16,7 +16,7 @@ export UV_COMPILE_BYTECODE := 1
 # Without precompiled bytecode `import great_expectations` costs seconds each time (measured on this stack).
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: help demo test test-spark test-scale java refresh dashboard docs dagster lint fmt contract bench seeds chromium clean
+.PHONY: help demo test test-faults test-spark test-scale java refresh dashboard docs dagster lint fmt contract bench seeds chromium clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -44,8 +44,14 @@ demo: $(STAMP) ## generate the demo exports (if none), refresh, serve the dashbo
 # stay on one worker (their module fixtures are built once); session warehouses are shared.
 PYTEST_WORKERS ?= 2
 
-test: $(STAMP) chromium ## set up and run the whole test suite
+test: $(STAMP) chromium ## set up and run the test suite (all but the faults, scale and Spark suites)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
+
+# Refreshes under faults and across days (`pytest -m faults`, left out of `make test`: each test runs
+# two to five whole refreshes, about 13 minutes in all): kill -9 at every stage, a full disk (as
+# root), bad and hostile files, a failed build, the daemon's queue, a new day with late events.
+test-faults: $(STAMP) ## refreshes under faults and across days: kill -9, a full disk, bad files, the daemon, a new day
+	$(BIN)/pytest -m faults -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder tests
 
 # The Spark build of the sample against the DuckDB build (tests/warehouse/test_spark.py): the
 # `spark` extra (dbt-spark, pyspark: about 500 MB, which `make test` never installs) and Java.

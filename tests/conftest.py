@@ -30,15 +30,16 @@ TEST_DAGSTER_HOME = tempfile.mkdtemp(prefix="seatshift-dagster-home-")
 atexit.register(shutil.rmtree, TEST_DAGSTER_HOME, ignore_errors=True)
 
 
-# The slowest files first. `make test` hands whole files to two xdist workers (--dist loadfile)
-# in collection order, not reordered by test count (--no-loadscope-reorder): by count, a file of
-# one six-minute test came last and kept one worker busy for minutes while the other idled. The
-# daemon's file second: it builds its own warehouse while the first worker builds the sample.
+# The slowest files first. The suites hand whole files to two xdist workers (--dist loadfile) in
+# collection order, not reordered by test count (--no-loadscope-reorder): by count, a file of one
+# six-minute test came last and kept one worker busy for minutes while the other idled. In
+# `make test-faults` the daemon's file is second: it builds its own warehouse while the first
+# worker builds the sample; the incremental file follows it on that worker.
 SLOWEST_FILES = (
     "tests/orchestration/test_faults.py",
     "tests/orchestration/test_dagster_daemon.py",
-    "tests/orchestration/test_refresh.py",
     "tests/orchestration/test_incremental.py",
+    "tests/orchestration/test_refresh.py",
     "tests/warehouse/test_migration_triggers.py",
     "tests/orchestration/test_hostile_refresh.py",
     "tests/warehouse/test_billing.py",

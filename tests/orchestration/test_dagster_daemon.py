@@ -24,6 +24,9 @@ import pytest
 
 from tests.conftest import REPO_ROOT, SEATSHIFT, SEEDS_DIR, refresh_environment
 
+# `make test-faults`: the daemon, its sensor and two queued refreshes (minutes).
+pytestmark = pytest.mark.faults
+
 JOB = "refresh_warehouse"
 WORKSPACE_QUERY = """
 {

@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from orchestration.lib.lake import copy_warehouse
 from tests.conftest import SEEDS_DIR, run_refresh
@@ -57,6 +58,7 @@ def test_the_samples_injected_rows_are_quarantined_exactly_and_the_as_of_time_ig
     assert as_of.year == 2026  # not 2099
 
 
+@pytest.mark.faults  # `make test-faults`: two refreshes of hostile files
 def test_hostile_files_end_well_and_the_as_of_time_never_runs_ahead_of_the_refresh(
     sample_warehouse, sample_landing, tmp_path
 ):

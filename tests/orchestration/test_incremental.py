@@ -16,12 +16,17 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
+
 from bench.stages import add_one_day
 from orchestration.lib import settings
 from orchestration.lib.lake import copy_warehouse
 from tests.conftest import REPO_ROOT, copy_seeds, run_refresh
 from tests.orchestration.test_lake import _identity, _parts
 from tests.orchestration.test_refresh import _query, _table_fingerprints
+
+# `make test-faults`: a new day with late events and a correction, over three refreshes.
+pytestmark = pytest.mark.faults
 
 LATE_DAYS = 34
 

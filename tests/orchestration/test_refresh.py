@@ -142,6 +142,7 @@ BAD_FILES = {
 }
 
 
+@pytest.mark.faults  # `make test-faults`: two refreshes of bad files
 def test_bad_input_is_accounted_for_and_reloads_change_nothing(sample_warehouse, tmp_path):
     """The sample's warehouse refreshed again from its own landing folder, beside four bad files:
     the sample's files are skipped as loaded, the bad ones accounted for, and no raw or mart
@@ -195,6 +196,7 @@ def test_bad_input_is_accounted_for_and_reloads_change_nothing(sample_warehouse,
     assert "dbt build skipped" in settings.refresh_log_path(warehouse).read_text()
 
 
+@pytest.mark.faults  # `make test-faults`: a whole build of a broken copy of the project
 def test_failed_build_exits_non_zero_with_one_line_and_keeps_the_published_warehouse(
     sample_warehouse, tmp_path
 ):
