@@ -11,9 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from dataclasses import dataclass
+from http.server import ThreadingHTTPServer
 from urllib.parse import urlparse
-
-import streamlit as st
 
 from dashboards.lib import queries
 from orchestration.lib import settings
@@ -30,16 +29,26 @@ class DocsLinks:
     has_data_docs: bool
 
 
-@st.cache_resource(show_spinner=False)
+# The servers this process started, by (warehouse, port). Only a server that started is kept: a
+# port that was taken is tried again on the next page run, so the links answer once it is free
+# (a cached failure kept them refused until the dashboard restarted).
+_SERVERS: dict[tuple[str, int], ThreadingHTTPServer] = {}
+_SERVERS_LOCK = threading.Lock()
+
+
 def serve(warehouse: str, port: int) -> bool:
     """The docs server for the published warehouse on 127.0.0.1:port, in a daemon thread of the
-    dashboard's process (once per process); False when the port is taken by something else."""
-    try:
-        server = make_server(settings.warehouse_path(warehouse), port)
-    except OSError:
-        return False
-    threading.Thread(target=server.serve_forever, name="seatshift-docs", daemon=True).start()
-    return True
+    dashboard's process (once per process); False while the port is taken by something else."""
+    with _SERVERS_LOCK:
+        if (warehouse, port) in _SERVERS:
+            return True
+        try:
+            server = make_server(settings.warehouse_path(warehouse), port)
+        except OSError:
+            return False
+        threading.Thread(target=server.serve_forever, name="seatshift-docs", daemon=True).start()
+        _SERVERS[(warehouse, port)] = server
+        return True
 
 
 def ensure_served() -> None:

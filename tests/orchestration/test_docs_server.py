@@ -146,3 +146,32 @@ def test_the_index_page_says_what_is_missing(tmp_path, present):
     assert ("href='/dbt/'" in page) is present
     assert ("dbt docs: not generated yet" in page) is not present
     assert "Great Expectations Data Docs: none yet" in page
+
+
+def test_the_dashboards_docs_server_starts_on_a_later_page_run_once_its_port_is_free(tmp_path):
+    """The dashboard serves the docs from a thread of its own (dashboards.lib.docs.serve, called
+    on every page run). While something else holds the port it cannot, and says so; once the port
+    is free the next page run starts the server, without a restart of the dashboard."""
+    from dashboards.lib import docs
+
+    warehouse = str(tmp_path / "seatshift.duckdb")  # no build yet: the index page says so
+    port = _free_port()
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", port))
+    holder.listen()
+    try:
+        assert docs.serve(warehouse, port) is False
+        assert docs.serve(warehouse, port) is False  # still taken: still False
+    finally:
+        holder.close()
+    try:
+        assert docs.serve(warehouse, port) is True
+        status, _, index = _get(f"http://127.0.0.1:{port}/")
+        assert status == 200 and warehouse in index
+        assert docs.serve(warehouse, port) is True  # the same server, not a second one
+        assert list(docs._SERVERS).count((warehouse, port)) == 1
+    finally:
+        server = docs._SERVERS.pop((warehouse, port), None)
+        if server is not None:
+            server.shutdown()
+            server.server_close()
