@@ -114,6 +114,17 @@ def shared_by_workers(
     return json.loads(result.read_text())
 
 
+def refresh_record(run: RefreshRun) -> dict:
+    """A refresh as JSON, for `shared_by_workers`; `recorded_refresh` reads it back."""
+    return {**asdict(run), "landing": str(run.landing), "warehouse": str(run.warehouse)}
+
+
+def recorded_refresh(record: dict) -> RefreshRun:
+    return RefreshRun(landing=Path(record["landing"]), warehouse=Path(record["warehouse"]),
+                      returncode=record["returncode"], stdout=record["stdout"],
+                      stderr=record["stderr"])  # fmt: skip
+
+
 def copy_seeds(landing: Path) -> Path:
     landing.mkdir(parents=True, exist_ok=True)
     for path in sorted(SEEDS_DIR.iterdir()):
@@ -154,7 +165,7 @@ def dagster_run_events(run_id: str) -> dict:
 def sample_refresh_record(tmp_path_factory) -> dict:
     def build(folder: Path) -> dict:
         run = run_refresh(copy_seeds(folder / "landing"), folder / "seatshift.duckdb")
-        record = {**asdict(run), "landing": str(run.landing), "warehouse": str(run.warehouse)}
+        record = refresh_record(run)
         published = [line for line in run.stdout.splitlines() if line.startswith("published ")]
         if published:  # "published <warehouse> (run <run id>)"
             record["dagster"] = dagster_run_events(published[-1].rsplit(" ", 1)[-1].rstrip(")"))
@@ -165,10 +176,7 @@ def sample_refresh_record(tmp_path_factory) -> dict:
 
 @pytest.fixture(scope="session")
 def sample_refresh(sample_refresh_record) -> RefreshRun:
-    record = sample_refresh_record
-    run = RefreshRun(landing=Path(record["landing"]), warehouse=Path(record["warehouse"]),
-                     returncode=record["returncode"], stdout=record["stdout"],
-                     stderr=record["stderr"])  # fmt: skip
+    run = recorded_refresh(sample_refresh_record)
     assert run.returncode == 0, f"the sample refresh failed:\n{run.stdout}\n{run.stderr}"
     return run
 
@@ -211,13 +219,11 @@ def sample_refreshed_with_vars(sample_warehouse, tmp_path_factory) -> RefreshRun
             )
             conn.execute("alter table price_book.price_components drop column cap_policy")
             conn.execute("alter table price_book.price_components drop column cap_amount")
-        run = run_refresh(copy_seeds(folder / "landing"), warehouse, "--vars", REFRESH_VARS)
-        return {**asdict(run), "landing": str(run.landing), "warehouse": str(run.warehouse)}
+        return refresh_record(
+            run_refresh(copy_seeds(folder / "landing"), warehouse, "--vars", REFRESH_VARS)
+        )
 
-    record = shared_by_workers(tmp_path_factory, "sample-with-vars", build)
-    return RefreshRun(landing=Path(record["landing"]), warehouse=Path(record["warehouse"]),
-                      returncode=record["returncode"], stdout=record["stdout"],
-                      stderr=record["stderr"])  # fmt: skip
+    return recorded_refresh(shared_by_workers(tmp_path_factory, "sample-with-vars", build))
 
 
 @pytest.fixture(scope="session")
@@ -235,12 +241,9 @@ def spark_refresh(tmp_path_factory) -> RefreshRun:
             "spark",
             timeout=2400,
         )
-        return {**asdict(run), "landing": str(run.landing), "warehouse": str(run.warehouse)}
+        return refresh_record(run)
 
-    record = shared_by_workers(tmp_path_factory, "spark-refresh", build)
-    return RefreshRun(landing=Path(record["landing"]), warehouse=Path(record["warehouse"]),
-                      returncode=record["returncode"], stdout=record["stdout"],
-                      stderr=record["stderr"])  # fmt: skip
+    return recorded_refresh(shared_by_workers(tmp_path_factory, "spark-refresh", build))
 
 
 @pytest.fixture(scope="session")
