@@ -48,7 +48,7 @@ test: $(STAMP) chromium ## set up and run the test suite (all but the faults, sc
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # Refreshes under faults and across days (`pytest -m faults`, left out of `make test`: each test runs
-# two to five whole refreshes, about 13 minutes in all): kill -9 at every stage, a full disk (as
+# two to five whole refreshes, about 17 minutes on two workers): kill -9 at every stage, a full disk (as
 # root), bad and hostile files, a failed build, the daemon's queue, a new day with late events.
 test-faults: $(STAMP) ## refreshes under faults and across days: kill -9, a full disk, bad files, the daemon, a new day
 	$(BIN)/pytest -m faults -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder tests
