@@ -28,6 +28,8 @@ from orchestration.lib.contract.audit import DBT_BUILDS
 from orchestration.lib.dbt_project import (
     DBT_PROJECT,
     build_inputs_key,
+    cache_docs_page,
+    cached_docs_page,
     code_fingerprint,
     deferral_manifest,
     docs_inputs_key,
@@ -235,6 +237,8 @@ def dbt_models(
             )
             context.log.info(message)
             print(message, flush=True)  # the refresh's dbt log
+        elif not config.full_refresh and _reuse_docs(context, warehouse, docs_key):
+            pass
         else:
             _generate_docs(context, dbt, warehouse, args, target, docs_key)
         # Recorded only when every model was built: a run of a few models leaves the others as
@@ -315,6 +319,28 @@ def _build_on_spark(
         yield dg.MaterializeResult(asset_key=key, metadata={"dbt": "built on spark"})
 
 
+def _reuse_docs(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, inputs_key: str
+) -> bool:
+    """Stage the docs page an earlier build of this checkout made from the same code, vars and
+    relations (`cached_docs_page`), if there is one: the same page `dbt docs generate` would make
+    but for its times. False when there is none or it cannot be copied (then dbt makes it)."""
+    page = cached_docs_page(inputs_key)
+    if page is None:
+        return False
+    try:
+        warehouse.stage_docs(page, inputs_key)
+    except OSError:  # a page removed meanwhile, a full disk: dbt makes it, or says why not
+        return False
+    message = (
+        "dbt docs reused: an earlier build made its page from the same project code, vars and "
+        f"relations (key {inputs_key[:12]})"
+    )
+    context.log.info(message)
+    print(message, flush=True)  # the refresh's dbt log
+    return True
+
+
 def _generate_docs(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
@@ -347,6 +373,7 @@ def _generate_docs(
         if not invocation.is_successful() or not static_index.exists():
             raise RuntimeError(f"dbt {' '.join(docs_args)} failed; see dbt's log of this refresh")
         warehouse.stage_docs(static_index, inputs_key)
+        cache_docs_page(static_index, inputs_key)
     except Exception as error:
         message = f"dbt docs not generated: {error} (the previous site stays)"
         context.log.warning(message)

@@ -18,6 +18,7 @@ import fcntl
 import hashlib
 import json
 import os
+import shutil
 from importlib.metadata import version
 from pathlib import Path
 
@@ -225,6 +226,50 @@ def docs_inputs_key(conn: duckdb.DuckDBPyConnection, *, code: str, build_vars: d
     ).fetchall()
     digest.update(repr(columns).encode())
     return digest.hexdigest()
+
+
+# dbt's docs pages of earlier builds, by docs_inputs_key, in the project's target folder: a new
+# warehouse's first build (a test's, a second demo's, an analyst's copy) whose code, vars and
+# relations match an earlier build's gets that page instead of running `dbt docs generate` (about
+# 10 s, most of it dbt's start). As with a page kept for a daily build, only the times dbt wrote
+# in it and the compiled SQL of an incremental rollup's months can differ. The pages last used
+# are kept (about 7 MB each).
+_DOCS_PAGES = "docs_pages"
+DOCS_PAGES_KEPT = 8
+
+
+def _docs_pages_dir(project: DbtProject) -> Path:
+    return Path(project.project_dir) / project.target_path / _DOCS_PAGES
+
+
+def cached_docs_page(inputs_key: str, project: DbtProject = DBT_PROJECT) -> Path | None:
+    """The docs page an earlier build with this docs_inputs_key made, or None. A page found is
+    marked as used now, so the pages kept are the ones last used."""
+    page = _docs_pages_dir(project) / f"{inputs_key}.html"
+    if not page.is_file():
+        return None
+    with contextlib.suppress(OSError):
+        os.utime(page)
+    return page
+
+
+def cache_docs_page(static_index: Path, inputs_key: str, project: DbtProject = DBT_PROJECT) -> None:
+    """Keep this build's docs page for later builds with the same key; the oldest pages beyond
+    DOCS_PAGES_KEPT go. Written under a temporary name and renamed, so a reader never meets half
+    a page; an optimisation only: never fails a refresh."""
+    folder = _docs_pages_dir(project)
+    page = folder / f"{inputs_key}.html"
+    staging = folder / f".{inputs_key}.{os.getpid()}.partial"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(static_index, staging)
+        os.replace(staging, page)
+        pages = sorted(folder.glob("*.html"), key=lambda path: path.stat().st_mtime, reverse=True)
+        for old in pages[DOCS_PAGES_KEPT:]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        with contextlib.suppress(OSError):
+            staging.unlink(missing_ok=True)
 
 
 # A seed's column type as dbt writes it in `column_types`, as DuckDB names it.

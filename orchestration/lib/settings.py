@@ -230,7 +230,8 @@ def spark_dir(override: str | os.PathLike[str] | None = None) -> Path:
 
 # Spark's share of a machine the suite shares. The local session plans the rating engine's large
 # queries in the driver: a whole-project build of the sample ran out of 4g of heap near its end
-# ("Not enough memory to build and broadcast the table", int_projected_revenue_aggregated_to_segment).
+# ("Not enough memory to build and broadcast the table",
+# int_projected_revenue_aggregated_to_segment).
 DEFAULT_SPARK_DRIVER_MEMORY = "8g"
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.lib import settings
 from tests.conftest import REPO_ROOT, SEATSHIFT, run_refresh
 
 DBT = Path(sys.executable).with_name("dbt")
@@ -174,12 +175,17 @@ def test_a_generated_company_gets_the_whole_projection_and_a_plan_with_credits(
     assert waves >= 2 and credited > 0
 
 
-def test_a_small_company_with_extreme_growth_refreshes_and_its_band_stays_bounded(tmp_path):
+def test_a_small_company_with_extreme_growth_refreshes_and_its_band_stays_bounded(
+    tmp_path, sample_refresh
+):
     """80 accounts over 14 months (seed 43): a history short and wild enough that an unbounded
     growth rate once compounded past what a decimal holds and cost the company its warehouse.
     Every month's growth is now held at or below projection_max_monthly_growth, so the current
     model's best case k months ahead is at most month 0 x (1 + that)^k (its bill is its MRR,
-    rated linearly), and the refresh publishes."""
+    rated linearly), and the refresh publishes.
+
+    Its warehouse is new, but its code, vars and relations are the sample's (published before
+    it: `sample_refresh`), so its dbt docs page is the sample build's, not made again."""
     landing = tmp_path / "landing"
     subprocess.run(
         [str(SEATSHIFT), "generate", "--out", str(landing), "--accounts", "80",
@@ -188,6 +194,14 @@ def test_a_small_company_with_extreme_growth_refreshes_and_its_band_stays_bounde
     )  # fmt: skip
     run = run_refresh(landing, tmp_path / "seatshift.duckdb")
     assert run.returncode == 0, run.stdout + run.stderr
+    dbt_log = settings.refresh_log_path(run.warehouse).read_text()
+    assert "dbt docs reused:" in dbt_log
+    docs = settings.dbt_docs_dir(run.warehouse)
+    sample_docs = settings.dbt_docs_dir(sample_refresh.warehouse)
+    assert (docs / settings.DBT_DOCS_KEY).read_text() == (
+        sample_docs / settings.DBT_DOCS_KEY
+    ).read_text()
+    assert "dbt docs of this build:" in run.stdout
     with duckdb.connect(str(run.warehouse), read_only=True) as conn:
         (max_growth,) = conn.execute(
             "select cast(value as double) from marts.rpt_settings"
