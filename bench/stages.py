@@ -124,6 +124,10 @@ def run_refresh(landing: Path, warehouse: Path, dagster_home: Path, output: Path
         "DAGSTER_HOME": str(dagster_home),
         "SEATSHIFT_LANDING": str(landing),
         "SEATSHIFT_WAREHOUSE": str(warehouse),
+        # the full refresh is a first build: it makes its dbt docs page, never reuses one this
+        # checkout made for another warehouse of the same inputs (a later refresh of the same
+        # warehouse still keeps its own page, as every refresh does)
+        "SEATSHIFT_DBT_DOCS_PAGES": "off",
     }
     dagster_home.mkdir(parents=True, exist_ok=True)
     command = [*_seatshift_command(), "refresh", "--landing", str(landing)]

@@ -325,7 +325,7 @@ def _reuse_docs(
     """Stage the docs page an earlier build of this checkout made from the same code, vars and
     relations (`cached_docs_page`), if there is one: the same page `dbt docs generate` would make
     but for its times. False when there is none or it cannot be copied (then dbt makes it)."""
-    page = cached_docs_page(inputs_key)
+    page = cached_docs_page(inputs_key) if settings.dbt_docs_pages_reused() else None
     if page is None:
         return False
     try:

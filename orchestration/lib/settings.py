@@ -37,6 +37,9 @@ ENVIRONMENT_NAMES = {
     # How much memory DuckDB may hold in a refresh: the loader's and checks' connections to the
     # build, and dbt's (profiles.yml reads the same variable); past it DuckDB spills to disk.
     "duckdb_memory_limit": "SEATSHIFT_DUCKDB_MEMORY_LIMIT",
+    # `off`: a refresh never reuses a dbt docs page an earlier build of this checkout made
+    # (lib/dbt_project.cached_docs_page); the bench measures a first build that way.
+    "dbt_docs_pages": "SEATSHIFT_DBT_DOCS_PAGES",
     # A folder of a Stripe account's objects (JSON lines): every refresh imports it into the
     # landing folder first, and the sensor watches it.
     "stripe_export": "SEATSHIFT_STRIPE_EXPORT",
@@ -65,6 +68,7 @@ class Settings:
     fault_pause_at: str = ""
     docs_url: str = ""
     duckdb_memory_limit: str = ""
+    dbt_docs_pages: str = ""  # "off": no reuse of an earlier build's docs page
     stripe_export: str = ""
     stripe_segment_key: str = ""
     spark_dir: str = ""
@@ -355,6 +359,12 @@ DEFAULT_DUCKDB_MEMORY_LIMIT = "4GB"
 
 def duckdb_memory_limit() -> str:
     return current().duckdb_memory_limit or DEFAULT_DUCKDB_MEMORY_LIMIT
+
+
+def dbt_docs_pages_reused() -> bool:
+    """Whether a refresh may publish a docs page an earlier build made from the same inputs
+    (`SEATSHIFT_DBT_DOCS_PAGES`, default on; `off`, `0`, `false` or `no` turn it off)."""
+    return current().dbt_docs_pages.strip().lower() not in {"off", "0", "false", "no"}
 
 
 # How often the daemon looks at the landing folder for new files.

@@ -48,6 +48,15 @@ def test_defaults_then_dotenv_then_environment_then_flags(dotenv, monkeypatch, t
     assert child["DAGSTER_HOME"] == "/elsewhere"
 
 
+def test_docs_page_reuse_is_on_unless_turned_off(dotenv, monkeypatch):
+    assert settings.dbt_docs_pages_reused()
+    for value in ("off", "OFF", "0", "false", "no"):
+        monkeypatch.setenv("SEATSHIFT_DBT_DOCS_PAGES", value)
+        assert not settings.dbt_docs_pages_reused(), value
+    monkeypatch.setenv("SEATSHIFT_DBT_DOCS_PAGES", "on")
+    assert settings.dbt_docs_pages_reused()
+
+
 def test_unknown_settings_are_refused(dotenv):
     with pytest.raises(TypeError, match="unknown settings: warehous"):
         settings.load(warehous="typo.duckdb")
