@@ -237,9 +237,7 @@ def dbt_models(
             )
             context.log.info(message)
             print(message, flush=True)  # the refresh's dbt log
-        elif not config.full_refresh and _reuse_docs(context, warehouse, docs_key):
-            pass
-        else:
+        elif config.full_refresh or not _reuse_docs(context, warehouse, docs_key):
             _generate_docs(context, dbt, warehouse, args, target, docs_key)
         # Recorded only when every model was built: a run of a few models leaves the others as
         # they were, built from older inputs.
