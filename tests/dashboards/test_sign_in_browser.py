@@ -33,6 +33,8 @@ from tests.dashboards._support import private_copy, published_warehouse
 SEATSHIFT = Path(sys.executable).with_name("seatshift")
 VIEWER = "vera@example.com"
 FINANCE = "fiona@example.com"
+# Streamlit's signed cookie that keeps a reader signed in; signing out deletes it.
+IDENTITY_COOKIE = "_streamlit_user"
 USERS = {
     VIEWER: {"name": "Vera Viewer", "groups": ["staff"]},
     FINANCE: {"name": "Fiona Finance", "groups": ["staff", "finance-team"]},
@@ -69,6 +71,26 @@ def _sign_in(page, url: str, email: str) -> None:
     page.get_by_label("Email").fill(email)  # the provider's own sign-in page
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_text(f"({email})")).to_be_visible(timeout=WAIT_MS)
+
+
+def _sign_out(page) -> None:
+    """Sign out and wait until the identity cookie is gone. Streamlit shows the sign-in screen
+    at once, then sends the browser to its logout route, which deletes the cookie (and on to the
+    provider's end-session endpoint and back). A page opened before that route answered would
+    cancel it and arrive still signed in."""
+    from playwright.sync_api import expect
+
+    def signed_in() -> bool:
+        return any(cookie["name"] == IDENTITY_COOKIE for cookie in page.context.cookies())
+
+    assert signed_in(), f"no {IDENTITY_COOKIE} cookie while signed in"
+    page.get_by_role("button", name="Sign out").click()
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while signed_in():
+        assert time.monotonic() < deadline, "signing out left the identity cookie in the browser"
+        page.wait_for_timeout(100)
+    page.wait_for_load_state("load")
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=WAIT_MS)
 
 
 def _navigation(page) -> str:
@@ -122,8 +144,7 @@ def test_a_viewer_misses_the_invoice_pages_and_finance_downloads_into_the_audit_
         assert "Audit trail" not in page.locator("[data-testid='stMain']").inner_text()
         assert page.get_by_role("button", name="Download CSV").count() == 0
 
-        page.get_by_role("button", name="Sign out").click()
-        expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=WAIT_MS)
+        _sign_out(page)
 
         # ---- finance (and operator) ---------------------------------------------------------
         _sign_in(page, url, FINANCE)
