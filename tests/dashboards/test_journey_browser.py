@@ -6,12 +6,15 @@ pack is then opened from file:// with the network blocked."""
 from __future__ import annotations
 
 import csv
+import json
 import re
+import time
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from orchestration.lib.settings import audit_trail_path
 from tests.dashboards._browser import (
     ARTIFACTS,
     CHROMIUM,
@@ -32,6 +35,17 @@ def _settle(page) -> None:
     page.wait_for_selector(".js-plotly-plot >> visible=true", timeout=WAIT_MS)
     wait_for_app_run(page)
     page.wait_for_timeout(500)
+
+
+def _wait_for_record(trail: Path, label: str) -> None:
+    """Wait until the audit trail holds a download of `label` (its click's rerun wrote it)."""
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while True:
+        lines = trail.read_text(encoding="utf-8").splitlines() if trail.exists() else []
+        if any(json.loads(line)["download"] == label for line in lines):
+            return
+        assert time.monotonic() < deadline, f"no record of {label!r} in {trail}"
+        time.sleep(0.1)
 
 
 def _main_text(page) -> str:
@@ -95,15 +109,19 @@ def test_revenue_lead_walks_journey_one_in_a_real_browser(dashboard_url, request
         _settle(page)
         _pilot_selector_follows_the_verdict(page, verdicts["mid_market"])
 
+        pilot_csv_label = "Download the pilot list (CSV)"
         with page.expect_download(timeout=WAIT_MS) as download:
-            page.get_by_role("button", name="Download the pilot list (CSV)").click()
+            page.get_by_role("button", name=pilot_csv_label).click()
         pilot_csv = tmp_path / "pilot.csv"
         download.value.save_as(pilot_csv)
         with pilot_csv.open(encoding="utf-8") as handle:
             rows = list(csv.DictReader(handle))
         assert [row["Account"] for row in rows] == ranked
-        # A download is recorded in the audit trail by its click, which reruns the page: let the
-        # run end before the next click, or it may land on a button being drawn again.
+        # A download is recorded in the audit trail by its click, which reruns the page, and the
+        # rerun draws the pack's button again under a new file id: a click on the old one finds
+        # nothing to write (the server logs "Deferred file ... not found"). The browser may save
+        # the file before the rerun begins, so wait for its record, then for that run to end.
+        _wait_for_record(audit_trail_path(tmp_path / "seatshift.duckdb"), pilot_csv_label)
         _settle(page)
 
         with page.expect_download(timeout=120_000) as download:
