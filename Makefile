@@ -45,8 +45,8 @@ demo: $(STAMP) ## generate the demo exports (if none), refresh, serve the dashbo
 PYTEST_WORKERS ?= 2
 # `make test` runs three: much of its time waits on a browser, a Streamlit or Dagster server
 # starting, or a refresh's subprocesses, and a third worker fills those waits (on two cores,
-# 12.5 min against 15.4 min on two workers, one run each on the same machine). The faults, scale
-# and Spark suites keep two: their refreshes are CPU-bound from end to end.
+# 12.5 and 13.5 min against 15.4 min on two workers, from fresh clones on the same machine). The
+# faults, scale and Spark suites keep two: their refreshes are CPU-bound from end to end.
 TEST_WORKERS ?= 3
 
 test: $(STAMP) chromium ## set up and run the test suite (all but the faults, scale and Spark suites)
