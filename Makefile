@@ -43,14 +43,9 @@ demo: $(STAMP) ## generate the demo exports (if none), refresh, serve the dashbo
 # Two workers (pytest-xdist): a refresh keeps one core busy and the machine has two. A file's tests
 # stay on one worker (their module fixtures are built once); session warehouses are shared.
 PYTEST_WORKERS ?= 2
-# `make test` runs three: much of its time waits on a browser, a Streamlit or Dagster server
-# starting, or a refresh's subprocesses, and a third worker fills those waits (on two cores,
-# 12.5 and 13.5 min against 15.4 min on two workers, from fresh clones on the same machine). The
-# faults, scale and Spark suites keep two: their refreshes are CPU-bound from end to end.
-TEST_WORKERS ?= 3
 
 test: $(STAMP) chromium ## set up and run the test suite (all but the faults, scale and Spark suites)
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # Refreshes under faults and across days (`pytest -m faults`, left out of `make test`: each test runs
 # two to five whole refreshes, about 17 minutes on two workers): kill -9 at every stage, a full disk (as
