@@ -34,10 +34,10 @@ atexit.register(shutil.rmtree, TEST_DAGSTER_HOME, ignore_errors=True)
 # collection order, not reordered by test count (--no-loadscope-reorder): by count, a file of one
 # six-minute test came last and kept one worker busy for minutes while the other idled. In
 # `make test-faults` the daemon's file is second: it builds its own warehouse while the first
-# worker builds the sample; the incremental file follows it on that worker. The files of one to
-# four minutes after the builds' files (the ingest cases, the analyst's dev builds, the Stripe import
-# and the assigned billing each refresh or load their own data) go out before the short ones, which
-# then even out the workers' ends.
+# worker builds the sample; the incremental file follows it on that worker. The files of one
+# to four minutes after the builds' files (the ingest cases, the analyst's dev builds, the Stripe
+# import, the assigned billing, the Shadow billing page's browser tests) go out before the short
+# ones, which then even out the workers' ends.
 SLOWEST_FILES = (
     "tests/orchestration/test_faults.py",
     "tests/orchestration/test_dagster_daemon.py",
