@@ -17,6 +17,7 @@ from dashboards.lib.layout import (
     MONTH_COLUMN,
     accept_ids_in_url,
     current_filters,
+    default_unless,
     download_button,
     download_csv,
     explain,
@@ -145,11 +146,11 @@ options = list(segments)
 default_focus = str(ranked["segment"].iloc[0])
 if st.session_state.get(FOCUS_KEY) not in options:
     st.session_state.pop(FOCUS_KEY, None)
-accept_ids_in_url(FOCUS_KEY, options, decision.segment_label)
+focus_seeded = accept_ids_in_url(FOCUS_KEY, options, decision.segment_label)
 focus = st.segmented_control(
     "Look into",
     options,
-    default=default_focus,
+    default=default_unless(focus_seeded, default_focus),
     format_func=decision.segment_label,
     key=FOCUS_KEY,
     bind="query-params",

@@ -17,6 +17,7 @@ from dashboards.lib.layout import (
     MONTH_COLUMN,
     accept_ids_in_url,
     current_filters,
+    default_unless,
     download_button,
     download_csv,
     explain,
@@ -158,12 +159,14 @@ MODEL_COLORS = charts.model_colors(names) | {"Actual": charts.ACTUAL}
 proposals = shaping.proposal_ids(models)
 current_model = shaping.current_model_ids(models)
 
-accept_ids_in_url(MODELS_KEY, proposals, lambda model: names.get(model, model), multi=True)
+models_seeded = accept_ids_in_url(
+    MODELS_KEY, proposals, lambda model: names.get(model, model), multi=True
+)
 with st.sidebar:
     chosen = st.multiselect(
         "Price models",
         proposals,
-        default=proposals,
+        default=default_unless(models_seeded, proposals),
         key=MODELS_KEY,
         bind="query-params",
         persist_state="session",  # the chosen models persist across pages

@@ -261,23 +261,32 @@ def _last_refresh_text(
 
 def accept_ids_in_url(
     key: str, options: list, format_func: Callable[[Any], str], *, multi: bool = False
-) -> None:
+) -> bool:
     """A widget bound to the URL reads its labels there (`?segments=Mid+market`); a shared link
     naming the ids (`?segments=mid_market`, `?focus=enterprise`, `?period=2026-01-01`) works
     too: ids found in the URL seed the widget's state (and the URL gets their labels) before the
-    widget is drawn. Unknown values are left for the widget to ignore."""
+    widget is drawn. Unknown values are left for the widget to ignore.
+
+    True when it seeded the state: the widget is then drawn without a default (`default_unless`),
+    since Streamlit warns, with a stack in the server's log, about a widget given both."""
     if key not in st.query_params:
-        return
+        return False
     values = st.query_params.get_all(key)
     by_id = {str(option): option for option in options}
     chosen = [by_id[value] for value in values if value in by_id]
     if not chosen:
-        return
+        return False
     st.session_state[key] = (
         tuple(chosen) if multi and key == PERIOD_KEY else (chosen if multi else chosen[0])
     )
     labels = [format_func(option) for option in chosen]
     st.query_params[key] = labels if len(labels) > 1 else labels[0]
+    return True
+
+
+def default_unless(seeded: bool, default: Any) -> Any:
+    """A widget's default, or None when its state was just seeded (`accept_ids_in_url`)."""
+    return None if seeded else default
 
 
 def sidebar_filters() -> Filters:
@@ -289,7 +298,9 @@ def sidebar_filters() -> Filters:
     month_options = [month.date() for month in (quietly(queries.months) if exists else None) or []]
 
     accept_ids_in_url(SEGMENT_KEY, list(segment_options), _segment_label, multi=True)
-    accept_ids_in_url(PERIOD_KEY, month_options, lambda month: month.strftime("%b %Y"), multi=True)
+    period_seeded = accept_ids_in_url(
+        PERIOD_KEY, month_options, lambda month: month.strftime("%b %Y"), multi=True
+    )
     with st.sidebar:
         st.header("Filters")
         chosen_segments = st.multiselect(
@@ -309,7 +320,7 @@ def sidebar_filters() -> Filters:
             period = st.select_slider(
                 "Period",
                 options=month_options,
-                value=(month_options[0], month_options[-1]),
+                value=default_unless(period_seeded, (month_options[0], month_options[-1])),
                 key=PERIOD_KEY,
                 bind="query-params",
                 format_func=lambda month: month.strftime("%b %Y"),

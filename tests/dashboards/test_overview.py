@@ -5,6 +5,7 @@ rebuilt by dbt with the same vars; `seatshift report` writes the pack with the p
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -15,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from streamlit.elements.lib import policies
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import REPO_ROOT
@@ -141,6 +143,39 @@ def test_every_segment_can_be_looked_into_without_a_traceback(sample, monkeypatc
         app = run_overview(monkeypatch, sample, focus=segment)
         assert not app.exception, segment
         assert app.subheader[0].value.startswith(segment.replace("_", " ").capitalize())
+
+
+def test_a_link_naming_ids_draws_its_widgets_without_streamlits_duplicate_default_warning(
+    sample, monkeypatch
+):
+    """`?focus=enterprise&period=...` seeds the widgets' state from the ids before they are drawn;
+    a widget also given a default would make Streamlit log a warning with a stack on the server
+    (once per process, hence the flag reset)."""
+    with duckdb.connect(str(sample), read_only=True) as conn:
+        first, last = conn.execute(
+            "select min(month), max(month) from marts.fct_account_month"
+        ).fetchone()
+    warnings: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            warnings.append(record.getMessage())
+
+    handler = Collect(level=logging.WARNING)
+    monkeypatch.setattr(policies, "_shown_default_value_warning", False)
+    policies._LOGGER.addHandler(handler)
+    try:
+        monkeypatch.setenv("SEATSHIFT_WAREHOUSE", str(sample))
+        app = AppTest.from_file(ENTRYPOINT, default_timeout=60)
+        app.query_params["focus"] = "enterprise"
+        app.query_params["period"] = [f"{first:%Y-%m-%d}", f"{last:%Y-%m-%d}"]
+        app.run()
+    finally:
+        policies._LOGGER.removeHandler(handler)
+    assert not app.exception, app.exception
+    assert app.subheader[0].value.startswith("Enterprise: ")
+    assert app.select_slider(key="period").value == (first, last)
+    assert not [text for text in warnings if "Session State API" in text], warnings
 
 
 def _rebuilt_with_vars(sample: Path, folder: Path, variables: dict) -> pd.DataFrame:
