@@ -15,7 +15,8 @@ from pathlib import Path
 import duckdb
 
 from orchestration.lib import lake, loader, settings
-from orchestration.lib.contract import EXPORTS, raw_table_ddl
+from orchestration.lib.contract import EXPORTS, SEAT_SIGN, SEAT_SIGN_TABLE, raw_table_ddl
+from orchestration.lib.contract.rules import PRICE_BOOK_MODELS_TABLE
 
 
 def _parts(warehouse: Path) -> list[tuple[str, str, int]]:
@@ -72,6 +73,36 @@ def test_a_copy_with_its_lake_reads_its_own_parts(sample_warehouse, tmp_path):
         (rows,) = conn.execute("select count(*) from telemetry.usage_events").fetchone()
     assert rows == sum(count for _, export, count in parts if export == "usage_events")
     assert all(Path(path).is_relative_to(settings.lake_dir(moved)) for path, _, _ in _parts(moved))
+
+
+def test_the_seat_signs_and_model_ids_are_rewritten_only_when_they_differ(tmp_path):
+    """Every load ensures the two small tables the contract writes; one left as it should be is
+    not replaced, one with other rows or other columns (an older warehouse) is."""
+    signs = sorted(SEAT_SIGN.items())
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
+        loader.ensure_warehouse_schema(conn)
+        conn.execute(f"insert into {PRICE_BOOK_MODELS_TABLE} values ('stale_model')")
+        conn.execute(f"alter table {SEAT_SIGN_TABLE} rename column seat_sign to sign")
+        loader.ensure_warehouse_schema(conn)
+        again = conn.execute(
+            f"select event_type, seat_sign from {SEAT_SIGN_TABLE} order by 1"
+        ).fetchall()
+        models = [
+            row[0] for row in conn.execute(f"select * from {PRICE_BOOK_MODELS_TABLE}").fetchall()
+        ]
+        # as it should be: the same table object (its oid) stays
+        (oid,) = conn.execute(
+            "select table_oid from duckdb_tables() where schema_name || '.' || table_name = ?",
+            [SEAT_SIGN_TABLE],
+        ).fetchone()
+        loader.ensure_warehouse_schema(conn)
+        (oid_after,) = conn.execute(
+            "select table_oid from duckdb_tables() where schema_name || '.' || table_name = ?",
+            [SEAT_SIGN_TABLE],
+        ).fetchone()
+    assert again == signs
+    assert "stale_model" not in models and models  # the dbt project's price book's ids
+    assert oid_after == oid
 
 
 def test_a_warehouse_from_before_the_lake_moves_its_raw_tables_into_parts(tmp_path):

@@ -78,10 +78,11 @@ _NOT_YET = object()
 
 
 def _rows_if_table(conn: duckdb.DuckDBPyConnection, select: str) -> list[tuple] | None:
-    """The rows of `select`, or None when its table does not exist yet."""
+    """The rows of `select`, or None when its table does not exist yet or has other columns
+    (a warehouse an older version wrote): the caller then replaces it."""
     try:
         return conn.execute(select).fetchall()
-    except duckdb.CatalogException:
+    except (duckdb.CatalogException, duckdb.BinderException):
         return None
 
 
