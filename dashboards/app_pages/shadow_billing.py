@@ -26,6 +26,7 @@ from dashboards.lib.layout import (
     table_with_download,
 )
 from orchestration.lib import price_book
+from orchestration.lib.rating import DELTA_BIN_WIDTH
 
 MODELS_KEY = "models"  # also the URL query parameter: the chosen models can be shared
 EDITED_MODEL_KEY = "what_if_model"
@@ -289,7 +290,8 @@ if access.may(access.ANALYST):
                 elapsed = time.perf_counter() - started
                 if edited is not None:
                     st.success(
-                        f"Re-rated {len(edited['accounts']):,} accounts in {elapsed:.2f} s: every "
+                        f"Re-rated {shaping.accounts_rated(edited['accounts']):,} accounts in "
+                        f"{elapsed:.2f} s: every "
                         f"figure below shows {names[edited_model]} as edited.",
                         icon=":material/edit:",
                     )
@@ -636,18 +638,19 @@ if edited is not None and deltas is not None:
     deltas = shaping.replace_model_rows(deltas, edited_model, edited["accounts"])
 st.subheader("Winners and losers", help=definition("winners_losers"))
 if deltas is not None and not deltas.empty:
-    shown = shaping.account_deltas_shown(deltas, names)
-    figure = px.histogram(
-        shown,
-        x="delta_clipped",
+    bins = shaping.account_delta_bins(deltas, names)
+    figure = px.bar(
+        bins,
+        x="delta_mid",
+        y="accounts",
         color="model",
         barmode="overlay",
-        nbins=60,
         opacity=0.6,
         color_discrete_map=MODEL_COLORS,
     )
+    figure.update_traces(width=DELTA_BIN_WIDTH)
     figure.update_xaxes(
-        title="Change in what the account pays (clipped at +200%)", tickformat=".0%"
+        title="Change in what the account pays (clipped at -100% and +200%)", tickformat=".0%"
     )
     figure.update_yaxes(title="Accounts")
     if WINNER_LOSER is not None:
@@ -657,7 +660,7 @@ if deltas is not None and not deltas.empty:
 
     st.subheader("Accounts most affected")
     table_with_download(
-        shown.head(50),
+        shaping.accounts_most_affected(deltas, names),
         "accounts_most_affected.csv",
         key="download_accounts",
         download_role=access.FINANCE,  # what named accounts would pay: account-level

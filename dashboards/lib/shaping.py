@@ -10,6 +10,7 @@ import pandas as pd
 
 from dashboards.lib.decision import segment_label as segment_heading  # "Mid market"
 from dashboards.lib.format import percent, text
+from orchestration.lib import rating
 
 # ---- months and segments ---------------------------------------------------------------------
 
@@ -300,11 +301,37 @@ def with_model_names(frame: pd.DataFrame, names: dict[str, str], unnamed: str) -
     return frame.assign(model=frame["price_model_id"].map(names).fillna(unnamed))
 
 
-def account_deltas_shown(deltas: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
-    """Accounts with a relative change, named by model, with `delta_clipped` at -100% .. +200%."""
-    return deltas.dropna(subset=["delta_pct"]).assign(
-        model=lambda frame: frame["price_model_id"].map(names),
-        delta_clipped=lambda frame: frame["delta_pct"].clip(-1, 2),
+def account_delta_bins(deltas: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """The winners-and-losers histogram from rating.account_deltas_sql's rows: accounts per bin
+    of relative change and model, named, with the bin's middle (`delta_mid`, -100% .. +200%);
+    accounts without a relative change (nothing paid) are left out."""
+    bins = deltas[(deltas["kind"] == "bin") & deltas["bin"].notna()]
+    return pd.DataFrame(
+        {
+            "model": bins["price_model_id"].map(names),
+            "delta_mid": rating.DELTA_BIN_FROM
+            + (bins["bin"].astype(float) + 0.5) * rating.DELTA_BIN_WIDTH,
+            "accounts": bins["accounts"].astype(int),
+        }
+    ).reset_index(drop=True)
+
+
+def accounts_rated(deltas: pd.DataFrame) -> int:
+    """How many account x model totals rating.account_deltas_sql's rows count."""
+    return int(deltas.loc[deltas["kind"] == "bin", "accounts"].sum())
+
+
+def accounts_most_affected(
+    deltas: pd.DataFrame, names: dict[str, str], count: int = rating.TOP_ACCOUNTS
+) -> pd.DataFrame:
+    """The `count` accounts that moved most in dollars, across the models of
+    rating.account_deltas_sql's rows (each model's own top accounts), named by model."""
+    top = deltas[deltas["kind"] == "top"].reset_index(drop=True)
+    order = top["delta_usd"].astype(float).abs().sort_values(ascending=False, kind="stable")
+    return (
+        top.loc[order.index[:count]]
+        .assign(model=lambda frame: frame["price_model_id"].map(names))
+        .reset_index(drop=True)
     )
 
 

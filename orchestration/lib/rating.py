@@ -298,22 +298,94 @@ WHAT_IF_LINE_COLUMNS = (
 )
 
 
-# Per account and model over every rated month; the same figures as the dashboard's
-# shadow_account_deltas reads from fct_shadow_invoice.
-def account_deltas_sql(relation: str, where: str = "true") -> str:
-    """Per account and price model: actual, shadow, delta and months shocked, over the rows of
-    `relation` (fct_shadow_invoice's columns) that `where` keeps. The one definition behind the
-    Shadow billing page's table over the build's mart and the what-if's over its re-rating."""
+# The Shadow billing page's winners and losers: how many accounts moved by how much, and the
+# accounts that moved most. The histogram's bins: 5 points of relative change each, from -100%
+# to +200% (a change outside is counted in the end bin).
+DELTA_BIN_WIDTH = 0.05
+DELTA_BIN_FROM, DELTA_BIN_TO = -1.0, 2.0
+DELTA_BINS = round((DELTA_BIN_TO - DELTA_BIN_FROM) / DELTA_BIN_WIDTH)
+TOP_ACCOUNTS = 50
+
+
+def account_totals_sql(relation: str, where: str = "true") -> str:
+    """Per account and price model over the rows of `relation` (fct_shadow_invoice's columns)
+    that `where` keeps: its segment, rated months, actual USD (null where no month had an actual
+    amount), shadow USD and months of bill shock, summed month by month. The what-if's totals
+    over its re-rating; running_account_totals_sql reads the same from the build's running
+    totals."""
     return f"""
         select price_model_id, account_id, any_value(segment) as segment,
-            sum(actual_usd) as actual_usd, sum(shadow_usd) as shadow_usd,
-            sum(shadow_usd) - sum(actual_usd) as delta_usd,
-            (sum(shadow_usd) - sum(actual_usd)) / nullif(sum(actual_usd), 0) as delta_pct,
+            count(*) as rated_months, sum(actual_usd) as actual_usd,
+            sum(shadow_usd) as shadow_usd,
             count(*) filter (where is_bill_shock) as shocked_months
         from {relation}
         where {where}
         group by price_model_id, account_id
-        order by abs(sum(shadow_usd) - sum(actual_usd)) desc
+    """
+
+
+def running_account_totals_sql(relation: str, where: str = "true") -> str:
+    """account_totals_sql's columns over the months from `?` to `?` (the first two parameters,
+    before any of `where`; both null: every month), from `relation`, running totals per account
+    and model (fct_shadow_account_running_totals' columns, docs block
+    pricing_shadow_running_totals): the row of the period's last month less the row of the month
+    before its first. Two rows per account and model, whatever the period's length."""
+    return f"""
+        with bounds as materialized (
+            select
+                max(month) filter (where month < ?) as month_before,
+                max(month) filter (where month <= coalesce(?, month)) as last_month
+            from {relation}
+        ),
+        ends as (
+            select *,
+                case when month = (select last_month from bounds) then 1 else -1 end as sign
+            from {relation}
+            where month in (select last_month from bounds union all select month_before from bounds)
+                and ({where})
+        )
+        select price_model_id, account_id, any_value(segment) as segment,
+            cast(sum(sign * rated_months) as bigint) as rated_months,
+            case when sum(sign * actual_months) > 0 then sum(sign * actual_usd) end as actual_usd,
+            sum(sign * shadow_usd) as shadow_usd,
+            cast(sum(sign * shocked_months) as bigint) as shocked_months
+        from ends
+        group by price_model_id, account_id
+        having sum(sign * rated_months) > 0
+    """
+
+
+def account_deltas_sql(totals: str) -> str:
+    """Per price model over `totals` (a query of account_totals_sql's columns): rows of `kind`
+    'bin', the accounts whose relative change falls in each bin (`bin` 0 .. DELTA_BINS - 1; null
+    for accounts that paid nothing, which have no relative change), and rows of `kind` 'top', the
+    model's TOP_ACCOUNTS accounts with the largest change in dollars (actual, shadow, delta,
+    months shocked; only accounts with a relative change). The one definition behind the Shadow
+    billing page's winners and losers, over the build's running totals and over the what-if's
+    re-rating."""
+    return f"""
+        with totals as materialized (
+            select *, shadow_usd - actual_usd as delta_usd,
+                cast(shadow_usd - actual_usd as double) / nullif(actual_usd, 0) as delta_pct
+            from ({totals}) as totals
+        )
+        select 'bin' as kind, price_model_id,
+            -- least and greatest skip a null: an account without a relative change has no bin
+            case when delta_pct is not null then cast(least(greatest(
+                floor((delta_pct - ({DELTA_BIN_FROM})) / {DELTA_BIN_WIDTH}), 0
+            ), {DELTA_BINS - 1}) as integer) end as bin,
+            count(*) as accounts
+        from totals
+        group by all
+        union all by name
+        select 'top' as kind, price_model_id, 1 as accounts, account_id, segment, actual_usd,
+            shadow_usd, delta_usd, delta_pct, shocked_months
+        from totals
+        where delta_pct is not null
+        qualify row_number() over (
+            partition by price_model_id order by abs(delta_usd) desc, account_id
+        ) <= {TOP_ACCOUNTS}
+        order by kind, price_model_id, bin, abs(delta_usd) desc, account_id
     """
 
 
@@ -492,7 +564,10 @@ def what_if(
             )
             guardrails = cursor.execute(workspace.sql[SUMMARY_SQL_NAME]).df()
             accounts = cursor.execute(
-                account_deltas_sql(SHADOW_INVOICES_RELATION, " and ".join(where)), parameters
+                account_deltas_sql(
+                    account_totals_sql(SHADOW_INVOICES_RELATION, " and ".join(where))
+                ),
+                parameters,
             ).df()
             monthly = cursor.execute(_MONTHLY_SQL).df()
             caps = cursor.execute(_CAPS_SQL).df()

@@ -275,18 +275,28 @@ def test_a_model_without_a_name_gets_the_fallback():
     assert list(named["model"]) == ["Actual invoices", "One"]
 
 
-def test_account_deltas_drop_unknown_changes_and_clip_the_histogram_value():
-    deltas = pd.DataFrame({"price_model_id": ["m1", "m1", "m1"], "delta_pct": [3.5, None, -0.2]})
-    # 350% is clipped to 200%; the account with no actual revenue (no delta_pct) is dropped.
-    expected = pd.DataFrame(
+def test_the_winners_histogram_names_its_bins_and_the_top_accounts_cross_the_models():
+    deltas = pd.DataFrame(
         {
-            "price_model_id": ["m1", "m1"],
-            "delta_pct": [3.5, -0.2],
-            "model": ["One", "One"],
-            "delta_clipped": [2.0, -0.2],
+            "kind": ["bin", "bin", "bin", "top", "top", "top"],
+            "price_model_id": ["m1", "m1", "m2", "m1", "m2", "m2"],
+            "bin": [0, None, 59, None, None, None],
+            "accounts": [3, 2, 1, 1, 1, 1],
+            "account_id": [None, None, None, "a1", "a2", "a3"],
+            "delta_usd": [None, None, None, -5.0, 9.0, 1.0],
         }
     )
-    _same(shaping.account_deltas_shown(deltas, {"m1": "One"}), expected)
+    # bin 0 is -100% .. -95% (middle -97.5%), bin 59 is +195% .. +200% (middle +197.5%); the
+    # two accounts that paid nothing (no bin) are counted as rated but drawn nowhere
+    _same(
+        shaping.account_delta_bins(deltas, {"m1": "One", "m2": "Two"}),
+        pd.DataFrame({"model": ["One", "Two"], "delta_mid": [-0.975, 1.975], "accounts": [3, 1]}),
+    )
+    assert shaping.accounts_rated(deltas) == 6
+    # the largest moves in dollars, whichever model: a2 (+9), a1 (-5)
+    top = shaping.accounts_most_affected(deltas, {"m1": "One", "m2": "Two"}, count=2)
+    assert list(top["account_id"]) == ["a2", "a1"]
+    assert list(top["model"]) == ["Two", "One"]
 
 
 def test_an_edited_model_replaces_its_rows_and_the_book_zips_to_csvs():

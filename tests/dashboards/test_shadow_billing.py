@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -109,6 +111,100 @@ def test_what_if_raises_the_hybrid_seat_price_by_exactly_seats_times_the_increas
     )
     assert increase == seat_months * 10
     assert elapsed < 1.0
+
+
+def _winners_and_losers_by_hand(
+    warehouse: Path, models: list[str], segments: list[str], first, last
+) -> tuple[dict, dict]:
+    """The histogram's counts and each model's top accounts, from the shadow invoices summed
+    month by month in Python (Decimal): per model, {bin: accounts} (None: nothing paid) and
+    {account_id: (segment, actual, shadow, shocked months)} of its 50 largest moves in dollars."""
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        rows = connection.execute(
+            """
+            select price_model_id, account_id, segment, actual_usd, shadow_usd, is_bill_shock
+            from marts.fct_shadow_invoice where month between ? and ?
+            """,
+            [first, last],
+        ).fetchall()
+    totals: dict[tuple, list] = {}
+    for model, account, segment, actual, shadow, shocked in rows:
+        if model not in models or (segments and segment not in segments):
+            continue
+        total = totals.setdefault((model, account), [segment, None, Decimal(0), 0])
+        if actual is not None:
+            total[1] = (total[1] or Decimal(0)) + actual
+        total[2] += shadow
+        total[3] += int(shocked)
+    bins: dict = {}
+    moves: dict = {}
+    for (model, account), (segment, actual, shadow, shocked) in totals.items():
+        if not actual:  # nothing paid (or no actual amount): no relative change, no bin
+            bins.setdefault(model, {}).setdefault(None, 0)
+            bins[model][None] += 1
+            continue
+        change = float(shadow - actual) / float(actual)
+        # 5-point bins from -100% (bin 0) to +200% (bin 59), the ends catching what is beyond
+        bin_ = min(max(math.floor((change + 1) / 0.05), 0), 59)
+        bins.setdefault(model, {}).setdefault(bin_, 0)
+        bins[model][bin_] += 1
+        moves.setdefault(model, []).append((abs(shadow - actual), account, segment, actual, shadow,
+                                            shocked))  # fmt: skip
+    top = {
+        model: {
+            account: (segment, actual, shadow, shocked)
+            for _, account, segment, actual, shadow, shocked in sorted(
+                found, key=lambda move: (-move[0], move[1])
+            )[:50]
+        }
+        for model, found in moves.items()
+    }
+    return bins, top
+
+
+def test_winners_and_losers_from_the_running_totals_equal_the_invoices_month_by_month(sample):
+    """The page's histogram and top accounts (two rows of fct_shadow_account_running_totals per
+    account and model) against the shadow invoices added up in Python, over the whole history,
+    one month, a span in the middle and one segment; and the what-if's own totals (summed month
+    by month in SQL) on the book in force give the same rows."""
+    months = queries.months()
+    models = [model for model in queries.price_model_names() if model != "current"]
+    segments = queries.segments()
+    cases = [
+        ((), (months[0], months[-1])),
+        ((), (months[-1], months[-1])),
+        ((segments[0],), (months[3], months[-4])),
+        ((), None),
+    ]
+    for chosen_segments, period in cases:
+        deltas = queries.shadow_account_deltas(tuple(models), chosen_segments, period)
+        first, last = period or (months[0], months[-1])
+        bins, top = _winners_and_losers_by_hand(sample, models, list(chosen_segments), first, last)
+        got_bins: dict = {}
+        for row in deltas[deltas["kind"] == "bin"].itertuples():
+            bin_ = None if pd.isna(row.bin) else int(row.bin)
+            got_bins.setdefault(row.price_model_id, {})[bin_] = int(row.accounts)
+        assert got_bins == bins, (chosen_segments, period)
+        got_top = {
+            model: {
+                row.account_id: (row.segment, Decimal(str(row.actual_usd)),
+                                 Decimal(str(row.shadow_usd)), int(row.shocked_months))
+                for row in deltas[(deltas["kind"] == "top")
+                                  & (deltas["price_model_id"] == model)].itertuples()
+            }
+            for model in top
+        }  # fmt: skip
+        assert got_top == top, (chosen_segments, period)
+
+    components, tiers = queries.price_book(HYBRID)
+    period = (months[2], months[-2])
+    rerated = queries.what_if(components, tiers, period=period)["accounts"]
+    built = queries.shadow_account_deltas((HYBRID,), (), period)
+    columns = ["kind", "price_model_id", "bin", "accounts", "account_id", "actual_usd",
+               "shadow_usd", "shocked_months"]  # fmt: skip
+    assert rerated[columns].astype(str).values.tolist() == (
+        built[columns].astype(str).values.tolist()
+    )
 
 
 def test_what_if_says_why_an_edited_price_book_cannot_be_rated(sample):

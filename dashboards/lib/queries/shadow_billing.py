@@ -91,16 +91,19 @@ def shadow_bill_shock_monthly(
 def shadow_account_deltas(
     models: tuple[str, ...], segments: tuple[str, ...], period: tuple | None
 ) -> pd.DataFrame:
-    """Per account and model over the period: actual, shadow, delta, months shocked."""
-    period_sql, period_params = _period_clause("month", period)
+    """Winners and losers per model over the chosen segments and period
+    (rating.account_deltas_sql): accounts per bin of their change, and the accounts that moved
+    most, from the running totals (two rows per account and model, whatever the period)."""
+    first, last = period if period else (None, None)
     return _read(
         "the accounts' shadow invoices",
         rating.account_deltas_sql(
-            "marts.fct_shadow_invoice",
-            "list_contains(?, price_model_id) and (len(?) = 0 or list_contains(?, segment)) "
-            f"and {period_sql}",
+            rating.running_account_totals_sql(
+                "marts.fct_shadow_account_running_totals",
+                "list_contains(?, price_model_id) and (len(?) = 0 or list_contains(?, segment))",
+            )
         ),
-        (list(models), list(segments), list(segments), *period_params),
+        (first, last, list(models), list(segments), list(segments)),
     )
 
 
