@@ -99,6 +99,9 @@ def run(args: argparse.Namespace) -> int:
         SEATSHIFT_WAREHOUSE=str(published),
         SEATSHIFT_SIGN_IN_REQUIRED="1" if auth is not None else "",
         SEATSHIFT_DOCS_URL=docs_url,
+        # the server writes no warehouse file, so its reads may keep the published one attached
+        # (dashboards/lib/queries/_core.py)
+        SEATSHIFT_KEEP_WAREHOUSE_ATTACHED="1",
     )
     command = [
         sys.executable, "-m", "streamlit", "run", str(settings.DASHBOARD_ENTRYPOINT),

@@ -8,7 +8,7 @@ shares: the warehouse's identity, the short read-only read and its cache.
 from __future__ import annotations
 
 from . import _core, decision, projection, shadow_billing
-from ._core import CACHE_TTL, QueryFailed, Warehouse, warehouse
+from ._core import CACHE_TTL, QueryFailed, Warehouse, keep_attached, warehouse
 from .billing_integrity import (
     billing_accounts,
     billing_accuracy_totals,
@@ -113,6 +113,7 @@ def clear_cache() -> None:
         projection._cached_re_projection,
     ):
         cached.clear()
+    _core._detach()  # the next read attaches the file again, as the first after a publish does
 
 
 __all__ = [
@@ -144,6 +145,7 @@ __all__ = [
     "expectation_results",
     "expectation_totals",
     "full_price_book",
+    "keep_attached",
     "last_refresh_attempt",
     "latest_refresh_id",
     "load_report",

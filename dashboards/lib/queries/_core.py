@@ -1,14 +1,26 @@
-"""What every subject's queries share: where the warehouse is, the short read-only read and its
-cache, and the filters' SQL clauses.
+"""What every subject's queries share: where the warehouse is, the read-only read and its cache,
+and the filters' SQL clauses.
 
-The published warehouse is one DuckDB file that the refresh replaces atomically. DuckDB's file
-locks are exclusive both ways, so each query opens the file read-only and closes it at
-once: a reader that lingers would make the next publish fail. Results are cached on the file's
+The published warehouse is one DuckDB file that the refresh replaces atomically (`os.replace`: a
+new file, never a write into the one readers have open). Results are cached on the file's
 identity (inode, size, mtime) as well as a TTL, so a newly published build shows on the next rerun.
+
+Opening a DuckDB database costs about 35-60 ms on this project's machine, whatever its size (the
+instance registers every built-in function), which was most of a typical query's time. So in
+the dashboard's server (or wherever `keep_attached(True)` was called) one in-memory instance per
+process keeps the published file attached read-only, and each read is a cursor of it: about
+1 ms, with the file's blocks still in DuckDB's buffer pool. A new build is a new file: the next
+read attaches it in place of the old one once no read of the old one is running (until then a
+read opens the file on its own, as everywhere else). DuckDB refuses a second handle on a file
+attached in the same process, so a process that also writes warehouse files (the tests, a
+command) reads the old way, each query opening and closing the file.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,10 +63,86 @@ def warehouse() -> Warehouse:
     return Warehouse(path, f"{stat.st_ino}-{stat.st_size}-{stat.st_mtime_ns}")
 
 
+class _Attachment:
+    """The published file one process's reading instance has attached, and the reads using it."""
+
+    def __init__(self, path: str, version: str, alias: str) -> None:
+        self.path, self.version, self.alias = path, version, alias
+        self.readers = 0
+
+
+_KEEP = {"attached": False}
+_GUARD = threading.Lock()
+_instance: duckdb.DuckDBPyConnection | None = None
+_attached: _Attachment | None = None
+_aliases = iter(range(1, 1 << 62))
+
+
+def keep_attached(keep: bool) -> None:
+    """Read through one instance that keeps the published file attached (the server), or open the
+    file for each read (False, the default outside the server). Switching off detaches it."""
+    _KEEP["attached"] = keep
+    if not keep:
+        _detach()
+
+
+def _detach() -> bool:
+    """Detach the kept file when no read uses it (a cache cleared: the next read attaches it
+    again, as the first read after a publish does). True when nothing is attached any more."""
+    global _attached
+    with _GUARD:
+        if _attached is None:
+            return True
+        if _attached.readers:
+            return False
+        assert _instance is not None
+        _instance.execute(f"detach {_attached.alias}")
+        _attached = None
+        return True
+
+
+@contextmanager
+def _connection(path: str, version: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the published file of `version`: a cursor of the kept
+    attachment, or the file opened for this read alone."""
+    global _instance, _attached
+    attachment = None
+    if _KEEP["attached"]:
+        with _GUARD:
+            stale = _attached is not None and (_attached.path, _attached.version) != (path, version)
+            if stale and _attached.readers == 0:  # a newer build, and nobody reads the old one
+                assert _instance is not None
+                _instance.execute(f"detach {_attached.alias}")
+                _attached = None
+            if _attached is None:
+                if _instance is None:
+                    _instance = duckdb.connect(
+                        config={"memory_limit": settings.duckdb_memory_limit()}
+                    )
+                alias = f"published_{next(_aliases)}"
+                escaped = path.replace("'", "''")
+                _instance.execute(f"attach '{escaped}' as {alias} (read_only)")
+                _attached = _Attachment(path, version, alias)
+            if (_attached.path, _attached.version) == (path, version):
+                attachment = _attached
+                attachment.readers += 1
+    if attachment is None:
+        with duckdb.connect(path, read_only=True) as connection:
+            yield connection
+        return
+    try:
+        assert _instance is not None
+        with _instance.cursor() as cursor:
+            cursor.execute(f"use {attachment.alias}")
+            yield cursor
+    finally:
+        with _GUARD:
+            attachment.readers -= 1
+
+
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
 def _cached_read(path: str, version: str, sql: str, params: tuple) -> pd.DataFrame:
-    del version  # only part of the cache key
-    with duckdb.connect(path, read_only=True) as connection:
+    with _connection(path, version) as connection:
         return connection.execute(sql, list(params)).df()
 
 
