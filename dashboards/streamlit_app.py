@@ -3,18 +3,17 @@
 Adding a page is one line in PAGES. Run it with `seatshift dashboard` (cwd = repository root).
 """
 
-import os
-
 import streamlit as st
 
 from dashboards.lib import access, audit, queries
 from dashboards.lib import docs as docs_links
 from dashboards.lib.layout import freshness_header, sidebar_filters
+from orchestration.lib import settings
 
 st.set_page_config(page_title="seatshift", page_icon=":material/insights:", layout="wide")
 # `seatshift dashboard` says so: this process writes no warehouse file, so its reads keep the
 # published one attached instead of opening it for each query (dashboards/lib/queries/_core.py).
-queries.keep_attached(os.environ.get("SEATSHIFT_KEEP_WAREHOUSE_ATTACHED") == "1")
+queries.keep_attached(settings.keep_warehouse_attached())
 # Sign-in first (when `[auth]` is configured): nothing below runs for a reader nobody knows.
 reader = access.current_reader()
 st.session_state[access.READER_KEY] = reader

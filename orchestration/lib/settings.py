@@ -29,6 +29,9 @@ ENVIRONMENT_NAMES = {
     "dbt_vars": "SEATSHIFT_DBT_VARS",
     "dashboard_secrets": "SEATSHIFT_DASHBOARD_SECRETS",
     "sign_in_required": "SEATSHIFT_SIGN_IN_REQUIRED",
+    # Set by `seatshift dashboard` for its server, which writes no warehouse file: its reads keep
+    # the published file attached instead of opening it per query (dashboards/lib/queries/_core).
+    "keep_warehouse_attached": "SEATSHIFT_KEEP_WAREHOUSE_ATTACHED",
     "sensor_interval_seconds": "SEATSHIFT_SENSOR_INTERVAL_SECONDS",
     "plausible_since": "SEATSHIFT_PLAUSIBLE_SINCE",
     "plausible_ahead_hours": "SEATSHIFT_PLAUSIBLE_AHEAD_HOURS",
@@ -62,6 +65,7 @@ class Settings:
     dbt_vars: str = ""  # YAML mapping passed to `dbt build --vars`
     dashboard_secrets: str = ""
     sign_in_required: str = ""
+    keep_warehouse_attached: str = ""
     sensor_interval_seconds: str = ""
     plausible_since: str = ""
     plausible_ahead_hours: str = ""
@@ -370,6 +374,12 @@ def dbt_docs_pages_reused() -> bool:
 # How often the daemon looks at the landing folder for new files.
 def sensor_interval_seconds() -> int:
     return int(current().sensor_interval_seconds or 60)
+
+
+def keep_warehouse_attached() -> bool:
+    """Whether this process's dashboard reads keep the published warehouse attached (the
+    server's, `SEATSHIFT_KEEP_WAREHOUSE_ATTACHED`); otherwise each read opens the file."""
+    return bool(current().keep_warehouse_attached)
 
 
 def sign_in_required() -> bool:
