@@ -546,13 +546,14 @@ def what_if(
     """Re-rate every rated account-month of the build under an edited price book (`models`: the
     models' own spend caps, price_models.csv's cap columns; none when omitted).
 
-    Returns `guardrails` (model x segment, as fct_price_model_guardrails), `accounts` (per
-    account and model over the chosen segments and period: actual, shadow, delta, months
-    shocked), `monthly` (per month, segment and model: actual and shadow revenue, cost, billed,
-    shocked and judged accounts), `caps` (per model, segment and capped line, as
-    fct_shadow_spend_caps: months over the cap, revenue given up, blocked units), and `choice`
-    and `choice_by_segment` (each rated proposal offered beside the current model: the rows of
-    fct_customer_choice and fct_customer_choice_by_segment, by the build's own rule). Raises
+    Returns `guardrails` (model x segment, as fct_price_model_guardrails), `accounts` (the
+    winners and losers over the chosen segments and period, account_deltas_sql's rows: accounts
+    per bin of change, and each model's largest moves), `monthly` (per month, segment and
+    model: actual and shadow revenue, cost, billed, shocked and judged accounts), `caps` (per
+    model, segment and capped line, as fct_shadow_spend_caps: months over the cap, revenue
+    given up, blocked units), and `choice` and `choice_by_segment` (each rated proposal offered
+    beside the current model: the rows of fct_customer_choice and fct_customer_choice_by_segment,
+    by the build's own rule). Raises
     RatingError with DuckDB's reason when the book cannot be rated (a cell that is not a number,
     an unknown charge model).
     """

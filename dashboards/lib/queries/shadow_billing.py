@@ -180,9 +180,10 @@ def what_if(
     """Every rated account-month re-rated under an edited price book by the rating runner
     (rating.what_if, the build's own rating, shadow-invoice and guardrail SQL).
 
-    Returns `guardrails` (model x segment, as fct_price_model_guardrails), `accounts` (per account
-    over the chosen segments and period: actual, shadow, delta), `monthly` (per month, segment
-    and model), and `caps` (per model, segment and capped line: what its spend caps did).
+    Returns `guardrails` (model x segment, as fct_price_model_guardrails), `accounts` (the
+    winners and losers over the chosen segments and period, as shadow_account_deltas returns
+    them), `monthly` (per month, segment and model), and `caps` (per model, segment and capped
+    line: what its spend caps did).
     `model_caps` holds the edited models' own caps (price_models.csv's cap columns). Raises
     QueryFailed with the reason when the book cannot be rated.
     """
