@@ -291,8 +291,8 @@ if access.may(access.ANALYST):
                 if edited is not None:
                     st.success(
                         f"Re-rated {shaping.accounts_rated(edited['accounts']):,} accounts in "
-                        f"{elapsed:.2f} s: every "
-                        f"figure below shows {names[edited_model]} as edited.",
+                        f"{elapsed:.2f} s: every figure below shows {names[edited_model]} as "
+                        "edited.",
                         icon=":material/edit:",
                     )
                     implausible = shaping.implausible_segments(

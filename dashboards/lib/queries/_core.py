@@ -18,6 +18,7 @@ command) reads the old way, each query opening and closing the file.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -71,34 +72,37 @@ class _Attachment:
         self.readers = 0
 
 
-_KEEP = {"attached": False}
-_GUARD = threading.Lock()
+_GUARD = threading.Lock()  # over the four below
+_keep = False
 _instance: duckdb.DuckDBPyConnection | None = None
 _attached: _Attachment | None = None
-_aliases = iter(range(1, 1 << 62))
+_aliases = itertools.count(1)
 
 
 def keep_attached(keep: bool) -> None:
     """Read through one instance that keeps the published file attached (the server), or open the
     file for each read (False, the default outside the server). Switching off detaches it."""
-    _KEEP["attached"] = keep
+    global _keep
+    with _GUARD:
+        _keep = keep
     if not keep:
         _detach()
 
 
-def _detach() -> bool:
-    """Detach the kept file when no read uses it (a cache cleared: the next read attaches it
-    again, as the first read after a publish does). True when nothing is attached any more."""
+def _detach_unread() -> None:
+    """Detach the kept file unless a read is using it (call holding _GUARD)."""
     global _attached
-    with _GUARD:
-        if _attached is None:
-            return True
-        if _attached.readers:
-            return False
+    if _attached is not None and _attached.readers == 0:
         assert _instance is not None
         _instance.execute(f"detach {_attached.alias}")
         _attached = None
-        return True
+
+
+def _detach() -> None:
+    """Detach the kept file when no read uses it (a cache cleared: the next read attaches it
+    again, as the first read after a publish does)."""
+    with _GUARD:
+        _detach_unread()
 
 
 @contextmanager
@@ -107,13 +111,10 @@ def _connection(path: str, version: str) -> Iterator[duckdb.DuckDBPyConnection]:
     attachment, or the file opened for this read alone."""
     global _instance, _attached
     attachment = None
-    if _KEEP["attached"]:
-        with _GUARD:
-            stale = _attached is not None and (_attached.path, _attached.version) != (path, version)
-            if stale and _attached.readers == 0:  # a newer build, and nobody reads the old one
-                assert _instance is not None
-                _instance.execute(f"detach {_attached.alias}")
-                _attached = None
+    with _GUARD:
+        if _keep:
+            if _attached is not None and (_attached.path, _attached.version) != (path, version):
+                _detach_unread()  # a newer build: let the old file go once nobody reads it
             if _attached is None:
                 if _instance is None:
                     _instance = duckdb.connect(
