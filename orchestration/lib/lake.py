@@ -300,8 +300,12 @@ def _row_count(conn: duckdb.DuckDBPyConnection, path: Path) -> int:
 
 
 def published_parts(published: Path) -> set[str] | None:
-    """The parts the published warehouse lists (None: no published warehouse, or one from before
-    the lake, so nothing can be judged unlisted)."""
+    """The parts the published warehouse lists, by their path inside its lake (None: no
+    published warehouse, or one from before the lake, so nothing can be judged unlisted).
+
+    By the path inside the lake, not the absolute one: a warehouse moved or copied together with
+    its lake still names the old folder until its next refresh rebases the list (`ensure_lake`),
+    and its parts are listed all the same."""
     if not published.exists():
         return set()
     with duckdb.connect(str(published), read_only=True) as conn:
@@ -311,7 +315,9 @@ def published_parts(published: Path) -> set[str] | None:
         ).fetchone()[0]
         if not exists:
             return None
-        return {path for (path,) in conn.execute(f"select part_path from {LAKE_PARTS}").fetchall()}
+        return {
+            path for (path,) in conn.execute(f"select relative_path from {LAKE_PARTS}").fetchall()
+        }
 
 
 @dataclass(frozen=True)
@@ -331,7 +337,7 @@ def remove_unlisted(published: Path, lake: Path) -> Removed:
         removed_bytes += sum(f.stat().st_size for f in incoming.rglob("*") if f.is_file())
         shutil.rmtree(incoming, ignore_errors=True)
     for part in sorted(lake.rglob("*.parquet")):
-        if str(part) in listed:
+        if part.relative_to(lake).as_posix() in listed:
             continue
         with contextlib.suppress(FileNotFoundError):
             removed_bytes += part.stat().st_size

@@ -75,6 +75,29 @@ def test_a_copy_with_its_lake_reads_its_own_parts(sample_warehouse, tmp_path):
     assert all(Path(path).is_relative_to(settings.lake_dir(moved)) for path, _, _ in _parts(moved))
 
 
+def test_a_warehouse_moved_with_its_lake_keeps_every_part_at_its_next_refresh(
+    sample_warehouse, tmp_path
+):
+    """A refresh removes unlisted parts before it rebases the list onto the moved lake: the parts
+    are judged by their path inside the lake, so a moved warehouse loses none of them."""
+    copy = lake.copy_warehouse(sample_warehouse, tmp_path / "before" / "copy.duckdb")
+    moved = tmp_path / "after" / "copy.duckdb"
+    moved.parent.mkdir()
+    shutil.move(copy, moved)
+    shutil.move(settings.lake_dir(copy), settings.lake_dir(moved))
+    on_disk = {str(p): _identity(str(p)) for p in settings.lake_dir(moved).rglob("*.parquet")}
+    assert on_disk and len(on_disk) == len(_parts(moved))
+    # The list still names the folder the warehouse was copied to.
+    assert all(Path(path).is_relative_to(settings.lake_dir(copy)) for path, _, _ in _parts(moved))
+
+    removed = lake.remove_unlisted(moved, settings.lake_dir(moved))
+
+    assert removed == lake.Removed(0, 0)
+    assert {str(p): _identity(str(p)) for p in settings.lake_dir(moved).rglob("*.parquet")} == (
+        on_disk
+    )
+
+
 def test_the_seat_signs_and_model_ids_are_rewritten_only_when_they_differ(tmp_path):
     """Every load ensures the two small tables the contract writes; one left as it should be is
     not replaced, one with other rows or other columns (an older warehouse) is."""

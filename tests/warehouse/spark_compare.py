@@ -101,6 +101,10 @@ def sample_lake(warehouse: Path) -> Path:
     """The published warehouse's lake, holding exactly the parts the warehouse lists (Spark reads
     every part in a folder)."""
     lake = settings.lake_dir(warehouse)
-    on_disk = {str(part) for part in lake.rglob("*.parquet") if not part.name.startswith(".")}
+    on_disk = {
+        part.relative_to(lake).as_posix()
+        for part in lake.rglob("*.parquet")
+        if not part.name.startswith(".")
+    }
     assert on_disk == lake_module.published_parts(warehouse)
     return lake
