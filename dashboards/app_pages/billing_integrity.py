@@ -130,10 +130,9 @@ elif mismatches is not None:
         or "No reason chosen."
     )
     st.caption("Click a mismatch (its first column) to open its invoice in the explainer below.")
-    readable = shown.assign(mismatch_reason=shown["mismatch_reason"].str.replace("_", " ")).astype(
-        object
+    readable = shaping.blank_empty_text(
+        shown.assign(mismatch_reason=shown["mismatch_reason"].str.replace("_", " "))
     )
-    readable = readable.where(readable.notna(), "")  # an empty cell reads empty, never "None"
     picked = st.dataframe(
         readable,
         hide_index=True,

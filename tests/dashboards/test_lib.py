@@ -316,6 +316,30 @@ def test_mismatches_are_filtered_and_counted_by_reason():
     assert shaping.mismatches_of(mismatches, []).empty
 
 
+def test_a_shown_table_blanks_empty_text_and_keeps_its_numbers_for_arrow():
+    """The mismatch table: a missing line has no invoiced quantity. Blanking every cell as text
+    put "" in a number column, which Arrow cannot convert (Streamlit logged the traceback and
+    fell back to showing every number unformatted)."""
+    import pyarrow as pa
+
+    frame = pd.DataFrame(
+        {
+            "source_event_id": ["se_1", None],
+            "invoiced_quantity": [3.0, float("nan")],
+            "expected_quantity": pd.array([3, None], dtype="Int64"),
+            "period_start": pd.to_datetime(["2026-01-01", None]),
+        }
+    )
+    shown = shaping.blank_empty_text(frame)
+    assert shown["source_event_id"].tolist() == ["se_1", ""]
+    assert shown.dtypes.drop("source_event_id").equals(frame.dtypes.drop("source_event_id"))
+    assert pd.isna(shown.loc[1, "invoiced_quantity"]) and pd.isna(shown.loc[1, "period_start"])
+    pa.Table.from_pandas(shown)  # what st.dataframe does first
+    with pytest.raises(pa.ArrowInvalid):  # the way the page blanked cells before
+        pa.Table.from_pandas(frame.astype(object).where(frame.notna(), ""))
+    assert pd.isna(frame.loc[1, "source_event_id"])  # the caller's frame is untouched
+
+
 def test_accounts_and_invoices_are_labelled_with_their_mismatches():
     accounts = pd.DataFrame(
         {"account_id": ["a1", "a2"], "account_name": ["Acme", "Globex"], "mismatched_lines": [2, 0]}
