@@ -143,6 +143,19 @@ def ensure_lake(conn: duckdb.DuckDBPyConnection, lake: Path | None = None) -> No
             refresh_view(conn, export)
 
 
+def read_parts_from(conn: duckdb.DuckDBPyConnection, lake: Path) -> None:
+    """Point a copy's list (and views) at the parts in `lake` without moving or writing any part
+    there: the dry run's scratch copy reads the parts of the warehouse it copied, which may have
+    been moved with its lake since its last refresh, and writes its own under
+    `<scratch file>.lake`. A warehouse from before the lake has no list: nothing to point."""
+    has_list = conn.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'audit' and table_name = 'lake_parts'"
+    ).fetchone()[0]
+    if has_list:
+        _rebase(conn, lake)
+
+
 def _rebase(conn: duckdb.DuckDBPyConnection, lake: Path) -> None:
     """Point the list (and the views) at `lake` where it names another folder: a warehouse moved
     or copied together with its lake."""

@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.lib import settings
 from orchestration.lib.loader.dry_run import dry_run
 from orchestration.lib.warehouse import new_refresh_id
 from tests.conftest import SEATSHIFT, SEEDS_DIR, refresh_environment
@@ -188,6 +189,33 @@ def test_against_a_loaded_warehouse_it_says_what_is_already_there(tmp_path):
     assert verdicts["support_tickets__new.csv"].report.status == "loaded"
     already = [name for name, verdict in verdicts.items() if name != "support_tickets__new.csv"]
     assert {verdicts[name].report.status for name in already} == {"skipped_already_loaded"}
+
+
+def test_a_warehouse_moved_with_its_lake_is_judged_against_its_own_parts(tmp_path):
+    """Moved (restored elsewhere, a new disk) with its lake, a warehouse's list still names the
+    old folder until its next refresh: the dry run reads the parts where they are now. Before,
+    every new file was rejected as one that "cannot be parsed" (the parts were not found)."""
+    landing = shutil.copytree(SEEDS_DIR, tmp_path / "landing")
+    loaded = tmp_path / "before" / "seatshift.duckdb"
+    loaded.parent.mkdir()
+    with duckdb.connect(str(loaded)) as conn:
+        load_all(conn, landing, refresh_id=new_refresh_id())
+    warehouse = tmp_path / "after" / "seatshift.duckdb"
+    warehouse.parent.mkdir()
+    shutil.move(loaded, warehouse)
+    shutil.move(settings.lake_dir(loaded), settings.lake_dir(warehouse))
+    before = hashlib.sha256(warehouse.read_bytes()).hexdigest()
+    parts = sorted(settings.lake_dir(warehouse).rglob("*"))
+    write_csv(landing / "support_tickets__new.csv", [row("support_tickets", ticket_id="t-new")])
+
+    verdicts = {verdict.report.file_name: verdict for verdict in dry_run(landing, warehouse)}
+
+    new = verdicts["support_tickets__new.csv"].report
+    assert (new.status, new.rows_loaded) == ("loaded", 1), new.message
+    already = [name for name, verdict in verdicts.items() if name != "support_tickets__new.csv"]
+    assert {verdicts[name].report.status for name in already} == {"skipped_already_loaded"}
+    assert hashlib.sha256(warehouse.read_bytes()).hexdigest() == before
+    assert sorted(settings.lake_dir(warehouse).rglob("*")) == parts  # nothing written there
 
 
 def _seatshift_check(landing: Path, warehouse: Path) -> subprocess.CompletedProcess:

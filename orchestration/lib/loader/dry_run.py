@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.lib import lake as lake_parts
 from orchestration.lib import settings, warehouse
 from orchestration.lib.contract import EXPORTS, LOAD_ORDER
 from orchestration.lib.contract.audit import QUARANTINE, REJECTED
@@ -55,6 +56,10 @@ def dry_run(landing: Path, published: Path | None) -> list[FileVerdict]:
             shutil.copyfile(published, scratch)
         conn = duckdb.connect(str(scratch))
         try:
+            if published is not None and published.exists():
+                # the published warehouse's parts, where they are now (moved with the warehouse
+                # since its last refresh, the list still names the old folder)
+                lake_parts.read_parts_from(conn, settings.lake_dir(published))
             conn.execute("set TimeZone = 'UTC'")
             conn.execute(f"set memory_limit = '{settings.duckdb_memory_limit()}'")
             conn.execute(f"set temp_directory = '{Path(folder) / 'spill'}'")
