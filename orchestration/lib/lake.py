@@ -143,16 +143,21 @@ def ensure_lake(conn: duckdb.DuckDBPyConnection, lake: Path | None = None) -> No
             refresh_view(conn, export)
 
 
+def _has_list(conn: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the warehouse lists parts (a warehouse from before the lake does not)."""
+    (tables,) = conn.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'audit' and table_name = 'lake_parts'"
+    ).fetchone()
+    return tables > 0
+
+
 def read_parts_from(conn: duckdb.DuckDBPyConnection, lake: Path) -> None:
     """Point a copy's list (and views) at the parts in `lake` without moving or writing any part
     there: the dry run's scratch copy reads the parts of the warehouse it copied, which may have
     been moved with its lake since its last refresh, and writes its own under
     `<scratch file>.lake`. A warehouse from before the lake has no list: nothing to point."""
-    has_list = conn.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'audit' and table_name = 'lake_parts'"
-    ).fetchone()[0]
-    if has_list:
+    if _has_list(conn):
         _rebase(conn, lake)
 
 
@@ -187,11 +192,7 @@ def copy_warehouse(source: Path, target: Path) -> Path:
     shutil.copyfile(source, target)
     lake = settings.lake_dir(target)
     with duckdb.connect(str(target)) as conn:
-        has_list = conn.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'audit' and table_name = 'lake_parts'"
-        ).fetchone()[0]
-        if not has_list:
+        if not _has_list(conn):
             return target
         listed = conn.execute(f"select part_path, relative_path from {LAKE_PARTS}").fetchall()
         for part_path, relative_path in listed:
@@ -322,11 +323,7 @@ def published_parts(published: Path) -> set[str] | None:
     if not published.exists():
         return set()
     with duckdb.connect(str(published), read_only=True) as conn:
-        exists = conn.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'audit' and table_name = 'lake_parts'"
-        ).fetchone()[0]
-        if not exists:
+        if not _has_list(conn):
             return None
         return {
             path for (path,) in conn.execute(f"select relative_path from {LAKE_PARTS}").fetchall()
