@@ -130,7 +130,7 @@ elif mismatches is not None:
         or "No reason chosen."
     )
     st.caption("Click a mismatch (its first column) to open its invoice in the explainer below.")
-    readable = shaping.blank_empty_text(
+    readable = blank_missing_text(
         shown.assign(mismatch_reason=shown["mismatch_reason"].str.replace("_", " "))
     )
     picked = st.dataframe(

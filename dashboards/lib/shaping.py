@@ -410,17 +410,6 @@ def as_price_book_text(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype(object).apply(lambda column: column.map(text))
 
 
-def blank_empty_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """A table to show: an empty text cell reads empty, not "None". Numbers and dates keep their
-    type, so the grid formats, aligns and sorts them as numbers (Streamlit shows a missing one as
-    a grey "None"); a text column of an object frame must not hold a number, or Arrow cannot
-    convert it."""
-    text = frame.select_dtypes(include=["object", "string"]).columns
-    shown = frame.copy()
-    shown[text] = shown[text].astype(object).where(shown[text].notna(), "")
-    return shown
-
-
 def same_book(shipped: pd.DataFrame, edited: pd.DataFrame) -> bool:
     """Whether an edited price-book table still says what the build's does (cells compared as
     the CSV text they stand for: an empty cell is "not set")."""

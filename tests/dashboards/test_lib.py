@@ -322,6 +322,8 @@ def test_a_shown_table_blanks_empty_text_and_keeps_its_numbers_for_arrow():
     fell back to showing every number unformatted)."""
     import pyarrow as pa
 
+    from dashboards.lib.layout import blank_missing_text
+
     frame = pd.DataFrame(
         {
             "source_event_id": ["se_1", None],
@@ -330,7 +332,7 @@ def test_a_shown_table_blanks_empty_text_and_keeps_its_numbers_for_arrow():
             "period_start": pd.to_datetime(["2026-01-01", None]),
         }
     )
-    shown = shaping.blank_empty_text(frame)
+    shown = blank_missing_text(frame)
     assert shown["source_event_id"].tolist() == ["se_1", ""]
     assert shown.dtypes.drop("source_event_id").equals(frame.dtypes.drop("source_event_id"))
     assert pd.isna(shown.loc[1, "invoiced_quantity"]) and pd.isna(shown.loc[1, "period_start"])
