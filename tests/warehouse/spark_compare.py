@@ -15,12 +15,14 @@ RELATIVE_TOLERANCE = 1e-9
 FLOAT_TYPES = {"DOUBLE", "FLOAT", "REAL"}
 
 
-def mart_columns(conn: duckdb.DuckDBPyConnection, database: str) -> dict[str, dict[str, str]]:
+def mart_columns(
+    conn: duckdb.DuckDBPyConnection, database: str, schema: str = "marts"
+) -> dict[str, dict[str, str]]:
     marts: dict[str, dict[str, str]] = {}
     for table, column, kind in conn.execute(
         """select table_name, column_name, data_type from information_schema.columns
-        where table_catalog = ? and table_schema = 'marts' order by table_name, ordinal_position""",
-        [database],
+        where table_catalog = ? and table_schema = ? order by table_name, ordinal_position""",
+        [database, schema],
     ).fetchall():
         marts.setdefault(table, {})[column] = kind
     return marts
@@ -40,15 +42,17 @@ def compare_marts(
     *,
     skip_columns: dict[str, set[str]] | None = None,
     only: set[str] | None = None,
+    schema: str = "marts",
 ) -> dict[str, str]:
     """mart -> what differs, for every mart of `expected` (or those in `only`; empty when all
-    agree)."""
+    agree); `schema`: another schema's tables and views compared alike."""
     skip_columns = skip_columns or {}
     differences: dict[str, str] = {}
     with duckdb.connect() as conn:
         conn.execute(f"attach '{expected}' as expected (read_only)")
         conn.execute(f"attach '{actual}' as actual (read_only)")
-        wanted, got = mart_columns(conn, "expected"), mart_columns(conn, "actual")
+        wanted = mart_columns(conn, "expected", schema)
+        got = mart_columns(conn, "actual", schema)
         for mart, columns in sorted(wanted.items()):
             if only is not None and mart not in only:
                 continue
@@ -70,7 +74,7 @@ def compare_marts(
             order_by = ", ".join(f"{key} nulls first" for key in order) or "1"
             rows = {
                 side: conn.execute(
-                    f'select {select} from {side}.marts."{mart}" order by {order_by}'
+                    f'select {select} from {side}.{schema}."{mart}" order by {order_by}'
                 ).fetchall()
                 for side in ("expected", "actual")
             }
