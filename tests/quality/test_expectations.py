@@ -14,7 +14,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import sqlalchemy as sa
 from great_expectations.execution_engine import sqlalchemy_execution_engine
 
 from orchestration.lib import contract, expectations, loader, settings
@@ -553,17 +552,21 @@ def test_a_refresh_that_loaded_every_row_validates_the_table_itself_with_the_sam
     _create_raw_tables(database)
     with duckdb.connect(str(database)) as conn:
         _insert(conn, export, rows, refresh_id)
-    engine = sa.create_engine(f"duckdb:///{database}")
-    try:
-        spec = contract.EXPORTS[export]
-        assert validation._batch_refresh_id(engine, spec, refresh_id) is None
-        assert validation._batch_refresh_id(engine, spec, "another") == "another"
-        assert validation._batch_refresh_id(engine, spec, None) is None
-    finally:
-        engine.dispose()
+    spec = contract.EXPORTS[export]
+    assert (
+        validation._batch_refresh_id(
+            validation._table_state(database, spec, refresh_id), refresh_id
+        )
+        is None
+    )
+    assert (
+        validation._batch_refresh_id(validation._table_state(database, spec, "another"), "another")
+        == "another"
+    )
+    assert validation._batch_refresh_id(validation._table_state(database, spec, None), None) is None
 
     whole = expectations.validate_export(database, export, refresh_id=refresh_id)
-    monkeypatch.setattr(validation, "_batch_refresh_id", lambda engine, spec, given: given)
+    monkeypatch.setattr(validation, "_batch_refresh_id", lambda state, given: given)
     filtered = expectations.validate_export(database, export, refresh_id=refresh_id)
 
     assert not whole.success
@@ -578,12 +581,11 @@ def test_a_refresh_that_loaded_every_row_validates_the_table_itself_with_the_sam
 
 
 def test_a_refresh_beside_others_is_still_validated_alone(warehouse):
-    engine = sa.create_engine(f"duckdb:///{warehouse}")
-    try:
-        spec = contract.EXPORTS["usage_events"]
-        assert validation._batch_refresh_id(engine, spec, "valid") == "valid"
-    finally:
-        engine.dispose()
+    spec = contract.EXPORTS["usage_events"]
+    state = validation._table_state(warehouse, spec, "valid")
+
+    assert validation._batch_refresh_id(state, "valid") == "valid"
+    assert (state.rows, state.rows_of_refresh) == (13, 2)  # as counted in the test above
 
 
 def test_an_empty_batch_passes(warehouse):
@@ -594,6 +596,36 @@ def test_an_empty_batch_passes(warehouse):
     assert outcome.results
     assert all(result["success"] for result in outcome.results)
     assert {(r["element_count"], r["unexpected_count"]) for r in outcome.results} == {(0, 0)}
+
+
+@pytest.mark.parametrize("export", list(contract.EXPORTS))
+def test_a_batch_of_no_rows_skips_gx_with_the_outcome_gx_gives(warehouse, export, monkeypatch):
+    """A refresh that loaded nothing of an export records the outcome GX gives on no rows
+    (every rule passes: none reads beyond the batch's rows) without starting GX."""
+    refresh_id = "loaded nothing"
+    monkeypatch.setattr(validation._TableState, "batch_rows", lambda self, given: None)
+    by_gx = expectations.validate_export(warehouse, export, refresh_id=refresh_id)
+    monkeypatch.undo()
+
+    def no_gx(*args, **kwargs):
+        raise AssertionError("GX started for a batch of no rows")
+
+    monkeypatch.setattr(validation.gx, "get_context", no_gx)
+    without_gx = expectations.validate_export(warehouse, export, refresh_id=refresh_id)
+
+    def rows(outcome):  # GX lists results in an order of its own; the pages sort them
+        return sorted(
+            json.dumps({k: v for k, v in r.items() if k != "validated_at"}, sort_keys=True)
+            for r in outcome.results
+        )
+
+    assert by_gx.results, "GX ran the suite"
+    assert rows(without_gx) == rows(by_gx)
+    assert (without_gx.success, without_gx.critical_failures, without_gx.warnings) == (
+        by_gx.success,
+        by_gx.critical_failures,
+        by_gx.warnings,
+    )
 
 
 def test_record_outcome_writes_one_row_per_expectation(warehouse, tmp_path):
