@@ -26,6 +26,7 @@ def register(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from orchestration.lib.lake import MissingParts
     from orchestration.lib.loader.dry_run import dry_run
 
     landing = settings.landing_dir(args.landing)
@@ -34,7 +35,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"check failed: the landing folder {landing} does not exist", file=sys.stderr)
         return 2
     against = published if published.exists() else None
-    verdicts = dry_run(landing, against)
+    try:
+        verdicts = dry_run(landing, against)
+    except MissingParts as error:
+        print(f"check failed: {error}", file=sys.stderr)
+        return 2
     print(
         f"dry run of {landing} against "
         + (f"the warehouse {published}" if against else "an empty warehouse")

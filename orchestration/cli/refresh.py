@@ -289,7 +289,9 @@ def run(args: argparse.Namespace) -> int:
         first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
         print(f"refresh failed: {type(error).__name__}: {first_line}", file=sys.stderr)
         return 1
-    print(_format_report(_file_reports(result)))
+    files = _file_reports(result)
+    # A run that stopped before its load reports no file either: not an empty landing folder.
+    print(_format_report(files) if files or result.success else "no file loaded")
     copied = _build_copy(result)
     if copied is not None:
         print(copied)

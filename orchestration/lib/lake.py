@@ -128,6 +128,7 @@ def ensure_lake(conn: duckdb.DuckDBPyConnection, lake: Path | None = None) -> No
     if lake is None:
         lake = lake_dir_of(conn)
     else:
+        require_listed_parts(conn, lake)
         _rebase(conn, lake)
     kinds = dict(
         conn.execute(
@@ -141,6 +142,29 @@ def ensure_lake(conn: duckdb.DuckDBPyConnection, lake: Path | None = None) -> No
             _move_table_into_lake(conn, export, lake)
         elif kind is None:
             refresh_view(conn, export)
+
+
+class MissingParts(RuntimeError):
+    """The warehouse lists raw parts its lake folder does not hold."""
+
+
+def require_listed_parts(conn: duckdb.DuckDBPyConnection, lake: Path) -> None:
+    """Raise MissingParts, saying what to do, when a part the warehouse lists is not in `lake`:
+    the warehouse file was moved, copied or restored without its lake folder. Without this the
+    refresh failed on DuckDB's "No files found that match the pattern" for the first view read."""
+    listed = conn.execute(
+        f"select relative_path from {LAKE_PARTS} order by relative_path"
+    ).fetchall()
+    missing = [path for (path,) in listed if not (lake / path).is_file()]
+    if not missing:
+        return
+    raise MissingParts(
+        f"{len(missing):,} of the {len(listed):,} raw-data parts this warehouse lists are not in "
+        f"{lake} (e.g. {missing[0]}): the warehouse file was moved, copied or restored without "
+        f"the folder `{lake.name}` that holds its raw rows. Put that folder back beside the "
+        "file (moving or copying a warehouse takes both), or set the file aside and refresh "
+        "again to load every landing file into a new warehouse."
+    )
 
 
 def _has_list(conn: duckdb.DuckDBPyConnection) -> bool:
@@ -158,6 +182,7 @@ def read_parts_from(conn: duckdb.DuckDBPyConnection, lake: Path) -> None:
     been moved with its lake since its last refresh, and writes its own under
     `<scratch file>.lake`. A warehouse from before the lake has no list: nothing to point."""
     if _has_list(conn):
+        require_listed_parts(conn, lake)
         _rebase(conn, lake)
 
 

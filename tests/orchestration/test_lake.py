@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from orchestration.lib import lake, loader, settings
 from orchestration.lib.contract import EXPORTS, SEAT_SIGN, SEAT_SIGN_TABLE, raw_table_ddl
 from orchestration.lib.contract.rules import PRICE_BOOK_MODELS_TABLE
+from orchestration.lib.loader.dry_run import dry_run
+from tests.conftest import SEATSHIFT, SEEDS_DIR, refresh_environment
 
 
 def _parts(warehouse: Path) -> list[tuple[str, str, int]]:
@@ -171,3 +175,44 @@ def test_parts_no_published_build_lists_are_removed(sample_warehouse, tmp_path):
     assert removed.files == 1 and removed.bytes > 0
     assert not orphan.exists() and not incoming.exists()
     assert {str(p) for p in settings.lake_dir(warehouse).rglob("*.parquet")} == listed
+
+
+def test_a_warehouse_moved_without_its_lake_is_refused_with_what_to_do(sample_warehouse, tmp_path):
+    """Its raw rows are in the lake folder beside it: a refresh or a dry run of the file alone
+    stops before it reads a part or writes anything, naming the folder and the way out (DuckDB's
+    "No files found that match the pattern" was all a refresh said)."""
+    alone = tmp_path / "restored" / "seatshift.duckdb"
+    alone.parent.mkdir()
+    shutil.copyfile(sample_warehouse, alone)
+    before = alone.read_bytes()
+    listed = len(_parts(alone))
+
+    with duckdb.connect(str(alone)) as conn, pytest.raises(lake.MissingParts) as refused:
+        loader.ensure_warehouse_schema(conn, settings.lake_dir(alone))
+    message = str(refused.value)
+    assert message.startswith(f"{listed:,} of the {listed:,} raw-data parts this warehouse lists")
+    assert "seatshift.duckdb.lake" in message and "Put that folder back" in message
+
+    with pytest.raises(lake.MissingParts):
+        dry_run(SEEDS_DIR, alone)
+    checked = subprocess.run(
+        [str(SEATSHIFT), "check", "--landing", str(SEEDS_DIR), "--warehouse", str(alone)],
+        capture_output=True,
+        text=True,
+        env=refresh_environment(),
+        timeout=600,
+    )
+    assert checked.returncode == 2, checked.stderr
+    assert checked.stderr.startswith(f"check failed: {listed:,} of the {listed:,} raw-data parts")
+    assert alone.read_bytes() == before
+    assert not settings.lake_dir(alone).exists()
+
+    # One part missing of a lake moved with the file: refused too, and the rest left alone.
+    whole = lake.copy_warehouse(sample_warehouse, tmp_path / "partial" / "seatshift.duckdb")
+    own = settings.lake_dir(whole)
+    gone = sorted(own.rglob("*.parquet"))[0]
+    gone.unlink()
+    first_of_many = f"^1 of the {listed:,} raw-data parts"
+    with duckdb.connect(str(whole)) as conn, pytest.raises(lake.MissingParts, match=first_of_many):
+        lake.ensure_lake(conn, own)
+    assert len(list(own.rglob("*.parquet"))) == listed - 1
