@@ -10,6 +10,8 @@ _RENDERINGS = {
     "ceil_divide_exactly": lambda n, d: f"ceil(({n}) / ({d}))",
     "double_quotient": lambda n, d: f"{n} / {d}",
     "double_to_decimal": lambda value, p, s: f"cast({value} as decimal({p}, {s}))",
+    "rating_fingerprint": lambda columns: f"cast(hash({', '.join(columns)}) as decimal(38, 0))",
+    "rating_row_fingerprint": lambda alias: f"cast(hash({alias}) as decimal(38, 0))",
     "prepaid_pool_replay": lambda component_units: (
         "pool_replayed as (select account_id, period, price_model_id, component_id, opening_units,"
         " available_units, used_units, overage_units, expired_units, closing_units, alert_pct from "

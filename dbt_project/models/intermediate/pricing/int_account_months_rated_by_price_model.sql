@@ -4,16 +4,77 @@
 -- (macro rate_usage, docs/price-book.md). `amount` is exact; `amount_usd` is the shadow invoice's
 -- line, rounded half-up to cents. A model with a spend cap of its own has one more line per
 -- account-month, component `model_cap`: the cap's adjustment of the invoice total.
+-- Incremental by month on DuckDB (macro rated_months_to_rebuild; configured in
+-- dbt_project.yml): a run rates again only the months whose metrics or price book changed, and
+-- every month of a model with a prepaid pool; `--full-refresh` gives the same lines. On Spark
+-- (plain Parquet, no delete) a table.
+{%- set rebuild_months = rated_months_to_rebuild() %}
+{%- set metrics = ref('int_account_month_metrics_unpivoted') %}
+{%- set usage_columns = "select account_id, month as period, metric, quantity, events from " %}
+{%- set pool_models = "(select price_model_id from " ~ ref('price_components')
+    ~ " where lower(trim(cast(charge_model as " ~ dbt.type_string() ~ "))) = 'prepaid_pool')" %}
+{%- if rebuild_months is not none %}
+{%- set month_literals = [] %}
+{%- for month in rebuild_months %}
+{%- do month_literals.append("cast('" ~ month ~ "' as date)") %}
+{%- endfor %}
+{%- set months_filter = "month in (" ~ (month_literals | join(", ")) ~ ")"
+    if rebuild_months else "1 = 0" %}
+{%- set pools_filter = "1 = 1" if rebuild_months else "1 = 0" %}
+{%- endif %}
 with
 
+{% if rebuild_months is none -%}
 rated as (
     {{ rate_usage(
-        "(select account_id, month as period, metric, quantity, events from "
-            ~ ref('int_account_month_metrics_unpivoted') ~ ")",
+        "(" ~ usage_columns ~ metrics ~ ")",
         ref('price_components'),
         ref('price_tiers'),
         ref('price_models'),
     ) | indent(4) }}
+),
+{%- else -%}
+-- an incremental run: the months to rebuild under the models without a pool, and every month
+-- under a model with one (its carried units run through all of them) when any is rebuilt
+rated as (
+    select *
+    from (
+        {{ rate_usage(
+            "(" ~ usage_columns ~ metrics ~ " where " ~ months_filter ~ ")",
+            "(select * from " ~ ref('price_components') ~ " where price_model_id not in "
+                ~ pool_models ~ ")",
+            ref('price_tiers'),
+            ref('price_models'),
+        ) | indent(8) }}
+    ) as months_rebuilt
+    union all
+    select *
+    from (
+        {{ rate_usage(
+            "(" ~ usage_columns ~ metrics ~ " where " ~ pools_filter ~ ")",
+            "(select * from " ~ ref('price_components') ~ " where price_model_id in "
+                ~ pool_models ~ ")",
+            ref('price_tiers'),
+            ref('price_models'),
+        ) | indent(8) }}
+    ) as pools_replayed
+),
+{%- endif %}
+
+-- each month's rating input fingerprint, carried by its lines: what the next run compares
+fingerprints as (
+    {{ rating_input_fingerprints(
+        metrics, ref('price_components'), ref('price_tiers'), ref('price_models')
+    ) | indent(4) }}
+),
+
+fingerprinted as (
+    select
+        rated.*,
+        fingerprints.rating_input_fingerprint
+    from rated
+    inner join fingerprints
+        on rated.period = fingerprints.month
 ),
 
 final as (
@@ -42,8 +103,9 @@ final as (
         pool_overage_units,
         pool_expired_units,
         pool_closing_units,
-        pool_alert_pct
-    from rated
+        pool_alert_pct,
+        rating_input_fingerprint
+    from fingerprinted
 )
 
 select * from final
