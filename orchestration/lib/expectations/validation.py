@@ -308,23 +308,11 @@ def empty_batch_outcome(
         }
         if config.type == "unexpected_rows_expectation":
             details["observed_value"] = 0
+        passed, counted, failing = True, 0, 0
         results.append(
-            {
-                "refresh_id": refresh_id,
-                "export": spec.name,
-                "relation": spec.relation,
-                "expectation_type": config.type,
-                "column_name": meta.get("column_name"),
-                "rule": meta.get("rule"),
-                "is_critical": critical,
-                "success": True,
-                "element_count": 0,
-                "unexpected_count": 0,
-                "unexpected_examples": as_json([]),
-                "details": as_json(details),
-                "validated_at": validated_at,
-            }
-        )
+            _row(spec, refresh_id, validated_at, config.type, meta, critical, passed, counted,
+                 failing, [], details)
+        )  # fmt: skip
     return ValidationOutcome(
         export=spec.name,
         relation=spec.relation,
@@ -408,18 +396,47 @@ def _result_row(
     error = _error_message(expectation_result)
     if error:
         details["error"] = error
+    return _row(
+        spec,
+        refresh_id,
+        validated_at,
+        config.type,
+        meta,
+        bool(meta.get("critical")),
+        bool(expectation_result.success),
+        element_count,
+        unexpected_count,
+        examples[:EXAMPLE_COUNT],
+        details,
+    )
+
+
+def _row(
+    spec: contract.Export,
+    refresh_id: str | None,
+    validated_at: datetime,
+    expectation_type: str,
+    meta: dict[str, Any],
+    is_critical: bool,
+    success: bool,
+    element_count: int | None,
+    unexpected_count: int | None,
+    examples: list,
+    details: dict[str, Any],
+) -> dict[str, Any]:
+    """One row of audit.expectation_results (RESULT_FIELDS)."""
     return {
         "refresh_id": refresh_id,
         "export": spec.name,
         "relation": spec.relation,
-        "expectation_type": config.type,
+        "expectation_type": expectation_type,
         "column_name": meta.get("column_name"),
         "rule": meta.get("rule"),
-        "is_critical": bool(meta.get("critical")),
-        "success": bool(expectation_result.success),
+        "is_critical": is_critical,
+        "success": success,
         "element_count": element_count,
         "unexpected_count": unexpected_count,
-        "unexpected_examples": as_json(examples[:EXAMPLE_COUNT]),
+        "unexpected_examples": as_json(examples),
         "details": as_json(details),
         "validated_at": validated_at,
     }

@@ -37,27 +37,23 @@ rated as (
 -- an incremental run: the months to rebuild under the models without a pool, and every month
 -- under a model with one (its carried units run through all of them) when any is rebuilt
 rated as (
+    {%- for part, usage_filter, pool_models_are in [
+        ('months_rebuilt', months_filter, 'not in'), ('pools_replayed', pools_filter, 'in')
+    ] %}
     select *
     from (
         {{ rate_usage(
-            "(" ~ usage_columns ~ metrics ~ " where " ~ months_filter ~ ")",
-            "(select * from " ~ ref('price_components') ~ " where price_model_id not in "
-                ~ pool_models ~ ")",
+            "(" ~ usage_columns ~ metrics ~ " where " ~ usage_filter ~ ")",
+            "(select * from " ~ ref('price_components') ~ " where price_model_id "
+                ~ pool_models_are ~ " " ~ pool_models ~ ")",
             ref('price_tiers'),
             ref('price_models'),
         ) | indent(8) }}
-    ) as months_rebuilt
+    ) as {{ part }}
+    {%- if not loop.last %}
     union all
-    select *
-    from (
-        {{ rate_usage(
-            "(" ~ usage_columns ~ metrics ~ " where " ~ pools_filter ~ ")",
-            "(select * from " ~ ref('price_components') ~ " where price_model_id in "
-                ~ pool_models ~ ")",
-            ref('price_tiers'),
-            ref('price_models'),
-        ) | indent(8) }}
-    ) as pools_replayed
+    {%- endif %}
+    {%- endfor %}
 ),
 {%- endif %}
 
