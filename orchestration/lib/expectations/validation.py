@@ -308,10 +308,11 @@ def empty_batch_outcome(
         }
         if config.type == "unexpected_rows_expectation":
             details["observed_value"] = 0
-        passed, counted, failing = True, 0, 0
         results.append(
-            _row(spec, refresh_id, validated_at, config.type, meta, critical, passed, counted,
-                 failing, [], details)
+            _row(
+                spec, refresh_id, validated_at, config.type, meta, is_critical=critical,
+                success=True, element_count=0, unexpected_count=0, examples=[], details=details,
+            )
         )  # fmt: skip
     return ValidationOutcome(
         export=spec.name,
@@ -402,12 +403,12 @@ def _result_row(
         validated_at,
         config.type,
         meta,
-        bool(meta.get("critical")),
-        bool(expectation_result.success),
-        element_count,
-        unexpected_count,
-        examples[:EXAMPLE_COUNT],
-        details,
+        is_critical=bool(meta.get("critical")),
+        success=bool(expectation_result.success),
+        element_count=element_count,
+        unexpected_count=unexpected_count,
+        examples=examples[:EXAMPLE_COUNT],
+        details=details,
     )
 
 
@@ -417,6 +418,7 @@ def _row(
     validated_at: datetime,
     expectation_type: str,
     meta: dict[str, Any],
+    *,
     is_critical: bool,
     success: bool,
     element_count: int | None,
