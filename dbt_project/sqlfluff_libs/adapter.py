@@ -12,7 +12,8 @@ _RENDERINGS = {
     "double_to_decimal": lambda value, p, s: f"cast({value} as decimal({p}, {s}))",
     "rating_fingerprint": lambda columns: f"cast(hash({', '.join(columns)}) as decimal(38, 0))",
     "rating_row_fingerprint": lambda alias: f"cast(hash({alias}) as decimal(38, 0))",
-    "prepaid_pool_replay": lambda component_units: (
+    "rating_decimal_list": lambda: "decimal(38, 12)[]",
+    "prepaid_pool_replay": lambda component_units, pool_state=None: (
         "pool_replayed as (select account_id, period, price_model_id, component_id, opening_units,"
         " available_units, used_units, overage_units, expired_units, closing_units, alert_pct from "
         + component_units

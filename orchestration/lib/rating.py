@@ -121,13 +121,16 @@ def rating_sql_from_warehouse(warehouse: Path) -> str | None:
         return read_rating_sql(conn).get(RATING_SQL_NAME)
 
 
-def compile_rating_sql() -> str:
-    """Compile `rate_usage` with dbt, for when no built warehouse is at hand."""
+def compile_rating_sql(pool_state: str | None = None) -> str:
+    """Compile `rate_usage` with dbt, for when no built warehouse is at hand; with `pool_state`
+    (a relation's name), the rating that resumes each prepaid pool from the state it holds, as
+    shadow billing's incremental runs do."""
     dbt = Path(sys.executable).with_name("dbt")
     project_dir = settings.dbt_project_dir()
+    state = f", pool_state='{pool_state}'" if pool_state else ""
     inline = (
         "{{ rate_usage('" + USAGE_RELATION + "', '" + COMPONENTS_RELATION + "', '"
-        "" + TIERS_RELATION + "', '" + MODELS_RELATION + "') }}"
+        "" + TIERS_RELATION + "', '" + MODELS_RELATION + "'" + state + ") }}"
     )
     with tempfile.TemporaryDirectory(prefix="seatshift-rate-") as scratch:
         env = settings.child_environment(

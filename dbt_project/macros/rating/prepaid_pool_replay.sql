@@ -10,12 +10,19 @@
 
     The state carried from period to period is a list of rolled-over units by age (position 1
     expires at the end of the period), so this is a recursive CTE over lists: DuckDB syntax, behind
-    dispatch. -#}
-{% macro prepaid_pool_replay(component_units) -%}
-    {{ return(adapter.dispatch('prepaid_pool_replay')(component_units)) }}
+    dispatch.
+
+    `pool_state` (optional; DuckDB only) resumes the replay: per account, model and component, the
+    state a rated line carries out of the period before the input's first (its number among the
+    account's periods, the rolled-over vintages, and what is left, used and available of its
+    term), so that the input holds only the periods from there on and they are numbered, charged
+    and aged as a replay from the first period would. Without it, or for a pool it has no row
+    for, the replay starts from an empty pool at period 1. -#}
+{% macro prepaid_pool_replay(component_units, pool_state=none) -%}
+    {{ return(adapter.dispatch('prepaid_pool_replay')(component_units, pool_state)) }}
 {%- endmacro %}
 
-{% macro default__prepaid_pool_replay(component_units) -%}
+{% macro default__prepaid_pool_replay(component_units, pool_state=none) -%}
     {{ exceptions.raise_compiler_error(
         "prepaid_pool_replay has no implementation for adapter " ~ adapter.type()
     ) }}
@@ -136,7 +143,7 @@
     ) as burned
 {%- endmacro %}
 
-{% macro duckdb__prepaid_pool_replay(component_units) -%}
+{% macro duckdb__prepaid_pool_replay(component_units, pool_state=none) -%}
 pool_periods as (
     select
         account_id,
@@ -151,17 +158,52 @@ pool_periods as (
         -- terms run from the account's first rated period: periods 1..n, n+1..2n, ...
         (period_number - 1) % term_periods = 0 as is_term_start,
         period_number % term_periods = 0 as is_term_end,
-        period_number
+        period_number,
+        first_period_number,
+        state_carry_out,
+        state_term_left,
+        state_term_used,
+        state_term_available
     from (
         select
-            *,
-            greatest(pool_term_periods, 1) as term_periods,
+            pool_units_in.*,
+            greatest(pool_units_in.pool_term_periods, 1) as term_periods,
+            {%- if pool_state is none %}
             row_number() over (
-                partition by account_id, price_model_id, component_id
-                order by period
-            ) as period_number
-        from {{ component_units }}
-        where charge_model = 'prepaid_pool'
+                partition by
+                    pool_units_in.account_id,
+                    pool_units_in.price_model_id,
+                    pool_units_in.component_id
+                order by pool_units_in.period
+            ) as period_number,
+            cast(1 as bigint) as first_period_number,
+            cast(null as {{ rating_decimal() }}[]) as state_carry_out,
+            cast(null as {{ rating_decimal() }}) as state_term_left,
+            cast(null as {{ rating_decimal() }}) as state_term_used,
+            cast(null as {{ rating_decimal() }}) as state_term_available
+            {%- else %}
+            -- resumed: numbered on from the period the state was carried out of
+            coalesce(pool_state.pool_period_number, 0) + row_number() over (
+                partition by
+                    pool_units_in.account_id,
+                    pool_units_in.price_model_id,
+                    pool_units_in.component_id
+                order by pool_units_in.period
+            ) as period_number,
+            coalesce(pool_state.pool_period_number, 0) + 1 as first_period_number,
+            pool_state.pool_carry_out as state_carry_out,
+            pool_state.pool_term_left_units as state_term_left,
+            pool_state.pool_term_used_units as state_term_used,
+            pool_state.pool_term_available_units as state_term_available
+            {%- endif %}
+        from {{ component_units }} as pool_units_in
+        {%- if pool_state is not none %}
+        left join {{ pool_state }} as pool_state
+            on pool_units_in.account_id = pool_state.account_id
+                and pool_units_in.price_model_id = pool_state.price_model_id
+                and pool_units_in.component_id = pool_state.component_id
+        {%- endif %}
+        where pool_units_in.charge_model = 'prepaid_pool'
     ) as numbered
 ),
 
@@ -169,17 +211,20 @@ pool_replayed as (
     {{ _duckdb_pool_step(
         "select
             pool_periods.*,
-            cast(
-                list_transform(
-                    range(pool_periods.rollover_periods),
-                    lambda position: 0
-                ) as " ~ rating_decimal() ~ "[]
+            coalesce(
+                pool_periods.state_carry_out,
+                cast(
+                    list_transform(
+                        range(pool_periods.rollover_periods),
+                        lambda position: 0
+                    ) as " ~ rating_decimal() ~ "[]
+                )
             ) as carry_in,
-            cast(0 as " ~ rating_decimal() ~ ") as term_left_in,
-            cast(0 as " ~ rating_decimal() ~ ") as term_used_in,
-            cast(0 as " ~ rating_decimal() ~ ") as term_available_in
+            coalesce(pool_periods.state_term_left, 0) as term_left_in,
+            coalesce(pool_periods.state_term_used, 0) as term_used_in,
+            coalesce(pool_periods.state_term_available, 0) as term_available_in
         from pool_periods
-        where pool_periods.period_number = 1"
+        where pool_periods.period_number = pool_periods.first_period_number"
     ) }}
     union all
     {{ _duckdb_pool_step(
@@ -331,7 +376,13 @@ pool_replayed as (
     ) as burned
 {%- endmacro %}
 
-{% macro spark__prepaid_pool_replay(component_units) -%}
+{% macro spark__prepaid_pool_replay(component_units, pool_state=none) -%}
+{%- if pool_state is not none %}
+    {{ exceptions.raise_compiler_error(
+        "prepaid_pool_replay resumes from a pool state on DuckDB only (shadow billing is a table"
+        ~ " rebuilt whole on Spark)"
+    ) }}
+{%- endif %}
 pool_periods as (
     select
         account_id,

@@ -10,9 +10,17 @@
                   under every model; with it, each account only under the models it names, which
                   the Projection page's edit estimate uses to rate each sampled account under the
                   models it stands for and no other)
+      pool_state: account_id, price_model_id, component_id and a prepaid pool's state after the
+                  period before the usage's first (its columns pool_period_number,
+                  pool_carry_out, pool_term_left_units, pool_term_used_units and
+                  pool_term_available_units, as a rated line carries them); optional, DuckDB
+                  only: with it a pool's replay resumes from that state instead of starting from
+                  an empty pool, so shadow billing's incremental runs replay only the months they
+                  rebuild (prepaid_pool_replay)
     It returns one row per account-period of the usage x every component of every price model,
     with the exact charge (`amount`, no intermediate rounding) and, for `prepaid_pool`, the pool's
-    balances, breakage and usage alerts; plus, for each model with a spend cap, one `model_cap`
+    balances, breakage and usage alerts, and the state its replay carries into the next period;
+    plus, for each model with a spend cap, one `model_cap`
     line per account-period (the cap's adjustment of the invoice total, in cents).
 
     Spend caps come after the minimum. A component's `hard` cap bills at most the cap, and its line
@@ -26,7 +34,9 @@
     Shadow billing calls it from dbt over the account-month metrics; rpt_rating_sql publishes the
     same text compiled over placeholder relations, which `seatshift rate` and the dashboard's what-if
     run in DuckDB: one implementation, three callers. -#}
-{% macro rate_usage(usage, components, tiers, models=none, account_models=none) -%}
+{% macro rate_usage(
+    usage, components, tiers, models=none, account_models=none, pool_state=none
+) -%}
 with recursive
 
 components_typed as (
@@ -329,7 +339,7 @@ volume_tier_charges as (
     where match_rank = 1
 ),
 
-{{ prepaid_pool_replay('component_units') }},
+{{ prepaid_pool_replay('component_units', pool_state) }},
 
 -- Each row takes its charge from itself, its tiers or its pool's replay, in a branch per kind,
 -- so that only the rows of a tiered or pooled component meet their tiers' charges or the
@@ -388,6 +398,11 @@ charged as (
         pool_replayed.expired_units as pool_expired_units,
         pool_replayed.closing_units as pool_closing_units,
         pool_replayed.alert_pct as pool_alert_pct,
+        pool_replayed.period_number as pool_period_number,
+        pool_replayed.carry_out as pool_carry_out,
+        pool_replayed.term_left_out as pool_term_left_units,
+        pool_replayed.term_used as pool_term_used_units,
+        pool_replayed.term_available as pool_term_available_units,
         pool_replayed.is_term_start as pool_is_term_start
     from component_units
     left join pool_replayed
@@ -493,7 +508,12 @@ components_capped as (
         minimum_applied.pool_overage_units,
         minimum_applied.pool_expired_units,
         minimum_applied.pool_closing_units,
-        minimum_applied.pool_alert_pct
+        minimum_applied.pool_alert_pct,
+        minimum_applied.pool_period_number,
+        minimum_applied.pool_carry_out,
+        minimum_applied.pool_term_left_units,
+        minimum_applied.pool_term_used_units,
+        minimum_applied.pool_term_available_units
     from minimum_applied
     inner join components_typed as component_caps
         on minimum_applied.price_model_id = component_caps.price_model_id
@@ -590,7 +610,12 @@ select * from rated
         cast(null as {{ rating_decimal() }}) as pool_overage_units,
         cast(null as {{ rating_decimal() }}) as pool_expired_units,
         cast(null as {{ rating_decimal() }}) as pool_closing_units,
-        cast(null as integer) as pool_alert_pct
+        cast(null as integer) as pool_alert_pct,
+        cast(null as bigint) as pool_period_number,
+        cast(null as {{ rating_decimal_list() }}) as pool_carry_out,
+        cast(null as {{ rating_decimal() }}) as pool_term_left_units,
+        cast(null as {{ rating_decimal() }}) as pool_term_used_units,
+        cast(null as {{ rating_decimal() }}) as pool_term_available_units
         {%- if term_start %},
         cast(null as boolean) as pool_is_term_start
         {%- endif %}

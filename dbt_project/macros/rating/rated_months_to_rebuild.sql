@@ -9,7 +9,10 @@
     months that differ (a late event, a seat correction, a new month; a month no longer there is
     deleted); an edit of the price book changes every month's fingerprint, so everything is
     rebuilt. A prepaid pool carries units from period to period, so a model with one is rated
-    again over every month whenever any month is rebuilt. Nothing differs: nothing is rated.
+    again from the first month rebuilt on: its lines carry the state the replay carries out of
+    each period (rate_usage's pool columns), and the replay resumes from the state of each
+    account's period before that month (pool_replay_from, built_pool_state). Nothing differs:
+    nothing is rated.
 
     rated_months_to_rebuild() is that list of months ('YYYY-MM-DD', oldest first), or none when
     the run is not incremental (a first build or --full-refresh: every line is rated). -#}
@@ -79,21 +82,78 @@
     {{ return(run_query(changed_query).columns[0].values() | list) }}
 {%- endmacro %}
 
+{#- Where an incremental run replays the prepaid pools from, given rated_months_to_rebuild():
+    the first month rebuilt ('YYYY-MM-DD'), when the built pool lines carry the pools' state; ''
+    (every month, from an empty pool) when some do not: lines built before they did, which keep
+    a null state once the run that adds the columns has appended nothing; none when nothing is
+    rebuilt. -#}
+{% macro pool_replay_from(rebuild_months) -%}
+    {%- if not rebuild_months -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set built_columns = adapter.get_columns_in_relation(this) | map(attribute='name')
+        | map('lower') | list -%}
+    {%- if 'pool_period_number' not in built_columns -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set stateless_query -%}
+        select count(*) from {{ this }}
+        where charge_model = 'prepaid_pool' and pool_period_number is null
+    {%- endset -%}
+    {%- if run_query(stateless_query).columns[0].values()[0] > 0 -%}
+        {{ return('') }}
+    {%- endif -%}
+    {{ return(rebuild_months[0]) }}
+{%- endmacro %}
+
+{#- The state of each account's pool (account, model, component) carried out of its last period
+    before `from_month`, from the built lines: rate_usage's pool_state. -#}
+{% macro built_pool_state(from_month) -%}
+    (
+        select
+            account_id,
+            price_model_id,
+            component_id,
+            pool_period_number,
+            pool_carry_out,
+            pool_term_left_units,
+            pool_term_used_units,
+            pool_term_available_units
+        from (
+            select
+                *,
+                row_number() over (
+                    partition by account_id, price_model_id, component_id
+                    order by month desc
+                ) as state_rank
+            from {{ this }}
+            where charge_model = 'prepaid_pool' and month < cast('{{ from_month }}' as date)
+        ) as built_pool_lines
+        where state_rank = 1
+    )
+{%- endmacro %}
+
 {#- The model's pre-hook: the lines an incremental run rates again are deleted first (the
-    rebuilt months under every model, and every month of a model with a prepaid pool), so that
-    appending the run's lines leaves one version of each. -#}
+    rebuilt months under every model, and under a model with a prepaid pool every month from the
+    first rebuilt on), so that appending the run's lines leaves one version of each. -#}
 {% macro delete_rated_months_to_rebuild() -%}
     {%- set months = rated_months_to_rebuild() -%}
     {%- if months -%}
+        {%- set pools_from = pool_replay_from(months) -%}
         delete from {{ this }}
         where month in (
             {%- for month in months %}
             cast('{{ month }}' as date){{ "," if not loop.last }}
             {%- endfor %}
         )
-        or price_model_id in (
-            select price_model_id from {{ ref('price_components') }}
-            where lower(trim(cast(charge_model as {{ dbt.type_string() }}))) = 'prepaid_pool'
+        or (
+            price_model_id in (
+                select price_model_id from {{ ref('price_components') }}
+                where lower(trim(cast(charge_model as {{ dbt.type_string() }}))) = 'prepaid_pool'
+            )
+            {%- if pools_from %}
+            and month >= cast('{{ pools_from }}' as date)
+            {%- endif %}
         )
     {%- endif -%}
 {%- endmacro %}

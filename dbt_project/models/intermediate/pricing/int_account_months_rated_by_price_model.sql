@@ -6,8 +6,9 @@
 -- account-month, component `model_cap`: the cap's adjustment of the invoice total.
 -- Incremental by month on DuckDB (macro rated_months_to_rebuild; configured in
 -- dbt_project.yml): a run rates again only the months whose metrics or price book changed, and
--- every month of a model with a prepaid pool; `--full-refresh` gives the same lines. On Spark
--- (plain Parquet, no delete) a table.
+-- under a model with a prepaid pool every month from the first of them on, its replay resuming
+-- from the state the lines of the month before carry; `--full-refresh` gives the same lines. On
+-- Spark (plain Parquet, no delete) a table.
 {%- set rebuild_months = rated_months_to_rebuild() %}
 {%- set metrics = ref('int_account_month_metrics_unpivoted') %}
 {%- set usage_columns = "select account_id, month as period, metric, quantity, events from " %}
@@ -20,7 +21,14 @@
 {%- endfor %}
 {%- set months_filter = "month in (" ~ (month_literals | join(", ")) ~ ")"
     if rebuild_months else "1 = 0" %}
-{%- set pools_filter = "1 = 1" if rebuild_months else "1 = 0" %}
+{%- set pools_from = pool_replay_from(rebuild_months) %}
+{%- if pools_from is none %}
+{%- set pools_filter = "1 = 0" %}
+{%- elif pools_from == '' %}
+{%- set pools_filter = "1 = 1" %}
+{%- else %}
+{%- set pools_filter = "month >= cast('" ~ pools_from ~ "' as date)" %}
+{%- endif %}
 {%- endif %}
 with
 
@@ -34,11 +42,13 @@ rated as (
     ) | indent(4) }}
 ),
 {%- else -%}
--- an incremental run: the months to rebuild under the models without a pool, and every month
--- under a model with one (its carried units run through all of them) when any is rebuilt
+-- an incremental run: the months to rebuild under the models without a pool, and under a model
+-- with one every month from the first rebuilt on (its carried units run through all of them),
+-- resumed from the state its lines carry out of each account's period before
 rated as (
-    {%- for part, usage_filter, pool_models_are in [
-        ('months_rebuilt', months_filter, 'not in'), ('pools_replayed', pools_filter, 'in')
+    {%- for part, usage_filter, pool_models_are, pool_state in [
+        ('months_rebuilt', months_filter, 'not in', none),
+        ('pools_replayed', pools_filter, 'in', built_pool_state(pools_from) if pools_from else none)
     ] %}
     select *
     from (
@@ -48,6 +58,7 @@ rated as (
                 ~ pool_models_are ~ " " ~ pool_models ~ ")",
             ref('price_tiers'),
             ref('price_models'),
+            pool_state=pool_state,
         ) | indent(8) }}
     ) as {{ part }}
     {%- if not loop.last %}
@@ -100,6 +111,11 @@ final as (
         pool_expired_units,
         pool_closing_units,
         pool_alert_pct,
+        pool_period_number,
+        pool_carry_out,
+        pool_term_left_units,
+        pool_term_used_units,
+        pool_term_available_units,
         rating_input_fingerprint
     from fingerprinted
 )
