@@ -12,6 +12,7 @@ import duckdb
 import pytest
 
 from orchestration.lib import rating
+from tests.warehouse._price_book_rows import create_price_book
 
 POOL_STATE = "rating_pool_state"
 
@@ -81,11 +82,6 @@ _COLUMNS = (
 )
 
 
-def _text(values: dict[str, str], columns: tuple[str, ...]) -> str:
-    cells = ", ".join(f"'{values.get(column, '')}'" for column in columns)
-    return f"select * from (values ({cells})) as v({', '.join(columns)})"
-
-
 @pytest.fixture(scope="module")
 def resumed_sql() -> str:
     return rating.compile_rating_sql(pool_state=POOL_STATE)
@@ -100,20 +96,7 @@ def test_a_pool_resumed_at_any_month_replays_as_from_the_first(sample_warehouse,
 
 def _assert_resumed_replays_agree(full_sql: str, resumed_sql: str) -> None:
     with duckdb.connect() as conn:
-        conn.execute(
-            f"create table {rating.COMPONENTS_RELATION} as "
-            + " union all ".join(_text(row, rating.COMPONENT_COLUMNS) for row in COMPONENTS)
-        )
-        conn.execute(
-            f"create table {rating.TIERS_RELATION} as "
-            + _text({}, rating.TIER_COLUMNS)
-            + " where false"
-        )
-        conn.execute(
-            f"create table {rating.MODELS_RELATION} as "
-            + _text({}, rating.MODEL_CAP_COLUMNS)
-            + " where false"
-        )
+        create_price_book(conn, COMPONENTS)
         rows = [
             f"('{'abc'[account]}', date '{month}', {units})"
             for account in range(3)

@@ -9,6 +9,7 @@ from decimal import Decimal
 import duckdb
 
 from orchestration.lib import rating
+from tests.warehouse._price_book_rows import create_price_book
 
 D = Decimal
 
@@ -52,28 +53,10 @@ EXPECTED = [
 ]
 
 
-def _text(values: dict[str, str], columns: tuple[str, ...]) -> str:
-    cells = ", ".join(f"'{values.get(column, '')}'" for column in columns)
-    return f"select * from (values ({cells})) as v({', '.join(columns)})"
-
-
 def test_an_annual_pool_rolls_twenty_percent_into_its_second_year(sample_warehouse):
     sql = rating.rating_sql_from_warehouse(sample_warehouse)
     with duckdb.connect() as conn:
-        conn.execute(
-            f"create temp table {rating.COMPONENTS_RELATION} as "
-            + _text(COMPONENT, rating.COMPONENT_COLUMNS)
-        )
-        conn.execute(
-            f"create temp table {rating.TIERS_RELATION} as "
-            + _text({}, rating.TIER_COLUMNS)
-            + " where false"
-        )
-        conn.execute(
-            f"create temp table {rating.MODELS_RELATION} as "
-            + _text({}, rating.MODEL_CAP_COLUMNS)
-            + " where false"
-        )
+        create_price_book(conn, [COMPONENT])
         months = ", ".join(
             f"(date '{month}', {units})" for month, units in zip(MONTHS, USAGE, strict=True)
         )

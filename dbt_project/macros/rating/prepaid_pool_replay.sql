@@ -165,32 +165,26 @@ pool_periods as (
         state_term_used,
         state_term_available
     from (
+        {#- resumed, the periods are numbered on from the one the state was carried out of #}
+        {%- set numbered_on = '' if pool_state is none
+            else 'coalesce(pool_state.pool_period_number, 0) + ' %}
         select
             pool_units_in.*,
             greatest(pool_units_in.pool_term_periods, 1) as term_periods,
-            {%- if pool_state is none %}
-            row_number() over (
+            {{ numbered_on }}row_number() over (
                 partition by
                     pool_units_in.account_id,
                     pool_units_in.price_model_id,
                     pool_units_in.component_id
                 order by pool_units_in.period
             ) as period_number,
-            cast(1 as bigint) as first_period_number,
+            {{ numbered_on }}cast(1 as bigint) as first_period_number,
+            {%- if pool_state is none %}
             cast(null as {{ rating_decimal() }}[]) as state_carry_out,
             cast(null as {{ rating_decimal() }}) as state_term_left,
             cast(null as {{ rating_decimal() }}) as state_term_used,
             cast(null as {{ rating_decimal() }}) as state_term_available
             {%- else %}
-            -- resumed: numbered on from the period the state was carried out of
-            coalesce(pool_state.pool_period_number, 0) + row_number() over (
-                partition by
-                    pool_units_in.account_id,
-                    pool_units_in.price_model_id,
-                    pool_units_in.component_id
-                order by pool_units_in.period
-            ) as period_number,
-            coalesce(pool_state.pool_period_number, 0) + 1 as first_period_number,
             pool_state.pool_carry_out as state_carry_out,
             pool_state.pool_term_left_units as state_term_left,
             pool_state.pool_term_used_units as state_term_used,
