@@ -64,8 +64,11 @@ MONTHS = [f"{2025 + index // 12}-{index % 12 + 1:02d}-01" for index in range(24)
 
 def _usage(account: int, month: int) -> int | None:
     """Tokens of an account in a month (None: no rated month). `a` every month, from quiet to
-    spiky; `b` from July 2025 on; `c` with no rated month from October to December 2025 (a gap
-    does not age the units)."""
+    spiky, and quiet in April 2026, when a quarter opens with units carried into it (so it holds
+    carried units and allotment left at once); `b` from July 2025 on; `c` with no rated month
+    from October to December 2025 (a gap does not age the units)."""
+    if account == 0 and month == 15:
+        return 60
     if account == 1 and month < 6:
         return None
     if account == 2 and 9 <= month <= 11:
@@ -77,7 +80,7 @@ _COLUMNS = (
     "account_id, period, price_model_id, component_id, amount, uncapped_amount, capped_amount, "
     "blocked_units, is_over_cap, pool_opening_units, pool_available_units, pool_used_units, "
     "pool_overage_units, pool_expired_units, pool_closing_units, pool_alert_pct, "
-    "pool_period_number, pool_carry_out, pool_term_left_units, pool_term_used_units, "
+    "pool_period_number, pool_carry_out, pool_term_used_units, "
     "pool_term_available_units"
 )
 
@@ -124,6 +127,14 @@ def _assert_resumed_replays_agree(full_sql: str, resumed_sql: str) -> None:
             from full_lines"""
         ).fetchone()
         assert (overage, expiry, carried) == (3, 3, 3), (overage, expiry, carried)
+        # and a pool closes a month mid-term with both units carried and allotment left: a
+        # resume after it must take what is left of the term (the closing units less those
+        # carried) apart from what was carried
+        mid_term = conn.execute(
+            """select count(*) from full_lines
+            where list_sum(pool_carry_out) > 0 and pool_closing_units > list_sum(pool_carry_out)"""
+        ).fetchone()[0]
+        assert mid_term > 0
         assert capped > 0
         checked = 0
         for month in MONTHS[1:]:
@@ -131,7 +142,7 @@ def _assert_resumed_replays_agree(full_sql: str, resumed_sql: str) -> None:
             conn.execute(
                 f"""create or replace table {POOL_STATE} as
                 select account_id, price_model_id, component_id, pool_period_number,
-                    pool_carry_out, pool_term_left_units, pool_term_used_units,
+                    pool_carry_out, pool_closing_units, pool_term_used_units,
                     pool_term_available_units
                 from full_lines
                 where period < date '{month}'

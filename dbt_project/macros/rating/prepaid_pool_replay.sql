@@ -14,10 +14,11 @@
 
     `pool_state` (optional; DuckDB only) resumes the replay: per account, model and component, the
     state a rated line carries out of the period before the input's first (its number among the
-    account's periods, the rolled-over vintages, and what is left, used and available of its
-    term), so that the input holds only the periods from there on and they are numbered, charged
-    and aged as a replay from the first period would. Without it, or for a pool it has no row
-    for, the replay starts from an empty pool at period 1. -#}
+    account's periods, the rolled-over vintages, the units it closed with, and what its term has
+    used and had available; what is left of the term's allotment is the closing units less the
+    rolled-over ones), so that the input holds only the periods from there on and they are
+    numbered, charged and aged as a replay from the first period would. Without it, or for a
+    pool it has no row for, the replay starts from an empty pool at period 1. -#}
 {% macro prepaid_pool_replay(component_units, pool_state=none) -%}
     {{ return(adapter.dispatch('prepaid_pool_replay')(component_units, pool_state)) }}
 {%- endmacro %}
@@ -186,7 +187,12 @@ pool_periods as (
             cast(null as {{ rating_decimal() }}) as state_term_available
             {%- else %}
             pool_state.pool_carry_out as state_carry_out,
-            pool_state.pool_term_left_units as state_term_left,
+            -- what is left of the term's allotment: the units the period closed with, less
+            -- those it rolled over (0 when the term ended with it)
+            cast(
+                pool_state.pool_closing_units - coalesce(list_sum(pool_state.pool_carry_out), 0)
+                as {{ rating_decimal() }}
+            ) as state_term_left,
             pool_state.pool_term_used_units as state_term_used,
             pool_state.pool_term_available_units as state_term_available
             {%- endif %}

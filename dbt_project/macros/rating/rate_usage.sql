@@ -12,7 +12,7 @@
                   models it stands for and no other)
       pool_state: account_id, price_model_id, component_id and a prepaid pool's state after the
                   period before the usage's first (its columns pool_period_number,
-                  pool_carry_out, pool_term_left_units, pool_term_used_units and
+                  pool_carry_out, pool_closing_units, pool_term_used_units and
                   pool_term_available_units, as a rated line carries them); optional, DuckDB
                   only: with it a pool's replay resumes from that state instead of starting from
                   an empty pool, so shadow billing's incremental runs replay only the months they
@@ -400,7 +400,6 @@ charged as (
         pool_replayed.alert_pct as pool_alert_pct,
         pool_replayed.period_number as pool_period_number,
         pool_replayed.carry_out as pool_carry_out,
-        pool_replayed.term_left_out as pool_term_left_units,
         pool_replayed.term_used as pool_term_used_units,
         pool_replayed.term_available as pool_term_available_units,
         pool_replayed.is_term_start as pool_is_term_start
@@ -511,7 +510,6 @@ components_capped as (
         minimum_applied.pool_alert_pct,
         minimum_applied.pool_period_number,
         minimum_applied.pool_carry_out,
-        minimum_applied.pool_term_left_units,
         minimum_applied.pool_term_used_units,
         minimum_applied.pool_term_available_units
     from minimum_applied
@@ -613,7 +611,6 @@ select * from rated
         cast(null as integer) as pool_alert_pct,
         cast(null as bigint) as pool_period_number,
         cast(null as {{ rating_decimal_list() }}) as pool_carry_out,
-        cast(null as {{ rating_decimal() }}) as pool_term_left_units,
         cast(null as {{ rating_decimal() }}) as pool_term_used_units,
         cast(null as {{ rating_decimal() }}) as pool_term_available_units
         {%- if term_start %},

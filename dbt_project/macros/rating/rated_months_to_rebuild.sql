@@ -116,7 +116,7 @@
             component_id,
             pool_period_number,
             pool_carry_out,
-            pool_term_left_units,
+            pool_closing_units,
             pool_term_used_units,
             pool_term_available_units
         from (

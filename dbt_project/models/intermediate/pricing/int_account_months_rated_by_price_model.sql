@@ -113,7 +113,6 @@ final as (
         pool_alert_pct,
         pool_period_number,
         pool_carry_out,
-        pool_term_left_units,
         pool_term_used_units,
         pool_term_available_units,
         rating_input_fingerprint
