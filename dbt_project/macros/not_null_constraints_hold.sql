@@ -1,18 +1,20 @@
 {#- A column's not null is declared once, as a `not_null` constraint in its model's YAML, on every
     layer (a data test per column cost a build a dbt node each: about 60 ms of dbt's own work on
     DuckDB, a Spark job on Spark, for a check this hook makes in one query per model).
-    Where the engine enforces the constraint itself (DuckDB, on a model whose contract is
+    Where the engine enforces the constraint itself (DuckDB, on a table whose contract is
     enforced: the marts) a null fails the model as the table is written, naming the column. Where it
-    does not (a model without a contract: staging and intermediate; and Spark on plain Parquet,
-    where dbt-spark enforces constraints only on Delta tables), this post-hook of every model
-    counts the nulls of its not_null columns once the relation is written and fails the model
-    the same way. So the constraint means the same thing on every layer and both engines. -#}
+    does not (a model without a contract: staging and intermediate; a view, whose constraints no
+    engine enforces, declared with `warn_unsupported: false` so that dbt does not warn of it; and
+    Spark on plain Parquet, where dbt-spark enforces constraints only on Delta tables), this
+    post-hook of every model counts the nulls of its not_null columns once the relation is written
+    and fails the model the same way. So the constraint means the same thing on every layer and both engines. -#}
 {% macro not_null_constraints_hold() -%}
     {{ return(adapter.dispatch('not_null_constraints_hold', 'seatshift')()) }}
 {%- endmacro %}
 
 {% macro default__not_null_constraints_hold() -%}
-    {%- if execute and model.resource_type == 'model' and not model.config.contract.enforced -%}
+    {%- if execute and model.resource_type == 'model'
+        and (not model.config.contract.enforced or model.config.materialized == 'view') -%}
         {{ seatshift.count_nulls_of_not_null_columns() }}
     {%- endif -%}
 {%- endmacro %}
