@@ -7,7 +7,8 @@
     engine enforces, declared with `warn_unsupported: false` so that dbt does not warn of it; and
     Spark on plain Parquet, where dbt-spark enforces constraints only on Delta tables), this
     post-hook of every model counts the nulls of its not_null columns once the relation is written
-    and fails the model the same way. So the constraint means the same thing on every layer and both engines. -#}
+    and fails the model the same way. So the constraint means the same thing on every layer and
+    both engines. -#}
 {% macro not_null_constraints_hold() -%}
     {{ return(adapter.dispatch('not_null_constraints_hold', 'seatshift')()) }}
 {%- endmacro %}
