@@ -123,16 +123,20 @@ st.dataframe(
         "wave": "Wave",
         "first_switch_month": st.column_config.DateColumn("First switch", format="MMM YYYY"),
         "last_switch_month": st.column_config.DateColumn("Last switch", format="MMM YYYY"),
-        "accounts": "Accounts",
+        "accounts": st.column_config.NumberColumn("Accounts", format="localized"),
         "current_monthly_usd": st.column_config.NumberColumn("MRR now", format="dollar"),
         "proposed_monthly_usd": st.column_config.NumberColumn(
             "MRR on the proposal", format="dollar"
         ),
         "delta_pct": st.column_config.NumberColumn("Change", format="percent"),
-        "credited_accounts": "Credited",
+        "credited_accounts": st.column_config.NumberColumn("Credited", format="localized"),
         "transition_credit_total_usd": st.column_config.NumberColumn("Credits", format="dollar"),
-        "shocked_without_credit": "Shocked without credit",
-        "shocked_at_switch": "Shocked with credit",
+        "shocked_without_credit": st.column_config.NumberColumn(
+            "Shocked without credit", format="localized"
+        ),
+        "shocked_at_switch": st.column_config.NumberColumn(
+            "Shocked with credit", format="localized"
+        ),
     },
 )
 st.subheader("What the plan does to MRR")

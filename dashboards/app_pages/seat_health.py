@@ -7,7 +7,7 @@ import plotly.express as px
 import streamlit as st
 
 from dashboards.lib import charts, queries, shaping
-from dashboards.lib.definitions import definition, threshold
+from dashboards.lib.definitions import definition, segment_label, threshold
 from dashboards.lib.format import percent
 from dashboards.lib.kpis import Kpi, kpi_row
 from dashboards.lib.layout import (
@@ -21,11 +21,18 @@ from dashboards.lib.layout import (
 UTILIZATION_RED_FLAG = threshold("utilization_red_flag")  # the build's settings (rpt_settings)
 UTILIZATION_HEALTHY = threshold("utilization_healthy")
 BANDS = ["unlicensed", "healthy", "watch", "red_flag"]
+# the bands as the legend names them, and their colours
+BAND_NAMES = {
+    "unlicensed": "Unlicensed",
+    "healthy": "Healthy",
+    "watch": "Watch",
+    "red_flag": "Red flag",
+}
 BAND_COLORS = {
-    "healthy": charts.GOOD,
-    "watch": charts.OKABE_ITO[1],
-    "red_flag": charts.BAD,
-    "unlicensed": charts.OKABE_ITO[0],
+    "Healthy": charts.GOOD,
+    "Watch": charts.OKABE_ITO[1],
+    "Red flag": charts.BAD,
+    "Unlicensed": charts.OKABE_ITO[0],
 }
 
 filters = current_filters()
@@ -35,9 +42,7 @@ nrr = guarded(queries.nrr_monthly, filters.segments, filters.period)
 # ---- KPI row ---------------------------------------------------------------------------------
 if portfolio is not None:
     latest = shaping.latest_kpis(portfolio, nrr)
-    st.caption(
-        f"{filters.scope.capitalize()}, month ending {shaping.latest_month(portfolio):%b %Y}."
-    )
+    st.caption(f"{filters.scope_heading}, month ending {shaping.latest_month(portfolio):%b %Y}.")
     for segment, row in latest.iterrows():
         kpi_row(
             row,
@@ -48,7 +53,7 @@ if portfolio is not None:
                 Kpi("share_below_red_flag", "share_below_red_flag", "Accounts below {red_flag}"),
                 Kpi("arpa", "arpa_usd"),
             ],
-            suffix="" if len(latest) == 1 else f" · {segment}",
+            suffix="" if len(latest) == 1 else f" · {segment_label(segment)}",
             red_flag=percent(UTILIZATION_RED_FLAG, 0),
         )
 
@@ -71,17 +76,22 @@ if portfolio is not None:
     )
     left.plotly_chart(charts.legend_below(trend), width="stretch")
 
+    bands = shaping.utilization_bands_long(portfolio, BANDS)
     stacked = px.bar(
-        shaping.utilization_bands_long(portfolio, BANDS),
+        bands.assign(
+            band=bands["band"].map(BAND_NAMES), segment=bands["segment"].map(segment_label)
+        ),
         x="month",
         y="accounts",
         color="band",
         facet_row="segment" if portfolio["segment"].nunique() > 1 else None,
-        category_orders={"band": BANDS},
+        category_orders={"band": [BAND_NAMES[band] for band in BANDS]},
         color_discrete_map=BAND_COLORS,
-        labels={"month": "Month", "accounts": "Accounts", "band": "Band"},
+        # no x axis title: the months read as dates, and the legend's two rows would cover it
+        labels={"month": "", "accounts": "Accounts", "band": "Band"},
         title="Accounts by utilization band",
     )
+    stacked.for_each_annotation(lambda note: note.update(text=note.text.split("=")[-1]))
     right.plotly_chart(charts.legend_below(stacked), width="stretch")
     with st.expander("Utilization table"):
         table_with_download(

@@ -475,6 +475,9 @@ if pool_rows is not None and not pool_rows.empty:
     figure = px.line(
         alerts, x="month", y="accounts_reaching", color="level",
         line_dash="proposal" if several else None,
+        category_orders={"level": pools.alert_level_names()},
+        # warmer as the pool empties: 70% a heads-up, 100% the pool is spent
+        color_discrete_sequence=[charts.OKABE_ITO[4], charts.OKABE_ITO[1], charts.BAD],
         labels={"month": "", "accounts_reaching": "Accounts", "level": "Alert"},
         title="Accounts reaching each alert",
     )  # fmt: skip

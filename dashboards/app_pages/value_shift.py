@@ -6,7 +6,7 @@ as-of time and the sidebar filters (segment, period)."""
 import streamlit as st
 
 from dashboards.lib import access, charts, queries, shaping
-from dashboards.lib.definitions import definition, label, threshold
+from dashboards.lib.definitions import definition, label, segment_label, threshold
 from dashboards.lib.format import count, number, percent
 from dashboards.lib.kpis import Kpi, kpi_row
 from dashboards.lib.layout import (
@@ -21,7 +21,6 @@ BILL_SHOCK_GOOD = threshold("guardrail_max_bill_shock_rate")  # the build's sett
 BILL_SHOCK_RED_FLAG = threshold("bill_shock_rate_red_flag")
 # The usage mix: what it can be read by, and the measures it can show.
 MIX_DIMENSIONS = {"feature": "By feature", "model_tier": "By model tier"}
-SCOPE_NAMES = {shaping.PORTFOLIO: "All segments"}
 MIX_NAMING = {"feature": "{}", "model_tier": "the {} tier"}  # "... of their tasks on <this>"
 MIX_HEADERS = {"feature": "Feature", "model_tier": "Model tier", "actor": "Who"}
 MIX_MEASURES = {
@@ -40,9 +39,7 @@ shock = guarded(queries.bill_shock_monthly, filters.segments, filters.period)
 # ---- KPI row ---------------------------------------------------------------------------------
 if portfolio is not None:
     latest = shaping.latest_rows(portfolio)
-    st.caption(
-        f"{filters.scope.capitalize()}, month ending {shaping.latest_month(portfolio):%b %Y}."
-    )
+    st.caption(f"{filters.scope_heading}, month ending {shaping.latest_month(portfolio):%b %Y}.")
     for segment, row in latest.set_index("segment").iterrows():
         kpi_row(
             row,
@@ -52,7 +49,7 @@ if portfolio is not None:
                 Kpi("gross_margin", "gross_margin"),
                 Kpi("power_user", "power_user_accounts", "Power users", unit="count"),
             ],
-            suffix="" if len(latest) == 1 else f" · {segment}",
+            suffix="" if len(latest) == 1 else f" · {segment_label(segment)}",
         )
 
 # ---- automation share ------------------------------------------------------------------------
@@ -162,7 +159,7 @@ elif seat_series is not None:
     change = shaping.seats_against_usage_change(seat_series)
     st.caption(
         " · ".join(
-            f"{SCOPE_NAMES.get(row.segment, shaping.segment_label(row.segment))}, "
+            f"{segment_label(row.segment)}, "
             f"{row.first_month:%b %Y} to {row.last_month:%b %Y}: "
             f"billable seats {count(row.first_seats)} → {count(row.last_seats)} "
             f"({shaping.signed_percent(row.seats_change)}), tasks per seat "
@@ -227,7 +224,7 @@ elif accounts is not None:
         hover_data=["account_id", "tokens_per_seat", "automation_share"],
         title="Usage per seat against seats",
     )
-    left.plotly_chart(charts.legend_below(usage, height=360), width="stretch")
+    left.plotly_chart(charts.legend_below(usage, height=400, drop=0.3), width="stretch")
     margin = charts.accounts_scatter(
         marked,
         "mrr_usd",
@@ -243,11 +240,17 @@ elif accounts is not None:
     )
     # Above this diagonal an account costs more to serve than it pays: a power user.
     charts.add_diagonal(margin, accounts, "mrr_usd", "cost_to_serve_usd", "cost = revenue")
-    right.plotly_chart(charts.legend_below(margin, height=360), width="stretch")
+    right.plotly_chart(charts.legend_below(margin, height=400, drop=0.3), width="stretch")
     power_users = shaping.power_user_count(accounts)
+    months = (
+        f"{portfolio['month'].min():%b %Y} .. {shaping.latest_month(portfolio):%b %Y}"
+        if portfolio is not None
+        else "the period"
+    )
     st.caption(
-        f"{count(power_users)} power user account(s) in {filters.scope}: they cost more to serve "
-        "than their seats bring in over the period."
+        f"{count(power_users)} {'account' if power_users == 1 else 'accounts'} of "
+        f"{filters.scope} cost more to serve than their seats brought in over {months}: the "
+        "power users of the period (the card above counts those of its last month alone)."
     )
     with st.expander("Accounts table"):
         table_with_download(

@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from dashboards.lib.definitions import segment_label
 from dashboards.lib.format import money
 
 # Okabe & Ito (2008), "Color Universal Design"; black left out, it reads as text.
@@ -73,29 +74,40 @@ def model_colors(names: dict[str, str], actual_label: str = "Actual invoices") -
     return colors | {actual_label: ACTUAL}
 
 
-def legend_below(figure: go.Figure, height: int = 320) -> go.Figure:
+def legend_below(figure: go.Figure, height: int = 320, *, drop: float = 0.18) -> go.Figure:
     """The revenue pages' look: compact margins, the legend under the plot (above it, it would
-    cover the chart's title)."""
+    cover the chart's title), `drop` of the plot's height below it (more where a tall legend
+    would otherwise reach up into the x axis' title)."""
     figure.update_layout(
         height=height,
         margin={"l": 8, "r": 8, "t": 40, "b": 8},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0, "title": None},
+        legend={"orientation": "h", "yanchor": "top", "y": -drop, "x": 0, "title": None},
         colorway=OKABE_ITO,
     )
     return figure
 
 
 def segment_lines(frame: pd.DataFrame, y: str, **options: Any) -> go.Figure:
-    """`y` by month, one marked line per segment in its stable colour; `options` go to px.line."""
+    """`y` by month, one marked line per segment in its stable colour, named by its label;
+    `options` go to px.line."""
+    labelled, colors = _segments_labelled(frame)
     return px.line(
-        frame,
+        labelled,
         x="month",
         y=y,
         color="segment",
         markers=True,
-        color_discrete_map=color_map(sorted(frame["segment"].unique())),
+        color_discrete_map=colors,
         **options,
     )
+
+
+def _segments_labelled(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The frame with each segment as readers name it (definitions.segment_label), and each
+    label's colour: the colour of its id in sorted order, so a segment keeps it on every chart."""
+    ids = sorted(frame["segment"].unique())
+    colors = {segment_label(segment): color for segment, color in color_map(ids).items()}
+    return frame.assign(segment=frame["segment"].map(segment_label)), colors
 
 
 def actor_mix_bars(frame: pd.DataFrame, dimension: str, measure: str, labels: dict) -> go.Figure:
@@ -137,14 +149,15 @@ def accounts_scatter(
 ) -> go.Figure:
     """One point per account, coloured by segment, power users drawn as diamonds (the `marker`
     column: "power user" or "other"); `options` go to px.scatter."""
+    labelled, colors = _segments_labelled(accounts)
     return px.scatter(
-        accounts,
+        labelled,
         x=x,
         y=y,
         color="segment",
         symbol="marker",
         symbol_map={"power user": "diamond", "other": "circle"},
-        color_discrete_map=color_map(sorted(accounts["segment"].unique())),
+        color_discrete_map=colors,
         labels={**labels, "marker": ""},
         **options,
     )

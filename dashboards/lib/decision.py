@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from dashboards.lib.definitions import segment_label  # noqa: F401 (the pages' name for it)
 from dashboards.lib.format import MISSING, percent
 from orchestration.lib.contract import EXPORTS
 
@@ -258,10 +259,6 @@ def segments_of(triggers: pd.DataFrame) -> tuple[str, ...]:
     order = list(EXPORTS["accounts"].column("segment").allowed or ())
     present = [segment for segment in triggers["segment"].unique() if segment != "all"]
     return tuple(sorted(present, key=lambda s: (order.index(s) if s in order else len(order), s)))
-
-
-def segment_label(segment: str) -> str:
-    return "All segments" if segment == "all" else segment.replace("_", " ").capitalize()
 
 
 def setting_label(name: str) -> str:

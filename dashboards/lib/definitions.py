@@ -39,6 +39,15 @@ def label(metric: str, default: str | None = None) -> str:
     return entry[0] if entry else (default or metric.replace("_", " ").capitalize())
 
 
+def segment_label(segment: str) -> str:
+    """A segment as readers name it, on every page, chart and in the pack: its label in the
+    glossary (`segment_<id>`: "SMB", "Mid-market", "All segments" for the pooled `all`); a segment
+    the glossary does not name keeps its own spelling, its underscores as spaces and its first
+    letter capital."""
+    words = segment.replace("_", " ")
+    return label(f"segment_{segment}", default=words[:1].upper() + words[1:])
+
+
 def unit(metric: str, default: str = "text") -> str:
     """The metric's unit in the glossary (fraction, usd, count, ...): how its values are written."""
     entry = _definitions().get(metric)

@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards.lib import access, audit, queries
-from dashboards.lib.definitions import definition
+from dashboards.lib.definitions import definition, segment_label
 from dashboards.lib.format import ago, as_utc, timestamp
 from dashboards.lib.freshness import is_stale, next_daily_run
 from dashboards.lib.shaping import PORTFOLIO
@@ -39,7 +39,13 @@ class Filters:
     @property
     def scope(self) -> str:
         """The chosen segments in words, for captions."""
-        return ", ".join(map(_segment_label, self.segments)) if self.segments else "all segments"
+        return ", ".join(map(segment_label, self.segments)) if self.segments else "all segments"
+
+    @property
+    def scope_heading(self) -> str:
+        """`scope` at the start of a sentence (its first letter capital, a label's own case kept:
+        "SMB, Mid-market")."""
+        return self.scope[:1].upper() + self.scope[1:]
 
 
 def guarded(load: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
@@ -262,7 +268,7 @@ def _last_refresh_text(
 def accept_ids_in_url(
     key: str, options: list, format_func: Callable[[Any], str], *, multi: bool = False
 ) -> bool:
-    """A widget bound to the URL reads its labels there (`?segments=Mid+market`); a shared link
+    """A widget bound to the URL reads its labels there (`?segments=Mid-market`); a shared link
     naming the ids (`?segments=mid_market`, `?focus=enterprise`, `?period=2026-01-01`) works
     too: ids found in the URL seed the widget's state (and the URL gets their labels) before the
     widget is drawn. Unknown values are left for the widget to ignore.
@@ -297,7 +303,7 @@ def sidebar_filters() -> Filters:
         segment_options = list(EXPORTS["accounts"].column("segment").allowed or ())
     month_options = [month.date() for month in (quietly(queries.months) if exists else None) or []]
 
-    accept_ids_in_url(SEGMENT_KEY, list(segment_options), _segment_label, multi=True)
+    accept_ids_in_url(SEGMENT_KEY, list(segment_options), segment_label, multi=True)
     period_seeded = accept_ids_in_url(
         PERIOD_KEY, month_options, lambda month: month.strftime("%b %Y"), multi=True
     )
@@ -309,7 +315,7 @@ def sidebar_filters() -> Filters:
             key=SEGMENT_KEY,
             bind="query-params",
             placeholder="All segments",
-            format_func=_segment_label,
+            format_func=segment_label,
         )
         period = None
         if len(month_options) >= 2:
@@ -358,10 +364,6 @@ def quietly(load: Callable[..., T], *args: Any) -> T | None:
         return load(*args)
     except queries.QueryFailed:
         return None
-
-
-def _segment_label(segment: str) -> str:
-    return segment.replace("_", " ").capitalize()
 
 
 # ---- the trigger's threshold what-if (Overview) ----------------------------------------------

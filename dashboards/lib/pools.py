@@ -34,10 +34,17 @@ def alert_series(rows: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
         var_name="level",
         value_name="accounts_reaching",
     )
-    long["level"] = long["level"].str.removeprefix("accounts_alerted_") + "%"
+    level = long["level"].str.removeprefix("accounts_alerted_").astype(int)
+    long["level"] = level.astype(str) + "%"
     long["proposal"] = long["price_model_id"].map(lambda model: names.get(model, model))
     long["month"] = pd.to_datetime(long["month"])
-    return long.sort_values(["proposal", "level", "month"])
+    # by the level's number, so the legend reads 70%, 90%, 100% (as text, "100%" sorts first)
+    return long.assign(level_order=level).sort_values(["proposal", "level_order", "month"])
+
+
+def alert_level_names() -> list[str]:
+    """The alert levels as alert_series names them, lowest first: the chart's legend order."""
+    return [f"{level}%" for level in ALERT_LEVELS]
 
 
 def money_series(rows: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:

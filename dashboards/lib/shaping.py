@@ -8,7 +8,7 @@ import zipfile
 
 import pandas as pd
 
-from dashboards.lib.decision import segment_label as segment_heading  # "Mid market"
+from dashboards.lib.definitions import segment_label
 from dashboards.lib.format import percent, text
 from orchestration.lib import rating
 
@@ -196,10 +196,6 @@ PORTFOLIO = "all"  # the guardrails' pooled row: shown for reference, never the 
 SEGMENT_ORDER = {"smb": 0, "mid_market": 1, "enterprise": 2}
 
 
-def segment_label(segment: str) -> str:
-    return segment.replace("_", " ")
-
-
 def segments_judged(guardrails: pd.DataFrame, chosen: tuple[str, ...]) -> list[str]:
     """The segments a verdict covers: the sidebar's choice, or every segment of the guardrails
     (never the pooled `all`) when none is chosen; smallest customers first."""
@@ -220,9 +216,9 @@ def guardrails_of_segments(guardrails: pd.DataFrame, segments: list[str]) -> pd.
 
 def guardrails_table(guardrails: pd.DataFrame, segments: list[str]) -> pd.DataFrame:
     """The guardrail rows of `segments` and the pooled `all` (labelled as such), with verdicts,
-    the segment as a reader says it ("Mid market", "All segments")."""
+    the segment as a reader says it (its glossary label: "Mid-market", "All segments")."""
     table = with_verdicts(guardrails[guardrails["segment"].isin([*segments, PORTFOLIO])])
-    return table.assign(segment=table["segment"].map(segment_heading))
+    return table.assign(segment=table["segment"].map(segment_label))
 
 
 def segment_verdict(rows: pd.DataFrame, segments: list[str]) -> tuple[bool, str]:

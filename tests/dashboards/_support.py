@@ -13,6 +13,14 @@ import pytest
 from orchestration.lib.settings import DASHBOARD_ENTRYPOINT, refresh_status_path
 
 ENTRYPOINT = str(DASHBOARD_ENTRYPOINT)
+# How the pages name the sample's segments: the glossary's labels (analyses/_glossary.yml,
+# segment_<id>), typed here once more so that a test fails when a page names them otherwise.
+SEGMENT_LABELS = {
+    "smb": "SMB",
+    "mid_market": "Mid-market",
+    "enterprise": "Enterprise",
+    "all": "All segments",
+}
 
 
 def published_warehouse(request: pytest.FixtureRequest) -> Path:

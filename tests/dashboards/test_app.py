@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -164,3 +165,35 @@ def test_data_health_says_when_no_dbt_docs_were_generated_yet(sample, tmp_path, 
     assert links["dbt docs: lineage, models and columns"] == "http://127.0.0.1:8080/dbt/"
     captions = "\n".join(caption.value for caption in app.caption)
     assert "No dbt docs yet" in captions and "no Data Docs yet" in captions
+
+
+def test_segments_are_named_by_their_glossary_labels_on_every_page(sample, monkeypatch):
+    # The pages named a segment two ways ("Smb" in a heading, "smb" in a verdict, the raw id in
+    # a legend). One name now, the glossary's (analyses/_glossary.yml, segment_<id>), in the
+    # sidebar, the Overview's headings and the charts' legends.
+    monkeypatch.setenv("SEATSHIFT_WAREHOUSE", str(sample))
+    import dashboards.lib
+    from dashboards.lib import charts, definitions
+
+    dashboards.lib.use_without_server()
+    labels = {
+        segment: definitions.segment_label(segment)
+        for segment in ("smb", "mid_market", "enterprise", "all")
+    }
+    assert labels == {"smb": "SMB", "mid_market": "Mid-market", "enterprise": "Enterprise",
+                      "all": "All segments"}  # fmt: skip
+    # a segment the glossary does not name keeps its own spelling
+    assert definitions.segment_label("EMEA_Enterprise") == "EMEA Enterprise"
+    assert definitions.segment_label("emea_north") == "Emea north"
+    frame = pd.DataFrame(
+        {"month": ["2026-01-01"] * 2, "segment": ["mid_market", "all"], "value": [1.0, 2.0]}
+    )
+    legend = {trace.name for trace in charts.segment_lines(frame, "value").data}
+    assert legend == {"Mid-market", "All segments"}
+
+    app = AppTest.from_file(ENTRYPOINT, default_timeout=60).run()  # the Overview
+    assert not app.exception
+    assert app.subheader[0].value.startswith(tuple(labels.values()))
+    cards = "\n".join(element.value for element in app.markdown)
+    assert all(f"**{labels[segment]}**" in cards for segment in ("smb", "mid_market", "enterprise"))
+    assert {"SMB", "Mid-market"} <= set(app.sidebar.multiselect[0].options)

@@ -121,7 +121,7 @@ def test_the_projection_page_and_the_pack_show_margin_and_cash_beside_the_mrr(sa
         ).fetchall()
     assert len(sums) == 2
     html = decision_pack(sample, tmp_path / "pack", "mid_market", "hybrid_seat_plus_tokens")
-    assert "Margin and cash: Mid market" in html
+    assert "Margin and cash: Mid-market" in html
     assert "Decline in the projection" in html
     for _, revenue, cost, gross_margin, cash in sums:
         assert cost > 0 and gross_margin == revenue - cost

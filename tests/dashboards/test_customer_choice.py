@@ -14,7 +14,12 @@ from streamlit.testing.v1 import AppTest
 
 from dashboards.lib import queries
 from dashboards.lib.format import money
-from tests.dashboards._support import ENTRYPOINT, decision_pack, published_warehouse
+from tests.dashboards._support import (
+    ENTRYPOINT,
+    SEGMENT_LABELS,
+    decision_pack,
+    published_warehouse,
+)
 
 SHADOW_BILLING = "app_pages/shadow_billing.py"
 LABELS = ("Would switch", "Forced switch", "Under choice", "Adverse selection", "If nobody moves")
@@ -44,7 +49,7 @@ def _by_segment(warehouse: Path, model: str) -> pd.DataFrame:
 
 
 def _label(segment: str) -> str:
-    return "All segments" if segment == "all" else segment.replace("_", " ").capitalize()
+    return SEGMENT_LABELS[segment]
 
 
 def _choice_table(app: AppTest) -> pd.DataFrame:
@@ -83,7 +88,7 @@ def test_the_overview_states_forced_and_choice_revenue_of_the_recommended_propos
     assert cards["Adverse selection"] == money(float(focus["adverse_selection_usd"]))
     heading = app.selectbox[0].format_func(recommended)
     assert any(
-        f"{heading}: forced switch or offered beside the seats · Mid market" in md.value
+        f"{heading}: forced switch or offered beside the seats · Mid-market" in md.value
         for md in app.markdown
     )
 

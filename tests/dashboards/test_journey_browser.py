@@ -79,7 +79,7 @@ def test_revenue_lead_walks_journey_one_in_a_real_browser(dashboard_url, request
             verdicts.setdefault(segment, {})[name] = bool(viable)
     with chromium_page(tmp_path / "chromium-profile") as page:
         page.goto(dashboard_url, wait_until="domcontentloaded")
-        expect(page.get_by_text("Mid market: crossed the trigger in")).to_be_visible(
+        expect(page.get_by_text("Mid-market: crossed the trigger in")).to_be_visible(
             timeout=WAIT_MS
         )
         _settle(page)
@@ -92,9 +92,9 @@ def test_revenue_lead_walks_journey_one_in_a_real_browser(dashboard_url, request
         _pilot_selector_follows_the_verdict(page, verdicts["mid_market"])
 
         # look into another segment and back: the choice is in the URL, so it can be shared
-        page.get_by_role("radio", name="Smb", exact=True).click()
-        expect(page.get_by_text("Smb: ")).to_be_visible(timeout=WAIT_MS)
-        expect(page).to_have_url(re.compile(r"[?&]focus=Smb\b"), timeout=WAIT_MS)
+        page.get_by_role("radio", name="SMB", exact=True).click()
+        expect(page.get_by_text("SMB: ")).to_be_visible(timeout=WAIT_MS)
+        expect(page).to_have_url(re.compile(r"[?&]focus=SMB\b"), timeout=WAIT_MS)
         _settle(page)
         _pilot_selector_follows_the_verdict(page, verdicts["smb"])
         # a shared link may name the segment by its id as well as by its label
@@ -102,8 +102,8 @@ def test_revenue_lead_walks_journey_one_in_a_real_browser(dashboard_url, request
         expect(page.get_by_text("Enterprise: ")).to_be_visible(timeout=WAIT_MS)
         _settle(page)
         _pilot_selector_follows_the_verdict(page, verdicts["enterprise"])
-        page.get_by_role("radio", name="Mid market", exact=True).click()
-        expect(page.get_by_text("Mid market: crossed the trigger in")).to_be_visible(
+        page.get_by_role("radio", name="Mid-market", exact=True).click()
+        expect(page.get_by_text("Mid-market: crossed the trigger in")).to_be_visible(
             timeout=WAIT_MS
         )
         _settle(page)

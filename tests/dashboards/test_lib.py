@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pytest
 
-from dashboards.lib import charts, shaping
+from dashboards.lib import charts, pools, shaping
 from dashboards.lib.format import ago, count, money, number, percent, pretty_json, timestamp
 from dashboards.lib.freshness import is_stale, next_daily_run
 from orchestration.lib.settings import DASHBOARD_ENTRYPOINT
@@ -414,9 +414,10 @@ def _segment_guardrails(passing: dict[str, bool]) -> pd.DataFrame:
     )
 
 
-def test_a_model_passes_only_when_every_segment_shown_passes():
+def test_a_model_passes_only_when_every_segment_shown_passes(tmp_path, monkeypatch):
     # Regression: the page judged the pooled `all` row, so a model that passed pooled read as
-    # passing while it failed smb.
+    # passing while it failed smb. No warehouse: the segments go by their fallback names.
+    monkeypatch.setenv("SEATSHIFT_WAREHOUSE", str(tmp_path / "none.duckdb"))
     guardrails = _segment_guardrails(
         {"all": True, "enterprise": True, "mid_market": True, "smb": False}
     )
@@ -426,20 +427,20 @@ def test_a_model_passes_only_when_every_segment_shown_passes():
     assert list(judged["segment"]) == shown
     assert shaping.segment_verdict(judged, shown) == (
         False,
-        "fails the guardrails in smb; passes in mid market, enterprise",
+        "fails the guardrails in Smb; passes in Mid market, Enterprise",
     )
     # The sidebar's choice is what is judged: without smb the model passes.
     chosen = shaping.segments_judged(guardrails, ("enterprise", "mid_market"))
     assert shaping.segment_verdict(shaping.guardrails_of_segments(guardrails, chosen), chosen) == (
         True,
-        "passes the guardrails in mid market, enterprise",
+        "passes the guardrails in Mid market, Enterprise",
     )
     # A chosen segment without billed months is said, and is no pass.
     assert shaping.segment_verdict(
         judged[judged["segment"] == "enterprise"], ["smb", "enterprise"]
     ) == (
         False,
-        "passes in enterprise; no billed months in smb",
+        "passes in Enterprise; no billed months in Smb",
     )
     failing_row = judged.set_index("segment").loc["smb"]
     assert shaping.failure_reason(failing_row) == "Revenue outside the range"
@@ -534,3 +535,20 @@ def test_no_page_or_lib_module_outside_the_queries_package_holds_sql():
         if queries_package not in path.parents and SQL_SIGNS.search(path.read_text("utf-8"))
     ]
     assert holding_sql == []
+
+
+def test_the_pool_alert_levels_run_from_the_lowest_in_the_legend():
+    # Regression: sorted as text, "100%" came before "70%" and "90%" in the chart's legend.
+    rows = pd.DataFrame(
+        {
+            "month": ["2026-01-01", "2026-02-01"],
+            "price_model_id": ["pool", "pool"],
+            "accounts_alerted_70": [5, 6],
+            "accounts_alerted_90": [3, 4],
+            "accounts_alerted_100": [1, 2],
+        }
+    )
+    series = pools.alert_series(rows, {"pool": "Prepaid pool"})
+    assert list(dict.fromkeys(series["level"])) == ["70%", "90%", "100%"]
+    assert pools.alert_level_names() == ["70%", "90%", "100%"]
+    assert list(series["accounts_reaching"]) == [5, 6, 3, 4, 1, 2]

@@ -16,7 +16,12 @@ from streamlit.testing.v1 import AppTest
 from dashboards.lib import queries
 from dashboards.lib.format import percent
 from tests.dashboards._browser import ARTIFACTS, WAIT_MS, chromium_page, wait_for_app_run
-from tests.dashboards._support import ENTRYPOINT, private_copy, published_warehouse
+from tests.dashboards._support import (
+    ENTRYPOINT,
+    SEGMENT_LABELS,
+    private_copy,
+    published_warehouse,
+)
 
 PAGE = "app_pages/shadow_billing.py"
 HYBRID = "hybrid_seat_plus_tokens"
@@ -264,7 +269,7 @@ def _shadow_page(segments: list[str] | None = None, models: list[str] | None = N
 
 
 def _label(segment: str) -> str:
-    return segment.replace("_", " ")
+    return SEGMENT_LABELS[segment]
 
 
 def test_the_verdict_is_per_segment_and_a_model_failing_one_segment_fails_there(sample):
