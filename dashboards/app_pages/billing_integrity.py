@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboards.lib import charts, queries, shaping
-from dashboards.lib.definitions import definition
-from dashboards.lib.format import count, percent, text, timestamp
+from dashboards.lib.definitions import definition, segment_label
+from dashboards.lib.format import count, counted, percent, text, timestamp
 from dashboards.lib.kpis import Kpi, kpi_row
 from dashboards.lib.layout import (
     MONTH_COLUMN,
@@ -131,7 +131,10 @@ elif mismatches is not None:
     )
     st.caption("Click a mismatch (its first column) to open its invoice in the explainer below.")
     readable = blank_missing_text(
-        shown.assign(mismatch_reason=shown["mismatch_reason"].str.replace("_", " "))
+        shown.assign(
+            mismatch_reason=shown["mismatch_reason"].str.replace("_", " "),
+            segment=shown["segment"].map(segment_label),
+        )
     )
     picked = st.dataframe(
         readable,
@@ -173,7 +176,7 @@ elif mismatches is not None:
         open_invoice(str(chosen_line["account_id"]), str(chosen_line["invoice_id"]))
 if subtotals is not None and not subtotals.empty:
     st.warning(
-        f"{count(len(subtotals))} invoice(s) whose subtotal or total does not add up.",
+        f"{counted(len(subtotals), 'invoice')} whose subtotal or total does not add up.",
         icon=":material/calculate:",
     )
     table_with_download(
@@ -278,10 +281,10 @@ def pick_invoice() -> tuple[str, str, pd.Series] | None:
 def describe_invoice(invoice: pd.Series) -> None:
     # Names and exact amounts do not fit a metric card at 1280 px: one line of text instead.
     st.markdown(
-        f"**{text(invoice['account_name'])}** ({text(invoice['segment'])}) · "
+        f"**{text(invoice['account_name'])}** ({segment_label(text(invoice['segment']))}) · "
         f"subtotal **{invoice['currency']} {float(invoice['subtotal']):,.2f}** · "
         f"status **{invoice['invoice_status']}** · "
-        f"**{count(invoice['mismatched_lines'])}** mismatch(es) on this invoice",
+        f"**{counted(invoice['mismatched_lines'], 'mismatch', 'mismatches')}** on this invoice",
         help=definition("invoice_subtotal_checks"),
     )
     st.caption(
@@ -301,7 +304,7 @@ def line_seat_events(line: pd.Series, account_id: str, invoice_id: str) -> None:
     seats_before = line["billable_seats_at_previous_period_start"]
     if line["line_kind"] == "seats" and seats_before:
         st.caption(
-            f"{count(seats_before)} seat(s) at the previous period start, then these changes "
+            f"{counted(seats_before, 'seat')} at the previous period start, then these changes "
             "up to this period's start."
         )
     events = guarded(queries.billing_line_events, line["reconciliation_id"])

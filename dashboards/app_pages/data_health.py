@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboards.lib import access, audit, charts, queries
 from dashboards.lib import docs as docs_links
-from dashboards.lib.format import MISSING, count, pretty_json, timestamp
+from dashboards.lib.format import MISSING, count, counted, pretty_json, timestamp
 from dashboards.lib.kpis import Kpi, kpi_row
 from dashboards.lib.layout import download_csv, guarded, quietly, table_with_download
 
@@ -46,7 +46,7 @@ kpi_row(
 )
 if len(loads):
     st.caption(
-        f"{count(loads['files_skipped'])} file(s) skipped as already loaded, "
+        f"{counted(loads['files_skipped'], 'file')} skipped as already loaded, "
         f"{count(loads['files_rejected'])} rejected; "
         f"{count(loads['rows_read'])} rows read, {count(loads['rows_duplicate'])} duplicates."
         + (
@@ -240,7 +240,7 @@ if trail.empty:
     st.info("No download has been recorded yet.")
 else:
     st.caption(
-        f"{count(len(trail))} download(s) recorded in `{audit.trail_path().name}`, newest first."
+        f"{counted(len(trail), 'download')} recorded in `{audit.trail_path().name}`, newest first."
     )
     table_with_download(
         trail,

@@ -29,6 +29,13 @@ def count(value: float | None) -> str:
     return MISSING if _is_missing(value) else f"{round(value):,}"
 
 
+def counted(value: float | None, singular: str, plural: str | None = None) -> str:
+    """A count with its noun, singular for one: "1 mismatch", "3 mismatches", "1,204 seats"."""
+    if _is_missing(value):
+        return f"{MISSING} {plural or singular + 's'}"
+    return f"{count(value)} {singular if round(value) == 1 else plural or singular + 's'}"
+
+
 def number(value: float | None, decimals: int = 1) -> str:
     """A plain quantity with thousands separators: 1,204.5."""
     return MISSING if _is_missing(value) else f"{value:,.{decimals}f}"

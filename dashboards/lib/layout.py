@@ -84,8 +84,14 @@ def table_with_download(
     download_role: str | None = None,
     context: dict[str, Any] | None = None,
 ) -> None:
+    """A table and its CSV download. The table names each segment by its label ("Mid-market"),
+    as the page's headings and legends do; the CSV keeps the ids (`mid_market`), the values the
+    marts and the sidebar's links use."""
+    shown = frame
+    if "segment" in frame.columns and frame["segment"].map(lambda v: isinstance(v, str)).all():
+        shown = frame.assign(segment=frame["segment"].map(segment_label))
     st.dataframe(
-        blank_missing_text(frame),
+        blank_missing_text(shown),
         hide_index=True,
         column_order=column_order,
         column_config=column_config,

@@ -9,7 +9,7 @@ import zipfile
 import pandas as pd
 
 from dashboards.lib.definitions import segment_label
-from dashboards.lib.format import percent, text
+from dashboards.lib.format import counted, percent, text
 from orchestration.lib import rating
 
 # ---- months and segments ---------------------------------------------------------------------
@@ -385,7 +385,11 @@ def invoice_labels(invoices: pd.DataFrame) -> dict[str, str]:
     """Invoice id -> "id · period start · status", with its mismatch count when it has any."""
     return {
         row.invoice_id: f"{row.invoice_id} · {row.period_start:%d %b %Y} · {row.invoice_status}"
-        + (f" · {row.mismatched_lines} mismatch(es)" if row.mismatched_lines else "")
+        + (
+            f" · {counted(row.mismatched_lines, 'mismatch', 'mismatches')}"
+            if row.mismatched_lines
+            else ""
+        )
         for row in invoices.itertuples()
     }
 

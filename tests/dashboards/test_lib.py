@@ -11,7 +11,16 @@ import pandas as pd
 import pytest
 
 from dashboards.lib import charts, pools, shaping
-from dashboards.lib.format import ago, count, money, number, percent, pretty_json, timestamp
+from dashboards.lib.format import (
+    ago,
+    count,
+    counted,
+    money,
+    number,
+    percent,
+    pretty_json,
+    timestamp,
+)
 from dashboards.lib.freshness import is_stale, next_daily_run
 from orchestration.lib.settings import DASHBOARD_ENTRYPOINT
 
@@ -360,7 +369,7 @@ def test_accounts_and_invoices_are_labelled_with_their_mismatches():
     )
     assert shaping.invoice_labels(invoices) == {
         "i1": "i1 · 01 Jan 2026 · paid",
-        "i2": "i2 · 01 Feb 2026 · open · 3 mismatch(es)",
+        "i2": "i2 · 01 Feb 2026 · open · 3 mismatches",
     }
 
 
@@ -552,3 +561,18 @@ def test_the_pool_alert_levels_run_from_the_lowest_in_the_legend():
     assert list(dict.fromkeys(series["level"])) == ["70%", "90%", "100%"]
     assert pools.alert_level_names() == ["70%", "90%", "100%"]
     assert list(series["accounts_reaching"]) == [5, 6, 3, 4, 1, 2]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (1, "1 mismatch"),
+        (3, "3 mismatches"),
+        (0, "0 mismatches"),
+        (1_204, "1,204 mismatches"),
+        (None, "— mismatches"),
+    ],
+)
+def test_a_count_says_its_noun_in_the_singular_for_one(value, expected):
+    assert counted(value, "mismatch", "mismatches") == expected
+    assert counted(2, "seat") == "2 seats"

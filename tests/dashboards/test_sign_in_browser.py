@@ -173,7 +173,7 @@ def test_a_viewer_misses_the_invoice_pages_and_finance_downloads_into_the_audit_
 
         # the operator's view of the trail, exported
         page.goto(f"{url}/data_health", wait_until="domcontentloaded")
-        expect(page.get_by_text("1 download(s) recorded")).to_be_visible(timeout=WAIT_MS)
+        expect(page.get_by_text("1 download recorded")).to_be_visible(timeout=WAIT_MS)
         _settled(page)
         audit_button = page.locator("[data-testid='stDownloadButton'] button:visible").last
         with page.expect_download(timeout=WAIT_MS) as download:

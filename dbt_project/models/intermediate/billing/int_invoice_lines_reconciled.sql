@@ -226,7 +226,8 @@ explained as (
                     || source_event_id
                     || ' ('
                     || cast(expected_quantity as decimal(18, 0))
-                    || ' seat(s) effective '
+                    || case when abs(expected_quantity) = 1 then ' seat' else ' seats' end
+                    || ' effective '
                     || cast(source_event_effective_at as {{ dbt.type_string() }})
                     || ') has no proration line on the invoice of the period starting '
                     || cast(period_start as {{ dbt.type_string() }})
