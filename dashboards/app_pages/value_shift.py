@@ -104,8 +104,13 @@ for dimension, title in MIX_DIMENSIONS.items():
         st.info("No usage in this selection.")
         continue
     shown_mix = shaping.with_actor_labels(mix)
+    # a feature or tier as words in the legend ("ticket triage"), as the caption below says it;
+    # the table keeps the ids
     figure = charts.actor_mix_bars(
-        shown_mix, dimension, measure, {"month": "Month", **MIX_HEADERS, **MIX_MEASURES}
+        shown_mix.assign(**{dimension: shown_mix[dimension].str.replace("_", " ")}),
+        dimension,
+        measure,
+        {"month": "Month", **MIX_HEADERS, **MIX_MEASURES},
     )
     if measure == "share_of_actor_tasks":
         figure.update_yaxes(tickformat=".0%", range=[0, 1])
