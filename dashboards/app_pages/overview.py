@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards.lib import access, charts, choice, decision, pilot, queries, report
-from dashboards.lib.definitions import definition, label, threshold
+from dashboards.lib.definitions import definition, label, segment_label, threshold
 from dashboards.lib.format import count, percent
 from dashboards.lib.kpis import Kpi, kpi_row
 from dashboards.lib.layout import (
@@ -90,7 +90,7 @@ def _card(column, row: pd.Series) -> None:
     segment = row["segment"]
     state = row["segment_status"]
     with column.container(border=True):
-        st.markdown(f"**{decision.segment_label(segment)}**")
+        st.markdown(f"**{segment_label(segment)}**")
         st.badge(
             state.capitalize(),
             icon=decision.STATUS_ICONS[state],
@@ -146,12 +146,12 @@ options = list(segments)
 default_focus = str(ranked["segment"].iloc[0])
 if st.session_state.get(FOCUS_KEY) not in options:
     st.session_state.pop(FOCUS_KEY, None)
-focus_seeded = accept_ids_in_url(FOCUS_KEY, options, decision.segment_label)
+focus_seeded = accept_ids_in_url(FOCUS_KEY, options, segment_label)
 focus = st.segmented_control(
     "Look into",
     options,
     default=default_unless(focus_seeded, default_focus),
-    format_func=decision.segment_label,
+    format_func=segment_label,
     key=FOCUS_KEY,
     bind="query-params",
     required=True,
@@ -164,7 +164,7 @@ headline = {
     "watch": "on watch: value may be leaving the seats, but no proposal passes yet",
     "healthy": "healthy: seats still track value",
 }[focus_row["segment_status"]]
-st.subheader(f"{decision.segment_label(focus)}: {headline}")
+st.subheader(f"{segment_label(focus)}: {headline}")
 
 monthly = decision.signals_by_month(triggers, focus)
 trend_specs = decision.TRENDS
@@ -257,7 +257,7 @@ if PILOT_MODEL_KEY in st.query_params and st.query_params[PILOT_MODEL_KEY] not i
     del st.query_params[PILOT_MODEL_KEY]
 if not passing:
     st.info(
-        f"No proposal passes in {decision.segment_label(focus)} at {month:%b %Y}: no pilot list "
+        f"No proposal passes in {segment_label(focus)} at {month:%b %Y}: no pilot list "
         "is offered. Why each proposal fails is in the table above.",
         icon=":material/block:",
     )
@@ -283,7 +283,7 @@ elif pilots is not None and pilots.empty:
 elif pilots is not None:
     eligible = int(pilots["is_pilot_eligible"].sum())
     st.caption(
-        f"{count(eligible)} of {count(len(pilots))} accounts of {decision.segment_label(focus)} "
+        f"{count(eligible)} of {count(len(pilots))} accounts of {segment_label(focus)} "
         f"may pilot {names.get(pilot_model, pilot_model)} (paying now, never shocked in the "
         "window, and a bill change at the switch within the limits); the best "
         f"{min(PILOT_ROWS, len(pilots))} by fit score below, every account in the download.",
@@ -343,7 +343,7 @@ def _choice_section(model: str, focus: str) -> None:
         row = choice.segment_row(rows, choice.PORTFOLIO)
         focus = choice.PORTFOLIO
     st.markdown(
-        f"#### {name}: forced switch or offered beside the seats · {decision.segment_label(focus)}",
+        f"#### {name}: forced switch or offered beside the seats · {segment_label(focus)}",
         help=definition("customer_choice"),
     )
     figures = {

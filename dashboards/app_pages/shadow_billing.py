@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboards.lib import access, caps, charts, choice, decision, pools, queries, shaping
-from dashboards.lib.definitions import definition, threshold
+from dashboards.lib.definitions import definition, segment_label, threshold
 from dashboards.lib.format import count, money, percent
 from dashboards.lib.kpis import Kpi, kpi_row
 from dashboards.lib.layout import (
@@ -125,11 +125,11 @@ def _segment_verdicts(
     for column, shown in zip(st.columns(len(segments_shown)), segments_shown, strict=True):
         with column.container(border=True):
             if shown not in by_segment.index:
-                st.markdown(f"**{shaping.segment_label(shown)}** · no billed months")
+                st.markdown(f"**{segment_label(shown)}** · no billed months")
                 continue
             row = by_segment.loc[shown]
             outcome = ":green[passes]" if row["is_passing"] else ":red[fails]"
-            st.markdown(f"**{shaping.segment_label(shown)}** · {outcome}")
+            st.markdown(f"**{segment_label(shown)}** · {outcome}")
             if not row["is_passing"]:
                 st.caption(f"**{shaping.failure_reason(row)}**")
             st.caption(shaping.guardrail_figures(row))
@@ -182,7 +182,7 @@ if not chosen:
     st.stop()
 
 segment = filters.segments[0] if len(filters.segments) == 1 else shaping.PORTFOLIO
-scope = shaping.segment_label(segment) if segment != shaping.PORTFOLIO else "all segments pooled"
+scope = segment_label(segment) if segment != shaping.PORTFOLIO else "all segments pooled"
 guardrails = guarded(queries.price_model_guardrails, tuple(chosen))
 segments_shown = (
     shaping.segments_judged(guardrails, filters.segments)
@@ -303,7 +303,7 @@ if access.may(access.ANALYST):
                             "**Check the edit: the result is outside the plausible range** "
                             f"(revenue change beyond ±{percent(PLAUSIBLE_CHANGE, 0)}): "
                             + "; ".join(
-                                f"{shaping.segment_label(name)} {change:+,.1%}"
+                                f"{segment_label(name)} {change:+,.1%}"
                                 for name, change in implausible
                             )
                             + ". A value typed into the wrong column (a price as a unit size) "

@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboards.lib import access, charts, queries, shaping
 from dashboards.lib.definitions import definition, label, segment_label, threshold
-from dashboards.lib.format import count, number, percent
+from dashboards.lib.format import count, counted, number, percent
 from dashboards.lib.kpis import Kpi, kpi_row
 from dashboards.lib.layout import (
     MONTH_COLUMN,
@@ -253,9 +253,9 @@ elif accounts is not None:
         else "the period"
     )
     st.caption(
-        f"{count(power_users)} {'account' if power_users == 1 else 'accounts'} of "
-        f"{filters.scope} cost more to serve than their seats brought in over {months}: the "
-        "power users of the period (the card above counts those of its last month alone)."
+        f"{counted(power_users, 'account')} of {filters.scope} cost more to serve than their "
+        f"seats brought in over {months}: the power users of the period (the card above counts "
+        "those of its last month alone)."
     )
     with st.expander("Accounts table"):
         table_with_download(

@@ -13,8 +13,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from dashboards.lib.decision import segment_label
-from dashboards.lib.definitions import label
+from dashboards.lib.definitions import label, segment_label
 from dashboards.lib.format import MISSING, count, money, number
 
 PORTFOLIO = "all"

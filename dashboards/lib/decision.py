@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dashboards.lib.definitions import segment_label  # noqa: F401 (the pages' name for it)
 from dashboards.lib.format import MISSING, percent
 from orchestration.lib.contract import EXPORTS
 

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 import pandas as pd
 
 from dashboards.lib import caps, charts, choice, decision, margin, pilot, pools, queries, road_ahead
-from dashboards.lib.definitions import label
+from dashboards.lib.definitions import label, segment_label
 from dashboards.lib.format import MISSING, count, money, percent, timestamp
 
 PILOT_ROWS = 25
@@ -106,7 +106,7 @@ def build_pack(
         _settings_section(settings, thresholds),
         _quality_section(),
     ]
-    title = f"seatshift decision pack: {decision.segment_label(segment)}"
+    title = f"seatshift decision pack: {segment_label(segment)}"
     return file_name(segment, price_model_id), (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>{_e(title)}</title><style>{STYLE}</style></head><body>"
@@ -150,7 +150,7 @@ def _status_section(status: pd.DataFrame, triggers: pd.DataFrame, names, values)
         checks = decision.signal_checks(row, values).set_index("signal")
         rows.append(
             {
-                "Segment": decision.segment_label(row["segment"]),
+                "Segment": segment_label(row["segment"]),
                 "Status": f"<span class='status {row['segment_status']}'>"
                 f"{row['segment_status']}</span>",
                 "Crossed since": "" if since is None else f"{since:%b %Y}",
@@ -195,7 +195,7 @@ def _evidence_section(triggers, segment, status, values) -> str:
             )
         )
     return (
-        f"<h2>Evidence: {_e(decision.segment_label(segment))}</h2>"
+        f"<h2>Evidence: {_e(segment_label(segment))}</h2>"
         "<div class='grid'>" + "".join(f"<div>{figure}</div>" for figure in figures) + "</div>"
         "<h3>The signals by month</h3>" + _table(decision.signals_table(monthly))
     )
@@ -208,7 +208,7 @@ def _proposals_section(triggers, segment, names) -> str:
     table["Revenue change"] = table["Revenue change"].map(_signed_percent)
     window = int(proposals["window_months"].max()) if len(proposals) else 0
     return (
-        f"<h2>Which proposal passes in {_e(decision.segment_label(segment))}</h2>"
+        f"<h2>Which proposal passes in {_e(segment_label(segment))}</h2>"
         + _table(table)
         + f"<p class='muted'>Over the trailing {window} months.</p>"
     )
@@ -228,7 +228,7 @@ def _choice_section(segment: str, price_model_id: str, names, month, values) -> 
     headline = ""
     if focus is not None:
         headline = (
-            f"<p>In {_e(decision.segment_label(segment))}: "
+            f"<p>In {_e(segment_label(segment))}: "
             f"{_e(money(focus['forced_switch_usd']))} under the forced switch, "
             f"{_e(money(focus['choice_usd']))} under choice "
             f"({_e(count(focus['switching_accounts']))} of {_e(count(focus['accounts']))} accounts "
@@ -259,7 +259,7 @@ def _shadow_section(names) -> str:
     frame = pd.DataFrame(
         {
             "Model": guardrails["name"],
-            "Segment": guardrails["segment"].map(decision.segment_label),
+            "Segment": guardrails["segment"].map(segment_label),
             "Actual billings (USD)": guardrails["actual_usd"].map(money),
             "Shadow billings (USD)": guardrails["shadow_usd"].map(money),
             "Revenue change": guardrails["revenue_delta_pct"].map(_signed_percent),
@@ -337,7 +337,7 @@ def _model_costs_section() -> str:
 
 def _pilot_section(segment: str, price_model_id: str, names, passing: list[str]) -> str:
     title = (
-        f"<h2>Pilot list: {_e(decision.segment_label(segment))} under "
+        f"<h2>Pilot list: {_e(segment_label(segment))} under "
         f"{_e(names.get(price_model_id, price_model_id))}</h2>"
     )
     if segment == "all":
@@ -345,7 +345,7 @@ def _pilot_section(segment: str, price_model_id: str, names, passing: list[str])
     if price_model_id not in passing:
         return title + (
             f"<p>{_e(names.get(price_model_id, price_model_id))} fails in "
-            f"{_e(decision.segment_label(segment))}: no pilot list is offered for it.</p>"
+            f"{_e(segment_label(segment))}: no pilot list is offered for it.</p>"
         )
     pilots = queries.pilot_accounts(segment, price_model_id)
     if pilots.empty:
@@ -374,7 +374,7 @@ def _projection_section(segment: str, price_model_id: str, names) -> str:
     shown = tuple(dict.fromkeys([*current, price_model_id]))
     all_names = dict(zip(models["price_model_id"], models["name"], strict=True))
     projection = queries.revenue_projection(segment, shown)
-    title = f"<h2>The road ahead: {_e(decision.segment_label(segment))}</h2>"
+    title = f"<h2>The road ahead: {_e(segment_label(segment))}</h2>"
     if projection.empty:
         return title + "<p>No projection in this build.</p>"
     totals = queries.projection_totals(segment, road_ahead.HORIZONS)
@@ -457,7 +457,7 @@ def _margin_and_cash_section(segment: str, price_model_id: str) -> str:
     middle = rows[(rows["price_model_id"] == price_model_id) & (rows["scenario"] == "middle")]
     chart = charts.mrr_cash_and_cost(middle, all_names.get(price_model_id, price_model_id))
     return (
-        f"<h2>Margin and cash: {_e(decision.segment_label(segment))}</h2>"
+        f"<h2>Margin and cash: {_e(segment_label(segment))}</h2>"
         "<p class='muted'>Middle scenario. The cost to serve grows with the segment's projected "
         "tokens and falls along each tier's cost curve (the table above); the margin is the MRR "
         "less that cost. Cash is when the money arrives: seat and flat fees in their month, "
@@ -475,7 +475,7 @@ def _margin_and_cash_section(segment: str, price_model_id: str) -> str:
 def _plan_section(segment: str, price_model_id: str, names) -> str:
     """The migration plan's waves under the proposal (the Migration plan page's numbers)."""
     title = (
-        f"<h2>Migration plan: {_e(decision.segment_label(segment))} to "
+        f"<h2>Migration plan: {_e(segment_label(segment))} to "
         f"{_e(names.get(price_model_id, price_model_id))}</h2>"
     )
     waves = queries.migration_waves(segment, price_model_id)
