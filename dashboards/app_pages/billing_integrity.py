@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards.lib import charts, queries, shaping
-from dashboards.lib.definitions import definition, segment_label
+from dashboards.lib.definitions import definition, segment_label, segment_labels
 from dashboards.lib.format import count, counted, percent, text, timestamp
 from dashboards.lib.kpis import Kpi, kpi_row
 from dashboards.lib.layout import (
@@ -133,7 +133,7 @@ elif mismatches is not None:
     readable = blank_missing_text(
         shown.assign(
             mismatch_reason=shown["mismatch_reason"].str.replace("_", " "),
-            segment=shown["segment"].map(segment_label),
+            segment=segment_labels(shown["segment"]),
         )
     )
     picked = st.dataframe(

@@ -7,7 +7,7 @@ import plotly.express as px
 import streamlit as st
 
 from dashboards.lib import charts, queries, shaping
-from dashboards.lib.definitions import definition, segment_label, threshold
+from dashboards.lib.definitions import definition, segment_label, segment_labels, threshold
 from dashboards.lib.format import percent
 from dashboards.lib.kpis import Kpi, kpi_row
 from dashboards.lib.layout import (
@@ -78,9 +78,7 @@ if portfolio is not None:
 
     bands = shaping.utilization_bands_long(portfolio, BANDS)
     stacked = px.bar(
-        bands.assign(
-            band=bands["band"].map(BAND_NAMES), segment=bands["segment"].map(segment_label)
-        ),
+        bands.assign(band=bands["band"].map(BAND_NAMES), segment=segment_labels(bands["segment"])),
         x="month",
         y="accounts",
         color="band",

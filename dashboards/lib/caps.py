@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from dashboards.lib.definitions import label, segment_label
+from dashboards.lib.definitions import label, segment_label, segment_labels
 from dashboards.lib.format import MISSING, count, money, number
 
 PORTFOLIO = "all"
@@ -139,7 +139,7 @@ def download_table(
     return pd.DataFrame(
         {
             "Proposal": caps["price_model_id"].map(lambda model: names.get(model, model)),
-            "Segment": caps["segment"].map(segment_label),
+            "Segment": segment_labels(caps["segment"]),
             "Capped line": caps["component_id"].replace({WHOLE_BILL: "whole bill"}),
             "Metric": caps["metric"],
             "Policy": caps.get("cap_policy"),

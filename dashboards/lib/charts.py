@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from dashboards.lib.definitions import segment_label
+from dashboards.lib.definitions import segment_label, segment_labels
 from dashboards.lib.format import money
 
 # Okabe & Ito (2008), "Color Universal Design"; black left out, it reads as text.
@@ -107,7 +107,7 @@ def _segments_labelled(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str
     label's colour: the colour of its id in sorted order, so a segment keeps it on every chart."""
     ids = sorted(frame["segment"].unique())
     colors = {segment_label(segment): color for segment, color in color_map(ids).items()}
-    return frame.assign(segment=frame["segment"].map(segment_label)), colors
+    return frame.assign(segment=segment_labels(frame["segment"])), colors
 
 
 def actor_mix_bars(frame: pd.DataFrame, dimension: str, measure: str, labels: dict) -> go.Figure:

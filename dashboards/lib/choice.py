@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from dashboards.lib.definitions import label, segment_label
+from dashboards.lib.definitions import label, segment_labels
 from dashboards.lib.format import MISSING, count, money, percent
 
 PORTFOLIO = "all"
@@ -91,7 +91,7 @@ def table(
             for name, offered in zip(rows["name"], rows["offered_as"], strict=True)
         ]
     else:
-        frame["Segment"] = rows["segment"].map(segment_label)
+        frame["Segment"] = segment_labels(rows["segment"])
     frame[header("is_choosing_proposal", "count")] = [
         f"{count(switching)} of {count(accounts)}"
         for switching, accounts in zip(rows["switching_accounts"], rows["accounts"], strict=True)
@@ -135,7 +135,7 @@ def download_table(rows: pd.DataFrame) -> pd.DataFrame:
         {
             "Proposal": rows["name"],
             "Offered as": rows["offered_as"],
-            "Segment": rows["segment"].map(segment_label),
+            "Segment": segment_labels(rows["segment"]),
         }
     )
     for column, metric, unit in SEGMENT_FIGURES:
@@ -153,7 +153,7 @@ def accounts_table(accounts: pd.DataFrame) -> pd.DataFrame:
         {
             "Account": accounts["account_id"],
             "Name": accounts["account_name"].fillna(""),
-            "Segment": accounts["segment"].map(segment_label),
+            "Segment": segment_labels(accounts["segment"]),
         }
     )
     for column, metric, unit in ACCOUNT_FIGURES:

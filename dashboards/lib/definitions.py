@@ -8,6 +8,8 @@ definition is then a sentence saying so, and a threshold is None (no line is dra
 
 from __future__ import annotations
 
+import pandas as pd
+
 from dashboards.lib import queries
 
 NOT_YET = "Defined in the warehouse; shown after the first refresh."
@@ -46,6 +48,13 @@ def segment_label(segment: str) -> str:
     letter capital."""
     words = segment.replace("_", " ")
     return label(f"segment_{segment}", default=words[:1].upper() + words[1:])
+
+
+def segment_labels(segments: pd.Series) -> pd.Series:
+    """segment_label of a column: each distinct segment looked up once (a lookup reads the
+    glossary, about 2 ms, and a column can hold a row per account)."""
+    names = {segment: segment_label(segment) for segment in segments.dropna().unique()}
+    return segments.map(names)
 
 
 def unit(metric: str, default: str = "text") -> str:

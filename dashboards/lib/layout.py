@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards.lib import access, audit, queries
-from dashboards.lib.definitions import definition, segment_label
+from dashboards.lib.definitions import definition, segment_label, segment_labels
 from dashboards.lib.format import ago, as_utc, timestamp
 from dashboards.lib.freshness import is_stale, next_daily_run
 from dashboards.lib.shaping import PORTFOLIO
@@ -89,7 +89,7 @@ def table_with_download(
     marts and the sidebar's links use."""
     shown = frame
     if "segment" in frame.columns and frame["segment"].map(lambda v: isinstance(v, str)).all():
-        shown = frame.assign(segment=frame["segment"].map(segment_label))
+        shown = frame.assign(segment=segment_labels(frame["segment"]))
     st.dataframe(
         blank_missing_text(shown),
         hide_index=True,

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 import pandas as pd
 
 from dashboards.lib import caps, charts, choice, decision, margin, pilot, pools, queries, road_ahead
-from dashboards.lib.definitions import label, segment_label
+from dashboards.lib.definitions import label, segment_label, segment_labels
 from dashboards.lib.format import MISSING, count, money, percent, timestamp
 
 PILOT_ROWS = 25
@@ -259,7 +259,7 @@ def _shadow_section(names) -> str:
     frame = pd.DataFrame(
         {
             "Model": guardrails["name"],
-            "Segment": guardrails["segment"].map(segment_label),
+            "Segment": segment_labels(guardrails["segment"]),
             "Actual billings (USD)": guardrails["actual_usd"].map(money),
             "Shadow billings (USD)": guardrails["shadow_usd"].map(money),
             "Revenue change": guardrails["revenue_delta_pct"].map(_signed_percent),

@@ -8,7 +8,7 @@ import zipfile
 
 import pandas as pd
 
-from dashboards.lib.definitions import segment_label
+from dashboards.lib.definitions import segment_label, segment_labels
 from dashboards.lib.format import counted, percent, text
 from orchestration.lib import rating
 
@@ -218,7 +218,7 @@ def guardrails_table(guardrails: pd.DataFrame, segments: list[str]) -> pd.DataFr
     """The guardrail rows of `segments` and the pooled `all` (labelled as such), with verdicts,
     the segment as a reader says it (its glossary label: "Mid-market", "All segments")."""
     table = with_verdicts(guardrails[guardrails["segment"].isin([*segments, PORTFOLIO])])
-    return table.assign(segment=table["segment"].map(segment_label))
+    return table.assign(segment=segment_labels(table["segment"]))
 
 
 def segment_verdict(rows: pd.DataFrame, segments: list[str]) -> tuple[bool, str]:
