@@ -9,7 +9,7 @@ and the sidebar filters (the readout follows the pilot's own accounts, not the s
 import streamlit as st
 
 from dashboards.lib import charts, pilot, queries
-from dashboards.lib.definitions import definition
+from dashboards.lib.definitions import definition, threshold
 from dashboards.lib.format import count
 from dashboards.lib.kpis import Kpi, kpi_row
 from dashboards.lib.layout import download_csv, guarded
@@ -149,8 +149,7 @@ quality = guarded(queries.pilot_match_quality, model)
 if quality is not None and not quality.empty:
     st.subheader("The control group: how alike the arms were before the switch")
     st.caption(
-        "Averages over the months before each account's switch; a standardised difference within "
-        "0.1 either way is a close match.",
+        pilot.match_summary(quality, threshold("pilot_match_max_standardised_difference")),
         help=definition("pilot_control_group"),
     )
     st.dataframe(pilot.match_table(quality), hide_index=True)

@@ -150,14 +150,47 @@ def threshold_line(metric: str, triggers: pd.DataFrame) -> float | None:
     return None
 
 
+MATCH_FEATURES = {
+    "mrr_usd": "MRR",
+    "billable_seats": "Billable seats",
+    "automation_share": "Automation share",
+    "seat_utilization": "Seat utilization",
+}
+
+
+def match_summary(quality: pd.DataFrame, bar: float | None) -> str:
+    """The sentence above the match table: the bar in force (the setting
+    pilot_match_max_standardised_difference of the build), how many features the arms match
+    closely, and which they do not."""
+    if bar is None:
+        return "Averages over the months before each account's switch."
+    judged = quality["is_close_match"].dropna()
+    close = int(judged.astype(bool).sum())
+    apart = [
+        MATCH_FEATURES.get(f, f).lower()
+        for f, is_close in zip(quality["feature"], quality["is_close_match"], strict=True)
+        if not pd.isna(is_close) and not bool(is_close)
+    ]
+    sentence = (
+        "Averages over the months before each account's switch; the arms are a close match on a "
+        f"feature when its standardised difference is within {bar:g} either way: "
+        f"{close} of {len(judged)} features are."
+    )
+    if apart:
+        sentence += (
+            f" They differ on {_joined(apart)}: the difference in differences removes a gap the "
+            "arms had before the switch, not a different trend that comes with it."
+        )
+    return sentence
+
+
+def _joined(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
 def match_table(quality: pd.DataFrame) -> pd.DataFrame:
     """How alike the arms were before the switch, per feature."""
-    words = {
-        "mrr_usd": "MRR",
-        "billable_seats": "Billable seats",
-        "automation_share": "Automation share",
-        "seat_utilization": "Seat utilization",
-    }
+    words = MATCH_FEATURES
     units = {"mrr_usd": "usd", "automation_share": "fraction", "seat_utilization": "fraction"}
     return pd.DataFrame(
         {
@@ -173,6 +206,10 @@ def match_table(quality: pd.DataFrame) -> pd.DataFrame:
             "Standardised difference": [
                 MISSING if pd.isna(v) else f"{float(v):+.2f}"
                 for v in quality["standardised_difference"]
+            ],
+            "Close match": [
+                MISSING if pd.isna(v) else ("yes" if bool(v) else "no")
+                for v in quality["is_close_match"]
             ],
         }
     )

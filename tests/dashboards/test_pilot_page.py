@@ -142,3 +142,35 @@ def test_the_pack_judges_the_forecast_of_the_pilot(sample, tmp_path):
     assert "Predicted at the switch, and what happened" in html
     assert money(float(whole["predicted_mrr_usd"])) in html
     assert money(float(whole["mrr_after_usd"])) in html
+
+
+def test_the_match_table_flags_each_feature_against_the_bar_in_force(sample):
+    """The close-match bar is the build's setting, not a number typed on the page: the page's
+    sentence names it and counts the features within it, and each row's flag is the published
+    standardised difference set against it (recomputed here from the two arms' means and
+    variances would repeat the model; the model's own arithmetic is the dbt unit test's)."""
+    with duckdb.connect(str(sample), read_only=True) as conn:
+        (bar,) = conn.execute(
+            "select cast(value as double) from marts.rpt_settings "
+            "where name = 'pilot_match_max_standardised_difference'"
+        ).fetchone()
+        rows = conn.execute(
+            "select feature, standardised_difference, is_close_match "
+            "from marts.fct_pilot_match_quality where pilot_model_id = ? order by feature",
+            ["hybrid_seat_plus_tokens"],
+        ).fetchall()
+    assert rows
+    for feature, difference, is_close in rows:
+        assert is_close == (None if difference is None else abs(difference) <= bar), feature
+    judged = [is_close for _, _, is_close in rows if is_close is not None]
+
+    app = AppTest.from_file(ENTRYPOINT, default_timeout=60).run()
+    app.switch_page(PILOT_PAGE).run()
+    assert not app.exception, app.exception
+    sentence = f"within {bar:g} either way: {sum(judged)} of {len(judged)} features are."
+    assert any(sentence in caption.value for caption in app.caption), sentence
+    assert not any("0.1 either way is a close match" in c.value for c in app.caption)
+    table = next(f.value for f in app.dataframe if "Close match" in f.value.columns)
+    assert list(table["Close match"]) == [
+        "—" if is_close is None else ("yes" if is_close else "no") for _, _, is_close in rows
+    ]

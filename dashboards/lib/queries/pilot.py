@@ -59,8 +59,8 @@ def pilot_match_quality(pilot_model_id: str) -> pd.DataFrame:
     return _read(
         "the control group's match",
         """
-        select feature, pilot_mean, control_mean, standardised_difference, pilot_units,
-            control_units
+        select feature, pilot_mean, control_mean, standardised_difference, is_close_match,
+            pilot_units, control_units
         from marts.fct_pilot_match_quality
         where pilot_model_id = ?
         order by feature

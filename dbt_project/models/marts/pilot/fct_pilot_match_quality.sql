@@ -3,9 +3,10 @@
 -- the matching weighs (MRR, billable seats, automation share, seat utilization, averaged over the
 -- readout_history_months before each unit's switch), the mean of the pilot arm and of the control
 -- arm and the standardised mean difference (pilot - control) / sqrt((var pilot + var control) / 2);
--- within 0.1 either way is the usual mark of a good match. For the export's control cohort and for
--- a matched control group alike.
+-- is_close_match when it is within pilot_match_max_standardised_difference either way. For the
+-- export's control cohort and for a matched control group alike.
 {%- set history = var('readout_history_months') | int %}
+{%- set close = var('pilot_match_max_standardised_difference') %}
 with
 
 arms as (select * from {{ ref('int_pilot_arms') }}),
@@ -77,6 +78,22 @@ by_arm as (
     group by pilot_model_id, feature
 ),
 
+differences as (
+    select
+        pilot_model_id,
+        feature,
+        pilot_mean,
+        control_mean,
+        round(
+            (pilot_mean - control_mean)
+            / nullif(sqrt((coalesce(pilot_variance, 0) + coalesce(control_variance, 0)) / 2), 0),
+            10
+        ) as standardised_difference,
+        pilot_units,
+        control_units
+    from by_arm
+),
+
 final as (
     select
         pilot_model_id || '|' || feature as pilot_match_quality_id,
@@ -84,14 +101,11 @@ final as (
         feature,
         round(pilot_mean, 10) as pilot_mean,
         round(control_mean, 10) as control_mean,
-        round(
-            (pilot_mean - control_mean)
-            / nullif(sqrt((coalesce(pilot_variance, 0) + coalesce(control_variance, 0)) / 2), 0),
-            10
-        ) as standardised_difference,
+        standardised_difference,
+        abs(standardised_difference) <= {{ close }} as is_close_match,
         cast(pilot_units as {{ dbt.type_bigint() }}) as pilot_units,
         cast(control_units as {{ dbt.type_bigint() }}) as control_units
-    from by_arm
+    from differences
 )
 
 select * from final
