@@ -341,8 +341,14 @@ def invoice_explainer() -> None:
     lines = guarded(queries.billing_invoice_lines, invoice_id)
     if lines is None:
         return
+    # The mart's codes read as words (platform fee, void invoice, stale quantity).
     readable_lines = blank_missing_text(
-        lines.assign(mismatch_reason=lines["mismatch_reason"].str.replace("_", " "))
+        lines.assign(
+            **{
+                column: lines[column].str.replace("_", " ")
+                for column in ("mismatch_reason", "line_kind", "reconciliation_status")
+            }
+        )
     )
     selection = st.dataframe(
         readable_lines,

@@ -76,6 +76,25 @@ def test_invoice_explainer_lists_the_lines_of_the_chosen_invoice(sample, monkeyp
     assert float(stale["invoiced_amount"]) == float(error["invoiced_amount"])
 
 
+def test_the_explainer_names_a_lines_kind_in_words(sample, monkeypatch):
+    """A line kind or status with an underscore in the mart (platform_fee, void_invoice) reads as
+    words in the explainer's table, as the reasons do."""
+    with duckdb.connect(str(sample), read_only=True) as connection:
+        account_id, invoice_id, kind = connection.execute(
+            "select account_id, invoice_id, line_kind from marts.fct_invoice_reconciliation "
+            "where invoice_id is not null and strpos(line_kind, '_') > 0 "
+            "order by invoice_id limit 1"
+        ).fetchone()
+    app = _billing_page(monkeypatch, sample)
+    app.selectbox(key="billing_account").set_value(account_id).run()
+    app.selectbox(key="billing_invoice").set_value(invoice_id).run()
+    assert not app.exception
+    lines = app.dataframe[-1].value
+    assert kind.replace("_", " ") in set(lines["line_kind"])
+    for column in ("line_kind", "reconciliation_status", "mismatch_reason"):
+        assert not lines[column].dropna().str.contains("_").any(), column
+
+
 def _line_counts(warehouse: Path, account_id: str) -> dict[str, int]:
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         return dict(
