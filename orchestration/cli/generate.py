@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -29,7 +30,19 @@ def register(commands) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from orchestration.lib.generator import generate
+    from orchestration.lib.generator.core import check_arguments
 
+    try:
+        check_arguments(
+            accounts=args.accounts,
+            months=args.months,
+            start=args.start,
+            fmt=args.format,
+            usage_per_seat_day=args.usage_per_seat_day,
+        )
+    except ValueError as error:
+        print(f"generate refused: {error}; nothing was written", file=sys.stderr)
+        return 2
     out = Path(args.out)
     began = time.monotonic()
     say_progress(began, f"generating the demo company's exports into {out}")

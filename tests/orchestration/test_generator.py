@@ -559,3 +559,24 @@ def test_the_pilot_is_seeded_and_switching_it_off_changes_no_other_file(tmp_path
 def _digests_generated(directory: Path, parameters: dict) -> dict[str, str]:
     generate(directory, **parameters)
     return _digests(directory)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "reason"),
+    [
+        (["--accounts", "1"], "at least 2 accounts, not 1"),
+        (["--months", "1"], "at least 2 months of history, not 1"),
+        (["--start", "2024-13"], "YYYY-MM (2024-11), not '2024-13'"),
+        (["--start", "nov"], "YYYY-MM (2024-11), not 'nov'"),
+        (["--usage-per-seat-day", "-1"], "cannot be negative (-1.0)"),
+    ],
+)
+def test_seatshift_generate_refuses_what_no_company_is_made_of(tmp_path, capsys, arguments, reason):
+    """A sentence, not a traceback, and nothing written."""
+    from orchestration.cli import main
+
+    out = tmp_path / "landing"
+    assert main(["generate", "--out", str(out), *arguments]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("generate refused: ") and reason in error, error
+    assert "Traceback" not in error and not out.exists()

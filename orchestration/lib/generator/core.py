@@ -50,6 +50,28 @@ FORMATS = ("csv", "parquet", "jsonl")
 FX_START = {"EUR": 1.08, "GBP": 1.27}
 
 
+def check_arguments(
+    *, accounts: int, months: int, start: str, fmt: str, usage_per_seat_day: float
+) -> None:
+    """Raise ValueError, saying which and why, for arguments no company can be generated from."""
+    if fmt not in FORMATS:
+        raise ValueError(f"the format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    if accounts < 2:
+        raise ValueError(f"a company needs at least 2 accounts, not {accounts}")
+    if months < 2:
+        raise ValueError(f"a company needs at least 2 months of history, not {months}")
+    if usage_per_seat_day < 0:
+        raise ValueError(f"the usage per seat and day cannot be negative ({usage_per_seat_day})")
+    parts = start.split("-")
+    if (
+        len(parts) != 2
+        or not all(part.isdigit() for part in parts)
+        or len(parts[0]) != 4
+        or not 1 <= int(parts[1]) <= 12
+    ):
+        raise ValueError(f"the first month must be written YYYY-MM (2024-11), not {start!r}")
+
+
 def generate(
     out_dir: Path,
     *,
@@ -73,10 +95,13 @@ def generate(
     when given, hears what runs as each stage starts (`seatshift generate` prints it).
     """
     say = progress or (lambda text: None)
-    if fmt not in FORMATS:
-        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    if accounts < 2 or months < 2 or usage_per_seat_day < 0:
-        raise ValueError("need at least 2 accounts, 2 months and a usage rate >= 0")
+    check_arguments(
+        accounts=accounts,
+        months=months,
+        start=start,
+        fmt=fmt,
+        usage_per_seat_day=usage_per_seat_day,
+    )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     start_at = month_start(start)
