@@ -73,6 +73,7 @@ COLUMNS = {
 
 
 def _layout(figure: go.Figure, height: int = 320) -> go.Figure:
+    charts.month_ticks(figure)
     figure.update_layout(
         height=height,
         margin={"l": 8, "r": 8, "t": 32, "b": 8},

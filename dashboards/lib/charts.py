@@ -3,8 +3,10 @@ thresholds drawn as labelled lines, compact margins for a 1280x800 screen."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -31,7 +33,50 @@ THRESHOLD = "#444444"
 FONT = "Source Sans Pro, sans-serif"
 
 
+# Up to this many months on a month axis, a tick on each month: Plotly's own ticks over a short
+# span fall on weeks or days ("Nov 3", "Nov 10", the year on a second line), which a chart of a
+# few months (a short history, a narrow period filter) showed.
+MONTHLY_TICKS_UP_TO = 8
+
+
+def _months_of(values: Any) -> pd.DatetimeIndex | None:
+    """The values as timestamps when they are dates and every one is a month's first day (a month
+    axis), else None (numbers, text, a refresh's time of day)."""
+    if values is None or len(values) == 0:
+        return None
+    array = np.asarray(values)
+    if array.dtype.kind == "O":
+        if not all(
+            isinstance(value, (dt.date, np.datetime64)) for value in array if value is not None
+        ):
+            return None
+    elif array.dtype.kind != "M":
+        return None
+    stamps = pd.DatetimeIndex(pd.to_datetime(array)).dropna()
+    if stamps.empty or not ((stamps.day == 1) & (stamps == stamps.normalize())).all():
+        return None
+    return stamps
+
+
+def month_ticks(figure: go.Figure) -> go.Figure:
+    """Each x axis that shows months and spans at most MONTHLY_TICKS_UP_TO of them: a tick on each
+    month, written "Nov 2024". Longer spans keep Plotly's ticks."""
+    months_by_axis: dict[str, set] = {}
+    for trace in figure.data:
+        months = _months_of(getattr(trace, "x", None))
+        if months is None:
+            continue
+        axis = getattr(trace, "xaxis", None) or "x"
+        months_by_axis.setdefault(axis, set()).update(months.to_period("M"))
+    for axis, months in months_by_axis.items():
+        if len(months) <= MONTHLY_TICKS_UP_TO:
+            name = "xaxis" + axis[1:]
+            figure.update_layout({name: {"dtick": "M1", "tickformat": "%b %Y"}})
+    return figure
+
+
 def _styled(figure: go.Figure, height: int) -> go.Figure:
+    month_ticks(figure)
     figure.update_layout(
         height=height,
         margin={"l": 8, "r": 8, "t": 32, "b": 8},
@@ -78,6 +123,7 @@ def legend_below(figure: go.Figure, height: int = 320, *, drop: float = 0.18) ->
     """The revenue pages' look: compact margins, the legend under the plot (above it, it would
     cover the chart's title), `drop` of the plot's height below it (more where a tall legend
     would otherwise reach up into the x axis' title)."""
+    month_ticks(figure)
     figure.update_layout(
         height=height,
         margin={"l": 8, "r": 8, "t": 40, "b": 8},

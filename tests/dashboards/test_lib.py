@@ -595,3 +595,32 @@ def test_a_segment_column_is_labelled_with_one_lookup_per_segment(tmp_path, monk
     labelled = definitions.segment_labels(column)
     assert sorted(looked_up) == ["segment_mid_market", "segment_smb"]
     assert list(labelled[:2]) == ["Smb", "Mid market"] and pd.isna(labelled[2])
+
+
+def test_a_short_month_axis_has_a_tick_on_each_month():
+    """Two months of data drew Plotly's own ticks, a week apart ("Nov 3", "Nov 10", the year on a
+    second line under them): a month axis of a few months gets one tick a month, "Nov 2024". A
+    long one, a refresh's time of day, numbers and text keep Plotly's ticks."""
+    from datetime import date
+
+    import plotly.express as px
+
+    def ticks(frame: pd.DataFrame, **options) -> tuple:
+        figure = charts.legend_below(px.line(frame, x="x", y="y", **options))
+        return tuple((axis.dtick, axis.tickformat) for axis in figure.select_xaxes())
+
+    short = pd.DataFrame({"x": [date(2024, 11, 1), date(2024, 12, 1)], "y": [1, 2]})
+    assert ticks(short) == (("M1", "%b %Y"),)
+    stamps = short.assign(x=pd.to_datetime(short["x"]))
+    assert ticks(stamps) == (("M1", "%b %Y"),)
+    # facets (agents beside humans): each axis
+    faceted = pd.concat([short.assign(actor="agent"), short.assign(actor="human")])
+    assert ticks(faceted, facet_col="actor") == (("M1", "%b %Y"), ("M1", "%b %Y"))
+    long = pd.DataFrame(
+        {"x": pd.date_range("2024-01-01", periods=charts.MONTHLY_TICKS_UP_TO + 1, freq="MS")}
+    ).assign(y=1)
+    assert ticks(long) == ((None, None),)
+    refreshes = pd.DataFrame({"x": pd.to_datetime(["2024-11-01 06:00", "2024-11-02 06:00"])})
+    assert ticks(refreshes.assign(y=1)) == ((None, None),)
+    assert ticks(pd.DataFrame({"x": [-1, 0, 1], "y": [1, 2, 3]})) == ((None, None),)
+    assert ticks(pd.DataFrame({"x": ["a", "b"], "y": [1, 2]})) == ((None, None),)
