@@ -11,7 +11,7 @@ import streamlit as st
 
 from dashboards.lib import charts, decision, margin, queries, road_ahead
 from dashboards.lib.definitions import definition, label
-from dashboards.lib.format import MISSING, money, percent
+from dashboards.lib.format import MISSING, counted, money, percent
 from dashboards.lib.kpis import Kpi, kpi_row
 from dashboards.lib.layout import (
     download_csv,
@@ -456,7 +456,12 @@ if re_projected is not None:
     backtest = edited_backtest
 mape = road_ahead.backtest_mape(backtest)
 edited_mark = ", edited" if re_projected is not None else ""
-st.subheader(f"Backtest{edited_mark}: projected 12 months back vs the MRR that base had")
+months_back = road_ahead.backtest_months_back(backtest)
+st.subheader(
+    f"Backtest{edited_mark}: projected "
+    + (f"{counted(months_back, 'month')} back" if months_back else "back")
+    + " vs the MRR that base had"
+)
 if backtest.empty:
     st.info("Not enough history for a backtest yet.")
 else:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from dashboards.lib import caps, charts, choice, decision, margin, pilot, pools, queries, road_ahead
 from dashboards.lib.definitions import label, segment_label, segment_labels
-from dashboards.lib.format import MISSING, count, money, percent, timestamp
+from dashboards.lib.format import MISSING, count, counted, money, percent, timestamp
 
 PILOT_ROWS = 25
 
@@ -430,12 +430,14 @@ def _projection_section(segment: str, price_model_id: str, names) -> str:
     month_zero = projection[projection["months_ahead"] == 0]
     base_accounts = int(month_zero["base_accounts"].max()) if not month_zero.empty else 0
     as_of = pd.Timestamp(projection["as_of_month"].iloc[0])
+    span = road_ahead.backtest_months_back(backtest)
+    months_back = counted(span, "month") if span else "some months"
     return (
         title + f"<p class='muted'>MRR of the {count(base_accounts)} existing accounts from "
         f"{as_of:%B %Y} (month 0), middle scenario with the worst .. best band; no new business. "
         "A total over the next <i>h</i> months sums the MRR of months 1 .. <i>h</i>. The backtest "
-        "runs the same method 12 months back on that month's existing accounts against the MRR "
-        "they actually had; a proposal carries the current model's error.</p>"
+        f"runs the same method {months_back} back on that month's existing accounts against the "
+        "MRR they actually had; a proposal carries the current model's error.</p>"
         + band
         + _table(frame)
         + f"<p class='{'muted' if beats is not False else 'warn'}'>{_e(errors)}</p>"

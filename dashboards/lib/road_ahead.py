@@ -92,6 +92,14 @@ CLOSE_ENOUGH = 0.05
 TIE_POINTS = 0.03
 
 
+def backtest_months_back(backtest: pd.DataFrame) -> int | None:
+    """How many months the backtest projects from its origin (projection_backtest_months, fewer
+    where the history is shorter)."""
+    if backtest.empty:
+        return None
+    return int(backtest["months_ahead"].max())
+
+
 def backtest_verdict(backtest: pd.DataFrame) -> tuple[bool | None, str]:
     """Whether the method earns its place against the two naive forecasts on the same backtest:
     it beats each whose error is above 5%, and stays within 3 points of the better one where that
@@ -103,6 +111,16 @@ def backtest_verdict(backtest: pd.DataFrame) -> tuple[bool | None, str]:
     }
     if method is None or any(error is None for error in naive.values()):
         return None, "Not enough history to compare the method with the naive forecasts."
+    ahead = backtest[backtest["months_ahead"] > 0]
+    if (ahead["projected_revenue_usd"] == ahead["flat_revenue_usd"]).all():
+        # a tie is not a win: the method measured nothing to move the base by
+        origin = pd.Timestamp(backtest["backtest_origin_month"].iloc[0])
+        return False, (
+            f"The method does not beat the flat forecast here: from {origin:%B %Y} it projected "
+            "the base flat, having no churn or growth to measure before that month (the history "
+            "is too short, or showed none), so the two tie. Trust the band less than its error "
+            "suggests."
+        )
     failures = [
         name
         for name, error in naive.items()

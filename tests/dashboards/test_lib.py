@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pytest
 
-from dashboards.lib import charts, pools, shaping
+from dashboards.lib import charts, pools, road_ahead, shaping
 from dashboards.lib.format import (
     ago,
     count,
@@ -624,3 +624,44 @@ def test_a_short_month_axis_has_a_tick_on_each_month():
     assert ticks(refreshes.assign(y=1)) == ((None, None),)
     assert ticks(pd.DataFrame({"x": [-1, 0, 1], "y": [1, 2, 3]})) == ((None, None),)
     assert ticks(pd.DataFrame({"x": ["a", "b"], "y": [1, 2]})) == ((None, None),)
+
+
+def _backtest(projected: list[float], actual: list[float]) -> pd.DataFrame:
+    """A backtest of len(projected) months from November 2024, its errors worked from the rows:
+    the flat forecast carries month 0 forward."""
+    flat = [actual[0]] * len(actual)
+
+    def mape(forecast: list[float]) -> float:
+        errors = [abs(f - a) / a for f, a in zip(forecast[1:], actual[1:], strict=True)]
+        return sum(errors) / len(errors)
+
+    return pd.DataFrame(
+        {
+            "months_ahead": range(len(actual)),
+            "backtest_origin_month": [datetime(2024, 11, 1)] * len(actual),
+            "projected_revenue_usd": projected,
+            "actual_revenue_usd": actual,
+            "flat_revenue_usd": flat,
+            "backtest_mape": mape(projected),
+            "flat_mape": mape(flat),
+            "trailing_nrr_mape": mape(flat),
+        }
+    )
+
+
+def test_a_method_that_projects_flat_ties_the_flat_forecast_and_does_not_beat_it():
+    """Four months of history: the backtest starts at the first month, with nothing before it to
+    measure churn or growth from, so the method projects the base flat and ties both naive
+    forecasts. Actual 100, 102, 101, 103 against 100 throughout: errors 2/102, 1/101, 3/103,
+    MAPE 1.9% (within 5%, where a method within 3 points of the best naive forecast used to
+    count as beating it). It is a tie, said as such, not a win."""
+    tie = _backtest([100.0] * 4, [100.0, 102.0, 101.0, 103.0])
+    assert road_ahead.backtest_mape(tie) == pytest.approx((2 / 102 + 1 / 101 + 3 / 103) / 3)
+    beats, verdict = road_ahead.backtest_verdict(tie)
+    assert beats is False
+    assert "from November 2024 it projected the base flat" in verdict and "tie" in verdict
+    assert road_ahead.backtest_months_back(tie) == 3
+    # a method that moves with the base and lands closer still beats them
+    moved = _backtest([100.0, 102.0, 102.0, 103.0], [100.0, 102.0, 101.0, 103.0])
+    assert road_ahead.backtest_verdict(moved)[0] is True
+    assert road_ahead.backtest_months_back(pd.DataFrame(columns=tie.columns)) is None
