@@ -10,7 +10,7 @@ from dashboards.lib import access, audit, charts, queries
 from dashboards.lib import docs as docs_links
 from dashboards.lib.format import MISSING, count, counted, pretty_json, timestamp
 from dashboards.lib.kpis import Kpi, kpi_row
-from dashboards.lib.layout import download_csv, guarded, quietly, table_with_download
+from dashboards.lib.layout import download_button, guarded, quietly, table_with_download
 
 LATEST, ALL = "Latest refresh", "All refreshes"
 
@@ -157,14 +157,16 @@ elif by_rule is not None:
                 "files": st.column_config.NumberColumn("Files", format="localized"),
             },
         )
-        rows = guarded(queries.quarantined_rows, refresh_id)
-        if rows is not None:
-            download_csv(
-                rows,
-                "quarantined_rows.csv",
-                key="download_quarantined_rows",
-                label="Download every quarantined row",
-            )
+        # the file is written when asked for (rows counted above, not read here)
+        download_button(
+            "Download every quarantined row",
+            lambda: queries.quarantined_rows_csv(refresh_id),
+            file_name="quarantined_rows.csv",
+            mime="text/csv",
+            key="download_quarantined_rows",
+            rows=int(by_rule["rows_quarantined"].sum()),
+            icon=":material/download:",
+        )
     with st.expander("Example raw records, as delivered"):
         examples = guarded(queries.quarantine_examples, refresh_id)
         for example in [] if examples is None else examples.itertuples(index=False):

@@ -68,3 +68,50 @@ def test_the_documentation_links_answer_while_only_the_dashboard_runs(request, t
             with urllib.request.urlopen(url, timeout=30) as response:
                 assert response.status == 200, url
                 assert len(response.read()) > 0, url
+
+
+def test_every_quarantined_row_is_written_when_the_reader_asks_for_it(request, tmp_path):
+    """The page counts the quarantined rows and offers the file; DuckDB writes it on the click.
+    The download holds every row of the latest refresh's quarantine (counted here from
+    audit.quarantine), and the audit trail records the count the page offered."""
+    import csv
+    import json
+    import time
+
+    import duckdb
+    from playwright.sync_api import expect
+
+    from orchestration.lib.settings import audit_trail_path
+    from tests.dashboards._browser import dashboard_server
+    from tests.dashboards._support import private_copy, published_warehouse
+
+    warehouse = private_copy(published_warehouse(request), tmp_path)
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        (quarantined,) = connection.execute(
+            "select count(*) from audit.quarantine where refresh_id = (select refresh_id "
+            "from audit.refresh_log order by finished_at desc nulls last, started_at desc limit 1)"
+        ).fetchone()
+    assert quarantined > 0, "the sample quarantines rows of its planted errors"
+    with (
+        dashboard_server(warehouse, tmp_path / "server.log") as dashboard_url,
+        chromium_page(tmp_path / "chromium-profile") as page,
+    ):
+        page.goto(f"{dashboard_url}/data_health", wait_until="domcontentloaded")
+        button = page.get_by_role("button", name="Download every quarantined row")
+        expect(button).to_be_visible(timeout=WAIT_MS)
+        wait_for_app_run(page)
+        with page.expect_download(timeout=WAIT_MS) as download:
+            button.click()
+        saved = tmp_path / download.value.suggested_filename
+        download.value.save_as(saved)
+        with saved.open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        assert saved.name == "quarantined_rows.csv"
+        assert len(rows) == quarantined
+        assert {"export", "file_name", "row_number", "rule", "raw_record"} <= set(rows[0])
+        trail = audit_trail_path(warehouse)
+        deadline = time.monotonic() + 30
+        while not trail.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        (entry,) = [json.loads(line) for line in trail.read_text().splitlines()]
+        assert (entry["file_name"], entry["rows"]) == ("quarantined_rows.csv", quarantined)

@@ -28,7 +28,7 @@ from .data_health import (
     load_totals,
     quarantine_by_rule,
     quarantine_examples,
-    quarantined_rows,
+    quarantined_rows_csv,
 )
 from .decision import (
     TRIGGER_VERDICT_COLUMNS,
@@ -185,7 +185,7 @@ __all__ = [
     "projection_totals",
     "quarantine_by_rule",
     "quarantine_examples",
-    "quarantined_rows",
+    "quarantined_rows_csv",
     "re_projection",
     "refresh_history",
     "revenue_portfolio",
