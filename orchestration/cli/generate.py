@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from orchestration.cli.progress import say_progress
@@ -43,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"generate refused: {error}; nothing was written", file=sys.stderr)
         return 2
+    _warn_of_future_months(args.start, args.months)
     out = Path(args.out)
     began = time.monotonic()
     say_progress(began, f"generating the demo company's exports into {out}")
@@ -62,3 +64,22 @@ def run(args: argparse.Namespace) -> int:
     for export, rows in counts.items():
         print(f"  {export:<23} {rows:>12,}")
     return 0
+
+
+def _warn_of_future_months(start: str, months: int) -> None:
+    """Say so when the history runs past this month: a refresh quarantines the rows dated after
+    it (the export contract's plausible window), so those months would read as a quarantine."""
+    from orchestration.lib.generator.calendar import add_months, month_start
+
+    this_month = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    last = month_start(start, months - 1)
+    if last <= this_month.replace(tzinfo=None):
+        return
+    ahead = min(months, (last.year - this_month.year) * 12 + last.month - this_month.month)
+    earliest = add_months(this_month.replace(tzinfo=None), -(months - 1))
+    print(
+        f"note: {ahead} of the {months} months (to {last:%Y-%m}) lie after this month; "
+        "a refresh quarantines rows dated after it as implausible. "
+        f"`--start {earliest:%Y-%m}` ends the history this month.",
+        file=sys.stderr,
+    )

@@ -580,3 +580,21 @@ def test_seatshift_generate_refuses_what_no_company_is_made_of(tmp_path, capsys,
     error = capsys.readouterr().err
     assert error.startswith("generate refused: ") and reason in error, error
     assert "Traceback" not in error and not out.exists()
+
+
+def test_seatshift_generate_says_when_the_history_runs_past_this_month(capsys):
+    """A refresh quarantines rows dated after it, so months after this one would load as a
+    quarantine: generate says how many, and which --start ends the history this month."""
+    from datetime import UTC, datetime
+
+    from orchestration.cli.generate import _warn_of_future_months
+
+    now = datetime.now(UTC)
+    _warn_of_future_months(f"{now.year + 1}-{now.month:02d}", 3)  # all three a year ahead
+    note = capsys.readouterr().err
+    assert note.startswith("note: 3 of the 3 months"), note
+    index = now.year * 12 + now.month - 1 - 2  # this month less the two before it
+    assert f"`--start {index // 12}-{index % 12 + 1:02d}` ends the history this month" in note
+    _warn_of_future_months(f"{now.year}-{now.month:02d}", 1)  # this month: nothing to say
+    _warn_of_future_months(f"{now.year - 2}-{now.month:02d}", 24)
+    assert capsys.readouterr().err == ""
