@@ -110,7 +110,7 @@ def quarantined_rows_csv(refresh_id: str | None) -> bytes:
         raise QueryFailed(
             "Could not read the quarantined rows.", f"No warehouse file at {current.path}."
         )
-    scope = "true" if refresh_id is None else f"refresh_id = {sql_text(refresh_id)}"
+    scope = "true" if refresh_id is None else f"refresh_id = {_sql_text(refresh_id)}"
     with tempfile.TemporaryDirectory(prefix="seatshift-quarantine-") as folder:
         target = Path(folder) / "quarantined_rows.csv"
         try:
@@ -121,7 +121,7 @@ def quarantined_rows_csv(refresh_id: str | None) -> bytes:
                         select * from audit.quarantine
                         where {scope}
                         order by export, file_name, row_number
-                    ) to {sql_text(str(target))} (header, delimiter ',')
+                    ) to {_sql_text(str(target))} (header, delimiter ',')
                     """
                 )
         except duckdb.Error as error:
@@ -131,7 +131,7 @@ def quarantined_rows_csv(refresh_id: str | None) -> bytes:
         return target.read_bytes()
 
 
-def sql_text(value: str) -> str:
+def _sql_text(value: str) -> str:
     """A SQL string literal of `value` (its quotes doubled)."""
     return "'" + value.replace("'", "''") + "'"
 
