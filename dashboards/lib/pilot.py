@@ -167,14 +167,14 @@ def match_summary(quality: pd.DataFrame, bar: float | None) -> str:
     judged = quality["is_close_match"].dropna()
     close = int(judged.astype(bool).sum())
     apart = [
-        MATCH_FEATURES.get(f, f).lower()
+        _in_a_sentence(MATCH_FEATURES.get(f, f))
         for f, is_close in zip(quality["feature"], quality["is_close_match"], strict=True)
         if not pd.isna(is_close) and not bool(is_close)
     ]
     sentence = (
         "Averages over the months before each account's switch; the arms are a close match on a "
         f"feature when its standardised difference is within {bar:g} either way: "
-        f"{close} of {len(judged)} features are."
+        f"{close} of {len(judged)} features {'is' if close == 1 else 'are'}."
     )
     if apart:
         sentence += (
@@ -182,6 +182,11 @@ def match_summary(quality: pd.DataFrame, bar: float | None) -> str:
             "arms had before the switch, not a different trend that comes with it."
         )
     return sentence
+
+
+def _in_a_sentence(name: str) -> str:
+    """A feature's name inside a sentence: "seat utilization", but "MRR" as it is."""
+    return name if name.isupper() else name[:1].lower() + name[1:]
 
 
 def _joined(words: list[str]) -> str:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pytest
 
-from dashboards.lib import charts, pools, road_ahead, shaping
+from dashboards.lib import charts, pilot, pools, road_ahead, shaping
 from dashboards.lib.format import (
     ago,
     count,
@@ -665,3 +665,21 @@ def test_a_method_that_projects_flat_ties_the_flat_forecast_and_does_not_beat_it
     moved = _backtest([100.0, 102.0, 102.0, 103.0], [100.0, 102.0, 101.0, 103.0])
     assert road_ahead.backtest_verdict(moved)[0] is True
     assert road_ahead.backtest_months_back(pd.DataFrame(columns=tie.columns)) is None
+
+
+def test_the_match_sentence_counts_the_close_features_and_names_the_others():
+    """Bar 0.1: MRR at -0.55 and seat utilization at -0.38 miss it, billable seats at -0.01 is
+    within it, automation share has no difference (both arms without spread): 1 of the 3 judged
+    features is a close match. An acronym keeps its capitals inside the sentence."""
+    quality = pd.DataFrame(
+        {
+            "feature": ["automation_share", "billable_seats", "mrr_usd", "seat_utilization"],
+            "is_close_match": [None, True, False, False],
+        }
+    )
+    sentence = pilot.match_summary(quality, 0.1)
+    assert "within 0.1 either way: 1 of 3 features is." in sentence
+    assert "They differ on MRR and seat utilization:" in sentence
+    assert pilot.match_summary(quality, None) == (
+        "Averages over the months before each account's switch."
+    )

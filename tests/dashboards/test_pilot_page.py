@@ -167,7 +167,8 @@ def test_the_match_table_flags_each_feature_against_the_bar_in_force(sample):
     app = AppTest.from_file(ENTRYPOINT, default_timeout=60).run()
     app.switch_page(PILOT_PAGE).run()
     assert not app.exception, app.exception
-    sentence = f"within {bar:g} either way: {sum(judged)} of {len(judged)} features are."
+    verb = "is" if sum(judged) == 1 else "are"
+    sentence = f"within {bar:g} either way: {sum(judged)} of {len(judged)} features {verb}."
     assert any(sentence in caption.value for caption in app.caption), sentence
     assert not any("0.1 either way is a close match" in c.value for c in app.caption)
     table = next(f.value for f in app.dataframe if "Close match" in f.value.columns)
