@@ -10,6 +10,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from orchestration.lib.contract.sql import literal
+
 from ._core import QueryFailed, _connection, _read, warehouse
 
 EXAMPLES_PER_RULE = 3
@@ -110,7 +112,7 @@ def quarantined_rows_csv(refresh_id: str | None) -> bytes:
         raise QueryFailed(
             "Could not read the quarantined rows.", f"No warehouse file at {current.path}."
         )
-    scope = "true" if refresh_id is None else f"refresh_id = {_sql_text(refresh_id)}"
+    scope = "true" if refresh_id is None else f"refresh_id = {literal(refresh_id)}"
     with tempfile.TemporaryDirectory(prefix="seatshift-quarantine-") as folder:
         target = Path(folder) / "quarantined_rows.csv"
         try:
@@ -121,7 +123,7 @@ def quarantined_rows_csv(refresh_id: str | None) -> bytes:
                         select * from audit.quarantine
                         where {scope}
                         order by export, file_name, row_number
-                    ) to {_sql_text(str(target))} (header, delimiter ',')
+                    ) to {literal(str(target))} (header, delimiter ',')
                     """
                 )
         except duckdb.Error as error:
@@ -129,11 +131,6 @@ def quarantined_rows_csv(refresh_id: str | None) -> bytes:
                 "Could not read the quarantined rows.", f"{type(error).__name__}: {error}"
             ) from error
         return target.read_bytes()
-
-
-def _sql_text(value: str) -> str:
-    """A SQL string literal of `value` (its quotes doubled)."""
-    return "'" + value.replace("'", "''") + "'"
 
 
 def quarantine_examples(refresh_id: str | None, per_rule: int = EXAMPLES_PER_RULE) -> pd.DataFrame:
