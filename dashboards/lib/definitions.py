@@ -19,15 +19,9 @@ def _definitions() -> dict[str, tuple[str, str, str]]:
     if not queries.warehouse().exists:
         return {}
     try:
-        frame = queries.metric_definitions()
+        return queries.definitions_by_metric()
     except queries.QueryFailed:
         return {}
-    return {
-        str(metric): (str(label), str(definition), str(unit))
-        for metric, label, definition, unit in frame[
-            ["metric", "label", "definition", "unit"]
-        ].itertuples(index=False)
-    }
 
 
 def definition(metric: str) -> str:
@@ -68,10 +62,9 @@ def settings() -> dict[str, str | None]:
     if not queries.warehouse().exists:
         return {}
     try:
-        frame = queries.settings_in_force()
+        return queries.settings_by_name()
     except queries.QueryFailed:
         return {}
-    return dict(zip(frame["name"], frame["value"], strict=True))
 
 
 def threshold(name: str) -> float | None:

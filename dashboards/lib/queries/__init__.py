@@ -7,7 +7,7 @@ shares: the warehouse's identity, the short read-only read and its cache.
 
 from __future__ import annotations
 
-from . import _core, decision, projection, shadow_billing
+from . import _core, decision, definitions, projection, shadow_billing
 from ._core import CACHE_TTL, QueryFailed, Warehouse, keep_attached, warehouse
 from .billing_integrity import (
     billing_accounts,
@@ -41,7 +41,12 @@ from .decision import (
     trigger_threshold_names,
     trigger_what_if,
 )
-from .definitions import metric_definitions, settings_in_force
+from .definitions import (
+    definitions_by_metric,
+    metric_definitions,
+    settings_by_name,
+    settings_in_force,
+)
 from .filters import months, segments
 from .freshness import (
     RefreshAttempt,
@@ -111,6 +116,8 @@ def clear_cache() -> None:
         shadow_billing._rating_workspace,
         projection._projection_workspace,
         projection._cached_re_projection,
+        definitions._definitions_by_metric,
+        definitions._settings_by_name,
     ):
         cached.clear()
     _core._detach()  # the next read attaches the file again, as the first after a publish does
@@ -142,6 +149,7 @@ __all__ = [
     "cohort_retention",
     "customer_choice_by_segment",
     "data_as_of",
+    "definitions_by_metric",
     "expectation_results",
     "expectation_totals",
     "full_price_book",
@@ -192,6 +200,7 @@ __all__ = [
     "revenue_projection",
     "seats_and_usage_per_seat",
     "segments",
+    "settings_by_name",
     "settings_in_force",
     "shadow_account_deltas",
     "shadow_bill_shock_monthly",
