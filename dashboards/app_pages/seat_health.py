@@ -7,7 +7,13 @@ import plotly.express as px
 import streamlit as st
 
 from dashboards.lib import charts, queries, shaping
-from dashboards.lib.definitions import definition, segment_label, segment_labels, threshold
+from dashboards.lib.definitions import (
+    definition,
+    label,
+    segment_label,
+    segment_labels,
+    threshold,
+)
 from dashboards.lib.format import percent
 from dashboards.lib.kpis import Kpi, kpi_row
 from dashboards.lib.layout import (
@@ -20,20 +26,38 @@ from dashboards.lib.layout import (
 
 UTILIZATION_RED_FLAG = threshold("utilization_red_flag")  # the build's settings (rpt_settings)
 UTILIZATION_HEALTHY = threshold("utilization_healthy")
+UTILIZATION_UNLICENSED = threshold("utilization_unlicensed")
 BANDS = ["unlicensed", "healthy", "watch", "red_flag"]
-# the bands as the legend names them, and their colours
-BAND_NAMES = {
-    "unlicensed": "Unlicensed",
-    "healthy": "Healthy",
-    "watch": "Watch",
-    "red_flag": "Red flag",
-}
 BAND_COLORS = {
-    "Healthy": charts.GOOD,
-    "Watch": charts.OKABE_ITO[1],
-    "Red flag": charts.BAD,
-    "Unlicensed": charts.OKABE_ITO[0],
+    "healthy": charts.GOOD,
+    "watch": charts.OKABE_ITO[1],
+    "red_flag": charts.BAD,
+    "unlicensed": charts.OKABE_ITO[0],
 }
+
+
+def _band_name(band: str) -> str:
+    """A band as the legend names it: its label in the glossary and the utilization it covers,
+    from the settings in force (the bounds the build drew the bands with)."""
+    name = label(f"seat_utilization_band_{band}")
+    between = {
+        "healthy": (UTILIZATION_HEALTHY, UTILIZATION_UNLICENSED),
+        "watch": (UTILIZATION_RED_FLAG, UTILIZATION_HEALTHY),
+    }
+    if band in between:
+        low, high = between[band]
+        covers = None if low is None or high is None else f"{percent(low, 0)}-{percent(high, 0)}"
+    else:
+        word, bound = (
+            ("above", UTILIZATION_UNLICENSED)
+            if band == "unlicensed"
+            else ("below", UTILIZATION_RED_FLAG)
+        )
+        covers = None if bound is None else f"{word} {percent(bound, 0)}"
+    return name if covers is None else f"{name} ({covers})"
+
+
+BAND_NAMES = {band: _band_name(band) for band in BANDS}
 
 filters = current_filters()
 portfolio = revenue_portfolio(filters)
@@ -84,7 +108,7 @@ if portfolio is not None:
         color="band",
         facet_row="segment" if portfolio["segment"].nunique() > 1 else None,
         category_orders={"band": [BAND_NAMES[band] for band in BANDS]},
-        color_discrete_map=BAND_COLORS,
+        color_discrete_map={BAND_NAMES[band]: BAND_COLORS[band] for band in BANDS},
         # no x axis title: the months read as dates, and the legend's two rows would cover it
         labels={"month": "", "accounts": "Accounts", "band": "Band"},
         title="Accounts by utilization band",

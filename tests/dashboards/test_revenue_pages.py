@@ -11,7 +11,12 @@ from streamlit.testing.v1 import AppTest
 
 from dashboards.lib.format import money, percent
 from tests.dashboards._browser import ARTIFACTS, WAIT_MS, chromium_page, wait_for_app_run
-from tests.dashboards._support import ENTRYPOINT, SEGMENT_LABELS, published_warehouse
+from tests.dashboards._support import (
+    ENTRYPOINT,
+    SEGMENT_LABELS,
+    private_copy,
+    published_warehouse,
+)
 
 PAGES = ("app_pages/seat_health.py", "app_pages/value_shift.py")
 
@@ -62,6 +67,47 @@ def test_seat_health_kpis_equal_the_marts_latest_month(sample, monkeypatch):
     assert metrics["NRR (12 months)"] == percent(nrr)
     assert metrics["Accounts below 70%"] == percent(below_red_flag)
     assert metrics["ARPA"] == money(arpa)
+
+
+def test_seat_health_names_the_utilization_bands_from_the_warehouse(sample, tmp_path, monkeypatch):
+    # The band legend was typed on the page ("Healthy", "Red flag") without the bounds a reader
+    # needs. Each band is now its glossary label with the utilization it covers, from the
+    # settings in force. Moved in a private copy (a healthy bar of 85%, the watch band renamed),
+    # the legend follows: Unlicensed (above 100%), Healthy (85%-100%), Caution (70%-85%),
+    # Red flag (below 70%).
+    import json
+
+    copy = private_copy(sample, tmp_path)
+    with duckdb.connect(str(copy)) as connection:
+        connection.execute(
+            "update marts.rpt_settings set value = '0.85' where name = 'utilization_healthy'"
+        )
+        connection.execute(
+            "update marts.rpt_metric_definitions set label = 'Caution' "
+            "where metric = 'seat_utilization_band_watch'"
+        )
+        labels = dict(connection.execute(
+            "select metric, label from marts.rpt_metric_definitions "
+            "where metric like 'seat_utilization_band_%'"
+        ).fetchall())  # fmt: skip
+
+    app = run_page(monkeypatch, copy, PAGES[0])
+
+    assert not app.exception
+    legends = [
+        {
+            trace["name"]
+            for trace in json.loads(chart.proto.spec)["data"]
+            if trace.get("legendgroup")
+        }
+        for chart in app.get("plotly_chart")
+    ]
+    assert {
+        f"{labels['seat_utilization_band_unlicensed']} (above 100%)",
+        "Healthy (85%-100%)",
+        "Caution (70%-85%)",
+        f"{labels['seat_utilization_band_red_flag']} (below 70%)",
+    } in legends
 
 
 def test_value_shift_kpis_equal_the_marts_latest_month(sample, monkeypatch):
