@@ -39,7 +39,8 @@ BAND_COLORS = {
 def _band_name(band: str) -> str:
     """A band as the legend names it: its label in the glossary and the utilization it covers,
     from the settings in force (the bounds the build drew the bands with)."""
-    name = label(f"seat_utilization_band_{band}")
+    # a build from before the bands had entries keeps the band's own words ("Red flag")
+    name = label(f"seat_utilization_band_{band}", default=band.replace("_", " ").capitalize())
     between = {
         "healthy": (UTILIZATION_HEALTHY, UTILIZATION_UNLICENSED),
         "watch": (UTILIZATION_RED_FLAG, UTILIZATION_HEALTHY),
