@@ -33,7 +33,7 @@ import duckdb
 
 from orchestration.lib import settings
 from orchestration.lib.contract import EXPORTS, LINEAGE_COLUMNS, Export
-from orchestration.lib.contract.sql import quote
+from orchestration.lib.contract.sql import literal, quote
 
 LAKE_PARTS = "audit.lake_parts"
 
@@ -77,10 +77,6 @@ def export_dir(lake: Path, export: Export) -> Path:
     return lake / export.schema / export.table
 
 
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _empty_select(export: Export) -> str:
     """Zero rows of the raw relation's columns and types: the view's shape with no part yet."""
     columns = [(column.name, column.raw_type) for column in export.columns]
@@ -94,7 +90,7 @@ def view_sql(export: Export, parts: list[str]) -> str:
     empty = f"select * from ({_empty_select(export)} limit 0)"
     if not parts:
         return f"create or replace view {export.relation} as {empty}"
-    listed = ", ".join(_literal(path) for path in parts)
+    listed = ", ".join(literal(path) for path in parts)
     return (
         f"create or replace view {export.relation} as\n{empty}\nunion all by name\n"
         f"select * from read_parquet([{listed}], hive_partitioning = false, "
@@ -282,7 +278,7 @@ def write_parts(
     if month_column is None:
         target = folder / f"{tag}.parquet"
         (rows,) = conn.execute(
-            f"copy ({select_sql}) to {_literal(str(target))} ({PARQUET_OPTIONS})"
+            f"copy ({select_sql}) to {literal(str(target))} ({PARQUET_OPTIONS})"
         ).fetchone()
         if rows:
             parts.append(Part(target, None, rows))
@@ -295,7 +291,7 @@ def write_parts(
                 f"""copy (
                     select *, strftime({quote(month_column)}, '%Y-%m') as __month
                     from ({select_sql})
-                ) to {_literal(str(incoming))}
+                ) to {literal(str(incoming))}
                 ({PARQUET_OPTIONS}, partition_by (__month), return_files true)"""
             ).fetchone()
             for index, written in enumerate(sorted(files or [])):
@@ -333,7 +329,7 @@ def write_parts(
 
 def _row_count(conn: duckdb.DuckDBPyConnection, path: Path) -> int:
     (rows,) = conn.execute(
-        f"select coalesce(sum(num_rows), 0) from parquet_file_metadata({_literal(str(path))})"
+        f"select coalesce(sum(num_rows), 0) from parquet_file_metadata({literal(str(path))})"
     ).fetchone()
     return int(rows)
 
