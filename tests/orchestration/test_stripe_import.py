@@ -90,6 +90,19 @@ def test_every_object_maps_or_is_reported_with_its_reason(tmp_path):
     assert len(report) == 1 + len(result.findings)
 
 
+def test_amounts_are_read_in_each_currencys_minor_unit():
+    # Stripe writes amounts in the currency's smallest unit: cents for USD and EUR (12345 is
+    # 123.45), the unit itself for the zero-decimal currencies (JPY 500 is 500), and thousandths
+    # for the three-decimal ones (KWD 8000 is 8, BHD 5124 is 5.124). KWD was read as cents: 80.
+    assert stripe._money(12345, "usd") == "123.45"
+    assert stripe._money("1234.5", "eur") == "12.345"
+    assert stripe._money(500, "jpy") == "500"
+    assert stripe._money(8000, "kwd") == "8"
+    assert stripe._money(5124, "bhd") == "5.124"
+    assert stripe._money(-1250, "TND") == "-1.25"
+    assert stripe._money(None, "usd") == ""
+
+
 def test_a_currency_without_a_rate_is_reported(tmp_path):
     _, result = _import(tmp_path, with_rates=False)
     warned = [f for f in result.findings if f.kind == "warning" and f.object_id == "sub_cumulus"]

@@ -65,6 +65,9 @@ ZERO_DECIMAL = {
     "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv",
     "xaf", "xof", "xpf",
 }  # fmt: skip
+# Stripe's three-decimal currencies: amounts are in thousandths of the major unit (5124 is 5.124
+# KWD), where every other currency's are in hundredths.
+THREE_DECIMAL = {"bhd", "jod", "kwd", "omr", "tnd"}
 SUBSCRIPTION_STATUS = {
     "active": "active",
     "trialing": "active",
@@ -149,7 +152,9 @@ def _money(minor: int | str | None, currency: str) -> str:
     if minor is None or minor == "":
         return ""
     value = Decimal(str(minor))
-    if currency.lower() not in ZERO_DECIMAL:
+    if currency.lower() in THREE_DECIMAL:
+        value = value / 1000
+    elif currency.lower() not in ZERO_DECIMAL:
         value = value / 100
     return format(value.normalize(), "f") if value != value.to_integral() else str(int(value))
 
