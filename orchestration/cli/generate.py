@@ -14,12 +14,32 @@ from orchestration.cli.progress import say_progress
 def register(commands) -> None:
     generate = commands.add_parser("generate", help="write a synthetic vendor's exports")
     generate.add_argument("--out", required=True, help="folder to write the export files into")
-    generate.add_argument("--accounts", type=int, default=300)
-    generate.add_argument("--months", type=int, default=24)
-    generate.add_argument("--start", default="2024-11", help="first month, YYYY-MM")
-    generate.add_argument("--seed", type=int, default=7)
-    generate.add_argument("--format", choices=["csv", "parquet", "jsonl"], default="csv")
-    generate.add_argument("--usage-per-seat-day", type=float, default=1.0)
+    generate.add_argument(
+        "--accounts", type=int, default=300, help="accounts, at least 2 (default 300)"
+    )
+    generate.add_argument(
+        "--months", type=int, default=24, help="months of history, at least 2 (default 24)"
+    )
+    generate.add_argument(
+        "--start",
+        default="2024-11",
+        help="first month, YYYY-MM (default 2024-11); whole months are written",
+    )
+    generate.add_argument(
+        "--seed", type=int, default=7, help="the same seed writes the same bytes (default 7)"
+    )
+    generate.add_argument(
+        "--format",
+        choices=["csv", "parquet", "jsonl"],
+        default="csv",
+        help="file format (default csv)",
+    )
+    generate.add_argument(
+        "--usage-per-seat-day",
+        type=float,
+        default=1.0,
+        help="scales the usage events: about this many per seat and day (default 1.0)",
+    )
     generate.add_argument(
         "--no-pilot",
         dest="pilot",
@@ -67,19 +87,21 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _warn_of_future_months(start: str, months: int) -> None:
-    """Say so when the history runs past this month: a refresh quarantines the rows dated after
-    it (the export contract's plausible window), so those months would read as a quarantine."""
+    """Say so when the history runs into this month or past it: the generator writes whole
+    months, and a refresh quarantines the rows dated after now (the export contract's plausible
+    window), so the days still to come would read as a quarantine."""
     from orchestration.lib.generator.calendar import add_months, month_start
 
     this_month = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    this_month = this_month.replace(tzinfo=None)
     last = month_start(start, months - 1)
-    if last <= this_month.replace(tzinfo=None):
+    if last < this_month:
         return
-    ahead = min(months, (last.year - this_month.year) * 12 + last.month - this_month.month)
-    earliest = add_months(this_month.replace(tzinfo=None), -(months - 1))
+    ahead = min(months, (last.year - this_month.year) * 12 + last.month - this_month.month + 1)
+    latest = add_months(this_month, -months)
     print(
-        f"note: {ahead} of the {months} months (to {last:%Y-%m}) lie after this month; "
-        "a refresh quarantines rows dated after it as implausible. "
-        f"`--start {earliest:%Y-%m}` ends the history this month.",
+        f"note: {ahead} of the {months} months (to {last:%Y-%m}) are not over yet; "
+        "a refresh quarantines rows dated after now as implausible. "
+        f"`--start {latest:%Y-%m}` ends the history last month, the latest whole month.",
         file=sys.stderr,
     )

@@ -583,8 +583,10 @@ def test_seatshift_generate_refuses_what_no_company_is_made_of(tmp_path, capsys,
 
 
 def test_seatshift_generate_says_when_the_history_runs_past_this_month(capsys):
-    """A refresh quarantines rows dated after it, so months after this one would load as a
-    quarantine: generate says how many, and which --start ends the history this month."""
+    """A refresh quarantines rows dated after now, and the generator writes whole months, so a
+    history that reaches this month or later would load partly as a quarantine: generate says
+    how many months, and which --start ends the history last month. (It used to suggest ending
+    this month, whose remaining days then loaded as quarantined rows.)"""
     from datetime import UTC, datetime
 
     from orchestration.cli.generate import _warn_of_future_months
@@ -593,8 +595,13 @@ def test_seatshift_generate_says_when_the_history_runs_past_this_month(capsys):
     _warn_of_future_months(f"{now.year + 1}-{now.month:02d}", 3)  # all three a year ahead
     note = capsys.readouterr().err
     assert note.startswith("note: 3 of the 3 months"), note
-    index = now.year * 12 + now.month - 1 - 2  # this month less the two before it
-    assert f"`--start {index // 12}-{index % 12 + 1:02d}` ends the history this month" in note
-    _warn_of_future_months(f"{now.year}-{now.month:02d}", 1)  # this month: nothing to say
+    index = now.year * 12 + now.month - 1 - 3  # this month less three: the last ends last month
+    assert f"`--start {index // 12}-{index % 12 + 1:02d}` ends the history last month" in note
+    _warn_of_future_months(f"{now.year}-{now.month:02d}", 1)  # this month, not over
+    assert capsys.readouterr().err.startswith("note: 1 of the 1 months")
+    previous = now.year * 12 + now.month - 1 - 1
+    _warn_of_future_months(f"{previous // 12}-{previous % 12 + 1:02d}", 2)  # last month and this
+    assert capsys.readouterr().err.startswith("note: 1 of the 2 months")
+    _warn_of_future_months(f"{previous // 12}-{previous % 12 + 1:02d}", 1)  # last month: over
     _warn_of_future_months(f"{now.year - 2}-{now.month:02d}", 24)
     assert capsys.readouterr().err == ""
