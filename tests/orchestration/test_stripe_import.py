@@ -152,6 +152,50 @@ def test_importing_the_same_files_twice_writes_the_same_exports(tmp_path):
     ]
 
 
+def test_a_later_import_keeps_the_seat_ledger_and_adds_only_new_changes(tmp_path):
+    # Stripe keeps events for 30 days, so a monthly import's events files no longer hold the
+    # changes an earlier import wrote. Without them the importer started each subscription
+    # again from its current quantity (sub_acme: `sub_acme:start` +12), a seat event the
+    # warehouse had not seen, so its seats doubled (10 + 4 - 2 + 12 = 24). Now the ledger
+    # already in the landing folder is kept: with no events at all the file is unchanged, and a
+    # later change (acme 12 -> 15 on 20 Jul) adds one event of +3.
+    import json
+
+    from tests.orchestration import stripe_sample as sample
+
+    landing, _ = _import(tmp_path)
+    ledger = landing / "seat_events__stripe.csv"
+    first = ledger.read_text(encoding="utf-8")
+
+    later = tmp_path / "stripe-later"
+    sample.write_sample(later)
+    (later / "events.jsonl").write_text("", encoding="utf-8")  # every event past 30 days
+    stripe.import_stripe(later, landing)
+    assert ledger.read_text(encoding="utf-8") == first
+
+    changed = sample.event(
+        "evt_acme_4",
+        "customer.subscription.updated",
+        "2025-07-20",
+        sample.acme(15),
+        {"items": sample.acme(12)["items"]},
+    )
+    (later / "events.jsonl").write_text(json.dumps(changed) + "\n", encoding="utf-8")
+    subscriptions = [
+        sample.acme(15) if found["id"] == "sub_acme" else found for found in sample.SUBSCRIPTIONS
+    ]
+    (later / "subscriptions.jsonl").write_text(
+        "".join(json.dumps(found) + "\n" for found in subscriptions), encoding="utf-8"
+    )
+    result = stripe.import_stripe(later, landing)
+    lines = ledger.read_text(encoding="utf-8").splitlines()
+    assert set(first.splitlines()) <= set(lines)
+    added = sorted(set(lines) - set(first.splitlines()))
+    assert len(added) == 1 and added[0].startswith("evt_acme_4:si_acme_seats,cus_acme,sub_acme,")
+    assert ",seat_added,3," in added[0] and "2025-07-20T00:00:00Z" in added[0]
+    assert not [f for f in result.findings if f.object_id == "sub_acme"]
+
+
 def test_a_line_that_is_not_json_is_a_clear_error(tmp_path):
     source = write_sample(tmp_path / "stripe")
     (source / "events_more.jsonl").write_text('{"id": "evt_x"\n', encoding="utf-8")

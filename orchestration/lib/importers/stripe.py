@@ -21,6 +21,10 @@ What it writes into the landing folder, and how:
   is a `seat_added` at the subscription's `start_date`; every later change of that quantity in a
   `customer.subscription.updated` event is a `seat_added` or `seat_removed` of the difference, at
   the event's `created`. A cancellation needs no event: the subscription's end stops its seats.
+  Stripe keeps events for 30 days, so a later import's events no longer hold the changes an
+  earlier one wrote: the ledger already in the landing folder is kept as it is (its rows are
+  loaded), and only the events it does not hold are added, each by its difference from the seats
+  held so far. So import into the same landing folder each time.
 - `invoices__stripe.csv` and `invoice_lines__stripe.csv`: the subscription invoices and their
   lines. An invoice's period is its regular subscription line's (Stripe's own `period_start` /
   `period_end` of a renewal invoice are the previous period). Stripe writes a seat change as two
@@ -147,6 +151,11 @@ def _date(seconds: int) -> str:
     return dt.datetime.fromtimestamp(int(seconds), dt.UTC).strftime("%Y-%m-%d")
 
 
+def _seconds(text: str) -> int:
+    """Unix seconds of a time _time wrote."""
+    return int(dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC).timestamp())
+
+
 def _money(minor: int | str | None, currency: str) -> str:
     """A Stripe amount (minor unit, an integer or a decimal string) in the major unit."""
     if minor is None or minor == "":
@@ -177,6 +186,8 @@ class _Mapper:
     subscriptions: dict[str, dict] = field(default_factory=dict)  # id -> mapped row
     seat_items: dict[str, str] = field(default_factory=dict)  # subscription -> seat item id
     seat_events: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
+    # subscription -> the seat ledger an earlier import wrote into the landing folder
+    written_ledger: dict[str, list[dict]] = field(default_factory=dict)
 
     def report(self, kind: str, object_type: str, object_id: str, reason: str) -> None:
         self.result.findings.append(Finding(kind, object_type, object_id, reason))
@@ -338,8 +349,12 @@ class _Mapper:
         self._seat_ledger(subscription, seat_item, events)
 
     def _seat_ledger(self, subscription: dict, seat_item: dict, events: list[dict]) -> None:
-        sub_id, customer = subscription["id"], subscription["customer"]
+        sub_id = subscription["id"]
         start = subscription.get("start_date") or subscription.get("created")
+        written = self.written_ledger.get(sub_id, [])
+        if written:
+            self._continue_ledger(subscription, seat_item, events, written)
+            return
         quantities = []  # (effective, recorded, event id, quantity after)
         for event in events:
             item = _item(event["data"]["object"], seat_item["id"])
@@ -359,7 +374,42 @@ class _Mapper:
         if not quantities:  # no events at all: the subscription's quantity since its start
             quantity = int(seat_item.get("quantity") or 0)
             quantities.append((start, start, f"{sub_id}:start", quantity))
-        held = 0
+        self._write_ledger(subscription, seat_item, quantities, held=0)
+
+    def _continue_ledger(
+        self, subscription: dict, seat_item: dict, events: list[dict], written: list[dict]
+    ) -> None:
+        """A subscription whose seat ledger an earlier import wrote: that ledger is kept as it
+        was (its rows are loaded already, and Stripe keeps events for 30 days only, so a later
+        export may no longer hold the events it came from), and only the events it does not
+        hold add to it, each by its difference from the seats held so far."""
+        for row in written:
+            self.rows["seat_events"].append(row)
+            self.seat_events[subscription["id"]].append(
+                {**row, "_effective": _seconds(row["effective_at"])}
+            )
+        held = sum(
+            int(row["quantity"]) * (1 if row["event_type"] == "seat_added" else -1)
+            for row in written
+        )
+        known = {row["event_id"] for row in written}
+        quantities = []
+        for event in events:
+            item = _item(event["data"]["object"], seat_item["id"])
+            if item is None or f"{event['id']}:{seat_item['id']}" in known:
+                continue
+            quantity = int(item.get("quantity") or 0)
+            if quantity != (quantities[-1][3] if quantities else held):
+                quantities.append((event["created"], event["created"], event["id"], quantity))
+        self._write_ledger(subscription, seat_item, quantities, held=held)
+
+    def _write_ledger(
+        self, subscription: dict, seat_item: dict, quantities: list[tuple], *, held: int
+    ) -> None:
+        """Each change of `quantities` (effective, recorded, event id, seats after) from `held`
+        seats, as a seat event; a warning when the ledger does not end at the subscription's
+        quantity."""
+        sub_id, customer = subscription["id"], subscription["customer"]
         for effective, recorded, event_id, quantity in quantities:
             delta, held = quantity - held, quantity
             if delta == 0:
@@ -615,11 +665,23 @@ def rated_currencies(landing: Path) -> set[str]:
     return found
 
 
+def written_seat_ledger(landing: Path) -> dict[str, list[dict]]:
+    """subscription -> the rows of the seat ledger an earlier import wrote into `landing`."""
+    path = landing / "seat_events__stripe.csv"
+    ledger: dict[str, list[dict]] = defaultdict(list)
+    if path.is_file():
+        with path.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                ledger[row["subscription_id"]].append(row)
+    return dict(ledger)
+
+
 def import_stripe(source: Path, landing: Path, segment_key: str = "segment") -> ImportResult:
     """Map the objects in `source` into the contract's exports in `landing` (see the module)."""
     objects = read_objects(source)
     landing.mkdir(parents=True, exist_ok=True)
     mapper = _Mapper(segment_key, rated_currencies(landing))
+    mapper.written_ledger = written_seat_ledger(landing)
     mapper.result.read = {kind: len(found) for kind, found in objects.items()}
     mapper.customers(objects["customers"])
     mapper.prices(objects["prices"])
