@@ -567,6 +567,22 @@ def test_files_of_no_export_are_rejected_and_hidden_files_ignored(conn, landing)
     assert "_notes.csv" not in reports and ".accounts__x.csv" not in reports
 
 
+def test_a_folder_inside_the_landing_folder_is_reported_not_silently_skipped(conn, landing):
+    # The files of a subfolder are not read; before, the folder appeared in no report at all.
+    (landing / "december").mkdir()
+    (landing / "december" / "accounts__late.csv").write_text("a\n1\n")
+    (landing / "_archive").mkdir()  # a note, as a file named _x is
+
+    reports = load_all(conn, landing)
+
+    report = reports["december"]
+    assert (report.status, report.export, report.rows_read) == ("rejected", None, 0)
+    assert report.message.startswith("december: is a folder: the files of folders inside")
+    assert "name the folder _december" in report.message
+    assert "_archive" not in reports and "accounts__late.csv" not in reports
+    assert "december" not in loader.landing_listing(landing)  # nothing for the sensor to wake on
+
+
 def test_a_csv_row_with_the_wrong_field_count_is_quarantined_and_later_rows_keep_their_number(
     conn, landing
 ):

@@ -222,6 +222,14 @@ def test_a_utf16_or_bom_jsonl_is_read_correctly(conn, landing, file_name, encode
             "is not UTF-8: row 2 holds bytes that are not UTF-8 (Latin-1 or Windows-1252?)",
         ),
         (
+            # a Latin-1 header was read into columns the contract does not know, and the file
+            # rejected as "missing column(s) event_id, ..."
+            "usage_events__latin1_header.csv",
+            csv_text([usage("u1")]).replace("feature", "fonctionnalit\u00e9", 1).encode("latin-1"),
+            "is not UTF-8: its header (line 1) holds bytes that are not UTF-8 (Latin-1 or "
+            "Windows-1252?), the first 0xE9 at byte",
+        ),
+        (
             "usage_events__latin1.jsonl",
             json.dumps(usage("u1", feature="café"), ensure_ascii=False).encode("latin-1"),
             "is not UTF-8",
@@ -256,6 +264,28 @@ def test_a_file_in_another_encoding_is_rejected_naming_the_encoding(
     assert says in report.message
     assert "missing column" not in report.message or "tabs" in says
     assert reports["accounts__base.csv"].status == "loaded"  # the others still load
+
+
+@pytest.mark.parametrize(
+    ("file_name", "content"),
+    [
+        ("usage_events__zero.csv", b""),
+        ("usage_events__zero.csv.gz", gzip.compress(b"")),
+        ("usage_events__zero.jsonl", b""),
+        ("usage_events__header.csv", csv_text([usage("u1")]).split("\n", 1)[0].encode() + b"\n"),
+    ],
+)
+def test_an_empty_file_loads_no_rows_and_says_so(conn, landing, file_name, content):
+    # An empty CSV (no bytes, or a gzip of none) was rejected for "missing column(s)", while an
+    # empty JSONL file and a header alone loaded no rows. Every one of them is now a file with
+    # nothing to load; the report says which had no bytes at all.
+    (landing / file_name).write_bytes(content)
+
+    report = load_all(conn, landing)[file_name]
+
+    assert (report.status, report.rows_read, report.rows_loaded) == ("loaded", 0, 0)
+    if "header" not in file_name:
+        assert report.message == "the file is empty (no header and no row): nothing to load"
 
 
 def test_sniff_encoding_reads_byte_order_marks_and_nul_patterns():

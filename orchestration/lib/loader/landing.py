@@ -25,11 +25,13 @@ def parse_file_name(name: str) -> tuple[str | None, str | None]:
 
 
 def _is_landing_file(path: Path) -> bool:
-    return not path.name.startswith(("_", ".")) and path.is_file()
+    """Not a note (`_`, `.`); a folder counts, so that it is reported (its files are not read)."""
+    return not path.name.startswith(("_", ".")) and (path.is_file() or path.is_dir())
 
 
 def landing_files(landing_dir: Path) -> dict[str | None, list[Path]]:
-    """Landing files by export (None: matches no export or extension), each list sorted by name."""
+    """Landing files by export (None: matches no export or extension, or a folder), each list
+    sorted by name."""
     files: dict[str | None, list[Path]] = {}
     if not landing_dir.is_dir():
         return files

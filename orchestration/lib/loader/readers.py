@@ -50,6 +50,10 @@ _READABLE = {"UTF-8": "utf-8", "UTF-16LE": "utf-16"}
 _NOT_UTF8_HINT = "bytes that are not UTF-8 (Latin-1 or Windows-1252?)"
 
 
+class EmptyFile(Exception):
+    """A text file with no bytes at all (after decompression): no header and no row."""
+
+
 @dataclass(frozen=True)
 class StagedFile:
     """The rows of a file as DuckDB sees them, before any contract rule."""
@@ -71,6 +75,8 @@ def stage(
     encoding, note = _text_encoding(path, compression)
     if extension.startswith("jsonl"):
         return _stage_jsonl(conn, path, compression, encoding, note, export)
+    if encoding == "utf-8":
+        _require_utf8_header(path, compression)
     return _stage_csv(conn, path, compression, encoding, note)
 
 
@@ -88,6 +94,8 @@ def _text_encoding(path: Path, compression: str) -> tuple[str, str | None]:
                 head = handle.read(_SNIFF_BYTES)
     except (OSError, EOFError, zlib.error) as error:
         raise FileRejected(f"{path.name}: is not a readable gzip file ({error})") from None
+    if not head:
+        raise EmptyFile("the file is empty (no header and no row): nothing to load")
     if compression == "none" and head.startswith(b"\x1f\x8b"):
         raise FileRejected(f"{path.name}: is gzip-compressed: name it {path.name}.gz")
     if head.startswith(b"PAR1"):
@@ -108,6 +116,24 @@ def _text_encoding(path: Path, compression: str) -> tuple[str, str | None]:
         f"{path.name}: is {name} text; the contract asks for UTF-8 (UTF-16LE is read too): "
         "save it as UTF-8"
     )
+
+
+def _require_utf8_header(path: Path, compression: str) -> None:
+    """Reject a CSV file whose header is not UTF-8, naming the byte: DuckDB would otherwise read
+    a Latin-1 header into column names the contract does not know, and the file would be
+    rejected for missing every column. (A row that is not UTF-8 is named by its row number.)"""
+    opener = gzip.open if compression == "gzip" else open
+    with opener(path, "rb") as handle:
+        header = handle.readline(1 << 20)
+    try:
+        header.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if error.reason == "unexpected end of data" and not header.endswith(b"\n"):
+            return  # a header longer than the line read, cut inside a character
+        raise FileRejected(
+            f"{path.name}: is not UTF-8: its header (line 1) holds {_NOT_UTF8_HINT}, the first "
+            f"0x{header[error.start]:02X} at byte {error.start + 1}; save the file as UTF-8"
+        ) from None
 
 
 def sniff_encoding(head: bytes) -> str:
