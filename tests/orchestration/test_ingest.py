@@ -520,6 +520,24 @@ def test_an_optional_column_may_be_absent(conn, landing):
     assert reports["plans__lean.csv"].rows_loaded == 1
 
 
+def test_a_misspelled_optional_column_is_named_with_the_column_it_likely_means(conn, landing):
+    # An optional column spelled otherwise is not missing, so the file loaded, its values in
+    # _extra and platform_fee_amount empty, without a word. The report now names the column and
+    # the contract's column it is closest to; a column like no other is named alone.
+    plan = row("plans", plan_id="p2")
+    plan["platform_fee_amnt"] = plan.pop("platform_fee_amount")
+    plan["internal_note"] = "x"
+    write_csv(landing / "plans__typo.csv", [plan], list(plan))
+
+    report = load_all(conn, landing)["plans__typo.csv"]
+
+    assert report.rows_loaded == 1
+    assert report.message == (
+        "column(s) not in the contract, kept in _extra: platform_fee_amnt (did you mean "
+        "platform_fee_amount?), internal_note"
+    )
+
+
 @pytest.mark.parametrize(
     ("file_name", "content"),
     [

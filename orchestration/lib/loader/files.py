@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import os
 import weakref
 from dataclasses import replace
@@ -364,6 +365,7 @@ def _load_file_rows(
         raise LakeWriteError(f"{path.name}: cannot write its rows to {lake}: {error}") from error
     rows_read = counts[0] + malformed
     quarantined = counts[1] + malformed
+    notes = [note for note in (staged.note, _unknown_columns_note(export, staged.types)) if note]
     return FileReport(
         file_name=path.name,
         export=export.name,
@@ -373,7 +375,7 @@ def _load_file_rows(
         rows_loaded=loaded,
         rows_duplicate=rows_read - loaded - quarantined,
         rows_quarantined=quarantined,
-        message=staged.note,
+        message="; ".join(notes) or None,
     )
 
 
@@ -417,6 +419,20 @@ def checked_sql(
         this_row.* exclude (__value_rules),
         list_concat(this_row.__value_rules, {values.rule_list_sql(row_rules)}) as __rules
     from typed as this_row"""
+
+
+def _unknown_columns_note(export: Export, types: dict[str, str]) -> str | None:
+    """Name the file's columns the contract does not know (kept in `_extra`), with the
+    contract's column each is likely a misspelling of: a misspelled optional column is not
+    missing, so nothing else would say that its values did not load."""
+    unknown = [name for name in types if name not in export.column_names]
+    if not unknown:
+        return None
+    said = []
+    for name in unknown:
+        close = difflib.get_close_matches(name.lower(), export.column_names, n=1, cutoff=0.8)
+        said.append(f"{name} (did you mean {close[0]}?)" if close else name)
+    return f"column(s) not in the contract, kept in _extra: {', '.join(said)}"
 
 
 def _delimiter_hint(types: dict[str, str]) -> str:
