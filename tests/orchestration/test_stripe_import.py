@@ -39,6 +39,7 @@ NOT_IMPORTED = [
     ("price", "price_tiered_usd", "a tiered price"),
     ("event", "evt_paid_1", "'invoice.paid' is not a subscription's"),
     ("subscription", "sub_delta", "its customer cus_delta was not imported"),
+    ("event", "evt_delta_1", "its subscription sub_delta was not imported"),
     ("invoice", "in_delta_1", "its subscription sub_delta was not imported"),
 ]
 
@@ -136,7 +137,7 @@ def test_importing_the_same_files_twice_writes_the_same_exports(tmp_path):
     command = [str(SEATSHIFT), "import", "stripe", "--from", str(source), "--to", str(landing)]
     first = subprocess.run(command, capture_output=True, text=True, env=refresh_environment())
     assert first.returncode == 0, first.stderr
-    assert "6 object(s) not imported, 2 warning(s)" in first.stdout  # + EUR without a rate
+    assert "7 object(s) not imported, 2 warning(s)" in first.stdout  # + EUR without a rate
     before = _fingerprint(landing)
     second = subprocess.run(command, capture_output=True, text=True, env=refresh_environment())
     assert second.returncode == 0, second.stderr
@@ -194,6 +195,45 @@ def test_a_later_import_keeps_the_seat_ledger_and_adds_only_new_changes(tmp_path
     assert len(added) == 1 and added[0].startswith("evt_acme_4:si_acme_seats,cus_acme,sub_acme,")
     assert ",seat_added,3," in added[0] and "2025-07-20T00:00:00Z" in added[0]
     assert not [f for f in result.findings if f.object_id == "sub_acme"]
+
+
+def test_a_discount_is_a_line_and_files_the_import_does_not_read_are_reported(tmp_path):
+    # A coupon of $100.00 on acme's June invoice (14 seats x $50 = $700.00): Stripe keeps its
+    # subtotal at 70000 cents and takes the discount off the total (60000). The contract's
+    # subtotal is the sum of the lines, so the discount is a line (-100.00) and the subtotal
+    # 600.00 = total 600.00 (no tax). Before, the discount was dropped and subtotal + tax was not
+    # the total. A credit notes file, which the import does not map, is named in the report.
+    import csv
+    import json
+
+    source = write_sample(tmp_path / "stripe")
+    invoices = [json.loads(line) for line in (source / "invoices.jsonl").read_text().splitlines()]
+    for found in invoices:
+        if found["id"] == "in_acme_3":
+            found["total_discount_amounts"] = [{"amount": 10000, "discount": "di_spring"}]
+            found["total"] -= 10000
+    (source / "invoices.jsonl").write_text("".join(json.dumps(i) + "\n" for i in invoices))
+    (source / "credit_notes.jsonl").write_text('{"id": "cn_1", "object": "credit_note"}\n')
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    write_fx_rates(landing)
+
+    result = stripe.import_stripe(source, landing)
+
+    def read(name: str) -> list[dict]:
+        with (landing / name).open(encoding="utf-8", newline="") as handle:
+            return list(csv.DictReader(handle))
+
+    (june,) = [row for row in read("invoices__stripe.csv") if row["invoice_id"] == "in_acme_3"]
+    assert (june["subtotal"], june["tax"], june["total"]) == ("600", "0", "600")
+    lines = [row for row in read("invoice_lines__stripe.csv") if row["invoice_id"] == "in_acme_3"]
+    assert sorted((row["line_type"], row["amount"]) for row in lines) == [
+        ("discount", "-100"),
+        ("subscription", "700"),
+    ]
+    (discount,) = [row for row in lines if row["line_type"] == "discount"]
+    assert discount["line_id"] == "in_acme_3:di_spring"
+    assert ("file", "credit_notes.jsonl") in [(f.object_type, f.object_id) for f in result.skipped]
 
 
 def test_a_line_that_is_not_json_is_a_clear_error(tmp_path):

@@ -31,7 +31,9 @@ What it writes into the landing folder, and how:
   proration lines (the unused time at the old quantity, a credit; the remaining time at the new
   one); they are netted into the one proration line of the contract (the seats changed x the
   price x the share of the period left), which names the seat event it bills. A metered item's
-  line is a `usage` line, a negative one-off item a `credit`.
+  line is a `usage` line, a negative one-off item a `credit`, and each of the invoice's discounts
+  (`total_discount_amounts`) a `discount` line, the subtotal less it (Stripe's subtotal is before
+  discounts; the contract's is the sum of the lines).
 
 It writes no `price_model_assignments`: Stripe knows its own prices, not the price book's models
 that a pilot or a rollout moves accounts between (a move to a new Stripe price is a plan change,
@@ -286,6 +288,18 @@ class _Mapper:
                 )
 
     def _subscription(self, subscription: dict, events: list[dict]) -> None:
+        self._map_subscription(subscription, events)
+        if subscription["id"] not in self.subscriptions:
+            for event in events:
+                self.report(
+                    SKIPPED,
+                    "event",
+                    event["id"],
+                    f"its subscription {subscription['id']} was not imported (see that "
+                    "subscription's line)",
+                )
+
+    def _map_subscription(self, subscription: dict, events: list[dict]) -> None:
         sub_id = subscription["id"]
         customer = subscription.get("customer")
         if customer not in self.accounts:
@@ -488,6 +502,16 @@ class _Mapper:
             tax = sum(
                 int(tax_line.get("amount") or 0) for tax_line in invoice.get("total_taxes") or []
             )
+        # Stripe's subtotal is before discounts and its total after them; the contract's subtotal
+        # is the sum of the lines, so each discount is a line of its own and the subtotal less it.
+        discounts = [
+            found
+            for found in invoice.get("total_discount_amounts") or []
+            if int(found.get("amount") or 0)
+        ]
+        subtotal = invoice.get("subtotal")
+        if subtotal is not None and discounts:
+            subtotal = int(subtotal) - sum(int(found["amount"]) for found in discounts)
         self.rows["invoices"].append(
             {
                 "invoice_id": invoice_id,
@@ -498,7 +522,7 @@ class _Mapper:
                 "period_end": _time(end),
                 "issued_at": _time(issued),
                 "status": invoice["status"],
-                "subtotal": _money(invoice.get("subtotal"), currency),
+                "subtotal": _money(subtotal, currency),
                 "tax": _money(tax, currency),
                 "total": _money(invoice.get("total"), currency),
                 "updated_at": _time(
@@ -507,6 +531,23 @@ class _Mapper:
             }
         )
         self._lines(invoice_id, sub_id, currency, lines)
+        for found in discounts:
+            discount = found.get("discount")
+            discount_id = discount.get("id") if isinstance(discount, dict) else discount
+            self.rows["invoice_lines"].append(
+                {
+                    "line_id": f"{invoice_id}:{discount_id or 'discount'}",
+                    "invoice_id": invoice_id,
+                    "line_type": "discount",
+                    "description": f"Discount {discount_id}" if discount_id else "Discount",
+                    "quantity": "",
+                    "unit_amount": "",
+                    "amount": _money(-int(found["amount"]), currency),
+                    "period_start": _time(start),
+                    "period_end": _time(end),
+                    "source_event_id": "",
+                }
+            )
 
     def _lines(self, invoice_id: str, sub_id: str, currency: str, lines: list[dict]) -> None:
         prorations: dict[tuple, list[dict]] = defaultdict(list)
@@ -665,6 +706,19 @@ def rated_currencies(landing: Path) -> set[str]:
     return found
 
 
+def unread_files(folder: Path) -> list[str]:
+    """The files of the Stripe folder that read_objects does not read (hidden files aside)."""
+    return [
+        path.name
+        for path in sorted(folder.iterdir())
+        if not path.name.startswith(".")
+        and not (
+            path.name.endswith(".jsonl")
+            and any(path.name.startswith(kind) for kind in OBJECT_FILES)
+        )
+    ]
+
+
 def written_seat_ledger(landing: Path) -> dict[str, list[dict]]:
     """subscription -> the rows of the seat ledger an earlier import wrote into `landing`."""
     path = landing / "seat_events__stripe.csv"
@@ -683,6 +737,14 @@ def import_stripe(source: Path, landing: Path, segment_key: str = "segment") -> 
     mapper = _Mapper(segment_key, rated_currencies(landing))
     mapper.written_ledger = written_seat_ledger(landing)
     mapper.result.read = {kind: len(found) for kind, found in objects.items()}
+    for name in unread_files(source):
+        mapper.report(
+            SKIPPED,
+            "file",
+            name,
+            f"not read: the import reads {', '.join(f'{kind}*.jsonl' for kind in OBJECT_FILES)} "
+            "(credit notes, products, coupons and other objects are not mapped)",
+        )
     mapper.customers(objects["customers"])
     mapper.prices(objects["prices"])
     mapper.subscriptions_and_seats(objects["subscriptions"], objects["events"])
