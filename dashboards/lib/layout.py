@@ -28,6 +28,7 @@ FILTERS_KEY = "filters"
 # The keys are the URL's query parameters too (bind="query-params"): a view can be shared.
 SEGMENT_KEY = "segments"
 PERIOD_KEY = "period"
+LINKED_PERIOD_KEY = "_period_from_link"  # the months a shared link named by id (accept_ids_in_url)
 MONTH_COLUMN = st.column_config.DateColumn("Month", format="MMM YYYY")
 
 
@@ -288,10 +289,15 @@ def accept_ids_in_url(
     chosen = [by_id[value] for value in values if value in by_id]
     if not chosen:
         return False
-    st.session_state[key] = (
-        tuple(chosen) if multi and key == PERIOD_KEY else (chosen if multi else chosen[0])
-    )
     labels = [format_func(option) for option in chosen]
+    if key == PERIOD_KEY:
+        # The range slider takes the linked months as its default instead (LINKED_PERIOD_KEY):
+        # seeded state would draw it without a default, and Streamlit then takes it for a
+        # one-value slider (the next run read one month, not two, and failed). Its own URL
+        # labels it reads itself; the ids it drops. One month is a range of one.
+        st.session_state[LINKED_PERIOD_KEY] = (chosen[0], chosen[-1])
+        return False
+    st.session_state[key] = chosen if multi else chosen[0]
     st.query_params[key] = labels if len(labels) > 1 else labels[0]
     return True
 
@@ -310,9 +316,10 @@ def sidebar_filters() -> Filters:
     month_options = [month.date() for month in (quietly(queries.months) if exists else None) or []]
 
     accept_ids_in_url(SEGMENT_KEY, list(segment_options), segment_label, multi=True)
-    period_seeded = accept_ids_in_url(
-        PERIOD_KEY, month_options, lambda month: month.strftime("%b %Y"), multi=True
-    )
+    accept_ids_in_url(PERIOD_KEY, month_options, lambda month: month.strftime("%b %Y"), multi=True)
+    whole = (month_options[0], month_options[-1]) if month_options else None
+    linked = st.session_state.get(LINKED_PERIOD_KEY)
+    default_period = linked if linked and set(linked) <= set(month_options) else whole
     with st.sidebar:
         st.header("Filters")
         chosen_segments = st.multiselect(
@@ -332,7 +339,7 @@ def sidebar_filters() -> Filters:
             period = st.select_slider(
                 "Period",
                 options=month_options,
-                value=default_unless(period_seeded, (month_options[0], month_options[-1])),
+                value=default_period,
                 key=PERIOD_KEY,
                 bind="query-params",
                 format_func=lambda month: month.strftime("%b %Y"),

@@ -178,6 +178,31 @@ def test_a_link_naming_ids_draws_its_widgets_without_streamlits_duplicate_defaul
     assert not [text for text in warnings if "Session State API" in text], warnings
 
 
+@pytest.mark.parametrize("months", [2, 1])
+def test_a_link_naming_the_period_by_id_keeps_it_on_the_next_run(sample, monkeypatch, months):
+    # `?period=2026-05-01&period=2026-10-01` seeded the slider's state and drew it without a
+    # default, so Streamlit took it for a one-value slider: the next run (any click) read one
+    # date and failed ("'datetime.date' object is not iterable"), and a link naming one month
+    # failed at once ("tuple index out of range"). The linked months are now the range's
+    # default: two runs, no exception, the period the link named (one month: from it to it).
+    with duckdb.connect(str(sample), read_only=True) as conn:
+        listed = [
+            month
+            for (month,) in conn.execute(
+                "select distinct month from marts.fct_account_month order by month"
+            ).fetchall()
+        ]
+    linked = [listed[1], listed[-2]][:months]
+    monkeypatch.setenv("SEATSHIFT_WAREHOUSE", str(sample))
+    app = AppTest.from_file(ENTRYPOINT, default_timeout=60)
+    app.query_params["period"] = [f"{month:%Y-%m-%d}" for month in linked]
+    app.run()
+    app.run()  # what a click does
+
+    assert not app.exception, app.exception
+    assert app.select_slider(key="period").value == (linked[0], linked[-1])
+
+
 def _rebuilt_with_vars(sample: Path, folder: Path, variables: dict) -> pd.DataFrame:
     """fct_migration_triggers as `dbt run --vars` builds it on a copy of the warehouse."""
     copy = folder / "rebuilt.duckdb"
