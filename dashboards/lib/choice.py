@@ -113,7 +113,10 @@ def column_config(definition: Callable[[str], str]) -> dict:
     """Each header of `table` with its metric's definition on hover."""
     import streamlit as st
 
-    config = {"Proposal": st.column_config.TextColumn(help=definition("customer_choice"))}
+    # wide enough for a long name and its "(edited)" mark, which the what-if's rows carry
+    config = {
+        "Proposal": st.column_config.TextColumn(help=definition("customer_choice"), width="large")
+    }
     for metric, unit in (
         ("is_choosing_proposal", "count"),
         ("choice_current_revenue", "usd"),

@@ -367,7 +367,9 @@ def segment_picker(segments: list[str], key: str) -> str:
         options,
         index=options.index(default),
         key=key,
-        format_func=lambda s: "All segments" if s == PORTFOLIO else s.replace("_", " ").title(),
+        format_func=segment_label,  # the glossary's names, as the Filters' picker writes them
+        help="This page's segment: one, or every segment together. The Filters' segment above "
+        "preselects it when it names exactly one.",
     )
 
 
