@@ -175,3 +175,26 @@ def test_the_match_table_flags_each_feature_against_the_bar_in_force(sample):
     assert list(table["Close match"]) == [
         "—" if is_close is None else ("yes" if is_close else "no") for _, _, is_close in rows
     ]
+
+
+def test_a_build_older_than_the_dashboard_says_to_refresh(sample, tmp_path, monkeypatch):
+    # A build published before a mart gained a column (here is_close_match) made the Pilot page
+    # say only "Could not read the control group's match." It now says why, and what to do.
+    import shutil
+
+    older = tmp_path / "seatshift.duckdb"
+    shutil.copyfile(sample, older)
+    with duckdb.connect(str(older)) as conn:
+        conn.execute("alter table marts.fct_pilot_match_quality drop column is_close_match")
+    monkeypatch.setenv("SEATSHIFT_WAREHOUSE", str(older))
+
+    app = AppTest.from_file(ENTRYPOINT, default_timeout=60).run()
+    app.switch_page(PILOT_PAGE).run()
+
+    assert not app.exception, app.exception
+    warnings = [warning.value for warning in app.warning]
+    assert any(
+        warning.startswith("Could not read the control group's match. The published build "
+                         "predates this version of the dashboard: run a refresh")
+        for warning in warnings
+    ), warnings  # fmt: skip

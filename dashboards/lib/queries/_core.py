@@ -154,7 +154,23 @@ def _read(what: str, sql: str, params: tuple = ()) -> pd.DataFrame:
     try:
         return _cached_read(str(current.path), current.version, sql, params)
     except duckdb.Error as error:
-        raise QueryFailed(f"Could not read {what}.", f"{type(error).__name__}: {error}") from error
+        raise QueryFailed(
+            f"Could not read {what}." + _older_build_hint(error),
+            f"{type(error).__name__}: {error}",
+        ) from error
+
+
+def _older_build_hint(error: duckdb.Error) -> str:
+    """A column or table the query names that the published build does not have: the build is
+    older than this dashboard's code (an upgrade not yet refreshed), which the reader can fix."""
+    if isinstance(error, duckdb.BinderException | duckdb.CatalogException) and (
+        "not found" in str(error) or "does not exist" in str(error)
+    ):
+        return (
+            " The published build predates this version of the dashboard: run a refresh "
+            "(`seatshift refresh`) to rebuild it with the current models."
+        )
+    return ""
 
 
 def _period_clause(column: str, period: tuple | None) -> tuple[str, tuple]:
