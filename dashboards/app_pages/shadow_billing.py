@@ -111,26 +111,52 @@ def _segment_verdicts(
     segments_shown: list[str],
     scope_segment: str,
     choice_rows: pd.DataFrame | None = None,
+    decided: pd.DataFrame | None = None,
 ) -> None:
     """A model's verdict, segment by segment: it passes only when every segment shown passes.
-    The figures of the one chosen segment follow; with several, the pooled `all` row does, folded
+
+    The verdict is the migration trigger's, as the Overview gives it (`decided`: the proposal's
+    rows of fct_migration_triggers at the as-of month, judged over the trailing window), so the
+    two pages never disagree; the guardrails over the whole history follow, labelled as such
+    (they decide nothing: a proposal may pass now and not over years it was not offered). Without
+    `decided` (the current model, an edited proposal) the cards judge the whole history. The
+    figures of the one chosen segment follow; with several, the pooled `all` row does, folded
     away as reference, because pooling hides a failing segment. A proposal's cards also say what
     offering it beside the seats would bring (`choice_rows`, its customer choice by segment)."""
     judged = shaping.guardrails_of_segments(model_rows, segments_shown)
-    passes, headline = shaping.segment_verdict(judged, segments_shown)
+    now = decided.set_index("segment") if decided is not None and not decided.empty else None
+    if now is not None:
+        window = decision.window_text(decided)
+        passes, headline = decision.segment_verdict(now, segments_shown, window)
+    else:
+        passes, headline = shaping.segment_verdict(judged, segments_shown)
+        headline += " over the whole history"
     st.markdown(
         f"**{title}** · :{'green' if passes else 'red'}[{headline}]",
-        help=definition("price_model_guardrails"),
+        help=definition("migration_trigger" if now is not None else "price_model_guardrails"),
     )
     by_segment = judged.set_index("segment")
     for column, shown in zip(st.columns(len(segments_shown)), segments_shown, strict=True):
         with column.container(border=True):
+            if now is not None and shown in now.index:
+                verdict = now.loc[shown]
+                viable = bool(verdict["is_proposal_viable"])
+                st.markdown(
+                    f"**{segment_label(shown)}** · "
+                    + (":green[passes]" if viable else ":red[fails]")
+                    + f" ({window})"
+                )
+                st.caption(decision.verdict_figures(verdict))
             if shown not in by_segment.index:
                 st.markdown(f"**{segment_label(shown)}** · no billed months")
                 continue
             row = by_segment.loc[shown]
-            outcome = ":green[passes]" if row["is_passing"] else ":red[fails]"
-            st.markdown(f"**{segment_label(shown)}** · {outcome}")
+            whole = "within the guardrails" if row["is_passing"] else "outside the guardrails"
+            if now is not None and shown in now.index:
+                st.caption(f"Over the whole history: {whole}")
+            else:
+                outcome = ":green[passes]" if row["is_passing"] else ":red[fails]"
+                st.markdown(f"**{segment_label(shown)}** · {outcome} (whole history)")
             if not row["is_passing"]:
                 st.caption(f"**{shaping.failure_reason(row)}**")
             st.caption(shaping.guardrail_figures(row))
@@ -370,11 +396,15 @@ if edited_choice is not None:
     )
 st.subheader("Verdict by segment", help=definition("price_model_guardrails"))
 st.caption(
-    "Each proposal re-rates every account-month of the history. A proposal passes only where it "
-    "passes the guardrails in every segment shown (the sidebar's segments, or all of them): "
-    "pooled over the portfolio, a segment's failure can hide behind the others. "
-    "Revenue compares invoice subtotals before tax."
+    "The verdict is the Overview's: the migration trigger's guardrails over the months before "
+    "the as-of month. Below it, each proposal re-rated over every account-month of the history, "
+    "for reference. A proposal passes only where it passes in every segment shown (the "
+    "sidebar's segments, or all of them): pooled over the portfolio, a segment's failure can "
+    "hide behind the others. Revenue compares invoice subtotals before tax. An edited proposal "
+    "is judged over the whole history."
 )
+all_verdicts = quietly(queries.migration_triggers)
+decided_now = decision.latest_verdicts(all_verdicts) if all_verdicts is not None else None
 if guardrails is not None and not guardrails.empty:
     for model in (*chosen, *current_model):
         model_rows = shaping.guardrails_of_model(guardrails, model)
@@ -387,6 +417,11 @@ if guardrails is not None and not guardrails.empty:
             segments_shown,
             segment,
             choices[choices["price_model_id"] == model] if choices is not None else None,
+            decided=(
+                decided_now[decided_now["price_model_id"] == model]
+                if decided_now is not None and not (edited is not None and model == edited_model)
+                else None
+            ),
         )
 
     st.subheader("Guardrails by segment", help=definition("price_model_guardrails"))
@@ -415,7 +450,7 @@ if guardrails is not None and not guardrails.empty:
                 "accounts",
             ],
             segment="Segment",
-            verdict="Guardrails",
+            verdict="Guardrails (whole history)",
         ),
     )
 

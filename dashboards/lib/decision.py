@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from dashboards.lib.definitions import segment_label
 from dashboards.lib.format import MISSING, percent
+from dashboards.lib.shaping import signed_percent
 from orchestration.lib.contract import EXPORTS
 
 STATUS_ORDER = {"crossed": 0, "watch": 1, "healthy": 2}
@@ -297,6 +299,48 @@ def signals_table(monthly: pd.DataFrame) -> pd.DataFrame:
     for column in ("billable_seats", "tasks", "agent_tasks"):
         frame[column] = frame[column].map(lambda value: f"{int(value):,}")
     return frame.rename(columns=SIGNAL_HEADERS)
+
+
+def latest_verdicts(triggers: pd.DataFrame) -> pd.DataFrame:
+    """Every segment x proposal as the trigger judged it at the as-of month (the Overview's
+    verdict): viable or why not, over the trailing window."""
+    if triggers.empty:
+        return triggers
+    return triggers[triggers["month"] == as_of_month(triggers)]
+
+
+def window_text(verdicts: pd.DataFrame) -> str:
+    """The trailing window of the verdicts, as a reader says it: "12 months to Oct 2026"."""
+    month = pd.Timestamp(verdicts["month"].max())
+    months = int(verdicts["window_months"].max())
+    return f"{months} month{'s' if months != 1 else ''} to {month:%b %Y}"
+
+
+def segment_verdict(verdicts: pd.DataFrame, segments: list[str], window: str) -> tuple[bool, str]:
+    """A proposal's verdict over `segments` (verdicts indexed by segment): it passes only when it
+    passes in every one. Returns (passes everywhere, headline)."""
+    passing = [s for s in segments if s in verdicts.index and verdicts.loc[s, "is_proposal_viable"]]
+    failing = [s for s in segments if s in verdicts.index and s not in passing]
+    named = ", ".join
+    if not failing and len(passing) == len(segments):
+        return True, f"passes in {named(map(segment_label, passing))} ({window})"
+    parts = []
+    if failing:
+        parts.append("fails in " + named(map(segment_label, failing)))
+    if passing:
+        parts.append("passes in " + named(map(segment_label, passing)))
+    return False, "; ".join(parts) + f" ({window})"
+
+
+def verdict_figures(verdict: pd.Series) -> str:
+    """The two figures the trigger judges a proposal by, as the Overview shows them, and why it
+    fails when it does."""
+    figures = (
+        f"revenue {signed_percent(verdict['revenue_delta_pct'])} · shadow bill shock "
+        f"{percent(verdict['shadow_bill_shock_rate'])}"
+    )
+    reason = verdict.get("proposal_failure_reason")
+    return figures if pd.isna(reason) or not reason else f"{figures} · {reason}"
 
 
 def proposals_table(proposals: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:

@@ -267,7 +267,10 @@ def _shadow_section(names) -> str:
             "Winners": guardrails["winners_share"].map(percent),
             "Losers": guardrails["losers_share"].map(percent),
             "Shadow margin": guardrails["shadow_gross_margin"].map(percent),
-            "Verdict": guardrails["is_passing"].map({True: "passes", False: "fails"}),
+            # the decision's verdict is the trigger's (trailing window), in the sections above
+            "Guardrails (whole history)": guardrails["is_passing"].map(
+                {True: "within", False: "outside"}
+            ),
             "Why": guardrails["failure_reason"].fillna(""),
         }
     )
