@@ -135,3 +135,43 @@ def test_decision_pack_carries_the_projection_and_the_plans_waves(sample, tmp_pa
     wave_cells = [f"<tr><td>{wave}</td>" for wave, _ in waves]
     assert all(cell in section for cell in wave_cells)
     assert len(waves) >= 1
+
+
+def test_migration_plan_says_where_the_proposal_fails_and_when_its_pilot_should_roll_back(
+    sample, monkeypatch
+):
+    # The plan of every segment moved accounts to a proposal that fails the trigger in some of
+    # them, and planned later waves while its pilot had crossed a rollback trigger, without a
+    # word. The page now says both, as the Overview and the Pilot page judge them.
+    app = open_page(monkeypatch, sample, "app_pages/migration_plan.py")
+    model = app.selectbox(key="plan_model").value
+    with duckdb.connect(str(sample), read_only=True) as conn:
+        failing = [
+            segment
+            for (segment,) in conn.execute(
+                """
+                select segment from marts.fct_migration_triggers
+                where price_model_id = ? and segment != 'all' and not is_proposal_viable
+                    and month = (select max(month) from marts.fct_migration_triggers)
+                order by segment
+                """,
+                [model],
+            ).fetchall()
+        ]
+        (crossed,) = conn.execute(
+            "select count(*) from marts.fct_pilot_rollback_triggers"
+            " where pilot_model_id = ? and is_crossed",
+            [model],
+        ).fetchone()
+        labels = dict(
+            conn.execute(
+                "select metric, label from marts.rpt_metric_definitions"
+                " where metric like 'segment_%'"
+            ).fetchall()
+        )
+    assert failing, "the sample's recommended proposal fails some segment"
+    warnings = [warning.value for warning in app.warning]
+    (said,) = [text for text in warnings if "fails the trigger's guardrails in" in text]
+    assert all(labels[f"segment_{segment}"] in said for segment in failing)
+    errors = [error.value for error in app.error if "crossed a rollback trigger" in error.value]
+    assert len(errors) == (1 if crossed else 0)
