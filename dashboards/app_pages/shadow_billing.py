@@ -22,6 +22,7 @@ from dashboards.lib.layout import (
     download_csv,
     explain,
     guarded,
+    period_narrowed,
     quietly,
     table_with_download,
 )
@@ -403,6 +404,13 @@ st.caption(
     "hide behind the others. Revenue compares invoice subtotals before tax. An edited proposal "
     "is judged over the whole history."
 )
+narrowed = period_narrowed(filters)
+if narrowed:
+    st.caption(
+        f"The sidebar's period ({narrowed}) applies to the revenue and bill-shock charts and the "
+        "winners and losers below, not to the verdicts, guardrails, customer choice, caps and "
+        "pools, which keep the windows each names."
+    )
 all_verdicts = quietly(queries.migration_triggers)
 decided_now = decision.latest_verdicts(all_verdicts) if all_verdicts is not None else None
 if guardrails is not None and not guardrails.empty:
@@ -622,6 +630,11 @@ if choices is not None and not choices.empty:
         )
 
 # ---- revenue ---------------------------------------------------------------------------------
+if narrowed:
+    st.caption(
+        f"From here down, the sidebar's period: {narrowed}. The verdicts, guardrails, customer "
+        "choice, caps and pools above keep the windows each names."
+    )
 revenue = guarded(queries.shadow_revenue_monthly, chosen_models, filters.segments, filters.period)
 shock = guarded(queries.shadow_bill_shock_monthly, tuple(chosen), filters.segments, filters.period)
 if edited is not None:

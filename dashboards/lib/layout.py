@@ -352,6 +352,19 @@ def sidebar_filters() -> Filters:
     return filters
 
 
+def period_narrowed(filters: Filters) -> str | None:
+    """The sidebar's period as a reader says it ("May 2026 to Oct 2026"), when it leaves out
+    months of the data (None when it covers them all): for the pages that apply it to some of
+    their figures only, and say so."""
+    if filters.period is None:
+        return None
+    months = [month.date() for month in quietly(queries.months) or []]
+    first, last = (pd.Timestamp(month).date() for month in filters.period)
+    if months and first <= months[0] and last >= months[-1]:
+        return None
+    return f"{first:%b %Y} to {last:%b %Y}"
+
+
 def current_filters() -> Filters:
     return st.session_state.get(FILTERS_KEY, Filters(segments=(), period=None))
 

@@ -529,3 +529,28 @@ def test_the_analyst_sets_a_hard_cap_in_the_what_if_and_sees_what_it_gives_up(
         portfolio["Bill shock avoided (the proposal's)"]
         == (expected.loc["all", "bill_shock_avoided_account_months"])
     )
+
+
+def test_a_narrowed_period_says_which_figures_follow_it(sample):
+    # With the sidebar's period narrowed, the charts and winners below followed it while the
+    # verdicts, guardrails, choice, caps and pools kept their own windows, and nothing said so.
+    app = _shadow_page()
+    assert not [c.value for c in app.caption if "sidebar's period" in c.value]
+    months = app.select_slider(key="period").options  # as the slider writes them: "Feb 2025"
+    with duckdb.connect(str(sample), read_only=True) as connection:
+        listed = [
+            month
+            for (month,) in connection.execute(
+                "select distinct month from marts.fct_account_month order by month"
+            ).fetchall()
+        ]
+
+    narrowed = AppTest.from_file(ENTRYPOINT, default_timeout=60)
+    narrowed.query_params["period"] = [f"{listed[1]:%Y-%m-%d}", f"{listed[-2]:%Y-%m-%d}"]
+    narrowed.run()
+    narrowed.switch_page(PAGE).run()
+
+    assert not narrowed.exception
+    said = [c.value for c in narrowed.caption if "sidebar's period" in c.value]
+    assert len(said) == 2, said
+    assert all(f"{months[1]} to {months[-2]}" in text for text in said), said
