@@ -31,6 +31,7 @@ from orchestration.lib.rating import DELTA_BIN_WIDTH
 
 MODELS_KEY = "models"  # also the URL query parameter: the chosen models can be shared
 EDITED_MODEL_KEY = "what_if_model"
+KEPT_PREFIX = "_what_if_kept_"  # + a model: its edited book, kept across pages
 CHOICE_MODEL_KEY = "choice_model"
 CHOICE_ACCOUNTS_KEY = "choice_accounts"
 SWITCH, STAY = "Would switch", "Would stay"
@@ -225,7 +226,12 @@ edited = None  # the re-rating under a valid edit: guardrails, accounts, monthly
 if access.may(access.ANALYST):
     triggers = quietly(queries.migration_triggers)
     recommended = decision.recommended_proposal(triggers, segment) if triggers is not None else None
-    with st.expander("What-if: edit a proposal and re-rate the history"):
+    kept_edits = {
+        key.removeprefix(KEPT_PREFIX): value
+        for key, value in st.session_state.items()
+        if key.startswith(KEPT_PREFIX)
+    }
+    with st.expander("What-if: edit a proposal and re-rate the history", expanded=bool(kept_edits)):
         st.caption(definition("what_if"))
         edited_model = st.selectbox(
             "Proposal to edit",
@@ -234,6 +240,7 @@ if access.may(access.ANALYST):
             format_func=lambda model: names.get(model, model),
             help="The proposal the Overview recommends comes selected.",
             key=EDITED_MODEL_KEY,
+            persist_state="session",
         )
         book = guarded(queries.price_book, edited_model)
         if book is not None:
@@ -245,15 +252,35 @@ if access.may(access.ANALYST):
                 "price-book format first; a valid one re-rates the history with the build's own "
                 "rating SQL, and every figure below shows the edited proposal."
             )
+            # An edit outlives a visit to another page: Streamlit drops an editor's state with
+            # the page, so the edited book is kept (KEPT_PREFIX) and is the editors' data when
+            # the page is drawn again; within a visit their data stays what it was at its start.
+            editor_key = f"what_if_components_{edited_model}"
+            base_key = f"_what_if_base_{edited_model}"
+            if editor_key not in st.session_state:
+                st.session_state[base_key] = kept_edits.get(edited_model)
+            base = st.session_state.get(base_key)
+            if base is not None:
+                st.info(
+                    f"Your edit of {names[edited_model]}, kept from your last visit to this "
+                    "page: every figure below shows it. **Reset** returns to the build's book.",
+                    icon=":material/edit:",
+                )
+            if st.button("Reset to the build's book", key=f"what_if_reset_{edited_model}"):
+                for key in [key for key in st.session_state if edited_model in str(key)]:
+                    if key.startswith(("what_if_", "_what_if_")):
+                        del st.session_state[key]
+                st.session_state.pop(KEPT_PREFIX + edited_model, None)
+                st.rerun()
             edited_components = st.data_editor(
-                components,
+                components if base is None else base["components"],
                 hide_index=True,
                 num_rows="dynamic",
                 disabled=["price_model_id"],
-                key=f"what_if_components_{edited_model}",
+                key=editor_key,
             ).assign(price_model_id=edited_model)
             edited_tiers = st.data_editor(
-                tiers,
+                tiers if base is None else base["tiers"],
                 hide_index=True,
                 num_rows="dynamic",
                 key=f"what_if_tiers_{edited_model}",
@@ -268,6 +295,7 @@ if access.may(access.ANALYST):
                 value=shipped_cap["cap_amount"],
                 key=f"what_if_cap_{edited_model}",
                 help=definition("spend_cap"),
+                persist_state="session",
             ).strip()
             cap_policy = cap_right.segmented_control(
                 "At the cap",
@@ -279,6 +307,7 @@ if access.may(access.ANALYST):
                 }.get,
                 required=True,
                 key=f"what_if_cap_policy_{edited_model}",
+                persist_state="session",
             )
             edited_model_caps = pd.DataFrame(
                 [
@@ -295,6 +324,13 @@ if access.may(access.ANALYST):
                 and cap_amount == shipped_cap["cap_amount"]
                 and (not cap_amount or cap_policy == (shipped_cap["cap_policy"] or "hard"))
             )
+            if changed:
+                st.session_state[KEPT_PREFIX + edited_model] = {
+                    "components": edited_components[components.columns],
+                    "tiers": edited_tiers[tiers.columns],
+                }
+            else:
+                st.session_state.pop(KEPT_PREFIX + edited_model, None)
             found = price_book.problems(edited_components, edited_tiers, edited_model_caps)
             if found:
                 st.error(

@@ -518,6 +518,23 @@ def test_the_analyst_sets_a_hard_cap_in_the_what_if_and_sees_what_it_gives_up(
         shown = pd.read_csv(download.value.path())
         page.get_by_text("Spend caps", exact=True).scroll_into_view_if_needed()
         page.screenshot(path=str(ARTIFACTS / "shadow_billing_hard_cap.png"))
+
+        # The edit outlives a visit to another page (it vanished without a word), until Reset.
+        nav = page.locator("[data-testid='stSidebarNav'] a")
+        nav.filter(has_text="Overview").click()
+        wait_for_app_run(page)
+        nav.filter(has_text="Shadow billing").click()
+        expect(page.get_by_text("kept from your last visit to this page")).to_be_visible(
+            timeout=WAIT_MS
+        )
+        wait_for_app_run(page)
+        assert "(edited)" in page.locator("[data-testid='stMain']").first.inner_text()
+        page.get_by_role("button", name="Reset to the build's book").click()
+        expect(page.get_by_text("kept from your last visit to this page")).to_have_count(
+            0, timeout=WAIT_MS
+        )
+        wait_for_app_run(page)
+        assert "(edited)" not in page.locator("[data-testid='stMain']").first.inner_text()
     edited = shown[shown["Proposal"].str.endswith("(edited)")].set_index("Segment")
     assert list(edited["Capped line"].unique()) == ["whole bill"]
     assert list(edited["Policy"].unique()) == ["hard"]
