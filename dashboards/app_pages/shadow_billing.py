@@ -541,8 +541,10 @@ if pool_rows is not None and not pool_rows.empty:
         "(prepaid, not yet served: a liability) and the units that expired (breakage), both at "
         "the pool's price per unit."
         + (
-            f" The figures are the build's: the edited {names[edited_model]} is not shown here."
-            if edited is not None
+            # only when the edited proposal has a pool: the figures below are the build's
+            f" The figures are the build's: the edit of "
+            f"{names[edited_model].removesuffix(' (edited)')} is not shown here."
+            if edited is not None and edited_model in set(pool_rows["price_model_id"])
             else ""
         )
     )
