@@ -197,7 +197,7 @@ def test_a_later_import_keeps_the_seat_ledger_and_adds_only_new_changes(tmp_path
     assert not [f for f in result.findings if f.object_id == "sub_acme"]
 
 
-def test_a_discount_is_a_line_and_files_the_import_does_not_read_are_reported(tmp_path):
+def test_a_discount_is_a_line_and_what_the_import_does_not_map_is_reported(tmp_path):
     # A coupon of $100.00 on acme's June invoice (14 seats x $50 = $700.00): Stripe keeps its
     # subtotal at 70000 cents and takes the discount off the total (60000). The contract's
     # subtotal is the sum of the lines, so the discount is a line (-100.00) and the subtotal
@@ -214,6 +214,8 @@ def test_a_discount_is_a_line_and_files_the_import_does_not_read_are_reported(tm
             found["total"] -= 10000
     (source / "invoices.jsonl").write_text("".join(json.dumps(i) + "\n" for i in invoices))
     (source / "credit_notes.jsonl").write_text('{"id": "cn_1", "object": "credit_note"}\n')
+    with (source / "customers.jsonl").open("a", encoding="utf-8") as handle:
+        handle.write('{"id": "cus_gone", "object": "customer", "deleted": true}\n')
     landing = tmp_path / "landing"
     landing.mkdir()
     write_fx_rates(landing)
@@ -233,7 +235,10 @@ def test_a_discount_is_a_line_and_files_the_import_does_not_read_are_reported(tm
     ]
     (discount,) = [row for row in lines if row["line_type"] == "discount"]
     assert discount["line_id"] == "in_acme_3:di_spring"
-    assert ("file", "credit_notes.jsonl") in [(f.object_type, f.object_id) for f in result.skipped]
+    skipped = {(f.object_type, f.object_id): f.reason for f in result.skipped}
+    assert ("file", "credit_notes.jsonl") in skipped
+    # a deleted customer was reported as one without a segment
+    assert skipped[("customer", "cus_gone")] == "a deleted customer (Stripe keeps only its id)"
 
 
 def test_a_line_that_is_not_json_is_a_clear_error(tmp_path):

@@ -207,6 +207,15 @@ class _Mapper:
     # ---- customers -> accounts
     def customers(self, customers: list[dict]) -> None:
         for customer in customers:
+            if customer.get("deleted"):
+                # Stripe keeps only a deleted customer's id: nothing to map an account from
+                self.report(
+                    SKIPPED,
+                    "customer",
+                    customer["id"],
+                    "a deleted customer (Stripe keeps only its id)",
+                )
+                continue
             metadata = customer.get("metadata") or {}
             segment = metadata.get(self.segment_key)
             if segment not in SEGMENTS:
