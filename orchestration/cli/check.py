@@ -56,6 +56,22 @@ def run(args: argparse.Namespace) -> int:
         f"{totals['rows_loaded']:,} would load, {totals['rows_duplicate']:,} duplicate, "
         f"{totals['rows_quarantined']:,} quarantined; {len(rejected)} file(s) would be rejected"
     )
+    if against is None:
+        # a first load: say which exports the warehouse needs and no file in the folder brings
+        from orchestration.lib.contract import EXPORTS
+
+        delivered = {verdict.report.export for verdict in verdicts if not verdict.rejected}
+        missing = [
+            name
+            for name, export in EXPORTS.items()
+            if not export.optional_export and name not in delivered
+        ]
+        if missing:
+            print(
+                f"note: no file of the required export(s) {', '.join(missing)}: a first refresh "
+                "builds without them, and every figure that needs them stays empty "
+                "(docs/exports.md lists what each export holds)"
+            )
     for verdict in rejected:
         print(f"rejected: {verdict.report.message}", file=sys.stderr)
     return 1 if rejected else 0

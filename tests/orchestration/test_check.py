@@ -247,3 +247,15 @@ def test_the_command_prints_every_file_exits_non_zero_on_a_rejected_file_and_cha
     completed = _seatshift_check(shutil.copytree(SEEDS_DIR, tmp_path / "clean"), warehouse)
     assert completed.returncode == 0, completed.stderr
     assert "0 file(s) would be rejected" in completed.stdout
+    assert "no file of the required export" not in completed.stdout
+
+    # A first load that lacks exports said nothing of them (an empty folder: "0 file(s)" and
+    # exit 0). It names them; the refresh builds without them, so this is a note, not a refusal.
+    (tmp_path / "accounts_only").mkdir()
+    shutil.copy(SEEDS_DIR / "accounts__crm.csv", tmp_path / "accounts_only")
+    completed = _seatshift_check(tmp_path / "accounts_only", warehouse)
+    assert completed.returncode == 0, completed.stderr
+    assert (
+        "note: no file of the required export(s) plans, subscriptions, seat_events, usage_events, "
+        "invoices, invoice_lines: a first refresh builds without them"
+    ) in completed.stdout
