@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from orchestration.lib.settings import DASHBOARD_ENTRYPOINT, refresh_status_path
@@ -29,6 +30,16 @@ def published_warehouse(request: pytest.FixtureRequest) -> Path:
         return Path(request.getfixturevalue("sample_warehouse"))
     except pytest.FixtureLookupError:
         pytest.skip("needs the `sample_warehouse` fixture of tests/conftest.py")
+
+
+def published_months(warehouse: Path) -> list:
+    """The months of the build (fct_account_month's), first to last: what the period slider
+    offers."""
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        rows = connection.execute(
+            "select distinct month from marts.fct_account_month order by month"
+        ).fetchall()
+    return [month for (month,) in rows]
 
 
 def private_copy(warehouse: Path, folder: Path) -> Path:

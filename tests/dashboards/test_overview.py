@@ -20,7 +20,12 @@ from streamlit.elements.lib import policies
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import REPO_ROOT
-from tests.dashboards._support import ENTRYPOINT, SEGMENT_LABELS, published_warehouse
+from tests.dashboards._support import (
+    ENTRYPOINT,
+    SEGMENT_LABELS,
+    published_months,
+    published_warehouse,
+)
 
 DBT = Path(sys.executable).with_name("dbt")
 SEATSHIFT = Path(sys.executable).with_name("seatshift")
@@ -185,13 +190,7 @@ def test_a_link_naming_the_period_by_id_keeps_it_on_the_next_run(sample, monkeyp
     # date and failed ("'datetime.date' object is not iterable"), and a link naming one month
     # failed at once ("tuple index out of range"). The linked months are now the range's
     # default: two runs, no exception, the period the link named (one month: from it to it).
-    with duckdb.connect(str(sample), read_only=True) as conn:
-        listed = [
-            month
-            for (month,) in conn.execute(
-                "select distinct month from marts.fct_account_month order by month"
-            ).fetchall()
-        ]
+    listed = published_months(sample)
     linked = [listed[1], listed[-2]][:months]
     monkeypatch.setenv("SEATSHIFT_WAREHOUSE", str(sample))
     app = AppTest.from_file(ENTRYPOINT, default_timeout=60)

@@ -20,6 +20,7 @@ from tests.dashboards._support import (
     ENTRYPOINT,
     SEGMENT_LABELS,
     private_copy,
+    published_months,
     published_warehouse,
 )
 
@@ -554,13 +555,7 @@ def test_a_narrowed_period_says_which_figures_follow_it(sample):
     app = _shadow_page()
     assert not [c.value for c in app.caption if "sidebar's period" in c.value]
     months = app.select_slider(key="period").options  # as the slider writes them: "Feb 2025"
-    with duckdb.connect(str(sample), read_only=True) as connection:
-        listed = [
-            month
-            for (month,) in connection.execute(
-                "select distinct month from marts.fct_account_month order by month"
-            ).fetchall()
-        ]
+    listed = published_months(sample)
 
     narrowed = AppTest.from_file(ENTRYPOINT, default_timeout=60)
     narrowed.query_params["period"] = [f"{listed[1]:%Y-%m-%d}", f"{listed[-2]:%Y-%m-%d}"]
