@@ -194,7 +194,7 @@ def test_a_build_older_than_the_dashboard_says_to_refresh(sample, tmp_path, monk
     assert not app.exception, app.exception
     warnings = [warning.value for warning in app.warning]
     assert any(
-        warning.startswith("Could not read the control group's match. The published build "
-                         "predates this version of the dashboard: run a refresh")
+        warning.startswith("Could not read the control group's match. The published "
+                         "warehouse lacks it: a build older than this version of the dashboard")
         for warning in warnings
     ), warnings  # fmt: skip

@@ -167,8 +167,9 @@ def _older_build_hint(error: duckdb.Error) -> str:
         "not found" in str(error) or "does not exist" in str(error)
     ):
         return (
-            " The published build predates this version of the dashboard: run a refresh "
-            "(`seatshift refresh`) to rebuild it with the current models."
+            " The published warehouse lacks it: a build older than this version of the "
+            "dashboard, or none yet. Run a refresh (`seatshift refresh`) to build it with the "
+            "current models."
         )
     return ""
 
