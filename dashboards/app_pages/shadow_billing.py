@@ -231,16 +231,18 @@ if access.may(access.ANALYST):
         for key, value in st.session_state.items()
         if key.startswith(KEPT_PREFIX)
     }
-    with st.expander("What-if: edit a proposal and re-rate the history", expanded=bool(kept_edits)):
+    # a kept edit comes back selected; else the proposal the Overview recommends
+    first = next((model for model in proposals if model in kept_edits), recommended)
+    kept_notice = st.empty()  # above the what-if, which stays folded: the page shows the edit
+    with st.expander("What-if: edit a proposal and re-rate the history"):
         st.caption(definition("what_if"))
         edited_model = st.selectbox(
             "Proposal to edit",
             proposals,
-            index=proposals.index(recommended) if recommended in proposals else 0,
+            index=proposals.index(first) if first in proposals else 0,
             format_func=lambda model: names.get(model, model),
             help="The proposal the Overview recommends comes selected.",
             key=EDITED_MODEL_KEY,
-            persist_state="session",
         )
         book = guarded(queries.price_book, edited_model)
         if book is not None:
@@ -261,9 +263,10 @@ if access.may(access.ANALYST):
                 st.session_state[base_key] = kept_edits.get(edited_model)
             base = st.session_state.get(base_key)
             if base is not None:
-                st.info(
+                kept_notice.info(
                     f"Your edit of {names[edited_model]}, kept from your last visit to this "
-                    "page: every figure below shows it. **Reset** returns to the build's book.",
+                    "page: every figure below shows it. **Reset to the build's book**, in the "
+                    "what-if, returns to the build's figures.",
                     icon=":material/edit:",
                 )
             if st.button("Reset to the build's book", key=f"what_if_reset_{edited_model}"):
@@ -292,22 +295,21 @@ if access.may(access.ANALYST):
             cap_left, cap_right = st.columns([1, 1])
             cap_amount = cap_left.text_input(
                 "Spend cap on the whole bill, per month (USD; empty: none)",
-                value=shipped_cap["cap_amount"],
+                value=shipped_cap["cap_amount"] if base is None else base["cap_amount"],
                 key=f"what_if_cap_{edited_model}",
                 help=definition("spend_cap"),
-                persist_state="session",
             ).strip()
             cap_policy = cap_right.segmented_control(
                 "At the cap",
                 ["hard", "soft"],
-                default=shipped_cap["cap_policy"] or "hard",
+                default=(shipped_cap["cap_policy"] if base is None else base["cap_policy"])
+                or "hard",
                 format_func={
                     "hard": "Hard: the bill stops",
                     "soft": "Soft: an alert only",
                 }.get,
                 required=True,
                 key=f"what_if_cap_policy_{edited_model}",
-                persist_state="session",
             )
             edited_model_caps = pd.DataFrame(
                 [
@@ -328,6 +330,8 @@ if access.may(access.ANALYST):
                 st.session_state[KEPT_PREFIX + edited_model] = {
                     "components": edited_components[components.columns],
                     "tiers": edited_tiers[tiers.columns],
+                    "cap_amount": cap_amount,
+                    "cap_policy": cap_policy,
                 }
             else:
                 st.session_state.pop(KEPT_PREFIX + edited_model, None)

@@ -512,7 +512,11 @@ def test_the_analyst_sets_a_hard_cap_in_the_what_if_and_sees_what_it_gives_up(
         expect(cap).to_be_visible(timeout=WAIT_MS)
         cap.fill("1000")
         cap.press("Enter")
-        expect(page.get_by_text("Re-rated", exact=False).first).to_be_visible(timeout=WAIT_MS)
+        # the what-if's own message: "re-rated" alone also matches captions that were there
+        # before the edit (case-insensitively), and the download could then race the re-rating
+        expect(page.get_by_text(re.compile(r"^Re-rated [0-9,]+ accounts in"))).to_be_visible(
+            timeout=WAIT_MS
+        )
         wait_for_app_run(page)
         with page.expect_download(timeout=WAIT_MS) as download:
             page.locator(".st-key-download_spend_caps button").click()
@@ -530,6 +534,7 @@ def test_the_analyst_sets_a_hard_cap_in_the_what_if_and_sees_what_it_gives_up(
         )
         wait_for_app_run(page)
         assert "(edited)" in page.locator("[data-testid='stMain']").first.inner_text()
+        page.get_by_text("What-if: edit a proposal and re-rate the history").click()
         page.get_by_role("button", name="Reset to the build's book").click()
         expect(page.get_by_text("kept from your last visit to this page")).to_have_count(
             0, timeout=WAIT_MS
