@@ -281,12 +281,10 @@ if focus == "all" and passing:
 elif pilots is not None and pilots.empty:
     st.info("No account of this segment paid in the window.")
 elif pilots is not None:
-    eligible = int(pilots["is_pilot_eligible"].sum())
     st.caption(
-        f"{count(eligible)} of {count(len(pilots))} accounts of {segment_label(focus)} "
-        f"may pilot {names.get(pilot_model, pilot_model)} (paying now, never shocked in the "
-        "window, and a bill change at the switch within the limits); the best "
-        f"{min(PILOT_ROWS, len(pilots))} by fit score below, every account in the download.",
+        decision.pilot_count_text(pilots, names.get(pilot_model, pilot_model))
+        + f" The best {min(PILOT_ROWS, len(pilots))} by fit score below, every account in the "
+        "download.",
         help=definition("pilot_eligibility"),
     )
     pilot_table = decision.pilot_table(pilots)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from dashboards.lib.definitions import segment_label
-from dashboards.lib.format import MISSING, percent
+from dashboards.lib.format import MISSING, count, percent
 from dashboards.lib.shaping import signed_percent
 from orchestration.lib.contract import EXPORTS
 
@@ -375,6 +375,31 @@ PILOT_HEADERS = {
     "billable_seats": "Seats now",
     "ineligible_reason": "Why not",
 }
+
+
+def pilot_count_text(pilots: pd.DataFrame, model_name: str) -> str:
+    """How many accounts of one segment may pilot a proposal, out of the accounts paying at the
+    trigger's month (the base the revenue under choice counts too), then how many more were billed
+    in the window but pay nothing now, and why each of the others may not (fct_pilot_accounts'
+    own reasons, most common first)."""
+    eligible = int(pilots["is_pilot_eligible"].sum())
+    paying = pilots[pilots["is_active"].astype(bool)]
+    segment = segment_label(str(pilots["segment"].iloc[0]))
+    month = pd.Timestamp(pilots["as_of_month"].iloc[0])
+    text = (
+        f"{count(eligible)} of the {count(len(paying))} accounts of {segment} paying at "
+        f"{month:%b %Y} may pilot {model_name} (never shocked in the window, and a bill change "
+        "at the switch within the limits)"
+    )
+    lapsed = len(pilots) - len(paying)
+    if lapsed:
+        text += f"; {count(lapsed)} more were billed in the window and pay nothing now"
+    reasons = paying["ineligible_reason"].dropna().value_counts()
+    if len(reasons):
+        text += ". The others: " + "; ".join(
+            f"{reason} ({count(int(accounts))})" for reason, accounts in reasons.items()
+        )
+    return text + "."
 
 
 def pilot_table(pilots: pd.DataFrame) -> pd.DataFrame:

@@ -362,10 +362,11 @@ def _pilot_section(segment: str, price_model_id: str, names, passing: list[str])
     )
     for column in ("MRR in the window (USD)", "On the proposal (USD)"):
         table[column] = table[column].map(money)
-    eligible = int(pilots["is_pilot_eligible"].sum())
+    said = decision.pilot_count_text(pilots, names.get(price_model_id, price_model_id))
     return (
-        title + f"<p class='muted'>{count(eligible)} of {count(len(pilots))} accounts may pilot; "
-        f"the best {len(table)} by fit score.</p>" + _table(table)
+        title
+        + f"<p class='muted'>{_e(said)} The best {len(table)} by fit score below.</p>"
+        + _table(table)
     )
 
 

@@ -4,6 +4,7 @@ rebuilt by dbt with the same vars; `seatshift report` writes the pack with the p
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import os
@@ -23,6 +24,7 @@ from tests.conftest import REPO_ROOT
 from tests.dashboards._support import (
     ENTRYPOINT,
     SEGMENT_LABELS,
+    decision_pack,
     published_months,
     published_warehouse,
 )
@@ -141,6 +143,56 @@ def test_the_proposals_and_the_pilot_list_equal_the_marts(sample, monkeypatch):
     assert list(pilot["Account"]) == [account for account, _ in ranked][: len(pilot)]
     assert list(pilot["Fit score"]) == pytest.approx([score for _, score in ranked][: len(pilot)])
     assert not app.exception
+
+
+def test_the_pilot_lists_count_shares_its_base_with_the_revenue_under_choice(
+    sample, monkeypatch, tmp_path
+):
+    """The pilot list's caption counts out of the accounts paying at the trigger's month, the base
+    the revenue-under-choice table says ("N of M switch"); the accounts billed earlier in the window
+    that pay nothing now, and every other reason, are named with their counts from the mart; the
+    decision pack's pilot list says the same."""
+    app = run_overview(monkeypatch, sample)
+    model = app.selectbox[0].value
+    with duckdb.connect(str(sample), read_only=True) as conn:
+        (base,) = conn.execute(
+            """
+            select accounts from marts.fct_customer_choice_by_segment
+            where segment = 'mid_market' and price_model_id = ?
+            """,
+            [model],
+        ).fetchone()
+        eligible, lapsed, month = conn.execute(
+            """
+            select count(*) filter (where is_pilot_eligible), count(*) filter (where not is_active),
+                any_value(as_of_month)
+            from marts.fct_pilot_accounts
+            where segment = 'mid_market' and price_model_id = ?
+            """,
+            [model],
+        ).fetchone()
+        reasons = conn.execute(
+            """
+            select ineligible_reason, count(*) from marts.fct_pilot_accounts
+            where segment = 'mid_market' and price_model_id = ? and is_active
+                and ineligible_reason is not null
+            group by all
+            """,
+            [model],
+        ).fetchall()
+    caption = next(c.value for c in app.caption if "may pilot" in c.value)
+    assert caption.startswith(
+        f"{eligible} of the {base} accounts of Mid-market paying at {month:%b %Y} may pilot "
+    )
+    assert (f"; {lapsed} more were billed in the window and pay nothing now" in caption) == (
+        lapsed > 0
+    )
+    for reason, accounts in reasons:
+        assert f"{reason} ({accounts})" in caption
+    assert not app.exception
+    pack = decision_pack(sample, tmp_path, "mid_market", model)
+    pilot_section = pack[pack.index("<h2>Pilot list: ") :]
+    assert html.escape(caption.split(" The best ")[0]) in pilot_section
 
 
 def test_every_segment_can_be_looked_into_without_a_traceback(sample, monkeypatch):

@@ -95,7 +95,8 @@ def pilot_accounts(segment: str, price_model_id: str) -> pd.DataFrame:
             pilots.bill_change_pct, pilots.automation_share, pilots.margin_change,
             pilots.ineligible_reason,
             pilots.actual_usd, pilots.shadow_usd, pilots.shocked_months,
-            pilots.billable_seats, pilots.actual_gross_margin, pilots.shadow_gross_margin,
+            pilots.is_active, pilots.billable_seats, pilots.actual_gross_margin,
+            pilots.shadow_gross_margin,
             pilots.bill_fit, pilots.automation_fit, pilots.margin_fit, pilots.as_of_month,
             pilots.window_months
         from marts.fct_pilot_accounts as pilots
