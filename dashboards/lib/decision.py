@@ -15,7 +15,7 @@ import pandas as pd
 
 from dashboards.lib.definitions import segment_label
 from dashboards.lib.format import MISSING, count, percent
-from dashboards.lib.shaping import signed_percent
+from dashboards.lib.shaping import signed_percent, verdict_headline
 from orchestration.lib.contract import EXPORTS
 
 STATUS_ORDER = {"crossed": 0, "watch": 1, "healthy": 2}
@@ -317,19 +317,17 @@ def window_text(verdicts: pd.DataFrame) -> str:
 
 
 def segment_verdict(verdicts: pd.DataFrame, segments: list[str], window: str) -> tuple[bool, str]:
-    """A proposal's verdict over `segments` (verdicts indexed by segment): it passes only when it
-    passes in every one. Returns (passes everywhere, headline)."""
-    passing = [s for s in segments if s in verdicts.index and verdicts.loc[s, "is_proposal_viable"]]
-    failing = [s for s in segments if s in verdicts.index and s not in passing]
-    named = ", ".join
-    if not failing and len(passing) == len(segments):
-        return True, f"passes in {named(map(segment_label, passing))} ({window})"
-    parts = []
-    if failing:
-        parts.append("fails in " + named(map(segment_label, failing)))
-    if passing:
-        parts.append("passes in " + named(map(segment_label, passing)))
-    return False, "; ".join(parts) + f" ({window})"
+    """A proposal's verdict by the trigger over `segments` (verdicts indexed by segment), as
+    shaping.verdict_headline says it, with the trailing window: "passes in Mid-market (12 months
+    to Oct 2026)"."""
+    judged = [segment for segment in segments if segment in verdicts.index]
+    passes, headline = verdict_headline(
+        [segment for segment in judged if verdicts.loc[segment, "is_proposal_viable"]],
+        [segment for segment in judged if not verdicts.loc[segment, "is_proposal_viable"]],
+        [segment for segment in segments if segment not in verdicts.index],
+        missing_as="no verdict in",
+    )
+    return passes, f"{headline} ({window})"
 
 
 def verdict_figures(verdict: pd.Series) -> str:

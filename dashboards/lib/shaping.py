@@ -221,24 +221,45 @@ def guardrails_table(guardrails: pd.DataFrame, segments: list[str]) -> pd.DataFr
     return table.assign(segment=segment_labels(table["segment"]))
 
 
-def segment_verdict(rows: pd.DataFrame, segments: list[str]) -> tuple[bool, str]:
-    """One model's verdict over `segments`: it passes only when it passes in every one of them
-    (a pooled pass can hide a segment that fails). Returns (passes everywhere, headline)."""
-    present = set(rows["segment"])
-    failing = [row.segment for row in rows.itertuples() if not row.is_passing]
-    passing = [row.segment for row in rows.itertuples() if row.is_passing]
-    missing = [segment for segment in segments if segment not in present]
-    named = ", ".join
+def verdict_headline(
+    passing: list[str],
+    failing: list[str],
+    missing: list[str],
+    *,
+    judged_by: str = "",
+    missing_as: str = "no billed months in",
+) -> tuple[bool, str]:
+    """A proposal's verdict over several segments, as one headline: it passes only when it passes
+    in every one (a pooled pass can hide a segment that fails), and a segment without a verdict
+    (`missing`) is said and is no pass. Returns (passes everywhere, headline). The one wording of
+    the guardrails' whole-history verdict (segment_verdict) and the trigger's
+    (decision.segment_verdict)."""
+
+    def named(segments: list[str]) -> str:
+        return ", ".join(map(segment_label, segments))
+
     if not failing and not missing:
-        return True, "passes the guardrails in " + named(map(segment_label, passing))
+        return True, f"passes{judged_by} in {named(passing)}"
     parts = []
     if failing:
-        parts.append("fails the guardrails in " + named(map(segment_label, failing)))
+        parts.append(f"fails{judged_by} in {named(failing)}")
     if passing:
-        parts.append("passes in " + named(map(segment_label, passing)))
+        parts.append(f"passes in {named(passing)}")
     if missing:
-        parts.append("no billed months in " + named(map(segment_label, missing)))
+        parts.append(f"{missing_as} {named(missing)}")
     return False, "; ".join(parts)
+
+
+def segment_verdict(rows: pd.DataFrame, segments: list[str]) -> tuple[bool, str]:
+    """One model's verdict by its guardrails over `segments` (rows of guardrails_of_segments),
+    as verdict_headline says it."""
+    present = set(rows["segment"])
+    return verdict_headline(
+        [row.segment for row in rows.itertuples() if row.is_passing],
+        [row.segment for row in rows.itertuples() if not row.is_passing],
+        [segment for segment in segments if segment not in present],
+        judged_by=" the guardrails",
+    )
 
 
 def guardrail_figures(row: pd.Series) -> str:

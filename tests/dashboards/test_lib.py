@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pytest
 
-from dashboards.lib import charts, pilot, pools, road_ahead, shaping
+from dashboards.lib import charts, decision, pilot, pools, road_ahead, shaping
 from dashboards.lib.format import (
     ago,
     count,
@@ -454,6 +454,28 @@ def test_a_model_passes_only_when_every_segment_shown_passes(tmp_path, monkeypat
     failing_row = judged.set_index("segment").loc["smb"]
     assert shaping.failure_reason(failing_row) == "Revenue outside the range"
     assert shaping.failure_reason(judged.set_index("segment").loc["enterprise"]) == ""
+
+
+def test_the_triggers_verdict_over_segments_says_a_segment_it_did_not_judge(tmp_path, monkeypatch):
+    # Regression: a segment without a trigger row made the verdict red while its headline said
+    # "passes in ..." and nothing of the segment left out.
+    monkeypatch.setenv("SEATSHIFT_WAREHOUSE", str(tmp_path / "none.duckdb"))
+    verdicts = pd.DataFrame(
+        {"segment": ["mid_market", "smb"], "is_proposal_viable": [True, False]}
+    ).set_index("segment")
+    window = "12 months to Oct 2026"
+    assert decision.segment_verdict(verdicts, ["mid_market"], window) == (
+        True,
+        "passes in Mid market (12 months to Oct 2026)",
+    )
+    assert decision.segment_verdict(verdicts, ["smb", "mid_market"], window) == (
+        False,
+        "fails in Smb; passes in Mid market (12 months to Oct 2026)",
+    )
+    assert decision.segment_verdict(verdicts, ["mid_market", "enterprise"], window) == (
+        False,
+        "passes in Mid market; no verdict in Enterprise (12 months to Oct 2026)",
+    )
 
 
 def test_guardrail_figures_show_each_figure_beside_its_limit():
