@@ -18,6 +18,7 @@ import pandas as pd
 from dashboards.lib import caps, charts, choice, decision, margin, pilot, pools, queries, road_ahead
 from dashboards.lib.definitions import label, segment_label, segment_labels
 from dashboards.lib.format import MISSING, count, counted, money, percent, timestamp
+from dashboards.lib.shaping import signed_percent
 
 PILOT_ROWS = 25
 
@@ -205,7 +206,7 @@ def _proposals_section(triggers, segment, names) -> str:
     proposals = decision.proposals_at(triggers, segment)
     table = decision.proposals_table(proposals, names)
     table["Shadow bill-shock rate"] = table["Shadow bill-shock rate"].map(percent)
-    table["Revenue change"] = table["Revenue change"].map(_signed_percent)
+    table["Revenue change"] = table["Revenue change"].map(signed_percent)
     window = int(proposals["window_months"].max()) if len(proposals) else 0
     return (
         f"<h2>Which proposal passes in {_e(segment_label(segment))}</h2>"
@@ -262,7 +263,7 @@ def _shadow_section(names) -> str:
             "Segment": segment_labels(guardrails["segment"]),
             "Actual billings (USD)": guardrails["actual_usd"].map(money),
             "Shadow billings (USD)": guardrails["shadow_usd"].map(money),
-            "Revenue change": guardrails["revenue_delta_pct"].map(_signed_percent),
+            "Revenue change": guardrails["revenue_delta_pct"].map(signed_percent),
             "Bill-shock rate": guardrails["bill_shock_rate"].map(percent),
             "Winners": guardrails["winners_share"].map(percent),
             "Losers": guardrails["losers_share"].map(percent),
@@ -355,7 +356,7 @@ def _pilot_section(segment: str, price_model_id: str, names, passing: list[str])
         return title + "<p>No account of this segment was billed in the window.</p>"
     table = decision.pilot_table(pilots).head(PILOT_ROWS)
     table["Fit score"] = table["Fit score"].map(lambda score: f"{score:.2f}")
-    table["Bill change"] = table["Bill change"].map(_signed_percent)
+    table["Bill change"] = table["Bill change"].map(signed_percent)
     table["Automation share"] = table["Automation share"].map(percent)
     table["Margin change (points)"] = table["Margin change (points)"].map(
         lambda points: MISSING if pd.isna(points) else f"{points:+.1f}"
@@ -500,7 +501,7 @@ def _plan_section(segment: str, price_model_id: str, names) -> str:
             "Accounts": waves["accounts"].map(count),
             "MRR now (USD a month)": waves["current_monthly_usd"].map(money),
             "MRR on the proposal (USD a month)": waves["proposed_monthly_usd"].map(money),
-            "Change": waves["delta_pct"].map(_signed_percent),
+            "Change": waves["delta_pct"].map(signed_percent),
             "Credited accounts": waves["credited_accounts"].map(count),
             "Transition credits (USD)": waves["transition_credit_total_usd"].map(money),
             "Shocked without credit": waves["shocked_without_credit"].map(count),
@@ -651,11 +652,6 @@ def _text(value: object) -> str:
 
 def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
-
-
-def _signed_percent(fraction: float | None) -> str:
-    text = percent(fraction)
-    return text if text == MISSING or text.startswith("-") else "+" + text
 
 
 def _is_number(value: object) -> bool:
