@@ -442,7 +442,7 @@ st.caption(
     "for reference. A proposal passes only where it passes in every segment shown (the "
     "sidebar's segments, or all of them): pooled over the portfolio, a segment's failure can "
     "hide behind the others. Revenue compares invoice subtotals before tax. An edited proposal "
-    "is judged over the whole history."
+    "is judged the same way, over its re-rated bills."
 )
 narrowed = period_narrowed(filters)
 if narrowed:
@@ -453,6 +453,18 @@ if narrowed:
     )
 all_verdicts = quietly(queries.migration_triggers)
 decided_now = decision.latest_verdicts(all_verdicts) if all_verdicts is not None else None
+# an edited proposal is judged by the trigger too, over its re-rated bills (rating.what_if);
+# a build from before the trigger's SQL could do so judges it over the whole history
+edited_trigger = edited.get("trigger") if edited is not None else None
+edited_judged = edited_trigger is not None and not edited_trigger.empty
+if edited_judged and decided_now is not None:
+    decided_now = pd.concat(
+        [
+            decided_now[decided_now["price_model_id"] != edited_model],
+            decision.latest_verdicts(edited_trigger),
+        ],
+        ignore_index=True,
+    )
 if guardrails is not None and not guardrails.empty:
     for model in (*chosen, *current_model):
         model_rows = shaping.guardrails_of_model(guardrails, model)
@@ -467,7 +479,8 @@ if guardrails is not None and not guardrails.empty:
             choices[choices["price_model_id"] == model] if choices is not None else None,
             decided=(
                 decided_now[decided_now["price_model_id"] == model]
-                if decided_now is not None and not (edited is not None and model == edited_model)
+                if decided_now is not None
+                and not (edited is not None and model == edited_model and not edited_judged)
                 else None
             ),
         )

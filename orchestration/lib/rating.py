@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -47,6 +47,17 @@ CHOICE_RELATION = "rating_customer_choice"
 # The build's price models (offered_as, is_current_model), of which the what-if's choice weighs
 # those it rated.
 BUILD_MODELS_RELATION = "build_price_models"
+# The migration trigger's SQL (rpt_trigger_sql) and what it reads beside a proposal's bills: the
+# build's signals per segment and month (price-book free), and its thresholds in force.
+TRIGGER_JUDGE_SQL_NAME = "judge"
+TRIGGER_WINDOWS_SQL_NAME = "shadow_windows"
+TRIGGER_SEGMENT_SIGNALS_RELATION = "build_trigger_segment_signals"
+TRIGGER_THRESHOLDS_RELATION = "build_trigger_thresholds"
+TRIGGER_SIGNAL_COLUMNS = (
+    "segment", "month", "accounts", "billable_seats", "tasks", "agent_tasks", "tokens",
+    "automation_share", "automation_change_6m", "seat_growth_6m", "usage_growth_6m",
+    "token_growth_6m", "nrr", "median_seat_utilization",
+)  # fmt: skip
 COMPONENT_COLUMNS = (
     "price_model_id",
     "component_id",
@@ -283,6 +294,9 @@ class WhatIfWorkspace:
 
     connection: duckdb.DuckDBPyConnection
     sql: dict[str, str]
+    # rpt_trigger_sql: sql_name -> (sql_text, the thresholds it binds); empty for a build
+    # published before it held `shadow_windows`
+    trigger_sql: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
 
 
 # What the what-if reads of a rated line: the build's shadow-invoice SQL its amounts and cap flag,
@@ -443,12 +457,53 @@ def what_if_workspace(warehouse: Path) -> WhatIfWorkspace:
                 """
             )
             sql = read_rating_sql(connection, "published")
+            trigger_sql = _copy_trigger_inputs(connection)
         finally:
             connection.execute("detach published")
     except BaseException:
         connection.close()
         raise
-    return WhatIfWorkspace(connection, sql)
+    return WhatIfWorkspace(connection, sql, trigger_sql)
+
+
+def _copy_trigger_inputs(connection: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, list[str]]]:
+    """The build's trigger SQL (rpt_trigger_sql), its signals per segment and month and its
+    thresholds in force, copied from the attached `published` warehouse; nothing for a build
+    whose rpt_trigger_sql has no `shadow_windows`."""
+    (found,) = connection.execute(
+        """
+        select count(*) from duckdb_tables()
+        where database_name = 'published' and schema_name = 'marts'
+            and table_name = 'rpt_trigger_sql'
+        """
+    ).fetchone()
+    if not found:
+        return {}
+    queries = {
+        name: (text, [parameter for parameter in names.split(",") if parameter])
+        for name, text, names in connection.execute(
+            "select sql_name, sql_text, parameter_names from published.marts.rpt_trigger_sql"
+        ).fetchall()
+    }
+    if TRIGGER_WINDOWS_SQL_NAME not in queries or TRIGGER_JUDGE_SQL_NAME not in queries:
+        return {}
+    connection.execute(
+        f"""
+        create table {TRIGGER_SEGMENT_SIGNALS_RELATION} as
+        select distinct {", ".join(TRIGGER_SIGNAL_COLUMNS)}
+        from published.marts.fct_migration_triggers
+        """
+    )
+    connection.execute(
+        f"""
+        create table {TRIGGER_THRESHOLDS_RELATION} as
+        select name, cast(value as double) as value
+        from published.marts.rpt_settings
+        where list_contains(?, name)
+        """,
+        [queries[TRIGGER_JUDGE_SQL_NAME][1]],
+    )
+    return queries
 
 
 def price_book_as_text(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
@@ -556,7 +611,10 @@ def what_if(
     model, segment and capped line, as fct_shadow_spend_caps: months over the cap, revenue
     given up, blocked units), and `choice` and `choice_by_segment` (each rated proposal offered
     beside the current model: the rows of fct_customer_choice and fct_customer_choice_by_segment,
-    by the build's own rule). Raises
+    by the build's own rule), and `trigger` (each rated proposal judged by the migration
+    trigger, the rows of fct_migration_triggers over the re-rated bills: every segment, month and
+    proposal; a proposal's own columns only, since a segment's status weighs every proposal of
+    the build). Raises
     RatingError with DuckDB's reason when the book cannot be rated (a cell that is not a number,
     an unknown charge model).
     """
@@ -585,6 +643,7 @@ def what_if(
             monthly = cursor.execute(_MONTHLY_SQL).df()
             caps = cursor.execute(_CAPS_SQL).df()
             choice, choice_by_segment = _customer_choice(cursor, workspace.sql)
+            trigger = _trigger_verdicts(cursor, workspace.trigger_sql)
     except duckdb.Error as error:
         raise RatingError(f"{type(error).__name__}: {error}") from error
     return {
@@ -594,6 +653,7 @@ def what_if(
         "caps": caps,
         "choice": choice,
         "choice_by_segment": choice_by_segment,
+        "trigger": trigger,
     }
 
 
@@ -620,6 +680,52 @@ def _customer_choice(
         " order by customer_choice_segment_id"
     ).df()
     return choice, by_segment
+
+
+def _trigger_verdicts(
+    cursor: duckdb.DuckDBPyConnection, trigger_sql: dict[str, tuple[str, list[str]]]
+) -> pd.DataFrame:
+    """The build's migration trigger (rpt_trigger_sql's shadow_windows, then judge, with the
+    thresholds in force) over the re-rated shadow invoices, for the proposals the edited book
+    rated (not the current model): fct_migration_triggers' rows, every segment and month. Empty
+    for a build published before the trigger's SQL could do so."""
+    if not trigger_sql:
+        return pd.DataFrame()
+    windows_sql, _ = trigger_sql[TRIGGER_WINDOWS_SQL_NAME]
+    judge_sql, names = trigger_sql[TRIGGER_JUDGE_SQL_NAME]
+    cursor.execute(
+        "create or replace temp view trigger_shadow_invoices as "
+        f"select * from {SHADOW_INVOICES_RELATION}"
+    )
+    cursor.execute(
+        "create or replace temp view trigger_segment_months as "
+        f"select distinct segment, month from {TRIGGER_SEGMENT_SIGNALS_RELATION}"
+    )
+    cursor.execute(
+        f"""
+        create or replace temp view trigger_proposals as
+        select distinct price_model_id from {SHADOW_INVOICES_RELATION}
+        where price_model_id not in (
+            select price_model_id from {BUILD_MODELS_RELATION} where is_current_model
+        )
+        """
+    )
+    cursor.execute(
+        f"""
+        create or replace temp table trigger_signals as
+        select signals.*, windows.* exclude (segment, month)
+        from {TRIGGER_SEGMENT_SIGNALS_RELATION} as signals
+        inner join ({windows_sql}) as windows
+            on signals.segment = windows.segment and signals.month = windows.month
+        """
+    )
+    thresholds = dict(
+        cursor.execute(f"select name, value from {TRIGGER_THRESHOLDS_RELATION}").fetchall()
+    )
+    return cursor.execute(
+        f"select * from ({judge_sql}) as verdicts order by segment, month, price_model_id",
+        {name: float(thresholds[name]) for name in names},
+    ).df()
 
 
 def format_amount(amount: Decimal) -> str:

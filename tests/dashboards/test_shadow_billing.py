@@ -95,6 +95,26 @@ def test_what_if_on_the_shipped_price_book_reproduces_the_marts(sample):
                 billed,
             ), (model, segment)
             assert bool(row["is_passing"]) == passing
+    # the migration trigger over the re-rated bills is the build's, row for row
+    with duckdb.connect(str(sample), read_only=True) as connection:
+        built = connection.execute(
+            """
+            select segment, month, price_model_id, window_months, billed_account_months,
+                shocked_account_months, shadow_usd, actual_usd, shadow_bill_shock_rate,
+                revenue_delta_pct, is_proposal_viable, proposal_failure_reason, is_triggered,
+                triggered_since, segment_status
+            from marts.fct_migration_triggers
+            order by segment, month, price_model_id
+            """
+        ).df()
+    judged = rerated["trigger"][list(built.columns)].reset_index(drop=True)
+    assert len(judged) == len(built) > 0
+    pd.testing.assert_frame_equal(
+        judged.astype({"shadow_usd": float, "actual_usd": float}),
+        built.astype({"shadow_usd": float, "actual_usd": float}),
+        check_dtype=False,
+        rtol=1e-12,
+    )
 
 
 def test_what_if_raises_the_hybrid_seat_price_by_exactly_seats_times_the_increase(sample):
@@ -117,6 +137,64 @@ def test_what_if_raises_the_hybrid_seat_price_by_exactly_seats_times_the_increas
     )
     assert increase == seat_months * 10
     assert elapsed < 1.0
+
+
+def test_an_edited_proposal_is_judged_by_the_trigger_over_its_trailing_window(sample):
+    """The what-if judges an edited proposal as the build judges the ones it priced: +10 USD on
+    the hybrid's seat fee adds 10 x the seats of the trigger's trailing window (months
+    m-(n-1)..m at the as-of month m, a sum taken independently from fct_rating_quantities) to its
+    shadow revenue there, and the verdict follows the revenue change against the range."""
+    components, tiers = queries.price_book(HYBRID)
+    edited = components.copy()
+    seats_row = edited["component_id"] == "seats"
+    edited.loc[seats_row, "unit_amount"] = edited.loc[seats_row, "unit_amount"] + 10
+    trigger = queries.what_if(edited, tiers)["trigger"]
+    assert set(trigger["price_model_id"]) == {HYBRID}
+    now = trigger[trigger["month"] == trigger["month"].max()].set_index("segment")
+    with duckdb.connect(str(sample), read_only=True) as connection:
+        (as_of, window, built_shadow) = connection.execute(
+            """
+            select month, window_months, shadow_usd from marts.fct_migration_triggers
+            where segment = 'all' and price_model_id = ?
+                and month = (select max(month) from marts.fct_migration_triggers)
+            """,
+            [HYBRID],
+        ).fetchone()
+        (window_seats,) = connection.execute(
+            """
+            select sum(quantity) from marts.fct_rating_quantities
+            where metric = 'seats' and month > ? - to_months(?) and month <= ?
+            """,
+            [as_of, window, as_of],
+        ).fetchone()
+    assert pd.Timestamp(trigger["month"].max()) == pd.Timestamp(as_of)
+    row = now.loc["all"]
+    assert int(row["window_months"]) == window
+    assert Decimal(str(row["shadow_usd"])) - built_shadow == window_seats * 10
+    # the verdict: the revenue change within the settings' range, the bill-shock rate below its
+    # limit
+    low, high, shock = (
+        _setting(sample, name)
+        for name in (
+            "guardrail_min_revenue_delta_pct",
+            "guardrail_max_revenue_delta_pct",
+            "guardrail_max_bill_shock_rate",
+        )
+    )
+    for segment, judged in now.iterrows():
+        expected = (
+            low <= float(judged["revenue_delta_pct"]) <= high
+            and float(judged["shadow_bill_shock_rate"]) < shock
+        )
+        assert bool(judged["is_proposal_viable"]) == expected, segment
+
+
+def _setting(warehouse: Path, name: str) -> float:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        (value,) = connection.execute(
+            "select value from marts.rpt_settings where name = ?", [name]
+        ).fetchone()
+    return float(value)
 
 
 def _winners_and_losers_by_hand(

@@ -6,7 +6,6 @@
 -- Ratios are rounded to 10 decimals before they are compared, so a share of exactly 30% or a
 -- change of exactly 10 points meets its threshold however the doubles fall.
 {%- set lookback = var('trigger_lookback_months') | int %}
-{%- set window = var('trigger_window_months') | int %}
 with
 
 account_months as (select * from {{ ref('fct_account_month') }}),
@@ -150,85 +149,9 @@ signals as (
             and shares.month = nrr_monthly.month
 ),
 
-shadow_by_segment as (
-    select
-        segment,
-        month,
-        price_model_id,
-        is_billed,
-        is_bill_shock,
-        shadow_usd,
-        actual_usd
-    from shadow_invoices
-    union all
-    select
-        'all' as segment,
-        month,
-        price_model_id,
-        is_billed,
-        is_bill_shock,
-        shadow_usd,
-        actual_usd
-    from shadow_invoices
-),
-
-shadow_monthly as (
-    select
-        segment,
-        month,
-        price_model_id,
-        sum(case when is_billed then 1 else 0 end) as billed_account_months,
-        sum(case when is_bill_shock then 1 else 0 end) as shocked_account_months,
-        sum(shadow_usd) as shadow_usd,
-        sum(actual_usd) as actual_usd
-    from shadow_by_segment
-    group by segment, month, price_model_id
-),
-
-shadow_grid as (
-    select
-        segment_months.segment,
-        segment_months.month,
-        proposals.price_model_id,
-        coalesce(shadow_monthly.billed_account_months, 0) as billed_account_months,
-        coalesce(shadow_monthly.shocked_account_months, 0) as shocked_account_months,
-        coalesce(shadow_monthly.shadow_usd, 0) as shadow_usd,
-        coalesce(shadow_monthly.actual_usd, 0) as actual_usd
-    from segment_months
-    cross join proposals
-    left join shadow_monthly
-        on segment_months.segment = shadow_monthly.segment
-            and segment_months.month = shadow_monthly.month
-            and proposals.price_model_id = shadow_monthly.price_model_id
-),
-
--- The trailing window m-(n-1)..m, fewer months at the start of the data.
-shadow_trailing as (
-    select
-        segment,
-        month,
-        price_model_id,
-        count(*) over trailing_window as window_months,
-        sum(billed_account_months) over trailing_window as billed_account_months,
-        sum(shocked_account_months) over trailing_window as shocked_account_months,
-        sum(shadow_usd) over trailing_window as shadow_usd,
-        sum(actual_usd) over trailing_window as actual_usd
-    from shadow_grid
-    window trailing_window as (
-        partition by segment, price_model_id
-        order by month
-        rows between {{ [window - 1, 0] | max }} preceding and current row
-    )
-),
-
-shadow_judged as (
-    select
-        *,
-        round(cast(shocked_account_months as double) / nullif(billed_account_months, 0), 10)
-            as shadow_bill_shock_rate,
-        round(cast(shadow_usd as double) / nullif(actual_usd, 0) - 1, 10) as revenue_delta_pct
-    from shadow_trailing
-),
+-- each proposal's trailing shadow billing, written once
+-- (macros/decision/migration_trigger_shadow_windows.sql)
+{{ migration_trigger_shadow_windows('shadow_invoices', 'segment_months', 'proposals') }},
 
 -- The signals beside each proposal's trailing shadow billing, judged by the one verdict macro
 -- (macros/decision/migration_trigger_judgement.sql) with the vars in force.
