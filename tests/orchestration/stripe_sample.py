@@ -22,6 +22,14 @@ The story (every month of 2025 below has the days named; April and June have 30)
   and, on 1 May, April's metered usage (EUR 12.34).
 - `cus_delta` has no `segment` in its metadata: it, its subscription and its invoice are
   reported, not imported.
+- `cus_echo` (smb, USD) subscribes on 20 Apr to `price_seat_usd` with a 14-day trial (to 4 May,
+  the billing-cycle anchor) and 5 seats, and goes to 8 on 25 Apr, in the trial (no proration:
+  nothing is billed in a trial). Stripe writes a $0 invoice for the trial on 20 Apr (5 seats,
+  20 Apr - 4 May), then bills 8 x $50 = $400.00 on 4 May and on 4 Jun; an event of 4 May
+  says the status went from `trialing` to `active`.
+- `cus_foxtrot` (mid_market, USD) subscribes on 20 Jun with 3 seats and a trial to 4 Jul, which
+  has not ended when the data does (the 1 Jul invoices): the subscription is `trialing`, its
+  only invoice the trial's $0 one.
 - `price_tiered_usd` is a tiered price nobody uses; an `invoice.paid` event is not a
   subscription's.
 """
@@ -106,6 +114,8 @@ CUSTOMERS = [
     customer("cus_beta", "Beta Bakery", "usd", "2025-03-20", segment="smb"),
     customer("cus_cumulus", "Cumulus GmbH", "eur", "2025-03-25", segment="enterprise"),
     customer("cus_delta", "Delta Dynamics", "usd", "2025-03-28", region="emea"),
+    customer("cus_echo", "Echo Events", "usd", "2025-04-18", segment="smb"),
+    customer("cus_foxtrot", "Foxtrot Freight", "usd", "2025-06-18", segment="mid_market"),
 ]
 
 
@@ -126,23 +136,30 @@ def item(item_id: str, subscription: str, price_id: str, quantity: int | None) -
 
 
 def subscription(sub_id: str, customer_id: str, items: list[dict], **state) -> dict:
+    """A subscription started on 1 Apr, unless `start` says another day; `trial` is a trial's
+    (start, end), which Stripe makes the billing-cycle anchor its end."""
+    start = state.get("start", "2025-04-01")
+    trial = state.get("trial")
+    trial_start, trial_end = (ts(trial[0]), ts(trial[1])) if trial else (None, None)
     return {
         "id": sub_id,
         "object": "subscription",
-        "billing_cycle_anchor": ts("2025-04-01"),
+        "billing_cycle_anchor": trial_end or ts(start),
         "cancel_at": None,
         "cancel_at_period_end": False,
         "canceled_at": state.get("canceled_at"),
         "collection_method": "charge_automatically",
-        "created": ts("2025-04-01"),
+        "created": ts(start),
         "currency": items[0]["price"]["currency"],
         "customer": customer_id,
         "ended_at": state.get("ended_at"),
         "items": {"object": "list", "data": items, "has_more": False},
         "livemode": False,
         "metadata": {},
-        "start_date": ts("2025-04-01"),
+        "start_date": ts(start),
         "status": state.get("status", "active"),
+        "trial_end": trial_end,
+        "trial_start": trial_start,
     }
 
 
@@ -169,7 +186,24 @@ DELTA = subscription(
     "sub_delta", "cus_delta", [item("si_delta_seats", "sub_delta", "price_seat_usd", 5)]
 )
 BETA_ENDED = beta(status="canceled", canceled_at=ts("2025-06-10"), ended_at=ts("2025-07-01"))
-SUBSCRIPTIONS = [acme(12), BETA_ENDED, CUMULUS, DELTA]
+ECHO_TRIAL = ("2025-04-20", "2025-05-04")
+
+
+def echo(quantity: int, status: str = "active") -> dict:
+    items = [item("si_echo_seats", "sub_echo", "price_seat_usd", quantity)]
+    return subscription("sub_echo", "cus_echo", items, start="2025-04-20", trial=ECHO_TRIAL,
+                        status=status)  # fmt: skip
+
+
+FOXTROT = subscription(
+    "sub_foxtrot",
+    "cus_foxtrot",
+    [item("si_foxtrot_seats", "sub_foxtrot", "price_seat_usd", 3)],
+    start="2025-06-20",
+    trial=("2025-06-20", "2025-07-04"),
+    status="trialing",
+)
+SUBSCRIPTIONS = [acme(12), BETA_ENDED, CUMULUS, DELTA, echo(8), FOXTROT]
 
 
 def event(event_id: str, kind: str, at: str, obj: dict, previous: dict | None = None) -> dict:
@@ -213,6 +247,19 @@ EVENTS = [
     event("evt_beta_2", "customer.subscription.deleted", "2025-07-01", BETA_ENDED),
     event("evt_cumulus_1", "customer.subscription.created", "2025-04-01", CUMULUS),
     event("evt_delta_1", "customer.subscription.created", "2025-04-01", DELTA),
+    event("evt_echo_1", "customer.subscription.created", "2025-04-20", echo(5, "trialing")),
+    event(
+        "evt_echo_2",
+        "customer.subscription.updated",
+        "2025-04-25",
+        echo(8, "trialing"),
+        _previous_items(echo(5, "trialing")),
+    ),
+    # the trial's end: the status changes, the seats do not
+    event(
+        "evt_echo_3", "customer.subscription.updated", "2025-05-04", echo(8), {"status": "trialing"}
+    ),
+    event("evt_foxtrot_1", "customer.subscription.created", "2025-06-20", FOXTROT),
     event("evt_paid_1", "invoice.paid", "2025-04-01T01:00", {"id": "in_acme_1"}),
 ]
 
@@ -302,6 +349,23 @@ def acme_proration(line_id: str, seats: int, amount: int, change: str, end: str,
                 end, proration=True, description=described)  # fmt: skip
 
 
+def echo_seats(line_id: str, seats: int, start: str, end: str, amount: int | None = None) -> dict:
+    """Echo's seat line: seats x $50, or `amount` (0 for the trial's)."""
+    amount = seats * 5000 if amount is None else amount
+    return line(line_id, "sub_echo", "si_echo_seats", "price_seat_usd", amount, seats, start,
+                end, description=f"{seats} {TIMES} Seat (at $50.00 / month)")  # fmt: skip
+
+
+def trial_invoice(invoice_id: str, customer_id: str, sub: str, si: str, seats: int,
+                  trial: tuple[str, str]) -> dict:  # fmt: skip
+    """The $0 invoice Stripe writes when a subscription starts with a trial."""
+    trial_line = line(f"il_{invoice_id.removeprefix('in_')}", sub, si, "price_seat_usd", 0, seats,
+                      *trial, description="Trial period for Seat")  # fmt: skip
+    found = invoice(invoice_id, customer_id, sub, trial[0], [trial_line])
+    found["billing_reason"] = "subscription_create"
+    return found
+
+
 def cumulus_seats(line_id: str, start: str, end: str) -> dict:
     return line(line_id, "sub_cumulus", "si_cumulus_seats", "price_seat_eur", 80000, 20, start,
                 end, description=f"20 {TIMES} Seat (at €40.00 / month)")  # fmt: skip
@@ -375,6 +439,14 @@ INVOICES = [
     invoice("in_delta_1", "cus_delta", "sub_delta", "2025-04-01",
             [line("il_delta_1", "sub_delta", "si_delta_seats", "price_seat_usd", 25000, 5,
                   "2025-04-01", "2025-05-01")]),
+    trial_invoice("in_echo_1", "cus_echo", "sub_echo", "si_echo_seats", 5, ECHO_TRIAL),
+    invoice("in_echo_2", "cus_echo", "sub_echo", "2025-05-04",
+            [echo_seats("il_echo_2", 8, "2025-05-04", "2025-06-04")], period=ECHO_TRIAL),
+    invoice("in_echo_3", "cus_echo", "sub_echo", "2025-06-04",
+            [echo_seats("il_echo_3", 8, "2025-06-04", "2025-07-04")],
+            period=("2025-05-04", "2025-06-04")),
+    trial_invoice("in_foxtrot_1", "cus_foxtrot", "sub_foxtrot", "si_foxtrot_seats", 3,
+                  ("2025-06-20", "2025-07-04")),
 ]  # fmt: skip
 
 OBJECTS = {

@@ -4,7 +4,8 @@ the API's own shapes), then a real refresh of what it wrote.
 The figures, worked by hand from the sample's story (April and June have 30 days):
 
 - Seat ledger: sub_acme +10 on 1 Apr, +4 on 16 Apr (to 14), -2 on 16 Jun (to 12); sub_beta +3
-  on 1 Apr; sub_cumulus +20 on 1 Apr. A cancellation adds no event (sub_beta ends on 1 Jul).
+  on 1 Apr; sub_cumulus +20 on 1 Apr; sub_echo +5 and +3 on 4 May (its trial's end). A
+  cancellation adds no event (sub_beta ends on 1 Jul).
 - Prorations (per second, as Stripe): the +4 of 16 Apr 00:00 in the period 1 Apr - 1 May has
   15 of 30 days left: 4 x $50 x 15/30 = $100.00; Stripe billed it on 1 May as -$250.00 (10
   seats x $50 x 1/2) and +$350.00 (14 seats), which net to the same $100.00. The -2 of 16 Jun
@@ -13,10 +14,16 @@ The figures, worked by hand from the sample's story (April and June have 30 days
   seats x $50 = $500, $700, $700, $600; beta 3 x $600 = $1,800 for the year; cumulus 20 x EUR 40
   = EUR 800 a month), so each matches its expectation; the metered usage line (EUR 12.34) has
   none, and says so.
+- Trials: sub_echo's trial runs 20 Apr - 4 May and is not billed, so its billing (and its
+  periods) start on 4 May, its trial's 5 seats and the +3 of 25 Apr both at 4 May (8 seats), and
+  Stripe's $0 trial invoice is reported, not imported; it bills 8 x $50 = $400 on 4 May and
+  4 Jun. sub_foxtrot is in its trial (20 Jun - 4 Jul) at the data's end: reported, with its
+  event and invoice.
 - MRR at each month end (USD; EUR at 1.10): acme $700 (14 x $50) in April and May, $600 (12)
   in June; beta $150 (3 x $600 / 12) April to June; cumulus 20 x EUR 40 x 1.10 = $880 every
-  month. The data ends on 1 Jul (the last invoices), so July is a month in progress and the
-  monthly marts end at June: beta's end on 1 Jul (a churn) counts once July is complete.
+  month; echo $0 in April (its trial), $400 (8 x $50) in May and June; foxtrot $0 in June. The
+  data ends on 1 Jul (the last invoices), so July is a month in progress and the monthly marts
+  end at June: beta's end on 1 Jul (a churn) counts once July is complete.
 """
 
 from __future__ import annotations
@@ -40,7 +47,11 @@ NOT_IMPORTED = [
     ("event", "evt_paid_1", "'invoice.paid' is not a subscription's"),
     ("subscription", "sub_delta", "its customer cus_delta was not imported"),
     ("event", "evt_delta_1", "its subscription sub_delta was not imported"),
+    ("subscription", "sub_foxtrot", "in a trial until 2025-07-04T00:00:00Z: nothing is billed yet"),
+    ("event", "evt_foxtrot_1", "its subscription sub_foxtrot was not imported"),
     ("invoice", "in_delta_1", "its subscription sub_delta was not imported"),
+    ("invoice", "in_echo_1", "the zero invoice of its subscription's trial"),
+    ("invoice", "in_foxtrot_1", "its subscription sub_foxtrot was not imported"),
 ]
 
 
@@ -69,23 +80,26 @@ def test_every_object_maps_or_is_reported_with_its_reason(tmp_path):
         assert (kind, object_id) == expected[:2]
         assert expected[2] in reason
     warnings = [(f.object_type, f.object_id) for f in result.findings if f.kind == "warning"]
-    assert warnings == [("subscription_item", "si_cumulus_calls")]
+    assert warnings == [("subscription_item", "si_cumulus_calls"), ("subscription", "sub_echo")]
     assert result.read == {
-        "customers": 4,
+        "customers": 6,
         "prices": 5,
-        "subscriptions": 4,
-        "invoices": 10,
-        "events": 8,
+        "subscriptions": 6,
+        "invoices": 14,
+        "events": 12,
     }
-    # what maps: 3 of 4 customers, 3 seat prices, 3 subscriptions, 5 seat changes, 9 invoices,
-    # 12 lines (acme's 4 Stripe proration lines netted into 2)
+    # what maps: 5 of 6 customers (foxtrot, in its trial, is an account without a subscription
+    # yet), 3 seat prices, 4 of 6 subscriptions (not delta's, not foxtrot's), 7 seat changes
+    # (acme 3, beta 1, cumulus 1, echo 2), 11 of 14 invoices (acme 4, beta 1, cumulus 4, echo 2:
+    # not delta's, not foxtrot's, not echo's $0 trial invoice), 14 lines (acme 4 seat lines + its
+    # 4 Stripe proration lines netted into 2, beta 1, cumulus 4 seat lines + 1 usage, echo 2)
     assert result.written == {
-        "accounts": 3,
+        "accounts": 5,
         "plans": 3,
-        "subscriptions": 3,
-        "seat_events": 5,
-        "invoices": 9,
-        "invoice_lines": 12,
+        "subscriptions": 4,
+        "seat_events": 7,
+        "invoices": 11,
+        "invoice_lines": 14,
     }
     report = (landing / stripe.REPORT_FILE).read_text(encoding="utf-8").splitlines()
     assert len(report) == 1 + len(result.findings)
@@ -116,7 +130,9 @@ def test_a_missing_fx_rate_is_a_warning_and_the_refresh_still_publishes(tmp_path
     # null amounts, and cohort retention, which did not count cumulus as retained in its first
     # month), though a missing rate is documented as a warning that publishes. Now: published,
     # the missing rates listed (EUR at each month end from April), and the April cohort (acme,
-    # beta, cumulus) 3 of 3 retained each month, its USD MRR null (cumulus' is unknown).
+    # beta, cumulus) 3 of 3 retained each month, its USD MRR null (cumulus' is unknown). Echo,
+    # whose billing starts at its trial's end on 4 May, is the May cohort: 8 seats x $50 = $400
+    # in May and June (USD, no rate needed).
     landing, _ = _import(tmp_path, with_rates=False)
     run = run_refresh(landing, tmp_path / "seatshift.duckdb")
     assert run.returncode == 0, run.stderr[-2000:]
@@ -126,9 +142,16 @@ def test_a_missing_fx_rate_is_a_warning_and_the_refresh_still_publishes(tmp_path
     ) == [("EUR",)]
     assert _rows(
         run.warehouse,
-        """select months_since_start, cohort_accounts, retained_accounts, mrr_usd
-        from marts.fct_cohort_retention order by months_since_start""",
-    ) == [(0, 3, 3, None), (1, 3, 3, None), (2, 3, 3, None)]
+        """select strftime(cohort_month, '%Y-%m'), months_since_start, cohort_accounts,
+            retained_accounts, mrr_usd::double
+        from marts.fct_cohort_retention order by cohort_month, months_since_start""",
+    ) == [
+        ("2025-04", 0, 3, 3, None),
+        ("2025-04", 1, 3, 3, None),
+        ("2025-04", 2, 3, 3, None),
+        ("2025-05", 0, 1, 1, 400.0),
+        ("2025-05", 1, 1, 1, 400.0),
+    ]
 
 
 def test_importing_the_same_files_twice_writes_the_same_exports(tmp_path):
@@ -137,7 +160,9 @@ def test_importing_the_same_files_twice_writes_the_same_exports(tmp_path):
     command = [str(SEATSHIFT), "import", "stripe", "--from", str(source), "--to", str(landing)]
     first = subprocess.run(command, capture_output=True, text=True, env=refresh_environment())
     assert first.returncode == 0, first.stderr
-    assert "7 object(s) not imported, 2 warning(s)" in first.stdout  # + EUR without a rate
+    # the 11 of NOT_IMPORTED; the warnings: cumulus' metered item, echo's trial, and EUR
+    # without a rate
+    assert "11 object(s) not imported, 3 warning(s)" in first.stdout
     before = _fingerprint(landing)
     second = subprocess.run(command, capture_output=True, text=True, env=refresh_environment())
     assert second.returncode == 0, second.stderr
@@ -159,7 +184,9 @@ def test_a_later_import_keeps_the_seat_ledger_and_adds_only_new_changes(tmp_path
     # again from its current quantity (sub_acme: `sub_acme:start` +12), a seat event the
     # warehouse had not seen, so its seats doubled (10 + 4 - 2 + 12 = 24). Now the ledger
     # already in the landing folder is kept: with no events at all the file is unchanged, and a
-    # later change (acme 12 -> 15 on 20 Jul) adds one event of +3.
+    # later change (acme 12 -> 15 on 20 Jul) adds one event of +3. That export is after
+    # foxtrot's trial (20 Jun to 4 Jul), so it brings foxtrot too: its 3 seats from the trial's
+    # end, under the subscription's own id (its created event is past 30 days).
     import json
 
     from tests.orchestration import stripe_sample as sample
@@ -182,9 +209,8 @@ def test_a_later_import_keeps_the_seat_ledger_and_adds_only_new_changes(tmp_path
         {"items": sample.acme(12)["items"]},
     )
     (later / "events.jsonl").write_text(json.dumps(changed) + "\n", encoding="utf-8")
-    subscriptions = [
-        sample.acme(15) if found["id"] == "sub_acme" else found for found in sample.SUBSCRIPTIONS
-    ]
+    now = {"sub_acme": sample.acme(15), "sub_foxtrot": {**sample.FOXTROT, "status": "active"}}
+    subscriptions = [now.get(found["id"], found) for found in sample.SUBSCRIPTIONS]
     (later / "subscriptions.jsonl").write_text(
         "".join(json.dumps(found) + "\n" for found in subscriptions), encoding="utf-8"
     )
@@ -192,8 +218,12 @@ def test_a_later_import_keeps_the_seat_ledger_and_adds_only_new_changes(tmp_path
     lines = ledger.read_text(encoding="utf-8").splitlines()
     assert set(first.splitlines()) <= set(lines)
     added = sorted(set(lines) - set(first.splitlines()))
-    assert len(added) == 1 and added[0].startswith("evt_acme_4:si_acme_seats,cus_acme,sub_acme,")
+    assert len(added) == 2 and added[0].startswith("evt_acme_4:si_acme_seats,cus_acme,sub_acme,")
     assert ",seat_added,3," in added[0] and "2025-07-20T00:00:00Z" in added[0]
+    assert added[1] == (
+        "sub_foxtrot:start:si_foxtrot_seats,cus_foxtrot,sub_foxtrot,seat_added,3,,,"
+        "2025-07-04T00:00:00Z,2025-07-04T00:00:00Z,,api"
+    )
     assert not [f for f in result.findings if f.object_id == "sub_acme"]
 
 
@@ -239,6 +269,79 @@ def test_a_discount_is_a_line_and_what_the_import_does_not_map_is_reported(tmp_p
     assert ("file", "credit_notes.jsonl") in skipped
     # a deleted customer was reported as one without a segment
     assert skipped[("customer", "cus_gone")] == "a deleted customer (Stripe keeps only its id)"
+
+
+def _read(landing: Path, name: str) -> list[dict]:
+    import csv
+
+    with (landing / name).open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_a_trial_is_not_billed_and_billing_starts_at_its_end(tmp_path):
+    # sub_echo: a trial from 20 Apr to 4 May (Stripe's billing-cycle anchor) with 5 seats, 8 from
+    # 25 Apr. The import took the trial's start as the subscription's (so the warehouse anchored
+    # its periods on the 20th, expected invoices for the trial, and counted MRR from April) and
+    # wrote Stripe's $0 trial invoice. Now: started_at is 4 May, both seat changes of the trial
+    # take effect then, each under its own event's id (5 + 3 = 8 seats, the quantity at the
+    # trial's end), and the trial invoice is reported, not written. sub_foxtrot is in its trial
+    # (20 Jun to 4 Jul) at the export's latest time (1 Jul 02:00, the July invoices' payments):
+    # nothing is billed yet, so it and its event and invoice are reported, not written.
+    landing, result = _import(tmp_path)
+
+    subscriptions = {
+        row["subscription_id"]: row for row in _read(landing, "subscriptions__stripe.csv")
+    }
+    assert subscriptions["sub_echo"]["started_at"] == "2025-05-04T00:00:00Z"
+    assert subscriptions["sub_echo"]["status"] == "active"
+    assert "sub_foxtrot" not in subscriptions
+    echo = [
+        (
+            row["event_id"],
+            row["event_type"],
+            row["quantity"],
+            row["effective_at"],
+            row["recorded_at"],
+        )
+        for row in _read(landing, "seat_events__stripe.csv")
+        if row["subscription_id"] == "sub_echo"
+    ]
+    assert echo == [
+        (
+            "evt_echo_1:si_echo_seats",
+            "seat_added",
+            "5",
+            "2025-05-04T00:00:00Z",
+            "2025-04-20T00:00:00Z",
+        ),
+        (
+            "evt_echo_2:si_echo_seats",
+            "seat_added",
+            "3",
+            "2025-05-04T00:00:00Z",
+            "2025-04-25T00:00:00Z",
+        ),
+    ]
+    invoices = {row["invoice_id"] for row in _read(landing, "invoices__stripe.csv")}
+    assert {"in_echo_2", "in_echo_3"} <= invoices
+    assert not invoices & {"in_echo_1", "in_foxtrot_1"}
+
+    found = {(f.kind, f.object_type, f.object_id): f.reason for f in result.findings}
+    note = found[("warning", "subscription", "sub_echo")]
+    assert "trial from 2025-04-20T00:00:00Z to 2025-05-04T00:00:00Z is not billed" in note
+    assert "billing and seats start at its end" in note
+    assert found[("skipped", "invoice", "in_echo_1")] == (
+        "the zero invoice of its subscription's trial (2025-04-20T00:00:00Z to "
+        "2025-05-04T00:00:00Z): nothing is billed in a trial; billing starts at its end"
+    )
+    assert found[("skipped", "subscription", "sub_foxtrot")] == (
+        "in a trial until 2025-07-04T00:00:00Z: nothing is billed yet; the import after the "
+        "trial's end brings it"
+    )
+    for kind, object_id in (("event", "evt_foxtrot_1"), ("invoice", "in_foxtrot_1")):
+        assert (
+            "its subscription sub_foxtrot was not imported" in found[("skipped", kind, object_id)]
+        )
 
 
 def test_a_line_that_is_not_json_is_a_clear_error(tmp_path):
@@ -295,13 +398,16 @@ def test_the_seat_ledger_is_every_quantity_change(published):
     assert _rows(
         published,
         """select event_id, seats_delta, billable_seats_after, strftime(effective_at, '%m-%d')
-        from marts.fct_seat_ledger order by subscription_id, effective_at""",
+        from marts.fct_seat_ledger order by subscription_id, effective_at, event_id""",
     ) == [
         ("evt_acme_1:si_acme_seats", 10, 10, "04-01"),
         ("evt_acme_2:si_acme_seats", 4, 14, "04-16"),
         ("evt_acme_3:si_acme_seats", -2, 12, "06-16"),
         ("evt_beta_1:si_beta_seats", 3, 3, "04-01"),
         ("evt_cumulus_1:si_cumulus_seats", 20, 20, "04-01"),
+        # the trial's two changes (5 on 20 Apr, +3 on 25 Apr) at its end: 8 seats on 4 May
+        ("evt_echo_1:si_echo_seats", 5, 5, "05-04"),
+        ("evt_echo_2:si_echo_seats", 3, 8, "05-04"),
     ]
 
 
@@ -326,7 +432,25 @@ def test_the_prorations_are_stripes_netted_and_match_the_warehouse(published):
         "il_acme_2a": 100.0,
         "il_acme_4a": -50.0,
     }
-    assert len(reconciled) == 12
+    # the 12 lines of acme, beta and cumulus, and echo's two (its $0 trial invoice is not
+    # imported)
+    assert len(reconciled) == 14
+
+
+def test_a_subscription_after_its_trial_reconciles_from_the_trials_end(published):
+    # sub_echo's billing periods run from its trial's end, 4 May, to the 4th of each month, as
+    # Stripe bills them: 8 seats x $50 = $400.00 on 4 May and 4 Jun, each a match. Anchored on
+    # the trial's start (20 Apr), the expected periods ran from the 20th and no line matched.
+    assert _rows(
+        published,
+        """select line_id, strftime(period_start, '%Y-%m-%d'), expected_quantity::double,
+            expected_amount::double, invoiced_amount::double, is_match
+        from marts.fct_invoice_reconciliation where subscription_id = 'sub_echo'
+        order by period_start""",
+    ) == [
+        ("il_echo_2", "2025-05-04", 8.0, 400.0, 400.0, True),
+        ("il_echo_3", "2025-06-04", 8.0, 400.0, 400.0, True),
+    ]
 
 
 def test_the_mrr_of_each_account_month(published):
@@ -345,6 +469,13 @@ def test_the_mrr_of_each_account_month(published):
         ("cus_cumulus", "2025-04", 880.0),
         ("cus_cumulus", "2025-05", 880.0),
         ("cus_cumulus", "2025-06", 880.0),
+        # echo's account is from 18 Apr, its billing from the trial's end on 4 May: no MRR in
+        # April (the trial), then 8 seats x $50 = $400 at the end of May and June
+        ("cus_echo", "2025-04", 0.0),
+        ("cus_echo", "2025-05", 400.0),
+        ("cus_echo", "2025-06", 400.0),
+        # foxtrot's account is from 18 Jun; its subscription is in its trial: no MRR
+        ("cus_foxtrot", "2025-06", 0.0),
     ]
     # July has begun (the 1 Jul invoices, issued at 01:00) but is not complete: the last
     # month is June.

@@ -16,7 +16,8 @@ What it writes into the landing folder, and how:
 - `plans__stripe.csv`: one plan a licensed, per-unit, recurring price (a seat price), at its
   `unit_amount` per `month` or `year`. A metered, tiered, one-time or other-interval price is
   reported (usage belongs in the usage_events export).
-- `subscriptions__stripe.csv`: one a Stripe subscription, its plan the seat price of its items.
+- `subscriptions__stripe.csv`: one a Stripe subscription, its plan the seat price of its items,
+  `started_at` its `start_date`, or after a trial the trial's end (see below).
 - `seat_events__stripe.csv`: the seat ledger. The first quantity of a subscription's seat item
   is a `seat_added` at the subscription's `start_date`; every later change of that quantity in a
   `customer.subscription.updated` event is a `seat_added` or `seat_removed` of the difference, at
@@ -25,6 +26,15 @@ What it writes into the landing folder, and how:
   earlier one wrote: the ledger already in the landing folder is kept as it is (its rows are
   loaded), and only the events it does not hold are added, each by its difference from the seats
   held so far. So import into the same landing folder each time.
+- Trials: Stripe bills nothing in a subscription's trial (`trial_start` to `trial_end`) and
+  anchors its billing cycle on `trial_end`, which the contract's `started_at` is. So after a
+  trial `started_at` is `trial_end`, every seat change effective before it takes effect at it
+  (each under its own event's id, its `recorded_at` kept: the seats at the trial's end are what
+  billing starts with), the trial's $0 invoice (every line 0, its period ending by `trial_end`)
+  is reported, not written, and a warning notes the trial. A subscription still in its trial at
+  the export's time (the latest time its events, invoices and subscriptions name: see
+  `export_time`) has billed nothing yet: it is reported, and so are its events and invoices; the
+  first import after the trial's end brings it. One that ended in its trial is reported too.
 - `invoices__stripe.csv` and `invoice_lines__stripe.csv`: the subscription invoices and their
   lines. An invoice's period is its regular subscription line's (Stripe's own `period_start` /
   `period_end` of a renewal invoice are the previous period). Stripe writes a seat change as two
@@ -190,6 +200,10 @@ class _Mapper:
     seat_events: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
     # subscription -> the seat ledger an earlier import wrote into the landing folder
     written_ledger: dict[str, list[dict]] = field(default_factory=dict)
+    # the export's time: its latest event, invoice or subscription change (see export_time)
+    now: int = 0
+    # subscription -> (trial start, trial end) of a trial that ended before the export
+    trials: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def report(self, kind: str, object_type: str, object_id: str, reason: str) -> None:
         self.result.findings.append(Finding(kind, object_type, object_id, reason))
@@ -329,6 +343,30 @@ class _Mapper:
                 "(active, trialing, past_due, unpaid or canceled)",
             )
             return
+        ended = subscription.get("ended_at") or (
+            subscription.get("canceled_at") if status == "canceled" else None
+        )
+        trial = _trial(subscription)
+        if trial is not None:
+            trial_start, trial_end = trial
+            said = f"from {_time(trial_start)} to {_time(trial_end)}"
+            if ended is not None and ended <= trial_end:
+                self.report(
+                    SKIPPED,
+                    "subscription",
+                    sub_id,
+                    f"ended at {_time(ended)}, in its trial ({said}): nothing was ever billed",
+                )
+                return
+            if trial_end > self.now:
+                self.report(
+                    SKIPPED,
+                    "subscription",
+                    sub_id,
+                    f"in a trial until {_time(trial_end)}: nothing is billed yet; the import "
+                    "after the trial's end brings it",
+                )
+                return
         seat_items, other_items = [], []
         for item in _items(subscription):
             price_id = (item.get("price") or {}).get("id")
@@ -355,16 +393,23 @@ class _Mapper:
         self.seat_items[sub_id] = seat_item["id"]
         currency = _currency(self.plans[plan_id].get("currency")) or ""
         self._warn_currency("subscription", sub_id, currency)
-        ended = subscription.get("ended_at") or (
-            subscription.get("canceled_at") if status == "canceled" else None
-        )
+        if trial is not None:
+            self.trials[sub_id] = trial
+            self.report(
+                WARNING,
+                "subscription",
+                sub_id,
+                f"its trial from {_time(trial[0])} to {_time(trial[1])} is not billed, so billing "
+                "and seats start at its end (Stripe's billing-cycle anchor): started_at is "
+                "the trial's end, and so is every seat change made in the trial",
+            )
         latest = max([subscription.get("start_date") or 0, *(e["created"] for e in events)])
         self.subscriptions[sub_id] = row = {
             "subscription_id": sub_id,
             "account_id": customer,
             "plan_id": plan_id,
             "status": status,
-            "started_at": _time(subscription.get("start_date")),
+            "started_at": _time(_billing_start(subscription)),
             "canceled_at": _time(ended),
             "updated_at": _time(latest),
         }
@@ -373,7 +418,7 @@ class _Mapper:
 
     def _seat_ledger(self, subscription: dict, seat_item: dict, events: list[dict]) -> None:
         sub_id = subscription["id"]
-        start = subscription.get("start_date") or subscription.get("created")
+        start = _billing_start(subscription)
         written = self.written_ledger.get(sub_id, [])
         if written:
             self._continue_ledger(subscription, seat_item, events, written)
@@ -393,7 +438,9 @@ class _Mapper:
                 first = int(before.get("quantity") or 0) if before else quantity
                 quantities.append((start, start, f"{sub_id}:start", first))
             if before is not None or quantity != quantities[-1][3]:
-                quantities.append((event["created"], event["created"], event["id"], quantity))
+                # a change in the trial takes effect when billing starts, at the trial's end
+                effective = max(event["created"], start)
+                quantities.append((effective, event["created"], event["id"], quantity))
         if not quantities:  # no events at all: the subscription's quantity since its start
             quantity = int(seat_item.get("quantity") or 0)
             quantities.append((start, start, f"{sub_id}:start", quantity))
@@ -423,7 +470,8 @@ class _Mapper:
                 continue
             quantity = int(item.get("quantity") or 0)
             if quantity != (quantities[-1][3] if quantities else held):
-                quantities.append((event["created"], event["created"], event["id"], quantity))
+                effective = max(event["created"], _billing_start(subscription))
+                quantities.append((effective, event["created"], event["id"], quantity))
         self._write_ledger(subscription, seat_item, quantities, held=held)
 
     def _write_ledger(
@@ -504,6 +552,20 @@ class _Mapper:
         periods = [line["period"] for line in regular if line.get("period")]
         start = min(period["start"] for period in periods) if periods else invoice["period_start"]
         end = max(period["end"] for period in periods) if periods else invoice["period_end"]
+        trial = self.trials.get(sub_id)
+        if (
+            trial is not None
+            and end <= trial[1]
+            and all(int(line.get("amount") or 0) == 0 for line in lines)
+        ):
+            self.report(
+                SKIPPED,
+                "invoice",
+                invoice_id,
+                f"the zero invoice of its subscription's trial ({_time(trial[0])} to "
+                f"{_time(trial[1])}): nothing is billed in a trial; billing starts at its end",
+            )
+            return
         transitions = invoice.get("status_transitions") or {}
         issued = transitions.get("finalized_at") or invoice.get("created")
         tax = invoice.get("tax")
@@ -652,6 +714,41 @@ def _unsupported_price(price: dict) -> str | None:
     return None
 
 
+def _trial(subscription: dict) -> tuple[int, int] | None:
+    """The subscription's trial (start, end), or None without one (a `trial_end` at or before
+    the subscription's start is none either)."""
+    start = subscription.get("start_date") or subscription.get("created")
+    trial_end = subscription.get("trial_end")
+    if not trial_end or (start and trial_end <= start):
+        return None
+    return int(subscription.get("trial_start") or start or trial_end), int(trial_end)
+
+
+def _billing_start(subscription: dict) -> int:
+    """When billing starts: the trial's end (Stripe's billing-cycle anchor after a trial), else
+    the subscription's start."""
+    trial = _trial(subscription)
+    if trial is not None:
+        return trial[1]
+    return subscription.get("start_date") or subscription.get("created")
+
+
+def export_time(objects: dict[str, list[dict]]) -> int:
+    """The time of the export: the latest time any of its events, invoices or subscriptions
+    says something happened (an event's creation; an invoice's creation, finalization, payment
+    or voiding; a subscription's creation, current period's start, cancellation or end). A trial
+    ending after it has not ended yet."""
+    times = [event.get("created") for event in objects.get("events", [])]
+    for invoice in objects.get("invoices", []):
+        times.append(invoice.get("created"))
+        times.extend((invoice.get("status_transitions") or {}).values())
+    for subscription in objects.get("subscriptions", []):
+        periods = [subscription, *_items(subscription)]
+        times.extend(found.get("current_period_start") for found in periods)
+        times.extend(subscription.get(name) for name in ("created", "canceled_at", "ended_at"))
+    return max((int(found) for found in times if isinstance(found, int | float)), default=0)
+
+
 def _items(subscription: dict) -> list[dict]:
     return list((subscription.get("items") or {}).get("data") or [])
 
@@ -745,6 +842,7 @@ def import_stripe(source: Path, landing: Path, segment_key: str = "segment") -> 
     landing.mkdir(parents=True, exist_ok=True)
     mapper = _Mapper(segment_key, rated_currencies(landing))
     mapper.written_ledger = written_seat_ledger(landing)
+    mapper.now = export_time(objects)
     mapper.result.read = {kind: len(found) for kind, found in objects.items()}
     for name in unread_files(source):
         mapper.report(
