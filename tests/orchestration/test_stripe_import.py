@@ -344,6 +344,36 @@ def test_a_trial_is_not_billed_and_billing_starts_at_its_end(tmp_path):
         )
 
 
+def test_a_subscription_that_ended_in_its_trial_is_reported(tmp_path):
+    # Foxtrot cancels on 25 Jun, in its trial (20 Jun to 4 Jul): nothing was ever billed, so
+    # there is nothing to import, whatever the export's time.
+    import json
+
+    from tests.orchestration import stripe_sample as sample
+
+    source = write_sample(tmp_path / "stripe")
+    ended = {**sample.FOXTROT, "status": "canceled"}
+    ended["canceled_at"] = ended["ended_at"] = sample.ts("2025-06-25")
+    subscriptions = [
+        ended if found["id"] == "sub_foxtrot" else found for found in sample.SUBSCRIPTIONS
+    ]
+    (source / "subscriptions.jsonl").write_text(
+        "".join(json.dumps(found) + "\n" for found in subscriptions)
+    )
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    result = stripe.import_stripe(source, landing)
+    found = {(f.kind, f.object_type, f.object_id): f.reason for f in result.findings}
+    assert found[("skipped", "subscription", "sub_foxtrot")] == (
+        "ended at 2025-06-25T00:00:00Z, in its trial (from 2025-06-20T00:00:00Z to "
+        "2025-07-04T00:00:00Z): nothing was ever billed"
+    )
+    assert (
+        "its subscription sub_foxtrot was not imported"
+        in found[("skipped", "invoice", "in_foxtrot_1")]
+    )
+
+
 def test_a_line_that_is_not_json_is_a_clear_error(tmp_path):
     source = write_sample(tmp_path / "stripe")
     (source / "events_more.jsonl").write_text('{"id": "evt_x"\n', encoding="utf-8")
