@@ -497,6 +497,44 @@ def test_the_what_if_runner_rates_the_builds_quantities_as_shadow_billing_did(sa
     } == set(passing)
 
 
+def _judged_as_the_trigger_did(warehouse: Path) -> None:
+    """The what-if's migration trigger (the build's trailing shadow windows and verdict SQL over
+    the re-rated bills) under the shipped price book: fct_migration_triggers, row for row."""
+    workspace = rating.what_if_workspace(warehouse)
+    components, tiers = _shipped_price_book()
+    judged = rating.what_if(workspace, components, tiers, models=_shipped_model_caps())["trigger"]
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        built = conn.execute(
+            """
+            select segment, month, price_model_id, window_months, billed_account_months,
+                shocked_account_months, shadow_usd, actual_usd, shadow_bill_shock_rate,
+                revenue_delta_pct, is_proposal_viable, proposal_failure_reason, is_triggered,
+                triggered_since, segment_status
+            from marts.fct_migration_triggers
+            order by segment, month, price_model_id
+            """
+        ).df()
+    assert len(built) > 0
+    money = {"shadow_usd": float, "actual_usd": float}
+    pd.testing.assert_frame_equal(
+        judged[list(built.columns)].reset_index(drop=True).astype(money),
+        built.astype(money),
+        check_dtype=False,
+        rtol=1e-12,
+    )
+
+
+def test_the_what_if_judges_the_shipped_book_as_the_trigger_did(generated_warehouse):
+    _judged_as_the_trigger_did(generated_warehouse)
+
+
+@pytest.mark.scale
+def test_the_what_if_judges_as_the_trigger_did_on_a_thousand_account_company(
+    thousand_account_warehouse,
+):
+    _judged_as_the_trigger_did(thousand_account_warehouse)
+
+
 def test_the_what_if_runner_says_why_a_price_book_cannot_be_rated(sample_warehouse):
     workspace = rating.what_if_workspace(sample_warehouse)
     components, tiers = _shipped_price_book()
