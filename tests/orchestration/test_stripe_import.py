@@ -512,3 +512,39 @@ def test_the_mrr_of_each_account_month(published):
     assert _rows(published, "select data_as_of, as_of_month from marts.rpt_data_as_of") == [
         (datetime.datetime(2025, 7, 1, 1, 0), datetime.date(2025, 6, 1))
     ]
+
+
+def test_a_customer_without_a_currency_takes_the_one_it_is_billed_in(tmp_path):
+    # Stripe sets a customer's currency at its first charge; cumulus exported without one had an
+    # account with no currency, and the contract quarantines an invoice whose currency is not its
+    # account's: every one of cumulus's EUR invoices was lost at the load. The account now takes
+    # EUR, the currency of its invoices, with a warning, and the dry run quarantines no invoice.
+    import csv
+    import json
+
+    from orchestration.lib.loader.dry_run import dry_run
+
+    source = write_sample(tmp_path / "stripe")
+    customers = [json.loads(line) for line in (source / "customers.jsonl").read_text().splitlines()]
+    for found in customers:
+        if found["id"] == "cus_cumulus":
+            found["currency"] = None
+    (source / "customers.jsonl").write_text("".join(json.dumps(c) + "\n" for c in customers))
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    write_fx_rates(landing)
+    result = stripe.import_stripe(source, landing)
+    with (landing / "accounts__stripe.csv").open(encoding="utf-8") as handle:
+        currencies = {row["account_id"]: row["currency"] for row in csv.DictReader(handle)}
+    assert currencies["cus_cumulus"] == "EUR"
+    assert [
+        finding.reason
+        for finding in result.findings
+        if finding.object_id == "cus_cumulus" and finding.kind == stripe.WARNING
+    ] == [
+        "has no currency of its own; its account takes EUR, the currency its invoices and "
+        "subscriptions are billed in"
+    ]
+    verdicts = {verdict.report.export: verdict for verdict in dry_run(landing, None)}
+    assert verdicts["invoices"].report.rows_quarantined == 0
+    assert verdicts["invoice_lines"].report.rows_quarantined == 0

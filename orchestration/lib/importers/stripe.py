@@ -12,7 +12,10 @@ codes lower case. Both shapes of an invoice line are read: the current one (`par
 What it writes into the landing folder, and how:
 
 - `accounts__stripe.csv`: one account a customer; `segment` from the customer's metadata key
-  (default `segment`); a customer without it is reported, and so is everything of theirs.
+  (default `segment`); a customer without it is reported, and so is everything of theirs. A
+  customer without a currency of its own (Stripe sets it at the first charge) takes the one its
+  invoices, else its subscriptions, are billed in, with a warning (billed_currencies): the
+  contract's invoices must be in their account's currency.
 - `plans__stripe.csv`: one plan a licensed, per-unit, recurring price (a seat price), at its
   `unit_amount` per `month` or `year`. A metered, tiered, one-time or other-interval price is
   reported (usage belongs in the usage_events export).
@@ -219,7 +222,10 @@ class _Mapper:
             )
 
     # ---- customers -> accounts
-    def customers(self, customers: list[dict]) -> None:
+    def customers(self, customers: list[dict], billed_in: dict[str, str] | None = None) -> None:
+        """`billed_in`: customer -> the currency its invoices (else its subscriptions' prices)
+        are in, for a customer without a currency of its own (billed_currencies)."""
+        billed_in = billed_in or {}
         for customer in customers:
             if customer.get("deleted"):
                 # Stripe keeps only a deleted customer's id: nothing to map an account from
@@ -243,6 +249,18 @@ class _Mapper:
                 )
                 continue
             currency = _currency(customer.get("currency")) or ""
+            if not currency and billed_in.get(customer["id"]):
+                # Stripe sets a customer's currency at its first charge; an export taken before,
+                # or a customer created by hand, has none, and the contract's invoices must be in
+                # the account's currency: the one the customer is billed in stands for it
+                currency = billed_in[customer["id"]]
+                self.report(
+                    WARNING,
+                    "customer",
+                    customer["id"],
+                    f"has no currency of its own; its account takes {currency}, the currency "
+                    "its invoices and subscriptions are billed in",
+                )
             self.accounts[customer["id"]] = currency
             address = customer.get("address") or {}
             self.rows["accounts"].append(
@@ -749,6 +767,24 @@ def export_time(objects: dict[str, list[dict]]) -> int:
     return max((int(found) for found in times if isinstance(found, int | float)), default=0)
 
 
+def billed_currencies(objects: dict[str, list[dict]]) -> dict[str, str]:
+    """Customer -> the currency it is billed in: its earliest invoice's, else the price of its
+    earliest subscription's first item with one (upper case)."""
+    found: dict[str, str] = {}
+    for invoice in sorted(objects.get("invoices", []), key=lambda i: i.get("created") or 0):
+        currency = _currency(invoice.get("currency"))
+        if currency and invoice.get("customer"):
+            found.setdefault(invoice["customer"], currency)
+    subscriptions = sorted(objects.get("subscriptions", []), key=lambda s: s.get("created") or 0)
+    for subscription in subscriptions:
+        for found_item in _items(subscription):
+            currency = _currency((found_item.get("price") or {}).get("currency"))
+            if currency and subscription.get("customer"):
+                found.setdefault(subscription["customer"], currency)
+                break
+    return found
+
+
 def _items(subscription: dict) -> list[dict]:
     return list((subscription.get("items") or {}).get("data") or [])
 
@@ -852,7 +888,7 @@ def import_stripe(source: Path, landing: Path, segment_key: str = "segment") -> 
             f"not read: the import reads {', '.join(f'{kind}*.jsonl' for kind in OBJECT_FILES)} "
             "(credit notes, products, coupons and other objects are not mapped)",
         )
-    mapper.customers(objects["customers"])
+    mapper.customers(objects["customers"], billed_currencies(objects))
     mapper.prices(objects["prices"])
     mapper.subscriptions_and_seats(objects["subscriptions"], objects["events"])
     mapper.invoices(objects["invoices"])
