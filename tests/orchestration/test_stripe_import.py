@@ -548,3 +548,33 @@ def test_a_customer_without_a_currency_takes_the_one_it_is_billed_in(tmp_path):
     verdicts = {verdict.report.export: verdict for verdict in dry_run(landing, None)}
     assert verdicts["invoices"].report.rows_quarantined == 0
     assert verdicts["invoice_lines"].report.rows_quarantined == 0
+
+
+def test_a_change_of_seat_price_is_reported(tmp_path):
+    # On 20 Jun acme moved from the annual seat price to the monthly one (the event's previous
+    # items name the annual price). The contract gives a subscription one plan, its current one,
+    # so the periods before the change are expected at the monthly price: the import says so.
+    import json
+
+    from tests.orchestration import stripe_sample as sample
+
+    source = write_sample(tmp_path / "stripe")
+    before = sample.acme(12)
+    for found in before["items"]["data"]:
+        if found["price"]["id"] == "price_seat_usd":
+            found["price"] = {**found["price"], "id": "price_seat_annual_usd"}
+    changed = sample.event(
+        "evt_acme_price", "customer.subscription.updated", "2025-06-20", sample.acme(12),
+        {"items": before["items"]},
+    )  # fmt: skip
+    with (source / "events.jsonl").open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(changed) + "\n")
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    result = stripe.import_stripe(source, landing)
+    assert [finding.reason for finding in result.findings if finding.object_id == "sub_acme"] == [
+        "its seat price changed from price_seat_annual_usd to price_seat_usd at "
+        "2025-06-20T00:00:00Z: the contract gives a subscription one plan, its current one, so its "
+        "periods before are expected at price_seat_usd's price and their invoices will not "
+        "reconcile"
+    ]

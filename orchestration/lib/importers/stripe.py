@@ -20,7 +20,10 @@ What it writes into the landing folder, and how:
   `unit_amount` per `month` or `year`. A metered, tiered, one-time or other-interval price is
   reported (usage belongs in the usage_events export).
 - `subscriptions__stripe.csv`: one a Stripe subscription, its plan the seat price of its items,
-  `started_at` its `start_date`, or after a trial the trial's end (see below).
+  `started_at` its `start_date`, or after a trial the trial's end (see below). The contract gives
+  a subscription one plan: one whose seat price changed (an event's previous items name another
+  seat price) takes its current one, with a warning that its invoices before the change will not
+  reconcile.
 - `seat_events__stripe.csv`: the seat ledger. The first quantity of a subscription's seat item
   is a `seat_added` at the subscription's `start_date`; every later change of that quantity in a
   `customer.subscription.updated` event is a `seat_added` or `seat_removed` of the difference, at
@@ -409,6 +412,7 @@ class _Mapper:
         seat_item = seat_items[0]
         plan_id = seat_item["price"]["id"]
         self.seat_items[sub_id] = seat_item["id"]
+        self._warn_plan_change(sub_id, plan_id, events)
         currency = _currency(self.plans[plan_id].get("currency")) or ""
         self._warn_currency("subscription", sub_id, currency)
         if trial is not None:
@@ -433,6 +437,27 @@ class _Mapper:
         }
         self.rows["subscriptions"].append(row)
         self._seat_ledger(subscription, seat_item, events)
+
+    def _warn_plan_change(self, sub_id: str, plan_id: str, events: list[dict]) -> None:
+        """A seat price the subscription had before (an event's previous items) that is not its
+        seat price now: the contract gives a subscription one plan, its current one, so its
+        periods before the change are expected at the new price; say so."""
+        earlier = sorted(
+            (event["created"], item["price"]["id"])
+            for event in events
+            for item in _items_of((event["data"].get("previous_attributes") or {}).get("items"))
+            if (item.get("price") or {}).get("id") in self.plans and item["price"]["id"] != plan_id
+        )
+        if earlier:
+            changed_at, before = earlier[-1]
+            self.report(
+                WARNING,
+                "subscription",
+                sub_id,
+                f"its seat price changed from {before} to {plan_id} at {_time(changed_at)}: the "
+                f"contract gives a subscription one plan, its current one, so its periods "
+                f"before are expected at {plan_id}'s price and their invoices will not reconcile",
+            )
 
     def _seat_ledger(self, subscription: dict, seat_item: dict, events: list[dict]) -> None:
         sub_id = subscription["id"]
@@ -787,6 +812,13 @@ def billed_currencies(objects: dict[str, list[dict]]) -> dict[str, str]:
 
 def _items(subscription: dict) -> list[dict]:
     return list((subscription.get("items") or {}).get("data") or [])
+
+
+def _items_of(holder: dict | list | None) -> list[dict]:
+    """The items of an `items` list object (or a bare list, or nothing)."""
+    if isinstance(holder, dict):
+        holder = holder.get("data")
+    return [item for item in holder or [] if isinstance(item, dict)]
 
 
 def _item(holder: dict | None, item_id: str) -> dict | None:
