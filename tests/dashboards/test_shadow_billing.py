@@ -23,6 +23,7 @@ from tests.dashboards._support import (
     published_months,
     published_warehouse,
 )
+from tests.warehouse.test_rating import assert_judged_as_built
 
 PAGE = "app_pages/shadow_billing.py"
 HYBRID = "hybrid_seat_plus_tokens"
@@ -96,25 +97,7 @@ def test_what_if_on_the_shipped_price_book_reproduces_the_marts(sample):
             ), (model, segment)
             assert bool(row["is_passing"]) == passing
     # the migration trigger over the re-rated bills is the build's, row for row
-    with duckdb.connect(str(sample), read_only=True) as connection:
-        built = connection.execute(
-            """
-            select segment, month, price_model_id, window_months, billed_account_months,
-                shocked_account_months, shadow_usd, actual_usd, shadow_bill_shock_rate,
-                revenue_delta_pct, is_proposal_viable, proposal_failure_reason, is_triggered,
-                triggered_since, segment_status
-            from marts.fct_migration_triggers
-            order by segment, month, price_model_id
-            """
-        ).df()
-    judged = rerated["trigger"][list(built.columns)].reset_index(drop=True)
-    assert len(judged) == len(built) > 0
-    pd.testing.assert_frame_equal(
-        judged.astype({"shadow_usd": float, "actual_usd": float}),
-        built.astype({"shadow_usd": float, "actual_usd": float}),
-        check_dtype=False,
-        rtol=1e-12,
-    )
+    assert_judged_as_built(rerated["trigger"], sample)
 
 
 def test_what_if_raises_the_hybrid_seat_price_by_exactly_seats_times_the_increase(sample):

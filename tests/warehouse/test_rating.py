@@ -497,12 +497,8 @@ def test_the_what_if_runner_rates_the_builds_quantities_as_shadow_billing_did(sa
     } == set(passing)
 
 
-def _judged_as_the_trigger_did(warehouse: Path) -> None:
-    """The what-if's migration trigger (the build's trailing shadow windows and verdict SQL over
-    the re-rated bills) under the shipped price book: fct_migration_triggers, row for row."""
-    workspace = rating.what_if_workspace(warehouse)
-    components, tiers = _shipped_price_book()
-    judged = rating.what_if(workspace, components, tiers, models=_shipped_model_caps())["trigger"]
+def assert_judged_as_built(judged: pd.DataFrame, warehouse: Path) -> None:
+    """`judged` (a what-if's `trigger`) is the build's fct_migration_triggers, row for row."""
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         built = conn.execute(
             """
@@ -522,6 +518,15 @@ def _judged_as_the_trigger_did(warehouse: Path) -> None:
         check_dtype=False,
         rtol=1e-12,
     )
+
+
+def _judged_as_the_trigger_did(warehouse: Path) -> None:
+    """The what-if's migration trigger (the build's trailing shadow windows and verdict SQL over
+    the re-rated bills) under the shipped price book: fct_migration_triggers, row for row."""
+    workspace = rating.what_if_workspace(warehouse)
+    components, tiers = _shipped_price_book()
+    judged = rating.what_if(workspace, components, tiers, models=_shipped_model_caps())["trigger"]
+    assert_judged_as_built(judged, warehouse)
 
 
 def test_the_what_if_judges_the_shipped_book_as_the_trigger_did(generated_warehouse):
