@@ -13,7 +13,8 @@ import pandas as pd
 
 from dashboards.lib import pools, queries
 from dashboards.lib.format import MISSING
-from dashboards.lib.report import _e, _signed_percent
+from dashboards.lib.report import _e
+from dashboards.lib.shaping import signed_percent
 
 # The lines that make up actual_usd (fct_shadow_invoice): what any model stands in for. Discounts
 # and credits are a concession outside any model; tax is not revenue. Both are shown, apart.
@@ -221,7 +222,7 @@ def _difference(total: pd.Series) -> str:
     return (
         "<p class='note'>Difference for the month: "
         f"<strong data-total='delta_usd'>{_e(_amount(total['delta_usd']))}</strong> "
-        f"({_e(_signed_percent(total['delta_pct']))}).</p>"
+        f"({_e(signed_percent(total['delta_pct']))}).</p>"
     )
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 
 from dashboards.lib.definitions import label, unit
 from dashboards.lib.format import MISSING, by_unit, count, money, number, text
+from dashboards.lib.shaping import signed_percent
 
 # The readout's metrics in the order the page lists them (macro pilot_readout_metric_sql).
 METRICS = (
@@ -236,9 +237,9 @@ def prediction_table(prediction: pd.DataFrame) -> pd.DataFrame:
             "Before": prediction["mrr_before_usd"].map(money),
             "Predicted": prediction["predicted_mrr_usd"].map(money),
             "Paid since": prediction["mrr_after_usd"].map(money),
-            "Predicted change": prediction["predicted_change_pct"].map(_signed_percent),
-            "Realised change": prediction["realised_change_pct"].map(_signed_percent),
-            "Error": prediction["prediction_error_pct"].map(_signed_percent),
+            "Predicted change": prediction["predicted_change_pct"].map(signed_percent),
+            "Realised change": prediction["realised_change_pct"].map(signed_percent),
+            "Error": prediction["prediction_error_pct"].map(signed_percent),
             "Months": [
                 f"{count(before)} / {count(after)}"
                 for before, after in zip(
@@ -257,12 +258,8 @@ def prediction_summary(prediction: pd.DataFrame) -> str | None:
     row = whole.iloc[0]
     return (
         f"At the switch, shadow billing predicted {money(row['predicted_mrr_usd'])} a month from "
-        f"these {count(row['accounts'])} accounts ({_signed_percent(row['predicted_change_pct'])} "
+        f"these {count(row['accounts'])} accounts ({signed_percent(row['predicted_change_pct'])} "
         f"against their {money(row['mrr_before_usd'])} before); they paid "
-        f"{money(row['mrr_after_usd'])} ({_signed_percent(row['realised_change_pct'])}): "
-        f"{_signed_percent(row['prediction_error_pct'])} against the prediction."
+        f"{money(row['mrr_after_usd'])} ({signed_percent(row['realised_change_pct'])}): "
+        f"{signed_percent(row['prediction_error_pct'])} against the prediction."
     )
-
-
-def _signed_percent(value: object) -> str:
-    return MISSING if pd.isna(value) else f"{float(value) * 100:+.1f}%"
