@@ -30,8 +30,8 @@ def register(commands) -> None:
     )
     stripe.add_argument(
         "--segment-key",
-        default="segment",
-        help="the customer metadata key that holds the segment (default: segment)",
+        help="the customer metadata key that holds the segment (default: the setting "
+        "SEATSHIFT_STRIPE_SEGMENT_KEY, else segment)",
     )
     stripe.set_defaults(handler=run)
 
@@ -41,7 +41,9 @@ def run(args: argparse.Namespace) -> int:
 
     landing = settings.landing_dir(args.landing)
     try:
-        result = stripe.import_stripe(Path(args.source_dir), landing, args.segment_key)
+        result = stripe.import_stripe(
+            Path(args.source_dir), landing, args.segment_key or settings.stripe_segment_key()
+        )
     except (stripe.StripeImportError, OSError) as error:
         print(f"import failed: {error}", file=sys.stderr)
         return 2

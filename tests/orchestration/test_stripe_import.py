@@ -578,3 +578,23 @@ def test_a_change_of_seat_price_is_reported(tmp_path):
         "periods before are expected at price_seat_usd's price and their invoices will not "
         "reconcile"
     ]
+
+
+def test_the_command_reads_the_segment_key_setting(tmp_path):
+    # SEATSHIFT_STRIPE_SEGMENT_KEY names the metadata key, as the flag does: the sample's
+    # customers keep their segment under `segment`, so under `tier` each is reported without one.
+    # The flag wins over the setting.
+    source = write_sample(tmp_path / "stripe")
+    env = refresh_environment(SEATSHIFT_STRIPE_SEGMENT_KEY="tier")
+    command = [str(SEATSHIFT), "import", "stripe", "--from", str(source)]
+    by_setting = subprocess.run(
+        [*command, "--to", str(tmp_path / "a")], capture_output=True, text=True, env=env
+    )
+    assert by_setting.returncode == 0, by_setting.stderr
+    assert "customer cus_acme: metadata['tier'] has none" in by_setting.stdout
+    by_flag = subprocess.run(
+        [*command, "--to", str(tmp_path / "b"), "--segment-key", "segment"],
+        capture_output=True, text=True, env=env,
+    )  # fmt: skip
+    assert by_flag.returncode == 0, by_flag.stderr
+    assert "customer cus_acme:" not in by_flag.stdout
