@@ -78,6 +78,17 @@ def build_pack(
         for name, value in zip(settings["name"], settings["value"], strict=True)
         if _is_number(value)
     } | dict(thresholds)
+    if segment is not None:
+        segment = _known(
+            segment, {found: segment_label(found) for found in triggers["segment"].unique()},
+            "segment",
+        )  # fmt: skip
+    if price_model_id is not None:
+        price_model_id = _known(
+            price_model_id,
+            {found: names.get(found, found) for found in triggers["price_model_id"].unique()},
+            "proposal",
+        )
     status = decision.latest_status(triggers)
     ranked = status.sort_values(["status_order", "segment"])
     segment = segment or str(ranked["segment"].iloc[0])
@@ -112,6 +123,20 @@ def build_pack(
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>{_e(title)}</title><style>{STYLE}</style></head><body>"
         f"<h1>{_e(title)}</h1>" + "".join(sections) + "</body></html>"
+    )
+
+
+def _known(given: str, known: dict[str, str], what: str) -> str:
+    """The id of `given`, named by its id or by its label (case aside) among `known` (id ->
+    label); QueryFailed naming every choice when it is neither."""
+    for found, shown in known.items():
+        if given == found or given.casefold() == str(shown).casefold():
+            return found
+    raise queries.QueryFailed(
+        f"This build has no {what} {given!r}.",
+        "Name one by its id or its name: "
+        + ", ".join(f"{found} ({shown})" for found, shown in sorted(known.items()))
+        + ".",
     )
 
 

@@ -20,10 +20,14 @@ def register(commands) -> None:
         "--warehouse", help=f"warehouse file (default {settings.DEFAULT_WAREHOUSE})"
     )
     report_command.add_argument(
-        "--segment", help="the segment in depth (default: the one most in need of a decision)"
+        "--segment",
+        help="the segment in depth, by its id or its name (mid_market or Mid-market; default: "
+        "the one most in need of a decision)",
     )
     report_command.add_argument(
-        "--price-model", help="the proposal of the pilot list (default: the passing one)"
+        "--price-model",
+        help="the proposal of the pilot list, by its id or its name (default: the one the "
+        "Overview suggests for the segment)",
     )
     report_command.set_defaults(handler=report)
 

@@ -377,3 +377,21 @@ def test_report_fails_in_one_line_without_a_warehouse(tmp_path):
     assert completed.returncode == 1
     assert completed.stderr.strip().count("\n") == 0
     assert "no published warehouse" in completed.stderr
+
+
+def test_the_pack_takes_a_segment_by_its_name_and_refuses_one_it_does_not_know(sample, tmp_path):
+    # the pages print "Mid-market"; the command took only the id, and an unknown one ended in a
+    # traceback (a segment) or a pack of nothing (a proposal)
+    html = decision_pack(sample, tmp_path / "by_name", "Mid-market", "hybrid_seat_plus_tokens")
+    assert "<h1>seatshift decision pack: Mid-market</h1>" in html
+    for flag, value in (("--segment", "bogus"), ("--price-model", "bogus")):
+        refused = subprocess.run(
+            [str(SEATSHIFT), "report", "--out", str(tmp_path / "no"), "--warehouse", str(sample),
+             flag, value],
+            capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+        assert refused.returncode == 1, refused.stdout
+        assert refused.stderr.startswith("report failed: This build has no ")
+        assert "mid_market (Mid-market)" in refused.stderr or "per_token (" in refused.stderr
+        assert "Traceback" not in refused.stderr
+        assert not (tmp_path / "no").exists()
