@@ -26,8 +26,8 @@ def register(commands) -> None:
     )
     report_command.add_argument(
         "--price-model",
-        help="the proposal of the pilot list, by its id or its name (default: the one the "
-        "Overview suggests for the segment)",
+        help="the proposal of the pilot list, by its id or its name (default: the passing one "
+        "whose revenue change is closest to zero, as the Overview suggests)",
     )
     report_command.set_defaults(handler=report)
 
