@@ -17,7 +17,10 @@ from orchestration.lib import settings
 REFRESH_JOB = "refresh_warehouse"
 # Dagster's console log goes to the run's event log (the Dagster UI); the command prints the
 # load report and one line of outcome, which is what an operator reads.
-QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+# Dagster's console logger stays quiet: a failed step's error, traceback and event chain went to
+# the terminal (a hundred lines and more) before the command's own one-line reason. The command
+# prints that reason; the run's events, tracebacks included, stay in the Dagster instance.
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 REPORT_COLUMNS = (
     ("file_name", "file"),
     ("status", "status"),
@@ -250,8 +253,17 @@ def run(args: argparse.Namespace) -> int:
     # The definitions (resources, job tags) read these when they load, below.
     settings.configure(landing=landing, warehouse=published, dbt_vars=dbt_vars)
     if not landing.is_dir():
-        print(f"refresh failed: the landing folder {landing} does not exist", file=sys.stderr)
+        why = "is not a folder" if landing.exists() else "does not exist"
+        print(f"refresh failed: the landing folder {landing} {why}", file=sys.stderr)
         return 2
+    if args.rebuild_months:
+        from orchestration.lib.dbt_project import month_starts
+
+        try:
+            month_starts([month.strip() for month in args.rebuild_months.split(",") if month])
+        except ValueError as error:
+            print(f"refresh refused: --rebuild-months: {error}; nothing ran", file=sys.stderr)
+            return 2
 
     began, started_at = time.monotonic(), time.time()
     say_progress(began, f"refresh of {published} from {landing}: loading the definitions")
@@ -331,6 +343,12 @@ def run(args: argparse.Namespace) -> int:
         )
     kept = (
         "the previous build stays published" if published.exists() else "nothing is published yet"
+    )
+    # the reason is the last line, on its own: an operator reads just that line
+    print(
+        f"the run's events, with any traceback: run {result.run_id} in the Dagster UI "
+        "(`seatshift dagster`)",
+        file=sys.stderr,
     )
     print(f"refresh failed: {reason} ({kept})", file=sys.stderr)
     return 1

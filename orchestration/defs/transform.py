@@ -1,7 +1,6 @@
 """Transform: `dbt build` of the project into the run's build file (models and their tests)."""
 
 import contextlib
-import datetime as dt
 import graphlib
 import json
 import os
@@ -35,6 +34,7 @@ from orchestration.lib.dbt_project import (
     docs_inputs_key,
     drop_seeds_with_changed_columns,
     ensure_manifest,
+    month_starts,
     record_unit_tests_passed,
     unit_tests_passed_for,
 )
@@ -70,18 +70,6 @@ class DbtBuildConfig(dg.Config):
             "build file, which the dashboard reads). Spark needs the `spark` extra and Java."
         ),
     )
-
-
-def month_starts(months: list[str]) -> list[str]:
-    """'2026-01' or '2026-01-17' -> '2026-01-01'; anything else is a plain error."""
-    starts = []
-    for month in months:
-        try:
-            day = dt.date.fromisoformat(month if len(month) > 7 else f"{month}-01")
-        except ValueError as error:
-            raise ValueError(f"rebuild month {month!r} is not YYYY-MM") from error
-        starts.append(day.replace(day=1).isoformat())
-    return sorted(set(starts))
 
 
 def dbt_build_args(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import datetime as dt
 import fcntl
 import hashlib
 import json
@@ -37,6 +38,19 @@ _SKIPPED_FOLDERS = {"target", "dbt_packages", "logs"}
 
 class DbtParseFailed(RuntimeError):
     pass
+
+
+def month_starts(months: list[str]) -> list[str]:
+    """'2026-01' or '2026-01-17' -> '2026-01-01' (the months a refresh re-aggregates); anything
+    else is a plain error. The command checks them before a run, the job again."""
+    starts = []
+    for month in months:
+        try:
+            day = dt.date.fromisoformat(month if len(month) > 7 else f"{month}-01")
+        except ValueError as error:
+            raise ValueError(f"rebuild month {month!r} is not YYYY-MM") from error
+        starts.append(day.replace(day=1).isoformat())
+    return sorted(set(starts))
 
 
 def _project_files(project_dir: Path) -> list[Path]:

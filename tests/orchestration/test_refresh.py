@@ -237,3 +237,21 @@ def test_failed_build_exits_non_zero_with_one_line_and_keeps_the_published_wareh
 def test_every_export_of_the_sample_reaches_its_raw_table(sample_warehouse, export):
     (rows,) = _query(sample_warehouse, f"select count(*) from {EXPORTS[export].relation}")[0]
     assert rows > 0
+
+
+def test_a_bad_flag_or_landing_path_is_refused_before_anything_runs(tmp_path):
+    # --rebuild-months 2026-13 was refused by the dbt step, after the copy and the load, with a
+    # hundred lines of Dagster's errors before the reason; a landing path that is a file was said
+    # not to exist
+    warehouse = tmp_path / "seatshift.duckdb"
+    run = run_refresh(REPO_ROOT / "seeds", warehouse, "--rebuild-months", "2026-01,2026-13")
+    assert run.returncode == 2
+    assert run.stderr.strip() == (
+        "refresh refused: --rebuild-months: rebuild month '2026-13' is not YYYY-MM; nothing ran"
+    )
+    afile = tmp_path / "landing.csv"
+    afile.write_text("")
+    run = run_refresh(afile, warehouse)
+    assert run.returncode == 2
+    assert run.stderr.strip() == f"refresh failed: the landing folder {afile} is not a folder"
+    assert not warehouse.exists()
