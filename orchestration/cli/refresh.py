@@ -163,6 +163,35 @@ def _ran_out_of_disk(result, reason: str) -> bool:
     return any("no space left on device" in text.lower() for text in texts)
 
 
+def unknown_settings_notes(published: Path) -> list[str]:
+    """A line for each name passed with --vars (or SEATSHIFT_DBT_VARS) that is no setting of the
+    project, with the setting it likely misspells: the build records it in rpt_settings and goes
+    on with the default, so a typo would otherwise change nothing without a word."""
+    import difflib
+
+    import duckdb
+
+    try:
+        with duckdb.connect(str(published), read_only=True) as conn:
+            rows = conn.execute(
+                "select name, is_known_setting from marts.rpt_settings order by setting_position"
+            ).fetchall()
+    except duckdb.Error:
+        return []
+    known = [name for name, is_known in rows if is_known]
+    notes = []
+    for name, is_known in rows:
+        if is_known:
+            continue
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.8)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        notes.append(
+            f"note: {name} is not a setting of this project{hint}: it changed nothing "
+            "(marts.rpt_settings lists the settings in force)"
+        )
+    return notes
+
+
 def _refresh_run_config(args: argparse.Namespace) -> dict:
     """The Launchpad's config of the refresh job, from the command's flags."""
     dbt_config = {}
@@ -334,6 +363,8 @@ def run(args: argparse.Namespace) -> int:
                 + ("the previous site stays" if dbt_index.exists() else "there is no site yet")
             )
         print(f"published {published} (run {result.run_id})")
+        for note in unknown_settings_notes(published):
+            print(note)
         return 0
     reason = _failure_reason(result, published)
     if _ran_out_of_disk(result, reason):

@@ -255,3 +255,27 @@ def test_a_bad_flag_or_landing_path_is_refused_before_anything_runs(tmp_path):
     assert run.returncode == 2
     assert run.stderr.strip() == f"refresh failed: the landing folder {afile} is not a folder"
     assert not warehouse.exists()
+
+
+def test_a_misspelled_setting_is_named_after_the_publish(sample_warehouse, tmp_path):
+    # `--vars '{trigger_automaton_share_min: 0.25}'` published with the default threshold and not
+    # a word; the build records the name in rpt_settings as no setting, and the command now says so
+    from orchestration.cli.refresh import unknown_settings_notes
+
+    copy = tmp_path / "seatshift.duckdb"
+    shutil.copyfile(sample_warehouse, copy)
+    assert unknown_settings_notes(copy) == []
+    with duckdb.connect(str(copy)) as conn:
+        conn.execute(
+            """
+            insert into marts.rpt_settings (name, value, default_value, description, unit,
+                is_known_setting, is_overridden, setting_position)
+            values ('trigger_automaton_share_min', '0.25', null, 'not a setting', null, false,
+                true, 999)
+            """
+        )
+    assert unknown_settings_notes(copy) == [
+        "note: trigger_automaton_share_min is not a setting of this project (did you mean "
+        "trigger_automation_share_min?): it changed nothing (marts.rpt_settings lists the "
+        "settings in force)"
+    ]
