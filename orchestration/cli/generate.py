@@ -68,17 +68,24 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     began = time.monotonic()
     say_progress(began, f"generating the demo company's exports into {out}")
-    summary = generate(
-        out,
-        accounts=args.accounts,
-        months=args.months,
-        start=args.start,
-        seed=args.seed,
-        fmt=args.format,
-        usage_per_seat_day=args.usage_per_seat_day,
-        pilot=args.pilot,
-        progress=lambda text: say_progress(began, text),
-    )
+    existed = out.exists()
+    try:
+        summary = generate(
+            out,
+            accounts=args.accounts,
+            months=args.months,
+            start=args.start,
+            seed=args.seed,
+            fmt=args.format,
+            usage_per_seat_day=args.usage_per_seat_day,
+            pilot=args.pilot,
+            progress=lambda text: say_progress(began, text),
+        )
+    except ValueError as error:
+        if not existed and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # the folder it made for the files it did not write
+        print(f"generate refused: {error}; nothing was written", file=sys.stderr)
+        return 2
     counts = summary.get("row_counts", {})
     print(f"wrote {sum(counts.values()):,} rows of {len(counts)} exports into {out}")
     for export, rows in counts.items():

@@ -137,6 +137,16 @@ def generate(
         )
         say(f"generating usage events ({len(account_days):,} account-days of activity)")
         generate_usage_sql(connection, account_days, seed)
+        (human_events,) = connection.execute(
+            "select count(*) from usage_generated where actor_type = 'human'"
+        ).fetchone()
+        if not human_events:
+            # nothing is written yet (the folder aside): the command says so in one line
+            raise ValueError(
+                f"at {usage_per_seat_day:g} usage events per seat and day the company makes no "
+                "event by a person (seat utilization reads them, and the bad rows copy one): "
+                "raise --usage-per-seat-day"
+            )
         files |= write_usage_files(connection, out_dir, start, months, fmt, progress=say)
         if seat_billing_ends:
             piloted = sorted(
