@@ -23,7 +23,11 @@ COMMANDS = (generate, importing, check, refresh, rate, dashboard, documents, doc
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="seatshift", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="seatshift",
+        description="generate exports, refresh the warehouse, serve the dashboard, the docs and "
+        "Dagster, and write the decision pack and the paper invoice",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
         command.register(commands)

@@ -20,7 +20,9 @@ def register(commands) -> None:
     dagster.add_argument(
         "--warehouse", help=f"warehouse file (default {settings.DEFAULT_WAREHOUSE})"
     )
-    dagster.add_argument("--port", type=int, default=3000)
+    dagster.add_argument(
+        "--port", type=int, default=3000, help="the Dagster UI's port on 127.0.0.1 (default 3000)"
+    )
     dagster.set_defaults(handler=run)
 
 

@@ -17,7 +17,12 @@ def register(commands) -> None:
     dashboard.add_argument(
         "--warehouse", help=f"warehouse file (default {settings.DEFAULT_WAREHOUSE})"
     )
-    dashboard.add_argument("--port", type=int, default=8501)
+    dashboard.add_argument(
+        "--port",
+        type=int,
+        default=8501,
+        help="the dashboard's port (default 8501); its dbt docs and Data Docs are on the next one",
+    )
     dashboard.add_argument(
         "--host",
         default="127.0.0.1",

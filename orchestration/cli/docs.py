@@ -14,7 +14,12 @@ def register(commands) -> None:
         "docs", help="serve the dbt docs and the GX Data Docs of the warehouse on 127.0.0.1"
     )
     docs.add_argument("--warehouse", help=f"warehouse file (default {settings.DEFAULT_WAREHOUSE})")
-    docs.add_argument("--port", type=int, default=settings.DEFAULT_DOCS_PORT)
+    docs.add_argument(
+        "--port",
+        type=int,
+        default=settings.DEFAULT_DOCS_PORT,
+        help=f"the port on 127.0.0.1 (default {settings.DEFAULT_DOCS_PORT})",
+    )
     docs.set_defaults(handler=run)
 
 
