@@ -29,8 +29,8 @@ def run(args: argparse.Namespace) -> int:
     from orchestration.lib.lake import MissingParts
     from orchestration.lib.loader.dry_run import dry_run
 
-    landing = settings.landing_dir(args.landing)
-    published = settings.warehouse_path(args.warehouse)
+    landing = settings.landing_dir(settings.from_here(args.landing))
+    published = settings.warehouse_path(settings.from_here(args.warehouse))
     if not landing.is_dir():
         print(f"check failed: the landing folder {landing} does not exist", file=sys.stderr)
         return 2

@@ -57,8 +57,8 @@ def run(args: argparse.Namespace) -> int:
     tree_mark = f"{os.getpid()}-{uuid.uuid4().hex}"
     env = settings.child_environment(
         DAGSTER_HOME=str(settings.dagster_home()),
-        SEATSHIFT_LANDING=str(settings.landing_dir(args.landing)),
-        SEATSHIFT_WAREHOUSE=str(settings.warehouse_path(args.warehouse)),
+        SEATSHIFT_LANDING=str(settings.landing_dir(settings.from_here(args.landing))),
+        SEATSHIFT_WAREHOUSE=str(settings.warehouse_path(settings.from_here(args.warehouse))),
         **{supervisor.TREE_MARK: tree_mark},
     )
     ensure_manifest()  # once, before two code servers would both find it stale

@@ -79,8 +79,8 @@ def _sign_in_section(secrets: Path) -> dict | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    published = settings.warehouse_path(args.warehouse)
-    secrets = settings.dashboard_secrets_path(args.secrets)
+    published = settings.warehouse_path(settings.from_here(args.warehouse))
+    secrets = settings.dashboard_secrets_path(settings.from_here(args.secrets))
     try:
         auth = _sign_in_section(secrets)
     except ValueError as error:

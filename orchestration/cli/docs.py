@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     """The dbt docs and the GX Data Docs beside the warehouse, on 127.0.0.1, until Ctrl-C."""
     from orchestration.lib import docs_site
 
-    published = settings.warehouse_path(args.warehouse)
+    published = settings.warehouse_path(settings.from_here(args.warehouse))
     try:
         server = docs_site.make_server(published, args.port)
     except OSError as error:

@@ -48,7 +48,7 @@ def register(commands) -> None:
 def _write(command: str, warehouse: str | None, out: str, build) -> Path | None:
     """Point the dashboard's own modules at the published warehouse, build the document with them
     and write it into `out`; None, said in one line, when there is no warehouse or a read fails."""
-    published = settings.warehouse_path(warehouse)
+    published = settings.warehouse_path(settings.from_here(warehouse))
     if not published.exists():
         print(f"{command} failed: no published warehouse at {published}", file=sys.stderr)
         return None

@@ -39,7 +39,7 @@ def register(commands) -> None:
 def run(args: argparse.Namespace) -> int:
     from orchestration.lib.importers import stripe
 
-    landing = settings.landing_dir(args.landing)
+    landing = settings.landing_dir(settings.from_here(args.landing))
     try:
         result = stripe.import_stripe(
             Path(args.source_dir), landing, args.segment_key or settings.stripe_segment_key()

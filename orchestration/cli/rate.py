@@ -23,12 +23,11 @@ def register(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from orchestration.lib import rating
+    from orchestration.lib import rating, settings
 
     try:
-        rows = rating.rate(
-            Path(args.price_book), Path(args.usage), sql=rating.rating_sql(args.warehouse)
-        )
+        sql = rating.rating_sql(settings.from_here(args.warehouse))
+        rows = rating.rate(Path(args.price_book), Path(args.usage), sql=sql)
     except (rating.RatingError, OSError) as error:
         print(f"rate failed: {error}", file=sys.stderr)
         return 1

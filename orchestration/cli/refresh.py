@@ -273,8 +273,8 @@ class _StageProgress(threading.Thread):
 
 
 def run(args: argparse.Namespace) -> int:
-    landing = settings.landing_dir(args.landing)
-    published = settings.warehouse_path(args.warehouse)
+    landing = settings.landing_dir(settings.from_here(args.landing))
+    published = settings.warehouse_path(settings.from_here(args.warehouse))
     dbt_vars = None
     if args.vars:
         vars_path = Path(args.vars)

@@ -185,6 +185,12 @@ def _from_repo(path: str | os.PathLike[str]) -> Path:
     return path if path.is_absolute() else (REPO_ROOT / path)
 
 
+def from_here(path: str | os.PathLike[str] | None) -> Path | None:
+    """A path given on the command line, as the shell means it: from the current folder. (A
+    relative path in `.env`, a setting or a default is the repository's: see _from_repo.)"""
+    return Path(path).expanduser().absolute() if path else None
+
+
 def landing_dir(override: str | os.PathLike[str] | None = None) -> Path:
     return _from_repo(override or current().landing or DEFAULT_LANDING)
 

@@ -259,3 +259,17 @@ def test_the_command_prints_every_file_exits_non_zero_on_a_rejected_file_and_cha
         "note: no file of the required export(s) plans, subscriptions, seat_events, usage_events, "
         "invoices, invoice_lines: a first refresh builds without them"
     ) in completed.stdout
+
+
+def test_a_relative_path_on_the_command_line_is_the_current_folders(tmp_path):
+    # `seatshift generate --out land` then `seatshift check --landing land`, run in the same
+    # folder: --out was the current folder's, --landing the repository's ("does not exist")
+    shutil.copytree(SEEDS_DIR, tmp_path / "land")
+    run = subprocess.run(
+        [str(SEATSHIFT), "check", "--landing", "land", "--warehouse", "w/none.duckdb"],
+        capture_output=True, text=True, env=refresh_environment(), cwd=tmp_path, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "would be rejected" in run.stdout and "does not exist" not in run.stderr
+    assert settings.from_here("land") == Path.cwd() / "land"
+    assert settings.from_here(None) is None
