@@ -391,7 +391,8 @@ def pilot_count_text(pilots: pd.DataFrame, model_name: str) -> str:
     )
     lapsed = len(pilots) - len(paying)
     if lapsed:
-        text += f"; {count(lapsed)} more were billed in the window and pay nothing now"
+        were, pay = ("was", "pays") if lapsed == 1 else ("were", "pay")
+        text += f"; {count(lapsed)} more {were} billed in the window and {pay} nothing now"
     reasons = paying["ineligible_reason"].dropna().value_counts()
     if len(reasons):
         text += ". The others: " + "; ".join(

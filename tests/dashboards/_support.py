@@ -70,3 +70,12 @@ def decision_pack(warehouse: Path, out: Path, segment: str, model: str) -> str:
     assert result.returncode == 0, result.stderr
     (pack,) = out.glob("*.html")
     return pack.read_text(encoding="utf-8")
+
+
+def setting_in_force(warehouse: Path, name: str) -> float:
+    """A numeric setting's value in force in the build (marts.rpt_settings)."""
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        (value,) = connection.execute(
+            "select value from marts.rpt_settings where name = ?", [name]
+        ).fetchone()
+    return float(value)

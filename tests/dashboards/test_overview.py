@@ -184,7 +184,8 @@ def test_the_pilot_lists_count_shares_its_base_with_the_revenue_under_choice(
     assert caption.startswith(
         f"{eligible} of the {base} accounts of Mid-market paying at {month:%b %Y} may pilot "
     )
-    assert (f"; {lapsed} more were billed in the window and pay nothing now" in caption) == (
+    were, pay = ("was", "pays") if lapsed == 1 else ("were", "pay")
+    assert (f"; {lapsed} more {were} billed in the window and {pay} nothing now" in caption) == (
         lapsed > 0
     )
     for reason, accounts in reasons:

@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 from dashboards.lib import queries, road_ahead
 from dashboards.lib.format import money
 from dashboards.lib.queries import projection as projection_queries
-from tests.dashboards._support import ENTRYPOINT, published_warehouse
+from tests.dashboards._support import ENTRYPOINT, published_warehouse, setting_in_force
 from tests.warehouse.test_projection import _independent_churn
 
 PAGE = "app_pages/projection.py"
@@ -543,14 +543,6 @@ EDITS = (
 )
 
 
-def _setting(warehouse: Path, name: str) -> float:
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        (value,) = connection.execute(
-            "select value from marts.rpt_settings where name = ?", [name]
-        ).fetchone()
-    return float(value)
-
-
 def _page_totals(projection: pd.DataFrame) -> pd.DataFrame:
     """Every total the page shows: per segment (and all), model and scenario, the MRR of months
     1 .. h for h = 6, 12, 24, forced and under choice."""
@@ -610,7 +602,7 @@ def test_on_a_generated_company_the_estimate_stays_within_the_tolerance(
     # stands for itself and the estimate is the exact re-projection; elsewhere it is an estimate
     # within the tolerance.
     monkeypatch.setenv("SEATSHIFT_WAREHOUSE", str(generated_warehouse))
-    tolerance = _setting(generated_warehouse, "projection_edit_tolerance")
+    tolerance = setting_in_force(generated_warehouse, "projection_edit_tolerance")
     errors = _largest_errors(generated_warehouse, EDITS)
     assert max(errors.values()) <= tolerance, errors
     # an edit of the churn or of the shock churn moves every account of a part alike: exact, but
@@ -628,7 +620,7 @@ def test_on_a_thousand_account_company_the_estimate_stays_within_the_tolerance(
             "select max(sample_weight) from marts.fct_projection_edit_sample"
         ).fetchone()
     assert largest >= 2, "some strata stand for several accounts: the figures are estimated"
-    tolerance = _setting(thousand_account_warehouse, "projection_edit_tolerance")
+    tolerance = setting_in_force(thousand_account_warehouse, "projection_edit_tolerance")
     errors = _largest_errors(thousand_account_warehouse, EDITS)
     assert max(errors.values()) <= tolerance, errors
     # exact but for the parts' rounding to 4 decimals, as on the generated company
@@ -729,7 +721,7 @@ def test_an_edit_of_the_growth_alone_reads_the_build_s_grid_instead_of_rating(
     expected = sorted(set(expected) | {workspace.in_force[GROWTH]})
     assert list(workspace.growth_grid) == expected
     rating = dataclasses.replace(workspace, growth_grid=(), rated={})
-    tolerance = _setting(generated_warehouse, "projection_edit_tolerance")
+    tolerance = setting_in_force(generated_warehouse, "projection_edit_tolerance")
 
     def both(values: dict[str, float]) -> tuple[dict, dict]:
         workspace.rated.clear()

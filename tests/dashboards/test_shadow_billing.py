@@ -22,6 +22,7 @@ from tests.dashboards._support import (
     private_copy,
     published_months,
     published_warehouse,
+    setting_in_force,
 )
 from tests.warehouse.test_rating import assert_judged_as_built
 
@@ -157,7 +158,7 @@ def test_an_edited_proposal_is_judged_by_the_trigger_over_its_trailing_window(sa
     # the verdict: the revenue change within the settings' range, the bill-shock rate below its
     # limit
     low, high, shock = (
-        _setting(sample, name)
+        setting_in_force(sample, name)
         for name in (
             "guardrail_min_revenue_delta_pct",
             "guardrail_max_revenue_delta_pct",
@@ -170,14 +171,6 @@ def test_an_edited_proposal_is_judged_by_the_trigger_over_its_trailing_window(sa
             and float(judged["shadow_bill_shock_rate"]) < shock
         )
         assert bool(judged["is_proposal_viable"]) == expected, segment
-
-
-def _setting(warehouse: Path, name: str) -> float:
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        (value,) = connection.execute(
-            "select value from marts.rpt_settings where name = ?", [name]
-        ).fetchone()
-    return float(value)
 
 
 def _winners_and_losers_by_hand(
