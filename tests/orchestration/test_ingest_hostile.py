@@ -457,3 +457,16 @@ def test_extra_parquet_columns_are_kept_raw(conn, landing):
 
     [(extra,)] = conn.execute("select _extra from telemetry.usage_events").fetchall()
     assert json.loads(extra) == {"context": {"k": 1, "tags": ["a", "b"]}, "region": "eu"}
+
+
+def test_a_misspelled_required_column_is_named_beside_the_missing_one(conn, landing):
+    # rejected as missing, as before, and now with the file's column that is likely it
+    name = "usage_events__misspelled.csv"
+    content = csv_text([usage("u1")]).replace("occurred_at", "ocurred_at", 1)
+    (landing / name).write_text(content, encoding="utf-8")
+    report = load_all(conn, landing)[name]
+    assert report.status == "rejected"
+    assert report.message == (
+        f"{name}: missing column(s) occurred_at of export usage_events (the file has ocurred_at "
+        "(for occurred_at?))"
+    )

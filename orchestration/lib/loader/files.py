@@ -329,7 +329,12 @@ def _load_file_rows(
     if missing and not (extension.startswith("jsonl") and not staged.types):
         raise FileRejected(
             f"{path.name}: missing column(s) {', '.join(missing)} of export {export.name}"
-            + _delimiter_hint(staged.types)
+            + (
+                _misspelled_hint(
+                    missing, [name for name in staged.types if name not in export.column_names]
+                )
+                or _delimiter_hint(staged.types)
+            )
         )
     conn.execute(checked_sql(export, staged, window))
     cross_row.blame_below_zero(conn, export)
@@ -433,6 +438,18 @@ def _unknown_columns_note(export: Export, types: dict[str, str]) -> str | None:
         close = difflib.get_close_matches(name.lower(), export.column_names, n=1, cutoff=0.8)
         said.append(f"{name} (did you mean {close[0]}?)" if close else name)
     return f"column(s) not in the contract, kept in _extra: {', '.join(said)}"
+
+
+def _misspelled_hint(missing: list[str], unknown_columns: list[str]) -> str:
+    """The file's columns the contract does not know that are likely misspellings of the
+    missing ones (" (the file has contry (for country?))"), or nothing."""
+    unknown = {name.lower(): name for name in unknown_columns}
+    found = []
+    for name in missing:
+        close = difflib.get_close_matches(name, list(unknown), n=1, cutoff=0.8)
+        if close:
+            found.append(f"{unknown[close[0]]} (for {name}?)")
+    return f" (the file has {', '.join(found)})" if found else ""
 
 
 def _delimiter_hint(types: dict[str, str]) -> str:
