@@ -287,6 +287,8 @@ def test_an_empty_file_loads_no_rows_and_says_so(conn, landing, file_name, conte
     assert (report.status, report.rows_read, report.rows_loaded) == ("loaded", 0, 0)
     if "header" not in file_name:
         assert report.message == "the file is empty (no header and no row): nothing to load"
+    else:  # it loaded no rows without a word
+        assert report.message == "the file has a header and no row: nothing to load"
 
 
 def test_sniff_encoding_reads_byte_order_marks_and_nul_patterns():

@@ -371,6 +371,9 @@ def _load_file_rows(
     rows_read = counts[0] + malformed
     quarantined = counts[1] + malformed
     notes = [note for note in (staged.note, _unknown_columns_note(export, staged.types)) if note]
+    if not rows_read:  # a header alone (a file of no bytes is said where it is read)
+        has = "no row" if extension.startswith("jsonl") else "a header and no row"
+        notes.append(f"the file has {has}: nothing to load")
     return FileReport(
         file_name=path.name,
         export=export.name,
