@@ -81,10 +81,6 @@ def _sign_in_section(secrets: Path) -> dict | None:
 def run(args: argparse.Namespace) -> int:
     published = settings.warehouse_path(settings.from_here(args.warehouse))
     secrets = settings.dashboard_secrets_path(settings.from_here(args.secrets))
-    if args.secrets and not secrets.is_file():
-        # named on the command line, so meant to exist: not "sign-in is not configured"
-        print(f"dashboard refused: --secrets {secrets}: no such file", file=sys.stderr)
-        return 2
     try:
         auth = _sign_in_section(secrets)
     except ValueError as error:
