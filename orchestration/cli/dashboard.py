@@ -87,10 +87,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"dashboard refused: {error}", file=sys.stderr)
         return 2
     host = args.host
+    # why sign-in is off: a secrets file without [auth], or none at the path
+    no_auth = f"no [auth] in {secrets}" if secrets.is_file() else f"no secrets file at {secrets}"
     if auth is None and not _is_loopback(host):
         print(
             f"dashboard refused: --host {host} would serve invoices and account data to anyone "
-            f"who reaches it; sign-in is not configured (no [auth] in {secrets}; see "
+            f"who reaches it; sign-in is not configured ({no_auth}; see "
             ".streamlit/secrets.toml.example)",
             file=sys.stderr,
         )
@@ -119,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
     if auth is None:
         print(
             f"serving the dashboard on http://{host}:{args.port} (warehouse {published}); "
-            f"sign-in is not configured (no [auth] in {secrets}): loopback only, every reader "
+            f"sign-in is not configured ({no_auth}): loopback only, every reader "
             f"holds every role; its dbt docs and Data Docs on {docs_url}/"
         )
     else:

@@ -198,13 +198,14 @@ def test_a_viewer_misses_the_invoice_pages_and_finance_downloads_into_the_audit_
 @pytest.mark.parametrize(
     ("secrets_text", "reason"),
     [
-        (None, r"--host 0\.0\.0\.0 .*sign-in is not configured"),  # no secrets file at all
+        (None, r"--host 0\.0\.0\.0 .*sign-in is not configured \(no secrets file at "),
+        ("", r"--host 0\.0\.0\.0 .*sign-in is not configured \(no \[auth\] in "),
         (
             '[auth]\nredirect_uri = "http://x/oauth2callback"\n',
             r"\[auth\] in .* lacks cookie_secret",
         ),
     ],
-    ids=["without-auth", "incomplete-auth"],
+    ids=["no-secrets-file", "without-auth", "incomplete-auth"],
 )
 def test_the_dashboard_refuses_a_public_address_without_sign_in(tmp_path, secrets_text, reason):
     secrets_file = tmp_path / "secrets.toml"
