@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from dashboards.lib.format import percent
+
 SCENARIOS = ("worst", "middle", "best")
 HORIZONS = (6, 12, 24)  # the totals a pricing review asks for
 
@@ -87,11 +89,6 @@ def backtest_mape(backtest: pd.DataFrame, column: str = "backtest_mape") -> floa
     return float(backtest[column].dropna().iloc[0])
 
 
-# Where a naive forecast is already this close, the method need only come within TIE_POINTS of it.
-CLOSE_ENOUGH = 0.05
-TIE_POINTS = 0.03
-
-
 def backtest_months_back(backtest: pd.DataFrame) -> int | None:
     """How many months the backtest projects from its origin (projection_backtest_months, fewer
     where the history is shorter)."""
@@ -101,13 +98,14 @@ def backtest_months_back(backtest: pd.DataFrame) -> int | None:
 
 
 def backtest_verdict(backtest: pd.DataFrame) -> tuple[bool | None, str]:
-    """Whether the method earns its place against the two naive forecasts on the same backtest:
-    it beats each whose error is above 5%, and stays within 3 points of the better one where that
-    one is already within 5%. (None, why) when there is no backtest to judge."""
+    """Whether the method beats both naive forecasts on the same backtest: its error below each
+    one's. Where it does not, the sentence names the forecast it does not beat, with both errors,
+    however close they are: a method no better than a naive forecast earns no more trust than it.
+    (None, why) when there is no backtest to judge."""
     method = backtest_mape(backtest)
     naive = {
         "flat": backtest_mape(backtest, "flat_mape"),
-        "trailing NRR": backtest_mape(backtest, "trailing_nrr_mape"),
+        "trailing-NRR": backtest_mape(backtest, "trailing_nrr_mape"),
     }
     if method is None or any(error is None for error in naive.values()):
         return None, "Not enough history to compare the method with the naive forecasts."
@@ -122,17 +120,14 @@ def backtest_verdict(backtest: pd.DataFrame) -> tuple[bool | None, str]:
             "suggests."
         )
     failures = [
-        name
+        f"the {name} forecast ({percent(error)} against the method's {percent(method)})"
         for name, error in naive.items()
-        if error is not None and error > CLOSE_ENOUGH and method >= error
+        if error is not None and method >= error
     ]
-    best_name, best = min(naive.items(), key=lambda item: item[1])
-    if best <= CLOSE_ENOUGH and method > best + TIE_POINTS:
-        failures.append(best_name)
     if failures:
         return False, (
-            f"The method does not beat the {' and the '.join(sorted(set(failures)))} forecast "
-            "here: trust the band less than its error suggests."
+            f"The method does not beat {' nor '.join(failures)} here: trust the band less than "
+            "its error suggests."
         )
     return True, "The method beats both naive forecasts on the same backtest."
 

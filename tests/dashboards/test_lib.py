@@ -689,6 +689,29 @@ def test_a_method_that_projects_flat_ties_the_flat_forecast_and_does_not_beat_it
     assert road_ahead.backtest_months_back(pd.DataFrame(columns=tie.columns)) is None
 
 
+def test_a_method_only_close_to_a_naive_forecast_does_not_beat_it_and_says_by_how_much():
+    """The errors of a generated company's SMB backtest: the method 4.3%, the flat forecast 9.4%,
+    the trailing-NRR one 3.6%. Both small, but the method is worse than the trailing-NRR forecast,
+    so the page must not say it beats both (it used to: within 3 points of a naive forecast under
+    5% counted as beating it)."""
+    close = _backtest([100.0, 101.0, 102.0, 103.0], [100.0, 102.0, 101.0, 103.0]).assign(
+        backtest_mape=0.04317, flat_mape=0.09408, trailing_nrr_mape=0.03565
+    )
+    beats, verdict = road_ahead.backtest_verdict(close)
+    assert beats is False
+    assert verdict == (
+        "The method does not beat the trailing-NRR forecast (3.6% against the method's 4.3%) "
+        "here: trust the band less than its error suggests."
+    )
+    # worse than both: both named
+    worse = close.assign(backtest_mape=0.12)
+    assert (
+        "the flat forecast (9.4% against the method's 12.0%) nor the trailing-NRR"
+        in (road_ahead.backtest_verdict(worse)[1])
+    )
+    assert road_ahead.backtest_verdict(close.assign(backtest_mape=0.035))[0] is True
+
+
 def test_the_match_sentence_counts_the_close_features_and_names_the_others():
     """Bar 0.1: MRR at -0.55 and seat utilization at -0.38 miss it, billable seats at -0.01 is
     within it, automation share has no difference (both arms without spread): 1 of the 3 judged
