@@ -693,9 +693,15 @@ def _trigger_verdicts(
         return pd.DataFrame()
     windows_sql, _ = trigger_sql[TRIGGER_WINDOWS_SQL_NAME]
     judge_sql, names = trigger_sql[TRIGGER_JUDGE_SQL_NAME]
+    # each re-rated account-month beside the MRR it actually had (the revenue change's basis)
     cursor.execute(
-        "create or replace temp view trigger_shadow_invoices as "
-        f"select * from {SHADOW_INVOICES_RELATION}"
+        f"""
+        create or replace temp view trigger_shadow_invoices as
+        select invoices.*, coalesce(months.mrr_usd, 0) as mrr_usd
+        from {SHADOW_INVOICES_RELATION} as invoices
+        left join {CHOICE_MONTHS_RELATION} as months
+            on invoices.account_id = months.account_id and invoices.month = months.month
+        """
     )
     cursor.execute(
         "create or replace temp view trigger_segment_months as "

@@ -359,7 +359,7 @@ def independent_triggers(company: Company) -> dict[tuple[str, date, str], dict]:
         now = sum(mrr.get((account, month), Decimal(0)) for account in base)
         return _ratio(now, then)
 
-    # Per proposal, segment and month: account-months billed and shocked, shadow and actual totals.
+    # Per proposal, segment and month: account-months billed and shocked, and shadow totals.
     monthly = defaultdict(lambda: [0, 0, Decimal(0), Decimal(0)])
     for model, shadows in company.shadow.items():
         per_account = defaultdict(list)
@@ -372,10 +372,12 @@ def independent_triggers(company: Company) -> dict[tuple[str, date, str], dict]:
                     cell[0] += is_billed
                     cell[1] += is_shocked
                     cell[2] += shadows[(account, month)]
+    # The revenue change's basis: the MRR of the account-months each proposal rated.
     actual = defaultdict(Decimal)
-    for (account, month), amount in company.actual.items():
-        for segment in (company.segment[account], "all"):
-            actual[(segment, month)] += amount
+    for model, shadows in company.shadow.items():
+        for account, month in shadows:
+            for segment in (company.segment[account], "all"):
+                actual[(model, segment, month)] += mrr.get((account, month), Decimal(0))
 
     result = {}
     for segment in segments:
@@ -414,7 +416,7 @@ def independent_triggers(company: Company) -> dict[tuple[str, date, str], dict]:
                 billed = sum(cell[0] for cell in cells)
                 shocked = sum(cell[1] for cell in cells)
                 shadow_total = sum((cell[2] for cell in cells), Decimal(0))
-                actual_total = sum((actual[(segment, m)] for m in window), Decimal(0))
+                actual_total = sum((actual[(model, segment, m)] for m in window), Decimal(0))
                 rate = _ratio(shocked, billed)
                 delta = _growth(shadow_total, actual_total)
                 viable = (

@@ -2,7 +2,10 @@
     the price book, written once.
 
     `shadow_invoices` holds fct_shadow_invoice's rows (segment, month, price_model_id, is_billed,
-    is_bill_shock, shadow_usd, actual_usd; more columns are ignored), `segment_months` every
+    is_bill_shock, shadow_usd; more columns are ignored) with `mrr_usd`, the account-month's MRR
+    (fct_account_month: what it actually paid, on the MRR basis, 0 without a row), so the revenue
+    change compares the proposal's charges with MRR, as every decision figure does, never with
+    invoices (an annual invoice lands in one month); `segment_months` every
     segment (and `all`) in every month of data, `proposals` the price_model_id of every proposal
     judged. Each account-month counts in its own segment and in `all`; a month without a bill is
     zero, so a window of n rows is n months. The trailing window is the var
@@ -22,7 +25,7 @@ shadow_by_segment as (
         is_billed,
         is_bill_shock,
         shadow_usd,
-        actual_usd
+        mrr_usd as actual_usd
     from {{ shadow_invoices }}
     union all
     select
@@ -32,7 +35,7 @@ shadow_by_segment as (
         is_billed,
         is_bill_shock,
         shadow_usd,
-        actual_usd
+        mrr_usd as actual_usd
     from {{ shadow_invoices }}
 ),
 

@@ -2,7 +2,8 @@
 -- the accounts plus `all`, every month of data, every price model of the price book but the
 -- current one. The trigger's signals, written once: the signals pool the
 -- segment's account-months of fct_account_month (an account's segment is its current one), NRR
--- comes from fct_nrr_monthly and the proposals' shadow bills from fct_shadow_invoice.
+-- comes from fct_nrr_monthly and the proposals' shadow bills from fct_shadow_invoice, set against
+-- the MRR of the same account-months.
 -- Ratios are rounded to 10 decimals before they are compared, so a share of exactly 30% or a
 -- change of exactly 10 points meets its threshold however the doubles fall.
 {%- set lookback = var('trigger_lookback_months') | int %}
@@ -15,6 +16,17 @@ nrr_monthly as (select * from {{ ref('fct_nrr_monthly') }}),
 shadow_invoices as (select * from {{ ref('fct_shadow_invoice') }}),
 
 price_models as (select * from {{ ref('dim_price_models') }}),
+
+-- each rated account-month with the MRR it actually had: the revenue change is on the MRR basis
+shadow_invoices_with_mrr as (
+    select
+        shadow_invoices.*,
+        coalesce(account_months.mrr_usd, 0) as mrr_usd
+    from shadow_invoices
+    left join account_months
+        on shadow_invoices.account_id = account_months.account_id
+            and shadow_invoices.month = account_months.month
+),
 
 -- each account-month counts in its own segment and in `all`
 segmented_account_months as (
@@ -151,7 +163,7 @@ signals as (
 
 -- each proposal's trailing shadow billing, written once
 -- (macros/decision/migration_trigger_shadow_windows.sql)
-{{ migration_trigger_shadow_windows('shadow_invoices', 'segment_months', 'proposals') }},
+{{ migration_trigger_shadow_windows('shadow_invoices_with_mrr', 'segment_months', 'proposals') }},
 
 -- The signals beside each proposal's trailing shadow billing, judged by the one verdict macro
 -- (macros/decision/migration_trigger_judgement.sql) with the vars in force.

@@ -6,7 +6,8 @@
 --                   columns) and binds $trigger_automation_share_min, ... (the names of
 --                   rpt_settings) as doubles.
 --   shadow_windows  each proposal's trailing shadow billing (the shadow-window columns) from
---                   trigger_shadow_invoices (fct_shadow_invoice's columns), over every segment
+--                   trigger_shadow_invoices (fct_shadow_invoice's columns and each account-month's
+--                   MRR, mrr_usd), over every segment
 --                   and month of trigger_segment_months and every price_model_id of
 --                   trigger_proposals: the what-if of an edited price book judges its proposals
 --                   with it and `judge`.
