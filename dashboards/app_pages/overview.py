@@ -246,7 +246,7 @@ choice_slot = st.container()
 # ---- the pilot list ------------------------------------------------------------------------------
 
 st.markdown("#### Pilot list")
-passing = decision.passing_proposals(triggers, focus)
+passing = decision.pilot_proposals(triggers, focus)
 pilot_model = None
 # a proposal chosen in another segment, or named in a shared link, that fails here is never kept
 if st.session_state.get(PILOT_MODEL_KEY) not in passing:
@@ -256,14 +256,10 @@ passing_labels = {names.get(model, model) for model in passing}
 if PILOT_MODEL_KEY in st.query_params and st.query_params[PILOT_MODEL_KEY] not in passing_labels:
     del st.query_params[PILOT_MODEL_KEY]
 if not passing:
-    st.info(
-        f"No proposal passes in {segment_label(focus)} at {month:%b %Y}: no pilot list "
-        "is offered. Why each proposal fails is in the table above.",
-        icon=":material/block:",
-    )
+    st.info(decision.no_pilot_list_text(triggers, focus), icon=":material/block:")
 else:
     pilot_model = st.selectbox(
-        "Proposal to pilot (those that pass here)",
+        "Proposal to pilot (those that pass the trigger here)",
         passing,
         index=0,
         format_func=lambda model: names.get(model, model),

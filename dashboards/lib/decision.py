@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from dashboards.lib.definitions import segment_label
-from dashboards.lib.format import MISSING, count, percent
+from dashboards.lib.format import MISSING, count, counted, percent
 from dashboards.lib.shaping import signed_percent, verdict_headline
 from orchestration.lib.contract import EXPORTS
 
@@ -213,6 +213,38 @@ def passing_proposals(triggers: pd.DataFrame, segment: str) -> list[str]:
     suggested = pilot_model(triggers, segment)
     ids = [str(model) for model in viable["price_model_id"]]
     return sorted(ids, key=lambda model: (model != suggested, ids.index(model)))
+
+
+def pilot_proposals(triggers: pd.DataFrame, segment: str) -> list[str]:
+    """The proposals that pass the migration trigger in a segment at the latest month (value is
+    leaving the seats there, and the proposal is within its guardrails), the one whose revenue
+    change is closest to zero first: the only ones a pilot list is offered for (docs block
+    pilot_eligibility). A segment whose seats still track value pilots nothing, however many
+    proposals pass their guardrails there."""
+    proposals = proposals_at(triggers, segment)
+    triggered = proposals[proposals["is_triggered"].fillna(False).astype(bool)]
+    order = triggered.assign(distance=triggered["revenue_delta_pct"].abs()).sort_values(
+        ["distance", "price_model_id"]
+    )
+    return [str(model) for model in order["price_model_id"]]
+
+
+def no_pilot_list_text(triggers: pd.DataFrame, segment: str) -> str:
+    """Why a segment gets no pilot list (no proposal passes the trigger there): none passes its
+    guardrails, or some do but value is not leaving the segment's seats."""
+    month = as_of_month(triggers)
+    guarded = passing_proposals(triggers, segment)
+    if not guarded:
+        return (
+            f"No proposal passes in {segment_label(segment)} at {month:%b %Y}: no pilot list is "
+            "offered. Why each proposal fails is in the table above."
+        )
+    return (
+        f"{segment_label(segment)} does not cross the migration trigger at {month:%b %Y}: value "
+        "is not leaving its seats, so no proposal passes the trigger there and no pilot list is "
+        f"offered, although {counted(len(guarded), 'proposal')} "
+        f"{'is' if len(guarded) == 1 else 'are'} within the guardrails."
+    )
 
 
 def recommended_proposal(triggers: pd.DataFrame, segment: str | None = None) -> str | None:

@@ -108,9 +108,7 @@ def build_pack(
         _caps_section(names),
         _pools_section(names),
         _model_costs_section(),
-        _pilot_section(
-            segment, price_model_id, names, decision.passing_proposals(triggers, segment)
-        ),
+        _pilot_section(segment, price_model_id, names, triggers),
         _projection_section(segment, price_model_id, names),
         _margin_and_cash_section(segment, price_model_id),
         _plan_section(segment, price_model_id, names),
@@ -364,17 +362,20 @@ def _model_costs_section() -> str:
     )
 
 
-def _pilot_section(segment: str, price_model_id: str, names, passing: list[str]) -> str:
+def _pilot_section(segment: str, price_model_id: str, names, triggers: pd.DataFrame) -> str:
     title = (
         f"<h2>Pilot list: {_e(segment_label(segment))} under "
         f"{_e(names.get(price_model_id, price_model_id))}</h2>"
     )
     if segment == "all":
         return title + "<p>Pilots are chosen within one segment.</p>"
-    if price_model_id not in passing:
+    piloted = decision.pilot_proposals(triggers, segment)
+    if not piloted:
+        return title + f"<p>{_e(decision.no_pilot_list_text(triggers, segment))}</p>"
+    if price_model_id not in piloted:
         return title + (
-            f"<p>{_e(names.get(price_model_id, price_model_id))} fails in "
-            f"{_e(segment_label(segment))}: no pilot list is offered for it.</p>"
+            f"<p>{_e(names.get(price_model_id, price_model_id))} does not pass the migration "
+            f"trigger in {_e(segment_label(segment))}: no pilot list is offered for it.</p>"
         )
     pilots = queries.pilot_accounts(segment, price_model_id)
     if pilots.empty:

@@ -70,7 +70,7 @@ def test_revenue_lead_walks_journey_one_in_a_real_browser(dashboard_url, request
         verdicts: dict[str, dict[str, bool]] = {}
         for segment, name, viable in conn.execute(
             """
-            select triggers.segment, models.name, triggers.is_proposal_viable
+            select triggers.segment, models.name, triggers.is_triggered
             from marts.fct_migration_triggers as triggers
             join marts.dim_price_models as models using (price_model_id)
             where triggers.month = (select max(month) from marts.fct_migration_triggers)
@@ -144,9 +144,9 @@ def test_revenue_lead_walks_journey_one_in_a_real_browser(dashboard_url, request
 
 
 def _pilot_selector_follows_the_verdict(page, verdicts: dict[str, bool]) -> None:
-    """The pilot selector offers and preselects only a proposal that passes in the segment
-    (fct_migration_triggers' verdict at the last month); with none passing it says so and offers
-    no list."""
+    """The pilot selector offers and preselects only a proposal that passes the migration trigger
+    in the segment (fct_migration_triggers.is_triggered at the last month); with none passing it
+    says so and offers no list."""
     main = _main_text(page)
     passing = [name for name, viable in verdicts.items() if viable]
     if not passing:

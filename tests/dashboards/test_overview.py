@@ -116,14 +116,17 @@ def test_the_proposals_and_the_pilot_list_equal_the_marts(sample, monkeypatch):
     with duckdb.connect(str(sample), read_only=True) as conn:
         verdicts = conn.execute(
             """
-            select models.name, triggers.is_proposal_viable, triggers.revenue_delta_pct
+            select models.name, triggers.is_proposal_viable, triggers.revenue_delta_pct,
+                triggers.is_triggered
             from marts.fct_migration_triggers as triggers
             join marts.dim_price_models as models using (price_model_id)
             where triggers.segment = 'mid_market'
                 and triggers.month = (select max(month) from marts.fct_migration_triggers)
+            order by abs(triggers.revenue_delta_pct), triggers.price_model_id
             """
         ).fetchall()
-        passing = [name for name, viable, _ in verdicts if viable]
+        # a pilot list is offered for a proposal that passes the trigger, closest to no change first
+        passing = [name for name, _, _, triggered in verdicts if triggered]
         ranked = conn.execute(
             """
             select account_id, fit_score from marts.fct_pilot_accounts
@@ -133,8 +136,8 @@ def test_the_proposals_and_the_pilot_list_equal_the_marts(sample, monkeypatch):
             [app.selectbox[0].value],
         ).fetchall()
     shown = dict(zip(proposals["Proposal"], proposals["Verdict"], strict=True))
-    assert shown == {name: "passes" if viable else "fails" for name, viable, _ in verdicts}
-    for name, _, delta in verdicts:
+    assert shown == {name: "passes" if viable else "fails" for name, viable, _, _ in verdicts}
+    for name, _, delta, _ in verdicts:
         row = proposals[proposals["Proposal"] == name].iloc[0]
         assert row["Revenue change"] == pytest.approx(delta)
     assert passing, "the sample's mid_market has a passing proposal"

@@ -1,10 +1,11 @@
 """Pilot eligibility follows the verdict and the bill-change limits, on the committed sample and on
-a generated company: no account may pilot a proposal that fails in its segment, nor with a bill
-change at the switch outside pilot_min_bill_change_pct .. pilot_max_bill_change_pct.
+a generated company: no account may pilot a proposal that does not pass the migration trigger in
+its segment, nor while it is in a pilot or a pilot's control group (the assignments export), nor
+with a bill change at the switch outside pilot_min_bill_change_pct .. pilot_max_bill_change_pct.
 
 The bill change is recomputed here from fct_account_month (the MRR over the trailing window) and
 fct_shadow_invoice (the proposal's shadow charges of the same months), independently of the mart's
-SQL, and the verdict read from fct_migration_triggers."""
+SQL, the verdict read from fct_migration_triggers and the cohorts from the assignments."""
 
 from __future__ import annotations
 
@@ -45,19 +46,27 @@ def test_no_account_may_pilot_outside_the_limits_or_a_failing_proposal(warehouse
                 where month between window_first and window_last
                 group by account_id, price_model_id
             ),
+            -- a proposal is piloted only where it passes the trigger (value leaving, guardrails)
             verdicts as (
-                select segment, price_model_id, is_proposal_viable
+                select segment, price_model_id, is_triggered
                 from marts.fct_migration_triggers, bounds
                 where month = window_last
+            ),
+            -- the accounts the assignments export already put in a pilot or its control group
+            assigned as (
+                select account_id, max(cohort) as cohort
+                from staging.stg_billing__price_model_assignments
+                group by account_id
             )
             select
                 pilots.account_id, pilots.price_model_id, pilots.is_pilot_eligible,
                 shadow.shadow_usd / paid.mrr_usd - 1 as bill_change,
-                verdicts.is_proposal_viable, pilots.ineligible_reason
+                verdicts.is_triggered, pilots.ineligible_reason, assigned.cohort
             from marts.fct_pilot_accounts as pilots
             join paid using (account_id)
             join shadow using (account_id, price_model_id)
             join verdicts using (segment, price_model_id)
+            left join assigned using (account_id)
             """
         ).fetchall()
         (pilot_rows,) = conn.execute("select count(*) from marts.fct_pilot_accounts").fetchone()
@@ -66,13 +75,20 @@ def test_no_account_may_pilot_outside_the_limits_or_a_failing_proposal(warehouse
     assert eligible, "some account may pilot some proposal"
     outside = [row for row in eligible if not low - 1e-9 <= row[3] <= high + 1e-9]
     failing = [row for row in eligible if not row[4]]
+    assigned = [row for row in eligible if row[6] is not None]
     assert outside == []
     assert failing == []
-    # and the reverse: an account inside the limits, under a passing proposal, with a reason to be
-    # left out has one of the other rules against it (paying nothing, or shocked)
-    for _, _, is_eligible, bill_change, viable, reason in rows:
-        if not is_eligible and viable and low <= bill_change <= high:
-            assert reason in (
-                "pays nothing at the last month",
-                "shocked under the proposal in the window",
-            ), reason
+    assert assigned == []
+    # and the reverse: an account inside the limits, under a proposal that passes the trigger,
+    # with a reason to be left out has one of the other rules against it (already in a pilot or
+    # its control group, paying nothing, or shocked)
+    for _, _, is_eligible, bill_change, triggered, reason, cohort in rows:
+        if not is_eligible and triggered and low <= bill_change <= high:
+            expected = {
+                "pilot": ("already in a pilot",),
+                "control": ("in the control group of a pilot",),
+            }.get(
+                cohort,
+                ("pays nothing at the last month", "shocked under the proposal in the window"),
+            )
+            assert reason in expected, (reason, cohort)

@@ -19,6 +19,8 @@ price_models as (select * from {{ ref('dim_price_models') }}),
 
 triggers as (select * from {{ ref('fct_migration_triggers') }}),
 
+assignments as (select * from {{ ref('stg_billing__price_model_assignments') }}),
+
 as_of as (
     select max(month) as as_of_month
     from account_months
@@ -113,26 +115,42 @@ measured as (
     where usage_in_window.mrr_usd > 0
 ),
 
--- whether each proposal passes in each segment at the last month of data (the verdict the
--- Overview shows: its shadow bill-shock rate and revenue change within their guardrails)
+-- whether each proposal passes the migration trigger in each segment at the last month of data:
+-- value is leaving the seats there, and the proposal's shadow bill-shock rate and revenue change
+-- are within their guardrails. A segment whose seats still track value pilots nothing.
 verdicts as (
     select
         triggers.segment,
         triggers.price_model_id,
-        triggers.is_proposal_viable
+        triggers.is_triggered
     from triggers
     inner join window_bounds
         on triggers.month = window_bounds.as_of_month
 ),
 
+-- the accounts the assignments export already put in a pilot or in its control group: a pilot
+-- list is for accounts still to move, and moving a control account would spoil the readout
+assigned as (
+    select
+        account_id,
+        max(case when cohort = 'pilot' then 1 else 0 end) = 1 as is_in_pilot,
+        max(case when cohort = 'control' then 1 else 0 end) = 1 as is_in_control
+    from assignments
+    group by account_id
+),
+
 with_verdicts as (
     select
         measured.*,
-        coalesce(verdicts.is_proposal_viable, false) as is_proposal_passing
+        coalesce(verdicts.is_triggered, false) as is_proposal_passing,
+        coalesce(assigned.is_in_pilot, false) as is_in_pilot,
+        coalesce(assigned.is_in_control, false) as is_in_control_group
     from measured
     left join verdicts
         on measured.segment = verdicts.segment
             and measured.price_model_id = verdicts.price_model_id
+    left join assigned
+        on measured.account_id = assigned.account_id
 ),
 
 -- Each part of the score is a fraction from 0 (fits badly) to 1 (fits well).
@@ -165,7 +183,9 @@ eligibility as (
         coalesce(bill_change_pct between {{ min_change }} and {{ max_change }}, false)
             as is_bill_change_within_range,
         case
-            when not is_proposal_passing then 'the proposal fails in the segment'
+            when not is_proposal_passing then 'the proposal does not pass the trigger in the segment'
+            when is_in_pilot then 'already in a pilot'
+            when is_in_control_group then 'in the control group of a pilot'
             when not is_active then 'pays nothing at the last month'
             when shocked_months > 0 then 'shocked under the proposal in the window'
             when bill_change_pct > {{ max_change }} then 'bill rises more than the limit'
@@ -223,6 +243,8 @@ final as (
         is_pilot_eligible,
         cast(fit_rank as {{ dbt.type_bigint() }}) as fit_rank,
         is_proposal_passing,
+        is_in_pilot,
+        is_in_control_group,
         is_bill_change_within_range,
         ineligible_reason
     from ranked
