@@ -128,13 +128,14 @@ if monthly is not None and not monthly.empty:
 prediction = guarded(queries.pilot_prediction, model)
 if prediction is not None and not prediction.empty:
     st.subheader("Predicted at the switch, and what happened")
-    summary = pilot.prediction_summary(prediction)
+    summary = pilot.prediction_summary(prediction, rows)
     st.caption(
         (summary + " " if summary else "")
         + "Per account, a month on average: its MRR before the switch under the current model, "
         "what shadow billing charged it under the piloted model over those months (Predicted), "
-        "and its MRR since the switch, billed under that model (Paid since); Error is Paid since "
-        "against Predicted; Months counts the paying months before / after the switch.",
+        "and its MRR since the switch, billed under that model (Paid since); Paid against "
+        "predicted sets the two side by side (the prediction error); Months counts the paying "
+        "months before / after the switch.",
         help=definition("pilot_prediction"),
     )
     st.dataframe(pilot.prediction_table(prediction), hide_index=True)

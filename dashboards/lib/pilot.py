@@ -239,7 +239,7 @@ def prediction_table(prediction: pd.DataFrame) -> pd.DataFrame:
             "Paid since": prediction["mrr_after_usd"].map(money),
             "Predicted change": prediction["predicted_change_pct"].map(signed_percent),
             "Realised change": prediction["realised_change_pct"].map(signed_percent),
-            "Error": prediction["prediction_error_pct"].map(signed_percent),
+            "Paid against predicted": prediction["prediction_error_pct"].map(signed_percent),
             "Months": [
                 f"{count(before)} / {count(after)}"
                 for before, after in zip(
@@ -250,16 +250,40 @@ def prediction_table(prediction: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def prediction_summary(prediction: pd.DataFrame) -> str | None:
-    """One sentence on the whole pilot's prediction, or None before any account paid after."""
+def prediction_summary(prediction: pd.DataFrame, readout: pd.DataFrame | None = None) -> str | None:
+    """One sentence on the whole pilot's prediction, or None before any account paid after; with
+    the readout's rows, a second one on what the gap is: the accounts' own change after the switch
+    (the prediction and the bills are the same model's charges of their own months), set beside
+    the control group's MRR over the same months."""
     whole = prediction[prediction["scope"] == "pilot"]
     if whole.empty:
         return None
     row = whole.iloc[0]
-    return (
+    said = (
         f"At the switch, shadow billing predicted {money(row['predicted_mrr_usd'])} a month from "
         f"these {count(row['accounts'])} accounts ({signed_percent(row['predicted_change_pct'])} "
         f"against their {money(row['mrr_before_usd'])} before); they paid "
         f"{money(row['mrr_after_usd'])} ({signed_percent(row['realised_change_pct'])}): "
         f"{signed_percent(row['prediction_error_pct'])} against the prediction."
     )
+    mrr = readout[readout["metric"] == "mrr"] if readout is not None else pd.DataFrame()
+    if mrr.empty:
+        return said
+    arms = mrr.iloc[0]
+    pilot_change = _change(arms["pilot_after"], arms["pilot_before"])
+    control_change = _change(arms["control_after"], arms["control_before"])
+    if pilot_change is None or control_change is None:
+        return said
+    return said + (
+        " The gap is not a rating error: both are the model's charges of the accounts' own months, "
+        "so it is what their seats and usage did after the switch. Over the same months the "
+        f"control group's MRR per account moved {signed_percent(control_change)}, the pilot's "
+        f"{signed_percent(pilot_change)} (the readout's MRR row)."
+    )
+
+
+def _change(after: float, before: float) -> float | None:
+    """after / before - 1, or None without a before."""
+    if before is None or after is None or pd.isna(before) or pd.isna(after) or before == 0:
+        return None
+    return float(after) / float(before) - 1

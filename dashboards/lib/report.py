@@ -576,7 +576,7 @@ def _after_the_switch_section() -> str:
         html_parts.append(_table(pilot.trigger_table(judged)))
         prediction = queries.pilot_prediction(str(model))
         if not prediction.empty:
-            summary = pilot.prediction_summary(prediction)
+            summary = pilot.prediction_summary(prediction, rows)
             html_parts.append(
                 "<h4>Predicted at the switch, and what happened</h4>"
                 + (f"<p>{_e(summary)}</p>" if summary else "")

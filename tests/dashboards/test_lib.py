@@ -728,3 +728,39 @@ def test_the_match_sentence_counts_the_close_features_and_names_the_others():
     assert pilot.match_summary(quality, None) == (
         "Averages over the months before each account's switch."
     )
+
+
+def test_the_prediction_sentence_says_the_gap_is_the_accounts_own_and_sets_the_control_beside_it():
+    """A generated company's pilot of Hybrid: predicted $17,100 a month, paid $11,450 (-33.0%
+    against the prediction, as the mart gives it). The readout's MRR per account went 2,181.00 ->
+    1,432.65 for the pilot (1,432.65025 / 2,181 - 1 = -34.3%) and 2,154.75 -> 1,682.875 for the
+    control (-21.9%): the reader sees the control fell too, so the gap is no rating error."""
+    prediction = pd.DataFrame(
+        {
+            "scope": ["pilot"],
+            "accounts": [8],
+            "mrr_before_usd": [17448.0],
+            "predicted_mrr_usd": [17100.0],
+            "mrr_after_usd": [11450.0],
+            "predicted_change_pct": [17100 / 17448 - 1],
+            "realised_change_pct": [11450 / 17448 - 1],
+            "prediction_error_pct": [-0.33],
+        }
+    )
+    readout = pd.DataFrame(
+        {
+            "metric": ["logo_churn", "mrr"],
+            "pilot_before": [0.0, 2181.0],
+            "pilot_after": [0.0, 1432.65025],
+            "control_before": [0.0, 2154.75],
+            "control_after": [0.0, 1682.875],
+        }
+    )
+    alone = pilot.prediction_summary(prediction)
+    assert alone is not None and alone.endswith("-33.0% against the prediction.")
+    said = pilot.prediction_summary(prediction, readout)
+    assert said.startswith(alone)
+    assert "The gap is not a rating error" in said
+    assert "control group's MRR per account moved -21.9%, the pilot's -34.3%" in said
+    # a readout without its MRR row adds nothing
+    assert pilot.prediction_summary(prediction, readout[readout["metric"] != "mrr"]) == alone

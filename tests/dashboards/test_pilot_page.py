@@ -128,7 +128,7 @@ def test_the_pilot_page_shows_the_prediction_beside_what_happened(sample):
     table = next(
         frame.value
         for frame in app.dataframe
-        if "Error" in frame.value.columns and "Paid since" in frame.value.columns
+        if "Paid against predicted" in frame.value.columns and "Paid since" in frame.value.columns
     )
     assert table.iloc[0]["Account"] == "The whole pilot"
     assert table.iloc[0]["Predicted"] == money(float(mart[None]["predicted_mrr_usd"]))
