@@ -376,7 +376,13 @@ def _signed(fraction: float | None) -> str:
     return text if text.startswith("-") or text == "—" else f"+{text}"
 
 
-recommended = pilot_model or decision.recommended_proposal(triggers)
+# the pilot list's proposal; else the segment's own suggestion (passing its guardrails where no
+# proposal passes the trigger), else the portfolio's
+recommended = (
+    pilot_model
+    or (decision.recommended_proposal(triggers, focus) if focus != "all" else None)
+    or decision.recommended_proposal(triggers)
+)
 with choice_slot:
     if recommended is None:
         st.markdown(
