@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards.lib import charts, decision, margin, queries, road_ahead
-from dashboards.lib.definitions import definition, label
+from dashboards.lib.definitions import definition, label, segment_label
 from dashboards.lib.format import MISSING, counted, money, percent
 from dashboards.lib.kpis import Kpi, kpi_row
 from dashboards.lib.layout import (
@@ -531,6 +531,8 @@ if rates is not None and not rates.empty:
     with left:
         st.caption("Monthly logo churn", help=definition("projection_monthly_churn_rate"))
         churn = road_ahead.churn_table(rates)
+        if "segment" in churn:
+            churn["segment"] = churn["segment"].map(segment_label)
         st.dataframe(
             churn,
             hide_index=True,
@@ -547,9 +549,27 @@ if rates is not None and not rates.empty:
     with right:
         st.caption("Monthly growth", help=definition("projection_monthly_growth_rate"))
         growth = road_ahead.rates_table(rates)
+        if "segment" in growth:
+            growth["segment"] = growth["segment"].map(segment_label)
+        if "growth_trend" in growth:  # a dash where no decline deepens, not an empty number
+            growth["growth_trend"] = growth["growth_trend"].map(lambda rate: percent(rate, 2))
         st.dataframe(
             growth,
             hide_index=True,
+            # the trend beside the rates it deepens, before the measured rate and its error
+            column_order=[
+                column
+                for column in (
+                    # one segment chosen: its name is the page's, not a column's
+                    *(["segment"] if growth["segment"].nunique() > 1 else []),
+                    "metric",
+                    *[f"growth_{name}" for name in road_ahead.SCENARIOS],
+                    "growth_trend",
+                    "measured_growth_rate",
+                    "growth_rate_error",
+                )
+                if column in growth.columns
+            ],
             column_config={"segment": "Segment", "metric": "Quantity"}
             | {
                 column: st.column_config.NumberColumn(
@@ -557,6 +577,17 @@ if rates is not None and not rates.empty:
                     format="percent",
                 )
                 for column in growth.columns
-                if column not in ("segment", "metric")
+                if column not in ("segment", "metric", "growth_trend")
+            }
+            | {
+                "growth_trend": st.column_config.TextColumn(
+                    "Deepens a month", help=definition("projection_growth_trend")
+                )
             },
         )
+        if "growth_trend" in growth and (growth["growth_trend"] != MISSING).any():
+            st.caption(
+                "Where *Deepens a month* is set, the segment's decline deepens: the monthly rate "
+                "falls by that much more each month ahead (fading), within the bounds of the "
+                "settings, so the projection declines faster than the rate alone says."
+            )

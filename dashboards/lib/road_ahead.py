@@ -149,6 +149,15 @@ def rates_table(rates: pd.DataFrame) -> pd.DataFrame:
         measured_growth_rate=("measured_growth_rate", "first"),
         growth_rate_error=("growth_rate_error", "first"),
     )
+    if {"is_growth_trended", "growth_trend_slope"} <= set(rates.columns):
+        # a deepening decline: the monthly rate falls by this much more each month (fading), so
+        # the months ahead decline faster than the rate alone says; empty where it does not apply
+        trended = rates["is_growth_trended"].fillna(False).astype(bool)
+        measured = measured.join(
+            rates.assign(growth_trend=rates["growth_trend_slope"].where(trended))
+            .groupby(["segment", "metric"])
+            .agg(growth_trend=("growth_trend", "first"))
+        )
     return growth.join(measured).reset_index()
 
 

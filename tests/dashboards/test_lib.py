@@ -764,3 +764,29 @@ def test_the_prediction_sentence_says_the_gap_is_the_accounts_own_and_sets_the_c
     assert "control group's MRR per account moved -21.9%, the pilot's -34.3%" in said
     # a readout without its MRR row adds nothing
     assert pilot.prediction_summary(prediction, readout[readout["metric"] != "mrr"]) == alone
+
+
+def test_the_rates_table_shows_the_trend_that_deepens_a_decline():
+    """Seats of a segment decline 9.7% a month in the middle scenario and the decline deepens by
+    0.58 points a month (a trended metric); tokens grow 6.4% with no trend. The table carries the
+    trend beside the trended rate only, so a reader sees why the months ahead fall faster."""
+    rates = pd.DataFrame(
+        {
+            "segment": ["mid_market"] * 2,
+            "metric": ["seats", "tokens"],
+            "scenario": ["middle"] * 2,
+            "monthly_growth_rate": [-0.097, 0.0638],
+            "measured_growth_rate": [-0.09, 0.06],
+            "growth_rate_error": [0.01, 0.01],
+            "is_growth_trended": [True, False],
+            "growth_trend_slope": [-0.00581, 0.0],
+        }
+    )
+    table = road_ahead.rates_table(rates).set_index("metric")
+    assert table.loc["seats", "growth_trend"] == pytest.approx(-0.00581)
+    assert pd.isna(table.loc["tokens", "growth_trend"])
+    assert table.loc["seats", "growth_middle"] == pytest.approx(-0.097)
+    # a re-projection's rates without the trend columns: the table as before
+    assert "growth_trend" not in road_ahead.rates_table(
+        rates.drop(columns=["is_growth_trended", "growth_trend_slope"])
+    )

@@ -89,7 +89,8 @@ def projection_rates(segment: str) -> pd.DataFrame:
         "the projection's rates",
         """
         select segment, scenario, metric, measured_churn_rate, churn_rate_error,
-            monthly_churn_rate, measured_growth_rate, growth_rate_error, monthly_growth_rate
+            monthly_churn_rate, measured_growth_rate, growth_rate_error, monthly_growth_rate,
+            is_growth_trended, growth_trend_slope
         from marts.fct_projection_rates
         where segment = ? or ? = 'all'
         order by segment, metric, scenario
