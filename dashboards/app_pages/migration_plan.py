@@ -6,7 +6,7 @@ rpt_migration_plan_impact). The router has already drawn the as-of time and the 
 import streamlit as st
 
 from dashboards.lib import access, charts, decision, paper_invoice, pilot, queries, road_ahead
-from dashboards.lib.definitions import definition, label, segment_label, settings
+from dashboards.lib.definitions import definition, label, settings
 from dashboards.lib.format import count, money
 from dashboards.lib.kpis import Kpi, kpi_row
 from dashboards.lib.layout import (
@@ -71,22 +71,10 @@ st.caption(
 # ---- what the decision says about this plan: a failing verdict or a crossed rollback trigger ----
 verdicts = decision.latest_verdicts(triggers) if triggers is not None else None
 if verdicts is not None and not verdicts.empty:
-    judged = verdicts[verdicts["price_model_id"] == model].set_index("segment")
     scope = list(segments) if segment == PORTFOLIO else [segment]
-    failing = [
-        shown
-        for shown in scope
-        if shown in judged.index and not bool(judged.loc[shown, "is_proposal_viable"])
-    ]
-    if failing:
-        st.warning(
-            f"{names[model]} fails the trigger's guardrails in "
-            f"{', '.join(map(segment_label, failing))} ({decision.window_text(verdicts)}), as the "
-            "Overview says: no account there may pilot it, yet the plan moves them at their "
-            "renewal all the same. Read the plan there as what the move would do, not as the "
-            "recommendation.",
-            icon=":material/warning:",
-        )
+    said = decision.unpiloted_plan_text(verdicts, model, names[model], scope)
+    if said:
+        st.warning(said, icon=":material/warning:")
 rollback = quietly(queries.pilot_rollback_triggers)
 if rollback is not None:
     evidence = pilot.crossed(rollback[rollback["pilot_model_id"] == model])

@@ -341,6 +341,41 @@ def latest_verdicts(triggers: pd.DataFrame) -> pd.DataFrame:
     return triggers[triggers["month"] == as_of_month(triggers)]
 
 
+def unpiloted_plan_text(
+    verdicts: pd.DataFrame, model: str, name: str, scope: list[str]
+) -> str | None:
+    """The Migration plan's warning where `model` does not pass the migration trigger in some
+    segment of `scope` (so no account there may pilot it): those where it fails its guardrails,
+    and those where it passes them but the segment does not cross; None where it passes."""
+    judged = verdicts[verdicts["price_model_id"] == model].set_index("segment")
+    shown = [segment for segment in scope if segment in judged.index]
+    failing = [s for s in shown if not bool(judged.loc[s, "is_proposal_viable"])]
+    quiet = [
+        s
+        for s in shown
+        if bool(judged.loc[s, "is_proposal_viable"]) and not bool(judged.loc[s, "is_triggered"])
+    ]
+    if not failing and not quiet:
+        return None
+    parts = []
+    if failing:
+        parts.append(
+            f"{name} fails the trigger's guardrails in {', '.join(map(segment_label, failing))}"
+        )
+    if quiet:
+        where = ", ".join(map(segment_label, quiet))
+        parts.append(
+            f"{name if not failing else 'it'} passes them in {where}, but value is not leaving "
+            f"the seats there, so {where} does not cross the trigger"
+        )
+    return (
+        "; ".join(parts)
+        + f" ({window_text(verdicts)}), as the Overview says: no account there may pilot it, yet "
+        "the plan moves them at their renewal all the same. Read the plan there as what the move "
+        "would do, not as the recommendation."
+    )
+
+
 def window_text(verdicts: pd.DataFrame) -> str:
     """The trailing window of the verdicts, as a reader says it: "12 months to Oct 2026"."""
     month = pd.Timestamp(verdicts["month"].max())

@@ -790,3 +790,32 @@ def test_the_rates_table_shows_the_trend_that_deepens_a_decline():
     assert "growth_trend" not in road_ahead.rates_table(
         rates.drop(columns=["is_growth_trended", "growth_trend_slope"])
     )
+
+
+def test_the_plan_warns_where_a_proposal_may_not_be_piloted_for_either_reason():
+    """Hybrid fails its guardrails in SMB, passes them in Mid-market where the segment crosses
+    (triggered), and passes them in Enterprise, whose seats still track value (not triggered):
+    the plan of every segment names SMB and Enterprise, each with its own reason; Mid-market's
+    plan says nothing."""
+    verdicts = pd.DataFrame(
+        {
+            "segment": ["smb", "mid_market", "enterprise"],
+            "price_model_id": ["hybrid"] * 3,
+            "is_proposal_viable": [False, True, True],
+            "is_triggered": [False, True, False],
+            "month": [datetime(2026, 10, 1)] * 3,
+            "window_months": [12] * 3,
+        }
+    )
+    said = decision.unpiloted_plan_text(
+        verdicts, "hybrid", "Hybrid", ["smb", "mid_market", "enterprise"]
+    )
+    assert said is not None
+    smb, enterprise = (decision.segment_label(s) for s in ("smb", "enterprise"))
+    assert said.startswith(
+        f"Hybrid fails the trigger's guardrails in {smb}; it passes them in {enterprise}, but "
+        f"value is not leaving the seats there, so {enterprise} does not cross the trigger (12 "
+        "months to Oct 2026)"
+    )
+    assert decision.segment_label("mid_market") not in said
+    assert decision.unpiloted_plan_text(verdicts, "hybrid", "Hybrid", ["mid_market"]) is None
