@@ -11,7 +11,7 @@ import streamlit as st
 
 from dashboards.lib import access, caps, charts, choice, decision, pools, queries, shaping
 from dashboards.lib.definitions import definition, segment_label, threshold
-from dashboards.lib.format import count, money, percent
+from dashboards.lib.format import count, money, percent, percent_against
 from dashboards.lib.kpis import Kpi, kpi_row
 from dashboards.lib.layout import (
     MONTH_COLUMN,
@@ -40,6 +40,9 @@ SWITCH, STAY = "Would switch", "Would stay"
 BILL_SHOCK_GOOD = threshold("guardrail_max_bill_shock_rate")
 BILL_SHOCK_RED_FLAG = threshold("bill_shock_rate_red_flag")
 WINNER_LOSER = threshold("winner_loser_threshold_pct")
+# The trigger's range for the revenue change (its bill-shock limit is BILL_SHOCK_GOOD).
+REVENUE_LOW = threshold("guardrail_min_revenue_delta_pct")
+REVENUE_HIGH = threshold("guardrail_max_revenue_delta_pct")
 # Beyond this revenue change (as a fraction) a what-if result is flagged as implausible.
 PLAUSIBLE_CHANGE = threshold("what_if_plausible_change_pct") or 3.0
 
@@ -100,6 +103,46 @@ GUARDRAIL_KPIS = [
 ]
 
 
+def _signed_against(fraction: float | None, *limits: float | None) -> str:
+    """A change with its sign, on the same side of each limit as it is (+15.02%, not +15.0%)."""
+    shown = percent_against(fraction, *limits)
+    return shown if pd.isna(fraction) or fraction < 0 else f"+{shown}"
+
+
+def _verdict_figures(verdict: pd.Series) -> str:
+    """The two figures the trigger judges a proposal by, and why it fails when it does; each
+    written so that it never reads as its limit when it is not (0.049741 against 5%: 4.97%)."""
+    figures = (
+        f"revenue {_signed_against(verdict['revenue_delta_pct'], REVENUE_LOW, REVENUE_HIGH)} · "
+        f"shadow bill shock {percent_against(verdict['shadow_bill_shock_rate'], BILL_SHOCK_GOOD)}"
+    )
+    reason = verdict.get("proposal_failure_reason")
+    return figures if pd.isna(reason) or not reason else f"{figures} · {reason}"
+
+
+def _guardrail_figures(row: pd.Series) -> str:
+    """The figures the guardrails judge, each beside its limit and on the same side of it as it
+    is, and the margin, in one line."""
+    low, high = row["min_revenue_delta_pct"], row["max_revenue_delta_pct"]
+    limit = row["max_bill_shock_rate"]
+    return (
+        f"revenue {_signed_against(row['revenue_delta_pct'], low, high)} (range "
+        f"{shaping.signed_percent(low, 0)} .. {shaping.signed_percent(high, 0)}) · bill shock "
+        f"{percent_against(row['bill_shock_rate'], limit)} (limit {percent(limit, 0)}) · "
+        f"margin {percent(row['shadow_gross_margin'], 0)} "
+        f"(now {percent(row['actual_gross_margin'], 0)})"
+    )
+
+
+def _whole_history(revenue: pd.DataFrame | None) -> str:
+    """The months the guardrails pool (every rated month), as the page says a span of months:
+    "whole history (Nov 2024 to Oct 2026)"; without the months, "whole history"."""
+    if revenue is None or revenue.empty:
+        return "whole history"
+    first, last = pd.Timestamp(revenue["month"].min()), pd.Timestamp(revenue["month"].max())
+    return f"whole history ({first:%b %Y} to {last:%b %Y})"
+
+
 def _guardrail_kpis(row: pd.Series) -> None:
     """The figures the guardrails judge for one row (a segment, or the pooled portfolio):
     revenue, margin and bill shock side by side, then who wins and who loses."""
@@ -112,6 +155,7 @@ def _segment_verdicts(
     title: str,
     segments_shown: list[str],
     scope_segment: str,
+    history: str,
     choice_rows: pd.DataFrame | None = None,
     decided: pd.DataFrame | None = None,
 ) -> None:
@@ -124,7 +168,9 @@ def _segment_verdicts(
     `decided` (the current model, an edited proposal) the cards judge the whole history. The
     figures of the one chosen segment follow; with several, the pooled `all` row does, folded
     away as reference, because pooling hides a failing segment. A proposal's cards also say what
-    offering it beside the seats would bring (`choice_rows`, its customer choice by segment)."""
+    offering it beside the seats would bring (`choice_rows`, its customer choice by segment).
+    The figures say their window (`history`, the months the guardrails pool) right above them, so
+    that none is taken for the verdict's."""
     judged = shaping.guardrails_of_segments(model_rows, segments_shown)
     now = decided.set_index("segment") if decided is not None and not decided.empty else None
     if now is not None:
@@ -148,7 +194,7 @@ def _segment_verdicts(
                     + (":green[passes]" if viable else ":red[fails]")
                     + f" ({window})"
                 )
-                st.caption(decision.verdict_figures(verdict))
+                st.caption(_verdict_figures(verdict))
             if shown not in by_segment.index:
                 st.markdown(f"**{segment_label(shown)}** · no billed months")
                 continue
@@ -161,19 +207,28 @@ def _segment_verdicts(
                 st.markdown(f"**{segment_label(shown)}** · {outcome} (whole history)")
             if not row["is_passing"]:
                 st.caption(f"**{shaping.failure_reason(row)}**")
-            st.caption(shaping.guardrail_figures(row))
+            st.caption(_guardrail_figures(row))
             offered = choice.segment_row(choice_rows, shown) if choice_rows is not None else None
             if offered is not None:
                 st.caption(choice.card_text(offered), help=definition("customer_choice"))
+    verdict_window = f", not the verdict's {window}" if now is not None else ""
     if scope_segment != shaping.PORTFOLIO:
         row = shaping.segment_row(model_rows, scope_segment)
         if row is not None:
+            st.caption(
+                f"**{segment_label(scope_segment)}, {history}**: the figures below pool every "
+                f"rated month{verdict_window}."
+            )
             _guardrail_kpis(row)
         return
     pooled = shaping.segment_row(model_rows, shaping.PORTFOLIO)
     if pooled is not None:
         pooled_verdict = "passes" if pooled["is_passing"] else "fails"
         with st.expander(f"All segments pooled ({pooled_verdict}): for reference, not the verdict"):
+            st.caption(
+                f"**{segment_label(shaping.PORTFOLIO)}, {history}**: the figures below pool "
+                f"every rated month{verdict_window}."
+            )
             _guardrail_kpis(pooled)
 
 
@@ -465,6 +520,8 @@ if edited_judged and decided_now is not None:
         ],
         ignore_index=True,
     )
+# the months the guardrails pool, which the figures under each verdict say
+history = _whole_history(quietly(queries.shadow_revenue_monthly, chosen_models, (), None))
 if guardrails is not None and not guardrails.empty:
     for model in (*chosen, *current_model):
         model_rows = shaping.guardrails_of_model(guardrails, model)
@@ -476,6 +533,7 @@ if guardrails is not None and not guardrails.empty:
             f"{names[model]}{reference}",
             segments_shown,
             segment,
+            history,
             choices[choices["price_model_id"] == model] if choices is not None else None,
             decided=(
                 decided_now[decided_now["price_model_id"] == model]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -59,6 +60,24 @@ def money(value: float | None, currency_symbol: str = "$") -> str:
 def percent(fraction: float | None, decimals: int = 1) -> str:
     """Ratios are stored as fractions (1.05 = 105%), as the marts publish them."""
     return MISSING if _is_missing(fraction) else f"{float(fraction) * 100:.{decimals}f}%"
+
+
+def percent_against(fraction: float | None, *limits: float | None, decimals: int = 1) -> str:
+    """A rate printed beside its limits (a cap, the ends of a range): as `percent` writes it, with
+    as many more decimals (up to four) as it takes to read on the same side of every limit as it
+    is, so a rate just under a 5% limit reads 4.97%, never 5.0%. A missing limit is ignored."""
+    if _is_missing(fraction):
+        return MISSING
+    value = float(fraction) * 100
+    bounds = [float(limit) * 100 for limit in limits if not _is_missing(limit)]
+
+    def side(shown: float, bound: float) -> int:
+        return 0 if math.isclose(shown, bound, abs_tol=1e-9) else (1 if shown > bound else -1)
+
+    for places in range(decimals, decimals + 5):
+        if all(side(round(value, places), bound) == side(value, bound) for bound in bounds):
+            break
+    return f"{value:.{places}f}%"
 
 
 def as_utc(moment: datetime | str | None) -> datetime | None:

@@ -18,6 +18,7 @@ from dashboards.lib.format import (
     money,
     number,
     percent,
+    percent_against,
     pretty_json,
     timestamp,
 )
@@ -819,3 +820,18 @@ def test_the_plan_warns_where_a_proposal_may_not_be_piloted_for_either_reason():
     )
     assert decision.segment_label("mid_market") not in said
     assert decision.unpiloted_plan_text(verdicts, "hybrid", "Hybrid", ["mid_market"]) is None
+
+
+def test_a_rate_beside_its_limit_never_reads_as_the_limit_when_it_is_not():
+    # Regression: 0.049741 beside a 5% limit read "5.0%", as if it were at the limit.
+    assert percent_against(0.049741, 0.05) == "4.97%"
+    assert percent_against(0.0502, 0.05) == "5.02%"  # above it never reads as equal either
+    assert percent_against(0.0499999, 0.05) == "4.99999%"
+    # away from every limit, or exactly at one, as percent writes it
+    assert percent_against(0.0733, 0.05) == percent(0.0733) == "7.3%"
+    assert percent_against(0.05, 0.05) == "5.0%"
+    # a range: on the right side of both of its ends
+    assert percent_against(0.14996, -0.05, 0.15) == "14.996%"
+    assert percent_against(-0.05004, -0.05, 0.15) == "-5.004%"
+    assert percent_against(0.03, None) == "3.0%"
+    assert percent_against(None, 0.05) == "—"

@@ -14,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboards.lib import queries
-from dashboards.lib.format import percent
+from dashboards.lib.format import percent, percent_against
 from tests.dashboards._browser import ARTIFACTS, WAIT_MS, chromium_page, wait_for_app_run
 from tests.dashboards._support import (
     ENTRYPOINT,
@@ -625,3 +625,95 @@ def test_a_narrowed_period_says_which_figures_follow_it(sample):
     said = [c.value for c in narrowed.caption if "sidebar's period" in c.value]
     assert len(said) == 2, said
     assert all(f"{months[1]} to {months[-2]}" in text for text in said), said
+
+
+def _in_order(node) -> list:
+    """The page's elements as a reader meets them, top to bottom (containers opened)."""
+    children = getattr(node, "children", None)
+    if not children:
+        return [node]
+    return [leaf for child in children.values() for leaf in _in_order(child)]
+
+
+def _shadow_months(warehouse: Path) -> str:
+    """The months the guardrails pool (fct_shadow_invoice's), as the page writes a span."""
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        first, last = connection.execute(
+            "select min(month), max(month) from marts.fct_shadow_invoice"
+        ).fetchone()
+    return f"{first:%b %Y} to {last:%b %Y}"
+
+
+def test_the_figures_under_a_verdict_say_their_window(sample):
+    # Regression: under a card judged over "12 months to Oct 2026", the big figures (revenue
+    # vs. actual, shadow bill-shock rate, ...) were the guardrails' over the whole history and did
+    # not say so: 3.9% read against the verdict's +2.3%.
+    _, window = _verdicts_now(sample, HYBRID)
+    months = _shadow_months(sample)
+
+    def said_above(app: AppTest) -> list[str]:
+        """The caption right above each 'Revenue vs. actual' figure."""
+        said, last_caption = [], None
+        for element in _in_order(app.main):
+            if element.type == "caption":
+                last_caption = element.value
+            elif element.type == "metric" and element.label == "Revenue vs. actual":
+                said.append(last_caption)
+        return said
+
+    one_segment = _shadow_page(segments=["mid_market"], models=[HYBRID])
+    # the proposal's, judged by the trigger, then the current model's, judged over the history
+    assert said_above(one_segment) == [
+        f"**Mid-market, whole history ({months})**: the figures below pool every rated month, "
+        f"not the verdict's {window}.",
+        f"**Mid-market, whole history ({months})**: the figures below pool every rated month.",
+    ]
+
+    pooled = _shadow_page(models=[HYBRID])
+    assert said_above(pooled)[0] == (
+        f"**All segments, whole history ({months})**: the figures below pool every rated month, "
+        f"not the verdict's {window}."
+    )
+
+
+def test_a_rate_just_under_its_limit_never_reads_as_the_limit(sample, tmp_path, monkeypatch):
+    # Regression: the trigger's shadow bill shock of Pure per token in Mid-market, 0.049741, read
+    # "5.0%" in the card that says "(limit 5%)", as if it were at the limit it stays under.
+    limit = setting_in_force(sample, "guardrail_max_bill_shock_rate")
+    high = setting_in_force(sample, "guardrail_max_revenue_delta_pct")
+    just_under, revenue_just_under = limit * 0.99482886, high - 0.00004
+    warehouse = private_copy(sample, tmp_path)
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute(
+            """
+            update marts.fct_migration_triggers
+            set shadow_bill_shock_rate = ?, revenue_delta_pct = ?
+            where price_model_id = ? and segment = 'mid_market'
+                and month = (select max(month) from marts.fct_migration_triggers)
+            """,
+            [just_under, revenue_just_under, HYBRID],
+        )
+        connection.execute(
+            """
+            update marts.fct_price_model_guardrails set bill_shock_rate = ?, revenue_delta_pct = ?
+            where price_model_id = ? and segment = 'mid_market'
+            """,
+            [just_under, revenue_just_under, HYBRID],
+        )
+    monkeypatch.setenv("SEATSHIFT_WAREHOUSE", str(warehouse))
+
+    app = _shadow_page(segments=["mid_market"], models=[HYBRID])
+
+    captions = [caption.value for caption in app.caption]
+    shock, revenue = percent_against(just_under, limit), percent_against(revenue_just_under, high)
+    assert float(shock.removesuffix("%")) < limit * 100, shock
+    assert float(revenue.removesuffix("%")) < high * 100, revenue
+    assert any(
+        caption.startswith(f"revenue +{revenue} · shadow bill shock {shock}")
+        for caption in captions
+    ), captions
+    assert any(
+        caption.startswith(f"revenue +{revenue} (range")
+        and f"bill shock {shock} (limit {percent(limit, 0)})" in caption
+        for caption in captions
+    ), captions
