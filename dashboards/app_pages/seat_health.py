@@ -211,7 +211,10 @@ if portfolio is not None:
         format_func=lambda m: f"{m:%b %Y}",
     )
     chosen_segment = right.selectbox(
-        "Segment", shaping.segments_in_order(portfolio), key="seat_health_waterfall_segment"
+        "Segment",
+        shaping.segments_in_order(portfolio),
+        key="seat_health_waterfall_segment",
+        format_func=segment_label,  # "All segments", "Mid-market": as every page names them
     )
     row = shaping.month_segment_row(portfolio, chosen_month, chosen_segment)
     st.plotly_chart(charts.mrr_waterfall(row), width="stretch")

@@ -7,12 +7,13 @@ import streamlit as st
 
 from dashboards.lib import access, charts, queries, shaping
 from dashboards.lib.definitions import definition, label, segment_label, threshold
-from dashboards.lib.format import count, counted, number, percent
+from dashboards.lib.format import MISSING, count, counted, number, percent, text
 from dashboards.lib.kpis import Kpi, kpi_row
 from dashboards.lib.layout import (
     MONTH_COLUMN,
     current_filters,
     guarded,
+    quietly,
     revenue_portfolio,
     table_with_download,
 )
@@ -28,6 +29,15 @@ MIX_MEASURES = {
     "tokens": "Tokens (input + output)",
     "share_of_actor_tasks": "Share of the actor's tasks",
 }
+
+
+def _setting_description(name: str) -> str:
+    """What a setting decides, as the build describes it (rpt_settings); empty when unread."""
+    in_force = quietly(queries.settings_in_force)
+    if in_force is None or name not in set(in_force["name"]):
+        return ""
+    description = text(in_force.set_index("name").loc[name, "description"])
+    return "" if description == MISSING else description
 
 
 filters = current_filters()
@@ -300,6 +310,17 @@ if curve is not None and not curve.empty:
                 format="percent",
                 help=definition("model_cost_decline"),
             ),
+            "projection_yearly_decline": st.column_config.NumberColumn(
+                "Projected decline",
+                format="percent",
+                help=definition("projection_cost_curve"),
+            ),
+            "is_projection_decline_set": st.column_config.CheckboxColumn(
+                "From the setting",
+                help="Ticked when the setting `projection_yearly_cost_decline` names the tier: "
+                "its decline replaces the measured one in the projection. "
+                + _setting_description("projection_yearly_cost_decline"),
+            ),
         },
     )
 
@@ -323,7 +344,8 @@ elif shock is not None:
     latest_shock = shaping.latest_rows(shock)
     st.caption(
         " · ".join(
-            f"{row.segment}: {count(row.shocked_accounts)} of {count(row.billed_accounts)} "
+            f"{segment_label(row.segment)}: {count(row.shocked_accounts)} of "
+            f"{count(row.billed_accounts)} "
             f"billed accounts shocked in {row.month:%b %Y}"
             for row in latest_shock.itertuples()
         )

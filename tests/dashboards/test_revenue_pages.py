@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -325,3 +326,48 @@ def test_account_value_over_one_month_is_the_marts_margin_and_power_user_rule(
         compared += len(joined)
         power_users += int(joined["is_power_user"].sum())
     assert compared > 100 and power_users > 0
+
+
+def test_seat_health_and_value_shift_name_segments_as_every_page_does(sample, monkeypatch):
+    # Regression: the waterfall's Segment box offered "all" and "mid_market", and the bill-shock
+    # caption read "all: 16 of 887 ...", "mid_market: 5 of 346 ...".
+    labels = set(SEGMENT_LABELS.values())
+    seat_health = run_page(monkeypatch, sample, PAGES[0])
+    seat_health.multiselect(key="segments").set_value(["smb", "mid_market"]).run()
+    assert not seat_health.exception
+    offered = seat_health.selectbox(key="seat_health_waterfall_segment").options
+    assert set(offered) == {SEGMENT_LABELS["smb"], SEGMENT_LABELS["mid_market"]}, offered
+    seat_health.multiselect(key="segments").set_value([]).run()
+    assert seat_health.selectbox(key="seat_health_waterfall_segment").options == [
+        SEGMENT_LABELS["all"]
+    ]
+
+    for chosen in ([], ["mid_market", "enterprise"]):
+        value_shift = run_page(monkeypatch, sample, PAGES[1])
+        value_shift.multiselect(key="segments").set_value(chosen).run()
+        (shocked,) = [c.value for c in value_shift.caption if "billed accounts shocked" in c.value]
+        named = [part.split(":")[0] for part in shocked.split(" · ")]
+        assert named and set(named) <= labels, shocked
+
+
+def test_value_shift_heads_the_model_cost_columns_in_words(sample, monkeypatch):
+    # Regression: the model-cost table showed the raw headers projection_yearly_decline and
+    # is_projection_decline_set.
+    app = run_page(monkeypatch, sample, PAGES[1])
+    (table,) = [t for t in app.dataframe if "projection_yearly_decline" in t.value.columns]
+    config = json.loads(table.proto.columns)
+    headers = {column: config.get(column, {}).get("label") for column in table.value.columns}
+    assert all(headers.values()), headers
+    assert not [header for header in headers.values() if "_" in header], headers
+    assert config["projection_yearly_decline"]["help"] == _definition(
+        sample, "projection_cost_curve"
+    )
+    assert "projection_yearly_cost_decline" in config["is_projection_decline_set"]["help"]
+
+
+def _definition(warehouse: Path, metric: str) -> str:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        (text,) = connection.execute(
+            "select definition from marts.rpt_metric_definitions where metric = ?", [metric]
+        ).fetchone()
+    return text
