@@ -106,13 +106,13 @@ kpi_row(
         Kpi("migration_plan", "accounts", "Accounts in the plan"),
         Kpi("transition_credit", "credits", "Transition credits, whole plan"),
         Kpi(
-            "bill_shock",
+            "migration_shock_at_switch",
             "shocked_without_credit",
             "Shocked at the switch, without the credit",
             unit="count",
         ),
         Kpi(
-            "bill_shock",
+            "migration_shock_at_switch",
             "shocked_with_credit",
             "Shocked at the switch, with the credit",
             unit="count",
@@ -151,10 +151,12 @@ st.dataframe(
         "credited_accounts": st.column_config.NumberColumn("Credited", format="localized"),
         "transition_credit_total_usd": st.column_config.NumberColumn("Credits", format="dollar"),
         "shocked_without_credit": st.column_config.NumberColumn(
-            "Shocked without credit", format="localized"
+            "Shocked without credit",
+            format="localized",
+            help=definition("migration_shock_at_switch"),
         ),
         "shocked_at_switch": st.column_config.NumberColumn(
-            "Shocked with credit", format="localized"
+            "Shocked with credit", format="localized", help=definition("migration_shock_at_switch")
         ),
     },
 )
@@ -188,7 +190,9 @@ accounts_config = {
         "Credit a month", format="dollar", help=definition("transition_credit")
     ),
     "billed_at_switch_usd": st.column_config.NumberColumn("Billed at switch", format="dollar"),
-    "is_bill_shock_without_credit": st.column_config.CheckboxColumn("Shock without credit"),
+    "is_bill_shock_without_credit": st.column_config.CheckboxColumn(
+        "Shock without credit", help=definition("migration_shock_at_switch")
+    ),
     "fit_score": st.column_config.NumberColumn("Fit", format="%.2f"),
     "fit_rank": "Fit rank",
 }

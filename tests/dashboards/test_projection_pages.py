@@ -5,6 +5,7 @@ the paper invoice."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -175,3 +176,28 @@ def test_migration_plan_says_where_the_proposal_fails_and_when_its_pilot_should_
     assert all(labels[f"segment_{segment}"] in said for segment in failing)
     errors = [error.value for error in app.error if "crossed a rollback trigger" in error.value]
     assert len(errors) == (1 if crossed else 0)
+
+
+def test_migration_plan_says_what_shocked_at_the_switch_counts(sample, monkeypatch):
+    # Regression: the "Shocked at the switch" figures' help was the bill-shock definition (an
+    # invoice against the average of the previous three), while they count the proposal's bill of
+    # the as-of month against the account's MRR by the bill-shock thresholds (fct_migration_plan).
+    with duckdb.connect(str(sample), read_only=True) as connection:
+        (said,) = connection.execute(
+            "select definition from marts.rpt_metric_definitions "
+            "where metric = 'migration_shock_at_switch'"
+        ).fetchone()
+    assert "MRR" in said and "bill_shock_ratio" in said and "bill_shock_min_usd" in said
+    assert "previous three" not in said
+
+    app = open_page(monkeypatch, sample, "app_pages/migration_plan.py")
+
+    for label in (
+        "Shocked at the switch, without the credit",
+        "Shocked at the switch, with the credit",
+    ):
+        assert metric(app, label).help == said
+    (waves,) = [table for table in app.dataframe if "shocked_at_switch" in table.value.columns]
+    config = json.loads(waves.proto.columns)
+    assert config["shocked_at_switch"]["help"] == said
+    assert config["shocked_without_credit"]["help"] == said
