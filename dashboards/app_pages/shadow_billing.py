@@ -11,7 +11,7 @@ import streamlit as st
 
 from dashboards.lib import access, caps, charts, choice, decision, pools, queries, shaping
 from dashboards.lib.definitions import definition, segment_label, threshold
-from dashboards.lib.format import count, money, percent, percent_against
+from dashboards.lib.format import count, money, percent
 from dashboards.lib.kpis import Kpi, kpi_row
 from dashboards.lib.layout import (
     MONTH_COLUMN,
@@ -103,37 +103,6 @@ GUARDRAIL_KPIS = [
 ]
 
 
-def _signed_against(fraction: float | None, *limits: float | None) -> str:
-    """A change with its sign, on the same side of each limit as it is (+15.02%, not +15.0%)."""
-    shown = percent_against(fraction, *limits)
-    return shown if pd.isna(fraction) or fraction < 0 else f"+{shown}"
-
-
-def _verdict_figures(verdict: pd.Series) -> str:
-    """The two figures the trigger judges a proposal by, and why it fails when it does; each
-    written so that it never reads as its limit when it is not (0.049741 against 5%: 4.97%)."""
-    figures = (
-        f"revenue {_signed_against(verdict['revenue_delta_pct'], REVENUE_LOW, REVENUE_HIGH)} · "
-        f"shadow bill shock {percent_against(verdict['shadow_bill_shock_rate'], BILL_SHOCK_GOOD)}"
-    )
-    reason = verdict.get("proposal_failure_reason")
-    return figures if pd.isna(reason) or not reason else f"{figures} · {reason}"
-
-
-def _guardrail_figures(row: pd.Series) -> str:
-    """The figures the guardrails judge, each beside its limit and on the same side of it as it
-    is, and the margin, in one line."""
-    low, high = row["min_revenue_delta_pct"], row["max_revenue_delta_pct"]
-    limit = row["max_bill_shock_rate"]
-    return (
-        f"revenue {_signed_against(row['revenue_delta_pct'], low, high)} (range "
-        f"{shaping.signed_percent(low, 0)} .. {shaping.signed_percent(high, 0)}) · bill shock "
-        f"{percent_against(row['bill_shock_rate'], limit)} (limit {percent(limit, 0)}) · "
-        f"margin {percent(row['shadow_gross_margin'], 0)} "
-        f"(now {percent(row['actual_gross_margin'], 0)})"
-    )
-
-
 def _whole_history(revenue: pd.DataFrame | None) -> str:
     """The months the guardrails pool (every rated month), as the page says a span of months:
     "whole history (Nov 2024 to Oct 2026)"; without the months, "whole history"."""
@@ -194,7 +163,9 @@ def _segment_verdicts(
                     + (":green[passes]" if viable else ":red[fails]")
                     + f" ({window})"
                 )
-                st.caption(_verdict_figures(verdict))
+                st.caption(
+                    decision.verdict_figures(verdict, BILL_SHOCK_GOOD, (REVENUE_LOW, REVENUE_HIGH))
+                )
             if shown not in by_segment.index:
                 st.markdown(f"**{segment_label(shown)}** · no billed months")
                 continue
@@ -207,7 +178,7 @@ def _segment_verdicts(
                 st.markdown(f"**{segment_label(shown)}** · {outcome} (whole history)")
             if not row["is_passing"]:
                 st.caption(f"**{shaping.failure_reason(row)}**")
-            st.caption(_guardrail_figures(row))
+            st.caption(shaping.guardrail_figures(row))
             offered = choice.segment_row(choice_rows, shown) if choice_rows is not None else None
             if offered is not None:
                 st.caption(choice.card_text(offered), help=definition("customer_choice"))

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from dashboards.lib.definitions import segment_label
-from dashboards.lib.format import MISSING, count, counted, percent
-from dashboards.lib.shaping import signed_percent, verdict_headline
+from dashboards.lib.format import MISSING, count, counted, percent, percent_against
+from dashboards.lib.shaping import signed_percent_against, verdict_headline
 from orchestration.lib.contract import EXPORTS
 
 STATUS_ORDER = {"crossed": 0, "watch": 1, "healthy": 2}
@@ -397,12 +397,17 @@ def segment_verdict(verdicts: pd.DataFrame, segments: list[str], window: str) ->
     return passes, f"{headline} ({window})"
 
 
-def verdict_figures(verdict: pd.Series) -> str:
+def verdict_figures(
+    verdict: pd.Series,
+    shock_limit: float | None = None,
+    revenue_range: tuple[float | None, float | None] = (None, None),
+) -> str:
     """The two figures the trigger judges a proposal by, as the Overview shows them, and why it
-    fails when it does."""
+    fails when it does; each on the same side of its limits (the thresholds in force) as it is,
+    so 0.049741 under a 5% limit reads 4.97%, never 5.0%."""
     figures = (
-        f"revenue {signed_percent(verdict['revenue_delta_pct'])} · shadow bill shock "
-        f"{percent(verdict['shadow_bill_shock_rate'])}"
+        f"revenue {signed_percent_against(verdict['revenue_delta_pct'], *revenue_range)} · "
+        f"shadow bill shock {percent_against(verdict['shadow_bill_shock_rate'], shock_limit)}"
     )
     reason = verdict.get("proposal_failure_reason")
     return figures if pd.isna(reason) or not reason else f"{figures} · {reason}"

@@ -9,7 +9,7 @@ import zipfile
 import pandas as pd
 
 from dashboards.lib.definitions import segment_label, segment_labels
-from dashboards.lib.format import counted, percent, text
+from dashboards.lib.format import counted, percent, percent_against, text
 from orchestration.lib import rating
 
 # ---- months and segments ---------------------------------------------------------------------
@@ -263,12 +263,14 @@ def segment_verdict(rows: pd.DataFrame, segments: list[str]) -> tuple[bool, str]
 
 
 def guardrail_figures(row: pd.Series) -> str:
-    """The figures the guardrails judge, each beside its limit, and the margin, in one line."""
+    """The figures the guardrails judge, each beside its limit and on the same side of it as it
+    is (0.049741 beside 5%: 4.97%, never 5.0%), and the margin, in one line."""
+    low, high = row["min_revenue_delta_pct"], row["max_revenue_delta_pct"]
+    limit = row["max_bill_shock_rate"]
     return (
-        f"revenue {signed_percent(row['revenue_delta_pct'])} (range "
-        f"{signed_percent(row['min_revenue_delta_pct'], 0)} .. "
-        f"{signed_percent(row['max_revenue_delta_pct'], 0)}) · bill shock "
-        f"{percent(row['bill_shock_rate'])} (limit {percent(row['max_bill_shock_rate'], 0)}) · "
+        f"revenue {signed_percent_against(row['revenue_delta_pct'], low, high)} (range "
+        f"{signed_percent(low, 0)} .. {signed_percent(high, 0)}) · bill shock "
+        f"{percent_against(row['bill_shock_rate'], limit)} (limit {percent(limit, 0)}) · "
         f"margin {percent(row['shadow_gross_margin'], 0)} "
         f"(now {percent(row['actual_gross_margin'], 0)})"
     )
@@ -286,6 +288,13 @@ def failure_reason(row: pd.Series) -> str:
 def signed_percent(fraction: float | None, decimals: int = 1) -> str:
     """A change with its sign: +72.6%, -5.0%."""
     shown = percent(fraction, decimals)
+    return shown if pd.isna(fraction) or fraction < 0 else f"+{shown}"
+
+
+def signed_percent_against(fraction: float | None, *limits: float | None) -> str:
+    """A change with its sign, on the same side of each limit as it is (+15.02%, not +15.0%
+    beside a +15% limit): format.percent_against, signed."""
+    shown = percent_against(fraction, *limits)
     return shown if pd.isna(fraction) or fraction < 0 else f"+{shown}"
 
 
