@@ -175,14 +175,16 @@ def guardrail_verdict(row: pd.Series) -> str:
     reasons = []
     if pd.notna(row["bill_shock_rate"]) and row["bill_shock_rate"] > row["max_bill_shock_rate"]:
         reasons.append(
-            f"bill-shock rate {percent(row['bill_shock_rate'])} is above "
+            f"bill-shock rate {percent_against(row['bill_shock_rate'], row['max_bill_shock_rate'])}"
+            " is above "
             f"{percent(row['max_bill_shock_rate'], 0)}"
         )
     delta = row["revenue_delta_pct"]
     low, high = row["min_revenue_delta_pct"], row["max_revenue_delta_pct"]
     if pd.isna(delta) or delta < low or delta > high:
         reasons.append(
-            f"revenue {percent(delta)} is outside {percent(low, 0)} .. {percent(high, 0)}"
+            f"revenue {percent_against(delta, low, high)} is outside {percent(low, 0)} .. "
+            f"{percent(high, 0)}"
         )
     return "passes" if row["is_passing"] else "fails: " + "; ".join(reasons or ["see the table"])
 

@@ -835,3 +835,18 @@ def test_a_rate_beside_its_limit_never_reads_as_the_limit_when_it_is_not():
     assert percent_against(-0.05004, -0.05, 0.15) == "-5.004%"
     assert percent_against(0.03, None) == "3.0%"
     assert percent_against(None, 0.05) == "—"
+
+
+def test_a_guardrail_verdict_never_says_a_rate_at_its_limit_is_above_it():
+    """0.0502 against a 5% limit broke it: the sentence says 5.02%, not "5.0% is above 5%"."""
+    row = pd.Series(
+        {
+            "bill_shock_rate": 0.0502,
+            "max_bill_shock_rate": 0.05,
+            "revenue_delta_pct": 0.1,
+            "min_revenue_delta_pct": -0.05,
+            "max_revenue_delta_pct": 0.15,
+            "is_passing": False,
+        }
+    )
+    assert shaping.guardrail_verdict(row) == "fails: bill-shock rate 5.02% is above 5%"
