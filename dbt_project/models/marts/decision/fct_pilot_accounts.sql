@@ -183,7 +183,8 @@ eligibility as (
         coalesce(bill_change_pct between {{ min_change }} and {{ max_change }}, false)
             as is_bill_change_within_range,
         case
-            when not is_proposal_passing then 'the proposal does not pass the trigger in the segment'
+            when not is_proposal_passing
+                then 'the proposal does not pass the trigger in the segment'
             when is_in_pilot then 'already in a pilot'
             when is_in_control_group then 'in the control group of a pilot'
             when not is_active then 'pays nothing at the last month'
