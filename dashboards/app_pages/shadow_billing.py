@@ -467,8 +467,10 @@ st.caption(
     "the as-of month. Below it, each proposal re-rated over every account-month of the history, "
     "for reference. A proposal passes only where it passes in every segment shown (the "
     "sidebar's segments, or all of them): pooled over the portfolio, a segment's failure can "
-    "hide behind the others. Revenue compares invoice subtotals before tax. An edited proposal "
-    "is judged the same way, over its re-rated bills."
+    "hide behind the others. The verdict's revenue change sets the proposal's charges against "
+    "the MRR the accounts had in the same months; the whole-history figures below compare "
+    "invoiced charges before tax, as billing does. An edited proposal is judged the same way, "
+    "over its re-rated bills."
 )
 narrowed = period_narrowed(filters)
 if narrowed:

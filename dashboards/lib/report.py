@@ -234,7 +234,9 @@ def _proposals_section(triggers, segment, names) -> str:
     return (
         f"<h2>Which proposal passes in {_e(segment_label(segment))}</h2>"
         + _table(table)
-        + f"<p class='muted'>Over the trailing {window} months.</p>"
+        + f"<p class='muted'>Over the trailing {window} months, on the MRR basis: the revenue "
+        "change sets each proposal's charges against the MRR its accounts had in those "
+        "months.</p>"
     )
 
 
