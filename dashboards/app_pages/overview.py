@@ -26,6 +26,7 @@ from dashboards.lib.layout import (
     table_with_download,
     trigger_thresholds,
 )
+from dashboards.lib.shaping import signed_percent
 
 FOCUS_KEY = "focus"  # the segment drilled into; in the URL (?focus=mid_market)
 PILOT_MODEL_KEY = "pilot_model"  # the proposal of the pilot list; in the URL
@@ -342,8 +343,8 @@ def _choice_section(model: str, focus: str) -> None:
     )
     figures = {
         **row,
-        "forced_change": _signed(row["forced_switch_change_pct"]),
-        "choice_change": _signed(row["choice_change_pct"]),
+        "forced_change": signed_percent(row["forced_switch_change_pct"]),
+        "choice_change": signed_percent(row["choice_change_pct"]),
         "switching": f"{count(row['switching_accounts'])} of {count(row['accounts'])} switch",
     }
     kpi_row(figures, CHOICE_KPIS)
@@ -369,11 +370,6 @@ def _choice_section(model: str, focus: str) -> None:
         + " Which accounts switch, and what each saves: the Shadow billing page.",
         help=definition("adverse_selection"),
     )
-
-
-def _signed(fraction: float | None) -> str:
-    text = percent(fraction)
-    return text if text.startswith("-") or text == "—" else f"+{text}"
 
 
 # the pilot list's proposal; else the segment's own suggestion (passing its guardrails where no
