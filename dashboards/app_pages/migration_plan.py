@@ -64,7 +64,8 @@ st.caption(
     "accounts of each segment at the plan's start; the others switch at their renewal, in waves "
     f"of {in_force.get('migration_wave_months', '?')} months. The transition credit caps any "
     f"increase at {float(in_force.get('migration_max_increase_pct') or 0):.0%} for "
-    f"{in_force.get('migration_grandfathering_months', '?')} months.",
+    f"{in_force.get('migration_grandfathering_months', '?')} months."
+    + decision.running_pilot_plan_text(plan, in_force.get("readout_history_months")),
     help=definition("migration_plan"),
 )
 
@@ -138,6 +139,21 @@ st.subheader("Waves")
 st.dataframe(
     waves,
     hide_index=True,
+    # the accounts held for a readout beside the wave's count, not past the table's right edge
+    column_order=[
+        "wave",
+        "first_switch_month",
+        "last_switch_month",
+        "accounts",
+        "held_accounts",
+        "current_monthly_usd",
+        "proposed_monthly_usd",
+        "delta_pct",
+        "credited_accounts",
+        "transition_credit_total_usd",
+        "shocked_without_credit",
+        "shocked_at_switch",
+    ],
     column_config={
         "wave": "Wave",
         "first_switch_month": st.column_config.DateColumn("First switch", format="MMM YYYY"),
@@ -157,6 +173,9 @@ st.dataframe(
         ),
         "shocked_at_switch": st.column_config.NumberColumn(
             "Shocked with credit", format="localized", help=definition("migration_shock_at_switch")
+        ),
+        "held_accounts": st.column_config.NumberColumn(
+            "Held for a readout", format="localized", help=definition("migration_plan")
         ),
     },
 )
@@ -179,6 +198,9 @@ accounts_config = {
     "segment": "Segment",
     "renewal_date": st.column_config.DateColumn("Renewal", format="YYYY-MM-DD"),
     "switch_month": st.column_config.DateColumn("Switch", format="MMM YYYY"),
+    "held_until_month": st.column_config.DateColumn(
+        "Held until", format="MMM YYYY", help=definition("migration_plan")
+    ),
     "current_monthly_usd": st.column_config.NumberColumn(
         "MRR now", format="dollar", help=definition("mrr")
     ),

@@ -376,6 +376,33 @@ def unpiloted_plan_text(
     )
 
 
+def running_pilot_plan_text(plan: pd.DataFrame, readout_months: object) -> str:
+    """What the Migration plan does with a running pilot (fct_migration_plan rows of one
+    proposal): the accounts already on the proposal (wave 0) and those held back for a pilot's
+    readout, as a sentence to add to the page's caption; "" when there are neither."""
+    if plan.empty:
+        return ""
+    on_proposal = int(plan["is_on_proposal"].fillna(False).astype(bool).sum())
+    held = plan["held_until_month"].dropna()
+    parts = []
+    if on_proposal:
+        parts.append(
+            f" Wave 0 is the running pilot: {counted(on_proposal, 'account')} already on the "
+            "proposal, left where they are."
+        )
+    if len(held):
+        first, last = pd.Timestamp(held.min()), pd.Timestamp(held.max())
+        when = f"{first:%b %Y}" if first == last else f"{first:%b %Y} .. {last:%b %Y}"
+        months = f"{readout_months} months" if readout_months not in (None, "") else "its months"
+        parts.append(
+            f" {counted(len(held), 'account')} a pilot's readout follows (its control group, or "
+            f"another proposal's pilot) {'is' if len(held) == 1 else 'are'} held until "
+            f"{'its' if len(held) == 1 else 'their'} pilot's readout has {months} after the "
+            f"switch ({when})."
+        )
+    return "".join(parts)
+
+
 def window_text(verdicts: pd.DataFrame) -> str:
     """The trailing window of the verdicts, as a reader says it: "12 months to Oct 2026"."""
     month = pd.Timestamp(verdicts["month"].max())

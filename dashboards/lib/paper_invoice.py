@@ -233,6 +233,11 @@ def _transition(plan: pd.DataFrame) -> str:
     credit = float(row["transition_credit_usd"])
     when = f"{pd.Timestamp(row['switch_month']):%B %Y}"
     until = f"{pd.Timestamp(row['grandfathered_until_month']):%B %Y}"
+    if bool(row.get("is_on_proposal", False)):
+        return (
+            f"<p class='note'>You moved to this price model in {_e(when)}, in its pilot "
+            "(wave 0): the new invoice is the one you are paying.</p>"
+        )
     if credit <= 0:
         return (
             f"<p class='note'>Planned switch: {_e(when)} (wave {int(row['wave'])}). No transition "

@@ -527,6 +527,7 @@ def _plan_section(segment: str, price_model_id: str, names) -> str:
                 )
             ],
             "Accounts": waves["accounts"].map(count),
+            "Held for a readout": waves["held_accounts"].map(count),
             "MRR now (USD a month)": waves["current_monthly_usd"].map(money),
             "MRR on the proposal (USD a month)": waves["proposed_monthly_usd"].map(money),
             "Change": waves["delta_pct"].map(signed_percent),

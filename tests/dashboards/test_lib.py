@@ -822,6 +822,32 @@ def test_the_plan_warns_where_a_proposal_may_not_be_piloted_for_either_reason():
     assert decision.unpiloted_plan_text(verdicts, "hybrid", "Hybrid", ["mid_market"]) is None
 
 
+def test_the_plan_says_what_it_does_with_a_running_pilot():
+    """Wave 0 and the held accounts, counted from the plan's rows: 2 accounts already on the
+    proposal; 3 held, until Dec 2026 (two) and Feb 2027 (one, another pilot's)."""
+    plan = pd.DataFrame(
+        {
+            "is_on_proposal": [True, True, False, False, False, False],
+            "held_until_month": [
+                None, None, None,
+                datetime(2026, 12, 1), datetime(2026, 12, 1), datetime(2027, 2, 1),
+            ],
+        }
+    )  # fmt: skip
+    said = decision.running_pilot_plan_text(plan, 6)
+    assert said == (
+        " Wave 0 is the running pilot: 2 accounts already on the proposal, left where they are."
+        " 3 accounts a pilot's readout follows (its control group, or another proposal's pilot)"
+        " are held until their pilot's readout has 6 months after the switch"
+        " (Dec 2026 .. Feb 2027)."
+    )
+    alone = decision.running_pilot_plan_text(plan.iloc[3:4].reset_index(drop=True), 6)
+    assert alone.endswith(
+        "is held until its pilot's readout has 6 months after the switch (Dec 2026)."
+    )
+    assert decision.running_pilot_plan_text(plan.iloc[2:3], 6) == ""
+
+
 def test_a_rate_beside_its_limit_never_reads_as_the_limit_when_it_is_not():
     # Regression: 0.049741 beside a 5% limit read "5.0%", as if it were at the limit.
     assert percent_against(0.049741, 0.05) == "4.97%"

@@ -104,6 +104,19 @@ def test_migration_plan_page_shows_the_plan_and_offers_the_paper_invoice(sample,
     labels = [button.label for button in app.get("download_button")]
     assert "Download the paper invoice" in labels
     assert "Download CSV" in labels
+    # a running pilot: its accounts stay on the proposal (wave 0), its readout's are held back
+    with duckdb.connect(str(sample), read_only=True) as conn:
+        on_proposal, held = conn.execute(
+            """
+            select count(*) filter (where is_on_proposal), count(held_until_month)
+            from marts.fct_migration_plan where price_model_id = ?
+            """,
+            [model],
+        ).fetchone()
+    captions = " ".join(caption.value for caption in app.caption)
+    assert held > 0, "the sample's control group is held in every proposal's plan"
+    assert f" {held:,} accounts a pilot's readout follows" in captions
+    assert ("Wave 0 is the running pilot" in captions) == (on_proposal > 0)
 
 
 def test_decision_pack_carries_the_projection_and_the_plans_waves(sample, tmp_path):

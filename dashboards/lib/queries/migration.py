@@ -17,7 +17,8 @@ def migration_plan(segment: str, price_model_id: str) -> pd.DataFrame:
             plan.current_monthly_usd, plan.proposed_monthly_usd, plan.delta_pct,
             plan.transition_credit_usd, plan.transition_credit_total_usd,
             plan.billed_at_switch_usd, plan.is_bill_shock_without_credit,
-            plan.is_bill_shock_at_switch, plan.fit_score, plan.fit_rank, plan.is_pilot_eligible
+            plan.is_bill_shock_at_switch, plan.fit_score, plan.fit_rank, plan.is_pilot_eligible,
+            plan.is_on_proposal, plan.held_until_month
         from marts.fct_migration_plan as plan
         left join marts.dim_accounts as accounts on plan.account_id = accounts.account_id
         where (plan.segment = ? or ? = 'all') and plan.price_model_id = ?
@@ -28,7 +29,8 @@ def migration_plan(segment: str, price_model_id: str) -> pd.DataFrame:
 
 
 def migration_waves(segment: str, price_model_id: str) -> pd.DataFrame:
-    """The plan's waves: accounts, bills, credits and bill shock with and without the credit."""
+    """The plan's waves: accounts, bills, credits, bill shock with and without the credit, and
+    the accounts held back for a pilot's readout."""
     return _read(
         "the migration plan's waves",
         """
@@ -40,7 +42,8 @@ def migration_waves(segment: str, price_model_id: str) -> pd.DataFrame:
             count(*) filter (where transition_credit_usd > 0) as credited_accounts,
             sum(transition_credit_total_usd) as transition_credit_total_usd,
             count(*) filter (where is_bill_shock_without_credit) as shocked_without_credit,
-            count(*) filter (where is_bill_shock_at_switch) as shocked_at_switch
+            count(*) filter (where is_bill_shock_at_switch) as shocked_at_switch,
+            count(held_until_month) as held_accounts
         from marts.fct_migration_plan
         where (segment = ? or ? = 'all') and price_model_id = ?
         group by wave

@@ -21,6 +21,8 @@ triggers as (select * from {{ ref('fct_migration_triggers') }}),
 
 assignments as (select * from {{ ref('stg_billing__price_model_assignments') }}),
 
+arms as (select * from {{ ref('int_pilot_arms') }}),
+
 as_of as (
     select max(month) as as_of_month
     from account_months
@@ -128,14 +130,28 @@ verdicts as (
         on triggers.month = window_bounds.as_of_month
 ),
 
--- the accounts the assignments export already put in a pilot or in its control group: a pilot
--- list is for accounts still to move, and moving a control account would spoil the readout
+-- the accounts the assignments export already put in a pilot, and the accounts a pilot's readout
+-- holds as its control group (the export's control cohort, else the matched accounts,
+-- int_pilot_arms): a pilot list is for accounts still to move, and moving a control account
+-- would spoil the readout
 assigned as (
     select
         account_id,
-        max(case when cohort = 'pilot' then 1 else 0 end) = 1 as is_in_pilot,
-        max(case when cohort = 'control' then 1 else 0 end) = 1 as is_in_control
-    from assignments
+        max(case when source = 'pilot' then 1 else 0 end) = 1 as is_in_pilot,
+        max(case when source = 'control' then 1 else 0 end) = 1 as is_in_control
+    from (
+        select
+            account_id,
+            cast('pilot' as {{ dbt.type_string() }}) as source
+        from assignments
+        where cohort = 'pilot'
+        union all
+        select
+            account_id,
+            cast('control' as {{ dbt.type_string() }}) as source
+        from arms
+        where arm = 'control'
+    ) as assigned_accounts
     group by account_id
 ),
 
