@@ -68,6 +68,19 @@ def landing_inventory(
 ) -> dg.MaterializeResult:
     warehouse.pause_for_fault_injection("load")
     files = loader.landing_files(warehouse.landing_path)
+    if not files and not warehouse.published_path.exists():
+        # a first refresh with nothing to load would publish an empty warehouse, and a mistyped
+        # folder would read as a vendor without data: refuse it (a later refresh with no new file
+        # rebuilds what was loaded before)
+        where = warehouse.landing_path
+        found = "does not exist" if not where.is_dir() else "holds no export file"
+        raise dg.Failure(
+            description=(
+                f"The landing folder {where} {found}: a first refresh has nothing to build. "
+                "Put the exports there (docs/exports.md says which; `seatshift check --landing "
+                "DIR` dry-runs them) and refresh again."
+            )
+        )
     with warehouse.connect() as conn:
         rejected = loader.reject_unrecognised(
             conn, files.get(None, []), warehouse.refresh_id, lake=warehouse.lake_path

@@ -257,6 +257,24 @@ def test_a_bad_flag_or_landing_path_is_refused_before_anything_runs(tmp_path):
     assert not warehouse.exists()
 
 
+def test_a_first_refresh_with_no_export_file_fails_and_publishes_nothing(tmp_path):
+    # it published an empty warehouse with "no files in the landing folder" and exit code 0, so a
+    # mistyped folder read as a vendor without data on every page
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "_readme.txt").write_text("a note beside the exports, never loaded\n")
+    warehouse = tmp_path / "seatshift.duckdb"
+    run = run_refresh(landing, warehouse)
+    assert run.returncode == 1, run.stderr
+    reason = run.stderr.strip().splitlines()[-1]
+    assert reason.startswith(
+        f"refresh failed: landing__inventory: The landing folder {landing} holds no export file: "
+        "a first refresh has nothing to build."
+    ), run.stderr
+    assert not warehouse.exists()
+    assert not list(settings.build_dir(warehouse).glob("*.duckdb")), "the failed build is left over"
+
+
 def test_a_misspelled_setting_is_named_after_the_publish(sample_warehouse, tmp_path):
     # `--vars '{trigger_automaton_share_min: 0.25}'` published with the default threshold and not
     # a word; the build records the name in rpt_settings as no setting, and the command now says so
