@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboards.lib import access, charts, decision, paper_invoice, pilot, queries, road_ahead
 from dashboards.lib.definitions import definition, label, settings
-from dashboards.lib.format import count, money
+from dashboards.lib.format import count, money, percent
 from dashboards.lib.kpis import Kpi, kpi_row
 from dashboards.lib.layout import (
     download_button,
@@ -191,6 +191,15 @@ download_csv(impact, f"seatshift_plan_impact_{segment}_{model}.csv", key="impact
 
 # ---- accounts -----------------------------------------------------------------------------
 st.subheader("Accounts: MRR now and on the proposal")
+st.caption(
+    "Change at the switch sets the proposal's bill of the as-of month against that month's MRR, "
+    "what the account meets when it moves (and what the credit caps). Change over the window is "
+    f"the pilot list's, over the trailing {in_force.get('trigger_window_months', '?')} months, "
+    "which the pilot's limits judge "
+    f"({percent(float(in_force.get('pilot_min_bill_change_pct') or 0))} .. "
+    f"+{percent(float(in_force.get('pilot_max_bill_change_pct') or 0))}): one month's usage can "
+    "set the two apart."
+)
 accounts_config = {
     "wave": "Wave",
     "account_id": "Account",
@@ -207,7 +216,10 @@ accounts_config = {
     "proposed_monthly_usd": st.column_config.NumberColumn(
         "MRR on the proposal", format="dollar", help=definition("revenue_vocabulary")
     ),
-    "delta_pct": st.column_config.NumberColumn("Change", format="percent"),
+    "delta_pct": st.column_config.NumberColumn("Change at the switch", format="percent"),
+    "window_bill_change_pct": st.column_config.NumberColumn(
+        "Change over the window", format="percent", help=definition("pilot_bill_change_pct")
+    ),
     "transition_credit_usd": st.column_config.NumberColumn(
         "Credit a month", format="dollar", help=definition("transition_credit")
     ),

@@ -15,6 +15,7 @@ def migration_plan(segment: str, price_model_id: str) -> pd.DataFrame:
         select plan.wave, plan.plan_position, plan.account_id, accounts.account_name,
             plan.segment, plan.renewal_date, plan.switch_month, plan.grandfathered_until_month,
             plan.current_monthly_usd, plan.proposed_monthly_usd, plan.delta_pct,
+            plan.window_bill_change_pct,
             plan.transition_credit_usd, plan.transition_credit_total_usd,
             plan.billed_at_switch_usd, plan.is_bill_shock_without_credit,
             plan.is_bill_shock_at_switch, plan.fit_score, plan.fit_rank, plan.is_pilot_eligible,

@@ -113,6 +113,7 @@ planned as (
         coalesce(pilot_accounts.fit_score, 0) as fit_score,
         pilot_accounts.fit_rank,
         coalesce(pilot_accounts.is_pilot_eligible, false) as is_pilot_eligible,
+        pilot_accounts.bill_change_pct as window_bill_change_pct,
         on_proposal.switched_month,
         held.held_until_month,
         cast(bases.mrr_usd as double) as current_monthly_usd,
@@ -221,6 +222,8 @@ final as (
         cast(current_monthly_usd as decimal(18, 4)) as current_monthly_usd,
         cast(proposed_monthly_usd as decimal(18, 4)) as proposed_monthly_usd,
         round(proposed_monthly_usd / nullif(current_monthly_usd, 0) - 1, 10) as delta_pct,
+        -- the pilot list's change, over the trailing window: what the pilot's limits judge
+        window_bill_change_pct,
         cast(monthly_credit_usd as decimal(18, 4)) as transition_credit_usd,
         cast(monthly_credit_usd * {{ grandfathering }} as decimal(18, 4))
             as transition_credit_total_usd,
