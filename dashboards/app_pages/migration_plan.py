@@ -200,16 +200,13 @@ st.caption(
     f"+{percent(float(in_force.get('pilot_max_bill_change_pct') or 0))}): one month's usage can "
     "set the two apart."
 )
+# the figures a reader compares first (when, the two bills, the two changes, the credit) before
+# the columns that explain them, so that they show without scrolling at 1280 px
 accounts_config = {
     "wave": "Wave",
     "account_id": "Account",
-    "account_name": "Name",
-    "segment": "Segment",
-    "renewal_date": st.column_config.DateColumn("Renewal", format="YYYY-MM-DD"),
+    "account_name": st.column_config.TextColumn("Name", width="small"),
     "switch_month": st.column_config.DateColumn("Switch", format="MMM YYYY"),
-    "held_until_month": st.column_config.DateColumn(
-        "Held until", format="MMM YYYY", help=definition("migration_plan")
-    ),
     "current_monthly_usd": st.column_config.NumberColumn(
         "MRR now", format="dollar", help=definition("mrr")
     ),
@@ -227,9 +224,16 @@ accounts_config = {
     "is_bill_shock_without_credit": st.column_config.CheckboxColumn(
         "Shock without credit", help=definition("migration_shock_at_switch")
     ),
+    "held_until_month": st.column_config.DateColumn(
+        "Held until", format="MMM YYYY", help=definition("migration_plan")
+    ),
+    "renewal_date": st.column_config.DateColumn("Renewal", format="YYYY-MM-DD"),
+    "segment": "Segment",
     "fit_score": st.column_config.NumberColumn("Fit", format="%.2f"),
     "fit_rank": "Fit rank",
 }
+if segment != PORTFOLIO:  # one segment: the column would repeat it on every row
+    del accounts_config["segment"]
 table_with_download(
     plan,
     f"seatshift_migration_plan_{segment}_{model}.csv",
