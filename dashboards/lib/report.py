@@ -546,7 +546,20 @@ def _plan_section(segment: str, price_model_id: str, names) -> str:
         f"without a credit; transition credits {_e(money(impact['transition_credits_usd']))}; "
         f"{_e(money(impact.get('plan_choice_projected_revenue_usd')))} if the plan offers the "
         "proposal as an option and only the accounts that would take it follow it.</p>"
+        + _running_pilot_paragraph(segment, price_model_id)
     )
+
+
+def _running_pilot_paragraph(segment: str, price_model_id: str) -> str:
+    """The plan's wave 0 and the accounts it holds for a pilot's readout, as the Migration plan
+    page says them; nothing when there are neither."""
+    settings = queries.settings_in_force()
+    readout = settings.loc[settings["name"] == "readout_history_months", "value"]
+    said = decision.running_pilot_plan_text(
+        queries.migration_plan(segment, price_model_id),
+        readout.iloc[0] if len(readout) else None,
+    ).strip()
+    return f"<p class='muted'>{_e(said)}</p>" if said else ""
 
 
 def _after_the_switch_section() -> str:

@@ -149,6 +149,21 @@ def test_decision_pack_carries_the_projection_and_the_plans_waves(sample, tmp_pa
     wave_cells = [f"<tr><td>{wave}</td>" for wave, _ in waves]
     assert all(cell in section for cell in wave_cells)
     assert len(waves) >= 1
+    # the plan with the running pilot in it: its wave 0 and the accounts held for its readout,
+    # said as the Migration plan page says them
+    with duckdb.connect(str(sample), read_only=True) as conn:
+        segment, model, on_proposal, held = conn.execute(
+            """
+            select segment, price_model_id, count(*) filter (where is_on_proposal),
+                count(held_until_month)
+            from marts.fct_migration_plan group by all order by 3 desc, 4 desc limit 1
+            """
+        ).fetchone()
+    assert on_proposal > 0 and held > 0
+    html = decision_pack(sample, tmp_path / "piloted", segment, model)
+    section = html[html.index("<h2>Migration plan: ") :]
+    assert f"Wave 0 is the running pilot: {on_proposal:,} accounts already on the" in section
+    assert f" {held:,} accounts a pilot&#x27;s readout follows" in section
 
 
 def test_migration_plan_says_where_the_proposal_fails_and_when_its_pilot_should_roll_back(
