@@ -238,7 +238,8 @@ final as (
         round(fit_score, 10) as fit_score,
         is_pilot_eligible,
         switched_month is not null as is_on_proposal,
-        held_until_month,
+        -- an account already on the proposal has nothing left to wait for
+        case when switched_month is null then held_until_month end as held_until_month,
         cast(coalesce(fit_rank, pilot_position) as {{ dbt.type_bigint() }}) as fit_rank,
         cast(plan_position as {{ dbt.type_bigint() }}) as plan_position
     from ranked
