@@ -13,6 +13,7 @@ from dashboards.lib.layout import (
     MONTH_COLUMN,
     blank_missing_text,
     current_filters,
+    data_table,
     download_csv,
     guarded,
     table_with_download,
@@ -136,7 +137,7 @@ elif mismatches is not None:
             segment=segment_labels(shown["segment"]),
         )
     )
-    picked = st.dataframe(
+    picked = data_table(
         readable,
         hide_index=True,
         on_select="rerun",
@@ -350,7 +351,7 @@ def invoice_explainer() -> None:
             }
         )
     )
-    selection = st.dataframe(
+    selection = data_table(
         readable_lines,
         hide_index=True,
         on_select="rerun",

@@ -10,6 +10,7 @@ from dashboards.lib.definitions import definition, label, settings
 from dashboards.lib.format import count, money, percent
 from dashboards.lib.kpis import Kpi, kpi_row
 from dashboards.lib.layout import (
+    data_table,
     download_button,
     download_csv,
     explain,
@@ -136,7 +137,7 @@ kpi_row(
 
 # ---- waves and revenue --------------------------------------------------------------------
 st.subheader("Waves")
-st.dataframe(
+data_table(
     waves,
     hide_index=True,
     # the accounts held for a readout beside the wave's count, not past the table's right edge

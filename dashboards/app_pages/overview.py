@@ -17,6 +17,7 @@ from dashboards.lib.layout import (
     MONTH_COLUMN,
     accept_ids_in_url,
     current_filters,
+    data_table,
     default_unless,
     download_button,
     download_csv,
@@ -202,7 +203,7 @@ with st.expander("The signals by month (table)"):
 st.markdown("#### Which proposal passes")
 proposals = decision.proposals_at(triggers, focus)
 shown = decision.proposals_table(proposals, names)
-st.dataframe(
+data_table(
     shown,
     hide_index=True,
     column_config={
@@ -285,7 +286,7 @@ elif pilots is not None:
         help=definition("pilot_eligibility"),
     )
     pilot_table = decision.pilot_table(pilots)
-    st.dataframe(
+    data_table(
         pilot_table.head(PILOT_ROWS),
         hide_index=True,
         column_config=decision.pilot_column_config(definition),
@@ -348,7 +349,7 @@ def _choice_section(model: str, focus: str) -> None:
         "switching": f"{count(row['switching_accounts'])} of {count(row['accounts'])} switch",
     }
     kpi_row(figures, CHOICE_KPIS)
-    st.dataframe(
+    data_table(
         choice.table(rows, list(segments)),
         hide_index=True,
         column_config=choice.column_config(definition),

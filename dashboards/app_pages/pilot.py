@@ -12,7 +12,7 @@ from dashboards.lib import charts, pilot, queries
 from dashboards.lib.definitions import definition, threshold
 from dashboards.lib.format import count
 from dashboards.lib.kpis import Kpi, kpi_row
-from dashboards.lib.layout import download_csv, guarded
+from dashboards.lib.layout import data_table, download_csv, guarded
 
 PILOT_KEY = "pilot_page_model"
 METRIC_KEY = "pilot_page_metric"
@@ -78,7 +78,7 @@ kpi_row(
 
 st.subheader("Pilot against control, before and after the switch")
 table = pilot.readout_table(rows)
-st.dataframe(
+data_table(
     table,
     hide_index=True,
     column_config={
@@ -95,7 +95,7 @@ st.dataframe(
 download_csv(rows.drop(columns=["name"]), f"seatshift_pilot_readout_{model}.csv", key="pilot_csv")
 
 st.subheader("Rollback triggers")
-st.dataframe(
+data_table(
     pilot.trigger_table(judged),
     hide_index=True,
     column_config={"Trigger": st.column_config.TextColumn(help=definition("rollback_triggers"))},
@@ -138,7 +138,7 @@ if prediction is not None and not prediction.empty:
         "months before / after the switch.",
         help=definition("pilot_prediction"),
     )
-    st.dataframe(pilot.prediction_table(prediction), hide_index=True)
+    data_table(pilot.prediction_table(prediction), hide_index=True)
     download_csv(
         prediction.drop(columns=["account_name"]),
         f"seatshift_pilot_prediction_{model}.csv",
@@ -153,4 +153,4 @@ if quality is not None and not quality.empty:
         pilot.match_summary(quality, threshold("pilot_match_max_standardised_difference")),
         help=definition("pilot_control_group"),
     )
-    st.dataframe(pilot.match_table(quality), hide_index=True)
+    data_table(pilot.match_table(quality), hide_index=True)

@@ -14,6 +14,7 @@ from dashboards.lib.definitions import definition, label, segment_label
 from dashboards.lib.format import MISSING, counted, money, percent
 from dashboards.lib.kpis import Kpi, kpi_row
 from dashboards.lib.layout import (
+    data_table,
     download_csv,
     guarded,
     quietly,
@@ -407,7 +408,7 @@ if margins is not None and not margins.empty:
         help=definition("projected_cash"),
     )
     margin_totals = margin.totals(margins, names)
-    st.dataframe(
+    data_table(
         margin.table(margin_totals),
         hide_index=True,
         column_config=margin.column_config(definition),
@@ -483,7 +484,7 @@ else:
     download_csv(backtest, f"seatshift_projection_backtest_{segment}.csv", key="backtest_csv")
 if not backtest.empty:
     st.caption("Backtest, month by month")
-    st.dataframe(
+    data_table(
         pd.DataFrame(
             {
                 "Month": backtest["month"].map(lambda month: f"{month:%b %Y}"),
@@ -515,7 +516,7 @@ if settings is not None:
         "Settings of this build (dbt vars; `seatshift refresh --vars ...` changes them)"
         + ("; the rates below are the edited ones." if re_projected is not None else "."),
     )
-    st.dataframe(
+    data_table(
         settings,
         hide_index=True,
         column_order=["name", "value", "default_value", "description"],
@@ -533,7 +534,7 @@ if rates is not None and not rates.empty:
         churn = road_ahead.churn_table(rates)
         if "segment" in churn:
             churn["segment"] = churn["segment"].map(segment_label)
-        st.dataframe(
+        data_table(
             churn,
             hide_index=True,
             column_config={"segment": "Segment"}
@@ -553,7 +554,7 @@ if rates is not None and not rates.empty:
             growth["segment"] = growth["segment"].map(segment_label)
         if "growth_trend" in growth:  # a dash where no decline deepens, not an empty number
             growth["growth_trend"] = growth["growth_trend"].map(lambda rate: percent(rate, 2))
-        st.dataframe(
+        data_table(
             growth,
             hide_index=True,
             # the trend beside the rates it deepens, before the measured rate and its error

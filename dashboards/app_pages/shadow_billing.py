@@ -17,6 +17,7 @@ from dashboards.lib.layout import (
     MONTH_COLUMN,
     accept_ids_in_url,
     current_filters,
+    data_table,
     default_unless,
     download_button,
     download_csv,
@@ -567,7 +568,7 @@ if cap_rows is not None and guardrails is not None:
             "stops at a hard cap; counted per capped component, as a whole-bill cap stops every "
             "metric at once) and the bill shocks they avoided. A soft cap only alerts."
         )
-        st.dataframe(
+        data_table(
             caps.table(cap_rows, guardrails, names, segments_shown),
             hide_index=True,
             column_config=caps.column_config(definition),
@@ -596,7 +597,7 @@ if pool_rows is not None and not pool_rows.empty:
             else ""
         )
     )
-    st.dataframe(
+    data_table(
         pools.summary(pool_rows, names), hide_index=True, column_config=pools.column_config()
     )
     several = pool_rows["price_model_id"].nunique() > 1  # one line style per proposal then
@@ -641,7 +642,7 @@ if choices is not None and not choices.empty:
         ),
         help=definition("adverse_selection"),
     )
-    st.dataframe(
+    data_table(
         choice.table(choices[choices["segment"] == segment], by="proposal"),
         hide_index=True,
         column_config=choice.column_config(definition),

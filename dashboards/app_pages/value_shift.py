@@ -12,6 +12,7 @@ from dashboards.lib.kpis import Kpi, kpi_row
 from dashboards.lib.layout import (
     MONTH_COLUMN,
     current_filters,
+    data_table,
     guarded,
     quietly,
     revenue_portfolio,
@@ -291,7 +292,7 @@ if curve is not None and not curve.empty:
         definition("model_cost_in_force")
         + " The list is `dbt_project/seeds/model_costs.csv`, a row per tier and price change."
     )
-    st.dataframe(
+    data_table(
         curve,
         hide_index=True,
         column_config={

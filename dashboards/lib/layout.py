@@ -16,7 +16,7 @@ import streamlit as st
 
 from dashboards.lib import access, audit, queries
 from dashboards.lib.definitions import definition, segment_label, segment_labels
-from dashboards.lib.format import ago, as_utc, timestamp
+from dashboards.lib.format import MISSING, ago, as_utc, timestamp
 from dashboards.lib.freshness import is_stale, next_daily_run
 from dashboards.lib.shaping import PORTFOLIO
 from orchestration.lib.contract import EXPORTS
@@ -91,7 +91,7 @@ def table_with_download(
     shown = frame
     if "segment" in frame.columns and frame["segment"].map(lambda v: isinstance(v, str)).all():
         shown = frame.assign(segment=segment_labels(frame["segment"]))
-    st.dataframe(
+    data_table(
         blank_missing_text(shown),
         hide_index=True,
         column_order=column_order,
@@ -99,6 +99,14 @@ def table_with_download(
         height=height,
     )
     download_csv(frame, file_name, key=key, role=download_role, context=context)
+
+
+def data_table(data: Any, **options: Any) -> Any:
+    """`st.dataframe` with a missing value shown as the dashboard's dash (`format.MISSING`) in
+    every column, numbers and dates included, where Streamlit prints "None" (an account never held
+    for a readout, a change with no month to compare); returns what st.dataframe returns (the
+    selection, with `on_select`)."""
+    return st.dataframe(data, placeholder=MISSING, **options)
 
 
 def blank_missing_text(frame: pd.DataFrame) -> pd.DataFrame:
