@@ -19,7 +19,6 @@ from dashboards.lib.layout import (
     guarded,
     quietly,
     segment_picker,
-    table_with_download,
 )
 
 SEGMENT_KEY = "projection_segment"
@@ -242,9 +241,11 @@ else:
 
 st.subheader("MRR of the existing accounts over the next 6, 12 and 24 months")
 st.caption("Each total sums the monthly MRR of months 1 .. 6, 12 or 24.")
+# Two tables, so that every figure shows at 1280 px: each model's totals if everyone is moved
+# onto it, then each proposal offered beside the current model (the customer-choice figures).
 totals_config = (
     {
-        "name": st.column_config.TextColumn("Model", width="medium"),
+        "name": st.column_config.TextColumn("Model", width=240),
     }
     | {
         f"next_{months}m": st.column_config.TextColumn(
@@ -253,17 +254,6 @@ totals_config = (
         for months in road_ahead.HORIZONS
     }
     | {
-        f"choice_{months}m_text": st.column_config.TextColumn(
-            f"{label('projection_choice_revenue')}, {months} mo.",
-            help=definition("projection_choice_revenue"),
-        )
-        for months in road_ahead.HORIZONS
-    }
-    | {
-        "choosing": st.column_config.TextColumn(
-            label("projection_choosing_accounts"),
-            help=definition("projection_choosing_accounts"),
-        ),
         "band_24m": st.column_config.TextColumn(
             "24 mo., worst .. best", help=definition("projection_scenario")
         ),
@@ -271,6 +261,23 @@ totals_config = (
             "Backtest error",
             help=definition("projection_backtest_mape")
             + " (carried): a proposal was never billed and carries the current model's error.",
+        ),
+    }
+)
+choice_config = (
+    {
+        "name": st.column_config.TextColumn("Offered beside the current model", width=240),
+    }
+    | {
+        f"choice_{months}m_text": st.column_config.TextColumn(
+            f"Under choice, {months} mo.", help=definition("projection_choice_revenue")
+        )
+        for months in road_ahead.HORIZONS
+    }
+    | {
+        "choosing": st.column_config.TextColumn(
+            label("projection_choosing_accounts"),
+            help=definition("projection_choosing_accounts"),
         ),
     }
 )
@@ -313,12 +320,29 @@ for (caption, frame, file_name), tab in zip(
                     table["backtest_mape"], table["is_backtest_carried"], strict=True
                 )
             ]
-        table_with_download(
+        if not table.empty and not table["is_current_model"].all():
+            st.caption(
+                "The first table moves every account onto the model; the second offers each "
+                "proposal beside the current model, each account on the option it takes.",
+                help=definition("projection_choice_revenue"),
+            )
+        data_table(
+            table,
+            hide_index=True,
+            column_config=totals_config,
+            column_order=list(totals_config),
+        )
+        if not table.empty and not table["is_current_model"].all():
+            data_table(
+                table[~table["is_current_model"].astype(bool)],
+                hide_index=True,
+                column_config=choice_config,
+                column_order=list(choice_config),
+            )
+        download_csv(
             table,
             file_name,
             key=f"projection_totals_csv_{caption.lower().replace(' ', '_')}",
-            column_config=totals_config,
-            column_order=list(totals_config),
         )
 
 # ---- a proposal forced on everyone or offered as an option -------------------------------------
