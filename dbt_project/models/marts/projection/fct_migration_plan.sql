@@ -113,7 +113,11 @@ planned as (
         coalesce(pilot_accounts.fit_score, 0) as fit_score,
         pilot_accounts.fit_rank,
         coalesce(pilot_accounts.is_pilot_eligible, false) as is_pilot_eligible,
-        pilot_accounts.bill_change_pct as window_bill_change_pct,
+        -- an account already on the proposal has no change ahead: its window mixes months billed
+        -- under the proposal with months before the switch
+        case
+            when on_proposal.switched_month is null then pilot_accounts.bill_change_pct
+        end as window_bill_change_pct,
         on_proposal.switched_month,
         held.held_until_month,
         cast(bases.mrr_usd as double) as current_monthly_usd,
