@@ -84,11 +84,12 @@ data_table(
     column_config={
         column: st.column_config.TextColumn(help=definition("difference_in_differences"))
         for column in table.columns
-        if column.startswith("Difference in differences")
+        if column.startswith("Effect (")
     }
     | {
         "Shown": st.column_config.TextColumn(
-            help="Whether the interval excludes 0: a difference the pilot has shown."
+            help="Whether the interval excludes 0: a difference the pilot has shown (yes), or "
+            "one the interval still holds 0 for (not yet)."
         )
     },
 )

@@ -57,7 +57,15 @@ def difference_text(metric: str, value: object) -> str:
         return f"{float(value) * 100:+.1f} pts"
     if kind == "usd":
         return ("+" if float(value) >= 0 else "-") + money(abs(float(value)))
-    return f"{float(value):+,.1f}" if abs(float(value)) < 1000 else f"{float(value):+,.0f}"
+    magnitude = abs(float(value))
+    if magnitude < 1000:
+        return f"{float(value):+,.1f}"
+    # compact from ten thousand, as money is (+57.3K, -4.8M): the interval beside it stays short
+    for step, suffix in ((1e9, "B"), (1e6, "M"), (1e4, "K")):
+        if magnitude >= step:
+            shown = magnitude / (1e3 if suffix == "K" else step)
+            return ("+" if float(value) >= 0 else "-") + f"{shown:,.1f}{suffix}"
+    return f"{float(value):+,.0f}"
 
 
 def readout_table(readout: pd.DataFrame) -> pd.DataFrame:
@@ -77,7 +85,9 @@ def readout_table(readout: pd.DataFrame) -> pd.DataFrame:
                 "Pilot after": value_text(metric, row["pilot_after"]),
                 "Control before": value_text(metric, row["control_before"]),
                 "Control after": value_text(metric, row["control_after"]),
-                f"Difference in differences ({level:.0%} interval)": (
+                # the effect is the difference in differences (its column's help says so); the
+                # shorter header keeps every column in view at 1280 px
+                f"Effect ({level:.0%} interval)": (
                     f"{difference_text(metric, row['difference_in_differences'])} "
                     f"({difference_text(metric, row['interval_low'])} .. "
                     f"{difference_text(metric, row['interval_high'])})"
@@ -92,7 +102,7 @@ def _holds_zero(row: pd.Series) -> str:
     low, high = row["interval_low"], row["interval_high"]
     if low is None or high is None or pd.isna(low) or pd.isna(high):
         return MISSING
-    return "not yet (holds 0)" if float(low) <= 0 <= float(high) else "yes"
+    return "not yet" if float(low) <= 0 <= float(high) else "yes"
 
 
 def trigger_table(triggers: pd.DataFrame) -> pd.DataFrame:
