@@ -199,7 +199,12 @@ st.caption(
     "which the pilot's limits judge "
     f"({percent(float(in_force.get('pilot_min_bill_change_pct') or 0))} .. "
     f"+{percent(float(in_force.get('pilot_max_bill_change_pct') or 0))}): one month's usage can "
-    "set the two apart. Wave 0 has no change over the window: it is already on the proposal."
+    "set the two apart."
+    + (
+        " Wave 0 has no change over the window: it is already on the proposal."
+        if plan["is_on_proposal"].any()
+        else ""
+    )
 )
 # the figures a reader compares first (when, the two bills, the two changes, the credit) before
 # the columns that explain them, so that they show without scrolling at 1280 px

@@ -110,8 +110,9 @@ def data_table(data: Any, **options: Any) -> Any:
 
 
 def blank_missing_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text columns with a missing value shown as an empty cell (a table otherwise prints
-    "None"); numbers, dates and every other column stay as they are."""
+    """Text columns with a missing value shown as the dashboard's dash (`format.MISSING`), as
+    `data_table` shows a missing number or date; numbers, dates and every other column stay as
+    they are (filling them with text would break their conversion to Arrow)."""
     text = [
         column
         for column in frame.columns
@@ -121,7 +122,11 @@ def blank_missing_text(frame: pd.DataFrame) -> pd.DataFrame:
         and frame[column].isna().any()
         and frame[column].dropna().map(lambda value: isinstance(value, str)).all()
     ]
-    return frame.assign(**{column: frame[column].fillna("") for column in text}) if text else frame
+    return (
+        frame.assign(**{column: frame[column].fillna(MISSING) for column in text})
+        if text
+        else frame
+    )
 
 
 def download_csv(

@@ -578,9 +578,10 @@ def _after_the_switch_section() -> str:
         html_parts.append(
             f"<h3>{_e(first['name'])}</h3><p class='muted'>{count(first['pilot_accounts'])} "
             f"pilot accounts against {count(first['control_accounts'])} control accounts, "
-            f"{count(first['months_observed'])} months observed since the switch; the "
-            "difference in differences is (pilot after - pilot before) - (control after - "
-            "control before), its interval from resampling the accounts.</p>"
+            f"{count(first['months_observed'])} months observed since the switch. The effect "
+            "is the difference in differences, (pilot after - pilot before) - (control after - "
+            "control before), its interval from resampling the accounts; Shown says whether "
+            "that interval excludes 0 (yes) or still holds it (not yet).</p>"
         )
         if evidence:
             html_parts.append(

@@ -12,6 +12,7 @@ import pytest
 
 from dashboards.lib import charts, decision, pilot, pools, road_ahead, shaping
 from dashboards.lib.format import (
+    MISSING,
     ago,
     count,
     counted,
@@ -326,7 +327,7 @@ def test_mismatches_are_filtered_and_counted_by_reason():
     assert shaping.mismatches_of(mismatches, []).empty
 
 
-def test_a_shown_table_blanks_empty_text_and_keeps_its_numbers_for_arrow():
+def test_a_shown_table_dashes_empty_text_and_keeps_its_numbers_for_arrow():
     """The mismatch table: a missing line has no invoiced quantity. Blanking every cell as text
     put "" in a number column, which Arrow cannot convert (Streamlit logged the traceback and
     fell back to showing every number unformatted)."""
@@ -343,7 +344,7 @@ def test_a_shown_table_blanks_empty_text_and_keeps_its_numbers_for_arrow():
         }
     )
     shown = blank_missing_text(frame)
-    assert shown["source_event_id"].tolist() == ["se_1", ""]
+    assert shown["source_event_id"].tolist() == ["se_1", MISSING]
     assert shown.dtypes.drop("source_event_id").equals(frame.dtypes.drop("source_event_id"))
     assert pd.isna(shown.loc[1, "invoiced_quantity"]) and pd.isna(shown.loc[1, "period_start"])
     pa.Table.from_pandas(shown)  # what st.dataframe does first
@@ -374,7 +375,7 @@ def test_accounts_and_invoices_are_labelled_with_their_mismatches():
     }
 
 
-def test_missing_text_reads_empty_in_object_and_string_columns_alike():
+def test_missing_text_reads_as_the_dash_in_object_and_string_columns_alike():
     """pandas' `str` dtype (what `.str.replace` returns) printed "None" in the explainer's Reason
     column; numbers and all-missing columns stay as they are."""
     from dashboards.lib.layout import blank_missing_text
@@ -387,8 +388,8 @@ def test_missing_text_reads_empty_in_object_and_string_columns_alike():
         }
     )
     shown = blank_missing_text(frame)
-    assert shown["object_text"].tolist() == ["a", ""]
-    assert shown["string_text"].tolist() == ["stale quantity", ""]
+    assert shown["object_text"].tolist() == ["a", MISSING]
+    assert shown["string_text"].tolist() == ["stale quantity", MISSING]
     assert shown["number"].isna().tolist() == [False, True]
 
 
@@ -791,6 +792,17 @@ def test_the_rates_table_shows_the_trend_that_deepens_a_decline():
     assert "growth_trend" not in road_ahead.rates_table(
         rates.drop(columns=["is_growth_trended", "growth_trend_slope"])
     )
+
+
+def test_a_readout_difference_is_compact_from_ten_thousand_and_rounds_up_a_unit():
+    # tokens per account: in full below ten thousand, then K and M as money reads them; 999,960
+    # is 999.96K, which rounds to 1,000.0K, so it reads as the next unit, 1.0M
+    assert pilot.difference_text("usage_per_account", 512.25) == "+512.2"
+    assert pilot.difference_text("usage_per_account", -9_999) == "-9,999"
+    assert pilot.difference_text("usage_per_account", 57_283) == "+57.3K"
+    assert pilot.difference_text("usage_per_account", -4_829_077) == "-4.8M"
+    assert pilot.difference_text("usage_per_account", 999_960) == "+1.0M"
+    assert pilot.difference_text("usage_per_account", None) == MISSING
 
 
 def test_the_plan_warns_where_a_proposal_may_not_be_piloted_for_either_reason():
