@@ -60,13 +60,11 @@ def difference_text(metric: str, value: object) -> str:
     magnitude = abs(float(value))
     if magnitude < 1000:
         return f"{float(value):+,.1f}"
-    sign = "+" if float(value) >= 0 else "-"
-    # compact from ten thousand (+57.3K, -4.8M), so the interval beside it stays short; the
-    # largest unit first, compared after rounding as money does, so 999,960 reads +1.0M
-    for step, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if magnitude >= 1e4 and round(magnitude / step, 1) >= 1:
-            return f"{sign}{magnitude / step:,.1f}{suffix}"
-    return f"{float(value):+,.0f}"
+    if magnitude < 10_000:
+        return f"{float(value):+,.0f}"
+    # compact from ten thousand as money is (+57.3K, -4.8M, 999,960 as +1.0M), so the interval
+    # beside it stays short
+    return ("+" if float(value) >= 0 else "-") + money(magnitude, currency_symbol="")
 
 
 def readout_table(readout: pd.DataFrame) -> pd.DataFrame:
