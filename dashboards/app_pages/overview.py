@@ -287,21 +287,9 @@ elif pilots is not None:
     )
     pilot_table = decision.pilot_table(pilots)
     data_table(
-        pilot_table.head(PILOT_ROWS),
+        decision.pilot_shown(pilot_table.head(PILOT_ROWS)),
         hide_index=True,
-        column_config=decision.pilot_column_config(definition),
-        # what fits 1280 px; every column is in the download
-        column_order=[
-            "Rank",
-            "Account",
-            "Name",
-            "May pilot",
-            "Fit score",
-            "Bill change",
-            "Margin change (points)",
-            "Automation share",
-            "Why not",
-        ],
+        column_config=decision.pilot_shown_column_config(definition),
     )
     download_csv(
         pilot_table,

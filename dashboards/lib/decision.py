@@ -510,6 +510,29 @@ def pilot_table(pilots: pd.DataFrame) -> pd.DataFrame:
     return frame.rename(columns=PILOT_HEADERS)
 
 
+# What the Overview shows of the pilot list at 1280 px (the download has every column): whether an
+# account may pilot and, if not, why, in one column; the widths add up to the page's content width.
+PILOT_SHOWN_COLUMNS = {
+    "Rank": 50,
+    "Account": 85,
+    "Name": 160,
+    "May pilot": 110,
+    "Fit score": 110,
+    "Bill change": 90,
+    "Margin change (points)": 100,
+    "Automation share": 110,
+}
+
+
+def pilot_shown(table: pd.DataFrame) -> pd.DataFrame:
+    """pilot_table's rows with the columns the page shows: `May pilot` reads "yes", or "no: " and
+    the reason an account may not pilot."""
+    shown = table.copy()
+    refused = shown["May pilot"] == "no"
+    shown.loc[refused, "May pilot"] = "no: " + shown.loc[refused, "Why not"]
+    return shown[list(PILOT_SHOWN_COLUMNS)]
+
+
 def pilot_column_config(definition) -> dict:
     import streamlit as st
 
@@ -522,7 +545,7 @@ def pilot_column_config(definition) -> dict:
         ),
         "Automation share": st.column_config.NumberColumn(format="percent"),
         "Margin change (points)": st.column_config.NumberColumn(
-            format="%+.1f", help=definition("pilot_margin_change")
+            "Margin change", format="%+.1f pts", help=definition("pilot_margin_change")
         ),
         "MRR in the window (USD)": st.column_config.NumberColumn(
             format="dollar", help=definition("mrr")
@@ -533,3 +556,14 @@ def pilot_column_config(definition) -> dict:
         "Why not": st.column_config.TextColumn(width="medium"),
         "Name": st.column_config.TextColumn(width="medium"),
     }
+
+
+def pilot_shown_column_config(definition) -> dict:
+    """pilot_column_config with the widths of PILOT_SHOWN_COLUMNS."""
+    import streamlit as st
+
+    config = pilot_column_config(definition)
+    for column, width in PILOT_SHOWN_COLUMNS.items():
+        config.setdefault(column, st.column_config.Column())
+        config[column]["width"] = width
+    return config

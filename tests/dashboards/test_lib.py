@@ -888,3 +888,29 @@ def test_a_guardrail_verdict_never_says_a_rate_at_its_limit_is_above_it():
         }
     )
     assert shaping.guardrail_verdict(row) == "fails: bill-shock rate 5.02% is above 5%"
+
+
+def test_the_shown_pilot_list_says_why_an_account_may_not_pilot_in_its_may_pilot_column():
+    pilots = pd.DataFrame(
+        {
+            "fit_rank": [1, 2],
+            "account_id": ["acc_1", "acc_2"],
+            "account_name": ["One", "Two"],
+            "is_pilot_eligible": [True, False],
+            "fit_score": [0.7, 0.6],
+            "bill_change_pct": [-0.1, 0.3],
+            "automation_share": [0.5, 0.4],
+            "margin_change": [-0.015, 0.02],
+            "actual_usd": [100.0, 200.0],
+            "shadow_usd": [90.0, 260.0],
+            "shocked_months": [0, 0],
+            "billable_seats": [10, 20],
+            "ineligible_reason": [None, "bill rises more than the limit"],
+        }
+    )
+    shown = decision.pilot_shown(decision.pilot_table(pilots))
+    assert list(shown.columns) == list(decision.PILOT_SHOWN_COLUMNS)
+    assert list(shown["May pilot"]) == ["yes", "no: bill rises more than the limit"]
+    assert list(shown["Margin change (points)"]) == pytest.approx([-1.5, 2.0])
+    # the columns fit the page's content width at 1280 px (820 px beside the sidebar)
+    assert sum(decision.PILOT_SHOWN_COLUMNS.values()) <= 820
