@@ -11,8 +11,8 @@ from dashboards.lib.format import count, counted, percent, text, timestamp
 from dashboards.lib.kpis import Kpi, kpi_row
 from dashboards.lib.layout import (
     MONTH_COLUMN,
-    blank_missing_text,
     current_filters,
+    dash_missing_text,
     data_table,
     download_csv,
     guarded,
@@ -131,7 +131,7 @@ elif mismatches is not None:
         or "No reason chosen."
     )
     st.caption("Click a mismatch (its first column) to open its invoice in the explainer below.")
-    readable = blank_missing_text(
+    readable = dash_missing_text(
         shown.assign(
             mismatch_reason=shown["mismatch_reason"].str.replace("_", " "),
             segment=segment_labels(shown["segment"]),
@@ -343,7 +343,7 @@ def invoice_explainer() -> None:
     if lines is None:
         return
     # The mart's codes read as words (platform fee, void invoice, stale quantity).
-    readable_lines = blank_missing_text(
+    readable_lines = dash_missing_text(
         lines.assign(
             **{
                 column: lines[column].str.replace("_", " ")

@@ -92,7 +92,7 @@ def table_with_download(
     if "segment" in frame.columns and frame["segment"].map(lambda v: isinstance(v, str)).all():
         shown = frame.assign(segment=segment_labels(frame["segment"]))
     data_table(
-        blank_missing_text(shown),
+        dash_missing_text(shown),
         hide_index=True,
         column_order=column_order,
         column_config=column_config,
@@ -109,7 +109,7 @@ def data_table(data: Any, **options: Any) -> Any:
     return st.dataframe(data, placeholder=MISSING, **options)
 
 
-def blank_missing_text(frame: pd.DataFrame) -> pd.DataFrame:
+def dash_missing_text(frame: pd.DataFrame) -> pd.DataFrame:
     """Text columns with a missing value shown as the dashboard's dash (`format.MISSING`), as
     `data_table` shows a missing number or date; numbers, dates and every other column stay as
     they are (filling them with text would break their conversion to Arrow)."""

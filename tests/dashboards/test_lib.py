@@ -333,7 +333,7 @@ def test_a_shown_table_dashes_empty_text_and_keeps_its_numbers_for_arrow():
     fell back to showing every number unformatted)."""
     import pyarrow as pa
 
-    from dashboards.lib.layout import blank_missing_text
+    from dashboards.lib.layout import dash_missing_text
 
     frame = pd.DataFrame(
         {
@@ -343,7 +343,7 @@ def test_a_shown_table_dashes_empty_text_and_keeps_its_numbers_for_arrow():
             "period_start": pd.to_datetime(["2026-01-01", None]),
         }
     )
-    shown = blank_missing_text(frame)
+    shown = dash_missing_text(frame)
     assert shown["source_event_id"].tolist() == ["se_1", MISSING]
     assert shown.dtypes.drop("source_event_id").equals(frame.dtypes.drop("source_event_id"))
     assert pd.isna(shown.loc[1, "invoiced_quantity"]) and pd.isna(shown.loc[1, "period_start"])
@@ -378,7 +378,7 @@ def test_accounts_and_invoices_are_labelled_with_their_mismatches():
 def test_missing_text_reads_as_the_dash_in_object_and_string_columns_alike():
     """pandas' `str` dtype (what `.str.replace` returns) printed "None" in the explainer's Reason
     column; numbers and all-missing columns stay as they are."""
-    from dashboards.lib.layout import blank_missing_text
+    from dashboards.lib.layout import dash_missing_text
 
     frame = pd.DataFrame(
         {
@@ -387,7 +387,7 @@ def test_missing_text_reads_as_the_dash_in_object_and_string_columns_alike():
             "number": [1.0, None],
         }
     )
-    shown = blank_missing_text(frame)
+    shown = dash_missing_text(frame)
     assert shown["object_text"].tolist() == ["a", MISSING]
     assert shown["string_text"].tolist() == ["stale quantity", MISSING]
     assert shown["number"].isna().tolist() == [False, True]
