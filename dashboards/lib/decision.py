@@ -524,12 +524,21 @@ PILOT_SHOWN_COLUMNS = {
 }
 
 
+def margin_points_shown(points: pd.Series) -> pd.Series:
+    """Margin changes in points as the page and the pack show them, at the tenth: a change that
+    shows as zero at that precision (under 0.05 points either way) is zero, so it reads +0.0, not
+    -0.0. Every other value is left as it is for the format to round."""
+    return points.mask(points.abs() < 0.05, 0.0)
+
+
 def pilot_shown(table: pd.DataFrame) -> pd.DataFrame:
     """pilot_table's rows with the columns the page shows: `May pilot` reads "yes", or "no: " and
-    the reason an account may not pilot."""
+    the reason an account may not pilot; the margin change at the tenth shown
+    (margin_points_shown). The download keeps pilot_table's values."""
     shown = table.copy()
     refused = shown["May pilot"] == "no"
     shown.loc[refused, "May pilot"] = "no: " + shown.loc[refused, "Why not"]
+    shown["Margin change (points)"] = margin_points_shown(shown["Margin change (points)"])
     return shown[list(PILOT_SHOWN_COLUMNS)]
 
 

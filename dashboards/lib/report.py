@@ -386,9 +386,9 @@ def _pilot_section(segment: str, price_model_id: str, names, triggers: pd.DataFr
     table["Fit score"] = table["Fit score"].map(lambda score: f"{score:.2f}")
     table["Bill change"] = table["Bill change"].map(signed_percent)
     table["Automation share"] = table["Automation share"].map(percent)
-    table["Margin change (points)"] = table["Margin change (points)"].map(
-        lambda points: MISSING if pd.isna(points) else f"{points:+.1f}"
-    )
+    table["Margin change (points)"] = decision.margin_points_shown(
+        table["Margin change (points)"]
+    ).map(lambda points: MISSING if pd.isna(points) else f"{points:+.1f}")
     for column in ("MRR in the window (USD)", "On the proposal (USD)"):
         table[column] = table[column].map(money)
     said = decision.pilot_count_text(pilots, names.get(price_model_id, price_model_id))

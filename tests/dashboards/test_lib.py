@@ -912,5 +912,9 @@ def test_the_shown_pilot_list_says_why_an_account_may_not_pilot_in_its_may_pilot
     assert list(shown.columns) == list(decision.PILOT_SHOWN_COLUMNS)
     assert list(shown["May pilot"]) == ["yes", "no: bill rises more than the limit"]
     assert list(shown["Margin change (points)"]) == pytest.approx([-1.5, 2.0])
+    # a change that rounds to nothing reads +0.0, not -0.0 (-0.0004 of margin is -0.04 points)
+    near_zero = decision.margin_points_shown(pd.Series([-0.04, 0.04, -0.05, None]))
+    assert [f"{points:+.1f}" for points in near_zero[:3]] == ["+0.0", "+0.0", "-0.1"]
+    assert pd.isna(near_zero[3])
     # the columns fit the page's content width at 1280 px (820 px beside the sidebar)
     assert sum(decision.PILOT_SHOWN_COLUMNS.values()) <= 820
