@@ -43,16 +43,9 @@ demo: $(STAMP) ## generate the demo exports (if none), refresh, serve the dashbo
 # Two workers (pytest-xdist): a refresh keeps one core busy and the machine has two. A file's tests
 # stay on one worker (their module fixtures are built once); session warehouses are shared.
 PYTEST_WORKERS ?= 2
-# `make test` runs three: its refreshes are small, and much of each is single-threaded Python
-# (loading the definitions, the checks, Dagster's steps) or a browser waiting on the dashboard.
-# The suite is CPU-bound all the same (with three, the CPU was busy 88% of a run), so the worker
-# count moves it little; on the 2-core machine, fresh clones took 830 to 936 s with two and 889 s
-# with three, a second run of a clone 770 s with three. The faults, scale and Spark suites keep
-# two: their refreshes and Spark's JVMs are large.
-TEST_WORKERS ?= 3
 
 test: $(STAMP) chromium ## set up and run the test suite (all but the faults, scale and Spark suites)
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # Refreshes under faults and across days (`pytest -m faults`, left out of `make test`: each test runs
 # two to five whole refreshes, about 17 minutes on two workers): kill -9 at every stage, a full disk (as

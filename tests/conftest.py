@@ -2,8 +2,8 @@
 
 The refresh runs the `seatshift refresh` command in a subprocess, exactly as an operator would,
 into a temporary warehouse; tests that need to change a warehouse copy it first. `make test` runs
-the suite in three pytest-xdist workers (the other suites in two; the machine has two cores):
-the first worker that needs a session warehouse builds it under a file lock, the others read it.
+the suite in two pytest-xdist workers (the machine has two cores and a refresh keeps one busy):
+the first worker that needs a session warehouse builds it under a file lock, the other reads it.
 """
 
 from __future__ import annotations

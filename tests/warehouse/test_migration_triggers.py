@@ -39,9 +39,9 @@ def _glossary() -> dict[str, dict]:
     }
 
 
-# First in the file: the suite's workers start with this file and test_refresh.py, whose worker
-# builds the sample meanwhile. Asked first, the sample kept this worker waiting for a minute
-# before it built the generated company.
+# First in the file: the suite's two workers start with this file and test_refresh.py, and the
+# other worker builds the sample meanwhile. Asked first, the sample kept this worker waiting for a
+# minute before it built the generated company.
 def test_triggers_and_billable_seats_of_a_generated_company_agree_too(generated_warehouse):
     """The comparison of the next test on a generated company (150 accounts, 12 months, seed 5):
     defects hide beyond the hand-made sample."""
