@@ -8,6 +8,7 @@ bad batch per case, each under its own refresh id, so most tests are one `valida
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from great_expectations.execution_engine import sqlalchemy_execution_engine
+from great_expectations.render.view import view as gx_view
 
 from orchestration.lib import contract, expectations, loader, settings
 from orchestration.lib.expectations import validation
@@ -688,6 +690,27 @@ def test_data_docs_index_is_written_for_a_person_to_open(warehouse, tmp_path):
     index = (docs / "index.html").read_text()
     assert "treasury.fx_rates" in index and "billing.plans" in index
     assert "FAILED" in index and "currency matches" in index
+
+
+def test_data_docs_pages_reuse_the_compiled_templates_and_read_the_same(warehouse, tmp_path):
+    # If this fails after a GX upgrade, revisit let_gx_reuse_compiled_templates().
+    expectations.COMPILED_TEMPLATES.clear()  # the first page compiles its templates
+    first = expectations.validate_export(warehouse, "plans", "valid", docs_dir=tmp_path / "a")
+    compiled = len(expectations.COMPILED_TEMPLATES)
+    assert compiled > 0  # the first pages' templates, kept
+    assert gx_view.DefaultJinjaView().env.bytecode_cache is expectations.COMPILED_TEMPLATES
+    again = expectations.validate_export(warehouse, "plans", "valid", docs_dir=tmp_path / "b")
+    assert len(expectations.COMPILED_TEMPLATES) == compiled  # nothing compiled a second time
+
+    # The same validation's page from cached code as from freshly compiled code, but for the
+    # time GX stamps on it and the run's identifiers.
+    def page(outcome) -> str:
+        text = outcome.docs_index.read_text()
+        return re.sub(
+            r"\d{8}T\d{6}\.\d+Z|\d{10}\.\d+|[0-9a-f]{32}|\d{4}-\d{2}-\d{2}[ T][\d:.]+", "", text
+        )
+
+    assert page(first) == page(again)
 
 
 def test_validation_releases_the_warehouse_file(warehouse):

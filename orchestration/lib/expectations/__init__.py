@@ -34,13 +34,16 @@ from orchestration.lib.expectations.suites import (
     suite,
 )
 from orchestration.lib.expectations.validation import (
+    COMPILED_TEMPLATES,
     EXAMPLE_COUNT,
     RESULT_FORMAT,
     let_gx_keep_one_duckdb_connection,
+    let_gx_reuse_compiled_templates,
     validate_export,
 )
 
 __all__ = [
+    "COMPILED_TEMPLATES",
     "DOCS_SITE",
     "EXAMPLE_COUNT",
     "MAX_SEATS_PER_EVENT",
@@ -54,6 +57,7 @@ __all__ = [
     "RESULT_FORMAT",
     "ValidationOutcome",
     "let_gx_keep_one_duckdb_connection",
+    "let_gx_reuse_compiled_templates",
     "record_outcome",
     "suite",
     "validate_export",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,9 +14,11 @@ from typing import Any
 
 import duckdb
 import great_expectations as gx
+import jinja2
 from great_expectations.data_context.types.base import ProgressBarsConfig
 from great_expectations.datasource.fluent import TestConnectionError
 from great_expectations.execution_engine import sqlalchemy_execution_engine
+from great_expectations.render.view import view as gx_view
 
 from orchestration.lib import contract, settings
 from orchestration.lib.expectations import suites
@@ -57,6 +60,59 @@ def let_gx_keep_one_duckdb_connection() -> None:
         )
 
 
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """The Data Docs templates as Jinja compiled them, kept for the life of the process. Jinja
+    keys each entry by the template's name and checks it against a checksum of its source, so an
+    edited or custom template is compiled again, never served stale."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with self._lock:
+            code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = bucket.bytecode_to_string()
+        with self._lock:
+            self._code[bucket.key] = code
+
+    def clear(self) -> None:
+        with self._lock:
+            self._code.clear()
+
+    def __len__(self) -> int:
+        return len(self._code)
+
+
+COMPILED_TEMPLATES = _CompiledTemplates()
+
+
+def let_gx_reuse_compiled_templates() -> None:
+    """Give every GX page view the process's compiled templates (a private-API patch).
+
+    GX renders each Data Docs page through a `DefaultJinjaView` that builds a Jinja environment of
+    its own, so a check compiled the same fifty-odd templates again for every export: about a
+    third of a check's time. Jinja's public `bytecode_cache` lets environments share compiled
+    templates; GX offers no setting for it, so the view's constructor is wrapped to set it.
+    `tests/quality/test_expectations.py` fails loudly if GX renames the view or its `env`.
+    """
+    view = gx_view.DefaultJinjaView
+    if getattr(view.__init__, "_shares_compiled_templates", False):
+        return
+    constructor = view.__init__
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        constructor(self, *args, **kwargs)
+        self.env.bytecode_cache = COMPILED_TEMPLATES
+
+    __init__._shares_compiled_templates = True  # type: ignore[attr-defined]
+    view.__init__ = __init__  # type: ignore[method-assign]
+
+
 class _DialectName(str):
     @property
     def value(self) -> str:
@@ -96,6 +152,7 @@ def validate_export(
             outcome.docs_index = existing
         return outcome
     let_gx_keep_one_duckdb_connection()
+    let_gx_reuse_compiled_templates()
     _quiet_gx_logging()
 
     context = gx.get_context(mode="ephemeral")
