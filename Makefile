@@ -71,8 +71,9 @@ test-spark: $(SPARK_STAMP) java chromium ## the Spark tests: every mart equal to
 
 # Checks that need a generated company of 1,000+ accounts (a generate and a refresh of a few
 # minutes), against independent computations, and its next day built incrementally against a
-# full rebuild. Two workers: one builds the 1,000-account company
-# (shared by the files that read it), the other meanwhile the planted pilot's companies.
+# full rebuild; and a small company of extreme growth refreshed whole. Two workers: one builds the
+# 1,000-account company (shared by the files that read it), the other meanwhile the planted
+# pilot's companies and the extreme one.
 test-scale: $(STAMP) ## the checks on a generated 1,000-account company
 	$(BIN)/pytest -m scale -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder tests
 

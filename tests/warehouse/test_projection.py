@@ -175,6 +175,8 @@ def test_a_generated_company_gets_the_whole_projection_and_a_plan_with_credits(
     assert waves >= 2 and credited > 0
 
 
+# `make test-scale`: a company generated and refreshed whole (about 95 s), beside the sample's build
+@pytest.mark.scale
 def test_a_small_company_with_extreme_growth_refreshes_and_its_band_stays_bounded(
     tmp_path, sample_refresh
 ):
