@@ -68,6 +68,7 @@ class _CompiledTemplates(jinja2.BytecodeCache):
     def __init__(self) -> None:
         self._code: dict[str, bytes] = {}
         self._lock = threading.Lock()
+        self.compiled = 0  # templates Jinja compiled (and handed here) in this process
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         with self._lock:
@@ -79,13 +80,15 @@ class _CompiledTemplates(jinja2.BytecodeCache):
         code = bucket.bytecode_to_string()
         with self._lock:
             self._code[bucket.key] = code
+            self.compiled += 1
 
     def clear(self) -> None:
         with self._lock:
             self._code.clear()
 
     def __len__(self) -> int:
-        return len(self._code)
+        with self._lock:
+            return len(self._code)
 
 
 COMPILED_TEMPLATES = _CompiledTemplates()
