@@ -15,9 +15,12 @@ module runs that text in an in-memory DuckDB, for two callers:
 from __future__ import annotations
 
 import csv
+import hashlib
 import subprocess
 import sys
 import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -297,6 +300,14 @@ class WhatIfWorkspace:
     # rpt_trigger_sql: sql_name -> (sql_text, the thresholds it binds); empty for a build
     # published before it held `shadow_windows`
     trigger_sql: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
+    # the edits already rated on this build, oldest first: what_if_key -> (what_if's frames, the
+    # seconds the rating took). A page reruns on every widget it holds, and an edit stays in force
+    # across reruns and visits, so the same edit is asked for again and again; the caller keeps
+    # and reads these under `lock` (the workspace serves every session of the server).
+    kept: OrderedDict[str, tuple[dict[str, pd.DataFrame], float]] = field(
+        default_factory=OrderedDict
+    )
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 # What the what-if reads of a rated line: the build's shadow-invoice SQL its amounts and cap flag,
@@ -525,6 +536,31 @@ def price_book_as_text(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFr
             for value in values
         ]  # fmt: skip
     return text
+
+
+def what_if_key(
+    components: pd.DataFrame,
+    tiers: pd.DataFrame,
+    models: pd.DataFrame | None = None,
+    segments: tuple[str, ...] = (),
+    period: tuple | None = None,
+) -> str:
+    """One what-if's identity on a workspace: the price-book cells as the rating reads them
+    (price_book_as_text, what load_price_book_frames registers) and the filters of its winners
+    and losers. Two calls with the same key rate the same relations with the same SQL, so they
+    give the same frames."""
+    if models is None:
+        models = pd.DataFrame(columns=list(MODEL_CAP_COLUMNS))
+    parts = [
+        price_book_as_text(frame, columns).to_csv(index=False)
+        for frame, columns in (
+            (components, COMPONENT_COLUMNS),
+            (tiers, TIER_COLUMNS),
+            (models, MODEL_CAP_COLUMNS),
+        )
+    ]
+    parts += [repr(tuple(str(segment) for segment in segments)), repr(period)]
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
 
 
 def load_price_book_frames(

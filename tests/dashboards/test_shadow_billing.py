@@ -267,6 +267,80 @@ def test_winners_and_losers_from_the_running_totals_equal_the_invoices_month_by_
     )
 
 
+def test_the_same_edit_is_rated_once_per_build_and_each_call_gets_its_own_frames(sample):
+    """The page reruns on every widget it holds and keeps an edit in force across visits, so it
+    asks for the same edit again and again: the first call rates it, the next read what it
+    rated. Another cell, another cap or other filters are rated anew."""
+    components, tiers = queries.price_book(HYBRID)
+    edited = components.copy()
+    seats_row = edited["component_id"] == "seats"
+    # a seat fee no other test sets, so this test's first call rates
+    edited.loc[seats_row, "unit_amount"] = edited.loc[seats_row, "unit_amount"] + 7.25
+    first = queries.what_if(edited, tiers)
+    assert not first.kept and first.seconds > 0
+    # the page's own frames: a rerun builds them again from the editor, equal but not the same
+    again = queries.what_if(edited.copy(), tiers.copy())
+    assert again.kept and again.seconds == first.seconds
+    assert set(again) == set(first)
+    for name, frame in first.items():
+        pd.testing.assert_frame_equal(again[name], frame, obj=name)
+    # each call's frames are its own: a page that changes one changes nothing kept
+    again["guardrails"].loc[:, "shadow_usd"] = 0
+    pd.testing.assert_frame_equal(queries.what_if(edited, tiers)["guardrails"], first["guardrails"])
+    # anything the rating or the winners and losers read is another edit
+    other_cell = edited.copy()
+    other_cell.loc[seats_row, "unit_amount"] = other_cell.loc[seats_row, "unit_amount"] + 1
+    capped = pd.DataFrame([{"price_model_id": HYBRID, "cap_amount": "900", "cap_policy": "hard"}])
+    segment = sorted(SEGMENT_LABELS)[0]
+    for call in (
+        lambda: queries.what_if(other_cell, tiers),
+        lambda: queries.what_if(edited, tiers, model_caps=capped),
+        lambda: queries.what_if(edited, tiers, segments=(segment,)),
+        lambda: queries.what_if(edited, tiers, period=tuple(published_months(sample)[-3:-1])),
+    ):
+        assert not call().kept
+    rerated = queries.what_if(other_cell, tiers)["guardrails"].set_index("segment")
+    before = first["guardrails"].set_index("segment")
+    # the other cell's own figures: a dollar more per seat than the first edit
+    assert rerated.loc["all", "shadow_usd"] > before.loc["all", "shadow_usd"]
+
+
+def test_the_page_rates_a_kept_edit_once_however_often_it_is_drawn(sample):
+    """An edit kept from an earlier visit is in force on every run of the page, and every visit
+    (or any widget) runs it again: the first run rates the edit, a later one reads it and says
+    so. (Two sessions here, as two visits: AppTest cannot rerun this page in one, since the
+    proposal picker's labels gain "(edited)" after it is drawn.)"""
+    from dashboards.lib import shaping
+
+    components, tiers = (shaping.as_price_book_text(frame) for frame in queries.price_book(HYBRID))
+    seats_row = components["component_id"] == "seats"
+    # a seat fee no other test sets, so the page's first run rates
+    components.loc[seats_row, "unit_amount"] = [
+        str(float(value) + 3.5) for value in components.loc[seats_row, "unit_amount"]
+    ]
+
+    def visit() -> str:
+        app = AppTest.from_file(ENTRYPOINT, default_timeout=120)
+        app.session_state[f"_what_if_kept_{HYBRID}"] = {
+            "components": components,
+            "tiers": tiers,
+            "cap_amount": "",
+            "cap_policy": "hard",
+        }
+        app.run()
+        app.switch_page(PAGE).run()
+        assert not app.exception
+        (rated,) = [box.value for box in app.success if str(box.value).startswith("Re-rated ")]
+        return rated
+
+    first = visit()
+    assert "rated once for this build" not in first and "as edited" in first
+    again = visit()
+    assert "(this same edit, rated once for this build)" in again
+    # the same rating: its accounts and its seconds
+    assert again.split(" (")[0] == first.split(":")[0]
+
+
 def test_what_if_says_why_an_edited_price_book_cannot_be_rated(sample):
     components, tiers = queries.price_book(HYBRID)
     broken = components.astype(object)

@@ -4,6 +4,7 @@ book, and the what-if re-rating of an edited price book.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import duckdb
@@ -170,13 +171,26 @@ def _rating_workspace(path: str, version: str) -> rating.WhatIfWorkspace:
     return rating.what_if_workspace(Path(path))
 
 
+# The edits a build's what-if workspace keeps rated (WhatIfWorkspace.kept), the oldest let go first.
+WHAT_IF_KEPT = 8
+
+
+class WhatIfResult(dict):
+    """what_if's frames by name, and how they were had: `seconds`, what the re-rating took, and
+    `kept`, whether this call read them from an earlier call with the same edit on the same
+    build instead of rating again."""
+
+    seconds: float = 0.0
+    kept: bool = False
+
+
 def what_if(
     components: pd.DataFrame,
     tiers: pd.DataFrame,
     segments: tuple[str, ...] = (),
     period: tuple | None = None,
     model_caps: pd.DataFrame | None = None,
-) -> dict[str, pd.DataFrame]:
+) -> WhatIfResult:
     """Every rated account-month re-rated under an edited price book by the rating runner
     (rating.what_if, the build's own rating, shadow-invoice and guardrail SQL).
 
@@ -186,6 +200,11 @@ def what_if(
     line: what its spend caps did).
     `model_caps` holds the edited models' own caps (price_models.csv's cap columns). Raises
     QueryFailed with the reason when the book cannot be rated.
+
+    An edit is rated once per published build: the page reruns on every widget and keeps an edit
+    in force across visits, so the same book and filters come again and again, and the
+    workspace keeps the last WHAT_IF_KEPT of them (rating.what_if_key: the cells as the rating
+    reads them). Each call gets its own copies of the frames.
     """
     current = warehouse()
     if not current.exists:
@@ -198,14 +217,33 @@ def what_if(
         raise QueryFailed(
             "Could not read the rated quantities.", f"{type(error).__name__}: {error}"
         ) from error
-    try:
-        return rating.what_if(
-            workspace, components, tiers, models=model_caps, segments=segments, period=period
-        )
-    except rating.RatingError as error:
-        raise QueryFailed(
-            "Could not rate the edited price book; check its cells.", str(error)
-        ) from error
+    key = rating.what_if_key(components, tiers, model_caps, segments, period)
+    with workspace.lock:
+        found = workspace.kept.get(key)
+        if found is not None:
+            workspace.kept.move_to_end(key)
+    if found is None:
+        started = time.perf_counter()
+        try:
+            frames = rating.what_if(
+                workspace, components, tiers, models=model_caps, segments=segments, period=period
+            )
+        except rating.RatingError as error:
+            raise QueryFailed(
+                "Could not rate the edited price book; check its cells.", str(error)
+            ) from error
+        found = (frames, time.perf_counter() - started)
+        with workspace.lock:
+            workspace.kept[key] = found
+            while len(workspace.kept) > WHAT_IF_KEPT:
+                workspace.kept.popitem(last=False)
+        kept = False
+    else:
+        kept = True
+    frames, seconds = found
+    result = WhatIfResult({name: frame.copy() for name, frame in frames.items()})
+    result.seconds, result.kept = seconds, kept
+    return result
 
 
 def full_price_book() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
