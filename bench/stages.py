@@ -78,8 +78,11 @@ def accounts_for(events: int) -> int:
     return max(2, round(events / EVENTS_PER_ACCOUNT))
 
 
-def generate_company(landing: Path, events: int, fmt: str) -> Generated:
-    accounts = accounts_for(events)
+def generate_company(
+    landing: Path, events: int, fmt: str, *, accounts: int | None = None
+) -> Generated:
+    """The bench's company of about `events` usage events (or of `accounts` accounts)."""
+    accounts = accounts or accounts_for(events)
     started = time.perf_counter()
     manifest = generate(landing, accounts=accounts, months=MONTHS, start=START, seed=SEED, fmt=fmt)
     seconds = time.perf_counter() - started
@@ -363,3 +366,30 @@ def _write_correction(
         """
     )
     return event_id
+
+
+# The floor of a one-day refresh: the same day (late events and a correction included) added to
+# a company so small that its data costs next to nothing, so its one-day refresh is what any
+# one-day refresh of this project costs at least: the Dagster run, the new files' load and
+# checks, one `dbt build` of every model and data test, the publish.
+FLOOR_ACCOUNTS = 20
+
+
+@dataclass
+class OneDayFloor:
+    generated: Generated
+    day: NewDay
+    refresh: Refresh
+
+
+def one_day_floor(work: Path, fmt: str) -> OneDayFloor:
+    """A FLOOR_ACCOUNTS-account company of the bench's months and seed, refreshed in full, then
+    given the bench's next day and refreshed again: that second refresh is the floor."""
+    landing, dagster_home = work / "landing", work / "dagster_home"
+    warehouse = work / "warehouse" / "seatshift.duckdb"
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    generated = generate_company(landing, 0, fmt, accounts=FLOOR_ACCOUNTS)
+    run_refresh(landing, warehouse, dagster_home, work / "refresh-full.out")
+    day = add_one_day(landing, generated.last_day, generated.events, fmt)
+    refresh = run_refresh(landing, warehouse, dagster_home, work / "refresh-incremental.out")
+    return OneDayFloor(generated=generated, day=day, refresh=refresh)

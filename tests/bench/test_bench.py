@@ -1,11 +1,13 @@
 """The bench command: its parsers on real log lines, and (opt-in) a whole run at a tiny scale.
 
-The whole run refreshes twice (a full and a one-day refresh), about three minutes even on a
-quiet machine, so it runs only when asked for: `pytest -m bench tests/bench`.
+The whole run refreshes four times (a full and a one-day refresh of its company, then of the
+one-day floor's), about six minutes even on a quiet machine, so it runs only when asked for:
+`pytest -m bench tests/bench`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import subprocess
 import sys
@@ -13,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from bench import __main__ as bench_main
 from bench import report, stages
 from bench.dashboard import NOT_QUERIES, _queries, query_functions
+from bench.measure import Measured
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -110,6 +114,34 @@ def test_the_bench_finds_every_public_function_of_every_query_module(tmp_path, m
     assert all(getattr(queries, name) is function for name, function in found.items())
 
 
+def _one_day_floor(seconds: float) -> stages.OneDayFloor:
+    measured = Measured(seconds, 0, 0, 0, 0.0)
+    refresh = stages.Refresh(
+        measured=measured, run_id=None,
+        stages={"startup": 6.0, "load": 2.0, "checks": 4.0, "dbt": 34.0, "publish": 0.3},
+        dbt_models={"marts.a": 10.0, "marts.b": 3.5},
+    )  # fmt: skip
+    generated = stages.Generated(
+        seconds=1.0, events=85_000, usage_rows=85_000, accounts=stages.FLOOR_ACCOUNTS,
+        usage_files=[], usage_bytes=0, last_day=dt.date(2026, 10, 31),
+    )  # fmt: skip
+    day = stages.NewDay(dt.date(2026, 11, 1), 233, 5, None, [])
+    return stages.OneDayFloor(generated=generated, day=day, refresh=refresh)
+
+
+def test_the_one_day_floor_says_when_the_target_is_below_it():
+    # a floor of 50 s against full refreshes of 400 s (12.5%: no one-day refresh can be within
+    # 10%) and of 600 s (8.3%: it can, by what is left of 60 s)
+    below = bench_main._one_day_floor_row(_one_day_floor(50.0), 400.0)
+    assert "50.0 s = 12% of this full refresh" in below[1]
+    assert "dbt 34.0 s (its 2 models 13.5 s" in below[1]
+    assert "load and checks 6.0 s" in below[1]
+    assert below[2] == "above 10%: the one-day target is below the floor"
+    above = bench_main._one_day_floor_row(_one_day_floor(50.0), 600.0)
+    assert "= 8% of this full refresh" in above[1]
+    assert above[2] == "within 10%: the target is above the floor"
+
+
 def test_accounts_scale_with_the_events_asked_for():
     assert stages.accounts_for(10_000_000) == 1450
     assert stages.accounts_for(100_000_000) == 14500
@@ -122,7 +154,8 @@ ROWS = (
     "full refresh: dbt", "full refresh: publish", "full refresh: slowest dbt models",
     "full refresh: projection and migration plan",
     "peer: polars streaming", "peer: pandas", "ours: the rollup model", "ours inside",
-    "the engines agree", "one-day incremental refresh", "incremental: dbt",
+    "the engines agree", "one-day incremental refresh", "floor of a one-day refresh",
+    "incremental: dbt",
     "refresh with nothing new",
     "dashboard: slowest query",
 )  # fmt: skip
@@ -131,7 +164,7 @@ ROWS = (
 @pytest.mark.bench
 def test_the_bench_at_a_tiny_scale_reports_every_figure(tmp_path, request):
     if "bench" not in (request.config.getoption("markexpr") or ""):
-        pytest.skip("three minutes or more: run with `pytest -m bench tests/bench`")
+        pytest.skip("six minutes or more: run with `pytest -m bench tests/bench`")
     out = tmp_path / "bench.md"
     completed = subprocess.run(
         [sys.executable, "-m", "bench", "--events", "30000", "--out", str(out),
