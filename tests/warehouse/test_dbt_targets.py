@@ -5,6 +5,7 @@ prod) writes a warehouse, and that into its private build file."""
 from __future__ import annotations
 
 import hashlib
+import inspect
 import os
 import shutil
 import subprocess
@@ -183,3 +184,16 @@ def test_the_refresh_builds_the_prod_target():
     assert dbt_resource().target == "prod"
     # dbt's debug file log would go to the invocation's own target folder, removed after the step
     assert dbt_resource().global_config_flags == ["--log-level-file", "none"]
+
+
+def test_the_refresh_opens_no_dbt_adapter_of_its_own_before_dbt_runs():
+    from dagster_dbt import DbtCliResource
+
+    from orchestration.defs.resources import dbt_resource
+
+    # dagster-dbt opens a dbt Core adapter in the calling process before each invocation, through
+    # this method, for row counts and column metadata no asset here fetches; the refresh's
+    # resource skips it. A dagster-dbt that renames or drops the hook fails here, not silently.
+    assert "_initialize_dbt_core_adapter" in vars(DbtCliResource)
+    assert "self._initialize_dbt_core_adapter(" in inspect.getsource(DbtCliResource.cli)
+    assert dbt_resource()._initialize_dbt_core_adapter(["build"]) is None
